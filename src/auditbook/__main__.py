@@ -1,0 +1,5 @@
+"""`python -m auditbook`."""
+
+from auditbook.cli import main
+
+main()

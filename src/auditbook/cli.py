@@ -1,0 +1,110 @@
+"""The auditbook command line: the only module that imports typer and rich. Each command is thin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from auditbook.describe import data_dictionary
+from auditbook.errors import AuditbookError
+from auditbook.generate import generate_workbook, profile_prefill
+from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
+
+app = typer.Typer(
+    help="Deep Dive case file audits: generate locked workbooks, validate returns, collect them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+spec_app = typer.Typer(help="Check a spec or print its JSON Schema.", no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+SpecOption = Annotated[
+    Path | None,
+    typer.Option("--spec", help="The spec (YAML). Default: the bundled Deep Dive spec.", dir_okay=False),
+]
+
+
+def _fail(err: AuditbookError, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]Error:[/] {err}", markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _spec(path: Path | None) -> Spec:
+    try:
+        return load_spec(path or default_spec_path())
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+
+
+@app.command()
+def generate(
+    spec: SpecOption = None,
+    out: Annotated[Path, typer.Option("--out", help="A folder (a readable name is chosen) or a .xlsx path.")] = Path(
+        "output"
+    ),
+    case_ref: Annotated[str | None, typer.Option("--case-ref", help="Case reference to prefill.")] = None,
+    auditor: Annotated[str | None, typer.Option("--auditor", help="Auditor to prefill.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team to prefill.")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="Audit month YYYY-MM: sets due date and period.")] = None,
+    password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
+) -> None:
+    """Write one locked audit workbook and print its path."""
+    loaded = _spec(spec)
+    try:
+        prefill = profile_prefill(case_ref=case_ref, auditor=auditor, team=team, month=month)
+        path = generate_workbook(loaded, out=out, prefill=prefill, password=password)
+    except AuditbookError as e:
+        raise _fail(e) from None
+    console.print(str(path), soft_wrap=True)
+
+
+@app.command()
+def describe(
+    spec: SpecOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the data dictionary as JSON.")] = False,
+) -> None:
+    """Print the data dictionary: every input's defined name, sheet, cell, type, choices and condition."""
+    dd = data_dictionary(_spec(spec))
+    if as_json:
+        print(json.dumps(dd, indent=2, ensure_ascii=False))
+        return
+    table = Table("name", "sheet", "cell", "type", "required", "applies when", "label")
+    for i in dd["inputs"]:
+        cond = json.dumps(i["applies_when"]) if i["applies_when"] else ""
+        table.add_row(i["name"], i["sheet"], i["cell"], i["type"], "yes" if i["required"] else "", cond, i["label"])
+    console.print(table)
+
+
+@spec_app.command("check")
+def spec_check(
+    path: Annotated[Path | None, typer.Argument(help="The spec to check. Default: the bundled one.")] = None,
+) -> None:
+    """Lint a spec: every problem with where it is, what is wrong and how to fix it."""
+    target = path or default_spec_path()
+    try:
+        loaded = load_spec(target)
+    except AuditbookError as e:
+        raise _fail(e, 1) from None
+    n = sum(len(loaded.fields_of(s)) for s in loaded.sections)
+    console.print(f"{target}: OK ({loaded.id} {loaded.version}, {len(loaded.sections)} sections, {n} fields)",
+                  soft_wrap=True)
+
+
+@spec_app.command("schema")
+def spec_schema() -> None:
+    """Print the JSON Schema of the spec format, for editors."""
+    print(json.dumps(json_schema(), indent=2))
+
+
+def main() -> None:
+    """Entry point for `python -m auditbook`."""
+    app()

@@ -1,0 +1,34 @@
+"""Pure: the data dictionary of a spec's workbook (what `auditbook describe` prints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditbook.conditions import combine
+from auditbook.layout import Layout, build_layout
+from auditbook.spec import Condition, Spec
+
+
+def _cond(cond: Condition | None) -> Any:
+    return None if cond is None else cond.model_dump(mode="json", by_alias=True)
+
+
+def data_dictionary(spec: Spec, layout: Layout | None = None) -> dict[str, Any]:
+    """Every input and section: where it lives, what it takes, when it applies."""
+    layout = layout or build_layout(spec)
+    sections = [
+        {"id": sl.section.id, "title": sl.section.title, "sheet": sl.sheet, "kind": sl.section.kind,
+         "applies_when": _cond(sl.section.applies_when), "required_when": _cond(sl.section.required_when)}
+        for sl in layout.sections
+    ]
+    inputs = []
+    for sl in layout.sections:
+        for i in sl.inputs:
+            inputs.append({
+                "name": i.name, "sheet": i.sheet, "cell": i.cell, "section": i.section, "field": i.field,
+                "label": i.label, "type": i.type, "choices": list(i.choices) or None, "required": i.required,
+                "applies_when": _cond(combine(sl.section.applies_when, i.condition)),
+                "row": i.row_index,
+            })
+    return {"spec": {"id": spec.id, "version": spec.version, "sha256": spec.sha256},
+            "sections": sections, "inputs": inputs}

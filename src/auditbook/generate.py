@@ -1,0 +1,75 @@
+"""Generate one audit workbook: starting values from the command line, a readable file name."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from pathlib import Path
+
+from auditbook.errors import AuditbookError
+from auditbook.spec import Spec, slug
+from auditbook.writer import Prefill, build_workbook
+
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """Year and month of a "YYYY-MM" string, or AuditbookError saying how to write it."""
+    m = MONTH_PATTERN.match(text.strip())
+    if not m:
+        raise AuditbookError(f'audit month "{text}" is not a month: write it as YYYY-MM, for example 2026-11.')
+    return int(m.group(1)), int(m.group(2))
+
+
+def month_end(year: int, month: int) -> date:
+    """The last day of the month: audits are due by the end of the month they were requested for."""
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def audit_period(due: date) -> tuple[date, date]:
+    """The two years the audit looks back over, ending on the due date."""
+    start_year = due.year - 2
+    day = min(due.day, calendar.monthrange(start_year, due.month)[1])
+    return date(start_year, due.month, day), due
+
+
+def profile_prefill(
+    *, case_ref: str | None = None, auditor: str | None = None, team: str | None = None,
+    month: str | None = None, worker: str | None = None, team_manager: str | None = None,
+    round_name: str | None = None,
+) -> dict[str, str | int | date]:
+    """Case profile starting values keyed by defined name (only those given)."""
+    values: dict[str, str | int | date] = {}
+    for name, value in (("profile_case_ref", case_ref), ("profile_auditor", auditor), ("profile_team", team),
+                        ("profile_worker", worker), ("profile_team_manager", team_manager),
+                        ("profile_round", round_name)):
+        if value is not None and value.strip():
+            values[name] = value.strip()
+    if month:
+        year, mon = parse_month(month)
+        due = month_end(year, mon)
+        values["profile_audit_month"] = f"{year:04d}-{mon:02d}"
+        values["profile_due_date"] = due
+        values["profile_period_from"], values["profile_period_to"] = audit_period(due)
+    return values
+
+
+def default_filename(spec: Spec, prefill: Prefill) -> str:
+    """A file name a person can read and sort: spec, month, team, case reference."""
+    parts = [spec.id.replace("_", "-")]
+    for key in ("profile_audit_month", "profile_team", "profile_case_ref"):
+        value = prefill.get(key)
+        if value:
+            parts.append(slug(str(value)))
+    if len(parts) == 1:
+        parts.append("blank")
+    return "_".join(parts) + ".xlsx"
+
+
+def generate_workbook(spec: Spec, *, out: Path, prefill: Prefill, password: str = "",
+                      lock_prefill: bool = False) -> Path:
+    """Write one workbook; `out` is a folder (a readable name is chosen) or an .xlsx path."""
+    if out.suffix.lower() != ".xlsx":
+        out = out / default_filename(spec, prefill)
+    return build_workbook(spec, out=out, prefill=prefill, password=password, lock_prefill=lock_prefill)

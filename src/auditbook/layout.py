@@ -1,0 +1,274 @@
+"""Pure: where every input, list and flag of a spec's workbook lives. Writer and reader both use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from auditbook.conditions import combine
+from auditbook.spec import Condition, FieldSpec, SectionSpec, Spec
+from auditbook.speclint import choice_list_of, input_name
+
+LISTS_SHEET = "Lists"
+META_SHEET = "Metadata"
+START_SHEET = "Start"
+SUMMARY_SHEET = "Summary"
+CRITERIA_SHEET = "ESN criteria"
+
+#: Rows of a section sheet (0-based): title, classification line, banner, status, guidance, criteria.
+TITLE_ROW, CLASS_ROW, BANNER_ROW, STATUS_ROW, GUIDANCE_ROW, CRITERIA_ROW, HEADER_ROW = 0, 1, 2, 3, 4, 5, 7
+FIRST_INPUT_ROW = HEADER_ROW + 1
+#: Columns of a form or judged sheet: number, label, answer, evidence / comment, ESN references.
+NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, ESN_COL = 0, 1, 2, 3, 4
+#: Table sheets put each field in its own column from here.
+TABLE_FIRST_COL = 1
+#: The text a dropdown offers when its question does not apply; read back as blank.
+NOT_APPLICABLE_CHOICE = "(does not apply)"
+
+
+def col_letter(col: int) -> str:
+    """Spreadsheet column letters for a 0-based column index."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int, *, absolute: bool = False) -> str:
+    """A1-style reference for 0-based row and column."""
+    d = "$" if absolute else ""
+    return f"{d}{col_letter(col)}{d}{row + 1}"
+
+
+def quote_sheet(sheet: str) -> str:
+    """A sheet name as it must appear in a formula."""
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def sheet_ref(sheet: str, row: int, col: int, last_row: int | None = None, last_col: int | None = None) -> str:
+    """Absolute reference to a cell or range on a sheet, e.g. 'Case profile'!$C$9."""
+    ref = cell_ref(row, col, absolute=True)
+    if last_row is not None:
+        ref += ":" + cell_ref(last_row, col if last_col is None else last_col, absolute=True)
+    return f"{quote_sheet(sheet)}!{ref}"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input cell: its defined name, where it is and what it takes."""
+
+    name: str
+    sheet: str
+    row: int
+    col: int
+    section: str
+    field: str
+    label: str
+    type: str
+    list_id: str | None
+    choices: tuple[str, ...]
+    required: bool
+    #: The input's own condition (section conditions live on the SectionLayout).
+    condition: Condition | None
+    #: Defined name of the flag that is TRUE when this input applies, or None when it always does.
+    applies_flag: str | None
+    max_length: int
+    min: int | None = None
+    max: int | None = None
+    row_index: int | None = None
+    help: str | None = None
+    not_applicable_because: str | None = None
+
+    @property
+    def cell(self) -> str:
+        """The input's A1 address."""
+        return cell_ref(self.row, self.col)
+
+    @property
+    def ref(self) -> str:
+        """The spec's reference for the field, "section.field"."""
+        return f"{self.section}.{self.field}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A computed cell on the lists sheet, with a defined name, that formulas elsewhere refer to."""
+
+    name: str
+    label: str
+    formula_kind: str  # "applies", "required", "filled", "needed", "status"
+    row: int
+    col: int
+    target: str  # the section id, or the input name for input-level flags
+    condition: Condition | None = None
+    #: A flag that must also be TRUE (an input's section flag).
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class SectionLayout:
+    """A section's sheet and inputs, and the names of its flags."""
+
+    section: SectionSpec
+    inputs: tuple[Input, ...]
+    applies_flag: str | None
+    required_flag: str | None
+    status_name: str
+    filled_name: str
+    needed_name: str
+
+    @property
+    def sheet(self) -> str:
+        """The sheet the section is on."""
+        return self.section.sheet
+
+    @property
+    def last_row(self) -> int:
+        """The last row any input of the section uses."""
+        return max(i.row for i in self.inputs)
+
+
+@dataclass(frozen=True)
+class ListRange:
+    """Where a choice list's values live on the lists sheet."""
+
+    list_id: str
+    name: str
+    col: int
+    values: tuple[str, ...]
+
+    @property
+    def ref(self) -> str:
+        """Absolute range reference."""
+        return sheet_ref(LISTS_SHEET, 1, self.col, len(self.values), self.col)
+
+
+@dataclass
+class Layout:
+    """Where everything in a spec's workbook lives."""
+
+    spec: Spec
+    sections: list[SectionLayout] = field(default_factory=list)
+    lists: dict[str, ListRange] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+    na_list: ListRange | None = None
+
+    @cached_property
+    def inputs(self) -> list[Input]:
+        """Every input, in sheet order."""
+        return [i for s in self.sections for i in s.inputs]
+
+    @cached_property
+    def by_name(self) -> dict[str, Input]:
+        """Inputs by defined name."""
+        return {i.name: i for i in self.inputs}
+
+    @cached_property
+    def by_ref(self) -> dict[str, Input]:
+        """Form inputs by "section.field" (table rows are not here)."""
+        return {i.ref: i for i in self.inputs if i.row_index is None}
+
+    def section(self, section_id: str) -> SectionLayout:
+        """The layout of one section."""
+        for s in self.sections:
+            if s.section.id == section_id:
+                return s
+        raise KeyError(section_id)
+
+    def name_of(self, ref: str) -> str:
+        """The defined name of a "section.field" reference."""
+        return self.by_ref[ref].name
+
+
+def _field_inputs(
+    spec: Spec, section: SectionSpec, f: FieldSpec, row: int, section_flag: str | None, flags: _FlagMaker
+) -> list[Input]:
+    lst = choice_list_of(f)
+    choices = tuple(spec.lists[lst]) if lst else ()
+    name = input_name(section.id, f.id)
+    flag = flags.input_flag(name, f, section_flag) if f.applies_when is not None else section_flag
+    kind = "choice" if f.type == "question" else f.type
+    main = Input(
+        name=name, sheet=section.sheet, row=row, col=VALUE_COL, section=section.id, field=f.id, label=f.label,
+        type=kind, list_id=lst, choices=choices, required=f.required, condition=f.applies_when,
+        applies_flag=flag, max_length=f.max_length, min=f.min, max=f.max, help=f.help,
+        not_applicable_because=f.not_applicable_because or section.not_applicable_because,
+    )
+    if f.type != "question":
+        return [main]
+    note = Input(
+        name=f"{name}_evidence", sheet=section.sheet, row=row, col=NOTE_COL, section=section.id,
+        field=f"{f.id}_evidence", label=f"{f.label} (evidence)", type="long_text", list_id=None, choices=(),
+        required=False, condition=f.applies_when, applies_flag=flag, max_length=f.max_length,
+        not_applicable_because=main.not_applicable_because,
+    )
+    return [main, note]
+
+
+def _table_inputs(spec: Spec, section: SectionSpec) -> list[Input]:
+    out: list[Input] = []
+    for r in range(1, section.rows + 1):
+        for c, f in enumerate(section.fields):
+            lst = choice_list_of(f)
+            out.append(Input(
+                name=f"{section.id}_r{r:02d}_{f.id}", sheet=section.sheet, row=FIRST_INPUT_ROW + r - 1,
+                col=TABLE_FIRST_COL + c, section=section.id, field=f.id, label=f"{f.label} (row {r})",
+                type="choice" if f.type == "question" else f.type, list_id=lst,
+                choices=tuple(spec.lists[lst]) if lst else (), required=f.required, condition=None,
+                applies_flag=None, max_length=f.max_length, min=f.min, max=f.max, row_index=r, help=f.help,
+            ))
+    return out
+
+
+class _FlagMaker:
+    """Hands out flag cells on the lists sheet, one row each, in a column after the lists."""
+
+    def __init__(self, col: int) -> None:
+        self.col = col
+        self.flags: list[Flag] = []
+
+    def add(
+        self, name: str, label: str, kind: str, target: str,
+        condition: Condition | None = None, parent: str | None = None,
+    ) -> str:
+        self.flags.append(Flag(name, label, kind, len(self.flags) + 1, self.col + 1, target, condition, parent))
+        return name
+
+    def input_flag(self, name: str, f: FieldSpec, section_flag: str | None) -> str:
+        return self.add(f"applies_{name}", f"{f.label} applies", "applies", name, f.applies_when, section_flag)
+
+
+def build_layout(spec: Spec) -> Layout:
+    """Place every list, flag and input of the spec."""
+    layout = Layout(spec=spec)
+    for col, (list_id, values) in enumerate(spec.lists.items()):
+        layout.lists[list_id] = ListRange(list_id, f"list_{list_id}", col, tuple(values))
+    na_col = len(layout.lists)
+    layout.na_list = ListRange("not_applicable", "list_not_applicable", na_col, (NOT_APPLICABLE_CHOICE,))
+    flags = _FlagMaker(na_col + 2)
+    for section in spec.sections:
+        sid = section.id
+        applies = flags.add(f"applies_{sid}", f"{section.title} applies", "applies", sid, section.applies_when) \
+            if section.applies_when is not None else None
+        required = None
+        if section.required_when is not None:
+            required = flags.add(
+                f"required_{sid}", f"{section.title} required", "required", sid,
+                combine(section.applies_when, section.required_when),
+            )
+        if section.kind == "table":
+            inputs = _table_inputs(spec, section)
+        else:
+            inputs = []
+            for offset, f in enumerate(spec.fields_of(section)):
+                inputs += _field_inputs(spec, section, f, FIRST_INPUT_ROW + offset, applies, flags)
+        layout.sections.append(SectionLayout(
+            section=section, inputs=tuple(inputs), applies_flag=applies, required_flag=required,
+            filled_name=flags.add(f"filled_{sid}", f"{section.title}: answered", "filled", sid),
+            needed_name=flags.add(f"needed_{sid}", f"{section.title}: to answer", "needed", sid),
+            status_name=flags.add(f"status_{sid}", f"{section.title}: status", "status", sid),
+        ))
+    layout.flags = flags.flags
+    return layout

@@ -1,0 +1,167 @@
+"""Cross-field rules of a spec, each problem said as where, what and how to fix it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from auditbook.conditions import fields_in
+from auditbook.spec import DERIVED_LISTS, All, AnyOf, Condition, Equals, In, Not
+
+if TYPE_CHECKING:
+    from auditbook.spec import FieldSpec, Spec
+
+#: Sheets the generator adds itself; a section may not use their names.
+RESERVED_SHEETS = ("Start", "Summary", "ESN criteria", "Lists", "Metadata")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def input_name(section_id: str, field_id: str) -> str:
+    """The defined name of a form input."""
+    return f"{section_id}_{field_id}"
+
+
+def choice_list_of(field: FieldSpec) -> str | None:
+    """The list a field's dropdown uses (questions default to the "answer" list)."""
+    if field.type == "question":
+        return field.choices or "answer"
+    return field.choices if field.type == "choice" else None
+
+
+def _check_lists(spec: Spec) -> list[str]:
+    out: list[str] = []
+    for name in DERIVED_LISTS:
+        if name in spec.choice_lists:
+            out.append(f'choice_lists.{name}: "{name}" is made by the generator; rename your list.')
+    lists = {**spec.choice_lists, "theme": [t.label for t in spec.themes]}
+    for name, values in lists.items():
+        where = "themes" if name == "theme" and name not in spec.choice_lists else f"choice_lists.{name}"
+        if not values:
+            out.append(f"{where}: the list is empty. Add at least one choice or remove the list.")
+        seen: set[str] = set()
+        for v in values:
+            if not v.strip():
+                out.append(f"{where}: a choice is blank. Remove it.")
+            elif _norm(v) in seen:
+                out.append(f'{where}: duplicate choice "{v}". Each choice must differ (ignoring case and spaces).')
+            seen.add(_norm(v))
+    if spec.grade_list not in spec.choice_lists:
+        out.append(f'grade_list: no choice list "{spec.grade_list}". Name one of {", ".join(spec.choice_lists)}.')
+    else:
+        grades = {_norm(g) for g in spec.choice_lists[spec.grade_list]}
+        for i, d in enumerate(spec.grade_descriptors):
+            if _norm(d.grade) not in grades:
+                out.append(f'grade_descriptors[{i}]: "{d.grade}" is not in list {spec.grade_list}.')
+    return out
+
+
+def _check_condition(
+    cond: Condition | None,
+    where: str,
+    position: int,
+    order: dict[str, int],
+    fields: dict[str, FieldSpec],
+    lists: dict[str, set[str]],
+) -> list[str]:
+    out: list[str] = []
+    for ref in fields_in(cond):
+        if ref not in fields:
+            out.append(
+                f'{where}.applies_when: unknown field "{ref}". Use "section.field" with ids from this spec.'
+            )
+        elif order[ref] >= position:
+            out.append(
+                f'{where}.applies_when: condition on "{ref}", which comes at or after this input. '
+                "A condition may only look at earlier fields: move the field up or the condition down."
+            )
+        elif choice_list_of(fields[ref]) is None:
+            out.append(f'{where}.applies_when: "{ref}" is not a choice or question field, so it cannot be compared.')
+    out.extend(_check_values(cond, where, fields, lists))
+    return out
+
+
+def _check_values(
+    cond: Condition | None, where: str, fields: dict[str, FieldSpec], lists: dict[str, set[str]]
+) -> list[str]:
+    if cond is None:
+        return []
+    if isinstance(cond, All | AnyOf):
+        subs = cond.all if isinstance(cond, All) else cond.any
+        return [p for c in subs for p in _check_values(c, where, fields, lists)]
+    if isinstance(cond, Not):
+        return _check_values(cond.not_, where, fields, lists)
+    assert isinstance(cond, Equals | In)
+    field = fields.get(cond.field)
+    if field is None:
+        return []
+    return [
+        f'{where}.applies_when: "{value}" is not a choice of {cond.field}.'
+        for value in ([cond.equals] if isinstance(cond, Equals) else cond.in_)
+        if _norm(value) not in lists.get(choice_list_of(field) or "", set())
+    ]
+
+
+def lint(spec: Spec) -> list[str]:
+    """Every cross-field problem in the spec, or an empty list."""
+    out = _check_lists(spec)
+    lists = {k: {_norm(v) for v in vs} for k, vs in spec.lists.items()}
+    criteria = [c.id for c in spec.criteria]
+    out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
+    order: dict[str, int] = {}
+    fields: dict[str, FieldSpec] = {}
+    names: dict[str, str] = {}
+    sheets: dict[str, str] = {_norm(s): "a sheet the generator adds" for s in RESERVED_SHEETS}
+    section_ids: set[str] = set()
+    for si, section in enumerate(spec.sections):
+        sw = f"sections[{si}] ({section.id})"
+        if section.id in section_ids:
+            out.append(f'{sw}: duplicate section id "{section.id}". Give each section its own id.')
+        section_ids.add(section.id)
+        if _norm(section.sheet) in sheets:
+            out.append(f'{sw}.sheet: "{section.sheet}" is already used by {sheets[_norm(section.sheet)]}.')
+        sheets[_norm(section.sheet)] = f"section {section.id}"
+        if section.applies_when is not None and not section.not_applicable_because:
+            out.append(f"{sw}: applies_when needs not_applicable_because, the words the banner shows.")
+        if section.kind == "table" and section.rows < 1:
+            out.append(f"{sw}: a table section needs rows: N (how many rows to offer).")
+        if section.kind == "table" and (section.applies_when or any(f.applies_when for f in section.fields)):
+            out.append(f"{sw}: table sections cannot have conditions.")
+        for c in section.criteria:
+            if c not in criteria:
+                out.append(f'{sw}.criteria: unknown criterion "{c}". Add it under criteria: or fix the id.')
+        first = len(order)
+        out += _check_condition(section.applies_when, sw, first, order, fields, lists)
+        out += _check_condition(section.required_when, sw, first, order, fields, lists)
+        seen: set[str] = set()
+        for fi, field in enumerate(spec.fields_of(section)):
+            fw = f"{sw}.fields[{fi}] ({field.id})"
+            ref = f"{section.id}.{field.id}"
+            if field.id in seen:
+                out.append(f'{fw}: duplicate field id "{field.id}" in section {section.id}.')
+                continue
+            seen.add(field.id)
+            name = input_name(section.id, field.id)
+            if name in names and names[name] != ref:
+                out.append(f'{fw}: its name "{name}" clashes with {names[name]}. Rename one of them.')
+            names[name] = ref
+            lst = choice_list_of(field)
+            if field.type == "choice" and field.choices is None:
+                out.append(f"{fw}: a choice field needs choices: LIST_ID.")
+            elif lst is not None and lst not in spec.lists:
+                out.append(f'{fw}.choices: unknown list "{lst}". Use one of {", ".join(spec.lists)}.')
+            elif field.choices is not None and lst is None:
+                out.append(f"{fw}.choices: only choice and question fields take choices.")
+            if field.default is not None and lst and _norm(field.default) not in lists.get(lst, set()):
+                out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
+            for c in field.esn:
+                if c not in criteria:
+                    out.append(f'{fw}.esn: unknown criterion "{c}".')
+            if field.applies_when is not None and not field.not_applicable_because:
+                out.append(f"{fw}: applies_when needs not_applicable_because, the words shown when it does not apply.")
+            position = len(order)
+            out += _check_condition(field.applies_when, fw, position, order, fields, lists)
+            order[ref] = position
+            fields[ref] = field
+    return out
