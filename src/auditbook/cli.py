@@ -8,12 +8,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from auditbook.describe import data_dictionary
 from auditbook.errors import AuditbookError
 from auditbook.generate import generate_workbook, profile_prefill
+from auditbook.provenance import SpecRegistry
+from auditbook.report import Report
 from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
+from auditbook.validate import validate_file
 
 app = typer.Typer(
     help="Deep Dive case file audits: generate locked workbooks, validate returns, collect them.",
@@ -82,6 +86,41 @@ def describe(
         cond = json.dumps(i["applies_when"]) if i["applies_when"] else ""
         table.add_row(i["name"], i["sheet"], i["cell"], i["type"], "yes" if i["required"] else "", cond, i["label"])
     console.print(table)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Returned workbooks to check.", exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
+
+    Exit 0 when every file is valid (warnings allowed), 1 when any file has an error.
+    """
+    registry = SpecRegistry.load()
+    reports = [validate_file(f, registry=registry) for f in files]
+    if as_json:
+        print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        for r in reports:
+            _print_report(r)
+    if any(not r.valid and r.skipped is None for r in reports):
+        raise typer.Exit(1)
+
+
+def _print_report(report: Report) -> None:
+    name = Path(report.file).name
+    if report.skipped:
+        console.print(f"{name}: {report.skipped}", soft_wrap=True, markup=False)
+        return
+    head = "[green]valid[/]" if report.valid else f"[red]{len(report.errors)} error(s)[/]"
+    if report.warnings:
+        head += f", [yellow]{len(report.warnings)} warning(s)[/]"
+    case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
+    console.print(f"[bold]{escape(name)}[/]{escape(case)}: {head}", soft_wrap=True)
+    for p in report.problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        console.print(f"  [{colour}]{p.severity}[/] [dim]{p.code}[/] {escape(p.render())}", soft_wrap=True)
 
 
 @spec_app.command("check")

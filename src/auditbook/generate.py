@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
-import re
 from datetime import date
 from pathlib import Path
 
-from auditbook.errors import AuditbookError
+from auditbook.months import audit_period, month_end, parse_month
 from auditbook.spec import Spec, slug
 from auditbook.writer import Prefill, build_workbook
-
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    """Year and month of a "YYYY-MM" string, or AuditbookError saying how to write it."""
-    m = MONTH_PATTERN.match(text.strip())
-    if not m:
-        raise AuditbookError(f'audit month "{text}" is not a month: write it as YYYY-MM, for example 2026-11.')
-    return int(m.group(1)), int(m.group(2))
-
-
-def month_end(year: int, month: int) -> date:
-    """The last day of the month: audits are due by the end of the month they were requested for."""
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def audit_period(due: date) -> tuple[date, date]:
-    """The two years the audit looks back over, ending on the due date."""
-    start_year = due.year - 2
-    day = min(due.day, calendar.monthrange(start_year, due.month)[1])
-    return date(start_year, due.month, day), due
 
 
 def profile_prefill(

@@ -22,6 +22,21 @@ FIRST_INPUT_ROW = HEADER_ROW + 1
 NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, ESN_COL = 0, 1, 2, 3, 4
 #: Table sheets put each field in its own column from here.
 TABLE_FIRST_COL = 1
+#: Custom document property name for each metadata key.
+PROPERTY_NAMES = {
+    "spec_id": "AuditbookSpecId",
+    "spec_version": "AuditbookSpecVersion",
+    "spec_sha256": "AuditbookSpecSha256",
+    "instance_id": "AuditbookInstanceId",
+    "generated_at": "AuditbookGeneratedAt",
+}
+
+
+def meta_name(key: str) -> str:
+    """The defined name of a metadata constant."""
+    return f"meta_{key}"
+
+
 #: The text a dropdown offers when its question does not apply; read back as blank.
 NOT_APPLICABLE_CHOICE = "(does not apply)"
 

@@ -41,6 +41,7 @@ from auditbook.layout import (
     META_SHEET,
     NOTE_COL,
     NUM_COL,
+    PROPERTY_NAMES,
     START_SHEET,
     STATUS_ROW,
     SUMMARY_SHEET,
@@ -51,6 +52,7 @@ from auditbook.layout import (
     SectionLayout,
     build_layout,
     cell_ref,
+    meta_name,
     sheet_ref,
 )
 from auditbook.spec import Spec
@@ -84,21 +86,6 @@ class Metadata:
             ("instance_id", self.instance_id),
             ("generated_at", self.generated_at),
         ]
-
-
-#: Custom document property name for each metadata key.
-PROPERTY_NAMES = {
-    "spec_id": "AuditbookSpecId",
-    "spec_version": "AuditbookSpecVersion",
-    "spec_sha256": "AuditbookSpecSha256",
-    "instance_id": "AuditbookInstanceId",
-    "generated_at": "AuditbookGeneratedAt",
-}
-
-
-def meta_name(key: str) -> str:
-    """The defined name of a metadata constant."""
-    return f"meta_{key}"
 
 
 @contextmanager

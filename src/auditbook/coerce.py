@@ -1,0 +1,156 @@
+"""Pure: turn a raw cell into the value its input expects, or say what is wrong with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from auditbook.layout import NOT_APPLICABLE_CHOICE, Input
+from auditbook.reader import RawCell
+
+MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
+_EPOCH_1900 = date(1899, 12, 30)
+_EPOCH_1904 = date(1904, 1, 1)
+_UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Bad:
+    """Why a cell's value cannot be taken: a stable code and a message that says how to fix it."""
+
+    code: str
+    message: str
+
+
+Coerced = str | int | date | None
+
+
+def norm(text: str) -> str:
+    """Case- and space-insensitive form used to compare choices."""
+    return " ".join(text.split()).casefold()
+
+
+def _quote(text: str) -> str:
+    short = text if len(text) <= 40 else text[:37] + "..."
+    return '"' + short.replace("\n", " ") + '"'
+
+
+def serial_to_date(serial: float, *, date1904: bool = False) -> date:
+    """A spreadsheet date serial as a date."""
+    return (_EPOCH_1904 if date1904 else _EPOCH_1900) + timedelta(days=int(serial))
+
+
+def parse_text_date(text: str) -> date | Bad:
+    """A date typed as text: UK day-first (31/12/2026, 31-12-2026) or ISO (2026-12-31); never US order."""
+    t = text.strip()
+    m = _ISO_DATE.match(t)
+    try:
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = _UK_DATE.match(t)
+        if m:
+            day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            if month > 12 and day <= 12:
+                return Bad("bad-date", f"{_quote(t)} looks like a US date (month first). "
+                                       f"Write it day first: {month:02d}/{day:02d}/{year}.")
+            return date(year, month, day)
+    except ValueError:
+        return Bad("bad-date", f"{_quote(t)} is not a real date. Enter it as dd/mm/yyyy.")
+    return Bad("bad-date", f"{_quote(t)} is not a date. Enter it as dd/mm/yyyy, for example 31/12/2026.")
+
+
+def _text(cell: RawCell) -> str:
+    v = cell.value
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    return "" if v is None else v
+
+
+def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
+    v = cell.value
+    if isinstance(v, float) and cell.kind == "n":
+        if not 1 <= v < 2958466:
+            return Bad("bad-date", f"{v:g} is not a date. Enter it as dd/mm/yyyy.")
+        d = serial_to_date(v, date1904=date1904)
+    elif isinstance(v, str):
+        parsed = parse_text_date(v)
+        if isinstance(parsed, Bad):
+            return parsed
+        d = parsed
+    else:
+        return Bad("bad-date", f"{_quote(_text(cell))} is not a date. Enter it as dd/mm/yyyy.")
+    if not MIN_DATE <= d <= MAX_DATE:
+        return Bad("date-out-of-range", f"{d:%d/%m/%Y} is outside {MIN_DATE:%Y}-{MAX_DATE:%Y}. Check the year.")
+    return d
+
+
+def _integer(inp: Input, cell: RawCell) -> int | Bad:
+    v = cell.value
+    number: float | None = None
+    if isinstance(v, float) and not isinstance(v, bool):
+        number = v
+    elif isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.0*)?\s*", v):
+        number = float(v)
+    if number is None or not number.is_integer():
+        return Bad("not-a-number", f"{_quote(_text(cell))} is not a whole number. Enter digits only, e.g. 7.")
+    n = int(number)
+    if (inp.min is not None and n < inp.min) or (inp.max is not None and n > inp.max):
+        return Bad("out-of-range", f"{n} is outside {inp.min} to {inp.max}. Check the number.")
+    return n
+
+
+def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
+    text = _text(cell)
+    if norm(text) == norm(NOT_APPLICABLE_CHOICE):
+        return None
+    for choice in inp.choices:
+        if norm(choice) == norm(text):
+            return choice
+    what = "grade" if inp.list_id == "grade" else "answer"
+    listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
+    return Bad("not-in-list", f"{what} {_quote(text)} is not one of {listed}. Choose one from the dropdown.")
+
+
+def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
+    v = cell.value
+    if isinstance(v, float) and cell.kind == "n" and 1 <= v < 2958466:
+        d = serial_to_date(v, date1904=date1904)
+        return f"{d.year:04d}-{d.month:02d}"
+    m = _MONTH.match(_text(cell).strip())
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    return Bad("bad-month", f"{_quote(_text(cell))} is not a month. Enter it as YYYY-MM, for example 2026-11.")
+
+
+def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerced | Bad:
+    """The input's value from its cell: None when empty, a Bad when it cannot be taken."""
+    if cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
+        return None
+    if cell.kind == "e":
+        return Bad("cell-error", f"the cell shows the error {cell.value}. Clear it and enter the value again.")
+    if inp.type == "date":
+        return _date(inp, cell, date1904)
+    if inp.type == "integer":
+        return _integer(inp, cell)
+    if inp.type == "choice":
+        return _choice(inp, cell)
+    if inp.type == "month":
+        return _month(inp, cell, date1904)
+    text = _text(cell)
+    if len(text) > inp.max_length:
+        return Bad("text-too-long", f"the text is {len(text)} characters; the most is {inp.max_length}. Shorten it.")
+    return text
+
+
+def as_condition_text(value: Coerced) -> str | None:
+    """A value as the text conditions compare against."""
+    if value is None:
+        return None
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)

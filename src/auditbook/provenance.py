@@ -1,0 +1,103 @@
+"""Which template a returned workbook was made from, read from its three metadata carriers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditbook.layout import META_SHEET, PROPERTY_NAMES, Layout, build_layout, meta_name
+from auditbook.reader import RawWorkbook
+from auditbook.report import Problem
+from auditbook.spec import Spec, known_specs
+
+KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at")
+REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")
+
+
+@dataclass
+class SpecRegistry:
+    """The specs a return may have been made from, by SHA-256, with their layouts."""
+
+    by_sha: dict[str, Spec]
+    _layouts: dict[str, Layout] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, extra_dirs: tuple[Path, ...] = ()) -> SpecRegistry:
+        """Every spec in workbook_specs/ (older versions included) and any extra folders."""
+        return cls(known_specs(extra_dirs))
+
+    @classmethod
+    def of(cls, *specs: Spec) -> SpecRegistry:
+        """A registry of exactly these specs."""
+        return cls({s.sha256: s for s in specs})
+
+    def layout(self, spec: Spec) -> Layout:
+        """The layout of a spec, built once."""
+        if spec.sha256 not in self._layouts:
+            self._layouts[spec.sha256] = build_layout(spec)
+        return self._layouts[spec.sha256]
+
+
+def _carriers(raw: RawWorkbook) -> dict[str, dict[str, str]]:
+    props = {k: raw.properties[p] for k, p in PROPERTY_NAMES.items() if p in raw.properties}
+    names: dict[str, str] = {}
+    for key in KEYS:
+        text = raw.names.get(meta_name(key))
+        if text is not None:
+            t = text.strip().lstrip("=").strip()
+            if len(t) >= 2 and t[0] == t[-1] == '"':
+                names[key] = t[1:-1].replace('""', '"')
+    sheet_values: dict[str, str] = {}
+    sheet = raw.sheets.get(META_SHEET)
+    if sheet is not None:
+        for (row, col), cell in sheet.cells.items():
+            if col == 0 and isinstance(cell.value, str) and cell.value in KEYS:
+                other = sheet.cells.get((row, 1))
+                if other is not None and isinstance(other.value, str):
+                    sheet_values[cell.value] = other.value
+    return {"document properties": props, "metadata sheet": sheet_values, "named constants": names}
+
+
+def read_provenance(raw: RawWorkbook) -> tuple[dict[str, str], list[Problem]]:
+    """The agreed metadata values: each needs at least two of the three carriers to agree."""
+    carriers = _carriers(raw)
+    agreed: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key in KEYS:
+        seen = Counter(c[key] for c in carriers.values() if key in c)
+        if not seen:
+            continue
+        value, votes = seen.most_common(1)[0]
+        if votes >= 2 or (key == "generated_at"):
+            agreed[key] = value
+        elif key in REQUIRED_KEYS:
+            where = ", ".join(name for name, c in carriers.items() if key in c)
+            problems.append(Problem("error", "provenance-conflict",
+                                    f"the template's {key.replace('_', ' ')} could not be confirmed (found only in "
+                                    f"{where}, or the copies disagree). The workbook has been altered or was not "
+                                    "made by auditbook: send the auditor a fresh workbook.", sheet=META_SHEET))
+    missing = [k for k in REQUIRED_KEYS if k not in agreed and not any(k in c for c in carriers.values())]
+    if missing:
+        problems.append(Problem("error", "not-an-audit-workbook",
+                                "this workbook carries no auditbook template information: it was not made by "
+                                "`auditbook generate` or has been copied into a new file. Ask the auditor to "
+                                "use the workbook they were sent."))
+    return agreed, problems
+
+
+def find_spec(agreed: dict[str, str], registry: SpecRegistry) -> Spec | Problem:
+    """The spec the workbook was made from, or the problem saying why it is not known."""
+    spec = registry.by_sha.get(agreed.get("spec_sha256", ""))
+    if spec is None:
+        return Problem("error", "unknown-spec",
+                       f"made from a template auditbook does not know ({agreed.get('spec_id', '?')} version "
+                       f"{agreed.get('spec_version', '?')}, hash {agreed.get('spec_sha256', '?')[:12]}). "
+                       "Add that spec version to workbook_specs/, or send the auditor a new workbook.",
+                       sheet=META_SHEET)
+    if spec.id != agreed.get("spec_id") or spec.version != agreed.get("spec_version"):
+        return Problem("error", "provenance-conflict",
+                       f"the template hash belongs to {spec.id} {spec.version} but the workbook says "
+                       f"{agreed.get('spec_id')} {agreed.get('spec_version')}: it has been altered. "
+                       "Send the auditor a fresh workbook.", sheet=META_SHEET)
+    return spec

@@ -1,0 +1,225 @@
+"""Check a returned workbook against the spec it was made from. Bad cell values are problems, never raised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from auditbook.audit import Audit, Provenance, SectionResult, Value
+from auditbook.coerce import Bad, Coerced, as_condition_text, coerce
+from auditbook.errors import UnreadableFileError
+from auditbook.formulas import Evaluator
+from auditbook.layout import Input, Layout, SectionLayout
+from auditbook.months import month_end, parse_month
+from auditbook.provenance import SpecRegistry, find_spec, read_provenance
+from auditbook.reader import RawWorkbook, parse_ref, read_workbook
+from auditbook.report import Problem, Report
+from auditbook.safety import DEFAULT_LIMITS, Limits, skip_reason
+
+
+@dataclass
+class _Read:
+    """Values read from a workbook, with where each was found."""
+
+    values: dict[str, Coerced] = field(default_factory=dict)
+    where: dict[str, tuple[str, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+    """Validate one returned file: every problem as data; a file that cannot be opened is a problem too."""
+    reason = skip_reason(path)
+    if reason is not None:
+        return Report(file=str(path), skipped=reason)
+    try:
+        raw = read_workbook(path, limits)
+    except UnreadableFileError as err:
+        return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
+    except OSError as err:
+        return Report(file=str(path), problems=[Problem("error", "unreadable", f"{path.name}: {err.strerror}.")])
+    return validate_raw(raw, registry or SpecRegistry.load())
+
+
+def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
+    """Validate an already-read workbook."""
+    report = Report(file=str(raw.path))
+    agreed, problems = read_provenance(raw)
+    report.problems += problems
+    if problems:
+        return report
+    spec = find_spec(agreed, registry)
+    if isinstance(spec, Problem):
+        report.problems.append(spec)
+        return report
+    layout = registry.layout(spec)
+    read = _read_values(raw, layout)
+    report.problems += read.problems
+    provenance = Provenance(
+        file=raw.path.name, sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
+        spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),
+    )
+    audit, problems = _check_and_build(layout, read, provenance)
+    report.problems += problems
+    report.audit = audit
+    return report
+
+
+def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
+    out = _Read()
+    missing_sheets: set[str] = set()
+    for sl in layout.sections:
+        sheet = raw.sheets.get(sl.sheet)
+        if sl.sheet not in raw.sheet_states:
+            missing_sheets.add(sl.sheet)
+            out.problems.append(Problem("error", "sheet-missing", f'the sheet "{sl.sheet}" has been deleted, so '
+                                        f"{sl.section.title} cannot be read. Copy the answers into a fresh workbook.",
+                                        sheet=sl.sheet))
+        elif sheet is not None and not sheet.protected:
+            out.problems.append(Problem("warning", "sheet-unprotected", "the sheet's protection has been removed. "
+                                        "Check nothing outside the input cells was changed, then protect it again.",
+                                        sheet=sl.sheet))
+    for inp in layout.inputs:
+        if inp.sheet in missing_sheets:
+            continue
+        text = raw.names.get(inp.name)
+        if text is None:
+            out.problems.append(Problem("error", "name-missing", f'the cell name "{inp.name}" for '
+                                        f"{inp.label} is missing, so its answer cannot be found. Copy the answers "
+                                        "into a fresh workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
+            continue
+        ref = parse_ref(text)
+        if ref is None or ref[0] not in raw.sheets:
+            out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {inp.label} no '
+                                        "longer points at a cell (it was deleted). Copy the answers into a fresh "
+                                        "workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
+            continue
+        sheet_name, cell = ref
+        if (sheet_name, cell) != (inp.sheet, inp.cell):
+            out.problems.append(Problem("warning", "name-moved", f"{inp.label} was expected at {inp.sheet}!"
+                                        f"{inp.cell} but rows or columns were moved; it was read from here. Check "
+                                        "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
+        out.where[inp.name] = (sheet_name, cell)
+        raw_cell = raw.sheets[sheet_name].cell(cell)
+        if raw_cell is not None and raw_cell.formula is not None:
+            out.problems.append(Problem("error", "formula-in-input", f"{inp.label} holds a formula, not an answer. "
+                                        "Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
+            continue
+        value = coerce(inp, raw_cell, date1904=raw.date1904)
+        if isinstance(value, Bad):
+            out.problems.append(Problem("error", value.code, value.message, sheet=sheet_name, cell=cell,
+                                        field=inp.ref))
+            continue
+        if value is not None:
+            out.values[inp.name] = value
+    return out
+
+
+def _problem(read: _Read, inp: Input, severity: str, code: str, message: str) -> Problem:
+    sheet, cell = read.where.get(inp.name, (inp.sheet, inp.cell))
+    return Problem("error" if severity == "error" else "warning", code, message, sheet=sheet, cell=cell,
+                   field=inp.ref)
+
+
+def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tuple[Audit, list[Problem]]:
+    problems: list[Problem] = []
+    ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
+    kept: dict[str, Coerced] = {}
+    for inp in layout.inputs:
+        value = read.values.get(inp.name)
+        if inp.row_index is not None:
+            continue
+        if value is not None and not ev.input_applies(inp):
+            because = inp.not_applicable_because or "it does not apply"
+            problems.append(_problem(read, inp, "warning", "answered-not-applicable",
+                                     f"{inp.label} has an answer but does not apply because {because}; it is "
+                                     "not counted. Clear it, or check the Case profile answers."))
+            continue
+        if value is None and ev.input_required(inp):
+            problems.append(_problem(read, inp, "error", "required-missing",
+                                     f"{inp.label} is required. Fill it in."))
+        if value is not None:
+            kept[inp.name] = value
+    forms: dict[str, dict[str, Value]] = {}
+    sections: list[SectionResult] = []
+    tables: dict[str, list[dict[str, Value]]] = {}
+    final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
+    for sl in layout.sections:
+        if sl.section.kind == "table":
+            tables[sl.section.id] = _table_rows(sl, read, kept, problems)
+            continue
+        answers: dict[str, Value] = {i.field: kept.get(i.name) for i in sl.inputs}
+        if sl.section.kind == "form":
+            forms[sl.section.id] = answers
+            continue
+        problems += _optional_grade(sl, read, kept, final)
+        themes = [str(v) for k, v in answers.items() if k.startswith("theme_") and v]
+        grade = answers.get("grade")
+        sections.append(SectionResult(
+            id=sl.section.id, title=sl.section.title, applies=final.flag(sl.applies_flag),
+            required=final.flag(sl.required_flag or sl.applies_flag), status=str(final.value(sl.status_name)),
+            grade=str(grade) if grade else None, themes=themes, answers=answers,
+        ))
+    due, late, late_problem = _timeliness(layout, forms, read)
+    if late_problem:
+        problems.append(late_problem)
+    audit = Audit(provenance=provenance, forms=forms, sections=sections, tables=tables, due_date=due, late=late)
+    return audit, problems
+
+
+def _optional_grade(sl: SectionLayout, read: _Read, kept: dict[str, Coerced], ev: Evaluator) -> list[Problem]:
+    """An optional section that was partly answered still needs its grade."""
+    if not ev.flag(sl.applies_flag) or ev.flag(sl.required_flag or sl.applies_flag):
+        return []
+    grade = next((i for i in sl.inputs if i.field == "grade"), None)
+    answered = any(i.name in kept for i in sl.inputs if i is not grade)
+    if grade is None or not answered or grade.name in kept:
+        return []
+    return [_problem(read, grade, "error", "required-missing",
+                     f"{grade.label} is required once any of this optional section is answered. Give a grade "
+                     "or clear the answers.")]
+
+
+def _table_rows(sl: SectionLayout, read: _Read, kept: dict[str, Coerced],
+                problems: list[Problem]) -> list[dict[str, Value]]:
+    rows: dict[int, list[Input]] = {}
+    for inp in sl.inputs:
+        rows.setdefault(inp.row_index or 0, []).append(inp)
+    default_responsible = kept.get("profile_team_manager")
+    out: list[dict[str, Value]] = []
+    for index, inputs in sorted(rows.items()):
+        values = {i.field: read.values.get(i.name) for i in inputs}
+        if all(v is None for v in values.values()):
+            continue
+        if values.get("responsible") is None and default_responsible is not None:
+            values["responsible"] = default_responsible
+        for inp in inputs:
+            if inp.required and values.get(inp.field) is None:
+                problems.append(_problem(read, inp, "error", "required-missing",
+                                         f"{inp.label} is required because this row has other entries. Fill it "
+                                         "in, or clear the row."))
+        if "responsible" in values and values["responsible"] is None:
+            resp = next(i for i in inputs if i.field == "responsible")
+            problems.append(_problem(read, resp, "error", "required-missing",
+                                     f"{resp.label} is required: name the person, or fill in the team manager "
+                                     "on the Case profile."))
+        out.append({"row": index, **values})
+    return out
+
+
+def _timeliness(layout: Layout, forms: dict[str, dict[str, Value]],
+                read: _Read) -> tuple[date | None, bool, Problem | None]:
+    profile = forms.get("profile", {})
+    due = profile.get("due_date")
+    if not isinstance(due, date):
+        month = profile.get("audit_month")
+        due = month_end(*parse_month(month)) if isinstance(month, str) else None
+    completed = profile.get("date_completed")
+    if due is None or not isinstance(completed, date) or completed <= due:
+        return due, False, None
+    inp = layout.by_ref.get("profile.date_completed")
+    if inp is None:
+        return due, True, None
+    return due, True, _problem(read, inp, "warning", "late",
+                               f"completed {completed:%d/%m/%Y}, after the due date {due:%d/%m/%Y} (the end of the "
+                               "audit month): the return is late.")
