@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
+from auditbook.collect import MASTER_NAME, CollectResult, collect_json
+from auditbook.collect import collect as run_collect
+from auditbook.demo import run_demo
 from auditbook.describe import data_dictionary
 from auditbook.errors import AuditbookError
 from auditbook.generate import generate_workbook, profile_prefill
@@ -121,6 +127,76 @@ def _print_report(report: Report) -> None:
     for p in report.problems:
         colour = "red" if p.severity == "error" else "yellow"
         console.print(f"  [{colour}]{p.severity}[/] [dim]{p.code}[/] {escape(p.render())}", soft_wrap=True)
+
+
+@app.command()
+def collect(
+    folder: Annotated[Path, typer.Argument(help="The shared folder of returned workbooks (searched recursively).")],
+    out: Annotated[Path | None, typer.Option("--out", help=f"The master workbook. Default: FOLDER/{MASTER_NAME}.")]
+    = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger (sqlite). Default: beside the master.")]
+    = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="Share of audits at which a theme is recurring.")] = 0.3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
+
+    Exit 0 when nothing was rejected, 1 when something was (the master is still written), 2 when collect
+    could not run.
+    """
+    try:
+        with _progress(enabled=not as_json) as progress:
+            result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
+                                 progress=progress)
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+    if as_json:
+        print(json.dumps(collect_json(result), indent=2, ensure_ascii=False))
+    else:
+        _print_collect(result)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("Reading returns", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _print_collect(result: CollectResult) -> None:
+    for n in result.collation.not_merged:
+        colour = "red" if n.status == "rejected" else "yellow"
+        console.print(f"[{colour}]{n.status}[/] {escape(n.file)}: {escape(n.reason)}", soft_wrap=True)
+        for p in n.problems:
+            console.print(f"    {escape(p.render())}", soft_wrap=True)
+    console.print(f"Master: {escape(str(result.master))}", soft_wrap=True)
+    console.print(result.summary_line(), markup=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path("output"),
+    count: Annotated[int, typer.Option("--count", min=1, max=500, help="How many synthetic returns.")] = 12,
+) -> None:
+    """The whole loop on synthetic data: a blank workbook, a folder of returns (some bad) and their master."""
+    try:
+        result = run_demo(out, count=count)
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+    console.print(f"Blank workbook: {escape(str(result.blank))}", soft_wrap=True)
+    console.print(f"Synthetic returns: {escape(str(result.returns))}", soft_wrap=True)
+    _print_collect(result.collected)
 
 
 @spec_app.command("check")

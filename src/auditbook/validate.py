@@ -25,6 +25,8 @@ class _Read:
     values: dict[str, Coerced] = field(default_factory=dict)
     where: dict[str, tuple[str, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Inputs already reported (unreadable, bad value): not reported again as missing.
+    reported: set[str] = field(default_factory=set)
 
 
 def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -81,14 +83,16 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
                                         sheet=sl.sheet))
     for inp in layout.inputs:
         if inp.sheet in missing_sheets:
+            out.reported.add(inp.name)
             continue
         text = raw.names.get(inp.name)
+        if text is None or (ref := parse_ref(text)) is None or ref[0] not in raw.sheets:
+            out.reported.add(inp.name)
         if text is None:
             out.problems.append(Problem("error", "name-missing", f'the cell name "{inp.name}" for '
                                         f"{inp.label} is missing, so its answer cannot be found. Copy the answers "
                                         "into a fresh workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
-        ref = parse_ref(text)
         if ref is None or ref[0] not in raw.sheets:
             out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {inp.label} no '
                                         "longer points at a cell (it was deleted). Copy the answers into a fresh "
@@ -104,11 +108,13 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
         if raw_cell is not None and raw_cell.formula is not None:
             out.problems.append(Problem("error", "formula-in-input", f"{inp.label} holds a formula, not an answer. "
                                         "Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
+            out.reported.add(inp.name)
             continue
         value = coerce(inp, raw_cell, date1904=raw.date1904)
         if isinstance(value, Bad):
             out.problems.append(Problem("error", value.code, value.message, sheet=sheet_name, cell=cell,
                                         field=inp.ref))
+            out.reported.add(inp.name)
             continue
         if value is not None:
             out.values[inp.name] = value
@@ -135,7 +141,7 @@ def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tup
                                      f"{inp.label} has an answer but does not apply because {because}; it is "
                                      "not counted. Clear it, or check the Case profile answers."))
             continue
-        if value is None and ev.input_required(inp):
+        if value is None and inp.name not in read.reported and ev.input_required(inp):
             problems.append(_problem(read, inp, "error", "required-missing",
                                      f"{inp.label} is required. Fill it in."))
         if value is not None:
@@ -194,7 +200,7 @@ def _table_rows(sl: SectionLayout, read: _Read, kept: dict[str, Coerced],
         if values.get("responsible") is None and default_responsible is not None:
             values["responsible"] = default_responsible
         for inp in inputs:
-            if inp.required and values.get(inp.field) is None:
+            if inp.required and values.get(inp.field) is None and inp.name not in read.reported:
                 problems.append(_problem(read, inp, "error", "required-missing",
                                          f"{inp.label} is required because this row has other entries. Fill it "
                                          "in, or clear the row."))

@@ -89,7 +89,7 @@ class Metadata:
 
 
 @contextmanager
-def _strict() -> Iterator[None]:
+def strict() -> Iterator[None]:
     """Turn every xlsxwriter warning into a WorkbookError: it warns instead of raising for real mistakes."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -615,7 +615,7 @@ def build_workbook(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with _strict():
+        with strict():
             wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                                 "strings_to_numbers": False})
             _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password,

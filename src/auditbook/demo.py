@@ -1,0 +1,61 @@
+"""The whole loop on synthetic data, so a newcomer sees it with one command."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from auditbook.collect import CollectResult, collect
+from auditbook.generate import generate_workbook
+from auditbook.layout import build_layout
+from auditbook.provenance import SpecRegistry
+from auditbook.spec import Spec, default_spec_path, load_spec
+from auditbook.synthetic import SCENARIOS, synthetic_answers
+from auditbook.writer import build_workbook
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Where the demo put things and what collect made of them."""
+
+    blank: Path
+    returns: Path
+    collected: CollectResult
+
+
+def _returns(spec: Spec, folder: Path, count: int) -> None:
+    layout = build_layout(spec)
+    kinds = sorted(SCENARIOS)
+    for i in range(1, count + 1):
+        answers = synthetic_answers(layout, seed=i, scenario=kinds[i % len(kinds)], index=i, late=i % 5 == 0,
+                                    urgent=i == 3)
+        team = str(answers["profile_team"]).replace(" ", "-").lower()
+        build_workbook(spec, out=folder / team / f"SYN-{i:04d}.xlsx", prefill=answers)
+    # What a real shared folder also holds, each handled and reported rather than dropped:
+    bad = synthetic_answers(layout, seed=900, scenario="child_protection", index=900)
+    bad["assessment_grade"] = "Goodish"
+    bad["assessment_working_well"] = '=HYPERLINK("http://example.invalid","click")'
+    build_workbook(spec, out=folder / "SYN-0900 bad grade.xlsx", prefill=bad)
+    early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1)
+    early["profile_date_completed"] = date.fromisoformat(str(early["profile_due_date"])).replace(day=1)
+    build_workbook(spec, out=folder / "SYN-0001 first draft.xlsx", prefill=early)
+    shutil.copyfile(folder / "team-beta" / "SYN-0001.xlsx", folder / "SYN-0001 copy.xlsx")
+    (folder / "SYN-0901.xlsx").write_text("case,grade\nSYN-0901,Good\n", encoding="utf-8")
+    (folder / "~$SYN-0002.xlsx").write_bytes(b"\x00" * 165)
+
+
+def run_demo(out: Path, *, count: int = 12) -> DemoResult:
+    """Write a blank workbook, a folder of synthetic returns and their master into `out`."""
+    spec = load_spec(default_spec_path())
+    out.mkdir(parents=True, exist_ok=True)
+    blank = generate_workbook(spec, out=out / "deep-dive-blank.xlsx", prefill={})
+    returns = out / "demo-returns"
+    shutil.rmtree(returns, ignore_errors=True)
+    _returns(spec, returns, count)
+    master = out / "demo-master.xlsx"
+    ledger = out / ".demo-ledger.sqlite3"
+    ledger.unlink(missing_ok=True)
+    result = collect(returns, out=master, ledger_path=ledger, registry=SpecRegistry.of(spec))
+    return DemoResult(blank=blank, returns=returns, collected=result)

@@ -1,0 +1,318 @@
+"""The master collation workbook, written with xlsxwriter. Every auditor's text goes in as literal text."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from auditbook.collate import Collation, Merged
+from auditbook.errors import CollectError
+from auditbook.writer import DATE_FORMAT, strict
+
+GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+ACTION_STATUSES = ("Not started", "In progress", "Done")
+Cell = str | int | float | date | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a master tab: header and width."""
+
+    header: str
+    width: int = 16
+
+
+class _Master:
+    def __init__(self, wb: Workbook, collation: Collation, *, classification: str, generated_at: datetime) -> None:
+        self.wb = wb
+        self.c = collation
+        self.classification = classification
+        self.generated_at = generated_at
+        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+        self.text = wb.add_format(base)
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.date = wb.add_format({**base, "num_format": DATE_FORMAT})
+        self.pct = wb.add_format({**base, "num_format": "0%"})
+        self.head = wb.add_format({**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
+                                   "text_wrap": True, "border": 1})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.bold = wb.add_format({**base, "bold": True})
+        self.red = wb.add_format({**base, "bold": True, "font_color": "#C00000"})
+        self.flag = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.sections = _section_titles(collation.merged)
+
+    def _sheet(self, name: str) -> Worksheet:
+        ws = self.wb.add_worksheet(name)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.set_header(f"&C&\"Arial,Bold\"{self.classification}")
+        ws.set_footer(f"&L{name}&CPage &P of &N&R{self.classification}")
+        return ws
+
+    def write(self, row: int, col: int, ws: Worksheet, value: Cell, fmt: Any = None) -> None:
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "Yes" if value else "No", fmt)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.date)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, fmt)
+        else:
+            # write_string, never write(): an auditor's "=HYPERLINK(...)" must stay those characters.
+            ws.write_string(row, col, value, fmt)
+
+    def table(self, ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *,
+              first_row: int = 0) -> None:
+        for col, c in enumerate(columns):
+            ws.write_string(first_row, col, c.header, self.head)
+            ws.set_column(col, col, c.width)
+        for r, values in enumerate(rows, start=first_row + 1):
+            for col, value in enumerate(values):
+                self.write(r, col, ws, value, self.wrap if columns[col].width >= 30 else self.text)
+        ws.freeze_panes(first_row + 1, 0)
+        ws.autofilter(first_row, 0, first_row + max(len(rows), 1), len(columns) - 1)
+        ws.repeat_rows(first_row)
+
+    # -- tabs -------------------------------------------------------------------------------------
+
+    def summary(self) -> None:
+        ws = self._sheet("Summary")
+        merged = self.c.merged
+        ws.set_column(0, 0, 40)
+        ws.set_column(1, 6, 14)
+        ws.write_string(0, 0, "Deep Dive audits: master collation", self.title)
+        ws.write_string(1, 0, self.classification, self.red)
+        ws.write_string(2, 0, f"Collected {self.generated_at:%d/%m/%Y %H:%M}", self.text)
+        rounds = sorted({m.round for m in merged if m.round})
+        due = [d for m in merged if isinstance(d := m.audit.due_date, date)]
+        facts: list[tuple[str, Cell]] = [
+            ("Rounds covered", ", ".join(rounds) or "(none)"),
+            ("Due dates from", min(due) if due else None),
+            ("Due dates to", max(due) if due else None),
+            ("Audits merged", len(merged)),
+            ("Files rejected", self.c.count("rejected")),
+            ("Files superseded or duplicate", self.c.count("superseded") + self.c.count("duplicate")),
+            ("Late returns", sum(1 for m in merged if m.audit.late)),
+            ("Urgent child protection concerns", sum(1 for m in merged if _urgent(m))),
+            ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing)),
+        ]
+        ws.write_string(4, 0, "Counts", self.head)
+        ws.write_string(4, 1, "", self.head)
+        for r, (label, value) in enumerate(facts, start=5):
+            ws.write_string(r, 0, label, self.text)
+            self.write(r, 1, ws, value, self.text)
+        row = 5 + len(facts) + 1
+        teams = Counter(str(m.audit.profile.get("team") or "(none)") for m in merged)
+        ws.write_string(row, 0, "Audits by team", self.head)
+        ws.write_string(row, 1, "Audits", self.head)
+        for r, (team, n) in enumerate(sorted(teams.items()), start=row + 1):
+            ws.write_string(r, 0, team, self.text)
+            ws.write_number(r, 1, n, self.text)
+        row += len(teams) + 2
+        row = self._overall_grades(ws, row)
+        self._section_grades(ws, row)
+
+    def _overall_grades(self, ws: Worksheet, row: int) -> int:
+        counts = Counter(str(m.audit.overall.get("overall_grade") or "") for m in self.c.merged)
+        ws.write_string(row, 0, "Overall grade", self.head)
+        ws.write_string(row, 1, "Audits", self.head)
+        for r, grade in enumerate(GRADES, start=row + 1):
+            ws.write_string(r, 0, grade, self.text)
+            ws.write_number(r, 1, counts.get(grade, 0), self.text)
+        chart = self.wb.add_chart({"type": "column"})
+        chart.add_series({"name": "Audits", "categories": ["Summary", row + 1, 0, row + len(GRADES), 0],
+                          "values": ["Summary", row + 1, 1, row + len(GRADES), 1], "fill": {"color": "#1F4E79"}})
+        chart.set_title({"name": "Overall grades"})
+        chart.set_legend({"none": True})
+        ws.insert_chart(4, 6, chart, {"x_scale": 1.2, "y_scale": 1.0})
+        return row + len(GRADES) + 2
+
+    def _section_grades(self, ws: Worksheet, row: int) -> None:
+        ws.write_string(row, 0, "Section grades", self.head)
+        for c, grade in enumerate(GRADES, start=1):
+            ws.write_string(row, c, grade, self.head)
+        for r, (sid, title) in enumerate(self.sections, start=row + 1):
+            counts = Counter(s.grade for m in self.c.merged for s in m.audit.sections if s.id == sid and s.grade)
+            ws.write_string(r, 0, title, self.text)
+            for c, grade in enumerate(GRADES, start=1):
+                ws.write_number(r, c, counts.get(grade, 0), self.text)
+        if not self.sections:
+            return
+        chart = self.wb.add_chart({"type": "bar", "subtype": "stacked"})
+        colours = ("#2E75B6", "#70AD47", "#FFC000", "#C00000")
+        last = row + len(self.sections)
+        for c in range(1, len(GRADES) + 1):
+            chart.add_series({"name": ["Summary", row, c], "categories": ["Summary", row + 1, 0, last, 0],
+                              "values": ["Summary", row + 1, c, last, c], "fill": {"color": colours[c - 1]}})
+        chart.set_title({"name": "Grades by section"})
+        chart.set_y_axis({"reverse": True})
+        ws.insert_chart(20, 6, chart, {"x_scale": 1.6, "y_scale": 1.6})
+
+    def audits(self) -> None:
+        ws = self._sheet("Audits")
+        cols = [Column("Case reference", 16), Column("Team"), Column("Allocated worker", 20),
+                Column("Team manager", 20), Column("Auditor", 18), Column("Round"), Column("Audit month", 11),
+                Column("Due date", 11), Column("Completed", 11), Column("Late", 7), Column("Overall grade", 18),
+                *[Column(title, 14) for _, title in self.sections], Column("Urgent concern", 10),
+                Column("Source file", 30), Column("Source file missing", 10), Column("Spec version", 10),
+                Column("Warnings", 9)]
+        rows: list[list[Cell]] = []
+        for m in self.c.merged:
+            p, a = m.audit.profile, m.audit
+            grades = {s.id: (s.grade or "") if s.applies else "n/a" for s in a.sections}
+            rows.append([a.case_ref, _s(p.get("team")), _s(p.get("worker")), _s(p.get("team_manager")),
+                         _s(p.get("auditor")), m.round, _s(p.get("audit_month")), a.due_date,
+                         _d(p.get("date_completed")), "Yes" if a.late else "No", _s(a.overall.get("overall_grade")),
+                         *[grades.get(sid, "") for sid, _ in self.sections], "Yes" if _urgent(m) else "No",
+                         m.file, "Yes" if m.source_missing else "", a.provenance.spec_version, len(m.warnings)])
+        self.table(ws, cols, rows)
+        if rows:
+            col = len(cols) - 3
+            ws.conditional_format(1, col, len(rows), col, {"type": "cell", "criteria": "==", "value": '"Yes"',
+                                                           "format": self.flag})
+
+    def grades(self) -> None:
+        ws = self._sheet("Grades")
+        cols = [Column("Case reference", 16), Column("Team"), Column("Round"), Column("Section", 40),
+                Column("Grade", 20), Column("Status", 18), Column("Theme tags", 60)]
+        rows: list[list[Cell]] = []
+        for m in self.c.merged:
+            for s in m.audit.sections:
+                if s.applies:
+                    rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), m.round, s.title,
+                                 s.grade or "", s.status, "; ".join(s.themes)])
+        self.table(ws, cols, rows)
+
+    def themes(self) -> None:
+        ws = self._sheet("Themes")
+        cols = [Column("Measure", 30), Column("Scope", 24), Column("Section", 36), Column("Item", 50),
+                Column("Kind", 10), Column("Audits", 8), Column("Out of", 8), Column("Share", 8),
+                Column("Recurring", 10)]
+        measures = (("Section graded RI or Inadequate", self.c.section_concerns),
+                    ("Theme tag", self.c.theme_ranks), ("Practice question answered No", self.c.question_noes))
+        rows: list[list[Cell]] = []
+        shares: list[float] = []
+        for measure, items in measures:
+            for t in items:
+                rows.append([measure, t.scope, t.section, t.item, t.kind, t.count, t.of, t.share,
+                             "Recurring" if self.c.recurring(t) else ""])
+                shares.append(t.share)
+        self.table(ws, cols, rows)
+        if rows:
+            for r, share in enumerate(shares, start=1):
+                ws.write_number(r, 7, share, self.pct)
+            ws.conditional_format(1, 8, len(rows), 8, {"type": "cell", "criteria": "==", "value": '"Recurring"',
+                                                       "format": self.flag})
+        ws.write_string(0, 10, f"Recurring: at least {self.c.threshold:.0%} of the audits it could apply to.",
+                        self.bold)
+
+    def actions(self) -> None:
+        ws = self._sheet("Actions")
+        cols = [Column("Case reference", 16), Column("Team"), Column("Section", 30), Column("Action", 60),
+                Column("Responsible", 20), Column("Timescale", 11), Column("Priority", 9), Column("Agreed", 8),
+                Column("Status", 12), Column("Overdue", 10), Column("Source file", 30)]
+        rows: list[list[Cell]] = []
+        for m in self.c.merged:
+            if _urgent(m):
+                o = m.audit.overall
+                rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), "URGENT child protection concern",
+                             f"Raised on {_fmt(o.get('urgent_when'))} with {_s(o.get('urgent_with_whom'))}: "
+                             "check it has been acted on.", _s(m.audit.profile.get("team_manager")),
+                             _d(o.get("urgent_when")), "Urgent", "", "", "", m.file])
+        for m in self.c.merged:
+            for a in m.audit.actions:
+                rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), a.section or "", a.action or "",
+                             a.responsible or "", a.timescale, a.priority or "", a.agreed or "", "", "", m.file])
+        self.table(ws, cols, rows)
+        for r in range(1, len(rows) + 1):
+            ws.write_formula(r, 9, f'=IF(AND(F{r + 1}<>"",I{r + 1}<>"Done",F{r + 1}<TODAY()),"Overdue","")',
+                             self.text, "")
+        if rows:
+            ws.data_validation(1, 8, len(rows), 8, {"validate": "list", "source": list(ACTION_STATUSES)})
+            ws.conditional_format(1, 9, len(rows), 9, {"type": "cell", "criteria": "==", "value": '"Overdue"',
+                                                       "format": self.flag})
+
+    def rejected(self) -> None:
+        ws = self._sheet("Rejected")
+        cols = [Column("File", 36), Column("Status", 11), Column("Reason", 40), Column("Severity", 9),
+                Column("Code", 20), Column("Sheet", 20), Column("Cell", 7), Column("Message", 80)]
+        rows: list[list[Cell]] = []
+        for n in sorted(self.c.not_merged, key=lambda n: (n.status != "rejected", n.file)):
+            if not n.problems:
+                rows.append([n.file, n.status, n.reason, "", "", "", "", ""])
+            for p in n.problems:
+                rows.append([n.file, n.status, n.reason, p.severity, p.code, p.sheet, p.cell, p.message])
+        self.table(ws, cols, rows)
+
+
+def _section_titles(merged: list[Merged]) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for m in merged:
+        for s in m.audit.sections:
+            seen.setdefault(s.id, s.title)
+    return list(seen.items())
+
+
+def _urgent(m: Merged) -> bool:
+    return str(m.audit.overall.get("urgent_concern") or "") == "Yes"
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _d(value: object) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def _fmt(value: object) -> str:
+    return f"{value:%d/%m/%Y}" if isinstance(value, date) else "(date not given)"
+
+
+def write_master(collation: Collation, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
+                 generated_at: datetime | None = None, extra: Sequence[Any] = ()) -> Path:
+    """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
+    lock = out.with_name("~$" + out.name)
+    if lock.exists():
+        raise CollectError(f"{out.name} is open in Excel (its lock file {lock.name} is there). Close it and run "
+                           "collect again.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".auditbook-master-", suffix=".xlsx", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with strict():
+            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                "strings_to_numbers": False})
+            wb.set_properties({"title": "Deep Dive audits: master collation", "category": classification,
+                               "keywords": classification})
+            m = _Master(wb, collation, classification=classification,
+                        generated_at=generated_at or datetime.now())
+            m.summary()
+            m.audits()
+            m.grades()
+            m.themes()
+            m.actions()
+            m.rejected()
+            for tab in extra:
+                tab(m)
+            wb.close()
+        try:
+            os.replace(tmp, out)
+        except PermissionError:
+            raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
+                               "run collect again.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
