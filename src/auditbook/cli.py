@@ -175,7 +175,7 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _print_collect(result: CollectResult) -> None:
-    for n in result.collation.not_merged:
+    for n in result.not_merged:
         colour = "red" if n.status == "rejected" else "yellow"
         console.print(f"[{colour}]{n.status}[/] {escape(n.file)}: {escape(n.reason)}", soft_wrap=True)
         for p in n.problems:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from auditbook.collate import Collation, Source, merge
+from auditbook.collate import Collation, NotMerged, Source, merge
 from auditbook.errors import CollectError
 from auditbook.ledger import Entry, Ledger
 from auditbook.master import write_master
 from auditbook.provenance import SpecRegistry
 from auditbook.reader import file_sha256
-from auditbook.report import Report
+from auditbook.report import Problem, Report
 from auditbook.validate import validate_file
 
 MASTER_NAME = "auditbook-master.xlsx"
@@ -33,22 +35,28 @@ class CollectResult:
 
     master: Path
     ledger: Path
-    collation: Collation
-    sources: list[Source] = field(default_factory=list)
-    read: int = 0
-    unchanged: int = 0
-    files: int = 0
+    files: int
+    read: int
+    unchanged: int
+    merged: list[dict[str, Any]]
+    not_merged: list[NotMerged]
+    #: The full collation, or None when nothing had changed and the master was left as it was.
+    collation: Collation | None = None
     notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """How many files were not merged for this reason."""
+        return sum(1 for n in self.not_merged if n.status == status)
 
     @property
     def rejected(self) -> int:
         """Files with errors (or unreadable)."""
-        return self.collation.count("rejected")
+        return self.count("rejected")
 
     def summary_line(self) -> str:
         """`N merged, M rejected, K unchanged, L superseded`."""
-        merged = len(self.collation.merged)
-        superseded = self.collation.count("superseded") + self.collation.count("duplicate")
+        superseded = self.count("superseded") + self.count("duplicate")
+        merged = len(self.merged)
         return f"{merged} merged, {self.rejected} rejected, {self.unchanged} unchanged, {superseded} superseded"
 
 
@@ -65,7 +73,7 @@ def _walk(folder: Path, own: set[Path]) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if path.resolve() in own or name.startswith(".auditbook-"):
+            if name.startswith(".auditbook-") or path.resolve() in own:
                 continue
             yield path
 
@@ -106,6 +114,30 @@ def _validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progr
     return out
 
 
+@dataclass
+class _Scan:
+    """The folder compared with the ledger."""
+
+    fresh: list[Source] = field(default_factory=list)
+    #: Files whose stored report is still good; parsed only if the master has to be written again.
+    kept: list[tuple[str, Entry, bool]] = field(default_factory=list)
+    state: list[tuple[str, int, int, str, bool]] = field(default_factory=list)
+    read: int = 0
+    unchanged: int = 0
+    files: int = 0
+
+    def sources(self) -> list[Source]:
+        """Every file to merge: those read now and those remembered."""
+        kept = [Source(rel, _renamed(entry.report, rel), entry.sha256, present=present)
+                for rel, entry, present in self.kept]
+        return self.fresh + kept
+
+
+def _renamed(report: Report, rel: str) -> Report:
+    report.file = rel
+    return report
+
+
 def collect(
     folder: Path,
     *,
@@ -127,72 +159,93 @@ def collect(
     own = {master.resolve(), ledger_file.resolve(), Path(str(ledger_file) + "-journal").resolve()}
     ledger = Ledger(ledger_file)
     try:
-        result = _collect(folder, ledger, registry, master, ledger_file, own, workers or os.cpu_count() or 1,
-                          progress)
-        result.collation = merge(result.sources, registry, threshold=threshold, round_name=round_name)
-        write_master(result.collation, out=master, generated_at=now, extra=extra_tabs)
+        key = _registry_key(registry)
+        scan = _scan(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
+        state = hashlib.sha256(json.dumps([scan.state, key, round_name, threshold, str(master.resolve()),
+                                           [t.__qualname__ for t in extra_tabs]]).encode()).hexdigest()
+        previous = ledger.get_meta("outcome")
+        if (not extra_tabs and previous and ledger.get_meta("state") == state and master.exists()
+                and file_sha256(master) == ledger.get_meta("master_sha256")):
+            # Nothing changed since the master was written: it is already the master this run would write.
+            result = _result_from_json(json.loads(previous), master, ledger_file, scan)
+        else:
+            collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
+            write_master(collation, out=master, generated_at=now, extra=extra_tabs)
+            result = _result(collation, master, ledger_file, scan)
+            ledger.set_meta("state", state)
+            ledger.set_meta("master_sha256", file_sha256(master))
+            ledger.set_meta("outcome", json.dumps(_outcome_json(result)))
         ledger.commit()
     finally:
         ledger.close()
     return result
 
 
-def _collect(folder: Path, ledger: Ledger, registry: SpecRegistry, master: Path, ledger_file: Path,
-             own: set[Path], workers: int, progress: Progress | None) -> CollectResult:
-    key = _registry_key(registry)
+def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: set[Path], workers: int,
+          progress: Progress | None) -> _Scan:
     known = ledger.entries()
     files = list(_walk(folder, own))
-    sources: list[Source] = []
+    scan = _Scan(files=len(files))
     to_read: list[tuple[Path, str, os.stat_result, str]] = []
-    unchanged = 0
     for path in files:
         rel = path.relative_to(folder).as_posix()
         st = path.stat()
         entry = known.get(rel)
-        if entry is not None and entry.registry == key and (entry.size, entry.mtime_ns) == (st.st_size,
-                                                                                          st.st_mtime_ns):
-            sources.append(_source(rel, entry, present=True))
-            unchanged += 1
+        same = entry is not None and entry.registry == key
+        if same and entry is not None and (entry.size, entry.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            _keep(scan, rel, entry, present=True)
             continue
         sha = file_sha256(path)
-        if entry is not None and entry.registry == key and entry.sha256 == sha:
+        if same and entry is not None and entry.sha256 == sha:
             ledger.touch(rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
-            sources.append(_source(rel, entry, present=True))
-            unchanged += 1
+            _keep(scan, rel, entry, present=True)
             continue
         to_read.append((path, rel, st, sha))
     if progress:
-        progress(unchanged, len(files))
-    reports = _validate_all([p for p, *_ in to_read], registry, workers, progress, unchanged, len(files))
+        progress(scan.unchanged, len(files))
+    reports = _validate_all([p for p, *_ in to_read], registry, workers, progress, scan.unchanged, len(files))
     for (_, rel, st, sha), report in zip(to_read, reports, strict=True):
         report.file = rel
         ledger.put(rel, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha, report=report, registry=key)
-        sources.append(Source(rel, report, sha))
+        scan.fresh.append(Source(rel, report, sha))
+        scan.state.append((rel, st.st_size, st.st_mtime_ns, sha, True))
+    scan.read = len(to_read)
     present = {path.relative_to(folder).as_posix() for path in files}
     for rel, entry in known.items():
-        if rel in present:
-            continue
-        if entry.report.valid:
+        if rel not in present and '"audit": null' not in entry.report_json and entry.report.valid:
+            # A return that vanished from the folder stays in the master, flagged; it is never dropped.
             ledger.mark_missing(rel)
-            sources.append(_source(rel, entry, present=False))
-    return CollectResult(master=master, ledger=ledger_file, collation=Collation(), sources=sources,
-                         read=len(to_read), unchanged=unchanged, files=len(files))
+            _keep(scan, rel, entry, present=False, count=False)
+    return scan
 
 
-def _source(rel: str, entry: Entry, *, present: bool) -> Source:
-    entry.report.file = rel
-    return Source(rel, entry.report, entry.sha256, present=present)
+def _keep(scan: _Scan, rel: str, entry: Entry, *, present: bool, count: bool = True) -> None:
+    scan.kept.append((rel, entry, present))
+    scan.state.append((rel, entry.size, entry.mtime_ns, entry.sha256, present))
+    scan.unchanged += count
 
 
-def collect_json(result: CollectResult) -> dict[str, object]:
+def _result(c: Collation, master: Path, ledger: Path, scan: _Scan) -> CollectResult:
+    merged = [{"file": m.file, "case_ref": m.audit.case_ref, "round": m.round, "source_missing": m.source_missing,
+               "warnings": [p.as_dict() for p in m.warnings]} for m in c.merged]
+    return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
+                         merged=merged, not_merged=list(c.not_merged), collation=c)
+
+
+def _outcome_json(result: CollectResult) -> dict[str, Any]:
+    return {"merged": result.merged,
+            "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
+                            "problems": [p.as_dict() for p in n.problems]} for n in result.not_merged]}
+
+
+def _result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: _Scan) -> CollectResult:
+    not_merged = [NotMerged(n["file"], n["status"], n["reason"],
+                            tuple(Problem.from_dict(p) for p in n["problems"])) for n in data["not_merged"]]
+    return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
+                         merged=data["merged"], not_merged=not_merged)
+
+
+def collect_json(result: CollectResult) -> dict[str, Any]:
     """The outcome of a collect as JSON-ready data (no answers: only references and problems)."""
-    c = result.collation
-    return {
-        "master": str(result.master), "ledger": str(result.ledger), "summary": result.summary_line(),
-        "files": result.files, "read": result.read, "unchanged": result.unchanged,
-        "merged": [{"file": m.file, "case_ref": m.audit.case_ref, "round": m.round,
-                    "source_missing": m.source_missing, "warnings": [p.as_dict() for p in m.warnings]}
-                   for m in c.merged],
-        "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
-                        "problems": [p.as_dict() for p in n.problems]} for n in c.not_merged],
-    }
+    return {"master": str(result.master), "ledger": str(result.ledger), "summary": result.summary_line(),
+            "files": result.files, "read": result.read, "unchanged": result.unchanged, **_outcome_json(result)}

@@ -185,12 +185,13 @@ class Layout:
         """Form inputs by "section.field" (table rows are not here)."""
         return {i.ref: i for i in self.inputs if i.row_index is None}
 
+    @cached_property
+    def _sections_by_id(self) -> dict[str, SectionLayout]:
+        return {s.section.id: s for s in self.sections}
+
     def section(self, section_id: str) -> SectionLayout:
         """The layout of one section."""
-        for s in self.sections:
-            if s.section.id == section_id:
-                return s
-        raise KeyError(section_id)
+        return self._sections_by_id[section_id]
 
     def name_of(self, ref: str) -> str:
         """The defined name of a "section.field" reference."""

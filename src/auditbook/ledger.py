@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS files (
     registry TEXT NOT NULL,
     present INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -36,9 +37,14 @@ class Entry:
     size: int
     mtime_ns: int
     sha256: str
-    report: Report
+    report_json: str
     registry: str
     present: bool
+
+    @property
+    def report(self) -> Report:
+        """The stored report (parsed only when asked for: an unchanged folder never needs it)."""
+        return report_from_json(self.report_json)
 
 
 def report_to_json(report: Report) -> str:
@@ -53,8 +59,7 @@ def report_to_json(report: Report) -> str:
 def report_from_json(text: str) -> Report:
     """A report read back from the ledger."""
     data = json.loads(text)
-    problems = [Problem(p["severity"], p["code"], p["message"], p["sheet"], p["cell"], p["field"])
-                for p in data["problems"]]
+    problems = [Problem.from_dict(p) for p in data["problems"]]
     audit = None if data["audit"] is None else Audit.model_validate(data["audit"])
     return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"])
 
@@ -83,7 +88,16 @@ class Ledger:
     def entries(self) -> dict[str, Entry]:
         """Every remembered file by path."""
         rows = self.db.execute("SELECT path, size, mtime_ns, sha256, report, registry, present FROM files")
-        return {r[0]: Entry(r[0], r[1], r[2], r[3], report_from_json(r[4]), r[5], bool(r[6])) for r in rows}
+        return {r[0]: Entry(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows}
+
+    def get_meta(self, key: str) -> str | None:
+        """A remembered value about the last run."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Remember a value about this run."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def put(self, path: str, *, size: int, mtime_ns: int, sha256: str, report: Report, registry: str) -> None:
         """Remember a file and what it held."""

@@ -7,6 +7,7 @@ the reference reader in the tests, which check that both agree.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from auditbook.errors import UnreadableFileError
-from auditbook.layout import META_SHEET
+from auditbook.layout import LISTS_SHEET, META_SHEET
 from auditbook.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -52,6 +53,7 @@ def _text(el: Element) -> str:
     return "".join(parts)
 
 
+@functools.lru_cache(maxsize=8192)
 def split_cell(ref: str) -> tuple[int, int]:
     """0-based (row, col) of an A1 reference (dollars allowed)."""
     m = _CELL.match(ref)
@@ -63,6 +65,7 @@ def split_cell(ref: str) -> tuple[int, int]:
     return int(m.group(2)) - 1, col - 1
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_ref(text: str) -> tuple[str, str] | None:
     """(sheet, cell) of a defined name's single-cell reference such as 'Case profile'!$C$9, else None."""
     m = _REF.match(text.strip().lstrip("="))
@@ -242,7 +245,8 @@ def _wanted_cells(names: dict[str, str]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for text in names.values():
         ref = parse_ref(text)
-        if ref is not None:
+        # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
+        if ref is not None and ref[0] != LISTS_SHEET:
             wanted.setdefault(ref[0], set()).add(ref[1])
     return wanted
 

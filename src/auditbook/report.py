@@ -32,6 +32,12 @@ class Problem:
         """The problem as one line a person reads."""
         return f"{self.where}: {self.message}" if self.where else self.message
 
+    @classmethod
+    def from_dict(cls, d: dict[str, str | None]) -> Problem:
+        """A problem from its JSON form."""
+        severity: Severity = "warning" if d["severity"] == "warning" else "error"
+        return cls(severity, str(d["code"]), str(d["message"]), d["sheet"], d["cell"], d["field"])
+
     def as_dict(self) -> dict[str, str | None]:
         """The JSON form."""
         return {"severity": self.severity, "code": self.code, "sheet": self.sheet, "cell": self.cell,
