@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from auditbook.allocate import allocate as run_allocate
+from auditbook.allocation import AllocationError, RowProblem, read_allocation, template_csv
 from auditbook.collect import MASTER_NAME, CollectResult, collect_json
 from auditbook.collect import collect as run_collect
 from auditbook.demo import run_demo
@@ -139,6 +141,11 @@ def collect(
     round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
                                              help="Share of audits at which a theme is recurring.")] = 0.3,
+    allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
+        "The allocation list (CSV or xlsx): adds a Returns tab with every allocated case's status."))] = None,
+    packs: Annotated[Path | None, typer.Option("--packs", file_okay=False,
+                                               help="Also write one workbook per team manager into this folder.")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
@@ -147,9 +154,14 @@ def collect(
     could not run.
     """
     try:
+        allocated = None
+        if allocation is not None:
+            allocated, bad = read_allocation(allocation)
+            if bad:
+                raise AllocationError(_bad_rows(allocation, bad))
         with _progress(enabled=not as_json) as progress:
             result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
-                                 progress=progress)
+                                 progress=progress, allocation=allocated, packs=packs)
     except AuditbookError as e:
         raise _fail(e, 2) from None
     if as_json:
@@ -181,7 +193,60 @@ def _print_collect(result: CollectResult) -> None:
         for p in n.problems:
             console.print(f"    {escape(p.render())}", soft_wrap=True)
     console.print(f"Master: {escape(str(result.master))}", soft_wrap=True)
-    console.print(result.summary_line(), markup=False)
+    for pack in result.packs:
+        console.print(f"Pack: {escape(str(pack))}", soft_wrap=True)
+    line = result.summary_line()
+    if result.returns is not None:
+        line += f", {result.outstanding} outstanding"
+    console.print(line, markup=False)
+
+
+def _bad_rows(path: Path, bad: list[RowProblem]) -> str:
+    lines = [f"{path}: {len(bad)} row(s) cannot be used:"]
+    lines += [f"  row {b.row}: {b.message}" for b in bad]
+    return "\n".join(lines)
+
+
+@app.command()
+def allocate(
+    allocation: Annotated[Path | None, typer.Argument(help="The allocation list (CSV or xlsx), one row per case.",
+                                                      dir_okay=False)] = None,
+    spec: SpecOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (or the template file).")] = Path(
+        "output"),
+    partial: Annotated[bool, typer.Option("--partial", help="Write the good rows even if some rows are bad.")]
+    = False,
+    template: Annotated[bool, typer.Option("--template", help="Write an empty allocation list to start from.")]
+    = False,
+) -> None:
+    """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
+
+    A list with bad rows is refused whole, naming each row, unless --partial is given.
+    """
+    if template:
+        target = out if out.suffix.lower() == ".csv" else out / "allocation-template.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(template_csv(), encoding="utf-8")
+        console.print(str(target), soft_wrap=True, markup=False)
+        return
+    if allocation is None:
+        err_console.print("Error: give the allocation list, or --template to get an empty one.")
+        raise typer.Exit(2)
+    loaded = _spec(spec)
+    try:
+        rows, bad = read_allocation(allocation)
+        if bad and not partial:
+            raise AllocationError(_bad_rows(allocation, bad) + "\nNothing was written. Fix those rows, or use "
+                                  "--partial to write the good rows only.")
+        with _progress(enabled=True) as progress:
+            paths = run_allocate(loaded, rows, out=out, progress=progress)
+    except AuditbookError as e:
+        raise _fail(e, 1) from None
+    for path in paths:
+        console.print(str(path), soft_wrap=True, markup=False)
+    if bad:
+        err_console.print(_bad_rows(allocation, bad), markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -37,7 +37,11 @@ class Merged:
     @property
     def round(self) -> str:
         """The audit round: the round named in the profile, else the audit month."""
-        return str(self.audit.profile.get("round") or self.audit.profile.get("audit_month") or "")
+        return _round_of(self.audit)
+
+
+def _round_of(audit: Audit) -> str:
+    return str(audit.profile.get("round") or audit.profile.get("audit_month") or "")
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,12 @@ class NotMerged:
     """A file that is not in the master, and why."""
 
     file: str
-    status: str  # "rejected", "superseded", "duplicate", "skipped"
+    status: str  # "rejected", "superseded", "duplicate", "skipped", "other round"
     reason: str
     problems: tuple[Problem, ...] = ()
+    #: The case and round a rejected return was for, when they could be read.
+    case_ref: str | None = None
+    round: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             out.not_merged.append(NotMerged(src.path, "skipped", r.skipped))
         elif not r.valid or r.audit is None:
             reason = f"{len(r.errors)} error(s)" if r.errors else "could not be read"
-            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors)))
+            case, rnd = (None, "") if r.audit is None else (r.audit.case_ref or None, _round_of(r.audit))
+            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:

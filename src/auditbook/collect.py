@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditbook.collate import Collation, NotMerged, Source, merge
+from auditbook.allocation import Allocated
+from auditbook.coerce import norm
+from auditbook.collate import Collation, Merged, NotMerged, Source, merge
 from auditbook.errors import CollectError
 from auditbook.ledger import Entry, Ledger
-from auditbook.master import write_master
+from auditbook.master import write_master, write_pack
 from auditbook.provenance import SpecRegistry
 from auditbook.reader import file_sha256
 from auditbook.report import Problem, Report
+from auditbook.spec import slug
+from auditbook.tracking import OUTSTANDING, OVERDUE, ReturnRow, returns_status
 from auditbook.validate import validate_file
 
 MASTER_NAME = "auditbook-master.xlsx"
@@ -42,7 +47,13 @@ class CollectResult:
     not_merged: list[NotMerged]
     #: The full collation, or None when nothing had changed and the master was left as it was.
     collation: Collation | None = None
-    notes: list[str] = field(default_factory=list)
+    returns: list[ReturnRow] | None = None
+    packs: list[Path] = field(default_factory=list)
+
+    @property
+    def outstanding(self) -> int:
+        """Allocated cases not yet returned (overdue or not), when an allocation was given."""
+        return sum(1 for r in self.returns or () if r.status in (OUTSTANDING, OVERDUE))
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -149,9 +160,14 @@ def collect(
     workers: int | None = None,
     progress: Progress | None = None,
     now: datetime | None = None,
-    extra_tabs: tuple[Callable[..., None], ...] = (),
+    allocation: list[Allocated] | None = None,
+    packs: Path | None = None,
 ) -> CollectResult:
-    """Validate every new or changed return in `folder`, merge the valid ones and write the master."""
+    """Validate every new or changed return in `folder`, merge the valid ones and write the master.
+
+    With `allocation`, the master gets a Returns tab (status of every allocated case as of `now`);
+    with `packs`, one workbook per team manager is written into that folder.
+    """
     if not folder.is_dir():
         raise CollectError(f"the returns folder {folder} does not exist or is not a folder.")
     registry = registry or SpecRegistry.load()
@@ -161,17 +177,24 @@ def collect(
     try:
         key = _registry_key(registry)
         scan = _scan(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
+        today = (now or datetime.now()).date()
+        allocated = None if allocation is None else [dataclasses.astuple(a) for a in allocation]
         state = hashlib.sha256(json.dumps([scan.state, key, round_name, threshold, str(master.resolve()),
-                                           [t.__qualname__ for t in extra_tabs]]).encode()).hexdigest()
+                                           allocated, today.isoformat() if allocation else None],
+                                          default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
-        if (not extra_tabs and previous and ledger.get_meta("state") == state and master.exists()
+        if (packs is None and previous and ledger.get_meta("state") == state and master.exists()
                 and file_sha256(master) == ledger.get_meta("master_sha256")):
             # Nothing changed since the master was written: it is already the master this run would write.
             result = _result_from_json(json.loads(previous), master, ledger_file, scan)
         else:
             collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
-            write_master(collation, out=master, generated_at=now, extra=extra_tabs)
+            rows = None if allocation is None else returns_status(allocation, collation, today=today)
+            write_master(collation, out=master, generated_at=now, returns=rows)
             result = _result(collation, master, ledger_file, scan)
+            result.returns = rows
+            if packs is not None:
+                result.packs = write_packs(collation, packs, allocation or [])
             ledger.set_meta("state", state)
             ledger.set_meta("master_sha256", file_sha256(master))
             ledger.set_meta("outcome", json.dumps(_outcome_json(result)))
@@ -233,7 +256,9 @@ def _result(c: Collation, master: Path, ledger: Path, scan: _Scan) -> CollectRes
 
 
 def _outcome_json(result: CollectResult) -> dict[str, Any]:
-    return {"merged": result.merged,
+    returns = None if result.returns is None else [
+        {**dataclasses.asdict(r), "due": r.due.isoformat() if r.due else None} for r in result.returns]
+    return {"merged": result.merged, "returns": returns,
             "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
                             "problems": [p.as_dict() for p in n.problems]} for n in result.not_merged]}
 
@@ -241,8 +266,22 @@ def _outcome_json(result: CollectResult) -> dict[str, Any]:
 def _result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: _Scan) -> CollectResult:
     not_merged = [NotMerged(n["file"], n["status"], n["reason"],
                             tuple(Problem.from_dict(p) for p in n["problems"])) for n in data["not_merged"]]
+    returns = None if data.get("returns") is None else [
+        ReturnRow(**{**r, "due": date.fromisoformat(r["due"]) if r["due"] else None}) for r in data["returns"]]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
-                         merged=data["merged"], not_merged=not_merged)
+                         merged=data["merged"], not_merged=not_merged, returns=returns)
+
+
+def write_packs(collation: Collation, folder: Path, allocation: list[Allocated]) -> list[Path]:
+    """One workbook per team manager with only their cases; the manager comes from the return's profile,
+    else from the allocation list."""
+    by_case = {norm(a.case_ref): a.team_manager for a in allocation}
+    groups: dict[str, list[Merged]] = {}
+    for m in collation.merged:
+        manager = str(m.audit.profile.get("team_manager") or by_case.get(norm(m.audit.case_ref)) or "")
+        groups.setdefault(manager or "No team manager named", []).append(m)
+    return [write_pack(manager, merged, out=folder / f"pack_{slug(manager)}.xlsx")
+            for manager, merged in sorted(groups.items())]
 
 
 def collect_json(result: CollectResult) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.collate import Collation, Merged
 from auditbook.errors import CollectError
+from auditbook.tracking import RETURN_STATUSES, ReturnRow
 from auditbook.writer import DATE_FORMAT, strict
 
 GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
@@ -33,9 +34,11 @@ class Column:
 
 
 class _Master:
-    def __init__(self, wb: Workbook, collation: Collation, *, classification: str, generated_at: datetime) -> None:
+    def __init__(self, wb: Workbook, collation: Collation, *, classification: str, generated_at: datetime,
+                 returns: Sequence[ReturnRow] | None = None) -> None:
         self.wb = wb
         self.c = collation
+        self.returns_rows = returns
         self.classification = classification
         self.generated_at = generated_at
         base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
@@ -107,6 +110,9 @@ class _Master:
             ("Urgent child protection concerns", sum(1 for m in merged if _urgent(m))),
             ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing)),
         ]
+        if self.returns_rows is not None:
+            statuses = Counter(r.status for r in self.returns_rows)
+            facts += [(f"Allocated: {s.lower()}", statuses.get(s, 0)) for s in RETURN_STATUSES]
         ws.write_string(4, 0, "Counts", self.head)
         ws.write_string(4, 1, "", self.head)
         for r, (label, value) in enumerate(facts, start=5):
@@ -243,6 +249,37 @@ class _Master:
             ws.conditional_format(1, 9, len(rows), 9, {"type": "cell", "criteria": "==", "value": '"Overdue"',
                                                        "format": self.flag})
 
+    def findings(self) -> None:
+        ws = self._sheet("Findings")
+        cols = [Column("Case reference", 16), Column("Team"), Column("Allocated worker", 20), Column("Round"),
+                Column("Section", 36), Column("Grade", 18), Column("What is working well", 60),
+                Column("What needs to improve", 60)]
+        rows: list[list[Cell]] = []
+        for m in self.c.merged:
+            p = m.audit.profile
+            rows.append([m.audit.case_ref, _s(p.get("team")), _s(p.get("worker")), m.round, "Overall judgement",
+                         _s(m.audit.overall.get("overall_grade")), "", ""])
+            for sec in m.audit.sections:
+                if sec.applies:
+                    rows.append([m.audit.case_ref, _s(p.get("team")), _s(p.get("worker")), m.round, sec.title,
+                                 sec.grade or "", _s(sec.answers.get("working_well")),
+                                 _s(sec.answers.get("to_improve"))])
+        self.table(ws, cols, rows)
+
+    def returns(self) -> None:
+        ws = self._sheet("Returns")
+        cols = [Column("Case reference", 16), Column("Team"), Column("Auditor", 18), Column("Team manager", 20),
+                Column("Round"), Column("Due date", 11), Column("Status", 22), Column("Detail", 60),
+                Column("File", 30)]
+        rows: list[list[Cell]] = [[r.case_ref, r.team, r.auditor, r.team_manager, r.round, r.due, r.status,
+                                   r.detail, r.file] for r in self.returns_rows or ()]
+        self.table(ws, cols, rows)
+        if rows:
+            ws.conditional_format(1, 6, len(rows), 6, {"type": "text", "criteria": "begins with",
+                                                       "value": "Outstanding (overdue)", "format": self.flag})
+            ws.conditional_format(1, 6, len(rows), 6, {"type": "text", "criteria": "begins with",
+                                                       "value": "Returned but", "format": self.flag})
+
     def rejected(self) -> None:
         ws = self._sheet("Rejected")
         cols = [Column("File", 36), Column("Status", 11), Column("Reason", 40), Column("Severity", 9),
@@ -281,7 +318,7 @@ def _fmt(value: object) -> str:
 
 
 def write_master(collation: Collation, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
-                 generated_at: datetime | None = None, extra: Sequence[Any] = ()) -> Path:
+                 generated_at: datetime | None = None, returns: Sequence[ReturnRow] | None = None) -> Path:
     """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
     lock = out.with_name("~$" + out.name)
     if lock.exists():
@@ -298,21 +335,44 @@ def write_master(collation: Collation, *, out: Path, classification: str = "OFFI
             wb.set_properties({"title": "Deep Dive audits: master collation", "category": classification,
                                "keywords": classification})
             m = _Master(wb, collation, classification=classification,
-                        generated_at=generated_at or datetime.now())
+                        generated_at=generated_at or datetime.now(), returns=returns)
             m.summary()
             m.audits()
             m.grades()
             m.themes()
             m.actions()
             m.rejected()
-            for tab in extra:
-                tab(m)
+            if returns is not None:
+                m.returns()
             wb.close()
         try:
             os.replace(tmp, out)
         except PermissionError:
             raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
                                "run collect again.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def write_pack(manager: str, merged: Sequence[Merged], *, out: Path,
+               classification: str = "OFFICIAL-SENSITIVE") -> Path:
+    """One team manager's pack: their cases' findings and their actions, with a Status column."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".auditbook-pack-", suffix=".xlsx", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with strict():
+            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                "strings_to_numbers": False})
+            wb.set_properties({"title": f"Deep Dive audits for {manager}", "category": classification})
+            m = _Master(wb, Collation(merged=list(merged)), classification=classification,
+                        generated_at=datetime.now())
+            m.findings()
+            m.actions()
+            wb.close()
+        os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out

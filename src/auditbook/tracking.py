@@ -1,0 +1,75 @@
+"""Pure: which allocated audits have come back, on time, late, rejected, or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from auditbook.allocation import Allocated
+from auditbook.coerce import norm
+from auditbook.collate import Collation, Merged, NotMerged
+
+ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
+OUTSTANDING, OVERDUE, NOT_ALLOCATED = "Outstanding", "Outstanding (overdue)", "Returned, not allocated"
+RETURN_STATUSES = (ON_TIME, LATE, REJECTED, OUTSTANDING, OVERDUE, NOT_ALLOCATED)
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """One line of the Returns tab."""
+
+    case_ref: str
+    team: str
+    auditor: str
+    team_manager: str
+    round: str
+    due: date | None
+    status: str
+    detail: str
+    file: str
+
+
+def _matches(a: Allocated, case_ref: str, round_name: str, month: str) -> bool:
+    if norm(a.case_ref) != norm(case_ref):
+        return False
+    return norm(a.round_key) == norm(round_name) or a.month == month
+
+
+def _merged_row(a: Allocated, m: Merged) -> ReturnRow:
+    completed = m.audit.profile.get("date_completed")
+    status = LATE if isinstance(completed, date) and completed > a.due else ON_TIME
+    detail = f"completed {completed:%d/%m/%Y}" if isinstance(completed, date) else ""
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, detail, m.file)
+
+
+def returns_status(allocated: list[Allocated], collation: Collation, *, today: date) -> list[ReturnRow]:
+    """The status of every allocated case, then every merged return that matches no allocation."""
+    rows: list[ReturnRow] = []
+    used: set[str] = set()
+    for a in allocated:
+        merged = next((m for m in collation.merged if _matches(a, m.audit.case_ref, m.round,
+                                                               str(m.audit.profile.get("audit_month") or ""))), None)
+        if merged is not None:
+            used.add(merged.file)
+            rows.append(_merged_row(a, merged))
+            continue
+        rejected = next((n for n in collation.not_merged if n.status == "rejected" and n.case_ref
+                         and _matches(a, n.case_ref, n.round, n.round)), None)
+        if rejected is not None:
+            rows.append(_rejected_row(a, rejected))
+            continue
+        status = OVERDUE if today > a.due else OUTSTANDING
+        rows.append(ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, "", ""))
+    for m in collation.merged:
+        if m.file not in used:
+            p = m.audit.profile
+            rows.append(ReturnRow(m.audit.case_ref, str(p.get("team") or ""), str(p.get("auditor") or ""),
+                                  str(p.get("team_manager") or ""), m.round, m.audit.due_date, NOT_ALLOCATED,
+                                  "no row of the allocation list matches this case and round", m.file))
+    return rows
+
+
+def _rejected_row(a: Allocated, n: NotMerged) -> ReturnRow:
+    first = n.problems[0].render() if n.problems else n.reason
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, REJECTED,
+                     f"{n.reason}: {first}", n.file)
