@@ -23,6 +23,9 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
              progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """Write every row's workbook into `out`; on any failure, none of them is left behind."""
     targets = [out / workbook_name(a) for a in rows]
+    if len(set(targets)) != len(targets):
+        raise AuditbookError("two rows of the allocation list would write the same workbook name; give each case "
+                             "and round its own row.")
     existing = [t.name for t in targets if t.exists()]
     if existing:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from auditbook.coerce import norm
 from auditbook.errors import AuditbookError
+from auditbook.generate import MAX_CASE_REF
 from auditbook.months import month_end, parse_month
+from auditbook.spec import slug
 
 #: Column key, the header a template gets, and other headers people write for it.
 COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -119,6 +121,8 @@ def read_allocation(path: Path) -> tuple[list[Allocated], list[RowProblem]]:
     if not cells:
         raise AllocationError(f"{path}: the allocation list is empty. Start from `auditbook allocate --template`.")
     cols = _header_map(cells[0], str(path))
+    if not any(any(c for c in row) for row in cells[1:]):
+        raise AllocationError(f"{path}: the allocation list has no cases: add one row per case under the header.")
     good: list[Allocated] = []
     bad: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
@@ -127,7 +131,8 @@ def read_allocation(path: Path) -> tuple[list[Allocated], list[RowProblem]]:
         if not any(values.values()):
             continue
         problems = _row_problems(values)
-        key = (norm(values.get("case_ref", "")), norm(values.get("round") or values.get("month", "")))
+        # Keyed as the file name will be, so two rows can never write the same workbook.
+        key = (slug(values.get("case_ref", "")), slug(values.get("round") or values.get("month", "")))
         if not problems and key in seen:
             problems.append(f"case {values['case_ref']} is already allocated in row {seen[key]} for the same round")
         if problems:
@@ -148,6 +153,8 @@ def _month(text: str) -> str:
 def _row_problems(values: dict[str, str]) -> list[str]:
     labels = {key: label for key, label, _ in COLUMNS}
     out = [f"{labels[k]} is missing" for k in REQUIRED if not values.get(k)]
+    if len(values.get("case_ref", "")) > MAX_CASE_REF:
+        out.append(f"the case reference is longer than {MAX_CASE_REF} characters: use the case number only")
     month = values.get("month", "")
     if month:
         try:

@@ -46,7 +46,7 @@ SpecOption = Annotated[
 
 
 def _fail(err: AuditbookError, code: int = 1) -> typer.Exit:
-    err_console.print(f"[red]Error:[/] {err}", markup=True, soft_wrap=True)
+    err_console.print(f"[red]Error:[/] {escape(str(err))}", markup=True, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -68,15 +68,16 @@ def generate(
     team: Annotated[str | None, typer.Option("--team", help="Team to prefill.")] = None,
     month: Annotated[str | None, typer.Option("--month", help="Audit month YYYY-MM: sets due date and period.")] = None,
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
 ) -> None:
     """Write one locked audit workbook and print its path."""
     loaded = _spec(spec)
     try:
         prefill = profile_prefill(case_ref=case_ref, auditor=auditor, team=team, month=month)
-        path = generate_workbook(loaded, out=out, prefill=prefill, password=password)
+        path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force)
     except AuditbookError as e:
         raise _fail(e) from None
-    console.print(str(path), soft_wrap=True)
+    console.print(str(path), soft_wrap=True, markup=False)
 
 
 @app.command()

@@ -55,6 +55,7 @@ class NotMerged:
     #: The case and round a rejected return was for, when they could be read.
     case_ref: str | None = None
     round: str = ""
+    audit_month: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             out.not_merged.append(NotMerged(src.path, "skipped", r.skipped))
         elif not r.valid or r.audit is None:
             reason = f"{len(r.errors)} error(s)" if r.errors else "could not be read"
-            case, rnd = (None, "") if r.audit is None else (r.audit.case_ref or None, _round_of(r.audit))
-            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd))
+            case, rnd, month = (None, "", "") if r.audit is None else (
+                r.audit.case_ref or None, _round_of(r.audit), str(r.audit.profile.get("audit_month") or ""))
+            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:

@@ -189,7 +189,9 @@ def collect(
             result = _result_from_json(json.loads(previous), master, ledger_file, scan)
         else:
             collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
-            rows = None if allocation is None else returns_status(allocation, collation, today=today)
+            in_round = None if allocation is None else [
+                a for a in allocation if round_name is None or norm(a.round_key) == norm(round_name)]
+            rows = None if in_round is None else returns_status(in_round, collation, today=today)
             write_master(collation, out=master, generated_at=now, returns=rows)
             result = _result(collation, master, ledger_file, scan)
             result.returns = rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from auditbook.conditions import evaluate, to_formula
-from auditbook.layout import Flag, Input, Layout, SectionLayout, cell_ref, col_letter
+from auditbook.layout import Flag, Input, Layout, SectionLayout, cell_ref, col_letter, quote_sheet
 
 Values = Mapping[str, str | None]
 CellValue = bool | int | str
@@ -109,7 +109,8 @@ def flag_formula(layout: Layout, flag: Flag) -> str:
     sl = layout.section(flag.target)
     if flag.formula_kind == "filled":
         if sl.section.kind == "table":
-            return "=" + "+".join(f"(COUNTA({_row_range(sl, r)})>0)*1" for r in _table_rows(sl))
+            # Qualified with the sheet: this formula lives on the lists sheet, not beside the table.
+            return "=" + "+".join(f"(COUNTA({_row_range(sl, r, qualified=True)})>0)*1" for r in _table_rows(sl))
         terms = [
             f"(LEN({i.name})>0)*{_bool(i.applies_flag)}" if i.applies_flag else f"(LEN({i.name})>0)*1"
             for i in counted(sl)
@@ -126,9 +127,10 @@ def _table_rows(sl: SectionLayout) -> list[int]:
     return sorted({i.row for i in sl.inputs})
 
 
-def _row_range(sl: SectionLayout, row: int) -> str:
+def _row_range(sl: SectionLayout, row: int, *, qualified: bool = False) -> str:
     cols = [i.col for i in sl.inputs if i.row == row]
-    return f"${col_letter(min(cols))}${row + 1}:${col_letter(max(cols))}${row + 1}"
+    ref = f"${col_letter(min(cols))}${row + 1}:${col_letter(max(cols))}${row + 1}"
+    return f"{quote_sheet(sl.sheet)}!{ref}" if qualified else ref
 
 
 def _status_formula(sl: SectionLayout) -> str:
@@ -150,7 +152,7 @@ def required_empty_formula(layout: Layout, inp: Input) -> str:
         sl = layout.section(inp.section)
         return f"=AND(COUNTA({_row_range(sl, inp.row)})>0,LEN({here})=0)"
     sl = layout.section(inp.section)
-    parts = [p for p in (sl.required_flag or sl.applies_flag, inp.applies_flag) if p]
+    parts = list(dict.fromkeys(p for p in (sl.required_flag or sl.applies_flag, inp.applies_flag) if p))
     return "=AND(" + ",".join([*parts, f"LEN({here})=0"]) + ")"
 
 

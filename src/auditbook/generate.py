@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from auditbook.errors import AuditbookError
 from auditbook.months import audit_period, month_end, parse_month
 from auditbook.spec import Spec, slug
 from auditbook.writer import Prefill, build_workbook
+
+#: Longest case reference accepted: it goes into every page footer, which Excel caps at 255 characters.
+MAX_CASE_REF = 60
 
 
 def profile_prefill(
@@ -16,6 +20,9 @@ def profile_prefill(
     round_name: str | None = None,
 ) -> dict[str, str | int | date]:
     """Case profile starting values keyed by defined name (only those given)."""
+    if case_ref is not None and len(case_ref.strip()) > MAX_CASE_REF:
+        raise AuditbookError(f"the case reference is {len(case_ref.strip())} characters long; the most is "
+                             f"{MAX_CASE_REF} (it is printed in every page footer). Use the case number only.")
     values: dict[str, str | int | date] = {}
     for name, value in (("profile_case_ref", case_ref), ("profile_auditor", auditor), ("profile_team", team),
                         ("profile_worker", worker), ("profile_team_manager", team_manager),
@@ -44,8 +51,11 @@ def default_filename(spec: Spec, prefill: Prefill) -> str:
 
 
 def generate_workbook(spec: Spec, *, out: Path, prefill: Prefill, password: str = "",
-                      lock_prefill: bool = False) -> Path:
+                      lock_prefill: bool = False, overwrite: bool = True) -> Path:
     """Write one workbook; `out` is a folder (a readable name is chosen) or an .xlsx path."""
     if out.suffix.lower() != ".xlsx":
         out = out / default_filename(spec, prefill)
+    if out.exists() and not overwrite:
+        raise AuditbookError(f"{out} already exists and may hold an auditor's work. Give --force to replace it, "
+                             "or another --out.")
     return build_workbook(spec, out=out, prefill=prefill, password=password, lock_prefill=lock_prefill)

@@ -259,7 +259,7 @@ class _FlagMaker:
 def build_layout(spec: Spec) -> Layout:
     """Place every list, flag and input of the spec."""
     layout = Layout(spec=spec)
-    for col, (list_id, values) in enumerate(spec.lists.items()):
+    for col, (list_id, values) in enumerate(sorted(spec.lists.items())):
         layout.lists[list_id] = ListRange(list_id, f"list_{list_id}", col, tuple(values))
     na_col = len(layout.lists)
     layout.na_list = ListRange("not_applicable", "list_not_applicable", na_col, (NOT_APPLICABLE_CHOICE,))

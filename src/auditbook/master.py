@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,10 +13,11 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.atomic import replacing
 from auditbook.collate import Collation, Merged
 from auditbook.errors import CollectError
 from auditbook.tracking import RETURN_STATUSES, ReturnRow
-from auditbook.writer import DATE_FORMAT, strict
+from auditbook.writer import DATE_FORMAT, WORKBOOK_OPTIONS, strict
 
 GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 ACTION_STATUSES = ("Not started", "In progress", "Done")
@@ -324,14 +323,9 @@ def write_master(collation: Collation, *, out: Path, classification: str = "OFFI
     if lock.exists():
         raise CollectError(f"{out.name} is open in Excel (its lock file {lock.name} is there). Close it and run "
                            "collect again.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".auditbook-master-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        with strict():
-            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                "strings_to_numbers": False})
+        with replacing(out, prefix=".auditbook-master-") as tmp, strict():
+            wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
             wb.set_properties({"title": "Deep Dive audits: master collation", "category": classification,
                                "keywords": classification})
             m = _Master(wb, collation, classification=classification,
@@ -345,34 +339,20 @@ def write_master(collation: Collation, *, out: Path, classification: str = "OFFI
             if returns is not None:
                 m.returns()
             wb.close()
-        try:
-            os.replace(tmp, out)
-        except PermissionError:
-            raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
-                               "run collect again.") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    except PermissionError:
+        raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
+                           "run collect again.") from None
     return out
 
 
 def write_pack(manager: str, merged: Sequence[Merged], *, out: Path,
                classification: str = "OFFICIAL-SENSITIVE") -> Path:
     """One team manager's pack: their cases' findings and their actions, with a Status column."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".auditbook-pack-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with strict():
-            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                "strings_to_numbers": False})
-            wb.set_properties({"title": f"Deep Dive audits for {manager}", "category": classification})
-            m = _Master(wb, Collation(merged=list(merged)), classification=classification,
-                        generated_at=datetime.now())
-            m.findings()
-            m.actions()
-            wb.close()
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(out, prefix=".auditbook-pack-") as tmp, strict():
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb.set_properties({"title": f"Deep Dive audits for {manager}", "category": classification})
+        m = _Master(wb, Collation(merged=list(merged)), classification=classification, generated_at=datetime.now())
+        m.findings()
+        m.actions()
+        wb.close()
     return out

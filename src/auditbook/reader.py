@@ -40,6 +40,14 @@ def _child(el: Element, name: str) -> Element | None:
     return None
 
 
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Undo the _xHHHH_ escapes Excel and xlsxwriter write for control characters (and _x005F_ for "_")."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 def _text(el: Element) -> str:
     """All text of an <si> or <is> element, skipping phonetic runs."""
     parts: list[str] = []
@@ -50,7 +58,7 @@ def _text(el: Element) -> str:
         elif tag == "r":
             t = _child(c, "t")
             parts.append((t.text or "") if t is not None else "")
-    return "".join(parts)
+    return _unescape("".join(parts))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -16,6 +16,9 @@ from auditbook.errors import SpecError
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
+#: Any text the workbook shows: a cell holds at most 32,767 characters.
+Text = Annotated[str, StringConstraints(max_length=32767)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 SHEET_PATTERN = r"^[^\[\]:*?/\\']([^\[\]:*?/\\]*[^\[\]:*?/\\'])?$"
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 FieldType = Literal["text", "long_text", "date", "month", "integer", "choice", "question"]
@@ -68,13 +71,13 @@ class FieldSpec(_Model):
     """One input: a profile field, a practice question, a table column."""
 
     id: Ident
-    label: str = Field(min_length=1)
+    label: Label
     type: FieldType = "text"
     choices: Ident | None = None
     required: bool = True
     applies_when: Condition | None = None
-    not_applicable_because: str | None = None
-    help: str | None = None
+    not_applicable_because: Annotated[str, StringConstraints(max_length=200)] | None = None
+    help: Text | None = None
     esn: list[str] = Field(default_factory=list)
     min: int | None = None
     max: int | None = None
@@ -86,15 +89,15 @@ class Criterion(_Model):
     """An Ofsted evaluation schedule criterion (ESN) for a good service."""
 
     id: Annotated[str, StringConstraints(pattern=r"^ESN \d{2}$")]
-    summary: str
-    text: str
+    summary: Label
+    text: Text
 
 
 class GradeDescriptor(_Model):
     """What a grade means, shown on the start sheet."""
 
-    grade: str
-    text: str
+    grade: Label
+    text: Text
 
 
 class Theme(_Model):
@@ -108,13 +111,13 @@ class SectionSpec(_Model):
     """One section of the audit tool, on its own sheet."""
 
     id: Ident
-    title: str = Field(min_length=1)
+    title: Label
     sheet: Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=SHEET_PATTERN)]
     kind: SectionKind = "judged"
-    guidance: str = ""
+    guidance: Text = ""
     criteria: list[str] = Field(default_factory=list)
     applies_when: Condition | None = None
-    not_applicable_because: str | None = None
+    not_applicable_because: Annotated[str, StringConstraints(max_length=200)] | None = None
     required_when: Condition | None = None
     fields: list[FieldSpec] = Field(min_length=1)
     rows: int = Field(default=0, ge=0, le=200)
@@ -125,18 +128,18 @@ class Spec(_Model):
 
     id: Ident
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")]
-    title: str
-    classification: str = "OFFICIAL-SENSITIVE"
-    organisation: str = "Children's Services"
-    send_to: str
-    instructions: list[str] = Field(default_factory=list)
-    choice_lists: dict[Ident, list[str]]
+    title: Label
+    classification: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "OFFICIAL-SENSITIVE"
+    organisation: Label = "Children's Services"
+    send_to: Text
+    instructions: list[Text] = Field(default_factory=list)
+    choice_lists: dict[Ident, list[Annotated[str, StringConstraints(max_length=255)]]]
     grade_list: Ident = "grade"
     grade_descriptors: list[GradeDescriptor]
     criteria: list[Criterion]
     themes: list[Theme]
     judgement_fields: list[FieldSpec]
-    sections: list[SectionSpec]
+    sections: list[SectionSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _lint(self) -> Spec:
@@ -159,6 +162,7 @@ class Spec(_Model):
     @cached_property
     def sha256(self) -> str:
         """SHA-256 of the canonical JSON form: formatting and comments in the YAML do not change it."""
+        # sort_keys is safe: the only mappings (choice_lists) are laid out in id order, not file order.
         canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -181,13 +185,13 @@ for _m in (All, AnyOf, Not, FieldSpec, SectionSpec, Spec):
 
 
 def _format_validation_error(path: Path, err: ValidationError) -> str:
-    lines = [f"{path}: the spec is not valid ({err.error_count()} problem(s)):"]
+    lines: list[str] = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         for part in msg.split("\n"):
             lines.append(f"  {loc}: {part}" if loc != "(top level)" else f"  {part}")
-    return "\n".join(lines)
+    return "\n".join([f"{path}: the spec is not valid ({len(lines)} problem(s)):", *lines])
 
 
 def parse_spec(data: object, *, source: Path) -> Spec:

@@ -78,8 +78,8 @@ def _check_condition(
             )
         elif choice_list_of(fields[ref]) is None:
             out.append(f'{where}.applies_when: "{ref}" is not a choice or question field, so it cannot be compared.')
-    out.extend(_check_values(cond, where, fields, lists))
-    return out
+    # The values are only worth checking once the fields they compare are right.
+    return out or _check_values(cond, where, fields, lists)
 
 
 def _check_values(
@@ -97,7 +97,8 @@ def _check_values(
     if field is None:
         return []
     return [
-        f'{where}.applies_when: "{value}" is not a choice of {cond.field}.'
+        f'{where}.applies_when: "{value}" is not a choice of {cond.field}. Use one of its choices, spelled as in '
+        "the list."
         for value in ([cond.equals] if isinstance(cond, Equals) else cond.in_)
         if _norm(value) not in lists.get(choice_list_of(field) or "", set())
     ]
@@ -109,8 +110,16 @@ def lint(spec: Spec) -> list[str]:
     lists = {k: {_norm(v) for v in vs} for k, vs in spec.lists.items()}
     criteria = [c.id for c in spec.criteria]
     out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
+    # Every field's position first, so a condition on a later field is told apart from an unknown one.
     order: dict[str, int] = {}
     fields: dict[str, FieldSpec] = {}
+    for section in spec.sections:
+        for field in spec.fields_of(section):
+            ref = f"{section.id}.{field.id}"
+            if ref not in order:
+                order[ref] = len(order)
+                fields[ref] = field
+    position = 0
     names: dict[str, str] = {}
     sheets: dict[str, str] = {_norm(s): "a sheet the generator adds" for s in RESERVED_SHEETS}
     section_ids: set[str] = set()
@@ -131,15 +140,18 @@ def lint(spec: Spec) -> list[str]:
         for c in section.criteria:
             if c not in criteria:
                 out.append(f'{sw}.criteria: unknown criterion "{c}". Add it under criteria: or fix the id.')
-        first = len(order)
-        out += _check_condition(section.applies_when, sw, first, order, fields, lists)
-        out += _check_condition(section.required_when, sw, first, order, fields, lists)
+        out += _check_condition(section.applies_when, sw, position, order, fields, lists)
+        out += _check_condition(section.required_when, sw, position, order, fields, lists)
         seen: set[str] = set()
         for fi, field in enumerate(spec.fields_of(section)):
             fw = f"{sw}.fields[{fi}] ({field.id})"
             ref = f"{section.id}.{field.id}"
             if field.id in seen:
-                out.append(f'{fw}: duplicate field id "{field.id}" in section {section.id}.')
+                also = " (the judgement block adds working_well, to_improve, grade and theme_N to every judged " \
+                    "section)" if section.kind == "judged" else ""
+                out.append(f'{fw}: duplicate field id "{field.id}" in section {section.id}{also}. '
+                           "Give each field its own id.")
+                position += 1
                 continue
             seen.add(field.id)
             name = input_name(section.id, field.id)
@@ -160,8 +172,6 @@ def lint(spec: Spec) -> list[str]:
                     out.append(f'{fw}.esn: unknown criterion "{c}".')
             if field.applies_when is not None and not field.not_applicable_because:
                 out.append(f"{fw}: applies_when needs not_applicable_because, the words shown when it does not apply.")
-            position = len(order)
             out += _check_condition(field.applies_when, fw, position, order, fields, lists)
-            order[ref] = position
-            fields[ref] = field
+            position += 1
     return out

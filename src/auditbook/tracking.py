@@ -11,7 +11,8 @@ from auditbook.collate import Collation, Merged, NotMerged
 
 ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
 OUTSTANDING, OVERDUE, NOT_ALLOCATED = "Outstanding", "Outstanding (overdue)", "Returned, not allocated"
-RETURN_STATUSES = (ON_TIME, LATE, REJECTED, OUTSTANDING, OVERDUE, NOT_ALLOCATED)
+REJECTED_NOT_ALLOCATED = "Rejected, not allocated"
+RETURN_STATUSES = (ON_TIME, LATE, REJECTED, OUTSTANDING, OVERDUE, NOT_ALLOCATED, REJECTED_NOT_ALLOCATED)
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,16 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
     rows: list[ReturnRow] = []
     used: set[str] = set()
     for a in allocated:
-        merged = next((m for m in collation.merged if _matches(a, m.audit.case_ref, m.round,
-                                                               str(m.audit.profile.get("audit_month") or ""))), None)
+        merged = next((m for m in collation.merged if m.file not in used and _matches(
+            a, m.audit.case_ref, m.round, str(m.audit.profile.get("audit_month") or ""))), None)
         if merged is not None:
             used.add(merged.file)
             rows.append(_merged_row(a, merged))
             continue
         rejected = next((n for n in collation.not_merged if n.status == "rejected" and n.case_ref
-                         and _matches(a, n.case_ref, n.round, n.round)), None)
+                         and n.file not in used and _matches(a, n.case_ref, n.round, n.audit_month)), None)
         if rejected is not None:
+            used.add(rejected.file)
             rows.append(_rejected_row(a, rejected))
             continue
         status = OVERDUE if today > a.due else OUTSTANDING
@@ -66,6 +68,11 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
             rows.append(ReturnRow(m.audit.case_ref, str(p.get("team") or ""), str(p.get("auditor") or ""),
                                   str(p.get("team_manager") or ""), m.round, m.audit.due_date, NOT_ALLOCATED,
                                   "no row of the allocation list matches this case and round", m.file))
+    for n in collation.not_merged:
+        if n.status == "rejected" and n.file not in used:
+            first = n.problems[0].render() if n.problems else n.reason
+            rows.append(ReturnRow(n.case_ref or "", "", "", "", n.round, None, REJECTED_NOT_ALLOCATED,
+                                  f"{n.reason}: {first}", n.file))
     return rows
 
 

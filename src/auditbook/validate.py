@@ -179,7 +179,7 @@ def _optional_grade(sl: SectionLayout, read: _Read, kept: dict[str, Coerced], ev
         return []
     grade = next((i for i in sl.inputs if i.field == "grade"), None)
     answered = any(i.name in kept for i in sl.inputs if i is not grade)
-    if grade is None or not answered or grade.name in kept:
+    if grade is None or not answered or grade.name in kept or grade.name in read.reported:
         return []
     return [_problem(read, grade, "error", "required-missing",
                      f"{grade.label} is required once any of this optional section is answered. Give a grade "

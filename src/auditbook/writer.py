@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
@@ -19,6 +17,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.atomic import replacing
 from auditbook.conditions import describe
 from auditbook.errors import WorkbookError
 from auditbook.formulas import (
@@ -88,14 +87,20 @@ class Metadata:
         ]
 
 
+#: Never turn text into formulas, links or numbers: what an auditor typed stays text.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
 @contextmanager
 def strict() -> Iterator[None]:
     """Turn every xlsxwriter warning into a WorkbookError: it warns instead of raising for real mistakes."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    if caught:
-        raise WorkbookError("xlsxwriter refused part of the workbook: " + "; ".join(str(w.message) for w in caught))
+    refused = list(dict.fromkeys(str(w.message) for w in caught
+                                 if not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning)))
+    if refused:
+        raise WorkbookError("xlsxwriter refused part of the workbook: " + "; ".join(refused))
 
 
 def _ok(rc: object, what: str) -> None:
@@ -610,18 +615,8 @@ def build_workbook(
     if unknown:
         raise WorkbookError(f"cannot prefill {', '.join(unknown)}: the spec has no such input.")
     meta = meta or new_metadata(spec)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".auditbook-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with strict():
-            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                "strings_to_numbers": False})
-            _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password,
-                           meta=meta).write()
-            wb.close()
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(out) as tmp, strict():
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta).write()
+        wb.close()
     return out

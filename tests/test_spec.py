@@ -1,0 +1,217 @@
+"""The bundled Deep Dive spec carries the whole guidance: sections, applicability, ESN criteria, grades."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from auditbook.spec import Condition, Spec, default_spec_path, parse_spec
+
+#: The guidance the spec encodes (outside the repository, next to it); AUDITBOOK_GUIDANCE overrides.
+GUIDANCE = Path(
+    os.environ.get(
+        "AUDITBOOK_GUIDANCE",
+        Path(__file__).resolve().parents[2] / "shared" / "seed" / "deep-dive-audit-guidance.txt",
+    )
+)
+
+#: People named in the guidance; a spec names roles, never people.
+PEOPLE = ("<collator named in the guidance>",)
+
+ALL_ESN = [f"ESN {n:02d}" for n in range(1, 22)] + ["ESN 88"]
+
+
+def _norm(text: str) -> str:
+    """Compare texts ignoring footnote markers, emphasis asterisks, curly quotes and line breaks."""
+    text = re.sub("[\u00b9\u00b2\u00b3\u2070-\u2079]", "", text)
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("*", "")
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def guidance() -> str:
+    """The seed guidance text, normalised."""
+    assert GUIDANCE.is_file(), f"{GUIDANCE}: the seed guidance is missing; set AUDITBOOK_GUIDANCE to its path."
+    return _norm(GUIDANCE.read_text(encoding="utf-8"))
+
+
+def _cond(cond: Condition | None) -> Any:
+    return None if cond is None else cond.model_dump(mode="json", by_alias=True)
+
+
+def _yes(field: str) -> dict[str, str]:
+    return {"field": field, "equals": "Yes"}
+
+
+def test_bundled_spec_loads(spec: Spec) -> None:
+    assert (spec.id, spec.version, spec.title) == ("deep_dive", "1.0.0", "Deep Dive Case File Audit")
+    assert spec.classification == "OFFICIAL-SENSITIVE"
+    assert re.fullmatch(r"[0-9a-f]{64}", spec.sha256)
+
+
+def test_every_guidance_section_with_its_applicability(spec: Spec) -> None:
+    assert [(s.id, _cond(s.applies_when), _cond(s.required_when)) for s in spec.sections] == [
+        ("profile", None, None),
+        ("early_help", _yes("profile.had_early_help"), None),
+        ("assessment", None, None),
+        ("cin", _yes("profile.had_cin"), None),
+        ("child_protection", _yes("profile.had_cp"), None),
+        ("voice", None, None),
+        ("oversight", None, None),
+        ("partnership", None, None),
+        ("diversity", None, None),
+        ("plans", None, None),
+        ("recording", None, None),
+        ("feedback", None, None),
+        ("permanence", None, _yes("profile.in_care")),
+        ("independence", _yes("profile.independent_living"), None),
+        ("actions", None, None),
+        ("overall", None, None),
+    ]
+
+
+def test_section_titles_follow_the_guidance_headings(spec: Spec, guidance: str) -> None:
+    headings = [
+        "1a Early Help and Protection", "1b Assessment", "1c Children in Need", "1d Child Protection",
+        "2 Child's Voice and Understanding", "3 Decision-making and Management oversight",
+        "4 Information sharing and Partnership working",
+        "5 Understanding and Practice in relation to Diversity and Culture", "6 Plans and Reviews",
+        "7 Direct work and Recording", "8 Service user feedback", "9 Permanence and Placement Planning",
+        "10 Independence",
+    ]
+    assert [s.title for s in spec.sections if s.kind == "judged"] == headings
+    missing = [h for h in headings if h.casefold() not in guidance.casefold()]
+    assert missing == []
+    assert [(s.id, s.kind) for s in spec.sections if s.kind != "judged"] == [
+        ("profile", "form"), ("actions", "table"), ("overall", "form")
+    ]
+
+
+def test_applicability_questions_are_yes_no_on_the_case_profile(spec: Spec) -> None:
+    profile = {f.id: f for f in spec.section("profile").fields}
+    questions = ["had_early_help", "had_cin", "had_cp", "in_care", "independent_living"]
+    assert [(q, profile[q].type, profile[q].choices, profile[q].applies_when) for q in questions] == [
+        (q, "choice", "yes_no", None) for q in questions
+    ]
+    assert spec.choice_lists["yes_no"] == ["Yes", "No"]
+
+
+def test_section_guidance_is_quoted_from_the_seed(spec: Spec, guidance: str) -> None:
+    quoted = ["early_help", "assessment", "cin", "child_protection", "permanence", "independence", "actions",
+              "overall"]
+    assert [s for s in quoted if _norm(spec.section(s).guidance) not in guidance] == []
+    general = ["voice", "oversight", "partnership", "diversity", "plans", "recording", "feedback"]
+    assert [s for s in general
+            if not _norm(spec.section(s).guidance).startswith("This section must be completed for all cases.")] == []
+
+
+def test_every_esn_criterion_is_present_and_used(spec: Spec) -> None:
+    assert [c.id for c in spec.criteria] == ALL_ESN
+    used = {c for s in spec.sections for c in s.criteria}
+    assert [c for c in ALL_ESN if c not in used] == []
+    assert all(c.summary.strip() for c in spec.criteria)
+
+
+def test_question_esn_references_are_among_their_sections_criteria(spec: Spec) -> None:
+    stray = [
+        (s.id, f.id, c) for s in spec.sections for f in spec.fields_of(s) for c in f.esn if c not in s.criteria
+    ]
+    assert stray == []
+
+
+def test_criteria_texts_are_quoted_from_the_seed_under_their_own_number(spec: Spec, guidance: str) -> None:
+    found = []
+    for c in spec.criteria:
+        text = _norm(c.text)
+        at = guidance.find(text)
+        number = re.compile(r"ESN\)?\s*(\d{2})").search(guidance, at + len(text)) if at >= 0 else None
+        found.append((c.id, f"ESN {number.group(1)}" if number else None))
+    assert found == [(c, c) for c in ALL_ESN]
+
+
+def test_grades_are_the_four_ofsted_grades(spec: Spec, guidance: str) -> None:
+    grades = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+    assert spec.grade_list == "grade"
+    assert spec.choice_lists["grade"] == grades
+    assert [d.grade for d in spec.grade_descriptors] == grades
+    # Good is summarised from the ESN criteria; the other three are quoted from Appendix A.
+    assert [d.grade for d in spec.grade_descriptors if _norm(d.text) in guidance] == [
+        "Outstanding", "Requires improvement", "Inadequate"
+    ]
+
+
+def test_judged_sections_end_with_the_judgement_block(spec: Spec) -> None:
+    assert [(f.id, f.type, f.choices, f.required) for f in spec.judgement_fields] == [
+        ("working_well", "long_text", None, True),
+        ("to_improve", "long_text", None, True),
+        ("grade", "choice", "grade", True),
+        ("theme_1", "choice", "theme", False),
+        ("theme_2", "choice", "theme", False),
+        ("theme_3", "choice", "theme", False),
+    ]
+    kinds = {t.kind for t in spec.themes}
+    assert kinds == {"strength", "concern"}
+    labels = {t.label for t in spec.themes}
+    assert {"Child not seen alone", "Management oversight not evident", "Drift and delay", "Plan not SMART",
+            "Recording not up to date"} <= labels
+
+
+def test_questions_are_answered_yes_partly_no_not_known(spec: Spec) -> None:
+    assert spec.choice_lists["answer"] == ["Yes", "Partly", "No", "Not known"]
+    judged = [s for s in spec.sections if s.kind == "judged"]
+    assert [s.id for s in judged if not any(f.type == "question" for f in s.fields)] == []
+
+
+def test_overall_judgement_urgent_concern_follow_ups_only_when_yes(spec: Spec) -> None:
+    overall = {f.id: f for f in spec.section("overall").fields}
+    assert (overall["urgent_concern"].type, overall["urgent_concern"].choices) == ("choice", "yes_no")
+    assert [(k, overall[k].type, overall[k].required, _cond(overall[k].applies_when))
+            for k in ("urgent_when", "urgent_with_whom")] == [
+        ("urgent_when", "date", True, _yes("overall.urgent_concern")),
+        ("urgent_with_whom", "text", True, _yes("overall.urgent_concern")),
+    ]
+    assert [k for k in ("overall_grade", "record_reflects_practice", "impact", "feedback_team_manager",
+                        "feedback_practitioner") if k not in overall] == []
+
+
+def test_actions_table_has_at_least_fifteen_rows(spec: Spec) -> None:
+    actions = spec.section("actions")
+    assert actions.rows >= 15
+    assert [(f.id, f.type, f.choices) for f in actions.fields] == [
+        ("action", "long_text", None),
+        ("section", "choice", "section"),
+        ("responsible", "text", None),
+        ("timescale", "date", None),
+        ("agreed", "choice", "yes_no"),
+        ("priority", "choice", "priority"),
+    ]
+
+
+def test_no_person_named_in_the_guidance_appears_in_the_yaml() -> None:
+    text = default_spec_path().read_text(encoding="utf-8").casefold()
+    words = {w for person in PEOPLE for w in person.split()}
+    assert sorted(w for w in words if re.search(rf"\b{w.casefold()}\b", text)) == []
+
+
+def _reordered(data: Any) -> Any:
+    """The same data with every mapping's keys in reverse order."""
+    if isinstance(data, dict):
+        return {k: _reordered(data[k]) for k in reversed(list(data))}
+    if isinstance(data, list):
+        return [_reordered(v) for v in data]
+    return data
+
+
+def test_sha256_is_stable_under_yaml_reformatting(spec: Spec, tmp_path: Path) -> None:
+    data = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
+    text = yaml.safe_dump(_reordered(data), sort_keys=False, default_flow_style=True, width=4096)
+    assert text != default_spec_path().read_text(encoding="utf-8")
+    again = parse_spec(yaml.safe_load(text), source=tmp_path / "reformatted.yaml")
+    assert again.sha256 == spec.sha256
+    data["sections"][0]["fields"][0]["label"] = "Case number"
+    assert parse_spec(data, source=tmp_path / "changed.yaml").sha256 != spec.sha256
