@@ -109,7 +109,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
     out = Collation(threshold=threshold)
     candidates: list[Merged] = []
     by_sha: dict[str, str] = {}
-    for src in sorted(sources, key=lambda s: s.path):
+    # Of exact copies the shortest path is kept: "X.xlsx" rather than "X - Copy.xlsx".
+    for src in sorted(sources, key=lambda s: (len(s.path), s.path)):
         r = src.report
         if r.skipped is not None:
             out.not_merged.append(NotMerged(src.path, "skipped", r.skipped))
@@ -194,8 +195,10 @@ def _rank_themes(merged: list[Merged], registry: SpecRegistry) -> list[ThemeRow]
         for a in audits:
             tally.update({t for s in a.sections for t in s.themes})
         rows += [ThemeRow(scope, "", theme, kinds.get(theme, ""), n, len(audits)) for theme, n in tally.items()]
-    order = {s: i for i, s in enumerate(scopes)}
-    return sorted(rows, key=lambda r: (order[r.scope], -r.count, r.item))
+    def scope_order(scope: str) -> tuple[int, str]:
+        return (0 if scope == "All" else 1 if scope.startswith("Team: ") else 2, scope)
+
+    return sorted(rows, key=lambda r: (scope_order(r.scope), -r.count, r.item))
 
 
 def _rank_noes(audits: list[Audit], registry: SpecRegistry) -> list[ThemeRow]:
@@ -216,4 +219,4 @@ def _rank_noes(audits: list[Audit], registry: SpecRegistry) -> list[ThemeRow]:
                 answered[key] += 1
                 noes[key] += s.answers[f.id] == "No"
     rows = [ThemeRow("All", labels[k][0], labels[k][1], "question", noes[k], n) for k, n in answered.items() if noes[k]]
-    return sorted(rows, key=lambda r: (-r.share, -r.count, r.section, r.item))
+    return sorted(rows, key=lambda r: (-r.count, -r.share, r.section, r.item))

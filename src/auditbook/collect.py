@@ -17,6 +17,7 @@ from auditbook.allocation import Allocated
 from auditbook.coerce import norm
 from auditbook.collate import Collation, Merged, NotMerged, Source, merge
 from auditbook.errors import CollectError
+from auditbook.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.ledger import Entry, Ledger
 from auditbook.master import write_master, write_pack
 from auditbook.provenance import SpecRegistry
@@ -81,7 +82,7 @@ def default_paths(folder: Path, out: Path | None, ledger: Path | None) -> tuple[
 
 def _walk(folder: Path, own: set[Path]) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (Path(dirpath) / d).resolve() not in own)
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if name.startswith(".auditbook-") or path.resolve() in own:
@@ -90,7 +91,7 @@ def _walk(folder: Path, own: set[Path]) -> Iterator[Path]:
 
 
 def _registry_key(registry: SpecRegistry) -> str:
-    return hashlib.sha256(",".join(sorted(registry.by_sha)).encode()).hexdigest()[:16]
+    return hashlib.sha256(",".join([LEDGER_FORMAT, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
 
 
 _worker_registry: SpecRegistry | None = None
@@ -132,7 +133,8 @@ class _Scan:
     fresh: list[Source] = field(default_factory=list)
     #: Files whose stored report is still good; parsed only if the master has to be written again.
     kept: list[tuple[str, Entry, bool]] = field(default_factory=list)
-    state: list[tuple[str, int, int, str, bool]] = field(default_factory=list)
+    #: What the master is made of: each file's path, content hash and presence (not its time).
+    state: list[tuple[str, str, bool]] = field(default_factory=list)
     read: int = 0
     unchanged: int = 0
     files: int = 0
@@ -173,8 +175,13 @@ def collect(
     registry = registry or SpecRegistry.load()
     master, ledger_file = default_paths(folder, out, ledger_path)
     own = {master.resolve(), ledger_file.resolve(), Path(str(ledger_file) + "-journal").resolve()}
+    if packs is not None:
+        own.add(packs.resolve())
     ledger = Ledger(ledger_file)
     try:
+        # Holding the ledger lock, no other collect is writing here: a temporary master left by a killed run can go.
+        for stale in master.parent.glob(".auditbook-master-*.xlsx"):
+            stale.unlink(missing_ok=True)
         key = _registry_key(registry)
         scan = _scan(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
         today = (now or datetime.now()).date()
@@ -233,10 +240,14 @@ def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: s
         report.file = rel
         ledger.put(rel, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha, report=report, registry=key)
         scan.fresh.append(Source(rel, report, sha))
-        scan.state.append((rel, st.st_size, st.st_mtime_ns, sha, True))
+        scan.state.append((rel, sha, True))
     scan.read = len(to_read)
     present = {path.relative_to(folder).as_posix() for path in files}
+    here = {sha for _, sha, _ in scan.state}
     for rel, entry in known.items():
+        if rel not in present and entry.sha256 in here:
+            ledger.forget(rel)  # moved or renamed: the same return is in the folder under another name
+            continue
         if rel not in present and '"audit": null' not in entry.report_json and entry.report.valid:
             # A return that vanished from the folder stays in the master, flagged; it is never dropped.
             ledger.mark_missing(rel)
@@ -246,7 +257,7 @@ def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: s
 
 def _keep(scan: _Scan, rel: str, entry: Entry, *, present: bool, count: bool = True) -> None:
     scan.kept.append((rel, entry, present))
-    scan.state.append((rel, entry.size, entry.mtime_ns, entry.sha256, present))
+    scan.state.append((rel, entry.sha256, present))
     scan.unchanged += count
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from auditbook.audit import Audit
@@ -47,18 +48,33 @@ class Entry:
         return report_from_json(self.report_json)
 
 
+#: Bumped when what is stored changes, so older rows are read afresh rather than misread.
+FORMAT = "2"
+
+
+def _encode(value: object) -> object:
+    # Dates are tagged: an answer can be text that merely looks like a date, and must come back as text.
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(type(value).__name__)
+
+
+def _decode(d: dict[str, object]) -> object:
+    return date.fromisoformat(str(d["$date"])) if d.keys() == {"$date"} else d
+
+
 def report_to_json(report: Report) -> str:
     """A report as stored in the ledger."""
     return json.dumps({
         "file": report.file, "skipped": report.skipped,
         "problems": [p.as_dict() for p in report.problems],
-        "audit": None if report.audit is None else report.audit.model_dump(mode="json"),
-    })
+        "audit": None if report.audit is None else report.audit.model_dump(mode="python"),
+    }, default=_encode)
 
 
 def report_from_json(text: str) -> Report:
     """A report read back from the ledger."""
-    data = json.loads(text)
+    data = json.loads(text, object_hook=_decode)
     problems = [Problem.from_dict(p) for p in data["problems"]]
     audit = None if data["audit"] is None else Audit.model_validate(data["audit"])
     return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"])
@@ -109,6 +125,10 @@ class Ledger:
         """Record a file's new time (same content) or that it is gone from the folder."""
         self.db.execute("UPDATE files SET size = ?, mtime_ns = ?, present = ? WHERE path = ?",
                         (size, mtime_ns, int(present), path))
+
+    def forget(self, path: str) -> None:
+        """Drop a file's row (it was moved or renamed: the same return is there under another name)."""
+        self.db.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def mark_missing(self, path: str) -> None:
         """The file has vanished from the folder: keep its audit, flag it."""

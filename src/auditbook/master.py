@@ -117,6 +117,8 @@ class _Master:
         for r, (label, value) in enumerate(facts, start=5):
             ws.write_string(r, 0, label, self.text)
             self.write(r, 1, ws, value, self.text)
+        ws.freeze_panes(4, 0)
+        ws.autofilter(4, 0, 4 + len(facts), 1)
         row = 5 + len(facts) + 1
         teams = Counter(str(m.audit.profile.get("team") or "(none)") for m in merged)
         ws.write_string(row, 0, "Audits by team", self.head)
@@ -319,10 +321,11 @@ def _fmt(value: object) -> str:
 def write_master(collation: Collation, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
                  generated_at: datetime | None = None, returns: Sequence[ReturnRow] | None = None) -> Path:
     """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
-    lock = out.with_name("~$" + out.name)
-    if lock.exists():
-        raise CollectError(f"{out.name} is open in Excel (its lock file {lock.name} is there). Close it and run "
-                           "collect again.")
+    for lock, program in ((out.with_name("~$" + out.name), "Excel"),
+                          (out.with_name(f".~lock.{out.name}#"), "LibreOffice")):
+        if lock.exists():
+            raise CollectError(f"{out.name} is open in {program} (its lock file {lock.name} is there). Close it and "
+                               "run collect again.")
     try:
         with replacing(out, prefix=".auditbook-master-") as tmp, strict():
             wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
