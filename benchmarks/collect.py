@@ -104,6 +104,13 @@ def main() -> int:
           f"{cold['rss_mb']:.0f} MB, largest worker {cold['worker_rss_mb']:.0f} MB")
     warm = run_collect(folder, master, ledger)
     print(f"warm collect:  {warm['seconds']:.2f} s  ({warm['summary']}, files read: {warm['read']})")
+    _make_one((100001, str(folder)))  # one new return: read it, merge all, write the master again
+    try:
+        one = run_collect(folder, master, ledger)
+        print(f"one new file:  {one['seconds']:.2f} s  ({one['summary']}, files read: {one['read']})")
+    finally:
+        for extra in folder.rglob("SYN-100001.xlsx"):
+            extra.unlink()
     if args.naive_sample:
         try:
             seconds, read = naive(folder, args.naive_sample)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,13 +105,19 @@ def _integer(inp: Input, cell: RawCell) -> int | Bad:
     return n
 
 
+@functools.lru_cache(maxsize=256)
+def _canonical(choices: tuple[str, ...]) -> dict[str, str | None]:
+    table: dict[str, str | None] = {norm(c): c for c in choices}
+    table[norm(NOT_APPLICABLE_CHOICE)] = None
+    return table
+
+
 def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
     text = _text(cell)
-    if norm(text) == norm(NOT_APPLICABLE_CHOICE):
-        return None
-    for choice in inp.choices:
-        if norm(choice) == norm(text):
-            return choice
+    table = _canonical(inp.choices)
+    key = norm(text)
+    if key in table:
+        return table[key]
     what = "grade" if inp.list_id == "grade" else "answer"
     listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
     return Bad("not-in-list", f"{what} {_quote(text)} is not one of {listed}. Choose one from the dropdown.")

@@ -96,12 +96,12 @@ class Input:
     help: str | None = None
     not_applicable_because: str | None = None
 
-    @property
+    @cached_property
     def cell(self) -> str:
         """The input's A1 address."""
         return cell_ref(self.row, self.col)
 
-    @property
+    @cached_property
     def ref(self) -> str:
         """The spec's reference for the field, "section.field"."""
         return f"{self.section}.{self.field}"

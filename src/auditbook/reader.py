@@ -124,11 +124,26 @@ class RawWorkbook:
     structure_locked: bool = False
 
 
-def _shared_strings(zf: zipfile.ZipFile, target: str | None, limits: Limits) -> list[str]:
+class _Strings:
+    """The shared strings, each turned into text only when a wanted cell uses it (most are labels)."""
+
+    def __init__(self, items: list[Element]) -> None:
+        self.items = items
+        self.cache: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.cache:
+            if not 0 <= index < len(self.items):
+                raise IndexError(index)
+            self.cache[index] = _text(self.items[index])
+        return self.cache[index]
+
+
+def _shared_strings(zf: zipfile.ZipFile, target: str | None, limits: Limits) -> _Strings:
     if target is None or target not in zf.NameToInfo:
-        return []
+        return _Strings([])
     root = _parse(read_member(zf, target, limits), target)
-    return [_text(si) for si in _children(root, "si")]
+    return _Strings(_children(root, "si"))
 
 
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*?\ssheet=\"(1|true)\"")
@@ -167,38 +182,33 @@ def _sheet_data(data: bytes, member: str) -> tuple[Element | None, bool]:
     return _child(root, "sheetData"), protected
 
 
-def _read_sheet(zf: zipfile.ZipFile, member: str, name: str, state: str, strings: list[str],
+def _read_sheet(zf: zipfile.ZipFile, member: str, name: str, state: str, strings: _Strings,
                 limits: Limits, wanted: set[str] | None) -> RawSheet:
     data_el, protected = _sheet_data(read_member(zf, member, limits), member)
     sheet = RawSheet(name=name, state=state, protected=protected)
-    for row in _children(data_el, "row") if data_el is not None else []:
-        for c in row:
-            ref = c.get("r")
-            if ref is None or (wanted is not None and ref not in wanted):
-                continue
-            f = v = is_ = None
-            for part in c:
-                tag = _local(part.tag)
-                if tag == "v":
-                    v = part
-                elif tag == "f":
-                    f = part
-                elif tag == "is":
-                    is_ = part
-            kind = c.get("t", "n")
-            value: str | float | bool | None = None
-            if kind == "inlineStr":
-                value = _text(is_) if is_ is not None else ""
-            elif v is not None and v.text is not None:
-                value = _convert(kind, v.text, strings, member, ref)
-            formula = (f.text or "") if f is not None else None
-            if value is None and formula is None:
-                continue
-            sheet.cells[split_cell(ref)] = RawCell(value, formula, kind)
+    if data_el is None:
+        return sheet
+    # Cells are <c> in the sheetData's own namespace: iterating by tag runs in C, and most cells are labels.
+    ns = data_el.tag[: data_el.tag.index("}") + 1] if data_el.tag.startswith("{") else ""
+    for c in data_el.iter(f"{ns}c"):
+        ref = c.get("r")
+        if ref is None or (wanted is not None and ref not in wanted):
+            continue
+        v, f, is_ = c.find(f"{ns}v"), c.find(f"{ns}f"), c.find(f"{ns}is")
+        kind = c.get("t", "n")
+        value: str | float | bool | None = None
+        if kind == "inlineStr":
+            value = _text(is_) if is_ is not None else ""
+        elif v is not None and v.text is not None:
+            value = _convert(kind, v.text, strings, member, ref)
+        formula = (f.text or "") if f is not None else None
+        if value is None and formula is None:
+            continue
+        sheet.cells[split_cell(ref)] = RawCell(value, formula, kind)
     return sheet
 
 
-def _convert(kind: str, text: str, strings: list[str], member: str, ref: str) -> str | float | bool | None:
+def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> str | float | bool | None:
     try:
         if kind == "s":
             return strings[int(text)]
