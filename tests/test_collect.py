@@ -918,14 +918,15 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
     assert blank.audit is not None and blank.audit.case_ref == ""
     assert sorted(p.relative_to(out / "demo-returns").as_posix() for p in (out / "demo-returns").rglob("*")
                   if p.is_file()) == [
-        "SYN-0001 copy.xlsx", "SYN-0001 first draft.xlsx", "SYN-0900 bad grade.xlsx", "SYN-0901.xlsx",
-        "team-alpha/SYN-0003.xlsx", "team-beta/SYN-0001.xlsx", "team-gamma/SYN-0002.xlsx", "~$SYN-0002.xlsx"]
+        "SYN-0001 first draft.xlsx", "SYN-0900 bad grade.xlsx", "SYN-0901.xlsx", "team-alpha/SYN-0003.xlsx",
+        "team-beta/SYN-0001 - Copy.xlsx", "team-beta/SYN-0001.xlsx", "team-gamma/SYN-0002.xlsx", "~$SYN-0002.xlsx"]
     wb = load(out / "demo-master.xlsx")
     assert wb.sheetnames == TABS
     assert [r[0] for r in body(wb["Audits"])] == ["SYN-0001", "SYN-0002", "SYN-0003"]
     assert sorted({(r[0], r[1]) for r in body(wb["Rejected"])}) == [
         ("SYN-0001 first draft.xlsx", "superseded"), ("SYN-0900 bad grade.xlsx", "rejected"),
-        ("SYN-0901.xlsx", "rejected"), ("team-beta/SYN-0001.xlsx", "duplicate"), ("~$SYN-0002.xlsx", "skipped")]
+        ("SYN-0901.xlsx", "rejected"), ("team-beta/SYN-0001 - Copy.xlsx", "duplicate"),
+        ("~$SYN-0002.xlsx", "skipped")]
     assert "[default: output]" in runner.invoke(app, ["demo", "--help"]).output
 
 

@@ -322,6 +322,13 @@ def test_follow_up_answered_when_its_condition_is_false_is_not_counted(tmp_path:
     assert (got["strategy_before_s47"], got["emergency_evidenced"]) == ("Yes", None)
 
 
+def test_an_unreadable_applicability_answer_gives_one_error_not_a_cascade(tmp_path: Path) -> None:
+    # "Maybe" for the s47/CP question: whether 1d applies is unknown, not false, so 1d's answers are neither
+    # warned about as not applying nor demanded as missing; only the bad answer is reported.
+    report = check(valid_return(tmp_path / "r.xlsx", changes={"profile_had_cp": "Maybe"}))
+    assert [(p.cell, p.code) for p in report.problems] == [(where("profile_had_cp")[1], "not-in-list")]
+
+
 def test_late_return_is_flagged_in_the_audit(tmp_path: Path) -> None:
     late = audit_of(check(valid_return(tmp_path / "late.xlsx", late=True)))
     on_time = audit_of(check(valid_return(tmp_path / "on-time.xlsx")))
@@ -335,7 +342,7 @@ def test_moved_name_is_read_from_where_it_points(tmp_path: Path) -> None:
     assert (ws[where("profile_independent_living")[1]].value, ws[cell].value) == (None, "No")
     report = check(path)
     assert [p.render() for p in report.problems] == [
-        f"{sheet}!{cell}: Aged 16+ in supported or independent living? was expected at "
+        f'{sheet}!{cell}: "Aged 16+ in supported or independent living?" was expected at '
         f"{sheet}!{where('profile_independent_living')[1]} but rows or columns were moved; it was read from here. "
         "Check it is right."]
     assert audit_of(report).profile["independent_living"] == "No"
@@ -372,7 +379,7 @@ def test_older_spec_version_validates_against_its_own_version(tmp_path: Path) ->
     report = validate_file(path, registry=both)
     # The message uses the old version's label: the old spec's own rules were applied.
     assert [(p.cell, p.code, p.message) for p in report.problems] == [
-        (where("profile_story")[1], "required-missing", "The story so far is required. Fill it in.")]
+        (where("profile_story")[1], "required-missing", '"The story so far" is required. Fill it in.')]
     provenance = audit_of(report).provenance
     assert (provenance.spec_id, provenance.spec_version, provenance.spec_sha256) == ("deep_dive", "0.9.0", old.sha256)
     # Kept as a YAML file in a specs folder, as workbook_specs/ holds older versions, it is found the same way.
@@ -527,7 +534,7 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
         "export.xlsx: 1 error(s)",
-        "  error not-a-workbook export.xlsx: not an Excel workbook, it looks like a CSV or plain-text file: ask the "
+        "  error not-a-workbook not an Excel workbook, it looks like a CSV or plain-text file: ask the "
         "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook)",
     ])
 

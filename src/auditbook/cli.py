@@ -129,7 +129,8 @@ def _print_report(report: Report) -> None:
     console.print(f"[bold]{escape(name)}[/]{escape(case)}: {head}", soft_wrap=True)
     for p in report.problems:
         colour = "red" if p.severity == "error" else "yellow"
-        console.print(f"  [{colour}]{p.severity}[/] [dim]{p.code}[/] {escape(p.render())}", soft_wrap=True)
+        text = p.render().removeprefix(f"{name}: ")  # the file is named on the line above
+        console.print(f"  [{colour}]{p.severity}[/] [dim]{p.code}[/] {escape(text)}", soft_wrap=True)
 
 
 @app.command()

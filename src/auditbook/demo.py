@@ -41,7 +41,7 @@ def _returns(spec: Spec, folder: Path, count: int) -> None:
     early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1)
     early["profile_date_completed"] = date.fromisoformat(str(early["profile_due_date"])).replace(day=1)
     build_workbook(spec, out=folder / "SYN-0001 first draft.xlsx", prefill=early)
-    shutil.copyfile(folder / "team-beta" / "SYN-0001.xlsx", folder / "SYN-0001 copy.xlsx")
+    shutil.copyfile(folder / "team-beta" / "SYN-0001.xlsx", folder / "team-beta" / "SYN-0001 - Copy.xlsx")
     (folder / "SYN-0901.xlsx").write_text("case,grade\nSYN-0901,Good\n", encoding="utf-8")
     (folder / "~$SYN-0002.xlsx").write_bytes(b"\x00" * 165)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from auditbook.audit import Audit, Provenance, SectionResult, Value
 from auditbook.coerce import Bad, Coerced, as_condition_text, coerce
+from auditbook.conditions import fields_in
 from auditbook.errors import UnreadableFileError
 from auditbook.formulas import Evaluator
 from auditbook.layout import Input, Layout, SectionLayout
@@ -90,23 +91,23 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
             out.reported.add(inp.name)
         if text is None:
             out.problems.append(Problem("error", "name-missing", f'the cell name "{inp.name}" for '
-                                        f"{inp.label} is missing, so its answer cannot be found. Copy the answers "
+                                        f"{_q(inp.label)} is missing, so its answer cannot be found. Copy the answers "
                                         "into a fresh workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
         if ref is None or ref[0] not in raw.sheets:
-            out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {inp.label} no '
+            out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {_q(inp.label)} no '
                                         "longer points at a cell (it was deleted). Copy the answers into a fresh "
                                         "workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
         sheet_name, cell = ref
         if (sheet_name, cell) != (inp.sheet, inp.cell):
-            out.problems.append(Problem("warning", "name-moved", f"{inp.label} was expected at {inp.sheet}!"
+            out.problems.append(Problem("warning", "name-moved", f"{_q(inp.label)} was expected at {inp.sheet}!"
                                         f"{inp.cell} but rows or columns were moved; it was read from here. Check "
                                         "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
         out.where[inp.name] = (sheet_name, cell)
         raw_cell = raw.sheets[sheet_name].cell(cell)
         if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(Problem("error", "formula-in-input", f"{inp.label} holds a formula, not an answer. "
+            out.problems.append(Problem("error", "formula-in-input", f"{_q(inp.label)} holds a formula, not an answer. "
                                         "Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
             out.reported.add(inp.name)
             continue
@@ -131,19 +132,25 @@ def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tup
     problems: list[Problem] = []
     ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
     kept: dict[str, Coerced] = {}
+    unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
     for inp in layout.inputs:
         value = read.values.get(inp.name)
         if inp.row_index is not None:
             continue
+        if inp.name in unsure:
+            # Whether it applies turns on an answer already reported as unreadable: say nothing more about it.
+            if value is not None:
+                kept[inp.name] = value
+            continue
         if value is not None and not ev.input_applies(inp):
             because = inp.not_applicable_because or "it does not apply"
             problems.append(_problem(read, inp, "warning", "answered-not-applicable",
-                                     f"{inp.label} has an answer but does not apply because {because}; it is "
+                                     f"{_q(inp.label)} has an answer but does not apply because {because}; it is "
                                      "not counted. Clear it, or check the Case profile answers."))
             continue
         if value is None and inp.name not in read.reported and ev.input_required(inp):
             problems.append(_problem(read, inp, "error", "required-missing",
-                                     f"{inp.label} is required. Fill it in."))
+                                     f"{_q(inp.label)} is required. Fill it in."))
         if value is not None:
             kept[inp.name] = value
     forms: dict[str, dict[str, Value]] = {}
@@ -173,6 +180,24 @@ def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tup
     return audit, problems
 
 
+def _q(label: str) -> str:
+    """A label as messages quote it (many end in "?")."""
+    return f'"{label}"'
+
+
+def _depends_on(layout: Layout, refs: set[str]) -> set[str]:
+    """Inputs whose section or own condition looks at any of these fields."""
+    if not refs:
+        return set()
+    out: set[str] = set()
+    for sl in layout.sections:
+        section_refs = set(fields_in(sl.section.applies_when)) | set(fields_in(sl.section.required_when))
+        for inp in sl.inputs:
+            if (section_refs | set(fields_in(inp.condition))) & refs:
+                out.add(inp.name)
+    return out
+
+
 def _optional_grade(sl: SectionLayout, read: _Read, kept: dict[str, Coerced], ev: Evaluator) -> list[Problem]:
     """An optional section that was partly answered still needs its grade."""
     if not ev.flag(sl.applies_flag) or ev.flag(sl.required_flag or sl.applies_flag):
@@ -182,7 +207,7 @@ def _optional_grade(sl: SectionLayout, read: _Read, kept: dict[str, Coerced], ev
     if grade is None or not answered or grade.name in kept or grade.name in read.reported:
         return []
     return [_problem(read, grade, "error", "required-missing",
-                     f"{grade.label} is required once any of this optional section is answered. Give a grade "
+                     f"{_q(grade.label)} is required once any of this optional section is answered. Give a grade "
                      "or clear the answers.")]
 
 
@@ -202,12 +227,12 @@ def _table_rows(sl: SectionLayout, read: _Read, kept: dict[str, Coerced],
         for inp in inputs:
             if inp.required and values.get(inp.field) is None and inp.name not in read.reported:
                 problems.append(_problem(read, inp, "error", "required-missing",
-                                         f"{inp.label} is required because this row has other entries. Fill it "
+                                         f"{_q(inp.label)} is required because this row has other entries. Fill it "
                                          "in, or clear the row."))
         if "responsible" in values and values["responsible"] is None:
             resp = next(i for i in inputs if i.field == "responsible")
             problems.append(_problem(read, resp, "error", "required-missing",
-                                     f"{resp.label} is required: name the person, or fill in the team manager "
+                                     f"{_q(resp.label)} is required: name the person, or fill in the team manager "
                                      "on the Case profile."))
         out.append({"row": index, **values})
     return out
