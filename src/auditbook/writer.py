@@ -116,6 +116,17 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: What each input type adds to the input (or prefilled) cell format.
+_BY_TYPE: dict[str, dict[str, Any]] = {
+    "text": {"num_format": "@", "text_wrap": True},
+    "long_text": {"num_format": "@", "text_wrap": True},
+    "month": {"num_format": "@"},
+    "date": {"num_format": DATE_FORMAT},
+    "integer": {"num_format": "0"},
+    "choice": {"text_wrap": True},
+}
+
+
 class _Formats:
     """Every cell format the audit workbook uses, made once."""
 
@@ -135,23 +146,9 @@ class _Formats:
         self.header = f(bold=True, bg_color="#1F4E79", font_color="#FFFFFF", text_wrap=True, border=1)
         self.cell = f(text_wrap=True, border=1, border_color="#BFBFBF")
         self.cell_date = f(num_format=DATE_FORMAT, border=1, border_color="#BFBFBF")
-        self.inputs = {
-            "text": wb.add_format({**inp, "num_format": "@", "text_wrap": True}),
-            "long_text": wb.add_format({**inp, "num_format": "@", "text_wrap": True}),
-            "month": wb.add_format({**inp, "num_format": "@"}),
-            "date": wb.add_format({**inp, "num_format": DATE_FORMAT}),
-            "integer": wb.add_format({**inp, "num_format": "0"}),
-            "choice": wb.add_format({**inp, "text_wrap": True}),
-        }
         locked = {**base, "locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#A6A6A6"}
-        self.prefilled = {
-            "text": wb.add_format({**locked, "num_format": "@", "text_wrap": True}),
-            "long_text": wb.add_format({**locked, "num_format": "@", "text_wrap": True}),
-            "month": wb.add_format({**locked, "num_format": "@"}),
-            "date": wb.add_format({**locked, "num_format": DATE_FORMAT}),
-            "integer": wb.add_format({**locked, "num_format": "0"}),
-            "choice": wb.add_format({**locked, "text_wrap": True}),
-        }
+        self.inputs = {kind: wb.add_format({**inp, **extra}) for kind, extra in _BY_TYPE.items()}
+        self.prefilled = {kind: wb.add_format({**locked, **extra}) for kind, extra in _BY_TYPE.items()}
         self.na = wb.add_format({"bg_color": NA_FILL, "font_color": "#7F7F7F", "pattern": 1})
         self.required = wb.add_format({"bg_color": REQUIRED_FILL, "pattern": 1})
         self.sample_input = f(bg_color=INPUT_FILL, border=1)
