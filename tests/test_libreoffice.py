@@ -6,12 +6,14 @@ statuses in the Summary formulas, and validate cleanly (or with exactly the expe
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from auditbook.collect import collect
 from auditbook.describe import data_dictionary
 from auditbook.layout import Layout
 from auditbook.provenance import SpecRegistry
@@ -126,3 +128,19 @@ def test_libreoffice_save_of_a_clean_audit_has_no_problems(tmp_path: Path, spec:
     assert report.audit is not None
     assert {s.id: s.applies for s in report.audit.sections}["independence"] is True
     assert report.audit.profile["due_date"] == date(2026, 11, 30)
+
+
+def test_a_libreoffice_saved_return_is_merged_by_collect(
+        filled_by_libreoffice: tuple[Path, dict[str, object], dict[str, str]], spec: Spec, layout: Layout,
+        tmp_path: Path) -> None:
+    saved, answers, _ = filled_by_libreoffice
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    shutil.copyfile(saved, folder / "saved by LibreOffice.xlsx")
+    build_workbook(spec, out=folder / "made by script.xlsx",
+                   prefill=synthetic_answers(layout, seed=12, scenario="early_help", index=12))
+    result = collect(folder, out=tmp_path / "master.xlsx", registry=SpecRegistry.of(spec))
+    assert result.summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    audits = openpyxl.load_workbook(tmp_path / "master.xlsx")["Audits"]
+    assert sorted(row[0] for row in audits.iter_rows(min_row=2, max_col=1, values_only=True)) == sorted(
+        [answers["profile_case_ref"], "SYN-0012"])
