@@ -679,3 +679,12 @@ def test_successful_write_replaces_the_old_file(spec: Spec, tmp_out: Path) -> No
     assert build_workbook(spec, out=target) == target
     assert [p.name for p in tmp_out.iterdir()] == ["audit.xlsx"]
     assert openpyxl.load_workbook(target).sheetnames[0] == "Start"
+
+
+def test_workbook_structure_is_locked_with_the_optional_password(spec: Spec, tmp_out: Path) -> None:
+    plain = openpyxl.load_workbook(build_workbook(spec, out=tmp_out / "plain.xlsx"))
+    locked = openpyxl.load_workbook(build_workbook(spec, out=tmp_out / "locked.xlsx", password="example-only"))
+    assert (plain.security.lockStructure, plain.security.workbookPassword) == (True, None)
+    assert (locked.security.lockStructure, locked.security.workbookPassword) == (
+        True, writer._password_hash("example-only"))
+    assert locked["Case profile"].protection.password == writer._password_hash("example-only")
