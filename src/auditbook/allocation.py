@@ -65,7 +65,14 @@ class RowProblem:
 
 def _cells_csv(path: Path) -> list[list[str]]:
     raw = path.read_bytes()
-    text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff\xfe") else raw.decode("utf-16")
+    if raw.startswith(b"\xff\xfe"):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Excel's "CSV (Comma delimited)" on a UK machine saves Windows-1252, not UTF-8.
+            text = raw.decode("cp1252", errors="replace")
     dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
 

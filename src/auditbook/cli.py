@@ -97,16 +97,25 @@ def describe(
     console.print(table)
 
 
+SpecsOption = Annotated[
+    list[Path] | None,
+    typer.Option("--specs", exists=True, help=(
+        "A spec file, or a folder of specs, that returns may have been made from, besides the bundled "
+        "workbook_specs/ (repeat for more).")),
+]
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Returned workbooks to check.", exists=True, dir_okay=False)],
+    specs: SpecsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
 
     Exit 0 when every file is valid (warnings allowed), 1 when any file has an error.
     """
-    registry = SpecRegistry.load()
+    registry = SpecRegistry.load(tuple(specs or ()))
     reports = [validate_file(f, registry=registry) for f in files]
     if as_json:
         print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
@@ -143,6 +152,7 @@ def collect(
     round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
                                              help="Share of audits at which a theme is recurring.")] = 0.3,
+    specs: SpecsOption = None,
     allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
         "The allocation list (CSV or xlsx): adds a Returns tab with every allocated case's status."))] = None,
     packs: Annotated[Path | None, typer.Option("--packs", file_okay=False,
@@ -163,7 +173,8 @@ def collect(
                 raise AllocationError(_bad_rows(allocation, bad))
         with _progress(enabled=not as_json) as progress:
             result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
-                                 progress=progress, allocation=allocated, packs=packs)
+                                 progress=progress, allocation=allocated, packs=packs,
+                                 registry=SpecRegistry.load(tuple(specs or ())))
     except AuditbookError as e:
         raise _fail(e, 2) from None
     if as_json:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from auditbook.layout import NOT_APPLICABLE_CHOICE, Input
+from auditbook.months import MAX_YEAR, MIN_YEAR
 from auditbook.reader import RawCell
 
 MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
@@ -35,13 +36,18 @@ def norm(text: str) -> str:
 
 
 def _quote(text: str) -> str:
-    short = text if len(text) <= 40 else text[:37] + "..."
-    return '"' + short.replace("\n", " ") + '"'
+    # A mistyped cell can hold anything, a name included: messages show only a short entry, never a long one.
+    if len(text) > 24:
+        return f"the entry ({len(text)} characters)"
+    return '"' + text.replace("\n", " ") + '"'
 
 
-def serial_to_date(serial: float, *, date1904: bool = False) -> date:
-    """A spreadsheet date serial as a date."""
-    return (_EPOCH_1904 if date1904 else _EPOCH_1900) + timedelta(days=int(serial))
+def serial_to_date(serial: float, *, date1904: bool = False) -> date | None:
+    """A spreadsheet date serial as a date, or None when it is no date at all (negative, or past year 9999)."""
+    try:
+        return (_EPOCH_1904 if date1904 else _EPOCH_1900) + timedelta(days=int(serial))
+    except (OverflowError, ValueError):
+        return None
 
 
 def parse_text_date(text: str) -> date | Bad:
@@ -75,9 +81,10 @@ def _text(cell: RawCell) -> str:
 def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
     v = cell.value
     if isinstance(v, float) and cell.kind == "n":
-        if not 1 <= v < 2958466:
+        serial = serial_to_date(v, date1904=date1904) if v >= 1 else None
+        if serial is None:
             return Bad("bad-date", f"{v:g} is not a date. Enter it as dd/mm/yyyy.")
-        d = serial_to_date(v, date1904=date1904)
+        d = serial
     elif isinstance(v, str):
         parsed = parse_text_date(v)
         if isinstance(parsed, Bad):
@@ -125,11 +132,11 @@ def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
 
 def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
     v = cell.value
-    if isinstance(v, float) and cell.kind == "n" and 1 <= v < 2958466:
-        d = serial_to_date(v, date1904=date1904)
+    d = serial_to_date(v, date1904=date1904) if isinstance(v, float) and cell.kind == "n" and v >= 1 else None
+    if d is not None and MIN_YEAR <= d.year <= MAX_YEAR:
         return f"{d.year:04d}-{d.month:02d}"
     m = _MONTH.match(_text(cell).strip())
-    if m and 1 <= int(m.group(2)) <= 12:
+    if m and 1 <= int(m.group(2)) <= 12 and MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
     return Bad("bad-month", f"{_quote(_text(cell))} is not a month. Enter it as YYYY-MM, for example 2026-11.")
 

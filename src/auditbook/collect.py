@@ -221,13 +221,21 @@ def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: s
     to_read: list[tuple[Path, str, os.stat_result, str]] = []
     for path in files:
         rel = path.relative_to(folder).as_posix()
-        st = path.stat()
+        try:
+            st = path.stat()
+            sha = file_sha256(path) if rel not in known or (known[rel].size, known[rel].mtime_ns) != (
+                st.st_size, st.st_mtime_ns) else known[rel].sha256
+        except OSError as err:
+            # A broken shortcut, or a file removed or locked while the folder was read: listed, never dropped.
+            problem = Problem("error", "unreadable", f"{path.name}: cannot be read ({err.strerror or err}). Check "
+                              "the file is there and not locked, then collect again.")
+            scan.fresh.append(Source(rel, Report(file=rel, problems=[problem]), f"unreadable:{rel}"))
+            continue
         entry = known.get(rel)
         same = entry is not None and entry.registry == key
         if same and entry is not None and (entry.size, entry.mtime_ns) == (st.st_size, st.st_mtime_ns):
             _keep(scan, rel, entry, present=True)
             continue
-        sha = file_sha256(path)
         if same and entry is not None and entry.sha256 == sha:
             ledger.touch(rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
             _keep(scan, rel, entry, present=True)
@@ -289,12 +297,21 @@ def write_packs(collation: Collation, folder: Path, allocation: list[Allocated])
     """One workbook per team manager with only their cases; the manager comes from the return's profile,
     else from the allocation list."""
     by_case = {norm(a.case_ref): a.team_manager for a in allocation}
-    groups: dict[str, list[Merged]] = {}
+    groups: dict[str, tuple[str, list[Merged]]] = {}
     for m in collation.merged:
         manager = str(m.audit.profile.get("team_manager") or by_case.get(norm(m.audit.case_ref)) or "")
-        groups.setdefault(manager or "No team manager named", []).append(m)
-    return [write_pack(manager, merged, out=folder / f"pack_{slug(manager)}.xlsx")
-            for manager, merged in sorted(groups.items())]
+        manager = " ".join(manager.split()) or "No team manager named"
+        groups.setdefault(norm(manager), (manager, []))[1].append(m)
+    written: list[Path] = []
+    used: set[str] = set()
+    for _, (manager, merged) in sorted(groups.items()):
+        name, n = f"pack_{slug(manager)}", 1
+        while name in used:  # two managers whose names make the same file name each keep their own pack
+            n += 1
+            name = f"pack_{slug(manager)}-{n}"
+        used.add(name)
+        written.append(write_pack(manager, merged, out=folder / f"{name}.xlsx"))
+    return written
 
 
 def collect_json(result: CollectResult) -> dict[str, Any]:

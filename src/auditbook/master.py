@@ -119,6 +119,7 @@ class _Master:
             self.write(r, 1, ws, value, self.text)
         ws.freeze_panes(4, 0)
         ws.autofilter(4, 0, 4 + len(facts), 1)
+        ws.repeat_rows(0, 1)
         row = 5 + len(facts) + 1
         teams = Counter(str(m.audit.profile.get("team") or "(none)") for m in merged)
         ws.write_string(row, 0, "Audits by team", self.head)

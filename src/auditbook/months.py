@@ -8,14 +8,16 @@ from datetime import date
 
 from auditbook.errors import AuditbookError
 
+#: Years an audit month may name: anything else is a typing slip.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(text: str) -> tuple[int, int]:
     """Year and month of a "YYYY-MM" string, or AuditbookError saying how to write it."""
     m = MONTH_PATTERN.match(text.strip())
-    if not m:
-        raise AuditbookError(f'audit month "{text}" is not a month: write it as YYYY-MM, for example 2026-11.')
+    if not m or not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+        raise AuditbookError(f'audit month "{text[:20]}" is not a month: write it as YYYY-MM, for example 2026-11.')
     return int(m.group(1)), int(m.group(2))
 
 

@@ -91,13 +91,14 @@ def find_spec(agreed: dict[str, str], registry: SpecRegistry) -> Spec | Problem:
     spec = registry.by_sha.get(agreed.get("spec_sha256", ""))
     if spec is None:
         return Problem("error", "unknown-spec",
-                       f"made from a template auditbook does not know ({agreed.get('spec_id', '?')} version "
-                       f"{agreed.get('spec_version', '?')}, hash {agreed.get('spec_sha256', '?')[:12]}). "
-                       "Add that spec version to workbook_specs/, or send the auditor a new workbook.",
+                       f"made from a template auditbook does not know ({agreed.get('spec_id', '?')[:40]} version "
+                       f"{agreed.get('spec_version', '?')[:20]}, hash {agreed.get('spec_sha256', '?')[:12]}). "
+                       "Add that spec version to workbook_specs/ (or give --specs), or send the auditor a new "
+                       "workbook.",
                        sheet=META_SHEET)
     if spec.id != agreed.get("spec_id") or spec.version != agreed.get("spec_version"):
         return Problem("error", "provenance-conflict",
                        f"the template hash belongs to {spec.id} {spec.version} but the workbook says "
-                       f"{agreed.get('spec_id')} {agreed.get('spec_version')}: it has been altered. "
+                       f"{agreed.get('spec_id', '')[:40]} {agreed.get('spec_version', '')[:20]}: it has been altered. "
                        "Send the auditor a fresh workbook.", sheet=META_SHEET)
     return spec

@@ -139,10 +139,28 @@ class _Strings:
         return self.cache[index]
 
 
-def _shared_strings(zf: zipfile.ZipFile, target: str | None, limits: Limits) -> _Strings:
-    if target is None or target not in zf.NameToInfo:
+class _Parts:
+    """The zip's parts by name, looked up as the safety checks did: without regard to case."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+        self.zf = zf
+        self.limits = limits
+        self.names = {n.lower(): n for n in zf.namelist()}
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self.names
+
+    def read(self, name: str) -> bytes:
+        actual = self.names.get(name.lower())
+        if actual is None:
+            raise UnreadableFileError(f"the workbook part {name} is missing", code="corrupt")
+        return read_member(self.zf, actual, self.limits)
+
+
+def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
+    if target is None or target not in parts:
         return _Strings([])
-    root = _parse(read_member(zf, target, limits), target)
+    root = _parse(parts.read(target), target)
     return _Strings(_children(root, "si"))
 
 
@@ -150,8 +168,13 @@ _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*?\ssheet=\"(1|true)\
 
 
 def _plain(data: bytes) -> bool:
-    """UTF-8 XML without a DTD, so it can declare no entity: what defusedxml's forbid_dtd guarantees."""
-    return b"<!DOCTYPE" not in data and b"<!ENTITY" not in data and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    """UTF-8 XML without a DTD, so it can declare no entity: what defusedxml's forbid_dtd guarantees.
+
+    Anything else (UTF-16 with or without a byte-order mark, a DTD anywhere) goes to defusedxml.
+    """
+    head = data[:200]
+    return (data.lstrip().startswith((b"<", b"\xef\xbb\xbf<")) and b"\x00" not in head
+            and b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
 
 
 def _parse(data: bytes, member: str) -> Element:
@@ -171,7 +194,8 @@ def _sheet_data(data: bytes, member: str) -> tuple[Element | None, bool]:
     unusual fall back to parsing the whole part.
     """
     start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
-    if _plain(data) and start != -1 and end > start:
+    # Comments could hide a decoy <sheetData> from the slice: then the part is parsed whole.
+    if _plain(data) and b"<!--" not in data and start != -1 and end > start:
         try:
             return fromstring(data[start : end + len(b"</sheetData>")]), bool(_PROTECTION.search(data))
         except ParseError:
@@ -182,9 +206,9 @@ def _sheet_data(data: bytes, member: str) -> tuple[Element | None, bool]:
     return _child(root, "sheetData"), protected
 
 
-def _read_sheet(zf: zipfile.ZipFile, member: str, name: str, state: str, strings: _Strings,
-                limits: Limits, wanted: set[str] | None) -> RawSheet:
-    data_el, protected = _sheet_data(read_member(zf, member, limits), member)
+def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Strings,
+                wanted: set[str] | None) -> RawSheet:
+    data_el, protected = _sheet_data(parts.read(member), member)
     sheet = RawSheet(name=name, state=state, protected=protected)
     if data_el is None:
         return sheet
@@ -222,11 +246,11 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
             from None
 
 
-def _properties(zf: zipfile.ZipFile, limits: Limits) -> dict[str, str]:
+def _properties(parts: _Parts) -> dict[str, str]:
     member = "docProps/custom.xml"
-    if member not in zf.NameToInfo:
+    if member not in parts:
         return {}
-    root = _parse(read_member(zf, member, limits), member)
+    root = _parse(parts.read(member), member)
     out: dict[str, str] = {}
     for prop in _children(root, "property"):
         name = prop.get("name")
@@ -235,11 +259,11 @@ def _properties(zf: zipfile.ZipFile, limits: Limits) -> dict[str, str]:
     return out
 
 
-def _rels(zf: zipfile.ZipFile, limits: Limits) -> dict[str, str]:
+def _rels(parts: _Parts) -> dict[str, str]:
     member = "xl/_rels/workbook.xml.rels"
-    if member not in zf.NameToInfo:
+    if member not in parts:
         raise UnreadableFileError("the workbook's part list is missing", code="corrupt")
-    root = _parse(read_member(zf, member, limits), member)
+    root = _parse(parts.read(member), member)
     out: dict[str, str] = {}
     for rel in _children(root, "Relationship"):
         target = rel.get("Target", "")
@@ -252,7 +276,7 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
     """Read a returned workbook's sheets, names and properties, or raise UnreadableFileError."""
     zf = open_checked(path, limits)
     try:
-        return _read(zf, path, limits)
+        return _read(_Parts(zf, limits), path)
     except UnreadableFileError as err:
         raise UnreadableFileError(f"{path.name}: {err}", code=err.code) from None
     finally:
@@ -269,9 +293,9 @@ def _wanted_cells(names: dict[str, str]) -> dict[str, set[str]]:
     return wanted
 
 
-def _read(zf: zipfile.ZipFile, path: Path, limits: Limits) -> RawWorkbook:
-    rels = _rels(zf, limits)
-    root = _parse(read_member(zf, "xl/workbook.xml", limits), "xl/workbook.xml")
+def _read(parts: _Parts, path: Path) -> RawWorkbook:
+    rels = _rels(parts)
+    root = _parse(parts.read("xl/workbook.xml"), "xl/workbook.xml")
     pr = _child(root, "workbookPr")
     date1904 = pr is not None and pr.get("date1904", "0") in ("1", "true")
     wp = _child(root, "workbookProtection")
@@ -282,8 +306,8 @@ def _read(zf: zipfile.ZipFile, path: Path, limits: Limits) -> RawWorkbook:
         if dn.get("localSheetId") is None and dn.get("name"):
             names[dn.get("name", "")] = dn.text or ""
     wanted = _wanted_cells(names)
-    strings_target = next((t for t in rels.values() if t.endswith("sharedStrings.xml")), None)
-    strings = _shared_strings(zf, strings_target, limits)
+    strings_target = next((t for t in rels.values() if t.lower().endswith("sharedstrings.xml")), None)
+    strings = _shared_strings(parts, strings_target)
     states: dict[str, str] = {}
     sheets: dict[str, RawSheet] = {}
     sheets_el = _child(root, "sheets")
@@ -293,13 +317,13 @@ def _read(zf: zipfile.ZipFile, path: Path, limits: Limits) -> RawWorkbook:
         if name not in wanted and name != META_SHEET:
             continue
         member = rels.get(s.get(f"{{{_REL_NS}}}id", ""), "")
-        if member not in zf.NameToInfo:
+        if member not in parts:
             raise UnreadableFileError(f'sheet "{name}" is listed but its part is missing', code="corrupt")
         cells = None if name == META_SHEET else wanted[name]
-        sheets[name] = _read_sheet(zf, member, name, state, strings, limits, cells)
+        sheets[name] = _read_sheet(parts, member, name, state, strings, cells)
     return RawWorkbook(
         path=path, sha256=file_sha256(path), sheet_states=states, sheets=sheets, names=names,
-        properties=_properties(zf, limits), date1904=date1904, structure_locked=locked,
+        properties=_properties(parts), date1904=date1904, structure_locked=locked,
     )
 
 

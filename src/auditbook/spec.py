@@ -232,8 +232,9 @@ def default_spec_path() -> Path:
 def known_specs(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Spec]:
     """Every loadable spec in the bundled folder (and any extra folders), keyed by its SHA-256."""
     found: dict[str, Spec] = {}
-    for folder in (specs_dir(), *extra_dirs):
-        for path in sorted(folder.glob("*.yaml")):
+    for place in (specs_dir(), *extra_dirs):
+        paths = [place] if place.is_file() else sorted([*place.glob("*.yaml"), *place.glob("*.yml")])
+        for path in paths:
             try:
                 spec = load_spec(path)
             except SpecError:

@@ -41,7 +41,12 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
         return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
     except OSError as err:
         return Report(file=str(path), problems=[Problem("error", "unreadable", f"{path.name}: {err.strerror}.")])
-    return validate_raw(raw, registry or SpecRegistry.load())
+    try:
+        return validate_raw(raw, registry or SpecRegistry.load())
+    except Exception as err:
+        return Report(file=str(path), problems=[Problem(
+            "error", "internal-error", f"{path.name}: auditbook could not check this workbook "
+            f"({type(err).__name__}). Send it to the auditbook maintainers; meanwhile check it by hand.")])
 
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
@@ -71,9 +76,17 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
 def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
     out = _Read()
     missing_sheets: set[str] = set()
+    renamed: dict[str, str] = {}
     for sl in layout.sections:
         sheet = raw.sheets.get(sl.sheet)
-        if sl.sheet not in raw.sheet_states:
+        renamed_to = _renamed(raw, sl) if sl.sheet not in raw.sheet_states else None
+        if renamed_to is not None:
+            renamed[sl.sheet] = renamed_to
+            sheet = raw.sheets.get(renamed_to)
+            out.problems.append(Problem("warning", "sheet-renamed", f'the sheet "{sl.sheet}" was renamed '
+                                        f'"{renamed_to}"; its answers were read through their cell names. Rename '
+                                        "it back if you can.", sheet=renamed_to))
+        if sl.sheet not in raw.sheet_states and renamed_to is None:
             missing_sheets.add(sl.sheet)
             out.problems.append(Problem("error", "sheet-missing", f'the sheet "{sl.sheet}" has been deleted, so '
                                         f"{sl.section.title} cannot be read. Copy the answers into a fresh workbook.",
@@ -81,7 +94,7 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
         elif sheet is not None and not sheet.protected:
             out.problems.append(Problem("warning", "sheet-unprotected", "the sheet's protection has been removed. "
                                         "Check nothing outside the input cells was changed, then protect it again.",
-                                        sheet=sl.sheet))
+                                        sheet=sheet.name))
     for inp in layout.inputs:
         if inp.sheet in missing_sheets:
             out.reported.add(inp.name)
@@ -100,7 +113,7 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
                                         "workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
         sheet_name, cell = ref
-        if (sheet_name, cell) != (inp.sheet, inp.cell):
+        if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
             out.problems.append(Problem("warning", "name-moved", f"{_q(inp.label)} was expected at {inp.sheet}!"
                                         f"{inp.cell} but rows or columns were moved; it was read from here. Check "
                                         "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
@@ -120,6 +133,16 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
         if value is not None:
             out.values[inp.name] = value
     return out
+
+
+def _renamed(raw: RawWorkbook, sl: SectionLayout) -> str | None:
+    """The sheet a missing section sheet's names all point to now (Excel renames them with the sheet)."""
+    targets = {ref[0] for i in sl.inputs if (text := raw.names.get(i.name)) and (ref := parse_ref(text))}
+    if len(targets) == 1:
+        target = targets.pop()
+        if target in raw.sheets:
+            return target
+    return None
 
 
 def _problem(read: _Read, inp: Input, severity: str, code: str, message: str) -> Problem:
@@ -173,9 +196,8 @@ def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tup
             required=final.flag(sl.required_flag or sl.applies_flag), status=str(final.value(sl.status_name)),
             grade=str(grade) if grade else None, themes=themes, answers=answers,
         ))
-    due, late, late_problem = _timeliness(layout, forms, read)
-    if late_problem:
-        problems.append(late_problem)
+    due, late, timing = _timeliness(layout, forms, read)
+    problems += timing
     audit = Audit(provenance=provenance, forms=forms, sections=sections, tables=tables, due_date=due, late=late)
     return audit, problems
 
@@ -239,18 +261,22 @@ def _table_rows(sl: SectionLayout, read: _Read, kept: dict[str, Coerced],
 
 
 def _timeliness(layout: Layout, forms: dict[str, dict[str, Value]],
-                read: _Read) -> tuple[date | None, bool, Problem | None]:
+                read: _Read) -> tuple[date | None, bool, list[Problem]]:
+    # The audit month decides the due date (the end of that month): a typed due date cannot move it.
     profile = forms.get("profile", {})
-    due = profile.get("due_date")
-    if not isinstance(due, date):
-        month = profile.get("audit_month")
-        due = month_end(*parse_month(month)) if isinstance(month, str) else None
+    month, typed = profile.get("audit_month"), profile.get("due_date")
+    due = month_end(*parse_month(month)) if isinstance(month, str) else typed if isinstance(typed, date) else None
+    problems: list[Problem] = []
+    due_input = layout.by_ref.get("profile.due_date")
+    if isinstance(typed, date) and due is not None and typed != due and due_input is not None:
+        problems.append(_problem(read, due_input, "warning", "due-date-changed",
+                                 f"the due date says {typed:%d/%m/%Y} but audits are due by the end of the audit "
+                                 f"month, {due:%d/%m/%Y}; lateness is judged against {due:%d/%m/%Y}."))
     completed = profile.get("date_completed")
-    if due is None or not isinstance(completed, date) or completed <= due:
-        return due, False, None
+    late = due is not None and isinstance(completed, date) and completed > due
     inp = layout.by_ref.get("profile.date_completed")
-    if inp is None:
-        return due, True, None
-    return due, True, _problem(read, inp, "warning", "late",
-                               f"completed {completed:%d/%m/%Y}, after the due date {due:%d/%m/%Y} (the end of the "
-                               "audit month): the return is late.")
+    if late and inp is not None and isinstance(completed, date) and due is not None:
+        problems.append(_problem(read, inp, "warning", "late",
+                                 f"completed {completed:%d/%m/%Y}, after the due date {due:%d/%m/%Y} (the end of "
+                                 "the audit month): the return is late."))
+    return due, late, problems
