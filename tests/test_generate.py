@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook import writer
 from auditbook.cli import app
 from auditbook.errors import AuditbookError, WorkbookError
-from auditbook.layout import PROPERTY_NAMES, meta_name
+from auditbook.layout import PROPERTY_NAMES, Layout, meta_name
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.writer import build_workbook, new_metadata
 
@@ -688,3 +688,22 @@ def test_workbook_structure_is_locked_with_the_optional_password(spec: Spec, tmp
     assert (locked.security.lockStructure, locked.security.workbookPassword) == (
         True, writer._password_hash("example-only"))
     assert locked["Case profile"].protection.password == writer._password_hash("example-only")
+
+
+def test_a_question_that_does_not_apply_says_why_in_its_label(spec: Spec, layout: Layout, tmp_out: Path) -> None:
+    inp = layout.by_name["voice_seen_alone_why"]
+    shown = {}
+    for answer in ("Yes", "No"):
+        path = build_workbook(spec, out=tmp_out / f"{answer}.xlsx", prefill={"voice_seen_alone": answer})
+        ws = openpyxl.load_workbook(path, data_only=True)[inp.sheet]
+        shown[answer] = ws.cell(inp.row + 1, 2).value
+    formula = openpyxl.load_workbook(path)[inp.sheet].cell(inp.row + 1, 2).value
+    assert formula.startswith(f"=IF({inp.applies_flag},")
+    assert shown == {"Yes": f"{inp.label} (does not apply: {inp.not_applicable_because})",
+                     "No": f"{inp.label} *"}
+
+
+def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:
+    text = "x" * 600
+    assert writer._str(text) == '"' + "x" * 250 + '"&"' + "x" * 250 + '"&"' + "x" * 100 + '"'
+    assert writer._str('say "hi"') == '"say ""hi"""'

@@ -384,7 +384,14 @@ class _AuditWorkbook:
                 number += 1
                 ws.write_number(inp.row, NUM_COL, number, self.fmt.text)
             label = inp.label + (" *" if inp.required else "")
-            ws.write_string(inp.row, LABEL_COL, label, self.fmt.text)
+            if f.applies_when is not None and inp.applies_flag:
+                # The question's own banner: its label says when and why it does not apply.
+                off = f"{inp.label} (does not apply: {inp.not_applicable_because})"
+                shown = label if self.ev.flag(inp.applies_flag) else off
+                self._formula(ws, inp.row, LABEL_COL, f"=IF({inp.applies_flag},{_str(label)},{_str(off)})",
+                              self.fmt.text, shown)
+            else:
+                ws.write_string(inp.row, LABEL_COL, label, self.fmt.text)
             if f.esn:
                 ws.write_string(inp.row, ESN_COL, ", ".join(f.esn), self.fmt.small)
             long = f.type == "long_text"
@@ -576,7 +583,9 @@ class _AuditWorkbook:
 
 
 def _str(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+    # A string constant in a formula may hold at most 255 characters: longer text is joined from pieces.
+    pieces = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
+    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
 
 
 def _escape_header(text: str) -> str:
