@@ -30,8 +30,8 @@ class Limits:
     """Caps that stop a hostile or broken file from exhausting memory or time."""
 
     max_file_bytes: int = 20 * MIB
-    max_uncompressed_bytes: int = 100 * MIB
-    max_member_bytes: int = 25 * MIB
+    max_uncompressed_bytes: int = 50 * MIB
+    max_member_bytes: int = 10 * MIB
     max_ratio: float = 200.0
     max_members: int = 2000
 
