@@ -221,22 +221,22 @@ def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: s
     to_read: list[tuple[Path, str, os.stat_result, str]] = []
     for path in files:
         rel = path.relative_to(folder).as_posix()
+        entry = known.get(rel)
+        if entry is not None and entry.registry != key:
+            entry = None  # read with other specs: validate it again
         try:
             st = path.stat()
-            sha = file_sha256(path) if rel not in known or (known[rel].size, known[rel].mtime_ns) != (
-                st.st_size, st.st_mtime_ns) else known[rel].sha256
+            if entry is not None and (entry.size, entry.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                _keep(scan, rel, entry, present=True)
+                continue
+            sha = file_sha256(path)
         except OSError as err:
             # A broken shortcut, or a file removed or locked while the folder was read: listed, never dropped.
             problem = Problem("error", "unreadable", f"{path.name}: cannot be read ({err.strerror or err}). Check "
                               "the file is there and not locked, then collect again.")
             scan.fresh.append(Source(rel, Report(file=rel, problems=[problem]), f"unreadable:{rel}"))
             continue
-        entry = known.get(rel)
-        same = entry is not None and entry.registry == key
-        if same and entry is not None and (entry.size, entry.mtime_ns) == (st.st_size, st.st_mtime_ns):
-            _keep(scan, rel, entry, present=True)
-            continue
-        if same and entry is not None and entry.sha256 == sha:
+        if entry is not None and entry.sha256 == sha:
             ledger.touch(rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
             _keep(scan, rel, entry, present=True)
             continue
@@ -256,7 +256,7 @@ def _scan(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: s
         if rel not in present and entry.sha256 in here:
             ledger.forget(rel)  # moved or renamed: the same return is in the folder under another name
             continue
-        if rel not in present and '"audit": null' not in entry.report_json and entry.report.valid:
+        if rel not in present and entry.report.valid:
             # A return that vanished from the folder stays in the master, flagged; it is never dropped.
             ledger.mark_missing(rel)
             _keep(scan, rel, entry, present=False, count=False)

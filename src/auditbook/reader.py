@@ -173,7 +173,7 @@ def _plain(data: bytes) -> bool:
     Anything else (UTF-16 with or without a byte-order mark, a DTD anywhere) goes to defusedxml.
     """
     head = data[:200]
-    return (data.lstrip().startswith((b"<", b"\xef\xbb\xbf<")) and b"\x00" not in head
+    return (head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")) and b"\x00" not in head
             and b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
 
 

@@ -79,19 +79,20 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
     renamed: dict[str, str] = {}
     for sl in layout.sections:
         sheet = raw.sheets.get(sl.sheet)
-        renamed_to = _renamed(raw, sl) if sl.sheet not in raw.sheet_states else None
-        if renamed_to is not None:
+        if sl.sheet not in raw.sheet_states:
+            renamed_to = _renamed(raw, sl)
+            if renamed_to is None:
+                missing_sheets.add(sl.sheet)
+                out.problems.append(Problem("error", "sheet-missing", f'the sheet "{sl.sheet}" has been deleted, '
+                                            f"so {sl.section.title} cannot be read. Copy the answers into a fresh "
+                                            "workbook.", sheet=sl.sheet))
+                continue
             renamed[sl.sheet] = renamed_to
             sheet = raw.sheets.get(renamed_to)
             out.problems.append(Problem("warning", "sheet-renamed", f'the sheet "{sl.sheet}" was renamed '
                                         f'"{renamed_to}"; its answers were read through their cell names. Rename '
                                         "it back if you can.", sheet=renamed_to))
-        if sl.sheet not in raw.sheet_states and renamed_to is None:
-            missing_sheets.add(sl.sheet)
-            out.problems.append(Problem("error", "sheet-missing", f'the sheet "{sl.sheet}" has been deleted, so '
-                                        f"{sl.section.title} cannot be read. Copy the answers into a fresh workbook.",
-                                        sheet=sl.sheet))
-        elif sheet is not None and not sheet.protected:
+        if sheet is not None and not sheet.protected:
             out.problems.append(Problem("warning", "sheet-unprotected", "the sheet's protection has been removed. "
                                         "Check nothing outside the input cells was changed, then protect it again.",
                                         sheet=sheet.name))
@@ -100,14 +101,15 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
             out.reported.add(inp.name)
             continue
         text = raw.names.get(inp.name)
-        if text is None or (ref := parse_ref(text)) is None or ref[0] not in raw.sheets:
-            out.reported.add(inp.name)
         if text is None:
+            out.reported.add(inp.name)
             out.problems.append(Problem("error", "name-missing", f'the cell name "{inp.name}" for '
                                         f"{_q(inp.label)} is missing, so its answer cannot be found. Copy the answers "
                                         "into a fresh workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
+        ref = parse_ref(text)
         if ref is None or ref[0] not in raw.sheets:
+            out.reported.add(inp.name)
             out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {_q(inp.label)} no '
                                         "longer points at a cell (it was deleted). Copy the answers into a fresh "
                                         "workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
