@@ -21,15 +21,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from auditbook.layout import build_layout
 from auditbook.spec import default_spec_path, load_spec
-from auditbook.synthetic import SCENARIOS, synthetic_answers
-from auditbook.writer import build_workbook
+from auditbook.workbook.layout import build_layout
+from auditbook.workbook.synthetic import SCENARIOS, synthetic_answers
+from auditbook.workbook.writer import build_workbook
 
 _RUN = """
 import json, resource, sys, time
 from pathlib import Path
-from auditbook.collect import collect
+from auditbook.collection.collect import collect
 t = time.perf_counter()
 r = collect(Path(sys.argv[1]), out=Path(sys.argv[2]), ledger_path=Path(sys.argv[3]))
 elapsed = time.perf_counter() - t

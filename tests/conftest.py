@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditbook.layout import Layout, build_layout
 from auditbook.spec import Spec, default_spec_path, load_spec
+from auditbook.workbook.layout import Layout, build_layout
 
 
 @pytest.fixture(scope="session")

@@ -26,19 +26,18 @@ import yaml
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
-from auditbook.layout import (
+from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec
+from auditbook.workbook.layout import (
     META_SHEET,
-    PROPERTY_NAMES,
     Layout,
     build_layout,
     cell_ref,
-    meta_name,
     quote_sheet,
     sheet_ref,
 )
-from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec
-from auditbook.synthetic import synthetic_answers
-from auditbook.writer import build_workbook
+from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 
 Answer = str | int | date
 Answers = dict[str, Answer]

@@ -17,15 +17,15 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
-from auditbook.allocation import read_allocation
 from auditbook.cli import app
-from auditbook.collect import collect
-from auditbook.describe import data_dictionary
-from auditbook.layout import Layout
-from auditbook.provenance import SpecRegistry
+from auditbook.collection.allocation import read_allocation
+from auditbook.collection.collect import collect
+from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec
-from auditbook.synthetic import synthetic_answers
-from auditbook.writer import build_workbook
+from auditbook.workbook.describe import data_dictionary
+from auditbook.workbook.layout import Layout
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 
 HEADER = ["Case reference", "Team", "Allocated worker", "Team manager", "Auditor", "Audit month (YYYY-MM)",
           "Round (optional)"]

@@ -33,15 +33,16 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-import auditbook.master
+import auditbook.collection.master
 from auditbook.cli import app
-from auditbook.collect import CollectResult, collect, collect_json
-from auditbook.conditions import evaluate
+from auditbook.collection.collect import CollectResult, collect, collect_json
+from auditbook.collection.ledger import Ledger
 from auditbook.errors import CollectError
-from auditbook.ledger import Ledger
-from auditbook.provenance import SpecRegistry
-from auditbook.validate import validate_file
-from auditbook.writer import Metadata, build_workbook, new_metadata
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
+from auditbook.spec.conditions import evaluate
+from auditbook.workbook.metadata import Metadata, new_metadata
+from auditbook.workbook.writer import build_workbook
 from tests.returns import Answers, answers, csv_bytes, encrypted_bytes, layout, legacy_xls_bytes, spec, where
 
 TABS = ["Summary", "Audits", "Grades", "Themes", "Actions", "Rejected"]
@@ -531,7 +532,7 @@ def validated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(path.name)
         return validate_file(path, **kwargs)
 
-    monkeypatch.setattr("auditbook.collect.validate_file", spy)
+    monkeypatch.setattr("auditbook.collection.collect.validate_file", spy)
     return seen
 
 
@@ -715,7 +716,7 @@ def test_failure_mid_write_leaves_the_previous_master(tmp_path: Path, library: L
     def fail(self: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(auditbook.master._Master, "rejected", fail)
+    monkeypatch.setattr(auditbook.collection.master._Master, "rejected", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         run(folder, out)
     assert fingerprint(master) == before
@@ -730,7 +731,7 @@ def test_failure_mid_write_leaves_the_previous_master(tmp_path: Path, library: L
 _COLLECT = """
 import sys
 from pathlib import Path
-from auditbook.collect import collect
+from auditbook.collection.collect import collect
 folder, master, ledger, threshold = sys.argv[1:5]
 print(collect(Path(folder), out=Path(master), ledger_path=Path(ledger), threshold=float(threshold)).summary_line())
 """
@@ -863,7 +864,7 @@ def test_second_collect_on_a_held_ledger_refuses(tmp_path: Path, library: Librar
     folder, out = tmp_path / "returns", tmp_path / "out"
     library.put(folder, "cp", "SYN-0001.xlsx")
     ledger_path = out / ".auditbook-ledger.sqlite3"
-    monkeypatch.setattr("auditbook.collect.Ledger", functools.partial(Ledger, wait_seconds=0.2))
+    monkeypatch.setattr("auditbook.collection.collect.Ledger", functools.partial(Ledger, wait_seconds=0.2))
     held = Ledger(ledger_path)
     try:
         with pytest.raises(CollectError, match="another collect is running") as err:

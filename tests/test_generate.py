@@ -22,12 +22,14 @@ from openpyxl.worksheet.worksheet import Worksheet as OpenpyxlWorksheet
 from typer.testing import CliRunner
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook import writer
 from auditbook.cli import app
 from auditbook.errors import AuditbookError, WorkbookError
-from auditbook.layout import PROPERTY_NAMES, Layout, meta_name
 from auditbook.spec import Spec, default_spec_path, parse_spec
-from auditbook.writer import build_workbook, new_metadata
+from auditbook.workbook import protect, writer, xlsx
+from auditbook.workbook.formulas import string_literal
+from auditbook.workbook.layout import Layout
+from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name, new_metadata
+from auditbook.workbook.writer import build_workbook
 
 GOLDEN = Path(__file__).parent / "golden" / "deep_dive_fingerprint.json"
 UPDATE_GOLDEN = os.environ.get("AUDITBOOK_UPDATE_GOLDEN") == "1"
@@ -600,18 +602,18 @@ def test_describe_table_without_json() -> None:
 
 
 def test_xlsxwriter_warnings_become_errors() -> None:
-    with pytest.raises(WorkbookError, match=r"^xlsxwriter refused part of the workbook: x; y$"), writer.strict():
+    with pytest.raises(WorkbookError, match=r"^xlsxwriter refused part of the workbook: x; y$"), xlsx.strict():
         warnings.warn("x", stacklevel=1)
         warnings.warn("y", stacklevel=1)
-    with writer.strict():
+    with xlsx.strict():
         pass
 
 
 def test_xlsxwriter_return_codes_become_errors() -> None:
     with pytest.raises(WorkbookError, match=r"^xlsxwriter refused thing \(return code -1\)\.$"):
-        writer._ok(-1, "thing")
+        xlsx.ok(-1, "thing")
     for rc in (0, 1, None, "ok"):
-        writer._ok(rc, "thing")
+        xlsx.ok(rc, "thing")
 
 
 def test_a_warning_mid_build_fails_the_build_and_leaves_nothing(
@@ -642,7 +644,7 @@ def test_a_case_ref_too_long_for_the_footer_is_refused_before_xlsxwriter_warns(t
 def test_unrelated_deprecation_warnings_do_not_fail_the_build() -> None:
     refused: WorkbookError | None = None
     try:
-        with writer.strict():
+        with xlsx.strict():
             warnings.warn("old api", DeprecationWarning, stacklevel=1)
     except WorkbookError as err:
         refused = err
@@ -686,8 +688,8 @@ def test_workbook_structure_is_locked_with_the_optional_password(spec: Spec, tmp
     locked = openpyxl.load_workbook(build_workbook(spec, out=tmp_out / "locked.xlsx", password="example-only"))
     assert (plain.security.lockStructure, plain.security.workbookPassword) == (True, None)
     assert (locked.security.lockStructure, locked.security.workbookPassword) == (
-        True, writer._password_hash("example-only"))
-    assert locked["Case profile"].protection.password == writer._password_hash("example-only")
+        True, protect._password_hash("example-only"))
+    assert locked["Case profile"].protection.password == protect._password_hash("example-only")
 
 
 def test_a_question_that_does_not_apply_says_why_in_its_label(spec: Spec, layout: Layout, tmp_out: Path) -> None:
@@ -705,5 +707,5 @@ def test_a_question_that_does_not_apply_says_why_in_its_label(spec: Spec, layout
 
 def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:
     text = "x" * 600
-    assert writer._str(text) == '"' + "x" * 250 + '"&"' + "x" * 250 + '"&"' + "x" * 100 + '"'
-    assert writer._str('say "hi"') == '"say ""hi"""'
+    assert string_literal(text) == '"' + "x" * 250 + '"&"' + "x" * 250 + '"&"' + "x" * 100 + '"'
+    assert string_literal('say "hi"') == '"say ""hi"""'

@@ -13,15 +13,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auditbook.collect import collect
-from auditbook.describe import data_dictionary
-from auditbook.layout import Layout
-from auditbook.provenance import SpecRegistry
-from auditbook.reader import parse_ref
+from auditbook.collection.collect import collect
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.reader import parse_ref
+from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
-from auditbook.synthetic import synthetic_answers
-from auditbook.validate import validate_file
-from auditbook.writer import build_workbook
+from auditbook.workbook.describe import data_dictionary
+from auditbook.workbook.layout import Layout
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, require_libreoffice
 
 pytestmark = pytest.mark.libreoffice

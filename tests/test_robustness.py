@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from auditbook import validate as validate_module
-from auditbook.allocation import read_allocation
 from auditbook.cli import app
-from auditbook.collect import collect
-from auditbook.provenance import SpecRegistry
-from auditbook.report import Report
-from auditbook.validate import validate_file
+from auditbook.collection.allocation import read_allocation
+from auditbook.collection.collect import collect
+from auditbook.returns import validate as validate_module
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
+from auditbook.returns.validate import validate_file
 from tests.returns import copy_of_valid, edit, spec, spec_variant, valid_return, where, write_spec
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Tests for auditbook.safety: every fixture is built here, one defect per case."""
+"""Tests for auditbook.returns.safety: every fixture is built here, one defect per case."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from auditbook.errors import UnreadableFileError
-from auditbook.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member, skip_reason
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member, skip_reason
 
 NAME = "Return 07 - Team A.xlsx"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

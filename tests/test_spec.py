@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from auditbook.spec import Condition, Spec, default_spec_path, parse_spec
+from auditbook.spec import Spec, default_spec_path, parse_spec
+from auditbook.spec.conditions import Condition
 
 
 #: The guidance the spec encodes (outside the repository, next to it); AUDITBOOK_GUIDANCE overrides.

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditbook.provenance import SpecRegistry
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
-from auditbook.validate import validate_file
 from tests.returns import make_return, profile_only_spec, spec, valid_return, where
 
 # What a cell can hold: the characters XML 1.0 allows (no surrogates, no control characters but tab,

@@ -19,12 +19,12 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from auditbook.audit import Audit
 from auditbook.cli import app
-from auditbook.layout import META_SHEET, cell_ref
-from auditbook.provenance import SpecRegistry
-from auditbook.report import Report
-from auditbook.validate import validate_file
+from auditbook.returns.audit import Audit
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
+from auditbook.returns.validate import validate_file
+from auditbook.workbook.layout import META_SHEET, cell_ref
 from tests.returns import (
     CARRIERS,
     SCENARIOS,

@@ -14,18 +14,18 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from auditbook.allocate import allocate as run_allocate
-from auditbook.allocation import AllocationError, RowProblem, read_allocation, template_csv
-from auditbook.collect import MASTER_NAME, CollectResult, collect_json
-from auditbook.collect import collect as run_collect
+from auditbook.collection.allocate import allocate as run_allocate
+from auditbook.collection.allocation import AllocationError, RowProblem, read_allocation, template_csv
+from auditbook.collection.collect import MASTER_NAME, CollectResult, collect_json
+from auditbook.collection.collect import collect as run_collect
 from auditbook.demo import run_demo
-from auditbook.describe import data_dictionary
 from auditbook.errors import AuditbookError
-from auditbook.generate import generate_workbook, profile_prefill
-from auditbook.provenance import SpecRegistry
-from auditbook.report import Report
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
+from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
-from auditbook.validate import validate_file
+from auditbook.workbook.describe import data_dictionary
+from auditbook.workbook.generate import generate_workbook, profile_prefill
 
 app = typer.Typer(
     help="Deep Dive case file audits: generate locked workbooks, validate returns, collect them.",

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditbook.collect import CollectResult, collect
-from auditbook.generate import generate_workbook
-from auditbook.layout import build_layout
-from auditbook.provenance import SpecRegistry
+from auditbook.collection.collect import CollectResult, collect
+from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, load_spec
-from auditbook.synthetic import SCENARIOS, synthetic_answers
-from auditbook.writer import build_workbook
+from auditbook.workbook.generate import generate_workbook
+from auditbook.workbook.layout import build_layout
+from auditbook.workbook.synthetic import SCENARIOS, synthetic_answers
+from auditbook.workbook.writer import build_workbook
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditbook.allocation import Allocated
-from auditbook.coerce import norm
-from auditbook.collate import Collation, Merged, NotMerged, Source, merge
+from auditbook.collection.allocation import Allocated
+from auditbook.collection.collate import Collation, Merged, NotMerged, Source, merge
+from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
+from auditbook.collection.ledger import Entry, Ledger
+from auditbook.collection.master import write_master, write_pack
+from auditbook.collection.tracking import OUTSTANDING, OVERDUE, ReturnRow, returns_status
 from auditbook.errors import CollectError
-from auditbook.ledger import FORMAT as LEDGER_FORMAT
-from auditbook.ledger import Entry, Ledger
-from auditbook.master import write_master, write_pack
-from auditbook.provenance import SpecRegistry
-from auditbook.reader import file_sha256
-from auditbook.report import Problem, Report
-from auditbook.spec import slug
-from auditbook.tracking import OUTSTANDING, OVERDUE, ReturnRow, returns_status
-from auditbook.validate import validate_file
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.reader import file_sha256
+from auditbook.returns.report import Problem, Report
+from auditbook.returns.validate import validate_file
+from auditbook.text import norm, slug
 
 MASTER_NAME = "auditbook-master.xlsx"
 LEDGER_NAME = ".auditbook-ledger.sqlite3"

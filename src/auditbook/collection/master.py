@@ -14,10 +14,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.atomic import replacing
-from auditbook.collate import Collation, Merged
+from auditbook.collection.collate import Collation, Merged
+from auditbook.collection.tracking import RETURN_STATUSES, ReturnRow
+from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
 from auditbook.errors import CollectError
-from auditbook.tracking import RETURN_STATUSES, ReturnRow
-from auditbook.writer import DATE_FORMAT, WORKBOOK_OPTIONS, strict
+from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
 GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 ACTION_STATUSES = ("Not started", "In progress", "Done")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from auditbook.audit import Audit
+from auditbook.returns.audit import Audit
 
 Severity = Literal["error", "warning"]
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.audit import Audit
-from auditbook.coerce import norm
-from auditbook.provenance import SpecRegistry
-from auditbook.report import Problem, Report
+from auditbook.returns.audit import Audit
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Problem, Report
+from auditbook.text import norm
 
 CONCERN_GRADES = ("Requires improvement", "Inadequate")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from auditbook.conditions import combine
-from auditbook.spec import Condition, FieldSpec, SectionSpec, Spec
-from auditbook.speclint import choice_list_of, input_name
+from auditbook.spec.conditions import Condition, combine
+from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
 
 LISTS_SHEET = "Lists"
 META_SHEET = "Metadata"
@@ -22,19 +21,7 @@ FIRST_INPUT_ROW = HEADER_ROW + 1
 NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, ESN_COL = 0, 1, 2, 3, 4
 #: Table sheets put each field in its own column from here.
 TABLE_FIRST_COL = 1
-#: Custom document property name for each metadata key.
-PROPERTY_NAMES = {
-    "spec_id": "AuditbookSpecId",
-    "spec_version": "AuditbookSpecVersion",
-    "spec_sha256": "AuditbookSpecSha256",
-    "instance_id": "AuditbookInstanceId",
-    "generated_at": "AuditbookGeneratedAt",
-}
 
-
-def meta_name(key: str) -> str:
-    """The defined name of a metadata constant."""
-    return f"meta_{key}"
 
 
 #: The text a dropdown offers when its question does not apply; read back as blank.

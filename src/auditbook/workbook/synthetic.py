@@ -8,9 +8,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from auditbook.conditions import evaluate
-from auditbook.layout import Input, Layout
-from auditbook.months import audit_period, month_end, parse_month
+from auditbook.dates import audit_period, month_end, parse_month
+from auditbook.spec.conditions import evaluate
+from auditbook.workbook.layout import Input, Layout
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
 

@@ -6,10 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditbook.layout import META_SHEET, PROPERTY_NAMES, Layout, build_layout, meta_name
-from auditbook.reader import RawWorkbook
-from auditbook.report import Problem
-from auditbook.spec import Spec, known_specs
+from auditbook.returns.reader import RawWorkbook
+from auditbook.returns.report import Problem
+from auditbook.spec.load import known_specs
+from auditbook.spec.models import Spec
+from auditbook.workbook.layout import META_SHEET, Layout, build_layout
+from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name
 
 KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at")
 REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")

@@ -1,4 +1,4 @@
-"""Pure: audit months, due dates and audit periods."""
+"""Pure: the one home of dates: the accepted range, UK formatting, audit months, due dates and periods."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from auditbook.errors import AuditbookError
 
 #: Years an audit month may name: anything else is a typing slip.
 MIN_YEAR, MAX_YEAR = 2000, 2100
+#: Dates outside this window are refused by the workbook's data validation and by validate.
+MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+#: How every date is shown, in workbooks, the master and messages.
+EXCEL_DATE_FORMAT = "dd/mm/yyyy"
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def uk(d: date) -> str:
+    """A date as dd/mm/yyyy."""
+    return f"{d:%d/%m/%Y}"
 
 
 def parse_month(text: str) -> tuple[int, int]:

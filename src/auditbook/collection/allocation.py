@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditbook.coerce import norm
+from auditbook.dates import month_end, parse_month
 from auditbook.errors import AuditbookError
-from auditbook.generate import MAX_CASE_REF
-from auditbook.months import month_end, parse_month
-from auditbook.spec import slug
+from auditbook.text import norm, slug
+from auditbook.workbook.generate import MAX_CASE_REF
 
 #: Column key, the header a template gets, and other headers people write for it.
 COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -80,7 +79,7 @@ def _cells_csv(path: Path) -> list[list[str]]:
 def _cells_xlsx(path: Path) -> list[list[str]]:
     import openpyxl
 
-    from auditbook.safety import open_checked
+    from auditbook.returns.safety import open_checked
 
     open_checked(path).close()  # the same refusals as for returns: encrypted, .xls, zip bombs
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

@@ -1,10 +1,55 @@
-"""Applicability conditions: evaluate them in Python and compile them to spreadsheet formulas."""
+"""Applicability conditions: their models, the fields they look at, their value for answers, their words."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Union
 
-from auditbook.spec import All, AnyOf, Condition, Equals, In
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from auditbook.text import norm
+
+FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Equals(_Model):
+    """True when the field's value equals the given choice."""
+
+    field: FieldRef
+    equals: str
+
+
+class In(_Model):
+    """True when the field's value is one of the given choices."""
+
+    field: FieldRef
+    in_: list[str] = Field(alias="in", min_length=1)
+
+
+class All(_Model):
+    """True when every sub-condition is true."""
+
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(_Model):
+    """True when at least one sub-condition is true."""
+
+    any: list[Condition] = Field(min_length=1)
+
+
+class Not(_Model):
+    """True when the sub-condition is false."""
+
+    not_: Condition = Field(alias="not")
+
+
+Condition = Union[Equals, In, All, AnyOf, Not]  # noqa: UP007 - recursive alias needs Union
+
 
 
 def fields_in(cond: Condition | None) -> Iterator[str]:
@@ -23,46 +68,19 @@ def fields_in(cond: Condition | None) -> Iterator[str]:
         yield from fields_in(cond.not_)
 
 
-def _norm(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
-
-
 def evaluate(cond: Condition | None, values: Mapping[str, str | None]) -> bool:
     """Whether the condition holds for these field values (keyed "section.field"); None always holds."""
     if cond is None:
         return True
     if isinstance(cond, Equals):
-        return _norm(values.get(cond.field)) == _norm(cond.equals)
+        return norm(values.get(cond.field)) == norm(cond.equals)
     if isinstance(cond, In):
-        return _norm(values.get(cond.field)) in {_norm(v) for v in cond.in_}
+        return norm(values.get(cond.field)) in {norm(v) for v in cond.in_}
     if isinstance(cond, All):
         return all(evaluate(c, values) for c in cond.all)
     if isinstance(cond, AnyOf):
         return any(evaluate(c, values) for c in cond.any)
     return not evaluate(cond.not_, values)
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def to_formula(cond: Condition | None, name_of: Callable[[str], str]) -> str:
-    """The condition as a spreadsheet expression (no leading '='), referring to inputs by defined name.
-
-    Comparison with "=" is case-insensitive in both Excel and LibreOffice, as evaluate() is.
-    """
-    if cond is None:
-        return "TRUE()"
-    if isinstance(cond, Equals):
-        return f"TRIM({name_of(cond.field)})={_quote(cond.equals)}"
-    if isinstance(cond, In):
-        ref = f"TRIM({name_of(cond.field)})"
-        return "OR(" + ",".join(f"{ref}={_quote(v)}" for v in cond.in_) + ")"
-    if isinstance(cond, All):
-        return "AND(" + ",".join(to_formula(c, name_of) for c in cond.all) + ")"
-    if isinstance(cond, AnyOf):
-        return "OR(" + ",".join(to_formula(c, name_of) for c in cond.any) + ")"
-    return f"NOT({to_formula(cond.not_, name_of)})"
 
 
 def combine(*conds: Condition | None) -> Condition | None:
@@ -88,3 +106,6 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
     if isinstance(cond, AnyOf):
         return "(" + " or ".join(describe(c, label_of) for c in cond.any) + ")"
     return f"not ({describe(cond.not_, label_of)})"
+
+for _m in (All, AnyOf, Not):
+    _m.model_rebuild()

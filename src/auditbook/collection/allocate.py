@@ -7,11 +7,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from auditbook.allocation import Allocated
+from auditbook.collection.allocation import Allocated
 from auditbook.errors import AuditbookError
-from auditbook.generate import profile_prefill
-from auditbook.spec import Spec, slug
-from auditbook.writer import build_workbook
+from auditbook.spec import Spec
+from auditbook.text import slug
+from auditbook.workbook.generate import profile_prefill
+from auditbook.workbook.writer import build_workbook
 
 
 def workbook_name(a: Allocated) -> str:

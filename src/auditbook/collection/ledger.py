@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditbook.audit import Audit
 from auditbook.errors import CollectError
-from auditbook.report import Problem, Report
+from auditbook.returns.audit import Audit
+from auditbook.returns.report import Problem, Report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

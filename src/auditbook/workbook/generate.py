@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.errors import AuditbookError
-from auditbook.months import audit_period, month_end, parse_month
-from auditbook.spec import Spec, slug
-from auditbook.writer import Prefill, build_workbook
+from auditbook.spec import Spec
+from auditbook.text import slug
+from auditbook.workbook.writer import Prefill, build_workbook
 
 #: Longest case reference accepted: it goes into every page footer, which Excel caps at 255 characters.
 MAX_CASE_REF = 60

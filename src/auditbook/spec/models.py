@@ -1,18 +1,15 @@
-"""The audit spec: pydantic models and load_spec(). The only module that imports yaml."""
+"""The audit spec's pydantic models: immutable, unknown keys refused. Loading and linting live beside them."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from functools import cached_property
-from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditbook.errors import SpecError
+from auditbook.spec.conditions import Condition
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
@@ -20,7 +17,6 @@ Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
 Text = Annotated[str, StringConstraints(max_length=32767)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 SHEET_PATTERN = r"^[^\[\]:*?/\\']([^\[\]:*?/\\]*[^\[\]:*?/\\'])?$"
-FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 FieldType = Literal["text", "long_text", "date", "month", "integer", "choice", "question"]
 SectionKind = Literal["form", "judged", "table"]
 
@@ -30,41 +26,6 @@ DERIVED_LISTS = ("theme", "section")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Equals(_Model):
-    """True when the field's value equals the given choice."""
-
-    field: FieldRef
-    equals: str
-
-
-class In(_Model):
-    """True when the field's value is one of the given choices."""
-
-    field: FieldRef
-    in_: list[str] = Field(alias="in", min_length=1)
-
-
-class All(_Model):
-    """True when every sub-condition is true."""
-
-    all: list[Condition] = Field(min_length=1)
-
-
-class AnyOf(_Model):
-    """True when at least one sub-condition is true."""
-
-    any: list[Condition] = Field(min_length=1)
-
-
-class Not(_Model):
-    """True when the sub-condition is false."""
-
-    not_: Condition = Field(alias="not")
-
-
-Condition = Union[Equals, In, All, AnyOf, Not]  # noqa: UP007 - recursive alias needs Union
 
 
 class FieldSpec(_Model):
@@ -141,15 +102,6 @@ class Spec(_Model):
     judgement_fields: list[FieldSpec]
     sections: list[SectionSpec] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _lint(self) -> Spec:
-        from auditbook.speclint import lint
-
-        problems = lint(self)
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
-
     @cached_property
     def lists(self) -> dict[str, list[str]]:
         """Every choice list, including the ones derived from themes and section titles."""
@@ -180,74 +132,15 @@ class Spec(_Model):
         return list(section.fields)
 
 
-for _m in (All, AnyOf, Not, FieldSpec, SectionSpec, Spec):
-    _m.model_rebuild()
 
 
-def _format_validation_error(path: Path, err: ValidationError) -> str:
-    lines: list[str] = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        for part in msg.split("\n"):
-            lines.append(f"  {loc}: {part}" if loc != "(top level)" else f"  {part}")
-    return "\n".join([f"{path}: the spec is not valid ({len(lines)} problem(s)):", *lines])
+def input_name(section_id: str, field_id: str) -> str:
+    """The defined name of a form input."""
+    return f"{section_id}_{field_id}"
 
 
-def parse_spec(data: object, *, source: Path) -> Spec:
-    """Validate already-parsed YAML data into a Spec, raising SpecError with every problem."""
-    try:
-        return Spec.model_validate(data)
-    except ValidationError as err:
-        raise SpecError(_format_validation_error(source, err)) from None
-
-
-def load_spec(path: Path) -> Spec:
-    """Read and validate a YAML spec file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read the spec ({err.strerror}). Check the path.") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        where = getattr(err, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise SpecError(f"{path}: not valid YAML{at}. Fix the indentation or quoting there.") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: a spec must be a YAML mapping with keys id, version, sections, ...")
-    return parse_spec(data, source=path)
-
-
-def specs_dir() -> Path:
-    """The folder of bundled specs (workbook_specs/ in a checkout, installed alongside the package)."""
-    return Path(__file__).resolve().parent / "specs"
-
-
-def default_spec_path() -> Path:
-    """The bundled Deep Dive spec."""
-    return specs_dir() / "deep_dive.yaml"
-
-
-def known_specs(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Spec]:
-    """Every loadable spec in the bundled folder (and any extra folders), keyed by its SHA-256."""
-    found: dict[str, Spec] = {}
-    for place in (specs_dir(), *extra_dirs):
-        paths = [place] if place.is_file() else sorted([*place.glob("*.yaml"), *place.glob("*.yml")])
-        for path in paths:
-            try:
-                spec = load_spec(path)
-            except SpecError:
-                continue
-            found[spec.sha256] = spec
-    return found
-
-
-def json_schema() -> dict[str, object]:
-    """The JSON Schema of the spec format, for editors."""
-    return Spec.model_json_schema(by_alias=True)
-
-
-def slug(text: str) -> str:
-    """A file-name-safe lower-case slug."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+def choice_list_of(field: FieldSpec) -> str | None:
+    """The list a field's dropdown uses (questions default to the "answer" list)."""
+    if field.type == "question":
+        return field.choices or "answer"
+    return field.choices if field.type == "choice" else None

@@ -17,8 +17,8 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from auditbook.errors import UnreadableFileError
-from auditbook.layout import LISTS_SHEET, META_SHEET
-from auditbook.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member
+from auditbook.workbook.layout import LISTS_SHEET, META_SHEET
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")

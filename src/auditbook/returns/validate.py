@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from auditbook.audit import Audit, Provenance, SectionResult, Value
-from auditbook.coerce import Bad, Coerced, as_condition_text, coerce
-from auditbook.conditions import fields_in
+from auditbook.dates import month_end, parse_month
 from auditbook.errors import UnreadableFileError
-from auditbook.formulas import Evaluator
-from auditbook.layout import Input, Layout, SectionLayout
-from auditbook.months import month_end, parse_month
-from auditbook.provenance import SpecRegistry, find_spec, read_provenance
-from auditbook.reader import RawWorkbook, parse_ref, read_workbook
-from auditbook.report import Problem, Report
-from auditbook.safety import DEFAULT_LIMITS, Limits, skip_reason
+from auditbook.returns.audit import Audit, Provenance, SectionResult, Value
+from auditbook.returns.coerce import Bad, Coerced, as_condition_text, coerce
+from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenance
+from auditbook.returns.reader import RawWorkbook, parse_ref, read_workbook
+from auditbook.returns.report import Problem, Report
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
+from auditbook.spec.conditions import fields_in
+from auditbook.workbook.formulas import Evaluator
+from auditbook.workbook.layout import Input, Layout, SectionLayout
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditbook.conditions import combine
-from auditbook.layout import Layout, build_layout
-from auditbook.spec import Condition, Spec
+from auditbook.spec.conditions import Condition, combine
+from auditbook.spec.models import Spec
+from auditbook.workbook.layout import Layout, build_layout
 
 
 def _cond(cond: Condition | None) -> Any:

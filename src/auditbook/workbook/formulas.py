@@ -7,13 +7,40 @@ the same functions give validate its view of which sections and questions apply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from auditbook.conditions import evaluate, to_formula
-from auditbook.layout import Flag, Input, Layout, SectionLayout, cell_ref, col_letter, quote_sheet
+from auditbook.spec.conditions import All, AnyOf, Condition, Equals, In, evaluate
+from auditbook.workbook.layout import Flag, Input, Layout, SectionLayout, cell_ref, col_letter, quote_sheet
 
 Values = Mapping[str, str | None]
 CellValue = bool | int | str
+
+
+def string_literal(text: str) -> str:
+    """Text as a formula string: a constant may hold at most 255 characters, so longer text is joined from pieces."""
+    pieces = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
+    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
+
+
+def to_formula(cond: Condition | None, name_of: Callable[[str], str]) -> str:
+    """The condition as a spreadsheet expression (no leading '='), referring to inputs by defined name.
+
+    Comparison with "=" is case-insensitive in both Excel and LibreOffice, as evaluate() is.
+    """
+    if cond is None:
+        return "TRUE()"
+    if isinstance(cond, Equals):
+        return f"TRIM({name_of(cond.field)})={string_literal(cond.equals)}"
+    if isinstance(cond, In):
+        ref = f"TRIM({name_of(cond.field)})"
+        return "OR(" + ",".join(f"{ref}={string_literal(v)}" for v in cond.in_) + ")"
+    if isinstance(cond, All):
+        return "AND(" + ",".join(to_formula(c, name_of) for c in cond.all) + ")"
+    if isinstance(cond, AnyOf):
+        return "OR(" + ",".join(to_formula(c, name_of) for c in cond.any) + ")"
+    return f"NOT({to_formula(cond.not_, name_of)})"
+
+
 
 
 def _is_filled(value: str | None) -> bool:

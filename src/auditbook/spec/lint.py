@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from auditbook.conditions import fields_in
-from auditbook.spec import DERIVED_LISTS, All, AnyOf, Condition, Equals, In, Not
-
-if TYPE_CHECKING:
-    from auditbook.spec import FieldSpec, Spec
+from auditbook.spec.conditions import All, AnyOf, Condition, Equals, In, Not, fields_in
+from auditbook.spec.models import DERIVED_LISTS, FieldSpec, Spec, choice_list_of, input_name
+from auditbook.text import norm
 
 #: Sheets the generator adds itself; a section may not use their names.
 RESERVED_SHEETS = ("Start", "Summary", "ESN criteria", "Lists", "Metadata")
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def input_name(section_id: str, field_id: str) -> str:
-    """The defined name of a form input."""
-    return f"{section_id}_{field_id}"
-
-
-def choice_list_of(field: FieldSpec) -> str | None:
-    """The list a field's dropdown uses (questions default to the "answer" list)."""
-    if field.type == "question":
-        return field.choices or "answer"
-    return field.choices if field.type == "choice" else None
 
 
 def _check_lists(spec: Spec) -> list[str]:
@@ -44,15 +26,15 @@ def _check_lists(spec: Spec) -> list[str]:
         for v in values:
             if not v.strip():
                 out.append(f"{where}: a choice is blank. Remove it.")
-            elif _norm(v) in seen:
+            elif norm(v) in seen:
                 out.append(f'{where}: duplicate choice "{v}". Each choice must differ (ignoring case and spaces).')
-            seen.add(_norm(v))
+            seen.add(norm(v))
     if spec.grade_list not in spec.choice_lists:
         out.append(f'grade_list: no choice list "{spec.grade_list}". Name one of {", ".join(spec.choice_lists)}.')
     else:
-        grades = {_norm(g) for g in spec.choice_lists[spec.grade_list]}
+        grades = {norm(g) for g in spec.choice_lists[spec.grade_list]}
         for i, d in enumerate(spec.grade_descriptors):
-            if _norm(d.grade) not in grades:
+            if norm(d.grade) not in grades:
                 out.append(f'grade_descriptors[{i}]: "{d.grade}" is not in list {spec.grade_list}.')
     return out
 
@@ -100,14 +82,14 @@ def _check_values(
         f'{where}.applies_when: "{value}" is not a choice of {cond.field}. Use one of its choices, spelled as in '
         "the list."
         for value in ([cond.equals] if isinstance(cond, Equals) else cond.in_)
-        if _norm(value) not in lists.get(choice_list_of(field) or "", set())
+        if norm(value) not in lists.get(choice_list_of(field) or "", set())
     ]
 
 
 def lint(spec: Spec) -> list[str]:
     """Every cross-field problem in the spec, or an empty list."""
     out = _check_lists(spec)
-    lists = {k: {_norm(v) for v in vs} for k, vs in spec.lists.items()}
+    lists = {k: {norm(v) for v in vs} for k, vs in spec.lists.items()}
     criteria = [c.id for c in spec.criteria]
     out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
     # Every field's position first, so a condition on a later field is told apart from an unknown one.
@@ -121,16 +103,16 @@ def lint(spec: Spec) -> list[str]:
                 fields[ref] = field
     position = 0
     names: dict[str, str] = {}
-    sheets: dict[str, str] = {_norm(s): "a sheet the generator adds" for s in RESERVED_SHEETS}
+    sheets: dict[str, str] = {norm(s): "a sheet the generator adds" for s in RESERVED_SHEETS}
     section_ids: set[str] = set()
     for si, section in enumerate(spec.sections):
         sw = f"sections[{si}] ({section.id})"
         if section.id in section_ids:
             out.append(f'{sw}: duplicate section id "{section.id}". Give each section its own id.')
         section_ids.add(section.id)
-        if _norm(section.sheet) in sheets:
-            out.append(f'{sw}.sheet: "{section.sheet}" is already used by {sheets[_norm(section.sheet)]}.')
-        sheets[_norm(section.sheet)] = f"section {section.id}"
+        if norm(section.sheet) in sheets:
+            out.append(f'{sw}.sheet: "{section.sheet}" is already used by {sheets[norm(section.sheet)]}.')
+        sheets[norm(section.sheet)] = f"section {section.id}"
         if section.applies_when is not None and not section.not_applicable_because:
             out.append(f"{sw}: applies_when needs not_applicable_because, the words the banner shows.")
         if section.kind == "table" and section.rows < 1:
@@ -165,7 +147,7 @@ def lint(spec: Spec) -> list[str]:
                 out.append(f'{fw}.choices: unknown list "{lst}". Use one of {", ".join(spec.lists)}.')
             elif field.choices is not None and lst is None:
                 out.append(f"{fw}.choices: only choice and question fields take choices.")
-            if field.default is not None and lst and _norm(field.default) not in lists.get(lst, set()):
+            if field.default is not None and lst and norm(field.default) not in lists.get(lst, set()):
                 out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
             for c in field.esn:
                 if c not in criteria:

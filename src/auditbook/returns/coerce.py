@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from auditbook.layout import NOT_APPLICABLE_CHOICE, Input
-from auditbook.months import MAX_YEAR, MIN_YEAR
-from auditbook.reader import RawCell
+from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR
+from auditbook.returns.reader import RawCell
+from auditbook.text import norm
+from auditbook.workbook.layout import NOT_APPLICABLE_CHOICE, Input
 
-MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
 _EPOCH_1900 = date(1899, 12, 30)
 _EPOCH_1904 = date(1904, 1, 1)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
@@ -29,10 +29,6 @@ class Bad:
 
 Coerced = str | int | date | None
 
-
-def norm(text: str) -> str:
-    """Case- and space-insensitive form used to compare choices."""
-    return " ".join(text.split()).casefold()
 
 
 def _quote(text: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.allocation import Allocated
-from auditbook.coerce import norm
-from auditbook.collate import Collation, Merged, NotMerged
+from auditbook.collection.allocation import Allocated
+from auditbook.collection.collate import Collation, Merged, NotMerged
+from auditbook.text import norm
 
 ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
 OUTSTANDING, OVERDUE, NOT_ALLOCATED = "Outstanding", "Outstanding (overdue)", "Returned, not allocated"

@@ -1,0 +1,54 @@
+"""Every cell format of the audit workbook, made once per workbook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
+
+INPUT_FILL = "#FFF8DC"
+NA_FILL = "#D9D9D9"
+REQUIRED_FILL = "#FFC7A0"
+
+#: What each input type adds to the input (or prefilled) cell format.
+_BY_TYPE: dict[str, dict[str, Any]] = {
+    "text": {"num_format": "@", "text_wrap": True},
+    "long_text": {"num_format": "@", "text_wrap": True},
+    "month": {"num_format": "@"},
+    "date": {"num_format": DATE_FORMAT},
+    "integer": {"num_format": "0"},
+    "choice": {"text_wrap": True},
+}
+
+
+
+class Formats:
+    """Every cell format the audit workbook uses, made once."""
+
+    def __init__(self, wb: Workbook) -> None:
+        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+        inp = {**base, "locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#A6A6A6"}
+
+        def f(**kw: Any) -> Format:
+            return wb.add_format({**base, **kw})
+
+        self.title = f(bold=True, font_size=14)
+        self.classification = f(bold=True, font_color="#C00000")
+        self.banner = f(bold=True, font_color="#9C0006", text_wrap=True)
+        self.text = f(text_wrap=True)
+        self.small = f(font_size=8, font_color="#595959", text_wrap=True)
+        self.bold = f(bold=True, text_wrap=True)
+        self.header = f(bold=True, bg_color="#1F4E79", font_color="#FFFFFF", text_wrap=True, border=1)
+        self.cell = f(text_wrap=True, border=1, border_color="#BFBFBF")
+        self.cell_date = f(num_format=DATE_FORMAT, border=1, border_color="#BFBFBF")
+        locked = {**base, "locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#A6A6A6"}
+        self.inputs = {kind: wb.add_format({**inp, **extra}) for kind, extra in _BY_TYPE.items()}
+        self.prefilled = {kind: wb.add_format({**locked, **extra}) for kind, extra in _BY_TYPE.items()}
+        self.na = wb.add_format({"bg_color": NA_FILL, "font_color": "#7F7F7F", "pattern": 1})
+        self.required = wb.add_format({"bg_color": REQUIRED_FILL, "pattern": 1})
+        self.sample_input = f(bg_color=INPUT_FILL, border=1)
+        self.sample_na = f(bg_color=NA_FILL, border=1, font_color="#7F7F7F")
+        self.sample_required = f(bg_color=REQUIRED_FILL, border=1)

@@ -1,0 +1,105 @@
+"""The fixed sheets: Start, the criteria, the hidden lists and flags, and the very hidden metadata."""
+
+from __future__ import annotations
+
+import math
+
+from xlsxwriter.worksheet import Worksheet
+
+from auditbook.workbook.book import Book
+from auditbook.workbook.formulas import (
+    flag_formula,
+)
+from auditbook.workbook.layout import (
+    LISTS_SHEET,
+    sheet_ref,
+)
+
+
+class FixedSheets(Book):
+    """The fixed sheets: Start, the criteria, the hidden lists and flags, and the very hidden metadata."""
+
+    def _lists(self, ws: Worksheet) -> None:
+        ranges = list(self.layout.lists.values())
+        if self.layout.na_list is not None:
+            ranges.append(self.layout.na_list)
+        for lr in ranges:
+            ws.write_string(0, lr.col, lr.list_id, self.fmt.bold)
+            ws.set_column(lr.col, lr.col, 24)
+            for i, v in enumerate(lr.values, start=1):
+                ws.write_string(i, lr.col, v)
+            self._define(lr.name, lr.ref)
+        for flag in self.layout.flags:
+            ws.write_string(flag.row, flag.col - 1, flag.label)
+            self._formula(ws, flag.row, flag.col, flag_formula(self.layout, flag), self.fmt.text,
+                          self.ev.value(flag.name))
+            self._define(flag.name, sheet_ref(LISTS_SHEET, flag.row, flag.col))
+        if self.layout.flags:
+            col = self.layout.flags[0].col
+            ws.write_string(0, col - 1, "flag", self.fmt.bold)
+            ws.write_string(0, col, "value", self.fmt.bold)
+            ws.set_column(col - 1, col - 1, 40)
+
+    def _metadata(self, ws: Worksheet) -> None:
+        ws.write_string(0, 0, "key", self.fmt.bold)
+        ws.write_string(0, 1, "value", self.fmt.bold)
+        for row, (key, value) in enumerate(self.meta.items(), start=1):
+            ws.write_string(row, 0, key)
+            ws.write_string(row, 1, value)
+        ws.set_column(0, 1, 40)
+
+    def _start(self, ws: Worksheet) -> None:
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 1, 110)
+        ws.merge_range(0, 0, 0, 1, self.spec.title, self.fmt.title)
+        ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
+        ws.write_string(1, 1, f"{self.spec.organisation}. This workbook holds sensitive information about a "
+                              "child: store and send it only by secure means.", self.fmt.text)
+        row = 3
+        ws.write_string(row, 0, "How to fill it in", self.fmt.bold)
+        for line in self.spec.instructions:
+            ws.write_string(row, 1, line, self.fmt.text)
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "What the colours mean", self.fmt.bold)
+        legend = (
+            (self.fmt.sample_input, "An input: type or choose from the dropdown."),
+            (self.fmt.sample_required, "Required and still empty."),
+            (self.fmt.sample_na, "Does not apply to this child: leave it blank (entries are refused)."),
+        )
+        for fmt, text in legend:
+            row += 1
+            ws.write_string(row, 0, "", fmt)
+            ws.write_string(row, 1, text, self.fmt.text)
+        row += 2
+        ws.write_string(row, 0, "Grades (Ofsted)", self.fmt.bold)
+        for d in self.spec.grade_descriptors:
+            row += 1
+            ws.write_string(row, 0, d.grade, self.fmt.bold)
+            ws.write_string(row, 1, " ".join(d.text.split()), self.fmt.text)
+            ws.set_row(row, 13 * max(1, math.ceil(len(d.text) / 120)) + 4)
+        row += 2
+        ws.write_string(row, 0, "When it is complete", self.fmt.bold)
+        ws.write_string(row, 1, self.spec.send_to, self.fmt.text)
+        row += 2
+        ws.write_string(row, 0, "Template", self.fmt.small)
+        ws.write_string(row, 1, f"{self.spec.id} version {self.spec.version}; workbook "
+                                f"{self.meta.instance_id}; generated {self.meta.generated_at}.", self.fmt.small)
+
+    def _criteria(self, ws: Worksheet) -> None:
+        for col, width in enumerate((9, 40, 100, 40)):
+            ws.set_column(col, col, width)
+        ws.merge_range(0, 0, 0, 3, "Ofsted 'good' criteria (ESN) the sections are judged against", self.fmt.title)
+        ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
+        for col, text in enumerate(("ESN", "Summary", "Criterion", "Used in")):
+            ws.write_string(3, col, text, self.fmt.header)
+        for row, c in enumerate(self.spec.criteria, start=4):
+            used = [s.title for s in self.spec.sections if c.id in s.criteria]
+            ws.write_string(row, 0, c.id, self.fmt.cell)
+            ws.write_string(row, 1, c.summary, self.fmt.cell)
+            text = " ".join(c.text.split())
+            ws.write_string(row, 2, text, self.fmt.cell)
+            ws.write_string(row, 3, "; ".join(used), self.fmt.cell)
+            ws.set_row(row, 13 * max(1, math.ceil(len(text) / 110)) + 4)
+        ws.freeze_panes(4, 0)
+        ws.repeat_rows(3)

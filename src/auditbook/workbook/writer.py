@@ -1,0 +1,82 @@
+"""The audit workbook, written with xlsxwriter: the sheets in order, atomically, then locked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+import xlsxwriter
+
+from auditbook.atomic import replacing
+from auditbook.errors import WorkbookError
+from auditbook.spec.models import Spec
+from auditbook.workbook.layout import (
+    CRITERIA_SHEET,
+    LISTS_SHEET,
+    META_SHEET,
+    START_SHEET,
+    SUMMARY_SHEET,
+    build_layout,
+)
+from auditbook.workbook.metadata import Metadata, new_metadata
+from auditbook.workbook.protect import lock_structure
+from auditbook.workbook.sections import SectionSheets
+from auditbook.workbook.sheets import FixedSheets
+from auditbook.workbook.summary import SummarySheet
+from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
+
+Prefill = Mapping[str, str | int | date]
+
+
+class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
+    """Writes one audit workbook for a spec, sheet by sheet."""
+
+    def write(self) -> None:
+        self._properties()
+        start = self._sheet(START_SHEET)
+        summary = self._sheet(SUMMARY_SHEET)
+        section_sheets = [(sl, self._sheet(sl.sheet)) for sl in self.layout.sections]
+        criteria = self._sheet(CRITERIA_SHEET)
+        lists = self._sheet(LISTS_SHEET)
+        meta = self._sheet(META_SHEET)
+        self._lists(lists)
+        for sl, ws in section_sheets:
+            if sl.section.kind == "table":
+                self._table_section(ws, sl)
+            else:
+                self._form_section(ws, sl)
+        self._start(start)
+        self._summary(summary)
+        self._criteria(criteria)
+        self._metadata(meta)
+        lists.hide()
+        meta.very_hidden()
+        start.activate()
+
+
+def build_workbook(
+    spec: Spec,
+    *,
+    out: Path,
+    prefill: Prefill | None = None,
+    lock_prefill: bool = False,
+    password: str = "",
+    meta: Metadata | None = None,
+) -> Path:
+    """Write the audit workbook for a spec to `out` (atomically) and return the path.
+
+    `prefill` maps input defined names (e.g. "profile_case_ref") to starting values.
+    """
+    layout = build_layout(spec)
+    values = dict(prefill or {})
+    unknown = sorted(set(values) - set(layout.by_name))
+    if unknown:
+        raise WorkbookError(f"cannot prefill {', '.join(unknown)}: the spec has no such input.")
+    meta = meta or new_metadata(spec)
+    with replacing(out) as tmp, strict():
+        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta).write()
+        wb.close()
+        lock_structure(tmp, password=password)
+    return out
