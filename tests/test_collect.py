@@ -35,8 +35,9 @@ from typer.testing import CliRunner
 
 import auditbook.collection.master
 from auditbook.cli import app
-from auditbook.collection.collect import CollectResult, collect, collect_json
+from auditbook.collection.collect import collect
 from auditbook.collection.ledger import Ledger
+from auditbook.collection.result import CollectResult, collect_json
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
@@ -532,7 +533,7 @@ def validated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(path.name)
         return validate_file(path, **kwargs)
 
-    monkeypatch.setattr("auditbook.collection.collect.validate_file", spy)
+    monkeypatch.setattr("auditbook.collection.workers.validate_file", spy)
     return seen
 
 

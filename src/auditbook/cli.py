@@ -16,8 +16,9 @@ from rich.table import Table
 
 from auditbook.collection.allocate import allocate as run_allocate
 from auditbook.collection.allocation import AllocationError, RowProblem, read_allocation, template_csv
-from auditbook.collection.collect import MASTER_NAME, CollectResult, collect_json
+from auditbook.collection.collect import MASTER_NAME
 from auditbook.collection.collect import collect as run_collect
+from auditbook.collection.result import CollectResult, collect_json
 from auditbook.demo import run_demo
 from auditbook.errors import AuditbookError
 from auditbook.returns.provenance import SpecRegistry

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditbook.collection.collect import CollectResult, collect
+from auditbook.collection.collect import collect
+from auditbook.collection.result import CollectResult
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, load_spec
 from auditbook.workbook.generate import generate_workbook

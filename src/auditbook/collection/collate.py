@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
-from auditbook.returns.report import Problem, Report
+from auditbook.returns.report import Report
 from auditbook.text import norm
 
 CONCERN_GRADES = ("Requires improvement", "Inadequate")
@@ -152,7 +153,7 @@ def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:
     for m in merged:
         others = sorted(cases[m.audit.provenance.instance_id] - {m.audit.case_ref})
         if others:
-            warning = Problem("warning", "template-reused",
+            warning = Problem("warning", Code.TEMPLATE_REUSED,
                               f"this return was made from the same blank workbook as case(s) {', '.join(others)}; "
                               "merged as a separate audit. Generate one workbook per case next time.")
             m = Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing)

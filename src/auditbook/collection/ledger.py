@@ -13,8 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from auditbook.errors import CollectError
+from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
-from auditbook.returns.report import Problem, Report
+from auditbook.returns.report import Report
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR
+from auditbook.problems import Code
 from auditbook.returns.reader import RawCell
 from auditbook.text import norm
 from auditbook.workbook.layout import NOT_APPLICABLE_CHOICE, Input
@@ -57,12 +58,12 @@ def parse_text_date(text: str) -> date | Bad:
         if m:
             day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             if month > 12 and day <= 12:
-                return Bad("bad-date", f"{_quote(t)} looks like a US date (month first). "
+                return Bad(Code.BAD_DATE, f"{_quote(t)} looks like a US date (month first). "
                                        f"Write it day first: {month:02d}/{day:02d}/{year}.")
             return date(year, month, day)
     except ValueError:
-        return Bad("bad-date", f"{_quote(t)} is not a real date. Enter it as dd/mm/yyyy.")
-    return Bad("bad-date", f"{_quote(t)} is not a date. Enter it as dd/mm/yyyy, for example 31/12/2026.")
+        return Bad(Code.BAD_DATE, f"{_quote(t)} is not a real date. Enter it as dd/mm/yyyy.")
+    return Bad(Code.BAD_DATE, f"{_quote(t)} is not a date. Enter it as dd/mm/yyyy, for example 31/12/2026.")
 
 
 def _text(cell: RawCell) -> str:
@@ -79,7 +80,7 @@ def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
     if isinstance(v, float) and cell.kind == "n":
         serial = serial_to_date(v, date1904=date1904) if v >= 1 else None
         if serial is None:
-            return Bad("bad-date", f"{v:g} is not a date. Enter it as dd/mm/yyyy.")
+            return Bad(Code.BAD_DATE, f"{v:g} is not a date. Enter it as dd/mm/yyyy.")
         d = serial
     elif isinstance(v, str):
         parsed = parse_text_date(v)
@@ -87,9 +88,9 @@ def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
             return parsed
         d = parsed
     else:
-        return Bad("bad-date", f"{_quote(_text(cell))} is not a date. Enter it as dd/mm/yyyy.")
+        return Bad(Code.BAD_DATE, f"{_quote(_text(cell))} is not a date. Enter it as dd/mm/yyyy.")
     if not MIN_DATE <= d <= MAX_DATE:
-        return Bad("date-out-of-range", f"{d:%d/%m/%Y} is outside {MIN_DATE:%Y}-{MAX_DATE:%Y}. Check the year.")
+        return Bad(Code.DATE_OUT_OF_RANGE, f"{d:%d/%m/%Y} is outside {MIN_DATE:%Y}-{MAX_DATE:%Y}. Check the year.")
     return d
 
 
@@ -101,10 +102,10 @@ def _integer(inp: Input, cell: RawCell) -> int | Bad:
     elif isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.0*)?\s*", v):
         number = float(v)
     if number is None or not number.is_integer():
-        return Bad("not-a-number", f"{_quote(_text(cell))} is not a whole number. Enter digits only, e.g. 7.")
+        return Bad(Code.NOT_A_NUMBER, f"{_quote(_text(cell))} is not a whole number. Enter digits only, e.g. 7.")
     n = int(number)
     if (inp.min is not None and n < inp.min) or (inp.max is not None and n > inp.max):
-        return Bad("out-of-range", f"{n} is outside {inp.min} to {inp.max}. Check the number.")
+        return Bad(Code.OUT_OF_RANGE, f"{n} is outside {inp.min} to {inp.max}. Check the number.")
     return n
 
 
@@ -123,7 +124,7 @@ def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
         return table[key]
     what = "grade" if inp.list_id == "grade" else "answer"
     listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
-    return Bad("not-in-list", f"{what} {_quote(text)} is not one of {listed}. Choose one from the dropdown.")
+    return Bad(Code.NOT_IN_LIST, f"{what} {_quote(text)} is not one of {listed}. Choose one from the dropdown.")
 
 
 def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
@@ -134,7 +135,7 @@ def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
     m = _MONTH.match(_text(cell).strip())
     if m and 1 <= int(m.group(2)) <= 12 and MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    return Bad("bad-month", f"{_quote(_text(cell))} is not a month. Enter it as YYYY-MM, for example 2026-11.")
+    return Bad(Code.BAD_MONTH, f"{_quote(_text(cell))} is not a month. Enter it as YYYY-MM, for example 2026-11.")
 
 
 def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerced | Bad:
@@ -142,7 +143,7 @@ def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerc
     if cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
         return None
     if cell.kind == "e":
-        return Bad("cell-error", f"the cell shows the error {cell.value}. Clear it and enter the value again.")
+        return Bad(Code.CELL_ERROR, f"the cell shows the error {cell.value}. Clear it and enter the value again.")
     if inp.type == "date":
         return _date(inp, cell, date1904)
     if inp.type == "integer":
@@ -153,7 +154,7 @@ def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerc
         return _month(inp, cell, date1904)
     text = _text(cell)
     if len(text) > inp.max_length:
-        return Bad("text-too-long", f"the text is {len(text)} characters; the most is {inp.max_length}. Shorten it.")
+        return Bad(Code.TEXT_TOO_LONG, f"the text is {len(text)} characters; the most is {inp.max_length}. Shorten it.")
     return text
 
 

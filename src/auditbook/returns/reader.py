@@ -17,8 +17,8 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from auditbook.errors import UnreadableFileError
+from auditbook.problems import Code
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member
-from auditbook.workbook.layout import LISTS_SHEET, META_SHEET
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
@@ -153,7 +153,7 @@ class _Parts:
     def read(self, name: str) -> bytes:
         actual = self.names.get(name.lower())
         if actual is None:
-            raise UnreadableFileError(f"the workbook part {name} is missing", code="corrupt")
+            raise UnreadableFileError(f"the workbook part {name} is missing", code=Code.CORRUPT)
         return read_member(self.zf, actual, self.limits)
 
 
@@ -242,7 +242,7 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
             return text
         return float(text)
     except (ValueError, IndexError):
-        raise UnreadableFileError(f"cell {ref} in {member} holds a value that cannot be read", code="corrupt") \
+        raise UnreadableFileError(f"cell {ref} in {member} holds a value that cannot be read", code=Code.CORRUPT) \
             from None
 
 
@@ -262,7 +262,7 @@ def _properties(parts: _Parts) -> dict[str, str]:
 def _rels(parts: _Parts) -> dict[str, str]:
     member = "xl/_rels/workbook.xml.rels"
     if member not in parts:
-        raise UnreadableFileError("the workbook's part list is missing", code="corrupt")
+        raise UnreadableFileError("the workbook's part list is missing", code=Code.CORRUPT)
     root = _parse(parts.read(member), member)
     out: dict[str, str] = {}
     for rel in _children(root, "Relationship"):
@@ -272,28 +272,32 @@ def _rels(parts: _Parts) -> dict[str, str]:
     return out
 
 
-def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
-    """Read a returned workbook's sheets, names and properties, or raise UnreadableFileError."""
+def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozenset[str] = frozenset(),
+                  whole: frozenset[str] = frozenset()) -> RawWorkbook:
+    """Read a returned workbook's sheets, names and properties, or raise UnreadableFileError.
+
+    Only the cells that defined names point at are read, except on the `whole` sheets (read entirely);
+    names pointing into the `skip` sheets are not followed.
+    """
     zf = open_checked(path, limits)
     try:
-        return _read(_Parts(zf, limits), path)
+        return _read(_Parts(zf, limits), path, skip, whole)
     except UnreadableFileError as err:
         raise UnreadableFileError(f"{path.name}: {err}", code=err.code) from None
     finally:
         zf.close()
 
 
-def _wanted_cells(names: dict[str, str]) -> dict[str, set[str]]:
+def _wanted_cells(names: dict[str, str], skip: frozenset[str]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for text in names.values():
         ref = parse_ref(text)
-        # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
-        if ref is not None and ref[0] != LISTS_SHEET:
+        if ref is not None and ref[0] not in skip:
             wanted.setdefault(ref[0], set()).add(ref[1])
     return wanted
 
 
-def _read(parts: _Parts, path: Path) -> RawWorkbook:
+def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
     rels = _rels(parts)
     root = _parse(parts.read("xl/workbook.xml"), "xl/workbook.xml")
     pr = _child(root, "workbookPr")
@@ -305,7 +309,7 @@ def _read(parts: _Parts, path: Path) -> RawWorkbook:
     for dn in _children(dn_el, "definedName") if dn_el is not None else []:
         if dn.get("localSheetId") is None and dn.get("name"):
             names[dn.get("name", "")] = dn.text or ""
-    wanted = _wanted_cells(names)
+    wanted = _wanted_cells(names, skip)
     strings_target = next((t for t in rels.values() if t.lower().endswith("sharedstrings.xml")), None)
     strings = _shared_strings(parts, strings_target)
     states: dict[str, str] = {}
@@ -314,12 +318,12 @@ def _read(parts: _Parts, path: Path) -> RawWorkbook:
     for s in _children(sheets_el, "sheet") if sheets_el is not None else []:
         name, state = s.get("name", ""), s.get("state", "visible")
         states[name] = state
-        if name not in wanted and name != META_SHEET:
+        if name not in wanted and name not in whole:
             continue
         member = rels.get(s.get(f"{{{_REL_NS}}}id", ""), "")
         if member not in parts:
-            raise UnreadableFileError(f'sheet "{name}" is listed but its part is missing', code="corrupt")
-        cells = None if name == META_SHEET else wanted[name]
+            raise UnreadableFileError(f'sheet "{name}" is listed but its part is missing', code=Code.CORRUPT)
+        cells = None if name in whole else wanted[name]
         sheets[name] = _read_sheet(parts, member, name, state, strings, cells)
     return RawWorkbook(
         path=path, sha256=file_sha256(path), sheet_states=states, sheets=sheets, names=names,

@@ -1,47 +1,11 @@
-"""Problem and Report: what validate finds, as data."""
+"""Report: what validating one file found, as data (its problems and, when it could be read, the audit)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
+from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a returned workbook: where, what, and how to fix it."""
-
-    severity: Severity
-    code: str
-    message: str
-    sheet: str | None = None
-    cell: str | None = None
-    field: str | None = None
-
-    @property
-    def where(self) -> str:
-        """Sheet!Cell, the sheet alone, or the empty string."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet or ""
-
-    def render(self) -> str:
-        """The problem as one line a person reads."""
-        return f"{self.where}: {self.message}" if self.where else self.message
-
-    @classmethod
-    def from_dict(cls, d: dict[str, str | None]) -> Problem:
-        """A problem from its JSON form."""
-        severity: Severity = "warning" if d["severity"] == "warning" else "error"
-        return cls(severity, str(d["code"]), str(d["message"]), d["sheet"], d["cell"], d["field"])
-
-    def as_dict(self) -> dict[str, str | None]:
-        """The JSON form."""
-        return {"severity": self.severity, "code": self.code, "sheet": self.sheet, "cell": self.cell,
-                "field": self.field, "message": self.message}
 
 
 @dataclass

@@ -13,6 +13,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from auditbook.errors import UnreadableFileError
+from auditbook.problems import Code
 
 MIB = 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -107,11 +108,11 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
     try:
         size = path.stat().st_size
         if size == 0:
-            raise _fail(name, "file-empty", "the file is empty (0 bytes): ask the auditor to send it again")
+            raise _fail(name, Code.FILE_EMPTY, "the file is empty (0 bytes): ask the auditor to send it again")
         if size > limits.max_file_bytes:
             raise _fail(
                 name,
-                "file-too-large",
+                Code.FILE_TOO_LARGE,
                 f"the file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a returned"
                 " workbook: check it is the right file, or ask the auditor to remove pasted pictures",
             )
@@ -120,23 +121,23 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
             # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
             if head.startswith(_OLE_MAGIC):
                 if _ENCRYPTED_STREAM in head + f.read():
-                    raise _fail(name, "encrypted", _ENCRYPTED_MSG)
+                    raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
                 raise _fail(
                     name,
-                    "legacy-xls",
+                    Code.LEGACY_XLS,
                     "an old-format .xls file (Excel 97-2003): open it and save it as .xlsx (Excel Workbook)",
                 )
     except OSError as e:
         raise _fail(
-            name, "unreadable", f"could not be opened ({e.strerror}): check it is not open or still syncing"
+            name, Code.UNREADABLE, f"could not be opened ({e.strerror}): check it is not open or still syncing"
         ) from e
     # zipfile would accept junk in front of a zip; Excel never writes that, so judge by the first bytes.
     if not head.startswith(b"PK"):
-        raise _fail(name, "not-a-workbook", f"not an Excel workbook, it looks like {_describe(head)}: {_WRONG_FILE}")
+        raise _fail(name, Code.NOT_A_WORKBOOK, f"not an Excel workbook, it looks like {_describe(head)}: {_WRONG_FILE}")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
-        raise _fail(name, "corrupt", f"the workbook is damaged and cannot be read: {_RESEND}") from e
+        raise _fail(name, Code.CORRUPT, f"the workbook is damaged and cannot be read: {_RESEND}") from e
     try:
         _check_members(zf, name, limits)
     except BaseException:
@@ -149,23 +150,23 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     infos = zf.infolist()
     bomb = f"the workbook's contents are implausibly large (possibly malicious): {_RESEND}"
     if len(infos) > limits.max_members:
-        raise _fail(name, "zip-bomb", bomb)
+        raise _fail(name, Code.ZIP_BOMB, bomb)
     total = 0
     for info in infos:
         if _unsafe(info.filename):
             raise _fail(
                 name,
-                "unsafe-path",
+                Code.UNSAFE_PATH,
                 f"the workbook contains an internal file with an unsafe name ({info.filename!r}),"
                 f" which Excel never writes: {_RESEND}",
             )
         if info.flag_bits & 0x1:  # a zip-level password, not Excel's own protection
-            raise _fail(name, "encrypted", _ENCRYPTED_MSG)
+            raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         too_dense = info.file_size > MIB and ratio > limits.max_ratio
         if info.file_size > limits.max_member_bytes or too_dense or total > limits.max_uncompressed_bytes:
-            raise _fail(name, "zip-bomb", bomb)
+            raise _fail(name, Code.ZIP_BOMB, bomb)
     names = {n.lower() for n in zf.namelist()}
     macros = "xl/vbaproject.bin" in names
     if not macros and "[content_types].xml" in names:
@@ -174,12 +175,12 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     if macros:
         raise _fail(
             name,
-            "macros",
+            Code.MACROS,
             "this workbook contains macros (.xlsm); save it as a plain .xlsx workbook and send that",
         )
     if "xl/workbook.xml" not in names:
         what = next((f", it looks like {w}" for m, w in _OTHER_ZIPS.items() if m in names), "")
-        raise _fail(name, "not-a-workbook", f"a zip file but not an Excel workbook{what}: {_WRONG_FILE}")
+        raise _fail(name, Code.NOT_A_WORKBOOK, f"a zip file but not an Excel workbook{what}: {_WRONG_FILE}")
 
 
 def read_member(
@@ -188,7 +189,7 @@ def read_member(
     """Read one member in chunks, refusing it past max_member_bytes whatever its header claims."""
     label = file_name or Path(zf.filename or "workbook").name
     info = zf.getinfo(name)
-    bomb = _fail(label, "zip-bomb", f"the part {name} is implausibly large (possibly malicious): {_RESEND}")
+    bomb = _fail(label, Code.ZIP_BOMB, f"the part {name} is implausibly large (possibly malicious): {_RESEND}")
     if info.file_size > limits.max_member_bytes:
         raise bomb
     chunks: list[bytes] = []
@@ -202,7 +203,7 @@ def read_member(
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError) as e:
         # Bad CRC, truncated or garbled data, or a compression method Excel never uses.
-        raise _fail(label, "corrupt", f"the workbook is damaged (part {name} unreadable): {_RESEND}") from e
+        raise _fail(label, Code.CORRUPT, f"the workbook is damaged (part {name} unreadable): {_RESEND}") from e
     return b"".join(chunks)
 
 
@@ -214,8 +215,8 @@ def parse_xml(data: bytes, member: str | None = None) -> Element:
     except DefusedXmlException as e:
         raise UnreadableFileError(
             f"the workbook's {where} has XML features Excel never writes (possibly malicious): {_RESEND}",
-            code="corrupt",
+            code=Code.CORRUPT,
         ) from e
     except (ParseError, ValueError, LookupError) as e:  # Value/LookupError: encodings expat cannot handle
-        raise UnreadableFileError(f"the workbook's {where} is damaged: {_RESEND}", code="corrupt") from e
+        raise UnreadableFileError(f"the workbook's {where} is damaged: {_RESEND}", code=Code.CORRUPT) from e
     return root

@@ -8,15 +8,16 @@ from pathlib import Path
 
 from auditbook.dates import month_end, parse_month
 from auditbook.errors import UnreadableFileError
+from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit, Provenance, SectionResult, Value
 from auditbook.returns.coerce import Bad, Coerced, as_condition_text, coerce
 from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenance
 from auditbook.returns.reader import RawWorkbook, parse_ref, read_workbook
-from auditbook.returns.report import Problem, Report
+from auditbook.returns.report import Report
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
 from auditbook.spec.conditions import fields_in
 from auditbook.workbook.formulas import Evaluator
-from auditbook.workbook.layout import Input, Layout, SectionLayout
+from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 
 
 @dataclass
@@ -36,16 +37,17 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
     if reason is not None:
         return Report(file=str(path), skipped=reason)
     try:
-        raw = read_workbook(path, limits)
+        # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
+        raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
         return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
     except OSError as err:
-        return Report(file=str(path), problems=[Problem("error", "unreadable", f"{path.name}: {err.strerror}.")])
+        return Report(file=str(path), problems=[Problem("error", Code.UNREADABLE, f"{path.name}: {err.strerror}.")])
     try:
         return validate_raw(raw, registry or SpecRegistry.load())
     except Exception as err:
         return Report(file=str(path), problems=[Problem(
-            "error", "internal-error", f"{path.name}: auditbook could not check this workbook "
+            "error", Code.INTERNAL_ERROR, f"{path.name}: auditbook could not check this workbook "
             f"({type(err).__name__}). Send it to the auditbook maintainers; meanwhile check it by hand.")])
 
 
@@ -83,17 +85,17 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
             renamed_to = _renamed(raw, sl)
             if renamed_to is None:
                 missing_sheets.add(sl.sheet)
-                out.problems.append(Problem("error", "sheet-missing", f'the sheet "{sl.sheet}" has been deleted, '
+                out.problems.append(Problem("error", Code.SHEET_MISSING, f'the sheet "{sl.sheet}" has been deleted, '
                                             f"so {sl.section.title} cannot be read. Copy the answers into a fresh "
                                             "workbook.", sheet=sl.sheet))
                 continue
             renamed[sl.sheet] = renamed_to
             sheet = raw.sheets.get(renamed_to)
-            out.problems.append(Problem("warning", "sheet-renamed", f'the sheet "{sl.sheet}" was renamed '
+            out.problems.append(Problem("warning", Code.SHEET_RENAMED, f'the sheet "{sl.sheet}" was renamed '
                                         f'"{renamed_to}"; its answers were read through their cell names. Rename '
                                         "it back if you can.", sheet=renamed_to))
         if sheet is not None and not sheet.protected:
-            out.problems.append(Problem("warning", "sheet-unprotected", "the sheet's protection has been removed. "
+            out.problems.append(Problem("warning", Code.SHEET_UNPROTECTED, "the sheet's protection has been removed. "
                                         "Check nothing outside the input cells was changed, then protect it again.",
                                         sheet=sheet.name))
     for inp in layout.inputs:
@@ -103,27 +105,27 @@ def _read_values(raw: RawWorkbook, layout: Layout) -> _Read:
         text = raw.names.get(inp.name)
         if text is None:
             out.reported.add(inp.name)
-            out.problems.append(Problem("error", "name-missing", f'the cell name "{inp.name}" for '
+            out.problems.append(Problem("error", Code.NAME_MISSING, f'the cell name "{inp.name}" for '
                                         f"{_q(inp.label)} is missing, so its answer cannot be found. Copy the answers "
                                         "into a fresh workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
         ref = parse_ref(text)
         if ref is None or ref[0] not in raw.sheets:
             out.reported.add(inp.name)
-            out.problems.append(Problem("error", "name-broken", f'the cell name "{inp.name}" for {_q(inp.label)} no '
+            out.problems.append(Problem("error", Code.NAME_BROKEN, f'the cell name "{inp.name}" for {_q(inp.label)} no '
                                         "longer points at a cell (it was deleted). Copy the answers into a fresh "
                                         "workbook.", sheet=inp.sheet, cell=inp.cell, field=inp.ref))
             continue
         sheet_name, cell = ref
         if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
-            out.problems.append(Problem("warning", "name-moved", f"{_q(inp.label)} was expected at {inp.sheet}!"
+            out.problems.append(Problem("warning", Code.NAME_MOVED, f"{_q(inp.label)} was expected at {inp.sheet}!"
                                         f"{inp.cell} but rows or columns were moved; it was read from here. Check "
                                         "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
         out.where[inp.name] = (sheet_name, cell)
         raw_cell = raw.sheets[sheet_name].cell(cell)
         if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(Problem("error", "formula-in-input", f"{_q(inp.label)} holds a formula, not an answer. "
-                                        "Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
+            out.problems.append(Problem("error", Code.FORMULA_IN_INPUT, f"{_q(inp.label)} holds a formula, not an "
+                                        "answer. Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
             out.reported.add(inp.name)
             continue
         value = coerce(inp, raw_cell, date1904=raw.date1904)
@@ -169,12 +171,12 @@ def _check_and_build(layout: Layout, read: _Read, provenance: Provenance) -> tup
             continue
         if value is not None and not ev.input_applies(inp):
             because = inp.not_applicable_because or "it does not apply"
-            problems.append(_problem(read, inp, "warning", "answered-not-applicable",
+            problems.append(_problem(read, inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
                                      f"{_q(inp.label)} has an answer but does not apply because {because}; it is "
                                      "not counted. Clear it, or check the Case profile answers."))
             continue
         if value is None and inp.name not in read.reported and ev.input_required(inp):
-            problems.append(_problem(read, inp, "error", "required-missing",
+            problems.append(_problem(read, inp, "error", Code.REQUIRED_MISSING,
                                      f"{_q(inp.label)} is required. Fill it in."))
         if value is not None:
             kept[inp.name] = value
@@ -230,7 +232,7 @@ def _optional_grade(sl: SectionLayout, read: _Read, kept: dict[str, Coerced], ev
     answered = any(i.name in kept for i in sl.inputs if i is not grade)
     if grade is None or not answered or grade.name in kept or grade.name in read.reported:
         return []
-    return [_problem(read, grade, "error", "required-missing",
+    return [_problem(read, grade, "error", Code.REQUIRED_MISSING,
                      f"{_q(grade.label)} is required once any of this optional section is answered. Give a grade "
                      "or clear the answers.")]
 
@@ -250,12 +252,12 @@ def _table_rows(sl: SectionLayout, read: _Read, kept: dict[str, Coerced],
             values["responsible"] = default_responsible
         for inp in inputs:
             if inp.required and values.get(inp.field) is None and inp.name not in read.reported:
-                problems.append(_problem(read, inp, "error", "required-missing",
+                problems.append(_problem(read, inp, "error", Code.REQUIRED_MISSING,
                                          f"{_q(inp.label)} is required because this row has other entries. Fill it "
                                          "in, or clear the row."))
         if "responsible" in values and values["responsible"] is None:
             resp = next(i for i in inputs if i.field == "responsible")
-            problems.append(_problem(read, resp, "error", "required-missing",
+            problems.append(_problem(read, resp, "error", Code.REQUIRED_MISSING,
                                      f"{_q(resp.label)} is required: name the person, or fill in the team manager "
                                      "on the Case profile."))
         out.append({"row": index, **values})
@@ -271,14 +273,14 @@ def _timeliness(layout: Layout, forms: dict[str, dict[str, Value]],
     problems: list[Problem] = []
     due_input = layout.by_ref.get("profile.due_date")
     if isinstance(typed, date) and due is not None and typed != due and due_input is not None:
-        problems.append(_problem(read, due_input, "warning", "due-date-changed",
+        problems.append(_problem(read, due_input, "warning", Code.DUE_DATE_CHANGED,
                                  f"the due date says {typed:%d/%m/%Y} but audits are due by the end of the audit "
                                  f"month, {due:%d/%m/%Y}; lateness is judged against {due:%d/%m/%Y}."))
     completed = profile.get("date_completed")
     late = due is not None and isinstance(completed, date) and completed > due
     inp = layout.by_ref.get("profile.date_completed")
     if late and inp is not None and isinstance(completed, date) and due is not None:
-        problems.append(_problem(read, inp, "warning", "late",
+        problems.append(_problem(read, inp, "warning", Code.LATE,
                                  f"completed {completed:%d/%m/%Y}, after the due date {due:%d/%m/%Y} (the end of "
                                  "the audit month): the return is late."))
     return due, late, problems
