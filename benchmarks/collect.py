@@ -23,7 +23,7 @@ from pathlib import Path
 
 from auditbook.spec import default_spec_path, load_spec
 from auditbook.workbook.layout import build_layout
-from auditbook.workbook.synthetic import SCENARIOS, synthetic_answers
+from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
 _RUN = """
@@ -44,10 +44,10 @@ def _make_one(args: tuple[int, str]) -> None:
     i, folder = args
     spec = load_spec(default_spec_path())
     layout = build_layout(spec)
-    kinds = sorted(SCENARIOS)
+    kinds = sorted(spec.examples)
     answers = synthetic_answers(layout, seed=i, scenario=kinds[i % len(kinds)], index=i, late=i % 9 == 0,
                                 month=f"2026-{(i % 12) + 1:02d}")
-    team = str(answers["profile_team"]).replace(" ", "-").lower()
+    team = f"team-{i % 3}"
     build_workbook(spec, out=Path(folder) / team / f"SYN-{i:05d}.xlsx", prefill=answers)
 
 

@@ -247,7 +247,22 @@ def profile_only_spec() -> Spec:
     data = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
     data["id"] = "profile_only"
     data["sections"] = [s for s in data["sections"] if s["id"] == "profile"]
-    return parse_spec(data, source=Path("profile_only.yaml"))
+    return parse_spec(keep_roles_of_kept_sections(data), source=Path("profile_only.yaml"))
+
+
+def keep_roles_of_kept_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """A spec's data cut to fewer sections, with the roles that pointed into the cut sections left out."""
+    kept = {s["id"] for s in data["sections"]}
+
+    def gone(key: str, value: Any) -> bool:
+        ref = value.get("field", "") if key == "urgent" else value if isinstance(value, str) else ""
+        return "." in ref and ref.split(".")[0] not in kept
+
+    roles = {k: v for k, v in data.get("roles", {}).items() if not gone(k, v)}
+    if roles.get("actions") not in kept:
+        roles = {k: v for k, v in roles.items() if k != "actions" and not k.startswith("action_")}
+    data["roles"] = roles
+    return data
 
 
 # -- files that are not returns at all -------------------------------------------------------------

@@ -279,7 +279,7 @@ def grade_rows(a: Answers) -> list[tuple[Any, ...]]:
 def urgent_row(rel: str, a: Answers) -> tuple[Any, ...]:
     when = a["overall_urgent_when"]
     assert isinstance(when, date)
-    return (a["profile_case_ref"], a["profile_team"], "URGENT child protection concern",
+    return (a["profile_case_ref"], a["profile_team"], "URGENT concern raised during the audit",
             f"Raised on {when:%d/%m/%Y} with {a['overall_urgent_with_whom']}: check it has been acted on.",
             a["profile_team_manager"], dt(when), "Urgent", None, None, rel)
 
@@ -365,7 +365,7 @@ def test_mixed_folder_master_tabs(mixed: tuple[Path, CollectResult]) -> None:
         assert ws.auto_filter.ref == f"A1:{last}{max(n_rows, 1) + 1}", name
         assert all(c.font.bold for c in ws[1] if c.value is not None), name
         assert ws.column_dimensions["A"].width >= 10, name
-    assert wb["Summary"]["A1"].value == "Deep Dive audits: master collation"
+    assert wb["Summary"]["A1"].value == "Deep Dive Case File Audit: master collation"
     with zipfile.ZipFile(result.master) as zf:
         assert len([n for n in zf.namelist() if n.startswith("xl/charts/chart")]) == 2
 
@@ -383,12 +383,12 @@ def test_mixed_folder_summary(mixed: tuple[Path, CollectResult], library: Librar
     overall = Counter(a["overall_overall_grade"] for a in filled)
     assert {k: facts[k] for k in (
         "Rounds covered", "Due dates from", "Due dates to", "Audits merged", "Files rejected",
-        "Files superseded or duplicate", "Late returns", "Urgent child protection concerns",
+        "Files superseded or duplicate", "Late returns", "Urgent concerns raised",
         "Source files missing (kept from the ledger)", "Team Alpha", "Team Beta", "Team Gamma", *GRADES,
     )} == {
         "Rounds covered": ROUND, "Due dates from": datetime(2026, 11, 30), "Due dates to": datetime(2026, 11, 30),
         "Audits merged": 5, "Files rejected": 4, "Files superseded or duplicate": 2, "Late returns": 1,
-        "Urgent child protection concerns": 1, "Source files missing (kept from the ledger)": 0,
+        "Urgent concerns raised": 1, "Source files missing (kept from the ledger)": 0,
         "Team Alpha": 2, "Team Beta": 1, "Team Gamma": 2, **{g: overall.get(g, 0) for g in GRADES},
     }
 

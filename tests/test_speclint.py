@@ -47,7 +47,7 @@ MINIMAL: Data = {
             "applies_when": {"field": "profile.had_cp", "equals": "Yes"},
             "not_applicable_because": "there was no child protection",
             "fields": [
-                {"id": "seen", "label": "Seen alone?", "type": "question", "esn": ["ESN 01"]},
+                {"id": "seen", "label": "Seen alone?", "type": "question", "criteria": ["ESN 01"]},
                 {"id": "why", "label": "Why not?", "type": "long_text",
                  "applies_when": {"field": "cp.seen", "in": ["No", "Partly"]},
                  "not_applicable_because": "the child was seen alone"},
@@ -228,7 +228,16 @@ def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:
     path = _write(tmp_path / "mini.yaml", MINIMAL)
     result = CliRunner().invoke(app, ["spec", "check", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{path}: OK (mini 1.0, 2 sections, 5 fields)\n"
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "34 role(s) not given, which switches off:"]
+    assert "  case_ref: switches off the case reference in file names, page footers, messages and the master; " \
+           "duplicate and superseded returns are found by case and round" in lines
+
+
+def test_spec_check_of_the_bundled_spec_lists_no_missing_role() -> None:
+    result = CliRunner().invoke(app, ["spec", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") == 1, result.stdout
 
 
 def test_spec_schema_is_json_schema_of_the_spec() -> None:

@@ -301,7 +301,7 @@ def test_choices_are_stored_in_their_canonical_spelling(tmp_path: Path) -> None:
 def test_uk_text_dates_are_read_as_dates(tmp_path: Path, typed: str) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={"overall_feedback_team_manager": typed}))
     assert found(report) == []
-    assert audit_of(report).overall["feedback_team_manager"] == date(2026, 12, 31)
+    assert audit_of(report).forms["overall"]["feedback_team_manager"] == date(2026, 12, 31)
 
 
 def test_answer_in_a_section_that_does_not_apply_is_not_counted(tmp_path: Path) -> None:
@@ -345,7 +345,7 @@ def test_moved_name_is_read_from_where_it_points(tmp_path: Path) -> None:
         f'{sheet}!{cell}: "Aged 16+ in supported or independent living?" was expected at '
         f"{sheet}!{where('profile_independent_living')[1]} but rows or columns were moved; it was read from here. "
         "Check it is right."]
-    assert audit_of(report).profile["independent_living"] == "No"
+    assert audit_of(report).forms["profile"]["independent_living"] == "No"
 
 
 def test_action_responsible_defaults_to_the_team_manager(tmp_path: Path) -> None:
@@ -354,7 +354,7 @@ def test_action_responsible_defaults_to_the_team_manager(tmp_path: Path) -> None
         "actions_r02_action": "Hold a review.", "actions_r02_timescale": date(2027, 2, 28),
         "actions_r02_responsible": "Example Practitioner"}))
     audit = audit_of(report)
-    assert [(a.row, a.action, a.responsible, a.timescale) for a in audit.actions] == [
+    assert [(a.row, a.text, a.responsible, a.timescale) for a in audit.actions] == [
         (1, "Update the chronology.", CP["profile_team_manager"], date(2027, 1, 31)),
         (2, "Hold a review.", "Example Practitioner", date(2027, 2, 28)),
     ]
@@ -444,8 +444,13 @@ def expected_actions(filled: Answers) -> list[dict[str, object]]:
         row = {i.field: filled.get(i.name) for i in sl.inputs if i.row_index == r}
         if any(v is not None for v in row.values()):
             row["responsible"] = row["responsible"] or filled["profile_team_manager"]
+            row["text"] = row.pop("action")
             rows.append({"row": r, **row})
     return rows
+
+
+#: The bundled spec's field roles, as its roles: block gives them.
+ROLE_FIELDS = {r.value: ref for r, ref in spec().roles.field_roles().items()}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -455,13 +460,14 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     report = check(path)
     assert found(report) == []
     audit = audit_of(report)
-    assert audit.profile == form(filled, "profile")
-    assert audit.overall == form(filled, "overall")
+    assert audit.forms["profile"] == form(filled, "profile")
+    assert audit.forms["overall"] == form(filled, "overall")
     assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
         expected_sections(filled, scenario)
     assert [a.model_dump() for a in audit.actions] == expected_actions(filled)
     assert len(audit.actions) == 3
     assert audit.case_ref == filled["profile_case_ref"]
+    assert audit.facts == {role: filled.get(f"{ref.replace('.', '_')}") for role, ref in ROLE_FIELDS.items()}
     assert (audit.due_date, audit.late) == (date(2026, 11, 30), False)
     p = audit.provenance
     assert (p.file, p.sha256, p.spec_id, p.spec_version, p.spec_sha256, p.instance_id) == (

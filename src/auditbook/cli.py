@@ -25,8 +25,9 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
+from auditbook.spec.lint_roles import missing_roles
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.generate import generate_workbook, profile_prefill
+from auditbook.workbook.generate import generate_workbook, role_prefill
 
 app = typer.Typer(
     help="Deep Dive case file audits: generate locked workbooks, validate returns, collect them.",
@@ -74,7 +75,7 @@ def generate(
     """Write one locked audit workbook and print its path."""
     loaded = _spec(spec)
     try:
-        prefill = profile_prefill(case_ref=case_ref, auditor=auditor, team=team, month=month)
+        prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month)
         path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force)
     except AuditbookError as e:
         raise _fail(e) from None
@@ -290,7 +291,12 @@ def spec_check(
         raise _fail(e, 1) from None
     n = sum(len(loaded.fields_of(s)) for s in loaded.sections)
     console.print(f"{target}: OK ({loaded.id} {loaded.version}, {len(loaded.sections)} sections, {n} fields)",
-                  soft_wrap=True)
+                  soft_wrap=True, markup=False)
+    missing = missing_roles(loaded)
+    if missing:
+        console.print(f"{len(missing)} role(s) not given, which switches off:", markup=False)
+        for line in missing:
+            console.print(f"  {line}", soft_wrap=True, markup=False)
 
 
 @spec_app.command("schema")

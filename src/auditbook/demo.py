@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
+from auditbook.dates import month_end, parse_month
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, load_spec
+from auditbook.spec.roles import Role
+from auditbook.text import slug
 from auditbook.workbook.generate import generate_workbook
 from auditbook.workbook.layout import build_layout
-from auditbook.workbook.synthetic import SCENARIOS, synthetic_answers
+from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
 
@@ -28,21 +30,29 @@ class DemoResult:
 
 def _returns(spec: Spec, folder: Path, count: int) -> None:
     layout = build_layout(spec)
-    kinds = sorted(SCENARIOS)
+    kinds: list[str | None] = [*sorted(spec.examples)] or [None]
+    team_input = layout.role_input(Role.TEAM)
     for i in range(1, count + 1):
         answers = synthetic_answers(layout, seed=i, scenario=kinds[i % len(kinds)], index=i, late=i % 5 == 0,
                                     urgent=i == 3)
-        team = str(answers["profile_team"]).replace(" ", "-").lower()
+        team = slug(str(answers[team_input.name])) if team_input is not None else "returns"
         build_workbook(spec, out=folder / team / f"SYN-{i:04d}.xlsx", prefill=answers)
     # What a real shared folder also holds, each handled and reported rather than dropped:
-    bad = synthetic_answers(layout, seed=900, scenario="child_protection", index=900)
-    bad["assessment_grade"] = "Goodish"
-    bad["assessment_working_well"] = '=HYPERLINK("http://example.invalid","click")'
+    bad = synthetic_answers(layout, seed=900, scenario=kinds[0], index=900)
+    always = next(sl for sl in layout.sections if sl.section.kind == "judged" and sl.applies_flag is None)
+    for role, wrong in ((Role.SECTION_GRADE, "Goodish"),
+                        (Role.WORKING_WELL, '=HYPERLINK("http://example.invalid","click")')):
+        inp = layout.section_input(always, role)
+        if inp is not None:
+            bad[inp.name] = wrong
     build_workbook(spec, out=folder / "SYN-0900 bad grade.xlsx", prefill=bad)
     early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1)
-    early["profile_date_completed"] = date.fromisoformat(str(early["profile_due_date"])).replace(day=1)
+    completed = layout.role_input(Role.COMPLETED)
+    if completed is not None:
+        early[completed.name] = month_end(*parse_month("2026-11")).replace(day=1)
     build_workbook(spec, out=folder / "SYN-0001 first draft.xlsx", prefill=early)
-    shutil.copyfile(folder / "team-beta" / "SYN-0001.xlsx", folder / "team-beta" / "SYN-0001 - Copy.xlsx")
+    first = next(folder.glob("*/SYN-0001.xlsx"))
+    shutil.copyfile(first, first.with_name("SYN-0001 - Copy.xlsx"))
     (folder / "SYN-0901.xlsx").write_text("case,grade\nSYN-0901,Good\n", encoding="utf-8")
     (folder / "~$SYN-0002.xlsx").write_bytes(b"\x00" * 165)
 

@@ -11,7 +11,8 @@ from auditbook.collection.allocation import Allocated
 from auditbook.errors import AuditbookError
 from auditbook.spec import Spec
 from auditbook.text import slug
-from auditbook.workbook.generate import profile_prefill
+from auditbook.workbook.generate import role_prefill
+from auditbook.workbook.layout import build_layout
 from auditbook.workbook.writer import build_workbook
 
 
@@ -34,10 +35,11 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
                              "another --out folder, or move those files away first.")
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".auditbook-allocate-", dir=out))
+    layout = build_layout(spec)
     try:
         for i, (a, target) in enumerate(zip(rows, targets, strict=True), start=1):
-            prefill = profile_prefill(case_ref=a.case_ref, auditor=a.auditor, team=a.team, month=a.month,
-                                      worker=a.worker, team_manager=a.team_manager, round_name=a.round)
+            prefill = role_prefill(layout, case_ref=a.case_ref, auditor=a.auditor, team=a.team, month=a.month,
+                                   worker=a.worker, team_manager=a.team_manager, round_name=a.round)
             build_workbook(spec, out=staging / target.name, prefill=prefill, lock_prefill=True)
             if progress:
                 progress(i, len(rows))

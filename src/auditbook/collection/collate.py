@@ -11,9 +11,8 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
+from auditbook.spec.roles import Role
 from auditbook.text import norm
-
-CONCERN_GRADES = ("Requires improvement", "Inadequate")
 
 
 @dataclass(frozen=True)
@@ -37,12 +36,8 @@ class Merged:
 
     @property
     def round(self) -> str:
-        """The audit round: the round named in the profile, else the audit month."""
-        return _round_of(self.audit)
-
-
-def _round_of(audit: Audit) -> str:
-    return str(audit.profile.get("round") or audit.profile.get("audit_month") or "")
+        """The audit round: the round named, else the audit month."""
+        return self.audit.round
 
 
 @dataclass(frozen=True)
@@ -86,6 +81,11 @@ class Collation:
     theme_ranks: list[ThemeRow] = field(default_factory=list)
     question_noes: list[ThemeRow] = field(default_factory=list)
     threshold: float = 0.3
+    #: What the merged audits were made from: the specs' titles, and their grade scale (in list order).
+    title: str = "Audits"
+    grades: tuple[str, ...] = ()
+    good_or_better: frozenset[str] = frozenset()
+    needs_action: frozenset[str] = frozenset()
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -97,8 +97,8 @@ class Collation:
 
 
 def _sort_key(m: Merged) -> tuple[date, str, str]:
-    completed = m.audit.profile.get("date_completed")
-    return (completed if isinstance(completed, date) else date.min, m.audit.provenance.generated_at or "", m.file)
+    completed = m.audit.completed
+    return (completed or date.min, m.audit.provenance.generated_at or "", m.file)
 
 
 def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float = 0.3,
@@ -118,7 +118,7 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         elif not r.valid or r.audit is None:
             reason = f"{len(r.errors)} error(s)" if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
-                r.audit.case_ref or None, _round_of(r.audit), str(r.audit.profile.get("audit_month") or ""))
+                r.audit.case_ref or None, r.audit.round, r.audit.text(Role.AUDIT_MONTH))
             out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
@@ -141,8 +141,19 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
                                             f"a later return for case {keep.audit.case_ref} in round {keep.round} "
                                             f"is {keep.file}"))
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
+    _scale(out, registry)
     _themes(out, registry)
     return out
+
+
+def _scale(out: Collation, registry: SpecRegistry) -> None:
+    """The title and grade scale of the specs the merged audits were made from (all known specs when none)."""
+    shas = {m.audit.provenance.spec_sha256 for m in out.merged}
+    specs = [s for sha, s in registry.by_sha.items() if sha in shas] or list(registry.by_sha.values())
+    out.title = " / ".join(dict.fromkeys(s.title for s in specs)) or "Audits"
+    out.grades = tuple(dict.fromkeys(g for s in specs for g in s.lists.get(s.grade_list, [])))
+    out.good_or_better = frozenset(g for s in specs for g in s.grading.good_or_better)
+    out.needs_action = frozenset(g for s in specs for g in s.grading.needs_action)
 
 
 def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:
@@ -171,9 +182,10 @@ def _themes(out: Collation, registry: SpecRegistry) -> None:
             titles.setdefault(s.id, s.title)
             if s.applies and s.grade:
                 applicable[s.id] += 1
-                concerns[s.id] += s.grade in CONCERN_GRADES
+                concerns[s.id] += s.grade in out.needs_action
+    graded = " or ".join(g for g in out.grades if g in out.needs_action) or "a grade that needs action"
     out.section_concerns = sorted(
-        (ThemeRow("All", titles[sid], "Graded Requires improvement or Inadequate", "concern", concerns[sid], n)
+        (ThemeRow("All", titles[sid], f"Graded {graded}", "concern", concerns[sid], n)
          for sid, n in applicable.items()), key=lambda r: (-r.share, r.section))
     out.theme_ranks = _rank_themes(out.merged, registry)
     out.question_noes = _rank_noes(audits, registry)
@@ -188,7 +200,7 @@ def _rank_themes(merged: list[Merged], registry: SpecRegistry) -> list[ThemeRow]
     scopes: dict[str, list[Audit]] = defaultdict(list)
     for m in merged:
         scopes["All"].append(m.audit)
-        scopes[f"Team: {m.audit.profile.get('team') or '(none)'}"].append(m.audit)
+        scopes[f"Team: {m.audit.text(Role.TEAM) or '(none)'}"].append(m.audit)
         scopes[f"Round: {m.round or '(none)'}"].append(m.audit)
     rows: list[ThemeRow] = []
     for scope, audits in scopes.items():

@@ -18,9 +18,9 @@ from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.tracking import RETURN_STATUSES, ReturnRow
 from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
 from auditbook.errors import CollectError
+from auditbook.spec.roles import Role
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
-GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 ACTION_STATUSES = ("Not started", "In progress", "Done")
 Cell = str | int | float | date | None
 
@@ -94,7 +94,7 @@ class _Master:
         merged = self.c.merged
         ws.set_column(0, 0, 40)
         ws.set_column(1, 6, 14)
-        ws.write_string(0, 0, "Deep Dive audits: master collation", self.title)
+        ws.write_string(0, 0, f"{self.c.title}: master collation", self.title)
         ws.write_string(1, 0, self.classification, self.red)
         ws.write_string(2, 0, f"Collected {self.generated_at:%d/%m/%Y %H:%M}", self.text)
         rounds = sorted({m.round for m in merged if m.round})
@@ -107,7 +107,7 @@ class _Master:
             ("Files rejected", self.c.count("rejected")),
             ("Files superseded or duplicate", self.c.count("superseded") + self.c.count("duplicate")),
             ("Late returns", sum(1 for m in merged if m.audit.late)),
-            ("Urgent child protection concerns", sum(1 for m in merged if _urgent(m))),
+            ("Urgent concerns raised", sum(1 for m in merged if m.audit.urgent)),
             ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing)),
         ]
         if self.returns_rows is not None:
@@ -122,7 +122,7 @@ class _Master:
         ws.autofilter(4, 0, 4 + len(facts), 1)
         ws.repeat_rows(0, 1)
         row = 5 + len(facts) + 1
-        teams = Counter(str(m.audit.profile.get("team") or "(none)") for m in merged)
+        teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in merged)
         ws.write_string(row, 0, "Audits by team", self.head)
         ws.write_string(row, 1, "Audits", self.head)
         for r, (team, n) in enumerate(sorted(teams.items()), start=row + 1):
@@ -133,35 +133,35 @@ class _Master:
         self._section_grades(ws, row)
 
     def _overall_grades(self, ws: Worksheet, row: int) -> int:
-        counts = Counter(str(m.audit.overall.get("overall_grade") or "") for m in self.c.merged)
+        counts = Counter(m.audit.text(Role.OVERALL_GRADE) for m in self.c.merged)
         ws.write_string(row, 0, "Overall grade", self.head)
         ws.write_string(row, 1, "Audits", self.head)
-        for r, grade in enumerate(GRADES, start=row + 1):
+        for r, grade in enumerate(self.c.grades, start=row + 1):
             ws.write_string(r, 0, grade, self.text)
             ws.write_number(r, 1, counts.get(grade, 0), self.text)
         chart = self.wb.add_chart({"type": "column"})
-        chart.add_series({"name": "Audits", "categories": ["Summary", row + 1, 0, row + len(GRADES), 0],
-                          "values": ["Summary", row + 1, 1, row + len(GRADES), 1], "fill": {"color": "#1F4E79"}})
+        chart.add_series({"name": "Audits", "categories": ["Summary", row + 1, 0, row + len(self.c.grades), 0],
+                          "values": ["Summary", row + 1, 1, row + len(self.c.grades), 1], "fill": {"color": "#1F4E79"}})
         chart.set_title({"name": "Overall grades"})
         chart.set_legend({"none": True})
         ws.insert_chart(4, 6, chart, {"x_scale": 1.2, "y_scale": 1.0})
-        return row + len(GRADES) + 2
+        return row + len(self.c.grades) + 2
 
     def _section_grades(self, ws: Worksheet, row: int) -> None:
         ws.write_string(row, 0, "Section grades", self.head)
-        for c, grade in enumerate(GRADES, start=1):
+        for c, grade in enumerate(self.c.grades, start=1):
             ws.write_string(row, c, grade, self.head)
         for r, (sid, title) in enumerate(self.sections, start=row + 1):
             counts = Counter(s.grade for m in self.c.merged for s in m.audit.sections if s.id == sid and s.grade)
             ws.write_string(r, 0, title, self.text)
-            for c, grade in enumerate(GRADES, start=1):
+            for c, grade in enumerate(self.c.grades, start=1):
                 ws.write_number(r, c, counts.get(grade, 0), self.text)
         if not self.sections:
             return
         chart = self.wb.add_chart({"type": "bar", "subtype": "stacked"})
         colours = ("#2E75B6", "#70AD47", "#FFC000", "#C00000")
         last = row + len(self.sections)
-        for c in range(1, len(GRADES) + 1):
+        for c in range(1, len(self.c.grades) + 1):
             chart.add_series({"name": ["Summary", row, c], "categories": ["Summary", row + 1, 0, last, 0],
                               "values": ["Summary", row + 1, c, last, c], "fill": {"color": colours[c - 1]}})
         chart.set_title({"name": "Grades by section"})
@@ -178,12 +178,12 @@ class _Master:
                 Column("Warnings", 9)]
         rows: list[list[Cell]] = []
         for m in self.c.merged:
-            p, a = m.audit.profile, m.audit
+            a = m.audit
             grades = {s.id: (s.grade or "") if s.applies else "n/a" for s in a.sections}
-            rows.append([a.case_ref, _s(p.get("team")), _s(p.get("worker")), _s(p.get("team_manager")),
-                         _s(p.get("auditor")), m.round, _s(p.get("audit_month")), a.due_date,
-                         _d(p.get("date_completed")), "Yes" if a.late else "No", _s(a.overall.get("overall_grade")),
-                         *[grades.get(sid, "") for sid, _ in self.sections], "Yes" if _urgent(m) else "No",
+            rows.append([a.case_ref, a.text(Role.TEAM), a.text(Role.WORKER), a.text(Role.TEAM_MANAGER),
+                         a.text(Role.AUDITOR), m.round, a.text(Role.AUDIT_MONTH), a.due_date,
+                         a.completed, "Yes" if a.late else "No", a.text(Role.OVERALL_GRADE),
+                         *[grades.get(sid, "") for sid, _ in self.sections], "Yes" if a.urgent else "No",
                          m.file, "Yes" if m.source_missing else "", a.provenance.spec_version, len(m.warnings)])
         self.table(ws, cols, rows)
         if rows:
@@ -199,7 +199,7 @@ class _Master:
         for m in self.c.merged:
             for s in m.audit.sections:
                 if s.applies:
-                    rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), m.round, s.title,
+                    rows.append([m.audit.case_ref, m.audit.text(Role.TEAM), m.round, s.title,
                                  s.grade or "", s.status, "; ".join(s.themes)])
         self.table(ws, cols, rows)
 
@@ -233,16 +233,17 @@ class _Master:
                 Column("Status", 12), Column("Overdue", 10), Column("Source file", 30)]
         rows: list[list[Cell]] = []
         for m in self.c.merged:
-            if _urgent(m):
-                o = m.audit.overall
-                rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), "URGENT child protection concern",
-                             f"Raised on {_fmt(o.get('urgent_when'))} with {_s(o.get('urgent_with_whom'))}: "
-                             "check it has been acted on.", _s(m.audit.profile.get("team_manager")),
-                             _d(o.get("urgent_when")), "Urgent", "", "", "", m.file])
+            au = m.audit
+            if au.urgent:
+                rows.append([au.case_ref, au.text(Role.TEAM), "URGENT concern raised during the audit",
+                             f"Raised on {_fmt(au.fact(Role.URGENT_WHEN))} with "
+                             f"{au.text(Role.URGENT_WITH_WHOM) or '(not said)'}: check it has been acted on.",
+                             au.text(Role.TEAM_MANAGER), _d(au.fact(Role.URGENT_WHEN)), "Urgent", "", "", "", m.file])
         for m in self.c.merged:
-            for a in m.audit.actions:
-                rows.append([m.audit.case_ref, _s(m.audit.profile.get("team")), a.section or "", a.action or "",
-                             a.responsible or "", a.timescale, a.priority or "", a.agreed or "", "", "", m.file])
+            for act in m.audit.actions:
+                rows.append([m.audit.case_ref, m.audit.text(Role.TEAM), act.section or "", act.text or "",
+                             act.responsible or "", act.timescale, act.priority or "", act.agreed or "", "", "",
+                             m.file])
         self.table(ws, cols, rows)
         for r in range(1, len(rows) + 1):
             ws.write_formula(r, 9, f'=IF(AND(F{r + 1}<>"",I{r + 1}<>"Done",F{r + 1}<TODAY()),"Overdue","")',
@@ -259,14 +260,13 @@ class _Master:
                 Column("What needs to improve", 60)]
         rows: list[list[Cell]] = []
         for m in self.c.merged:
-            p = m.audit.profile
-            rows.append([m.audit.case_ref, _s(p.get("team")), _s(p.get("worker")), m.round, "Overall judgement",
-                         _s(m.audit.overall.get("overall_grade")), "", ""])
+            a = m.audit
+            rows.append([a.case_ref, a.text(Role.TEAM), a.text(Role.WORKER), m.round, "Overall judgement",
+                         a.text(Role.OVERALL_GRADE), "", ""])
             for sec in m.audit.sections:
                 if sec.applies:
-                    rows.append([m.audit.case_ref, _s(p.get("team")), _s(p.get("worker")), m.round, sec.title,
-                                 sec.grade or "", _s(sec.answers.get("working_well")),
-                                 _s(sec.answers.get("to_improve"))])
+                    rows.append([a.case_ref, a.text(Role.TEAM), a.text(Role.WORKER), m.round, sec.title,
+                                 sec.grade or "", sec.working_well or "", sec.to_improve or ""])
         self.table(ws, cols, rows)
 
     def returns(self) -> None:
@@ -304,14 +304,6 @@ def _section_titles(merged: list[Merged]) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def _urgent(m: Merged) -> bool:
-    return str(m.audit.overall.get("urgent_concern") or "") == "Yes"
-
-
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 def _d(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
@@ -331,7 +323,7 @@ def write_master(collation: Collation, *, out: Path, classification: str = "OFFI
     try:
         with replacing(out, prefix=".auditbook-master-") as tmp, strict():
             wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-            wb.set_properties({"title": "Deep Dive audits: master collation", "category": classification,
+            wb.set_properties({"title": f"{collation.title}: master collation", "category": classification,
                                "keywords": classification})
             m = _Master(wb, collation, classification=classification,
                         generated_at=generated_at or datetime.now(), returns=returns)

@@ -7,6 +7,7 @@ from pathlib import Path
 from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.master import write_pack
+from auditbook.spec.roles import Role
 from auditbook.text import norm, slug
 
 
@@ -16,7 +17,7 @@ def write_packs(collation: Collation, folder: Path, allocation: list[Allocated])
     by_case = {norm(a.case_ref): a.team_manager for a in allocation}
     groups: dict[str, tuple[str, list[Merged]]] = {}
     for m in collation.merged:
-        manager = str(m.audit.profile.get("team_manager") or by_case.get(norm(m.audit.case_ref)) or "")
+        manager = m.audit.text(Role.TEAM_MANAGER) or by_case.get(norm(m.audit.case_ref)) or ""
         manager = " ".join(manager.split()) or "No team manager named"
         groups.setdefault(norm(manager), (manager, []))[1].append(m)
     written: list[Path] = []

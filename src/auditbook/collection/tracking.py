@@ -7,6 +7,8 @@ from datetime import date
 
 from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import Collation, Merged, NotMerged
+from auditbook.dates import uk
+from auditbook.spec.roles import Role
 from auditbook.text import norm
 
 ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
@@ -37,9 +39,9 @@ def _matches(a: Allocated, case_ref: str, round_name: str, month: str) -> bool:
 
 
 def _merged_row(a: Allocated, m: Merged) -> ReturnRow:
-    completed = m.audit.profile.get("date_completed")
-    status = LATE if isinstance(completed, date) and completed > a.due else ON_TIME
-    detail = f"completed {completed:%d/%m/%Y}" if isinstance(completed, date) else ""
+    completed = m.audit.completed
+    status = LATE if completed is not None and completed > a.due else ON_TIME
+    detail = f"completed {uk(completed)}" if completed is not None else ""
     return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, detail, m.file)
 
 
@@ -49,7 +51,7 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
     used: set[str] = set()
     for a in allocated:
         merged = next((m for m in collation.merged if m.file not in used and _matches(
-            a, m.audit.case_ref, m.round, str(m.audit.profile.get("audit_month") or ""))), None)
+            a, m.audit.case_ref, m.round, m.audit.text(Role.AUDIT_MONTH))), None)
         if merged is not None:
             used.add(merged.file)
             rows.append(_merged_row(a, merged))
@@ -64,9 +66,9 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
         rows.append(ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, "", ""))
     for m in collation.merged:
         if m.file not in used:
-            p = m.audit.profile
-            rows.append(ReturnRow(m.audit.case_ref, str(p.get("team") or ""), str(p.get("auditor") or ""),
-                                  str(p.get("team_manager") or ""), m.round, m.audit.due_date, NOT_ALLOCATED,
+            au = m.audit
+            rows.append(ReturnRow(au.case_ref, au.text(Role.TEAM), au.text(Role.AUDITOR),
+                                  au.text(Role.TEAM_MANAGER), m.round, au.due_date, NOT_ALLOCATED,
                                   "no row of the allocation list matches this case and round", m.file))
     for n in collation.not_merged:
         if n.status == "rejected" and n.file not in used:

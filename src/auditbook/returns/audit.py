@@ -1,10 +1,16 @@
-"""The typed value a returned workbook is read into."""
+"""The typed value a returned workbook is read into: what the collection needs, found through the spec's roles.
+
+Nothing downstream of validate names a field of a particular spec: it reads `facts` by role, sections'
+grades, themes and findings, and actions, all filled in from the roles when the return was validated.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from auditbook.spec.roles import Role
 
 Value = str | int | date | None
 
@@ -26,7 +32,7 @@ class Provenance(_Model):
 
 
 class SectionResult(_Model):
-    """One section's applicability, status, grade, themes and answers."""
+    """One judged section's applicability, status, grade, themes, findings and answers."""
 
     id: str
     title: str
@@ -36,13 +42,15 @@ class SectionResult(_Model):
     grade: str | None
     themes: list[str]
     answers: dict[str, Value]
+    working_well: str | None = None
+    to_improve: str | None = None
 
 
 class ActionItem(_Model):
-    """One used row of the actions table (a table section with id "actions")."""
+    """One used row of the actions table, read through the action column roles."""
 
     row: int
-    action: str | None = None
+    text: str | None = None
     section: str | None = None
     responsible: str | None = None
     timescale: date | None = None
@@ -51,33 +59,43 @@ class ActionItem(_Model):
 
 
 class Audit(_Model):
-    """A whole audit as read from a return: forms (case profile, overall judgement), sections, actions."""
+    """A whole audit as read from a return."""
 
     provenance: Provenance
+    #: The value of every field role the spec gives (Role value -> answer).
+    facts: dict[str, Value] = Field(default_factory=dict)
+    #: Whether an urgent concern was raised (False when the spec has no urgent role).
+    urgent: bool = False
+    #: Every form section's answers by field id (the case profile, the overall judgement, ...).
     forms: dict[str, dict[str, Value]]
     sections: list[SectionResult]
     #: Used rows of each table section, each with its 1-based row number under "row".
     tables: dict[str, list[dict[str, Value]]]
+    actions: list[ActionItem] = Field(default_factory=list)
     due_date: date | None
     late: bool
 
-    @property
-    def profile(self) -> dict[str, Value]:
-        """The case profile answers."""
-        return self.forms.get("profile", {})
+    def fact(self, role: Role) -> Value:
+        """The answer of the field that plays this role, or None."""
+        return self.facts.get(role.value)
 
-    @property
-    def overall(self) -> dict[str, Value]:
-        """The overall judgement answers."""
-        return self.forms.get("overall", {})
-
-    @property
-    def actions(self) -> list[ActionItem]:
-        """The actions table's used rows, typed (fields the spec does not have are None)."""
-        known = set(ActionItem.model_fields)
-        return [ActionItem(**{k: v for k, v in row.items() if k in known}) for row in self.tables.get("actions", [])]
+    def text(self, role: Role) -> str:
+        """The answer of the field that plays this role, as text ("" when blank or not in the spec)."""
+        value = self.facts.get(role.value)
+        return "" if value is None else str(value)
 
     @property
     def case_ref(self) -> str:
         """The case reference (the one piece of personal data logs and messages may carry)."""
-        return str(self.profile.get("case_ref") or "")
+        return self.text(Role.CASE_REF)
+
+    @property
+    def round(self) -> str:
+        """The audit round: the round named, else the audit month."""
+        return self.text(Role.ROUND) or self.text(Role.AUDIT_MONTH)
+
+    @property
+    def completed(self) -> date | None:
+        """The date the audit was completed."""
+        value = self.facts.get(Role.COMPLETED.value)
+        return value if isinstance(value, date) else None

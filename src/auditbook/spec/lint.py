@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from auditbook.spec.conditions import All, AnyOf, Condition, Equals, In, Not, fields_in
+from auditbook.spec.lint_roles import lint_roles
 from auditbook.spec.models import DERIVED_LISTS, FieldSpec, Spec, choice_list_of, input_name
 from auditbook.text import norm
 
@@ -91,6 +94,8 @@ def lint(spec: Spec) -> list[str]:
     out = _check_lists(spec)
     lists = {k: {norm(v) for v in vs} for k, vs in spec.lists.items()}
     criteria = [c.id for c in spec.criteria]
+    out += _check_criteria(spec)
+    out += _check_grading(spec, lists)
     out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
     # Every field's position first, so a condition on a later field is told apart from an unknown one.
     order: dict[str, int] = {}
@@ -149,11 +154,45 @@ def lint(spec: Spec) -> list[str]:
                 out.append(f"{fw}.choices: only choice and question fields take choices.")
             if field.default is not None and lst and norm(field.default) not in lists.get(lst, set()):
                 out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
-            for c in field.esn:
+            for c in field.criteria:
                 if c not in criteria:
-                    out.append(f'{fw}.esn: unknown criterion "{c}".')
+                    out.append(f'{fw}.criteria: unknown criterion "{c}".')
             if field.applies_when is not None and not field.not_applicable_because:
                 out.append(f"{fw}: applies_when needs not_applicable_because, the words shown when it does not apply.")
             out += _check_condition(field.applies_when, fw, position, order, fields, lists)
             position += 1
+    out += lint_roles(spec)
+    out += _check_examples(spec, fields, lists)
+    return out
+
+
+def _check_criteria(spec: Spec) -> list[str]:
+    try:
+        pattern = re.compile(spec.criteria_pattern)
+    except re.error as err:
+        return [f"criteria_pattern: not a valid regular expression ({err}). Write it as, e.g., ^ESN \\d{{2}}$."]
+    return [f'criteria[{i}]: id "{c.id}" does not match criteria_pattern {spec.criteria_pattern}. Fix the id or '
+            "the pattern." for i, c in enumerate(spec.criteria) if not pattern.fullmatch(c.id)]
+
+
+def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[str]:
+    grades = lists.get(spec.grade_list, set())
+    return [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
+            for key, values in (("good_or_better", spec.grading.good_or_better),
+                                ("needs_action", spec.grading.needs_action))
+            for g in values if norm(g) not in grades]
+
+
+def _check_examples(spec: Spec, fields: dict[str, FieldSpec], lists: dict[str, set[str]]) -> list[str]:
+    out: list[str] = []
+    for name, values in spec.examples.items():
+        for ref, value in values.items():
+            field = fields.get(ref)
+            lst = choice_list_of(field) if field is not None else None
+            if field is None:
+                out.append(f'examples.{name}: unknown field "{ref}".')
+            elif lst is not None and norm(str(value)) not in lists.get(lst, set()):
+                out.append(f'examples.{name}: "{value}" is not a choice of {ref}.')
+            elif field.type == "integer" and not isinstance(value, int):
+                out.append(f"examples.{name}: {ref} takes a whole number.")
     return out

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditbook.spec.conditions import Condition
+from auditbook.spec.conditions import Condition, FieldRef
+from auditbook.spec.roles import Roles
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
@@ -39,7 +40,7 @@ class FieldSpec(_Model):
     applies_when: Condition | None = None
     not_applicable_because: Annotated[str, StringConstraints(max_length=200)] | None = None
     help: Text | None = None
-    esn: list[str] = Field(default_factory=list)
+    criteria: list[str] = Field(default_factory=list)
     min: int | None = None
     max: int | None = None
     max_length: int = Field(default=4000, ge=1, le=32000)
@@ -47,9 +48,9 @@ class FieldSpec(_Model):
 
 
 class Criterion(_Model):
-    """An Ofsted evaluation schedule criterion (ESN) for a good service."""
+    """A practice standard the work is judged against (for the Deep Dive, Ofsted's ESN criteria)."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^ESN \d{2}$")]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=20)]
     summary: Label
     text: Text
 
@@ -84,6 +85,13 @@ class SectionSpec(_Model):
     rows: int = Field(default=0, ge=0, le=200)
 
 
+class Grading(_Model):
+    """Which grades of the grade list count as good or better, and which call for an action."""
+
+    good_or_better: list[str] = Field(default_factory=list)
+    needs_action: list[str] = Field(default_factory=list)
+
+
 class Spec(_Model):
     """A whole audit tool: lists, criteria, sections and the judgement block each judged section ends with."""
 
@@ -96,11 +104,17 @@ class Spec(_Model):
     instructions: list[Text] = Field(default_factory=list)
     choice_lists: dict[Ident, list[Annotated[str, StringConstraints(max_length=255)]]]
     grade_list: Ident = "grade"
+    grading: Grading = Field(default_factory=Grading)
+    #: Every criterion id must match this pattern (the Deep Dive's is ESN and two digits).
+    criteria_pattern: Annotated[str, StringConstraints(min_length=1, max_length=200)] = r"^\S(.*\S)?$"
     grade_descriptors: list[GradeDescriptor]
     criteria: list[Criterion]
     themes: list[Theme]
     judgement_fields: list[FieldSpec]
     sections: list[SectionSpec] = Field(min_length=1)
+    roles: Roles = Field(default_factory=Roles)
+    #: Consistent example case profiles ("section.field": value) that synthetic answers start from.
+    examples: dict[Ident, dict[FieldRef, str | int]] = Field(default_factory=dict)
 
     @cached_property
     def lists(self) -> dict[str, list[str]]:
@@ -113,9 +127,13 @@ class Spec(_Model):
 
     @cached_property
     def sha256(self) -> str:
-        """SHA-256 of the canonical JSON form: formatting and comments in the YAML do not change it."""
-        # sort_keys is safe: the only mappings (choice_lists) are laid out in id order, not file order.
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical JSON form: formatting and comments in the YAML do not change it.
+
+        Keys left at their defaults are left out, so a later format that adds keys keeps older specs' hashes.
+        """
+        # sort_keys is safe: the mappings (choice_lists, examples) are laid out in key order, not file order.
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def section(self, section_id: str) -> SectionSpec:
@@ -144,3 +162,8 @@ def choice_list_of(field: FieldSpec) -> str | None:
     if field.type == "question":
         return field.choices or "answer"
     return field.choices if field.type == "choice" else None
+
+
+def judged_sections(spec: Spec) -> list[SectionSpec]:
+    """The sections that are graded, in order."""
+    return [s for s in spec.sections if s.kind == "judged"]

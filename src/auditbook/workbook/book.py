@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.spec.conditions import describe
 from auditbook.spec.models import Spec
+from auditbook.spec.roles import Role
 from auditbook.workbook.formats import Formats
 from auditbook.workbook.formulas import (
     CellValue,
@@ -50,7 +51,8 @@ class Book:
         self.meta = meta
         answers = {name: as_text(v) for name, v in prefill.items()}
         self.ev = Evaluator(self.layout, answers)
-        case_ref = prefill.get("profile_case_ref")
+        self.case_input = self.layout.role_input(Role.CASE_REF)
+        case_ref = prefill.get(self.case_input.name) if self.case_input is not None else None
         self.case_ref = str(case_ref) if case_ref else ""
 
 
@@ -93,7 +95,7 @@ class Book:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, self.fmt.title)
         ws.set_row(TITLE_ROW, 24)
         ws.write_string(CLASS_ROW, 0, self.spec.classification, self.fmt.classification)
-        case = self.layout.by_ref.get("profile.case_ref")
+        case = self.case_input
         if case is not None and ws.name != case.sheet:
             shown = f"Case reference: {self.case_ref}" if self.case_ref else "Case reference: "
             self._formula(ws, CLASS_ROW, VALUE_COL, f'="Case reference: "&{case.name}', self.fmt.bold, shown)
@@ -130,7 +132,7 @@ class Book:
 
     def _top_class(self, ws: Worksheet) -> None:
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
-        case = self.layout.by_ref.get("profile.case_ref")
+        case = self.case_input
         if case is not None:
             self._formula(ws, 2, 0, f'="Case reference: "&{case.name}', self.fmt.bold,
                           f"Case reference: {self.case_ref}")

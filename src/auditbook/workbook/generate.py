@@ -7,43 +7,55 @@ from pathlib import Path
 
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.errors import AuditbookError
-from auditbook.spec import Spec
+from auditbook.spec.models import Spec
+from auditbook.spec.roles import Role
 from auditbook.text import slug
+from auditbook.workbook.layout import Layout, build_layout
 from auditbook.workbook.writer import Prefill, build_workbook
 
 #: Longest case reference accepted: it goes into every page footer, which Excel caps at 255 characters.
 MAX_CASE_REF = 60
 
 
-def profile_prefill(
-    *, case_ref: str | None = None, auditor: str | None = None, team: str | None = None,
+def role_prefill(
+    spec: Spec | Layout, *, case_ref: str | None = None, auditor: str | None = None, team: str | None = None,
     month: str | None = None, worker: str | None = None, team_manager: str | None = None,
     round_name: str | None = None,
 ) -> dict[str, str | int | date]:
-    """Case profile starting values keyed by defined name (only those given)."""
+    """Starting values keyed by defined name, placed through the spec's roles (only those given)."""
+    layout = spec if isinstance(spec, Layout) else build_layout(spec)
     if case_ref is not None and len(case_ref.strip()) > MAX_CASE_REF:
         raise AuditbookError(f"the case reference is {len(case_ref.strip())} characters long; the most is "
                              f"{MAX_CASE_REF} (it is printed in every page footer). Use the case number only.")
-    values: dict[str, str | int | date] = {}
-    for name, value in (("profile_case_ref", case_ref), ("profile_auditor", auditor), ("profile_team", team),
-                        ("profile_worker", worker), ("profile_team_manager", team_manager),
-                        ("profile_round", round_name)):
-        if value is not None and value.strip():
-            values[name] = value.strip()
+    given: dict[Role, str | date] = {}
+    for role, text in ((Role.CASE_REF, case_ref), (Role.AUDITOR, auditor), (Role.TEAM, team),
+                       (Role.WORKER, worker), (Role.TEAM_MANAGER, team_manager), (Role.ROUND, round_name)):
+        if text is not None and text.strip():
+            given[role] = text.strip()
     if month:
         year, mon = parse_month(month)
         due = month_end(year, mon)
-        values["profile_audit_month"] = f"{year:04d}-{mon:02d}"
-        values["profile_due_date"] = due
-        values["profile_period_from"], values["profile_period_to"] = audit_period(due)
+        given[Role.AUDIT_MONTH] = f"{year:04d}-{mon:02d}"
+        given[Role.DUE_DATE] = due
+        given[Role.PERIOD_FROM], given[Role.PERIOD_TO] = audit_period(due)
+    values: dict[str, str | int | date] = {}
+    for role, value in given.items():
+        inp = layout.role_input(role)
+        if inp is not None:
+            values[inp.name] = value
+        elif role in (Role.CASE_REF, Role.AUDITOR, Role.TEAM, Role.AUDIT_MONTH):
+            raise AuditbookError(f"the spec {layout.spec.id} has no field for the {role.value.replace('_', ' ')} "
+                                 f"(its roles: block names none), so it cannot be prefilled.")
     return values
 
 
 def default_filename(spec: Spec, prefill: Prefill) -> str:
     """A file name a person can read and sort: spec, month, team, case reference."""
+    layout = build_layout(spec)
     parts = [spec.id.replace("_", "-")]
-    for key in ("profile_audit_month", "profile_team", "profile_case_ref"):
-        value = prefill.get(key)
+    for role in (Role.AUDIT_MONTH, Role.TEAM, Role.CASE_REF):
+        inp = layout.role_input(role)
+        value = prefill.get(inp.name) if inp is not None else None
         if value:
             parts.append(slug(str(value)))
     if len(parts) == 1:

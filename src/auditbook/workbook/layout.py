@@ -7,6 +7,7 @@ from functools import cached_property
 
 from auditbook.spec.conditions import Condition, combine
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
+from auditbook.spec.roles import Role
 
 LISTS_SHEET = "Lists"
 META_SHEET = "Metadata"
@@ -183,6 +184,31 @@ class Layout:
     def name_of(self, ref: str) -> str:
         """The defined name of a "section.field" reference."""
         return self.by_ref[ref].name
+
+    def role_input(self, role: Role) -> Input | None:
+        """The input that plays a field role (case reference, team, overall grade, ...), or None."""
+        ref = self.spec.roles.field(role)
+        return self.by_ref.get(ref) if ref is not None else None
+
+    def section_input(self, sl: SectionLayout, role: Role) -> Input | None:
+        """A judged section's input for a per-section role (grade, working well, to improve), or None."""
+        field_id = self.spec.roles.section_field(role)
+        return next((i for i in sl.inputs if i.field == field_id and i.row_index is None), None)
+
+    def theme_inputs(self, sl: SectionLayout) -> list[Input]:
+        """A judged section's theme tag inputs, in the order the roles list them."""
+        by_field = {i.field: i for i in sl.inputs if i.row_index is None}
+        return [by_field[f] for f in self.spec.roles.theme_tags if f in by_field]
+
+    @cached_property
+    def actions(self) -> SectionLayout | None:
+        """The actions table, or None when the spec has no actions role."""
+        table = self.spec.roles.actions
+        return self._sections_by_id.get(table) if table is not None else None
+
+    def action_column(self, role: Role) -> str | None:
+        """The actions table's column id for an action role, or None."""
+        return self.spec.roles.column(role) if self.actions is not None else None
 
 
 def _field_inputs(

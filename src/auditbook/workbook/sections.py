@@ -67,8 +67,8 @@ class SectionSheets(InputSheet):
                 self._formula(ws, inp.row, LABEL_COL, formula, self.fmt.text, shown)
             else:
                 ws.write_string(inp.row, LABEL_COL, label, self.fmt.text)
-            if f.esn:
-                ws.write_string(inp.row, ESN_COL, ", ".join(f.esn), self.fmt.small)
+            if f.criteria:
+                ws.write_string(inp.row, ESN_COL, ", ".join(f.criteria), self.fmt.small)
             long = f.type == "long_text"
             self._input(ws, inp, merge_to=NOTE_COL if long else None)
             ws.set_row(inp.row, 75 if long else (30 if len(label) > 55 else None))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.spec.conditions import fields_in
+from auditbook.spec.roles import Role
 from auditbook.workbook.book import Book
 from auditbook.workbook.layout import (
-    VALUE_COL,
     SectionLayout,
 )
 
@@ -26,13 +27,14 @@ class SummarySheet(Book):
             row += 1
             self._summary_row(ws, row, sl)
         row += 2
-        overall = [i for i in self.layout.inputs if i.section == "overall" and i.col == VALUE_COL]
-        for inp in overall[:1] + [i for i in overall if i.field == "urgent_concern"]:
+        grade = self.layout.role_input(Role.OVERALL_GRADE)
+        urgent = [self.layout.by_ref[ref] for ref in fields_in(self.spec.roles.urgent) if ref in self.layout.by_ref]
+        for inp in [*([grade] if grade is not None else []), *urgent]:
             ws.write_string(row, 0, inp.label, self.fmt.bold)
             self._echo(ws, row, 2, inp, self.fmt.bold)
             row += 1
         row += 1
-        actions = next((sl for sl in self.layout.sections if sl.section.kind == "table"), None)
+        actions = self.layout.actions
         if actions is not None:
             self._summary_actions(ws, row, actions)
         ws.freeze_panes(5, 0)
@@ -50,15 +52,14 @@ class SummarySheet(Book):
             applies_value = "Yes" if self.ev.flag(sl.required_flag) else "Optional"
         self._formula(ws, row, 1, "=" + applies, self.fmt.cell, applies_value)
         self._formula(ws, row, 2, f"={sl.status_name}", self.fmt.cell, self.ev.value(sl.status_name))
-        by_field = {i.field: i for i in sl.inputs}
-        grade = by_field.get("grade")
+        grade = self.layout.section_input(sl, Role.SECTION_GRADE)
         if grade is not None:
             na = f'IF(NOT({sl.applies_flag}),"n/a",' if sl.applies_flag else "("
             na_value = "n/a" if not self.ev.flag(sl.applies_flag) else ""
             self._formula(ws, row, 3, f'={na}IF({grade.name}="","",{grade.name}))', self.fmt.cell, na_value)
         else:
             ws.write_blank(row, 3, None, self.fmt.cell)
-        themes = [by_field[k] for k in sorted(by_field) if k.startswith("theme_")]
+        themes = self.layout.theme_inputs(sl)
         if themes:
             parts = [f'IF({t.name}="","",{t.name}&"; ")' for t in themes]
             self._formula(ws, row, 4, "=" + "&".join(parts), self.fmt.cell, "")

@@ -1,6 +1,8 @@
 """Obviously synthetic, varied, valid answers for any spec: for the demo, the tests and the benchmark.
 
-Nothing here looks like a real person or case: references start SYN-, people are "Example ...".
+Nothing here looks like a real person or case: references start SYN-, people are "Example ...". The
+case profile comes from one of the spec's `examples:`; the people, dates and urgent concern go in through
+the spec's roles, so any spec with roles gets sensible returns.
 """
 
 from __future__ import annotations
@@ -9,40 +11,28 @@ import random
 from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
-from auditbook.spec.conditions import evaluate
+from auditbook.spec.conditions import Condition, Equals, In, Not, evaluate
+from auditbook.spec.roles import Role
 from auditbook.workbook.layout import Input, Layout
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
-
-#: Case profile answers that make each kind of case.
-SCENARIOS: dict[str, dict[str, str | int]] = {
-    "child_protection": {"profile.had_early_help": "No", "profile.had_cin": "Yes", "profile.had_cp": "Yes",
-                         "profile.in_care": "No", "profile.independent_living": "No", "profile.age": 8,
-                         "profile.legal_status": "Child protection plan"},
-    "in_care_16_plus": {"profile.had_early_help": "No", "profile.had_cin": "No", "profile.had_cp": "No",
-                        "profile.in_care": "Yes", "profile.independent_living": "Yes", "profile.age": 17,
-                        "profile.legal_status": "Looked after: care order"},
-    "early_help": {"profile.had_early_help": "Yes", "profile.had_cin": "No", "profile.had_cp": "No",
-                   "profile.in_care": "No", "profile.independent_living": "No", "profile.age": 5,
-                   "profile.legal_status": "Early help"},
-    "child_in_need": {"profile.had_early_help": "Yes", "profile.had_cin": "Yes", "profile.had_cp": "No",
-                      "profile.in_care": "No", "profile.independent_living": "No", "profile.age": 11,
-                      "profile.legal_status": "Child in need"},
-}
 
 _PHRASES = (
     "Synthetic example text for testing.", "Visits recorded within timescales.", "Plan reviewed at core group.",
     "Views gathered through direct work.", "Supervision notes on file.", "Partner agencies attended meetings.",
 )
+#: How often each choice is picked, so grades and answers vary the way real audits do.
 _WEIGHTS = {"Yes": 6, "Partly": 3, "No": 2, "Not known": 1, "Good": 5, "Requires improvement": 4,
             "Outstanding": 1, "Inadequate": 1}
+
+Answer = str | int | date
 
 
 def _text(rng: random.Random, long: bool) -> str:
     return " ".join(rng.sample(_PHRASES, 3 if long else 1))
 
 
-def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> str | int | date:
+def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> Answer:
     if inp.type == "choice":
         return rng.choices(inp.choices, weights=[_WEIGHTS.get(c, 2) for c in inp.choices])[0]
     if inp.type == "date":
@@ -50,29 +40,55 @@ def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> str | i
         return period[0] + timedelta(days=rng.randrange(max(span, 1)))
     if inp.type == "integer":
         return rng.randint(inp.min or 0, inp.max if inp.max is not None else 100)
+    if inp.type == "month":
+        return f"{period[1].year:04d}-{period[1].month:02d}"
     return _text(rng, inp.type == "long_text")
+
+
+def _making(cond: Condition | None, want: bool, layout: Layout) -> dict[str, Answer]:
+    """Answers ("section.field") that make a simple condition (equals / in / not) true or false."""
+    if isinstance(cond, Not):
+        return _making(cond.not_, not want, layout)
+    if not isinstance(cond, Equals | In):
+        return {}
+    wanted = [cond.equals] if isinstance(cond, Equals) else cond.in_
+    inp = layout.by_ref.get(cond.field)
+    if want:
+        return {cond.field: wanted[0]}
+    others = [c for c in (inp.choices if inp is not None else ()) if c not in wanted]
+    return {cond.field: others[0]} if others else {}
+
+
+def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, late: bool,
+                 urgent: bool) -> dict[str, Answer]:
+    due = month_end(*parse_month(month))
+    period = audit_period(due)
+    team = TEAMS[index % len(TEAMS)]
+    by_role: dict[Role, Answer] = {
+        Role.CASE_REF: f"SYN-{index:04d}", Role.TEAM: team, Role.WORKER: f"Example Worker {index % 7 + 1}",
+        Role.TEAM_MANAGER: f"Example Manager {team.split()[-1]}", Role.AUDITOR: f"Example Auditor {index % 5 + 1}",
+        Role.AUDIT_MONTH: month, Role.ROUND: f"{month[:4]} round {(int(month[5:]) - 1) // 4 + 1}",
+        Role.DUE_DATE: due, Role.PERIOD_FROM: period[0], Role.PERIOD_TO: period[1],
+        Role.COMPLETED: due + timedelta(days=3) if late else due - timedelta(days=rng.randrange(0, 20)),
+    }
+    out = {ref: by_role[role] for role, ref in layout.spec.roles.field_roles().items() if role in by_role}
+    out.update(_making(layout.spec.roles.urgent, urgent, layout))
+    return out
 
 
 def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None, index: int = 1,
                       month: str = "2026-11", late: bool = False, actions: int | None = None,
-                      urgent: bool = False) -> dict[str, str | int | date]:
-    """Answers keyed by defined name for one complete, valid audit of the given kind."""
+                      urgent: bool = False) -> dict[str, Answer]:
+    """Answers keyed by defined name for one complete, valid audit; `scenario` names one of the spec's examples."""
     rng = random.Random(seed)
-    kind = scenario or rng.choice(sorted(SCENARIOS))
-    due = month_end(*parse_month(month))
-    period = audit_period(due)
-    fixed: dict[str, str | int | date] = {
-        **SCENARIOS.get(kind, {}),
-        "profile.case_ref": f"SYN-{index:04d}", "profile.team": TEAMS[index % len(TEAMS)],
-        "profile.worker": f"Example Worker {index % 7 + 1}",
-        "profile.team_manager": f"Example Manager {TEAMS[index % len(TEAMS)].split()[-1]}",
-        "profile.auditor": f"Example Auditor {index % 5 + 1}", "profile.audit_month": month,
-        "profile.round": f"{month[:4]} round {(int(month[5:]) - 1) // 4 + 1}", "profile.due_date": due,
-        "profile.period_from": period[0], "profile.period_to": period[1],
-        "profile.date_completed": due + timedelta(days=3) if late else due - timedelta(days=rng.randrange(0, 20)),
-        "overall.urgent_concern": "Yes" if urgent else "No",
-    }
-    answers: dict[str, str | int | date] = {}
+    examples = layout.spec.examples
+    kind = scenario or (rng.choice(sorted(examples)) if examples else None)
+    if kind is not None and kind not in examples:
+        raise KeyError(f"the spec has no example {kind!r}; it has {', '.join(sorted(examples)) or 'none'}")
+    fixed: dict[str, Answer] = {**(examples[kind] if kind else {}),
+                                **_role_values(layout, rng, index=index, month=month, late=late, urgent=urgent)}
+    period = audit_period(month_end(*parse_month(month)))
+    answers: dict[str, Answer] = {}
     by_ref: dict[str, str | None] = {}
     for sl in layout.sections:
         if sl.section.kind == "table":
@@ -94,14 +110,15 @@ def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None,
     return answers
 
 
-def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, str | int | date],
+def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer],
                   period: tuple[date, date], count: int) -> None:
-    tables = [sl for sl in layout.sections if sl.section.kind == "table"]
-    for sl in tables[:1]:
-        for inp in sl.inputs:
-            if inp.row_index is None or inp.row_index > count:
-                continue
-            if inp.type == "date":
-                answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
-            elif inp.required or rng.random() < 0.7:
-                answers[inp.name] = _value(inp, rng, period)
+    sl = layout.actions
+    if sl is None:
+        return
+    for inp in sl.inputs:
+        if inp.row_index is None or inp.row_index > count:
+            continue
+        if inp.type == "date":
+            answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
+        elif inp.required or rng.random() < 0.7:
+            answers[inp.name] = _value(inp, rng, period)

@@ -1,0 +1,138 @@
+"""Assemble the Audit from the answers kept after checking: facts, sections and actions through the spec's roles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from auditbook.dates import month_end, parse_month, uk
+from auditbook.problems import Code, Problem
+from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, Value
+from auditbook.returns.coerce import Coerced, as_condition_text
+from auditbook.returns.values import ReadValues, quoted
+from auditbook.spec.conditions import evaluate
+from auditbook.spec.roles import Role
+from auditbook.workbook.formulas import Evaluator
+from auditbook.workbook.layout import Input, Layout, SectionLayout
+
+
+def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced],
+             provenance: Provenance) -> tuple[Audit, list[Problem]]:
+    """The audit these answers make, and the problems only the whole of it shows (table rows, timeliness)."""
+    problems: list[Problem] = []
+    final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
+    forms: dict[str, dict[str, Value]] = {}
+    sections: list[SectionResult] = []
+    tables: dict[str, list[dict[str, Value]]] = {}
+    for sl in layout.sections:
+        if sl.section.kind == "table":
+            tables[sl.section.id] = _table_rows(layout, sl, read, kept, problems)
+            continue
+        answers: dict[str, Value] = {i.field: kept.get(i.name) for i in sl.inputs}
+        if sl.section.kind == "form":
+            forms[sl.section.id] = answers
+            continue
+        sections.append(_section(layout, sl, answers, kept, final))
+    facts: dict[str, Value] = {}
+    for role in layout.spec.roles.field_roles():
+        inp = layout.role_input(role)
+        if inp is not None:
+            facts[role.value] = kept.get(inp.name)
+    due, late, timing = _timeliness(layout, facts, read)
+    problems += timing
+    if due is not None and layout.role_input(Role.DUE_DATE) is not None:
+        facts[Role.DUE_DATE.value] = due
+    urgent_cond = layout.spec.roles.urgent
+    urgent = urgent_cond is not None and evaluate(urgent_cond, final.by_ref)
+    audit = Audit(provenance=provenance, facts=facts, urgent=urgent, forms=forms, sections=sections, tables=tables,
+                  actions=_actions(layout, tables), due_date=due, late=late)
+    return audit, problems
+
+
+def _text(value: Value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _section(layout: Layout, sl: SectionLayout, answers: dict[str, Value], kept: dict[str, Coerced],
+             final: Evaluator) -> SectionResult:
+    def role_value(role: Role) -> str | None:
+        inp = layout.section_input(sl, role)
+        return None if inp is None else _text(kept.get(inp.name))
+
+    themes = [str(kept[i.name]) for i in layout.theme_inputs(sl) if kept.get(i.name)]
+    return SectionResult(
+        id=sl.section.id, title=sl.section.title, applies=final.flag(sl.applies_flag),
+        required=final.flag(sl.required_flag or sl.applies_flag), status=str(final.value(sl.status_name)),
+        grade=role_value(Role.SECTION_GRADE), themes=themes, answers=answers,
+        working_well=role_value(Role.WORKING_WELL), to_improve=role_value(Role.TO_IMPROVE),
+    )
+
+
+def _table_rows(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
+                problems: list[Problem]) -> list[dict[str, Value]]:
+    rows: dict[int, list[Input]] = {}
+    for inp in sl.inputs:
+        rows.setdefault(inp.row_index or 0, []).append(inp)
+    is_actions = layout.actions is sl
+    responsible = layout.action_column(Role.ACTION_RESPONSIBLE) if is_actions else None
+    manager = layout.role_input(Role.TEAM_MANAGER)
+    default_responsible = kept.get(manager.name) if manager is not None else None
+    out: list[dict[str, Value]] = []
+    for index, inputs in sorted(rows.items()):
+        values = {i.field: read.values.get(i.name) for i in inputs}
+        if all(v is None for v in values.values()):
+            continue
+        if responsible is not None and values.get(responsible) is None and default_responsible is not None:
+            # The line manager for the case is responsible for actions when no one else is named.
+            values[responsible] = default_responsible
+        for inp in inputs:
+            if inp.required and values.get(inp.field) is None and inp.name not in read.reported:
+                problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
+                                             f"{quoted(inp.label)} is required because this row has other entries. "
+                                             "Fill it in, or clear the row."))
+        if responsible is not None and values.get(responsible) is None:
+            resp = next(i for i in inputs if i.field == responsible)
+            problems.append(read.problem(resp, "error", Code.REQUIRED_MISSING,
+                                         f"{quoted(resp.label)} is required: name the person, or fill in the team "
+                                         "manager."))
+        out.append({"row": index, **values})
+    return out
+
+
+def _actions(layout: Layout, tables: dict[str, list[dict[str, Value]]]) -> list[ActionItem]:
+    if layout.actions is None:
+        return []
+
+    def get(row: dict[str, Value], role: Role) -> Value:
+        column = layout.action_column(role)
+        return row.get(column) if column is not None else None
+
+    items = []
+    for row in tables.get(layout.actions.section.id, []):
+        timescale = get(row, Role.ACTION_TIMESCALE)
+        items.append(ActionItem(
+            row=row["row"] if isinstance(row["row"], int) else 0, text=_text(get(row, Role.ACTION_TEXT)),
+            section=_text(get(row, Role.ACTION_SECTION)), responsible=_text(get(row, Role.ACTION_RESPONSIBLE)),
+            timescale=timescale if isinstance(timescale, date) else None, agreed=_text(get(row, Role.ACTION_AGREED)),
+            priority=_text(get(row, Role.ACTION_PRIORITY)),
+        ))
+    return items
+
+
+def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tuple[date | None, bool, list[Problem]]:
+    # The audit month decides the due date (the end of that month): a typed due date cannot move it.
+    month, typed = facts.get(Role.AUDIT_MONTH.value), facts.get(Role.DUE_DATE.value)
+    due = month_end(*parse_month(month)) if isinstance(month, str) else typed if isinstance(typed, date) else None
+    problems: list[Problem] = []
+    due_input = layout.role_input(Role.DUE_DATE)
+    if isinstance(typed, date) and due is not None and typed != due and due_input is not None:
+        problems.append(read.problem(due_input, "warning", Code.DUE_DATE_CHANGED,
+                                     f"the due date says {uk(typed)} but audits are due by the end of the audit "
+                                     f"month, {uk(due)}; lateness is judged against {uk(due)}."))
+    completed = facts.get(Role.COMPLETED.value)
+    late = due is not None and isinstance(completed, date) and completed > due
+    inp = layout.role_input(Role.COMPLETED)
+    if late and inp is not None and isinstance(completed, date) and due is not None:
+        problems.append(read.problem(inp, "warning", Code.LATE,
+                                     f"completed {uk(completed)}, after the due date {uk(due)} (the end of the audit "
+                                     "month): the return is late."))
+    return due, late, problems

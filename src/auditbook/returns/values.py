@@ -1,0 +1,112 @@
+"""Read every input's value from a returned workbook through its defined names, with the structure problems met."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditbook.problems import Code, Problem
+from auditbook.returns.coerce import Bad, Coerced, coerce
+from auditbook.returns.reader import RawWorkbook, parse_ref
+from auditbook.workbook.layout import Input, Layout, SectionLayout
+
+
+@dataclass
+class ReadValues:
+    """Values read from a workbook, with where each was found."""
+
+    values: dict[str, Coerced] = field(default_factory=dict)
+    where: dict[str, tuple[str, str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    #: Inputs already reported (unreadable, bad value): not reported again as missing.
+    reported: set[str] = field(default_factory=set)
+
+
+    def problem(self, inp: Input, severity: str, code: str, message: str) -> Problem:
+        """A problem on the cell an input was read from (or where it should be)."""
+        sheet, cell = self.where.get(inp.name, (inp.sheet, inp.cell))
+        return Problem("error" if severity == "error" else "warning", code, message, sheet=sheet, cell=cell,
+                       field=inp.ref)
+
+
+def quoted(label: str) -> str:
+    """A label as messages quote it (many end in "?")."""
+    return f'"{label}"'
+
+
+def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
+    """Every input's coerced value, where it was read, and what stopped an input being read."""
+    out = ReadValues()
+    missing_sheets: set[str] = set()
+    renamed: dict[str, str] = {}
+    for sl in layout.sections:
+        sheet = raw.sheets.get(sl.sheet)
+        if sl.sheet not in raw.sheet_states:
+            renamed_to = _renamed(raw, sl)
+            if renamed_to is None:
+                missing_sheets.add(sl.sheet)
+                out.problems.append(Problem("error", Code.SHEET_MISSING, f'the sheet "{sl.sheet}" has been deleted, '
+                                            f"so {sl.section.title} cannot be read. Copy the answers into a fresh "
+                                            "workbook.", sheet=sl.sheet))
+                continue
+            renamed[sl.sheet] = renamed_to
+            sheet = raw.sheets.get(renamed_to)
+            out.problems.append(Problem("warning", Code.SHEET_RENAMED, f'the sheet "{sl.sheet}" was renamed '
+                                        f'"{renamed_to}"; its answers were read through their cell names. Rename '
+                                        "it back if you can.", sheet=renamed_to))
+        if sheet is not None and not sheet.protected:
+            out.problems.append(Problem("warning", Code.SHEET_UNPROTECTED, "the sheet's protection has been removed. "
+                                        "Check nothing outside the input cells was changed, then protect it again.",
+                                        sheet=sheet.name))
+    for inp in layout.inputs:
+        if inp.sheet in missing_sheets:
+            out.reported.add(inp.name)
+            continue
+        text = raw.names.get(inp.name)
+        if text is None:
+            out.reported.add(inp.name)
+            out.problems.append(Problem("error", Code.NAME_MISSING, f'the cell name "{inp.name}" for '
+                                        f"{quoted(inp.label)} is missing, so its answer cannot be found. Copy the "
+                                        "answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
+                                        field=inp.ref))
+            continue
+        ref = parse_ref(text)
+        if ref is None or ref[0] not in raw.sheets:
+            out.reported.add(inp.name)
+            out.problems.append(Problem("error", Code.NAME_BROKEN, f'the cell name "{inp.name}" for '
+                                        f"{quoted(inp.label)} no longer points at a cell (it was deleted). Copy the "
+                                        "answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
+                                        field=inp.ref))
+            continue
+        sheet_name, cell = ref
+        if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
+            out.problems.append(Problem("warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at {inp.sheet}!"
+                                        f"{inp.cell} but rows or columns were moved; it was read from here. Check "
+                                        "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
+        out.where[inp.name] = (sheet_name, cell)
+        raw_cell = raw.sheets[sheet_name].cell(cell)
+        if raw_cell is not None and raw_cell.formula is not None:
+            out.problems.append(Problem("error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a formula, not an "
+                                        "answer. Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
+            out.reported.add(inp.name)
+            continue
+        value = coerce(inp, raw_cell, date1904=raw.date1904)
+        if isinstance(value, Bad):
+            out.problems.append(Problem("error", value.code, value.message, sheet=sheet_name, cell=cell,
+                                        field=inp.ref))
+            out.reported.add(inp.name)
+            continue
+        if value is not None:
+            out.values[inp.name] = value
+    return out
+
+
+def _renamed(raw: RawWorkbook, sl: SectionLayout) -> str | None:
+    """The sheet a missing section sheet's names all point to now (Excel renames them with the sheet)."""
+    targets = {ref[0] for i in sl.inputs if (text := raw.names.get(i.name)) and (ref := parse_ref(text))}
+    if len(targets) == 1:
+        target = targets.pop()
+        if target in raw.sheets:
+            return target
+    return None
+
+
