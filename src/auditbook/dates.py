@@ -40,3 +40,15 @@ def audit_period(due: date) -> tuple[date, date]:
     start_year = due.year - 2
     day = min(due.day, calendar.monthrange(start_year, due.month)[1])
     return date(start_year, due.month, day), due
+
+
+def add_months(d: date, months: int) -> date:
+    """The same day `months` later (earlier when negative), kept within the month as a spreadsheet's EDATE does."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def month_start(year: int, month: int) -> date:
+    """The first day of the month."""
+    return date(year, month, 1)

@@ -54,6 +54,9 @@ class Code(StrEnum):
     ANSWERED_NOT_APPLICABLE = "answered-not-applicable"
     DUE_DATE_CHANGED = "due-date-changed"
     LATE = "late"
+    # The spec's rules across fields.
+    RULE = "rule"
+    ANSWERED_UNDECIDED = "answered-undecided"
     # The collection.
     TEMPLATE_REUSED = "template-reused"
 
@@ -93,6 +96,10 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.ANSWERED_NOT_APPLICABLE: ("warning", "An input that does not apply has an answer; it is not counted."),
     Code.DUE_DATE_CHANGED: ("warning", "A due date typed over the one the audit month decides."),
     Code.LATE: ("warning", "Completed after the due date."),
+    Code.RULE: ("error", "Answers that contradict each other: a rule of the spec fails (its id is given; its "
+                         "severity is the rule's)."),
+    Code.ANSWERED_UNDECIDED: ("warning", "An answer where whether the input applies waits for a blank answer; it "
+                                         "is not counted until that is given."),
     Code.TEMPLATE_REUSED: ("warning", "One blank workbook was used for several cases."),
 }
 
@@ -107,6 +114,8 @@ class Problem:
     sheet: str | None = None
     cell: str | None = None
     field: str | None = None
+    #: The id of the spec's rule that reported it (code "rule"), else None.
+    rule: str | None = None
 
     @property
     def where(self) -> str:
@@ -123,9 +132,12 @@ class Problem:
     def from_dict(cls, d: dict[str, str | None]) -> Problem:
         """A problem from its JSON form."""
         severity: Severity = "warning" if d["severity"] == "warning" else "error"
-        return cls(severity, str(d["code"]), str(d["message"]), d["sheet"], d["cell"], d["field"])
+        return cls(severity, str(d["code"]), str(d["message"]), d["sheet"], d["cell"], d["field"], d.get("rule"))
 
     def as_dict(self) -> dict[str, str | None]:
         """The JSON form."""
-        return {"severity": self.severity, "code": str(self.code), "sheet": self.sheet, "cell": self.cell,
-                "field": self.field, "message": self.message}
+        out = {"severity": self.severity, "code": str(self.code), "sheet": self.sheet, "cell": self.cell,
+               "field": self.field, "message": self.message}
+        if self.rule is not None:
+            out["rule"] = self.rule
+        return out

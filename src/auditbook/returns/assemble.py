@@ -9,7 +9,7 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, Value
 from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.values import ReadValues, quoted
-from auditbook.spec.conditions import evaluate
+from auditbook.spec.logic import Facts, truth
 from auditbook.spec.roles import Role
 from auditbook.workbook.formulas import Evaluator
 from auditbook.workbook.layout import Input, Layout, SectionLayout
@@ -42,7 +42,7 @@ def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced],
     if due is not None and layout.role_input(Role.DUE_DATE) is not None:
         facts[Role.DUE_DATE.value] = due
     urgent_cond = layout.spec.roles.urgent
-    urgent = urgent_cond is not None and evaluate(urgent_cond, final.by_ref)
+    urgent = urgent_cond is not None and truth(urgent_cond, Facts(final.by_ref)) is True
     audit = Audit(provenance=provenance, facts=facts, urgent=urgent, forms=forms, sections=sections, tables=tables,
                   actions=_actions(layout, tables), due_date=due, late=late)
     return audit, problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from auditbook.errors import UnreadableFileError
@@ -12,12 +13,13 @@ from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenance
 from auditbook.returns.reader import RawWorkbook, read_workbook
 from auditbook.returns.report import Report
+from auditbook.returns.rules import check_rules
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.roles import Role
-from auditbook.workbook.formulas import Evaluator
-from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Layout, SectionLayout
+from auditbook.workbook.formulas import Evaluator, waiting_words
+from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 
 
 def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
@@ -78,6 +80,11 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
             if value is not None:
                 kept[inp.name] = value
             continue
+        if inp.derived is not None:
+            continue
+        if value is not None and ev.input_waiting(inp):
+            problems.append(read.problem(inp, "warning", Code.ANSWERED_UNDECIDED, _waiting_message(layout, inp, ev)))
+            continue
         if value is not None and not ev.input_applies(inp):
             because = inp.not_applicable_because or "it does not apply"
             problems.append(read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
@@ -90,12 +97,28 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
         if value is not None:
             kept[inp.name] = value
     final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
+    for inp in layout.inputs:
+        derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
+        if isinstance(derived, date):
+            kept[inp.name] = derived  # worked out from the answers, as the workbook's formula does
     for sl in layout.sections:
         if sl.section.kind == "judged":
             problems += _optional_grade(layout, sl, read, kept, final)
     audit, more = assemble(layout, read, kept, provenance)
     problems += more
+    rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
+    problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
+
+
+def _waiting_message(layout: Layout, inp: Input, ev: Evaluator) -> str:
+    """What an answered input waits for: the blank answers that decide whether it applies."""
+    sl = layout.section(inp.section)
+    conds = [sl.section.applies_when] if sl.waiting_flag and ev.value(sl.waiting_flag) else [inp.condition]
+    blank = [r for c in conds for r in fields_in(c) if r in layout.by_ref and not ev.by_ref.get(r)]
+    labels = " and ".join(quoted(layout.by_ref[r].label) for r in dict.fromkeys(blank)) or "the answers it depends on"
+    return (f"{quoted(inp.label)} has an answer, but whether it applies waits for {labels} on the "
+            f"{waiting_words(layout, blank)}: answer that first. Until then it is not counted.")
 
 
 def _depends_on(layout: Layout, refs: set[str]) -> set[str]:

@@ -1,86 +1,313 @@
-"""Applicability conditions: their models, the fields they look at, their value for answers, their words."""
+"""Conditions: the one language for when a section or question applies and for what a rule checks.
+
+A condition is structured data, never a string to parse: equality and choice membership, filled or blank,
+comparisons of dates (with offsets such as "-2 years" or "+3 months") and of numbers (counts of table rows
+included), quantifiers over the judged sections, and all / any / not. Its models, the fields it looks at
+and its words live here; its value for an audit's answers is in `logic`, its formula in the workbook layer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Union
+import re
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from auditbook.text import norm
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+#: "this.field" in a rule that runs once per judged section or table row means that section's or row's field.
+THIS = "this"
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+            "ten": 10, "eleven": 11, "twelve": 12}
+_UNIT = r"(day|days|week|weeks|month|months|year|years)"
+_SIGNED = re.compile(rf"^([+-])\s*(\d{{1,3}})\s+{_UNIT}$")
+_WORDED = re.compile(rf"^(\d{{1,3}}|{'|'.join(_NUMBERS)})\s+{_UNIT}\s+(before|after)$")
+#: An offset: "+3 months", "-2 years", "+14 days", or "two years before", "1 month after".
+OFFSET_PATTERN = rf"^(?:[+-]\s*\d{{1,3}}\s+{_UNIT}|(?:\d{{1,3}}|{'|'.join(_NUMBERS)})\s+{_UNIT}\s+(?:before|after))$"
+Offset = Annotated[str, StringConstraints(pattern=OFFSET_PATTERN)]
+
+
+def parse_offset(text: str | None) -> tuple[int, int]:
+    """An offset as (months, days): "-2 years" is (-24, 0), "+14 days" is (0, 14), "one week after" is (0, 7)."""
+    if not text:
+        return 0, 0
+    t = text.strip().lower()
+    m = _SIGNED.match(t)
+    if m:
+        sign, count, unit = (-1 if m.group(1) == "-" else 1), int(m.group(2)), m.group(3)
+    else:
+        w = _WORDED.match(t)
+        if w is None:
+            raise ValueError(f"not an offset: {text!r}")
+        count = int(w.group(1)) if w.group(1).isdigit() else _NUMBERS[w.group(1)]
+        sign, unit = (-1 if w.group(3) == "before" else 1), w.group(2)
+    unit = unit.rstrip("s")
+    months = {"year": 12 * count, "month": count}.get(unit, 0)
+    days = {"week": 7 * count, "day": count}.get(unit, 0)
+    return sign * months, sign * days
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
 class Equals(_Model):
-    """True when the field's value equals the given choice."""
+    """True when the field's answer is this choice; not yet known while the field is blank."""
 
     field: FieldRef
+    """The field, as "section.field"."""
     equals: str
+    """The choice, spelled as in the field's list."""
 
 
 class In(_Model):
-    """True when the field's value is one of the given choices."""
+    """True when the field's answer is one of these choices; not yet known while the field is blank."""
 
     field: FieldRef
+    """The field, as "section.field"."""
     in_: list[str] = Field(alias="in", min_length=1)
+    """The choices, spelled as in the field's list."""
+
+
+class Filled(_Model):
+    """True when the field has an answer (always known)."""
+
+    filled: FieldRef
+    """The field, as "section.field"."""
+
+
+class Blank(_Model):
+    """True when the field has no answer (always known)."""
+
+    blank: FieldRef
+    """The field, as "section.field"."""
+
+
+def _exactly_one(model: BaseModel, keys: tuple[str, ...], what: str) -> None:
+    given = [k for k in keys if getattr(model, k) is not None]
+    if len(given) != 1:
+        raise ValueError(f"{what} takes exactly one of {', '.join(keys)}"
+                         + (f" (it has {', '.join(given)})" if given else ""))
+
+
+class DateOf(_Model):
+    """A date worked out from a field: the field's date, or the first or last day of its month, moved by an offset."""
+
+    field: FieldRef | None = None
+    """A date field."""
+    start_of: FieldRef | None = None
+    """The first day of this month (or date) field's month."""
+    end_of: FieldRef | None = None
+    """The last day of this month (or date) field's month."""
+    offset: Offset | None = None
+    """Moved by this much: "+3 months", "-2 years", "+14 days", "two years before", "one month after"."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DateOf:
+        _exactly_one(self, ("field", "start_of", "end_of"), "a date")
+        return self
+
+    @property
+    def ref(self) -> str:
+        """The field the date is worked out from."""
+        return self.field or self.start_of or self.end_of or ""
+
+
+DateOperand = FieldRef | DateOf
+
+
+class Rows(_Model):
+    """The number of used rows of a table section, or of those whose columns hold the given values."""
+
+    rows: Ident
+    """The table section's id, e.g. actions."""
+    where: dict[Ident, str] = Field(default_factory=dict)
+    """Column id and value each counted row must have; the value `this` means the judged section a rule is on."""
+
+
+NumberOperand = int | FieldRef | Rows
+DATE_OPS = ("before", "after", "on_or_before", "on_or_after")
+NUMBER_OPS = ("less_than", "more_than", "at_most", "at_least", "equal_to")
+
+
+class DateCompare(_Model):
+    """Compares two dates; not yet known while either is blank."""
+
+    date: DateOperand
+    """The date on the left: a date field, or {field|start_of|end_of: ..., offset: ...}."""
+    before: DateOperand | None = None
+    """True when the left date is before this one."""
+    after: DateOperand | None = None
+    """True when the left date is after this one."""
+    on_or_before: DateOperand | None = None
+    """True when the left date is on or before this one."""
+    on_or_after: DateOperand | None = None
+    """True when the left date is on or after this one."""
+
+    @model_validator(mode="after")
+    def _one_op(self) -> DateCompare:
+        _exactly_one(self, DATE_OPS, "a date comparison")
+        return self
+
+    @property
+    def op(self) -> str:
+        """The comparison's key."""
+        return next(k for k in DATE_OPS if getattr(self, k) is not None)
+
+    @property
+    def right(self) -> DateOperand:
+        """The date compared against."""
+        value: DateOperand = getattr(self, self.op)
+        return value
+
+
+class NumberCompare(_Model):
+    """Compares two numbers (a field, a whole number or a count of rows); not yet known while a field is blank."""
+
+    number: NumberOperand
+    """The number on the left: an integer field, a whole number or {rows: TABLE, where: {...}}."""
+    less_than: NumberOperand | None = None
+    """True when the left number is less than this one."""
+    more_than: NumberOperand | None = None
+    """True when the left number is more than this one."""
+    at_most: NumberOperand | None = None
+    """True when the left number is at most this one."""
+    at_least: NumberOperand | None = None
+    """True when the left number is at least this one."""
+    equal_to: NumberOperand | None = None
+    """True when the left number equals this one."""
+
+    @model_validator(mode="after")
+    def _one_op(self) -> NumberCompare:
+        _exactly_one(self, NUMBER_OPS, "a number comparison")
+        return self
+
+    @property
+    def op(self) -> str:
+        """The comparison's key."""
+        return next(k for k in NUMBER_OPS if getattr(self, k) is not None)
+
+    @property
+    def right(self) -> NumberOperand:
+        """The number compared against."""
+        value: NumberOperand = getattr(self, self.op)
+        return value
+
+
+class AnySection(_Model):
+    """True when the condition holds for at least one judged section (its `this.field` answers)."""
+
+    any_section: Condition
+    """A condition using this.FIELD for each judged section's field."""
+
+
+class EverySection(_Model):
+    """True when the condition holds for every judged section where it is known (blank sections are skipped)."""
+
+    every_section: Condition
+    """A condition using this.FIELD for each judged section's field."""
 
 
 class All(_Model):
     """True when every sub-condition is true."""
 
     all: list[Condition] = Field(min_length=1)
+    """The conditions that must all hold."""
 
 
 class AnyOf(_Model):
     """True when at least one sub-condition is true."""
 
     any: list[Condition] = Field(min_length=1)
+    """The conditions of which one must hold."""
 
 
 class Not(_Model):
     """True when the sub-condition is false."""
 
     not_: Condition = Field(alias="not")
+    """The condition that must not hold."""
 
 
-Condition = Union[Equals, In, All, AnyOf, Not]  # noqa: UP007 - recursive alias needs Union
+#: The key that tells each kind of condition apart, in the order they are tried.
+KINDS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("equals", Equals), ("in", In), ("filled", Filled), ("blank", Blank), ("date", DateCompare),
+    ("number", NumberCompare), ("any_section", AnySection), ("every_section", EverySection), ("all", All),
+    ("any", AnyOf), ("not", Not),
+)
 
+
+def _kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return next((key for key, _ in KINDS if key in value), None)
+    return next((key for key, cls in KINDS if isinstance(value, cls)), None)
+
+
+Condition = Annotated[
+    Union[  # noqa: UP007 - a recursive, discriminated alias needs Union
+        Annotated[Equals, Tag("equals")], Annotated[In, Tag("in")], Annotated[Filled, Tag("filled")],
+        Annotated[Blank, Tag("blank")], Annotated[DateCompare, Tag("date")],
+        Annotated[NumberCompare, Tag("number")], Annotated[AnySection, Tag("any_section")],
+        Annotated[EverySection, Tag("every_section")], Annotated[All, Tag("all")], Annotated[AnyOf, Tag("any")],
+        Annotated[Not, Tag("not")],
+    ],
+    Discriminator(_kind, custom_error_type="condition", custom_error_message=(
+        "not a condition: write {field: F, equals: X}, {field: F, in: [...]}, {filled: F}, {blank: F}, "
+        "{date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, {every_section: ...}, "
+        "{all: [...]}, {any: [...]} or {not: ...}")),
+]
+
+
+def children(cond: Condition) -> list[Condition]:
+    """A compound condition's sub-conditions (none for a simple one)."""
+    if isinstance(cond, All):
+        return list(cond.all)
+    if isinstance(cond, AnyOf):
+        return list(cond.any)
+    if isinstance(cond, Not):
+        return [cond.not_]
+    if isinstance(cond, AnySection):
+        return [cond.any_section]
+    if isinstance(cond, EverySection):
+        return [cond.every_section]
+    return []
+
+
+def _operand_refs(op: DateOperand | NumberOperand) -> Iterator[str]:
+    if isinstance(op, str):
+        yield op
+    elif isinstance(op, DateOf):
+        yield op.ref
 
 
 def fields_in(cond: Condition | None) -> Iterator[str]:
-    """Every field reference a condition mentions."""
+    """Every field reference a condition mentions ("this.field" included), in order."""
     if cond is None:
         return
     if isinstance(cond, Equals | In):
         yield cond.field
-    elif isinstance(cond, All):
-        for c in cond.all:
-            yield from fields_in(c)
-    elif isinstance(cond, AnyOf):
-        for c in cond.any:
-            yield from fields_in(c)
-    else:
-        yield from fields_in(cond.not_)
+    elif isinstance(cond, Filled):
+        yield cond.filled
+    elif isinstance(cond, Blank):
+        yield cond.blank
+    elif isinstance(cond, DateCompare | NumberCompare):
+        left = cond.date if isinstance(cond, DateCompare) else cond.number
+        yield from _operand_refs(left)
+        yield from _operand_refs(cond.right)
+    for c in children(cond):
+        yield from fields_in(c)
 
 
-def evaluate(cond: Condition | None, values: Mapping[str, str | None]) -> bool:
-    """Whether the condition holds for these field values (keyed "section.field"); None always holds."""
+def tables_in(cond: Condition | None) -> Iterator[Rows]:
+    """Every count of table rows a condition makes."""
     if cond is None:
-        return True
-    if isinstance(cond, Equals):
-        return norm(values.get(cond.field)) == norm(cond.equals)
-    if isinstance(cond, In):
-        return norm(values.get(cond.field)) in {norm(v) for v in cond.in_}
-    if isinstance(cond, All):
-        return all(evaluate(c, values) for c in cond.all)
-    if isinstance(cond, AnyOf):
-        return any(evaluate(c, values) for c in cond.any)
-    return not evaluate(cond.not_, values)
+        return
+    if isinstance(cond, NumberCompare):
+        yield from (op for op in (cond.number, cond.right) if isinstance(op, Rows))
+    for c in children(cond):
+        yield from tables_in(c)
 
 
 def combine(*conds: Condition | None) -> Condition | None:
@@ -93,19 +320,57 @@ def combine(*conds: Condition | None) -> Condition | None:
     return All(all=present)
 
 
+def describe_date(op: DateOperand, label_of: Callable[[str], str]) -> str:
+    """A date operand in words: "2 year(s) before the last day of "Audit month"."""
+    if isinstance(op, str):
+        return f'"{label_of(op)}"'
+    base = (f'"{label_of(op.ref)}"' if op.field else
+            f'the first day of "{label_of(op.ref)}"' if op.start_of else f'the last day of "{label_of(op.ref)}"')
+    if not op.offset:
+        return base
+    months, days = parse_offset(op.offset)
+    amount = (f"{abs(months) // 12} year(s)" if months and months % 12 == 0 else
+              f"{abs(months)} month(s)" if months else f"{abs(days)} day(s)")
+    return f"{amount} {'before' if months < 0 or days < 0 else 'after'} {base}"
+
+
+def _words_number(op: NumberOperand, label_of: Callable[[str], str]) -> str:
+    if isinstance(op, int):
+        return str(op)
+    if isinstance(op, str):
+        return f'"{label_of(op)}"'
+    where = " and ".join(f"{col} {'is this section' if v == THIS else 'is ' + v}" for col, v in op.where.items())
+    return f"the number of {op.rows} rows" + (f" whose {where}" if where else "")
+
+
 def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
-    """The condition in words, for banners and messages."""
+    """The condition in words, for banners, messages and the data dictionary."""
     if cond is None:
         return "always"
     if isinstance(cond, Equals):
         return f'"{label_of(cond.field)}" is {cond.equals}'
     if isinstance(cond, In):
         return f'"{label_of(cond.field)}" is one of {", ".join(cond.in_)}'
+    if isinstance(cond, Filled):
+        return f'"{label_of(cond.filled)}" is answered'
+    if isinstance(cond, Blank):
+        return f'"{label_of(cond.blank)}" is blank'
+    if isinstance(cond, DateCompare):
+        op = cond.op.replace("_", " ")
+        return f"{describe_date(cond.date, label_of)} is {op} {describe_date(cond.right, label_of)}"
+    if isinstance(cond, NumberCompare):
+        op = cond.op.replace("_", " ")
+        return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
+    if isinstance(cond, AnySection):
+        return f"for some section, {describe(cond.any_section, label_of)}"
+    if isinstance(cond, EverySection):
+        return f"for every section, {describe(cond.every_section, label_of)}"
     if isinstance(cond, All):
         return " and ".join(describe(c, label_of) for c in cond.all)
     if isinstance(cond, AnyOf):
         return "(" + " or ".join(describe(c, label_of) for c in cond.any) + ")"
     return f"not ({describe(cond.not_, label_of)})"
 
-for _m in (All, AnyOf, Not):
+
+for _m in (AnySection, EverySection, All, AnyOf, Not):
     _m.model_rebuild()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from auditbook.spec.conditions import All, AnyOf, Condition, Equals, In, Not, fields_in
+from auditbook.spec.conditions import Condition, Equals, In, children, fields_in
 from auditbook.spec.lint_roles import lint_roles
 from auditbook.spec.models import DERIVED_LISTS, FieldSpec, Spec, choice_list_of, input_name
 from auditbook.text import norm
@@ -72,12 +72,8 @@ def _check_values(
 ) -> list[str]:
     if cond is None:
         return []
-    if isinstance(cond, All | AnyOf):
-        subs = cond.all if isinstance(cond, All) else cond.any
-        return [p for c in subs for p in _check_values(c, where, fields, lists)]
-    if isinstance(cond, Not):
-        return _check_values(cond.not_, where, fields, lists)
-    assert isinstance(cond, Equals | In)
+    if not isinstance(cond, Equals | In):
+        return [p for c in children(cond) for p in _check_values(c, where, fields, lists)]
     field = fields.get(cond.field)
     if field is None:
         return []

@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditbook.spec.conditions import Condition, FieldRef
+from auditbook.spec.conditions import Condition, DateOf, FieldRef
 from auditbook.spec.roles import Roles
+from auditbook.spec.rules import Rule
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
@@ -26,95 +27,168 @@ DERIVED_LISTS = ("theme", "section")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
 class FieldSpec(_Model):
     """One input: a profile field, a practice question, a table column."""
 
     id: Ident
+    """The field's id, unique in its section (lower case, digits and _); "section.field" refers to it."""
     label: Label
+    """The question or label shown beside the input."""
     type: FieldType = "text"
+    """text, long_text, date, month (YYYY-MM), integer, choice (from a list) or question (an answer from the
+    answer list plus an evidence comment)."""
     choices: Ident | None = None
+    """The choice list a choice or question field uses (questions default to "answer")."""
     required: bool = True
+    """Whether the input must be answered where it applies."""
     applies_when: Condition | None = None
+    """The input applies only when this holds; it may only look at earlier fields."""
     not_applicable_because: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """Why it does not apply, shown in its label (needed with applies_when)."""
     help: Text | None = None
+    """Guidance shown when the input is selected."""
     criteria: list[str] = Field(default_factory=list)
+    """The criteria ids the question evidences."""
     min: int | None = None
+    """The smallest whole number accepted (integer fields)."""
     max: int | None = None
+    """The largest whole number accepted (integer fields)."""
     max_length: int = Field(default=4000, ge=1, le=32000)
+    """The longest text accepted."""
     default: str | None = None
+    """A starting value (a choice of its list for choice fields)."""
+    derived: DateOf | None = None
+    """A date worked out from an earlier field instead of typed, e.g. {end_of: profile.audit_month}: a locked
+    formula in the workbook, worked out the same way by validate."""
 
 
 class Criterion(_Model):
     """A practice standard the work is judged against (for the Deep Dive, Ofsted's ESN criteria)."""
 
     id: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    """The criterion's id, matching criteria_pattern (e.g. ESN 01)."""
     summary: Label
+    """A one-line summary, shown beside each section's criteria."""
     text: Text
+    """The criterion in full, on the criteria sheet."""
 
 
 class GradeDescriptor(_Model):
     """What a grade means, shown on the start sheet."""
 
     grade: Label
+    """A grade of the grade list."""
     text: Text
+    """What the grade means."""
 
 
 class Theme(_Model):
     """A practice theme an auditor can tag a section with."""
 
     label: str = Field(min_length=1, max_length=80)
+    """The theme as the dropdown offers it."""
     kind: Literal["strength", "concern"]
+    """Whether the theme is a strength or a concern."""
 
 
 class SectionSpec(_Model):
     """One section of the audit tool, on its own sheet."""
 
     id: Ident
+    """The section's id (lower case, digits and _)."""
     title: Label
+    """The section's title, as the Summary and the actions' section list show it."""
     sheet: Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=SHEET_PATTERN)]
+    """The sheet's name (at most 31 characters, none of [ ] : * ? / or backslash)."""
     kind: SectionKind = "judged"
+    """form (fields only), judged (questions, then the judgement block) or table (rows of the same fields)."""
     guidance: Text = ""
+    """Guidance shown at the top of the sheet."""
     criteria: list[str] = Field(default_factory=list)
+    """The criteria ids the section is judged against."""
     applies_when: Condition | None = None
+    """The section applies only when this holds (it may only look at earlier fields)."""
     not_applicable_because: Annotated[str, StringConstraints(max_length=200)] | None = None
+    """Why it does not apply, shown in its banner (needed with applies_when)."""
     required_when: Condition | None = None
+    """An applicable section is optional unless this holds."""
     fields: list[FieldSpec] = Field(min_length=1)
+    """The section's fields (a table's columns)."""
     rows: int = Field(default=0, ge=0, le=200)
+    """How many rows a table section offers."""
 
 
 class Grading(_Model):
     """Which grades of the grade list count as good or better, and which call for an action."""
 
     good_or_better: list[str] = Field(default_factory=list)
+    """Grades counted in "% good or better"."""
     needs_action: list[str] = Field(default_factory=list)
+    """Grades that call for an action from the section."""
+
+
+SheetName = Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=SHEET_PATTERN)]
+
+
+class Wording(_Model):
+    """The words the workbook uses for this spec's criteria and grades."""
+
+    criteria_sheet: SheetName = "Criteria"
+    """The name of the sheet listing the criteria."""
+    criteria_heading: Label = "The criteria the sections are judged against"
+    """The criteria sheet's title."""
+    criteria_column: Annotated[str, StringConstraints(min_length=1, max_length=30)] = "Criteria"
+    """The heading of the criteria ids' column, on the criteria sheet and each section sheet."""
+    grades_heading: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "Grades"
+    """The heading of the grade descriptors on the Start sheet."""
 
 
 class Spec(_Model):
     """A whole audit tool: lists, criteria, sections and the judgement block each judged section ends with."""
 
     id: Ident
+    """The spec's id (lower case, digits and _): file names and returns carry it."""
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    """Bump it whenever anything changes; keep the old file so returns made from it still validate."""
     title: Label
+    """The audit's title."""
     classification: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "OFFICIAL-SENSITIVE"
+    """The protective marking printed on every page."""
     organisation: Label = "Children's Services"
+    """Who the audit belongs to."""
     send_to: Text
+    """Who the completed audit goes to, shown on the Start sheet."""
     instructions: list[Text] = Field(default_factory=list)
+    """How to fill it in, one line each, on the Start sheet."""
     choice_lists: dict[Ident, list[Annotated[str, StringConstraints(max_length=255)]]]
+    """The dropdown lists by id ("theme" and "section" are made by the generator)."""
     grade_list: Ident = "grade"
+    """The choice list of grades."""
     grading: Grading = Field(default_factory=Grading)
-    #: Every criterion id must match this pattern (the Deep Dive's is ESN and two digits).
+    """Which grades count as good or better and which need an action."""
     criteria_pattern: Annotated[str, StringConstraints(min_length=1, max_length=200)] = r"^\S(.*\S)?$"
+    """A regular expression every criterion id must match (the Deep Dive's is ESN and two digits)."""
+    wording: Wording = Field(default_factory=Wording)
+    """The words the workbook uses for the criteria and grades."""
     grade_descriptors: list[GradeDescriptor]
+    """What each grade means, on the Start sheet."""
     criteria: list[Criterion]
+    """The practice standards the sections are judged against."""
     themes: list[Theme]
+    """The themes an auditor can tag a section with."""
     judgement_fields: list[FieldSpec]
+    """Appended, in order, to the questions of every judged section."""
     sections: list[SectionSpec] = Field(min_length=1)
+    """The sections, in order, each on its own sheet."""
     roles: Roles = Field(default_factory=Roles)
-    #: Consistent example case profiles ("section.field": value) that synthetic answers start from.
+    """Which field plays each part the tool relies on."""
+    rules: list[Rule] = Field(default_factory=list)
+    """Checks across fields, reported by validate and shown live on the Summary."""
     examples: dict[Ident, dict[FieldRef, str | int]] = Field(default_factory=dict)
+    """Consistent example case profiles ("section.field": value) that synthetic answers start from."""
 
     @cached_property
     def lists(self) -> dict[str, list[str]]:

@@ -9,15 +9,12 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.spec.conditions import describe
+from auditbook.spec.conditions import describe, fields_in
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.workbook.formats import Formats
-from auditbook.workbook.formulas import (
-    CellValue,
-    Evaluator,
-    string_literal,
-)
+from auditbook.workbook.formulas import CellValue, Evaluator, waiting_words
+from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.layout import (
     BANNER_ROW,
     CLASS_ROW,
@@ -102,10 +99,12 @@ class Book:
 
     def _banner(self, ws: Worksheet, sl: SectionLayout, last_col: int) -> None:
         s = sl.section
-        if sl.applies_flag:
+        if sl.applies_flag and sl.waiting_flag:
             text = f"This section does not apply because {s.not_applicable_because}. Leave it blank."
-            value = "" if self.ev.flag(sl.applies_flag) else text
-            formula = f'=IF({sl.applies_flag},"",{string_literal(text)})'
+            wait = self.waiting_text(list(fields_in(s.applies_when)), "this section applies")
+            value = wait if self.ev.value(sl.waiting_flag) else "" if self.ev.flag(sl.applies_flag) else text
+            formula = (f'=IF({sl.waiting_flag},{string_literal(wait)},'
+                       f'IF({sl.applies_flag},"",{string_literal(text)}))')
         elif sl.required_flag:
             cond = describe(s.required_when, self._label_of)
             text = f"Optional for this child: required only when {cond}. Complete it where it helps."
@@ -120,6 +119,14 @@ class Book:
 
     def _label_of(self, ref: str) -> str:
         return self.layout.by_ref[ref].label
+
+    def waiting_text(self, refs: list[str], what: str, *, here: str | None = None) -> str:
+        """'Answer "X" on the Case profile first: it decides whether ...' for the answers something waits for."""
+        known = [r for r in dict.fromkeys(refs) if r in self.layout.by_ref]
+        labels = " and ".join(f'"{self._label_of(r)}"' for r in known)
+        where = waiting_words(self.layout, known)
+        place = "above" if where == here else f"on the {where}"
+        return f"Answer {labels} {place} first: {'they decide' if len(known) > 1 else 'it decides'} whether {what}."
 
     def _status_line(self, ws: Worksheet, sl: SectionLayout) -> None:
         ws.write_string(STATUS_ROW, 0, "Status", self.fmt.bold)

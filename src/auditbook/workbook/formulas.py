@@ -7,49 +7,35 @@ the same functions give validate its view of which sections and questions apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from auditbook.spec.conditions import All, AnyOf, Condition, Equals, In, evaluate
+from auditbook.spec.conditions import fields_in
+from auditbook.spec.logic import Facts, date_value, truth
+from auditbook.spec.models import judged_sections
+from auditbook.workbook.kleene import Scope, kleene, string_literal
 from auditbook.workbook.layout import Flag, Input, Layout, SectionLayout, cell_ref, col_letter, quote_sheet
 
 Values = Mapping[str, str | None]
 CellValue = bool | int | str
 
 
-def string_literal(text: str) -> str:
-    """Text as a formula string: a constant may hold at most 255 characters, so longer text is joined from pieces."""
-    pieces = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
-    return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
-
-
-def to_formula(cond: Condition | None, name_of: Callable[[str], str]) -> str:
-    """The condition as a spreadsheet expression (no leading '='), referring to inputs by defined name.
-
-    Comparison with "=" is case-insensitive in both Excel and LibreOffice, as evaluate() is.
-    """
-    if cond is None:
-        return "TRUE()"
-    if isinstance(cond, Equals):
-        return f"TRIM({name_of(cond.field)})={string_literal(cond.equals)}"
-    if isinstance(cond, In):
-        ref = f"TRIM({name_of(cond.field)})"
-        return "OR(" + ",".join(f"{ref}={string_literal(v)}" for v in cond.in_) + ")"
-    if isinstance(cond, All):
-        return "AND(" + ",".join(to_formula(c, name_of) for c in cond.all) + ")"
-    if isinstance(cond, AnyOf):
-        return "OR(" + ",".join(to_formula(c, name_of) for c in cond.any) + ")"
-    return f"NOT({to_formula(cond.not_, name_of)})"
-
-
-
-
 def _is_filled(value: str | None) -> bool:
     return bool(value and value.strip())
 
 
-def refs_to_values(layout: Layout, by_name: Values) -> dict[str, str | None]:
-    """Answers keyed by defined name, re-keyed by "section.field" for condition evaluation."""
-    return {i.ref: by_name.get(i.name) for i in layout.inputs if i.row_index is None}
+def refs_to_values(layout: Layout, by_name: Values) -> dict[str, object]:
+    """Answers keyed by defined name, re-keyed by "section.field", with derived values worked out."""
+    out: dict[str, object] = {}
+    for i in layout.inputs:
+        if i.row_index is None:
+            out[i.ref] = date_value(i.derived, Facts(out)) if i.derived is not None else by_name.get(i.name)
+    return out
+
+
+def waiting_words(layout: Layout, refs: list[str]) -> str:
+    """Where the answers something waits for are: "Case profile", or "Case profile and 2 Child's Voice"."""
+    sheets = list(dict.fromkeys(layout.by_ref[r].sheet for r in refs if r in layout.by_ref))
+    return " and ".join(sheets) or "an earlier answer"
 
 
 class Evaluator:
@@ -72,6 +58,10 @@ class Evaluator:
             self._cache[name] = self._compute(self._flags[name])
         return self._cache[name]
 
+    def input_waiting(self, inp: Input) -> bool:
+        """Whether it cannot yet be said if the input applies: an answer deciding it is blank."""
+        return inp.waiting_flag is not None and bool(self.value(inp.waiting_flag))
+
     def input_applies(self, inp: Input) -> bool:
         """Whether the input's section and its own condition both hold."""
         return self.flag(self.layout.section(inp.section).applies_flag) and self.flag(inp.applies_flag)
@@ -87,7 +77,10 @@ class Evaluator:
 
     def _compute(self, flag: Flag) -> CellValue:
         if flag.formula_kind in ("applies", "required"):
-            return self.flag(flag.parent) and evaluate(flag.condition, self.by_ref)
+            return self.flag(flag.parent) and truth(flag.condition, Facts(self.by_ref)) is True
+        if flag.formula_kind == "waiting":
+            parent_waits = flag.parent_waiting is not None and bool(self.value(flag.parent_waiting))
+            return parent_waits or (self.flag(flag.parent) and truth(flag.condition, Facts(self.by_ref)) is None)
         sl = self.layout.section(flag.target)
         if flag.formula_kind == "filled":
             if sl.section.kind == "table":
@@ -101,6 +94,8 @@ class Evaluator:
         filled = int(self.value(sl.filled_name))
         if sl.section.kind == "table":
             return status_text_table(filled)
+        if sl.waiting_flag is not None and self.value(sl.waiting_flag):
+            return waiting_status(self.layout, sl)
         if not self.flag(sl.applies_flag):
             return "Not applicable"
         needed = int(self.value(sl.needed_name))
@@ -111,6 +106,11 @@ class Evaluator:
         if filled >= needed:
             return "Complete"
         return f"{filled} of {needed} answered"
+
+
+def waiting_status(layout: Layout, sl: SectionLayout) -> str:
+    """A section's status while whether it applies waits for an answer."""
+    return f"Waiting for {waiting_words(layout, list(fields_in(sl.section.applies_when)))}"
 
 
 def status_text_table(rows: int) -> str:
@@ -131,8 +131,12 @@ def _bool(name: str) -> str:
 def flag_formula(layout: Layout, flag: Flag) -> str:
     """The formula (with leading "=") of a flag cell."""
     if flag.formula_kind in ("applies", "required"):
-        expr = to_formula(flag.condition, layout.name_of)
+        expr = f"({kleene(flag.condition, Scope(layout))})=1"
         return f"=AND({flag.parent},{expr})" if flag.parent else f"={expr}"
+    if flag.formula_kind == "waiting":
+        expr = f"({kleene(flag.condition, Scope(layout))})=0.5"
+        own = f"AND({flag.parent},{expr})" if flag.parent else expr
+        return f"=OR({flag.parent_waiting},{own})" if flag.parent_waiting else f"={own}"
     sl = layout.section(flag.target)
     if flag.formula_kind == "filled":
         if sl.section.kind == "table":
@@ -147,7 +151,7 @@ def flag_formula(layout: Layout, flag: Flag) -> str:
         fixed = sum(1 for i in counted(sl) if not i.applies_flag)
         conditional = [_bool(i.applies_flag) for i in counted(sl) if i.applies_flag]
         return "=" + "+".join([str(fixed), *conditional])
-    return "=" + _status_formula(sl)
+    return "=" + _status_formula(layout, sl)
 
 
 def _table_rows(sl: SectionLayout) -> list[int]:
@@ -160,7 +164,7 @@ def _row_range(sl: SectionLayout, row: int, *, qualified: bool = False) -> str:
     return f"{quote_sheet(sl.sheet)}!{ref}" if qualified else ref
 
 
-def _status_formula(sl: SectionLayout) -> str:
+def _status_formula(sl_layout: Layout, sl: SectionLayout) -> str:
     f, n = sl.filled_name, sl.needed_name
     if sl.section.kind == "table":
         return f'IF({f}=0,"No actions",{f}&" action(s)")'
@@ -169,6 +173,8 @@ def _status_formula(sl: SectionLayout) -> str:
         body = f'IF(AND(NOT({sl.required_flag}),{f}=0),"Optional",{body})'
     if sl.applies_flag:
         body = f'IF(NOT({sl.applies_flag}),"Not applicable",{body})'
+    if sl.waiting_flag:
+        body = f"IF({sl.waiting_flag},{string_literal(waiting_status(sl_layout, sl))},{body})"
     return body
 
 
@@ -192,3 +198,29 @@ def flag_values(layout: Layout, answers: Values) -> dict[str, CellValue]:
     """Every flag's value for these answers."""
     ev = Evaluator(layout, answers)
     return {f.name: ev.value(f.name) for f in layout.flags}
+
+
+def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) -> Facts:
+    """The facts rules are evaluated over, read as the formulas read them: answers that apply (by `ev`),
+    derived values, and each table's used rows."""
+    values: dict[str, object] = {}
+    for inp in layout.inputs:
+        if inp.row_index is not None:
+            continue
+        if inp.derived is not None:
+            values[inp.ref] = ev.by_ref.get(inp.ref)
+        elif ev.input_applies(inp):
+            values[inp.ref] = answers.get(inp.name)
+    tables: dict[str, list[dict[str, object]]] = {}
+    for sl in layout.sections:
+        if sl.section.kind != "table":
+            continue
+        rows: dict[int, dict[str, object]] = {}
+        for inp in sl.inputs:
+            value = answers.get(inp.name)
+            if value is not None and str(value).strip() and inp.row_index is not None:
+                rows.setdefault(inp.row_index, {"row": inp.row_index})[inp.field] = value
+        tables[sl.section.id] = [rows[r] for r in sorted(rows)]
+    judged = judged_sections(layout.spec)
+    return Facts(values, sections=tuple(s.id for s in judged), titles={s.id: s.title for s in judged},
+                 tables=tables)

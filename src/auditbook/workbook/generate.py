@@ -41,6 +41,8 @@ def role_prefill(
     values: dict[str, str | int | date] = {}
     for role, value in given.items():
         inp = layout.role_input(role)
+        if inp is not None and inp.derived is not None:
+            continue  # worked out by the workbook from the audit month
         if inp is not None:
             values[inp.name] = value
         elif role in (Role.CASE_REF, Role.AUDITOR, Role.TEAM, Role.AUDIT_MONTH):

@@ -10,9 +10,11 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook.dates import MAX_DATE, MIN_DATE
 from auditbook.workbook.book import Book
 from auditbook.workbook.formulas import (
+    CellValue,
     applies_expression,
     required_empty_formula,
 )
+from auditbook.workbook.kleene import Scope, date_expression
 from auditbook.workbook.layout import (
     Input,
     cell_ref,
@@ -25,6 +27,9 @@ class InputSheet(Book):
     """Input cells: value, defined name, grey-when-not-applicable and amber-when-required formats, data validation."""
 
     def _input(self, ws: Worksheet, inp: Input, *, merge_to: int | None = None) -> None:
+        if inp.derived is not None:
+            self._derived(ws, inp)
+            return
         raw = self.prefill.get(inp.name)
         locked = raw is not None and self.lock_prefill
         fmt = (self.fmt.prefilled if locked else self.fmt.inputs)[inp.type]
@@ -50,6 +55,15 @@ class InputSheet(Book):
         if inp.required:
             ok(ws.conditional_format(target, {"type": "formula", "criteria": required_empty_formula(
                 self.layout, inp), "format": self.fmt.required}), inp.name)
+
+    def _derived(self, ws: Worksheet, inp: Input) -> None:
+        """A value worked out from earlier answers: a locked formula cell with the input's name."""
+        assert inp.derived is not None
+        expr = date_expression(inp.derived, Scope(self.layout))
+        value = self.ev.by_ref.get(inp.ref)
+        cached: CellValue = (value - date(1899, 12, 30)).days if isinstance(value, date) else ""
+        self._formula(ws, inp.row, inp.col, f'=IFERROR({expr},"")', self.fmt.prefilled["date"], cached)
+        self._define(inp.name, sheet_ref(inp.sheet, inp.row, inp.col))
 
     def _validation(self, ws: Worksheet, inp: Input) -> None:
         here = cell_ref(inp.row, inp.col)

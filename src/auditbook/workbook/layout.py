@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from auditbook.spec.conditions import Condition, combine
+from auditbook.spec.conditions import Condition, DateOf, combine
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
 from auditbook.spec.roles import Role
 
@@ -13,13 +13,12 @@ LISTS_SHEET = "Lists"
 META_SHEET = "Metadata"
 START_SHEET = "Start"
 SUMMARY_SHEET = "Summary"
-CRITERIA_SHEET = "ESN criteria"
 
 #: Rows of a section sheet (0-based): title, classification line, banner, status, guidance, criteria.
 TITLE_ROW, CLASS_ROW, BANNER_ROW, STATUS_ROW, GUIDANCE_ROW, CRITERIA_ROW, HEADER_ROW = 0, 1, 2, 3, 4, 5, 7
 FIRST_INPUT_ROW = HEADER_ROW + 1
-#: Columns of a form or judged sheet: number, label, answer, evidence / comment, ESN references.
-NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, ESN_COL = 0, 1, 2, 3, 4
+#: Columns of a form or judged sheet: number, label, answer, evidence / comment, criteria references.
+NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, CRITERIA_COL = 0, 1, 2, 3, 4
 #: Table sheets put each field in its own column from here.
 TABLE_FIRST_COL = 1
 
@@ -83,6 +82,10 @@ class Input:
     row_index: int | None = None
     help: str | None = None
     not_applicable_because: str | None = None
+    #: Defined name of the flag that is TRUE while whether it applies waits for a blank answer, or None.
+    waiting_flag: str | None = None
+    #: How the value is worked out from earlier fields, for a derived (locked formula) cell; None for an input.
+    derived: DateOf | None = None
 
     @cached_property
     def cell(self) -> str:
@@ -101,13 +104,15 @@ class Flag:
 
     name: str
     label: str
-    formula_kind: str  # "applies", "required", "filled", "needed", "status"
+    formula_kind: str  # "applies", "waiting", "required", "filled", "needed", "status"
     row: int
     col: int
     target: str  # the section id, or the input name for input-level flags
     condition: Condition | None = None
     #: A flag that must also be TRUE (an input's section flag).
     parent: str | None = None
+    #: For a waiting flag, the parent's waiting flag: waiting there means waiting here.
+    parent_waiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,8 @@ class SectionLayout:
     inputs: tuple[Input, ...]
     applies_flag: str | None
     required_flag: str | None
+    #: TRUE while whether the section applies waits for a blank answer (None when it always applies).
+    waiting_flag: str | None
     status_name: str
     filled_name: str
     needed_name: str
@@ -212,18 +219,22 @@ class Layout:
 
 
 def _field_inputs(
-    spec: Spec, section: SectionSpec, f: FieldSpec, row: int, section_flag: str | None, flags: _FlagMaker
+    spec: Spec, section: SectionSpec, f: FieldSpec, row: int, section_flag: str | None,
+    section_waiting: str | None, flags: _FlagMaker,
 ) -> list[Input]:
     lst = choice_list_of(f)
     choices = tuple(spec.lists[lst]) if lst else ()
     name = input_name(section.id, f.id)
-    flag = flags.input_flag(name, f, section_flag) if f.applies_when is not None else section_flag
+    flag, waiting = section_flag, section_waiting
+    if f.applies_when is not None:
+        flag, waiting = flags.input_flags(name, f, section_flag, section_waiting)
     kind = "choice" if f.type == "question" else f.type
     main = Input(
         name=name, sheet=section.sheet, row=row, col=VALUE_COL, section=section.id, field=f.id, label=f.label,
-        type=kind, list_id=lst, choices=choices, required=f.required, condition=f.applies_when,
-        applies_flag=flag, max_length=f.max_length, min=f.min, max=f.max, help=f.help,
+        type=kind, list_id=lst, choices=choices, required=f.required and f.derived is None,
+        condition=f.applies_when, applies_flag=flag, max_length=f.max_length, min=f.min, max=f.max, help=f.help,
         not_applicable_because=f.not_applicable_because or section.not_applicable_because,
+        waiting_flag=waiting, derived=f.derived,
     )
     if f.type != "question":
         return [main]
@@ -231,7 +242,7 @@ def _field_inputs(
         name=f"{name}_evidence", sheet=section.sheet, row=row, col=NOTE_COL, section=section.id,
         field=f"{f.id}_evidence", label=f"{f.label} (evidence)", type="long_text", list_id=None, choices=(),
         required=False, condition=f.applies_when, applies_flag=flag, max_length=f.max_length,
-        not_applicable_because=main.not_applicable_because,
+        not_applicable_because=main.not_applicable_because, waiting_flag=waiting,
     )
     return [main, note]
 
@@ -260,13 +271,18 @@ class _FlagMaker:
 
     def add(
         self, name: str, label: str, kind: str, target: str,
-        condition: Condition | None = None, parent: str | None = None,
+        condition: Condition | None = None, parent: str | None = None, parent_waiting: str | None = None,
     ) -> str:
-        self.flags.append(Flag(name, label, kind, len(self.flags) + 1, self.col + 1, target, condition, parent))
+        self.flags.append(Flag(name, label, kind, len(self.flags) + 1, self.col + 1, target, condition, parent,
+                               parent_waiting))
         return name
 
-    def input_flag(self, name: str, f: FieldSpec, section_flag: str | None) -> str:
-        return self.add(f"applies_{name}", f"{f.label} applies", "applies", name, f.applies_when, section_flag)
+    def input_flags(self, name: str, f: FieldSpec, section_flag: str | None,
+                    section_waiting: str | None) -> tuple[str, str]:
+        applies = self.add(f"applies_{name}", f"{f.label} applies", "applies", name, f.applies_when, section_flag)
+        waiting = self.add(f"waiting_{name}", f"{f.label} waits for an answer", "waiting", name, f.applies_when,
+                           section_flag, section_waiting)
+        return applies, waiting
 
 
 def build_layout(spec: Spec) -> Layout:
@@ -279,8 +295,11 @@ def build_layout(spec: Spec) -> Layout:
     flags = _FlagMaker(na_col + 2)
     for section in spec.sections:
         sid = section.id
-        applies = flags.add(f"applies_{sid}", f"{section.title} applies", "applies", sid, section.applies_when) \
-            if section.applies_when is not None else None
+        applies = waiting = None
+        if section.applies_when is not None:
+            applies = flags.add(f"applies_{sid}", f"{section.title} applies", "applies", sid, section.applies_when)
+            waiting = flags.add(f"waiting_{sid}", f"{section.title} waits for an answer", "waiting", sid,
+                                section.applies_when)
         required = None
         if section.required_when is not None:
             required = flags.add(
@@ -292,9 +311,10 @@ def build_layout(spec: Spec) -> Layout:
         else:
             inputs = []
             for offset, f in enumerate(spec.fields_of(section)):
-                inputs += _field_inputs(spec, section, f, FIRST_INPUT_ROW + offset, applies, flags)
+                inputs += _field_inputs(spec, section, f, FIRST_INPUT_ROW + offset, applies, waiting, flags)
         layout.sections.append(SectionLayout(
             section=section, inputs=tuple(inputs), applies_flag=applies, required_flag=required,
+            waiting_flag=waiting,
             filled_name=flags.add(f"filled_{sid}", f"{section.title}: answered", "filled", sid),
             needed_name=flags.add(f"needed_{sid}", f"{section.title}: to answer", "needed", sid),
             status_name=flags.add(f"status_{sid}", f"{section.title}: status", "status", sid),

@@ -72,7 +72,7 @@ class FixedSheets(Book):
             ws.write_string(row, 0, "", fmt)
             ws.write_string(row, 1, text, self.fmt.text)
         row += 2
-        ws.write_string(row, 0, "Grades (Ofsted)", self.fmt.bold)
+        ws.write_string(row, 0, self.spec.wording.grades_heading, self.fmt.bold)
         for d in self.spec.grade_descriptors:
             row += 1
             ws.write_string(row, 0, d.grade, self.fmt.bold)
@@ -89,9 +89,9 @@ class FixedSheets(Book):
     def _criteria(self, ws: Worksheet) -> None:
         for col, width in enumerate((9, 40, 100, 40)):
             ws.set_column(col, col, width)
-        ws.merge_range(0, 0, 0, 3, "Ofsted 'good' criteria (ESN) the sections are judged against", self.fmt.title)
+        ws.merge_range(0, 0, 0, 3, self.spec.wording.criteria_heading, self.fmt.title)
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
-        for col, text in enumerate(("ESN", "Summary", "Criterion", "Used in")):
+        for col, text in enumerate((self.spec.wording.criteria_column, "Summary", "Criterion", "Used in")):
             ws.write_string(3, col, text, self.fmt.header)
         for row, c in enumerate(self.spec.criteria, start=4):
             used = [s.title for s in self.spec.sections if c.id in s.criteria]

@@ -6,13 +6,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.roles import Role
-from auditbook.workbook.book import Book
+from auditbook.workbook.checks import ChecksBlock
 from auditbook.workbook.layout import (
     SectionLayout,
 )
 
 
-class SummarySheet(Book):
+class SummarySheet(ChecksBlock):
     """The Summary sheet: each section's applicability, status, grade and themes, the overall judgement, the actions."""
 
     def _summary(self, ws: Worksheet) -> None:
@@ -34,6 +34,7 @@ class SummarySheet(Book):
             self._echo(ws, row, 2, inp, self.fmt.bold)
             row += 1
         row += 1
+        row = self._checks_list(ws, row, self.checks, self.facts) + 1
         actions = self.layout.actions
         if actions is not None:
             self._summary_actions(ws, row, actions)
@@ -45,6 +46,9 @@ class SummarySheet(Book):
         if sl.applies_flag:
             applies = f'IF({sl.applies_flag},"Yes","No")'
             applies_value = "Yes" if self.ev.flag(sl.applies_flag) else "No"
+            if sl.waiting_flag:
+                applies = f'IF({sl.waiting_flag},"Waiting",{applies})'
+                applies_value = "Waiting" if self.ev.value(sl.waiting_flag) else applies_value
         else:
             applies, applies_value = '"Yes"', "Yes"
         if sl.required_flag:
@@ -54,8 +58,10 @@ class SummarySheet(Book):
         self._formula(ws, row, 2, f"={sl.status_name}", self.fmt.cell, self.ev.value(sl.status_name))
         grade = self.layout.section_input(sl, Role.SECTION_GRADE)
         if grade is not None:
-            na = f'IF(NOT({sl.applies_flag}),"n/a",' if sl.applies_flag else "("
-            na_value = "n/a" if not self.ev.flag(sl.applies_flag) else ""
+            na = f'IF(NOT({sl.applies_flag}),IF({sl.waiting_flag or "FALSE()"},"","n/a"),' if sl.applies_flag \
+                else "("
+            waits = sl.waiting_flag is not None and bool(self.ev.value(sl.waiting_flag))
+            na_value = "n/a" if not self.ev.flag(sl.applies_flag) and not waits else ""
             self._formula(ws, row, 3, f'={na}IF({grade.name}="","",{grade.name}))', self.fmt.cell, na_value)
         else:
             ws.write_blank(row, 3, None, self.fmt.cell)

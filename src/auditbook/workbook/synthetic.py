@@ -11,8 +11,11 @@ import random
 from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
-from auditbook.spec.conditions import Condition, Equals, In, Not, evaluate
+from auditbook.spec.conditions import Condition, Equals, In, Not
+from auditbook.spec.logic import holds
 from auditbook.spec.roles import Role
+from auditbook.spec.rules import firings
+from auditbook.workbook.formulas import Evaluator, audit_facts
 from auditbook.workbook.layout import Input, Layout
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
@@ -64,13 +67,20 @@ def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, 
     due = month_end(*parse_month(month))
     period = audit_period(due)
     team = TEAMS[index % len(TEAMS)]
+    completed = due + timedelta(days=3) if late else due - timedelta(days=rng.randrange(0, 20))
     by_role: dict[Role, Answer] = {
         Role.CASE_REF: f"SYN-{index:04d}", Role.TEAM: team, Role.WORKER: f"Example Worker {index % 7 + 1}",
         Role.TEAM_MANAGER: f"Example Manager {team.split()[-1]}", Role.AUDITOR: f"Example Auditor {index % 5 + 1}",
         Role.AUDIT_MONTH: month, Role.ROUND: f"{month[:4]} round {(int(month[5:]) - 1) // 4 + 1}",
-        Role.DUE_DATE: due, Role.PERIOD_FROM: period[0], Role.PERIOD_TO: period[1],
-        Role.COMPLETED: due + timedelta(days=3) if late else due - timedelta(days=rng.randrange(0, 20)),
+        Role.DUE_DATE: due, Role.PERIOD_FROM: period[0], Role.PERIOD_TO: period[1], Role.COMPLETED: completed,
+        # Feedback follows the completed audit; an urgent concern is raised during it.
+        Role.FEEDBACK_TEAM_MANAGER: completed + timedelta(days=rng.randrange(0, 6)),
+        Role.FEEDBACK_PRACTITIONER: completed + timedelta(days=rng.randrange(0, 10)),
+        Role.URGENT_WHEN: completed - timedelta(days=rng.randrange(0, 6)),
     }
+    with_whom = layout.role_input(Role.URGENT_WITH_WHOM)
+    if with_whom is not None and with_whom.choices:
+        by_role[Role.URGENT_WITH_WHOM] = with_whom.choices[0]  # the spec lists whom to raise it with first
     out = {ref: by_role[role] for role, ref in layout.spec.roles.field_roles().items() if role in by_role}
     out.update(_making(layout.spec.roles.urgent, urgent, layout))
     return out
@@ -79,46 +89,93 @@ def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, 
 def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None, index: int = 1,
                       month: str = "2026-11", late: bool = False, actions: int | None = None,
                       urgent: bool = False) -> dict[str, Answer]:
-    """Answers keyed by defined name for one complete, valid audit; `scenario` names one of the spec's examples."""
+    """Answers keyed by defined name for one complete, valid audit that keeps the spec's rules.
+
+    `scenario` names one of the spec's examples (a consistent case profile); without it one is picked.
+    """
     rng = random.Random(seed)
     examples = layout.spec.examples
     kind = scenario or (rng.choice(sorted(examples)) if examples else None)
     if kind is not None and kind not in examples:
         raise KeyError(f"the spec has no example {kind!r}; it has {', '.join(sorted(examples)) or 'none'}")
-    fixed: dict[str, Answer] = {**(examples[kind] if kind else {}),
-                                **_role_values(layout, rng, index=index, month=month, late=late, urgent=urgent)}
+    count = rng.randint(0, 4) if actions is None else actions
+    for attempt in range(200):
+        answers = _attempt(layout, random.Random(f"{seed}/{attempt}"), examples[kind] if kind else {},
+                           index=index, month=month, late=late, actions=count, urgent=urgent)
+        if not _breaks_rules(layout, answers):
+            return answers
+    raise RuntimeError(f"no synthetic answers for the spec {layout.spec.id} keep all its rules; check its examples")
+
+
+def _breaks_rules(layout: Layout, answers: dict[str, Answer]) -> bool:
+    ev = Evaluator(layout, {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in answers.items()})
+    facts = audit_facts(layout, answers, ev)
+    return any(firings(rule, facts) for rule in layout.spec.rules)
+
+
+def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], *, index: int, month: str,
+             late: bool, actions: int, urgent: bool) -> dict[str, Answer]:
+    fixed: dict[str, Answer] = {**example, **_role_values(layout, rng, index=index, month=month, late=late,
+                                                            urgent=urgent)}
     period = audit_period(month_end(*parse_month(month)))
     answers: dict[str, Answer] = {}
-    by_ref: dict[str, str | None] = {}
+    by_ref: dict[str, object] = {}
     for sl in layout.sections:
-        if sl.section.kind == "table":
+        if sl.section.kind == "table" or not holds(sl.section.applies_when, by_ref):
             continue
-        if not evaluate(sl.section.applies_when, by_ref):
-            continue
-        optional = not evaluate(sl.section.required_when, by_ref)
-        if optional and rng.random() < 0.5:
+        if not holds(sl.section.required_when, by_ref) and rng.random() < 0.5:
             continue
         for inp in sl.inputs:
-            if not evaluate(inp.condition, by_ref):
+            if inp.derived is not None or not holds(inp.condition, by_ref):
                 continue
             if not inp.required and rng.random() < 0.4 and inp.ref not in fixed:
                 continue
             value = fixed.get(inp.ref, _value(inp, rng, period))
             answers[inp.name] = value
-            by_ref[inp.ref] = value.isoformat() if isinstance(value, date) else str(value)
-    _fill_actions(layout, rng, answers, period, rng.randint(0, 4) if actions is None else actions)
+            by_ref[inp.ref] = value
+    weak = _grade_consistently(layout, answers, actions)
+    _fill_actions(layout, rng, answers, period, max(actions, len(weak)), weak)
     return answers
 
 
+def _grade_consistently(layout: Layout, answers: dict[str, Answer], actions: int) -> list[str]:
+    """Keep no more sections needing an action than there are actions; the overall grade is the worst section's.
+
+    Returns the titles of the sections that need an action.
+    """
+    grading = layout.spec.grading
+    grades = layout.spec.lists.get(layout.spec.grade_list, [])
+    weak: list[str] = []
+    worst = -1
+    for sl in layout.sections:
+        inp = layout.section_input(sl, Role.SECTION_GRADE) if sl.section.kind == "judged" else None
+        if inp is None or inp.name not in answers:
+            continue
+        if answers[inp.name] in grading.needs_action:
+            if len(weak) >= actions and grading.good_or_better:
+                answers[inp.name] = grading.good_or_better[-1]
+            else:
+                weak.append(sl.section.title)
+        if answers[inp.name] in grades:
+            worst = max(worst, grades.index(str(answers[inp.name])))
+    overall = layout.role_input(Role.OVERALL_GRADE)
+    if overall is not None and overall.name in answers and worst >= 0:
+        answers[overall.name] = grades[worst]
+    return weak
+
+
 def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer],
-                  period: tuple[date, date], count: int) -> None:
+                  period: tuple[date, date], count: int, weak: list[str]) -> None:
     sl = layout.actions
     if sl is None:
         return
+    section_col = layout.action_column(Role.ACTION_SECTION)
     for inp in sl.inputs:
         if inp.row_index is None or inp.row_index > count:
             continue
         if inp.type == "date":
             answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
+        elif inp.field == section_col and inp.row_index <= len(weak):
+            answers[inp.name] = weak[inp.row_index - 1]  # an action from each section that needs one
         elif inp.required or rng.random() < 0.7:
             answers[inp.name] = _value(inp, rng, period)

@@ -12,7 +12,6 @@ from auditbook.atomic import replacing
 from auditbook.errors import WorkbookError
 from auditbook.spec.models import Spec
 from auditbook.workbook.layout import (
-    CRITERIA_SHEET,
     LISTS_SHEET,
     META_SHEET,
     START_SHEET,
@@ -37,10 +36,11 @@ class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
         start = self._sheet(START_SHEET)
         summary = self._sheet(SUMMARY_SHEET)
         section_sheets = [(sl, self._sheet(sl.sheet)) for sl in self.layout.sections]
-        criteria = self._sheet(CRITERIA_SHEET)
+        criteria = self._sheet(self.spec.wording.criteria_sheet)
         lists = self._sheet(LISTS_SHEET)
         meta = self._sheet(META_SHEET)
         self._lists(lists)
+        self._check_cells(lists, self.checks, self.facts)
         for sl, ws in section_sheets:
             if sl.section.kind == "table":
                 self._table_section(ws, sl)
@@ -73,6 +73,9 @@ def build_workbook(
     unknown = sorted(set(values) - set(layout.by_name))
     if unknown:
         raise WorkbookError(f"cannot prefill {', '.join(unknown)}: the spec has no such input.")
+    derived = sorted(n for n in values if layout.by_name[n].derived is not None)
+    if derived:
+        raise WorkbookError(f"cannot prefill {', '.join(derived)}: worked out from other answers by the workbook.")
     meta = meta or new_metadata(spec)
     with replacing(out) as tmp, strict():
         wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)

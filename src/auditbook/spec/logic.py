@@ -1,0 +1,193 @@
+"""Pure: a condition's value for an audit's answers, in three states: True, False, or None (not yet known).
+
+An answer not given yet makes what depends on it unknown, so a section whose deciding answer is blank is
+"waiting", not "does not apply", and a rule about a blank value does not fire. Filled and blank are always
+known. The logic is Kleene's: all() is False as soon as one part is False, any() True as soon as one is True.
+The workbook's formulas compute the same thing with 1, 0.5 and 0 (MIN for all, MAX for any, 1-x for not).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from auditbook.dates import add_months, month_end, month_start
+from auditbook.spec.conditions import (
+    THIS,
+    All,
+    AnyOf,
+    AnySection,
+    Blank,
+    Condition,
+    DateCompare,
+    DateOperand,
+    Equals,
+    EverySection,
+    Filled,
+    In,
+    Not,
+    NumberCompare,
+    NumberOperand,
+    Rows,
+    parse_offset,
+)
+from auditbook.text import norm
+
+Truth = bool | None
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a condition looks at: answers by "section.field", the judged sections, and the tables' used rows."""
+
+    values: Mapping[str, object]
+    #: Judged section ids, for any_section / every_section and rules run once per section.
+    sections: Sequence[str] = ()
+    #: Section titles by id: a table's section column holds titles.
+    titles: Mapping[str, str] = field(default_factory=dict)
+    #: Used rows of each table section, each a mapping of column id to answer.
+    tables: Mapping[str, Sequence[Mapping[str, object]]] = field(default_factory=dict)
+    #: The judged section "this" means, or None.
+    this: str | None = None
+    #: The table row "this" means, or None.
+    row: Mapping[str, object] | None = None
+
+    def get(self, ref: str) -> object:
+        """The answer of a field ("this.field" resolved), None when blank."""
+        section, _, name = ref.partition(".")
+        if section == THIS:
+            if self.row is not None:
+                return self.row.get(name)
+            section = self.this or ""
+        value = self.values.get(f"{section}.{name}")
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def on_section(self, section_id: str) -> Facts:
+        """The same facts with "this" meaning a judged section."""
+        return replace(self, this=section_id, row=None)
+
+    def on_row(self, row: Mapping[str, object]) -> Facts:
+        """The same facts with "this" meaning a table row."""
+        return replace(self, row=row)
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and (m := _ISO.match(value.strip())):
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+def _month_of(value: object) -> tuple[int, int] | None:
+    d = _as_date(value)
+    if d is not None:
+        return d.year, d.month
+    if isinstance(value, str) and (m := _MONTH.match(value.strip())) and 1 <= int(m.group(2)) <= 12:
+        return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def shift(d: date, offset: str | None) -> date | None:
+    """A date moved by an offset ("-2 years", "+3 months"), months first as EDATE does; None past the calendar."""
+    months, days = parse_offset(offset)
+    try:
+        return add_months(d, months) + timedelta(days=days)
+    except (ValueError, OverflowError):
+        return None
+
+
+def date_value(op: DateOperand, facts: Facts) -> date | None:
+    """The date an operand stands for, or None when its field is blank."""
+    if isinstance(op, str):
+        return _as_date(facts.get(op))
+    if op.field is not None:
+        base = _as_date(facts.get(op.field))
+    else:
+        month = _month_of(facts.get(op.ref))
+        base = None if month is None else (month_start(*month) if op.start_of else month_end(*month))
+    return None if base is None else shift(base, op.offset)
+
+
+def rows_matching(rows: Rows, facts: Facts) -> int:
+    """How many used rows of the table have the given values (`this` meaning the current section's title)."""
+    wanted = {col: norm(facts.titles.get(facts.this or "", "") if v == THIS else v) for col, v in rows.where.items()}
+    return sum(1 for row in facts.tables.get(rows.rows, ())
+               if all(norm(str(row.get(col) or "")) == v for col, v in wanted.items()))
+
+
+def number_value(op: NumberOperand, facts: Facts) -> int | None:
+    """The number an operand stands for, or None when its field is blank or not a number."""
+    if isinstance(op, bool):
+        return None
+    if isinstance(op, int):
+        return op
+    if isinstance(op, Rows):
+        return rows_matching(op, facts)
+    value = facts.get(op)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _compare(op: str, left: date | int, right: date | int) -> bool:
+    if op in ("before", "less_than"):
+        return left < right  # type: ignore[operator]
+    if op in ("after", "more_than"):
+        return left > right  # type: ignore[operator]
+    if op in ("on_or_before", "at_most"):
+        return left <= right  # type: ignore[operator]
+    if op in ("on_or_after", "at_least"):
+        return left >= right  # type: ignore[operator]
+    return left == right
+
+
+def truth(cond: Condition | None, facts: Facts) -> Truth:
+    """The condition's value: True, False, or None while an answer it needs is blank. No condition is True."""
+    if cond is None:
+        return True
+    if isinstance(cond, Equals | In):
+        value = facts.get(cond.field)
+        if value is None:
+            return None
+        wanted = [cond.equals] if isinstance(cond, Equals) else cond.in_
+        return norm(str(value)) in {norm(w) for w in wanted}
+    if isinstance(cond, Filled):
+        return facts.get(cond.filled) is not None
+    if isinstance(cond, Blank):
+        return facts.get(cond.blank) is None
+    if isinstance(cond, DateCompare):
+        left_d, right_d = date_value(cond.date, facts), date_value(cond.right, facts)
+        return None if left_d is None or right_d is None else _compare(cond.op, left_d, right_d)
+    if isinstance(cond, NumberCompare):
+        left_n, right_n = number_value(cond.number, facts), number_value(cond.right, facts)
+        return None if left_n is None or right_n is None else _compare(cond.op, left_n, right_n)
+    if isinstance(cond, AnySection):
+        return any(truth(cond.any_section, facts.on_section(s)) is True for s in facts.sections)
+    if isinstance(cond, EverySection):
+        return all(truth(cond.every_section, facts.on_section(s)) is not False for s in facts.sections)
+    if isinstance(cond, All):
+        parts = [truth(c, facts) for c in cond.all]
+        return False if False in parts else None if None in parts else True
+    if isinstance(cond, AnyOf):
+        parts = [truth(c, facts) for c in cond.any]
+        return True if True in parts else None if None in parts else False
+    assert isinstance(cond, Not)
+    inner = truth(cond.not_, facts)
+    return None if inner is None else not inner
+
+
+def holds(cond: Condition | None, values: Mapping[str, object]) -> bool:
+    """Whether the condition is known to hold for these answers (a blank answer it needs makes it not hold)."""
+    return truth(cond, Facts(values)) is True

@@ -1,0 +1,147 @@
+"""The spec's rules as live checks: one 0/1 cell per rule and section or row on the Lists sheet, a total named
+check_<rule id>, and the Summary's "Checks" list that shows them (the same in Excel and LibreOffice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from xlsxwriter.worksheet import Worksheet
+
+from auditbook.spec.logic import Facts
+from auditbook.spec.models import judged_sections
+from auditbook.spec.rules import EACH_SECTION, Firing, Rule, firings
+from auditbook.workbook.book import Book
+from auditbook.workbook.formulas import audit_facts
+from auditbook.workbook.kleene import Scope, kleene, string_literal
+from auditbook.workbook.layout import LISTS_SHEET, Layout, cell_ref, sheet_ref
+
+#: Excel's limit on a formula's length; a check longer than this is left to validate.
+MAX_FORMULA = 8000
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One section, row or the whole audit a rule is checked for, and its cell on the Lists sheet."""
+
+    label: str
+    formula: str
+    row: int
+    section: str | None = None
+    table_row: int | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule's live check: its items' cells and the cell (named check_<id>) that counts how many fire."""
+
+    rule: Rule
+    name: str
+    items: tuple[CheckItem, ...]
+    total_row: int
+    col: int
+
+    @property
+    def live(self) -> bool:
+        """Whether every item's formula fits a spreadsheet (otherwise only validate checks the rule)."""
+        return all(len(i.formula) <= MAX_FORMULA for i in self.items)
+
+    def item_ref(self, item: CheckItem) -> str:
+        """The item cell's absolute reference."""
+        return sheet_ref(LISTS_SHEET, item.row, self.col)
+
+
+def _fires(rule: Rule, scope: Scope) -> str:
+    require = f"({kleene(rule.require, scope)})=0"
+    return f"AND(({kleene(rule.when, scope)})=1,{require})*1" if rule.when is not None else f"({require})*1"
+
+
+def build_checks(layout: Layout) -> list[Check]:
+    """Where each rule's cells go on the Lists sheet (in a column after the flags) and their formulas."""
+    col = (layout.flags[-1].col if layout.flags else len(layout.lists) + 2) + 3
+    row = 1
+    out: list[Check] = []
+    base = Scope(layout, gated=True)
+    for rule in layout.spec.rules:
+        items: list[CheckItem] = []
+        if rule.each is None:
+            items.append(CheckItem("", _fires(rule, base), row))
+        elif rule.each == EACH_SECTION:
+            for s in judged_sections(layout.spec):
+                items.append(CheckItem(s.title, _fires(rule, base.on_section(s.id)), row + len(items), section=s.id))
+        else:
+            for r in range(1, layout.section(rule.each).section.rows + 1):
+                items.append(CheckItem(f"row {r}", _fires(rule, base.on_row(rule.each, r)), row + len(items),
+                                       table_row=r))
+        total_row = row + len(items)
+        out.append(Check(rule, f"check_{rule.id}", tuple(items), total_row, col))
+        row = total_row + 2
+    return out
+
+
+class ChecksBlock(Book):
+    """Writes the checks' cells on the Lists sheet and the Checks list on the Summary."""
+
+    @cached_property
+    def checks(self) -> list[Check]:
+        """The spec's rules as live checks."""
+        return build_checks(self.layout)
+
+    @cached_property
+    def facts(self) -> Facts:
+        """The starting answers as the rules see them (for the formulas' first values)."""
+        return audit_facts(self.layout, self.prefill, self.ev)
+
+    def _check_cells(self, ws: Worksheet, checks: list[Check], facts: Facts) -> None:
+        for check in checks:
+            fired = firings(check.rule, facts)
+            for item in check.items:
+                hit = any(f.section == item.section and f.row == item.table_row for f in fired)
+                ws.write_string(item.row, check.col - 1, f"{check.rule.id} {item.label}".strip())
+                formula = item.formula if check.live else "0"
+                self._formula(ws, item.row, check.col, "=" + formula, self.fmt.text, 1 if hit else 0)
+            first, last = check.items[0].row, check.items[-1].row
+            ws.write_string(check.total_row, check.col - 1, check.name, self.fmt.bold)
+            total = f"=SUM({cell_ref(first, check.col, absolute=True)}:{cell_ref(last, check.col, absolute=True)})"
+            self._formula(ws, check.total_row, check.col, total, self.fmt.bold, len(fired) if check.live else 0)
+            self._define(check.name, sheet_ref(LISTS_SHEET, check.total_row, check.col))
+        if checks:
+            ws.set_column(checks[0].col - 1, checks[0].col - 1, 40)
+
+    def _checks_list(self, ws: Worksheet, row: int, checks: list[Check], facts: Facts) -> int:
+        """The Summary's Checks, from `row`; returns the row after them."""
+        if not checks:
+            return row
+        ws.write_string(row, 0, "Checks: answers that contradict each other (Fix before sending; Check with the "
+                                "team manager)", self.fmt.bold)
+        row += 1
+        for col, text in enumerate(("Check", "Severity", "Result", "Where", "How to fix")):
+            ws.write_string(row, col, text, self.fmt.header)
+        for check in checks:
+            row += 1
+            rule = check.rule
+            fired = firings(rule, facts) if check.live else []
+            ws.write_string(row, 0, rule.message, self.fmt.cell)
+            ws.write_string(row, 1, rule.severity.capitalize(), self.fmt.cell)
+            word = "Fix" if rule.severity == "error" else "Check"
+            if check.live:
+                n = check.name
+                formula = f'=IF({n}=0,"OK",IF({n}=1,"{word}","{word} ("&{n}&")"))'
+                shown = "OK" if not fired else word if len(fired) == 1 else f"{word} ({len(fired)})"
+                self._formula(ws, row, 2, formula, self.fmt.cell, shown)
+            else:
+                ws.write_string(row, 2, "Checked by validate", self.fmt.cell)
+            self._where(ws, row, check, fired)
+            ws.write_string(row, 4, rule.fix, self.fmt.cell)
+            ws.set_row(row, 27)
+        return row + 1
+
+    def _where(self, ws: Worksheet, row: int, check: Check, fired: list[Firing]) -> None:
+        if check.rule.each is None or not check.live:
+            cells = [self.layout.by_ref[r] for r in check.rule.cells if r in self.layout.by_ref]
+            ws.write_string(row, 3, ", ".join(f"{i.sheet} {i.cell}" for i in cells), self.fmt.cell)
+            return
+        parts = [f'IF({check.item_ref(i)}=1,{string_literal(i.label + "; ")},"")' for i in check.items]
+        shown = "".join(f"{i.label}; " for i in check.items
+                        if any(f.section == i.section and f.row == i.table_row for f in fired))
+        self._formula(ws, row, 3, "=" + "&".join(parts), self.fmt.cell, shown)
