@@ -12,6 +12,7 @@ checks that an untouched load and save still validates clean, so a defect case t
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,7 @@ import yaml
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
+from auditbook.dates import month_end, parse_month
 from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec
 from auditbook.workbook.layout import (
     META_SHEET,
@@ -84,6 +86,11 @@ def valid_return(path: Path, scenario: str = "child_protection", *,
                  changes: Mapping[str, Answer | None] | None = None, seed: int = SEED, **options: Any) -> Path:
     """A valid return for a scenario, then `changes` applied to its answers (None clears an input)."""
     return make_return(path, {**answers(scenario, seed=seed, **options), **(changes or {})})
+
+
+def due_of(filled: Mapping[str, Answer | None]) -> date:
+    """The due date the audit month of these answers gives (the workbook works it out; it is not an answer)."""
+    return month_end(*parse_month(str(filled["profile_audit_month"])))
 
 
 def without(filled: Mapping[str, Answer], prefix: str) -> dict[str, Answer | None]:
@@ -262,7 +269,22 @@ def keep_roles_of_kept_sections(data: dict[str, Any]) -> dict[str, Any]:
     if roles.get("actions") not in kept:
         roles = {k: v for k, v in roles.items() if k != "actions" and not k.startswith("action_")}
     data["roles"] = roles
+    judged = any(s.get("kind", "judged") == "judged" for s in data["sections"])
+    data["rules"] = [r for r in data.get("rules", []) if _only_looks_at(r, kept, judged)]
     return data
+
+
+def _only_looks_at(rule: Any, kept: set[str], judged: bool) -> bool:
+    """Whether a rule's fields, tables and sections are all among the kept sections."""
+    if isinstance(rule, dict):
+        tables = [v for k, v in rule.items() if k in ("each", "rows") and v != "sections"]
+        return all(t in kept for t in tables) and all(_only_looks_at(v, kept, judged) for v in rule.values())
+    if isinstance(rule, list):
+        return all(_only_looks_at(v, kept, judged) for v in rule)
+    if isinstance(rule, str) and re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*", rule):
+        section = rule.split(".")[0]
+        return section in kept or (section == "this" and judged)
+    return True
 
 
 # -- files that are not returns at all -------------------------------------------------------------

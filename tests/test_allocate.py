@@ -134,8 +134,8 @@ def _plain(value: object) -> object:
 
 
 def profile_values(path: Path, where: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """The prefilled case profile cells of a workbook, as openpyxl reads them."""
-    wb = openpyxl.load_workbook(path)
+    """The prefilled case profile cells of a workbook (and the derived due date and period), as openpyxl reads them."""
+    wb = openpyxl.load_workbook(path, data_only=True)  # the due date and period are formulas: their values
     return {name: _plain(wb[where[name][0]][where[name][1]].value) for name in PREFILLED}
 
 

@@ -41,10 +41,20 @@ from auditbook.collection.result import CollectResult, collect_json
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
-from auditbook.spec.conditions import evaluate
+from auditbook.spec.logic import holds
 from auditbook.workbook.metadata import Metadata, new_metadata
 from auditbook.workbook.writer import build_workbook
-from tests.returns import Answers, answers, csv_bytes, encrypted_bytes, layout, legacy_xls_bytes, spec, where
+from tests.returns import (
+    Answers,
+    answers,
+    csv_bytes,
+    due_of,
+    encrypted_bytes,
+    layout,
+    legacy_xls_bytes,
+    spec,
+    where,
+)
 
 TABS = ["Summary", "Audits", "Grades", "Themes", "Actions", "Rejected"]
 NOW = datetime(2026, 12, 7, 9, 30)
@@ -78,7 +88,7 @@ def _eh() -> Answers:
 def _recipes() -> dict[str, Callable[[], tuple[Answers, Metadata | None]]]:
     def care_draft() -> Answers:
         a = _care()
-        due = a["profile_due_date"]
+        due = due_of(a)
         assert isinstance(due, date)
         a["profile_date_completed"] = due - timedelta(days=10)
         return a
@@ -151,7 +161,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
 
 def _settle(filled: Answers) -> Answers:
     """Drop answers whose condition no longer holds and fill follow-ups that now apply (as synthetic does)."""
-    by_ref: dict[str, str | None] = {}
+    by_ref: dict[str, object] = {}
     out: Answers = {}
     for sl in layout().sections:
         if sl.section.kind == "table":
@@ -159,7 +169,7 @@ def _settle(filled: Answers) -> Answers:
             continue
         answered = any(i.name in filled for i in sl.inputs)
         for inp in sl.inputs:
-            if not (evaluate(sl.section.applies_when, by_ref) and evaluate(inp.condition, by_ref)):
+            if not (holds(sl.section.applies_when, by_ref) and holds(inp.condition, by_ref)):
                 continue
             value = filled.get(inp.name)
             if value is None and inp.required and answered:
@@ -171,12 +181,16 @@ def _settle(filled: Answers) -> Answers:
 
 
 #: Theme tags, grades and No answers of the four themed returns (cases SYN-0001..4: teams Beta, Gamma, Alpha, Beta).
+#: What an Inadequate assessment calls for under the spec's rules: an action from it, an overall grade below Good.
+INADEQUATE_ASSESSMENT: Answers = {
+    "assessment_grade": "Inadequate", "overall_overall_grade": "Requires improvement",
+    "actions_r01_action": "Update the single assessment.", "actions_r01_section": "1b Assessment",
+    "actions_r01_timescale": date(2027, 1, 29)}
 THEMED: dict[int, Answers] = {
-    1: {"voice_theme_1": "Child not seen alone", "assessment_grade": "Inadequate",
-        "assessment_assessment_current": "No"},
-    2: {"voice_theme_1": "Child not seen alone", "assessment_grade": "Inadequate",
+    1: {"voice_theme_1": "Child not seen alone", **INADEQUATE_ASSESSMENT, "assessment_assessment_current": "No"},
+    2: {"voice_theme_1": "Child not seen alone", **INADEQUATE_ASSESSMENT,
         "assessment_assessment_current": "No", "voice_wishes_recorded": "No"},
-    3: {"assessment_grade": "Inadequate", "assessment_assessment_current": "No"},
+    3: {**INADEQUATE_ASSESSMENT, "assessment_assessment_current": "No"},
     # Tagged in two sections of one audit: one audit carries it.
     4: {"recording_theme_1": "Drift and delay", "oversight_theme_2": "Drift and delay"},
 }
@@ -184,8 +198,7 @@ THEMED: dict[int, Answers] = {
 
 def _themed(index: int) -> tuple[Answers, None]:
     """A child protection return graded Good throughout, no theme tags and no No answers, then THEMED[index]."""
-    a = {k: v for k, v in answers("child_protection", seed=100 + index, index=index, actions=0).items()
-         if not k.startswith("permanence_")}  # an optional section for this child: left out
+    a = answers("child_protection", seed=100 + index, index=index, actions=0)
     for name in list(a):
         inp = layout().by_name[name]
         if inp.field.startswith("theme_"):
@@ -256,7 +269,7 @@ def applies(a: Answers, section: str) -> bool:
 
 def audit_row(rel: str, a: Answers, *, warnings: int = 0, missing: bool = False) -> tuple[Any, ...]:
     """The Audits row a return filled with these answers gives."""
-    due, done = a["profile_due_date"], a["profile_date_completed"]
+    due, done = due_of(a), a["profile_date_completed"]
     grades = [a.get(f"{s.id}_grade") if applies(a, s.id) else "n/a" for s in JUDGED]
     return (a["profile_case_ref"], a["profile_team"], a["profile_worker"], a["profile_team_manager"],
             a["profile_auditor"], a["profile_round"], a["profile_audit_month"], dt(due), dt(done),
@@ -484,7 +497,7 @@ def test_themes_tab(tmp_path: Path, library: Library) -> None:
     rows = theme_rows(ws)
     concern = ("Section graded RI or Inadequate", "All")
     graded = ["cin", "child_protection", "voice", "oversight", "partnership", "diversity", "plans", "recording",
-              "feedback"]
+              "feedback", "permanence"]
     assert rows["Section graded RI or Inadequate"] == [
         (*concern, "1b Assessment", "Graded Requires improvement or Inadequate", "concern", 3, 4, 0.75, "Recurring"),
         *[(*concern, TITLE[s], "Graded Requires improvement or Inadequate", "concern", 0, 4, 0, None)

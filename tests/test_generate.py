@@ -277,7 +277,21 @@ def test_every_input_has_a_workbook_scoped_name_at_its_cell(
 
 def test_every_input_is_unlocked(book: OpenpyxlWorkbook, dictionary: dict[str, Any]) -> None:
     locked = [i["name"] for i in dictionary["inputs"] if book[i["sheet"]][i["cell"]].protection.locked]
-    assert locked == []
+    assert locked == [i["name"] for i in dictionary["inputs"] if i["derived"]]
+
+
+def test_derived_values_are_locked_formulas_without_validation(book: OpenpyxlWorkbook,
+                                                               dictionary: dict[str, Any]) -> None:
+    derived = {i["name"]: i["derived"] for i in dictionary["inputs"] if i["derived"]}
+    assert derived == {"profile_due_date": {"end_of": "profile.audit_month"},
+                       "profile_period_from": {"end_of": "profile.audit_month", "offset": "-2 years"},
+                       "profile_period_to": {"end_of": "profile.audit_month"}}
+    for name in derived:
+        cell = book[_destination(book, name)[0]][_destination(book, name)[1].replace("$", "")]
+        assert (str(cell.value).startswith("=IFERROR("), cell.protection.locked, cell.number_format) == (
+            True, True, "dd/mm/yyyy"), name
+        assert "profile_audit_month" in cell.value
+    assert "EDATE(" in _value_of(book, "profile_period_from")
 
 
 def test_only_inputs_are_unlocked(book: OpenpyxlWorkbook, dictionary: dict[str, Any]) -> None:
@@ -300,6 +314,10 @@ def test_every_input_has_one_validation_and_choices_use_a_named_list(
     problems = []
     for i in dictionary["inputs"]:
         dvs = by_sheet[i["sheet"]].get(i["cell"], [])
+        if i["derived"]:  # a locked formula takes no entries
+            if dvs:
+                problems.append((i["name"], "a derived value with a validation"))
+            continue
         if len(dvs) != 1:
             problems.append((i["name"], f"{len(dvs)} validations"))
             continue
@@ -333,6 +351,8 @@ def test_conditional_inputs_are_greyed_refused_and_required_ones_highlighted(
 ) -> None:
     problems = []
     for i in dictionary["inputs"]:
+        if i["derived"]:
+            continue
         ws = book[i["sheet"]]
         rules = [r for r in _conditional_formats(ws) if i["cell"] in _cells_of(r[0])]
         grey = [r for r in rules if r[3]]
@@ -356,9 +376,13 @@ def test_non_applicable_section_is_greyed_on_its_section_flag(book: OpenpyxlWork
     ws = book["1a Early Help"]
     grey = [r for r in _conditional_formats(ws) if r[3]]
     assert grey and {r[2][0] for r in grey} == {"NOT(applies_early_help)"}
-    assert ws["A3"].value.startswith('=IF(applies_early_help,"","This section does not apply because no early help')
+    assert ws["A3"].value.startswith('=IF(waiting_early_help,"Answer ""Early help provided in the audit period?"" '
+                                     'on the Case profile first: it decides whether this section applies.",'
+                                     'IF(applies_early_help,"","This section does not apply because no early help')
     assert book.defined_names["applies_early_help"].attr_text.startswith("'Lists'!")
-    assert _value_of(book, "applies_early_help") == '=TRIM(profile_had_early_help)="Yes"'
+    kleene = 'IF(LEN(profile_had_early_help)=0,0.5,(TRIM(profile_had_early_help)="Yes")*1)'
+    assert _value_of(book, "applies_early_help") == f"=({kleene})=1"
+    assert _value_of(book, "waiting_early_help") == f"=({kleene})=0.5"
 
 
 def test_formulas_fit_excel_limits(book: OpenpyxlWorkbook) -> None:
@@ -387,7 +411,7 @@ def _carriers(book: OpenpyxlWorkbook) -> tuple[dict[str, str], dict[str, str], d
 def test_metadata_agrees_across_the_three_carriers(book: OpenpyxlWorkbook, spec: Spec) -> None:
     by_property, sheet, names = _carriers(book)
     expected = {
-        "spec_id": "deep_dive", "spec_version": "1.0.0", "spec_sha256": spec.sha256,
+        "spec_id": "deep_dive", "spec_version": "2.0.0", "spec_sha256": spec.sha256,
         "instance_id": FIXED_INSTANCE, "generated_at": "2026-01-02T03:04:05+00:00",
     }
     assert (by_property, sheet, names) == (expected, expected, expected)
@@ -423,7 +447,7 @@ def test_generate_prefills_the_case_profile(tmp_out: Path, month: str, due: date
     path = tmp_out / f"deep-dive_{month}_team-a-north_ab-123.xlsx"
     assert result.stdout == f"{path}\n"
     assert [p.name for p in tmp_out.iterdir()] == [path.name]
-    book = openpyxl.load_workbook(path)
+    book = openpyxl.load_workbook(path, data_only=True)  # the due date and period are formulas: their values
     names = ["profile_case_ref", "profile_team", "profile_auditor", "profile_audit_month", "profile_due_date",
              "profile_period_from", "profile_period_to"]
     assert [_value_of(book, n) for n in names] == [
@@ -437,7 +461,7 @@ def test_generate_prefills_the_case_profile(tmp_out: Path, month: str, due: date
 def test_due_date_is_the_end_of_a_leap_february(tmp_out: Path) -> None:
     result = _generate("--out", str(tmp_out / "leap.xlsx"), "--month", "2028-02")
     assert result.exit_code == 0, result.output
-    book = openpyxl.load_workbook(tmp_out / "leap.xlsx")
+    book = openpyxl.load_workbook(tmp_out / "leap.xlsx", data_only=True)
     assert _value_of(book, "profile_due_date").strftime("%d/%m/%Y") == "29/02/2028"
 
 
@@ -481,9 +505,12 @@ def test_generate_with_invalid_spec_exits_2_with_the_lint_message(tmp_out: Path)
     result = _generate("--spec", str(bad), "--out", str(tmp_out))
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"Error: {bad}: the spec is not valid")
-    assert '  sections[2] (early_help): duplicate section id "early_help". Give each section its own id.\n' in (
-        result.stderr
-    )
+    found = re.search(r'  line (\d+), column (\d+): sections\[2\] \(early_help\): duplicate section id "early_help". '
+                      r"Give each section its own id.\n", result.stderr)
+    assert found, result.stderr
+    # The position is the third section's, where the second "early_help" is.
+    line = bad.read_text(encoding="utf-8").splitlines()[int(found.group(1)) - 1]
+    assert line[int(found.group(2)) - 1:].startswith("- id: early_help") or line.strip() == "- id: early_help", line
     assert [p.name for p in tmp_out.iterdir()] == ["bad.yaml"]
 
 
@@ -532,6 +559,9 @@ def _condition_shapes(cond: Any) -> set[str]:
 def test_describe_conditions_are_structured(dictionary: dict[str, Any]) -> None:
     shapes = set().union(*(_condition_shapes(i["applies_when"]) for i in dictionary["inputs"]))
     assert shapes == {"null", "equals", "in", "any", "all"}
+    rule_keys = {next(iter(k for k in ("equals", "in", "filled", "date", "number", "any_section", "every_section",
+                                       "all", "any") if k in r["require"])) for r in dictionary["rules"]}
+    assert rule_keys == {"equals", "in", "filled", "date", "number", "every_section", "all"}
 
 
 def test_describe_sections(dictionary: dict[str, Any]) -> None:
@@ -566,8 +596,8 @@ def test_describe_known_inputs(dictionary: dict[str, Any], spec: Spec) -> None:
          by_name[n]["applies_when"])
         for n in picked
     ] == [
-        ("profile_case_ref", "Case profile", "C9", "text", True, None),
-        ("profile_due_date", "Case profile", "C20", "date", True, None),
+        ("profile_case_ref", "Case profile", "C15", "text", True, None),
+        ("profile_due_date", "Case profile", "C26", "date", False, None),
         ("voice_seen", "2 Child's Voice", "C9", "choice", True, None),
         ("voice_seen_evidence", "2 Child's Voice", "D9", "long_text", False, None),
         ("voice_seen_alone_why", "2 Child's Voice", "C11", "long_text", True,
@@ -700,9 +730,30 @@ def test_a_question_that_does_not_apply_says_why_in_its_label(spec: Spec, layout
         ws = openpyxl.load_workbook(path, data_only=True)[inp.sheet]
         shown[answer] = ws.cell(inp.row + 1, 2).value
     formula = openpyxl.load_workbook(path)[inp.sheet].cell(inp.row + 1, 2).value
-    assert formula.startswith(f"=IF({inp.applies_flag},")
+    assert formula.startswith(f"=IF({inp.waiting_flag},")
     assert shown == {"Yes": f"{inp.label} (does not apply: {inp.not_applicable_because})",
                      "No": f"{inp.label} *"}
+
+
+def test_a_question_whose_deciding_answer_is_blank_says_what_it_waits_for(
+        spec: Spec, layout: Layout, tmp_out: Path) -> None:
+    voice = layout.by_name["voice_seen_alone_why"]
+    emergency = layout.by_name["child_protection_emergency_evidenced"]
+    path = build_workbook(spec, out=tmp_out / "blank.xlsx", prefill={"profile_had_cp": "Yes"})
+    book = openpyxl.load_workbook(path, data_only=True)
+    assert book[voice.sheet].cell(voice.row + 1, 2).value == (
+        'Why was the child not seen alone? (Answer "Was the child seen alone where statutory guidance requires it and '
+        'it was in their best interests?" above first: it decides whether it applies.)')
+    assert book[emergency.sheet].cell(emergency.row + 1, 2).value == (
+        f'{emergency.label} (Answer "Was a strategy meeting held before the section 47 enquiry?" above first: it '
+        "decides whether it applies.)")
+    summary = {book["Summary"].cell(r, 1).value: (book["Summary"].cell(r, 2).value, book["Summary"].cell(r, 3).value)
+               for r in range(6, 22)}
+    assert summary["1a Early Help and Protection"] == ("Waiting", "Waiting for Case profile")
+    assert summary["1d Child Protection"] == ("Yes", "Not started")
+    assert book["1a Early Help"]["A3"].value == (
+        'Answer "Early help provided in the audit period?" on the Case profile first: it decides whether this section '
+        "applies.")
 
 
 def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:

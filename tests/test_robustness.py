@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from auditbook.cli import app
@@ -18,7 +19,21 @@ from auditbook.returns import validate as validate_module
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
-from tests.returns import copy_of_valid, edit, spec, spec_variant, valid_return, where, write_spec
+from auditbook.spec import default_spec_path, parse_spec
+from auditbook.spec.roles import Role
+from auditbook.workbook.layout import build_layout
+from tests.returns import (
+    answers,
+    copy_of_valid,
+    edit,
+    make_return,
+    spec,
+    spec_variant,
+    type_value,
+    valid_return,
+    where,
+    write_spec,
+)
 
 runner = CliRunner()
 
@@ -91,11 +106,25 @@ def test_a_renamed_sheet_is_read_through_its_names_with_a_warning(tmp_path: Path
     assert next(s for s in report.audit.sections if s.id == "assessment").grade is not None
 
 
-def test_a_typed_due_date_cannot_move_the_deadline(tmp_path: Path) -> None:
-    report = check(valid_return(tmp_path / "r.xlsx", changes={
-        "profile_due_date": date(2027, 12, 31), "profile_date_completed": date(2027, 3, 1)}))
-    assert codes(report) == [("warning", where("profile_due_date")[1], "due-date-changed"),
-                             ("warning", where("profile_date_completed")[1], "late")]
+def test_a_due_date_typed_over_its_formula_cannot_move_the_deadline(tmp_path: Path) -> None:
+    path = valid_return(tmp_path / "r.xlsx", late=True)  # completed 03/12/2026, three days after the due date
+    type_value(path, "profile_due_date", "31/12/2026")  # past the sheet's protection, as pasting would
+    report = check(path)
+    assert codes(report) == [("warning", where("profile_date_completed")[1], "late")]
+    assert report.audit is not None and (report.audit.due_date, report.audit.late) == (date(2026, 11, 30), True)
+    assert report.audit.fact(Role.DUE_DATE) == date(2026, 11, 30)
+
+
+def test_a_typed_due_date_cannot_move_the_deadline_where_a_spec_asks_for_it(tmp_path: Path) -> None:
+    data = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
+    profile = next(s for s in data["sections"] if s["id"] == "profile")
+    del next(f for f in profile["fields"] if f["id"] == "due_date")["derived"]  # an input again
+    typed = parse_spec(data, source=Path("typed_due_date.yaml"))
+    lay = build_layout(typed)
+    filled = {**answers(lay=lay, late=True), "profile_due_date": date(2027, 12, 31)}
+    report = validate_file(make_return(tmp_path / "r.xlsx", filled, of=typed), registry=SpecRegistry.of(typed))
+    assert codes(report) == [("warning", where("profile_due_date", lay)[1], "due-date-changed"),
+                             ("warning", where("profile_date_completed", lay)[1], "late")]
     assert report.audit is not None and (report.audit.due_date, report.audit.late) == (date(2026, 11, 30), True)
 
 

@@ -57,7 +57,7 @@ def _yes(field: str) -> dict[str, str]:
 
 
 def test_bundled_spec_loads(spec: Spec) -> None:
-    assert (spec.id, spec.version, spec.title) == ("deep_dive", "1.0.0", "Deep Dive Case File Audit")
+    assert (spec.id, spec.version, spec.title) == ("deep_dive", "2.0.0", "Deep Dive Case File Audit")
     assert spec.classification == "OFFICIAL-SENSITIVE"
     assert re.fullmatch(r"[0-9a-f]{64}", spec.sha256)
 
@@ -76,7 +76,7 @@ def test_every_guidance_section_with_its_applicability(spec: Spec) -> None:
         ("plans", None, None),
         ("recording", None, None),
         ("feedback", None, None),
-        ("permanence", None, _yes("profile.in_care")),
+        ("permanence", None, None),
         ("independence", _yes("profile.independent_living"), None),
         ("actions", None, None),
         ("overall", None, None),
@@ -100,12 +100,13 @@ def test_section_titles_follow_the_guidance_headings(spec: Spec, guidance: str) 
     ]
 
 
-def test_applicability_questions_are_yes_no_on_the_case_profile(spec: Spec) -> None:
+def test_applicability_questions_are_yes_no_at_the_top_of_the_case_profile(spec: Spec) -> None:
     profile = {f.id: f for f in spec.section("profile").fields}
-    questions = ["had_early_help", "had_cin", "had_cp", "in_care", "independent_living"]
+    questions = ["had_early_help", "had_cin", "had_cp", "in_care", "privately_fostered", "independent_living"]
     assert [(q, profile[q].type, profile[q].choices, profile[q].applies_when) for q in questions] == [
         (q, "choice", "yes_no", None) for q in questions
     ]
+    assert [f.id for f in spec.section("profile").fields][:len(questions)] == questions
     assert spec.choice_lists["yes_no"] == ["Yes", "No"]
 
 
@@ -181,8 +182,10 @@ def test_overall_judgement_urgent_concern_follow_ups_only_when_yes(spec: Spec) -
     assert [(k, overall[k].type, overall[k].required, _cond(overall[k].applies_when))
             for k in ("urgent_when", "urgent_with_whom")] == [
         ("urgent_when", "date", True, _yes("overall.urgent_concern")),
-        ("urgent_with_whom", "text", True, _yes("overall.urgent_concern")),
+        ("urgent_with_whom", "choice", True, _yes("overall.urgent_concern")),
     ]
+    # Raised with a role from a list, the line manager for the case first (as the guidance says).
+    assert spec.choice_lists[overall["urgent_with_whom"].choices or ""][0] == "Line manager for the case"
     assert [k for k in ("overall_grade", "record_reflects_practice", "impact", "feedback_team_manager",
                         "feedback_practitioner") if k not in overall] == []
 
@@ -223,3 +226,48 @@ def test_sha256_is_stable_under_yaml_reformatting(spec: Spec, tmp_path: Path) ->
     assert again.sha256 == spec.sha256
     data["sections"][0]["fields"][0]["label"] = "Case number"
     assert parse_spec(data, source=tmp_path / "changed.yaml").sha256 != spec.sha256
+
+
+def test_section_9_plans_permanence_for_all_children_and_placements_for_children_in_care(spec: Spec) -> None:
+    permanence = spec.section("permanence")
+    assert (permanence.applies_when, permanence.required_when) == (None, None)
+    assert [(f.id, _cond(f.applies_when)) for f in permanence.fields] == [
+        ("permanence_plan", None), ("family_options_explored", None), ("drift_prevented", None),
+        ("placement_meets_needs", _yes("profile.in_care")), ("placement_reviewed", _yes("profile.in_care")),
+        ("private_fostering_duties", _yes("profile.privately_fostered")),
+    ]
+    assert [c for f in permanence.fields if _cond(f.applies_when) == _yes("profile.privately_fostered")
+            for c in f.criteria] == ["ESN 17"]
+
+
+def test_due_date_and_audit_period_are_worked_out_from_the_audit_month(spec: Spec) -> None:
+    profile = {f.id: f for f in spec.section("profile").fields}
+    assert [(k, profile[k].derived.model_dump(exclude_none=True) if profile[k].derived else None)
+            for k in ("due_date", "period_from", "period_to")] == [
+        ("due_date", {"end_of": "profile.audit_month"}),
+        ("period_from", {"end_of": "profile.audit_month", "offset": "-2 years"}),
+        ("period_to", {"end_of": "profile.audit_month"}),
+    ]
+
+
+#: The Deep Dive's rules and the severity a practice lead gives each (the README lists them).
+RULES = [
+    ("looked_after_in_care", "error"), ("cp_plan_had_cp", "error"), ("child_in_need_had_cin", "error"),
+    ("early_help_had_early_help", "error"), ("independence_aged_16_plus", "error"),
+    ("care_leaver_aged_16_plus", "error"), ("completed_near_audit_month", "error"),
+    ("feedback_after_completion", "error"), ("practitioner_feedback_after_completion", "warning"),
+    ("action_after_completion", "error"), ("weak_section_has_action", "error"), ("weak_overall_has_action", "error"),
+    ("overall_not_above_inadequate_section", "warning"), ("outstanding_overall_all_good", "warning"),
+    ("outstanding_record_reflects_practice", "warning"), ("inadequate_urgent_answered", "error"),
+    ("urgent_with_line_manager", "warning"), ("urgent_raised_during_audit", "warning"),
+]
+
+
+def test_the_rules_and_their_severities(spec: Spec) -> None:
+    assert [(r.id, r.severity) for r in spec.rules] == RULES
+
+
+def test_the_readme_lists_every_rule_with_its_severity(spec: Spec) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [(rid, sev) for rid, sev in RULES if not re.search(rf"`{rid}`[^\n]*\|\s*{sev}\s*\|", readme)]
+    assert missing == []

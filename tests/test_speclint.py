@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,22 @@ def _cp(d: Data) -> Data:
 
 
 
+RULE: Data = {"id": "seen_when_cp", "severity": "error", "when": {"field": "profile.had_cp", "equals": "Yes"},
+              "require": {"filled": "cp.seen"}, "message": "Seen is blank.", "fix": "Answer it.",
+              "cells": ["cp.seen"]}
+
+
+def _rule(**changes: Any) -> Callable[[Data], object]:
+    """A defect: the spec gets one rule, RULE with these changes."""
+    return lambda d: d.update(rules=[{**RULE, **changes}])
+
+
+#: Each defect, the message it gives, and what the line and column the message names start with.
 DEFECTS = [
     pytest.param(
         lambda d: _cp(d)["applies_when"].update(field="profile.nope"),
-        'sections[1] (cp).applies_when: unknown field "profile.nope". Use "section.field" with ids from this spec.',
+        'sections[1] (cp).applies_when: unknown field "profile.nope". Did you mean "profile.had_cp"? Use '
+        '"section.field" with ids from this spec.', "applies_when:",
         id="unknown-field-in-condition",
     ),
     pytest.param(
@@ -86,36 +99,36 @@ DEFECTS = [
         ),
         'sections[1] (cp).fields[0] (seen).applies_when: condition on "cp.why", which comes at or after this '
         "input. A condition may only look at earlier fields: move the field up or the condition down.",
-        id="condition-on-later-field",
+        "applies_when:", id="condition-on-later-field",
     ),
     pytest.param(
         lambda d: _cp(d).update(applies_when={"field": "cp.seen", "equals": "Yes"}),
         'sections[1] (cp).applies_when: condition on "cp.seen", which comes at or after this '
         "input. A condition may only look at earlier fields: move the field up or the condition down.",
-        id="section-condition-on-its-own-field",
+        "applies_when:", id="section-condition-on-its-own-field",
     ),
     pytest.param(
         lambda d: d["sections"].append({
             "id": "cp", "title": "1d Child Protection (again)", "sheet": "1d CP again", "kind": "form",
             "fields": [{"id": "note", "label": "Note"}],
         }),
-        'sections[2] (cp): duplicate section id "cp". Give each section its own id.',
+        'sections[2] (cp): duplicate section id "cp". Give each section its own id.', "id: cp",
         id="duplicate-section-id",
     ),
     pytest.param(
         lambda d: _cp(d)["fields"].append({"id": "seen", "label": "Seen again?", "type": "question"}),
         'sections[1] (cp).fields[2] (seen): duplicate field id "seen" in section cp (the judgement block adds '
         "working_well, to_improve, grade and theme_N to every judged section). Give each field its own id.",
-        id="duplicate-field-id",
+        "id: seen", id="duplicate-field-id",
     ),
     pytest.param(
         lambda d: d["choice_lists"]["answer"].append(" not  KNOWN "),
         'choice_lists.answer: duplicate choice " not  KNOWN ". Each choice must differ (ignoring case and spaces).',
-        id="duplicate-choice",
+        "answer:", id="duplicate-choice",
     ),
     pytest.param(
         lambda d: d["choice_lists"].update(priority=[]),
-        "choice_lists.priority: the list is empty. Add at least one choice or remove the list.",
+        "choice_lists.priority: the list is empty. Add at least one choice or remove the list.", "priority: []",
         id="empty-list",
     ),
     pytest.param(
@@ -123,30 +136,80 @@ DEFECTS = [
             {"id": "colour", "label": "Colour", "type": "choice", "choices": "colours"}
         ),
         'sections[0] (profile).fields[2] (colour).choices: unknown list "colours". '
-        "Use one of grade, answer, yes_no, theme, section.",
+        "Use one of grade, answer, yes_no, theme, section.", "choices: colours",
         id="unknown-list",
     ),
     pytest.param(
         lambda d: _cp(d)["fields"][0].update(colour="red"),
-        "sections.1.fields.0.colour: Extra inputs are not permitted",
+        'sections.1.fields.0.colour: unknown key "colour". Allowed here: applies_when, choices, criteria, default, '
+        "derived, help, id, label, max, max_length, min, not_applicable_because, required, type.", "colour: red",
         id="unknown-key",
+    ),
+    pytest.param(
+        lambda d: _cp(d).update(not_aplicable_because=_cp(d).pop("not_applicable_because")),
+        'sections.1.not_aplicable_because: unknown key "not_aplicable_because". Did you mean '
+        '"not_applicable_because"? Allowed here: applies_when, criteria, fields, guidance, id, kind, '
+        "not_applicable_because, required_when, rows, sheet, title.", "not_aplicable_because:",
+        id="misspelt-key",
     ),
     pytest.param(
         lambda d: _cp(d)["applies_when"].update(equals="Y"),
         'sections[1] (cp).applies_when: "Y" is not a choice of profile.had_cp. Use one of its choices, spelled '
-        "as in the list.",
+        "as in the list.", "applies_when:",
         id="condition-value-not-a-choice",
     ),
     pytest.param(
         lambda d: _cp(d)["fields"][1]["applies_when"].update({"in": ["No", "Maybe"]}),
         'sections[1] (cp).fields[1] (why).applies_when: "Maybe" is not a choice of cp.seen. '
-        "Use one of its choices, spelled as in the list.",
+        "Use one of its choices, spelled as in the list.", "applies_when:",
         id="condition-in-value-not-a-choice",
     ),
     pytest.param(
         lambda d: _cp(d).pop("not_applicable_because"),
-        "sections[1] (cp): applies_when needs not_applicable_because, the words the banner shows.",
+        "sections[1] (cp): applies_when needs not_applicable_because, the words the banner shows.", "id: cp",
         id="applies-when-without-because",
+    ),
+    pytest.param(
+        _rule(cells=["cp.sene"]),
+        'rules[0] (seen_when_cp).cells: unknown field "cp.sene". Did you mean "cp.seen"? Use "section.field" with '
+        "ids from this spec.", "cells:", id="rule-unknown-cell",
+    ),
+    pytest.param(
+        _rule(when={"field": "profile.had_cp", "equal": "Yes"}),
+        "rules.0.when: not a condition: write {field: F, equals: X}, {field: F, in: [...]}, {filled: F}, "
+        "{blank: F}, {date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, {every_section: ...}, "
+        '{all: [...]}, {any: [...]} or {not: ...}. Did you mean "equals"?', "when:", id="rule-misspelt-condition",
+    ),
+    pytest.param(
+        _rule(require={"number": "profile.case_ref", "at_least": 1}),
+        'rules[0] (seen_when_cp).require: "profile.case_ref" is a text field; a number comparison needs an integer '
+        "field.", "require:", id="rule-type-mismatch",
+    ),
+    pytest.param(
+        _rule(require={"field": "cp.seen", "equals": "Yse"}),
+        'rules[0] (seen_when_cp).require: "Yse" is not a choice of cp.seen. Did you mean "Yes"? Use one of its '
+        "choices, spelled as in the list.", "require:", id="rule-value-not-a-choice",
+    ),
+    pytest.param(
+        _rule(require={"filled": "this.seen"}),
+        'rules[0] (seen_when_cp).require: "this.seen" is only for a rule with each: or inside any_section / '
+        "every_section.", "require:", id="rule-this-outside-each",
+    ),
+    pytest.param(
+        _rule(each="action"),
+        'rules[0] (seen_when_cp).each: "action" is neither "sections" nor a table section. Did you mean '
+        '"sections"?', "each: action",
+        id="rule-unknown-each",
+    ),
+    pytest.param(
+        _rule(require={"field": "profile.had_cp", "in": ["Yes", "No"]}),
+        "rules[0] (seen_when_cp): this rule can never fire: no answers make `when` hold and `require` fail. Check "
+        "its conditions.", "id: seen_when_cp", id="rule-never-fires",
+    ),
+    pytest.param(
+        lambda d: d.update(rules=[copy.deepcopy(RULE), copy.deepcopy(RULE)]),
+        'rules[1] (seen_when_cp): duplicate rule id "seen_when_cp". Give each rule its own id.', "id: seen_when_cp",
+        id="rule-duplicate-id",
     ),
 ]
 
@@ -156,23 +219,35 @@ def test_minimal_spec_is_valid(tmp_path: Path) -> None:
     assert [(s.id, len(spec.fields_of(s))) for s in spec.sections] == [("profile", 2), ("cp", 3)]
 
 
-@pytest.mark.parametrize(("defect", "message"), DEFECTS)
-def test_load_spec_says_where_and_how_to_fix(tmp_path: Path, defect: Callable[[Data], object], message: str) -> None:
+def _at(path: Path, line: str) -> str:
+    """What the file has from the line and column a problem line names ("  line L, column C: ...")."""
+    found = re.match(r"  line (\d+), column (\d+): ", line)
+    assert found, line
+    return path.read_text(encoding="utf-8").splitlines()[int(found.group(1)) - 1][int(found.group(2)) - 1:]
+
+
+@pytest.mark.parametrize(("defect", "message", "at"), DEFECTS)
+def test_load_spec_says_where_and_how_to_fix(tmp_path: Path, defect: Callable[[Data], object], message: str,
+                                             at: str) -> None:
     path = _write(tmp_path / "broken.yaml", _broken(defect))
     with pytest.raises(SpecError) as err:
         load_spec(path)
-    assert str(err.value).splitlines() == [f"{path}: the spec is not valid (1 problem(s)):", f"  {message}"]
+    head, line = str(err.value).splitlines()
+    assert (head, line.split(": ", 1)[1]) == (f"{path}: the spec is not valid (1 problem(s)):", message)
+    assert _at(path, line).startswith(at)
 
 
-@pytest.mark.parametrize(("defect", "message"), DEFECTS)
+@pytest.mark.parametrize(("defect", "message", "at"), DEFECTS)
 def test_spec_check_prints_the_problem_and_exits_1(
-    tmp_path: Path, defect: Callable[[Data], object], message: str
+    tmp_path: Path, defect: Callable[[Data], object], message: str, at: str
 ) -> None:
     path = _write(tmp_path / "broken.yaml", _broken(defect))
     result = CliRunner().invoke(app, ["spec", "check", str(path)])
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr == f"Error: {path}: the spec is not valid (1 problem(s)):\n  {message}\n"
+    head, line = result.stderr.splitlines()
+    assert (head, line.split(": ", 1)[1]) == (f"Error: {path}: the spec is not valid (1 problem(s)):", message)
+    assert _at(path, line).startswith(at)
 
 
 def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
@@ -221,7 +296,7 @@ def test_spec_check_passes_the_bundled_spec(spec: Any) -> None:
     result = CliRunner().invoke(app, ["spec", "check"])
     assert result.exit_code == 0, result.output
     n = sum(len(spec.fields_of(s)) for s in spec.sections)
-    assert result.stdout == f"{default_spec_path()}: OK (deep_dive 1.0.0, 16 sections, {n} fields)\n"
+    assert result.stdout == f"{default_spec_path()}: OK (deep_dive 2.0.0, 16 sections, {n} fields)\n"
 
 
 def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:

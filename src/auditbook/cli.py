@@ -141,7 +141,8 @@ def _print_report(report: Report) -> None:
     for p in report.problems:
         colour = "red" if p.severity == "error" else "yellow"
         text = p.render().removeprefix(f"{name}: ")  # the file is named on the line above
-        console.print(f"  [{colour}]{p.severity}[/] [dim]{p.code}[/] {escape(text)}", soft_wrap=True)
+        code = f"{p.code} {p.rule}" if p.rule else p.code
+        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(code)}[/] {escape(text)}", soft_wrap=True)
 
 
 @app.command()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from auditbook.spec.conditions import Condition, Equals, In, children, fields_in
+from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules, suggest
 from auditbook.spec.lint_roles import lint_roles
 from auditbook.spec.models import DERIVED_LISTS, FieldSpec, Spec, choice_list_of, input_name
 from auditbook.text import norm
 
-#: Sheets the generator adds itself; a section may not use their names.
-RESERVED_SHEETS = ("Start", "Summary", "ESN criteria", "Lists", "Metadata")
+#: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
+RESERVED_SHEETS = ("Start", "Summary", "Lists", "Metadata")
 
 
 
@@ -42,49 +42,6 @@ def _check_lists(spec: Spec) -> list[str]:
     return out
 
 
-def _check_condition(
-    cond: Condition | None,
-    where: str,
-    position: int,
-    order: dict[str, int],
-    fields: dict[str, FieldSpec],
-    lists: dict[str, set[str]],
-) -> list[str]:
-    out: list[str] = []
-    for ref in fields_in(cond):
-        if ref not in fields:
-            out.append(
-                f'{where}.applies_when: unknown field "{ref}". Use "section.field" with ids from this spec.'
-            )
-        elif order[ref] >= position:
-            out.append(
-                f'{where}.applies_when: condition on "{ref}", which comes at or after this input. '
-                "A condition may only look at earlier fields: move the field up or the condition down."
-            )
-        elif choice_list_of(fields[ref]) is None:
-            out.append(f'{where}.applies_when: "{ref}" is not a choice or question field, so it cannot be compared.')
-    # The values are only worth checking once the fields they compare are right.
-    return out or _check_values(cond, where, fields, lists)
-
-
-def _check_values(
-    cond: Condition | None, where: str, fields: dict[str, FieldSpec], lists: dict[str, set[str]]
-) -> list[str]:
-    if cond is None:
-        return []
-    if not isinstance(cond, Equals | In):
-        return [p for c in children(cond) for p in _check_values(c, where, fields, lists)]
-    field = fields.get(cond.field)
-    if field is None:
-        return []
-    return [
-        f'{where}.applies_when: "{value}" is not a choice of {cond.field}. Use one of its choices, spelled as in '
-        "the list."
-        for value in ([cond.equals] if isinstance(cond, Equals) else cond.in_)
-        if norm(value) not in lists.get(choice_list_of(field) or "", set())
-    ]
-
-
 def lint(spec: Spec) -> list[str]:
     """Every cross-field problem in the spec, or an empty list."""
     out = _check_lists(spec)
@@ -104,7 +61,9 @@ def lint(spec: Spec) -> list[str]:
                 fields[ref] = field
     position = 0
     names: dict[str, str] = {}
-    sheets: dict[str, str] = {norm(s): "a sheet the generator adds" for s in RESERVED_SHEETS}
+    sheets: dict[str, str] = {norm(s): "a sheet the generator adds"
+                              for s in (*RESERVED_SHEETS, spec.wording.criteria_sheet)}
+    known = Known.of(spec)
     section_ids: set[str] = set()
     for si, section in enumerate(spec.sections):
         sw = f"sections[{si}] ({section.id})"
@@ -122,9 +81,10 @@ def lint(spec: Spec) -> list[str]:
             out.append(f"{sw}: table sections cannot have conditions.")
         for c in section.criteria:
             if c not in criteria:
-                out.append(f'{sw}.criteria: unknown criterion "{c}". Add it under criteria: or fix the id.')
-        out += _check_condition(section.applies_when, sw, position, order, fields, lists)
-        out += _check_condition(section.required_when, sw, position, order, fields, lists)
+                out.append(f'{sw}.criteria: unknown criterion "{c}".{suggest(c, criteria)} Add it under criteria: or '
+                           "fix the id.")
+        out += check_applies(section.applies_when, f"{sw}.applies_when", known, before=position, order=order)
+        out += check_applies(section.required_when, f"{sw}.required_when", known, before=position, order=order)
         seen: set[str] = set()
         for fi, field in enumerate(spec.fields_of(section)):
             fw = f"{sw}.fields[{fi}] ({field.id})"
@@ -145,21 +105,35 @@ def lint(spec: Spec) -> list[str]:
             if field.type == "choice" and field.choices is None:
                 out.append(f"{fw}: a choice field needs choices: LIST_ID.")
             elif lst is not None and lst not in spec.lists:
-                out.append(f'{fw}.choices: unknown list "{lst}". Use one of {", ".join(spec.lists)}.')
+                out.append(f'{fw}.choices: unknown list "{lst}".{suggest(lst, spec.lists)} Use one of '
+                           f'{", ".join(spec.lists)}.')
             elif field.choices is not None and lst is None:
                 out.append(f"{fw}.choices: only choice and question fields take choices.")
             if field.default is not None and lst and norm(field.default) not in lists.get(lst, set()):
                 out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
             for c in field.criteria:
                 if c not in criteria:
-                    out.append(f'{fw}.criteria: unknown criterion "{c}".')
+                    out.append(f'{fw}.criteria: unknown criterion "{c}".{suggest(c, criteria)}')
             if field.applies_when is not None and not field.not_applicable_because:
                 out.append(f"{fw}: applies_when needs not_applicable_because, the words shown when it does not apply.")
-            out += _check_condition(field.applies_when, fw, position, order, fields, lists)
+            out += check_applies(field.applies_when, f"{fw}.applies_when", known, before=position, order=order)
+            if field.derived is not None:
+                out += _check_derived(field, fw, section.kind, known, position, order)
             position += 1
     out += lint_roles(spec)
     out += _check_examples(spec, fields, lists)
+    out += lint_rules(spec)
     return out
+
+
+def _check_derived(field: FieldSpec, fw: str, kind: str, known: Known, position: int,
+                   order: dict[str, int]) -> list[str]:
+    if field.type != "date" or kind == "table":
+        return [f"{fw}.derived: only a date field of a form or judged section can be derived."]
+    if field.applies_when is not None:
+        return [f"{fw}.derived: a derived field always applies; remove its applies_when."]
+    return check_derived(field.derived, f"{fw}.derived", known, before=position, order=order) \
+        if field.derived is not None else []
 
 
 def _check_criteria(spec: Spec) -> list[str]:
@@ -186,7 +160,7 @@ def _check_examples(spec: Spec, fields: dict[str, FieldSpec], lists: dict[str, s
             field = fields.get(ref)
             lst = choice_list_of(field) if field is not None else None
             if field is None:
-                out.append(f'examples.{name}: unknown field "{ref}".')
+                out.append(f'examples.{name}: unknown field "{ref}".{suggest(ref, fields)}')
             elif lst is not None and norm(str(value)) not in lists.get(lst, set()):
                 out.append(f'examples.{name}: "{value}" is not a choice of {ref}.')
             elif field.type == "integer" and not isinstance(value, int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditbook.spec.conditions import fields_in
+from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import FieldSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.roles import ACTION_ROLES, FIELD_ROLES, ROLE_EFFECTS, SECTION_ROLES, Role
 
@@ -49,7 +50,9 @@ def lint_roles(spec: Spec) -> list[str]:
         field = forms.get(section, {}).get(field_id)
         where = f"roles.{role.value}"
         if field is None:
-            out.append(f'{where}: no form field "{ref}". Name a field of a form or judged section as "section.field".')
+            refs = [f"{s}.{f}" for s, fs in forms.items() for f in fs]
+            out.append(f'{where}: no form field "{ref}".{suggest(ref, refs)} Name a field of a form or judged section '
+                       'as "section.field".')
         else:
             out += _kind(role, field, spec, where)
     for ref in fields_in(roles.urgent):

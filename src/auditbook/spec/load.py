@@ -1,41 +1,159 @@
-"""Load specs: YAML (the only module that imports yaml) into validated, linted models; the bundled specs."""
+"""Load specs: YAML (the only module that imports yaml) into validated, linted models; the bundled specs.
+
+Every problem says where it is in the file (line and column, found with a position-tracking load of the
+YAML) and, for an unknown key or name, what was probably meant.
+"""
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from auditbook.errors import SpecError
+from auditbook.spec.conditions import KINDS
 from auditbook.spec.lint import lint
+from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import Spec
 
 #: The package the bundled specs install as (the repository's workbook_specs/ folder, mapped in pyproject.toml).
 BUNDLED_PACKAGE = "auditbook.workbook_specs"
 DEFAULT_SPEC = "deep_dive.yaml"
 
+Path_ = tuple[str | int, ...]
+Positions = dict[Path_, tuple[int, int]]
+_STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?(?: \([^)]*\))?")
 
-def _format_validation_error(path: Path, err: ValidationError) -> str:
+
+def positions(text: str) -> Positions:
+    """Line and column (1-based) of every key and list item of a YAML text, by its path of keys and indexes."""
+    out: Positions = {}
+
+    def walk(node: yaml.Node, path: Path_) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                here = (*path, str(key.value))
+                out.setdefault(here, (key.start_mark.line + 1, key.start_mark.column + 1))
+                walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                out.setdefault((*path, i), (item.start_mark.line + 1, item.start_mark.column + 1))
+                walk(item, (*path, i))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        out[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+        walk(root, ())
+    return out
+
+
+def _at(loc: tuple[Any, ...], where: Positions) -> tuple[Path_, str]:
+    """The deepest known path along a pydantic error location (union tags skipped) and "line L, column C"."""
+    path: Path_ = ()
+    for step in loc:
+        if (*path, step) in where:
+            path = (*path, step)
+    line, col = where.get(path, (0, 0))
+    return path, (f"line {line}, column {col}" if line else "")
+
+
+def _model_fields(model: type[BaseModel]) -> dict[str, Any]:
+    return {(f.alias or name): f.annotation for name, f in model.model_fields.items()}
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The types inside Optional, Union, Annotated, list and dict annotations."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict):
+        return [t for a in typing.get_args(annotation) for t in _unwrap(a)]
+    return [annotation]
+
+
+def _model_at(loc: tuple[Any, ...]) -> list[type[BaseModel]]:
+    """The models a key at this location may belong to (several for a condition)."""
+    current: list[type[BaseModel]] = [Spec]
+    for step in loc:
+        tagged = [m for key, m in KINDS if key == step]
+        if tagged:
+            current = tagged
+            continue
+        if isinstance(step, int):
+            continue
+        nested: list[type[BaseModel]] = []
+        for model in current:
+            annotation = _model_fields(model).get(step)
+            nested += [t for t in _unwrap(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        if nested:
+            current = nested
+        elif not any(step in _model_fields(m) for m in current):
+            continue  # a mapping's own key (a choice list's id, an example's name)
+    return current
+
+
+def _explain(e: Any) -> str:
+    loc = tuple(e["loc"])
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = sorted({k for m in _model_at(loc[:-1]) for k in _model_fields(m)})
+        return f'unknown key "{key}".{suggest(key, allowed)} Allowed here: {", ".join(allowed)}.'
+    if e["type"] == "condition" and isinstance(e.get("input"), dict):
+        keys = sorted({k for _, m in KINDS for k in _model_fields(m)} | {"offset"})
+        odd = [k for k in e["input"] if k not in keys]
+        hints = "".join(suggest(str(k), keys) for k in odd)
+        return f"{msg}.{hints}"
+    return msg
+
+
+def _format_validation_error(path: Path, err: ValidationError, where: Positions) -> str:
     lines: list[str] = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        for part in msg.split("\n"):
-            lines.append(f"  {loc}: {part}" if loc != "(top level)" else f"  {part}")
+        loc = tuple(e["loc"])
+        _, at = _at(loc, where)
+        dotted = ".".join(str(p) for p in loc if not any(p == key for key, _ in KINDS)) or "(top level)"
+        for part in _explain(e).split("\n"):
+            lines.append(f"  {at}: {dotted}: {part}" if at else f"  {dotted}: {part}")
     return "\n".join([f"{path}: the spec is not valid ({len(lines)} problem(s)):", *lines])
 
 
-def parse_spec(data: object, *, source: Path) -> Spec:
-    """Validate already-parsed YAML data into a Spec and lint it, raising SpecError with every problem."""
+def lint_path(message: str) -> Path_:
+    """The path a lint message starts with ("sections[3] (early_help).applies_when: ..." -> sections, 3, ...)."""
+    head = message.split(": ", 1)[0]
+    path: list[str | int] = []
+    for part in head.split("."):
+        m = _STEP.fullmatch(part.strip())
+        if m is None:
+            break
+        path.append(m.group(1))
+        if m.group(2) is not None:
+            path.append(int(m.group(2)))
+    return tuple(path)
+
+
+def parse_spec(data: object, *, source: Path, where: Positions | None = None) -> Spec:
+    """Validate already-parsed YAML data into a Spec and lint it, raising SpecError with every problem.
+
+    `where` (from positions()) puts each problem's line and column in front of it.
+    """
+    where = where or {}
     try:
         spec = Spec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(_format_validation_error(source, err)) from None
+        raise SpecError(_format_validation_error(source, err, where)) from None
     problems = lint(spec)
     if problems:
-        lines = [f"  {p}" for p in problems]
+        lines = []
+        for p in problems:
+            _, at = _at(lint_path(p), where)
+            lines.append(f"  {at}: {p}" if at else f"  {p}")
         raise SpecError("\n".join([f"{source}: the spec is not valid ({len(lines)} problem(s)):", *lines]))
     return spec
 
@@ -50,13 +168,14 @@ def load_spec(path: Path) -> Spec:
         raise SpecError(f"{path}: the spec is not UTF-8 text. Save it as UTF-8.") from None
     try:
         data = yaml.safe_load(text)
+        where = positions(text)
     except yaml.YAMLError as err:
-        where = getattr(err, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError(f"{path}: not valid YAML{at}. Fix the indentation or quoting there.") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec must be a YAML mapping with keys id, version, sections, ...")
-    return parse_spec(data, source=path)
+    return parse_spec(data, source=path, where=where)
 
 
 def specs_dir() -> Path:

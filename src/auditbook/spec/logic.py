@@ -114,7 +114,10 @@ def date_value(op: DateOperand, facts: Facts) -> date | None:
         base = _as_date(facts.get(op.field))
     else:
         month = _month_of(facts.get(op.ref))
-        base = None if month is None else (month_start(*month) if op.start_of else month_end(*month))
+        try:
+            base = None if month is None else (month_start(*month) if op.start_of else month_end(*month))
+        except ValueError:  # year 0: no such month
+            base = None
     return None if base is None else shift(base, op.offset)
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from auditbook.spec.conditions import Condition, combine
 from auditbook.spec.models import Spec
+from auditbook.workbook.checks import build_checks
 from auditbook.workbook.layout import Layout, build_layout
 
 
 def _cond(cond: Condition | None) -> Any:
-    return None if cond is None else cond.model_dump(mode="json", by_alias=True)
+    return None if cond is None else cond.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def data_dictionary(spec: Spec, layout: Layout | None = None) -> dict[str, Any]:
@@ -29,6 +30,22 @@ def data_dictionary(spec: Spec, layout: Layout | None = None) -> dict[str, Any]:
                 "label": i.label, "type": i.type, "choices": list(i.choices) or None, "required": i.required,
                 "applies_when": _cond(combine(sl.section.applies_when, i.condition)),
                 "row": i.row_index,
+                "derived": None if i.derived is None else i.derived.model_dump(mode="json", exclude_none=True),
             })
     return {"spec": {"id": spec.id, "version": spec.version, "sha256": spec.sha256},
-            "sections": sections, "inputs": inputs}
+            "sections": sections, "inputs": inputs, "rules": _rules(layout)}
+
+
+def _rules(layout: Layout) -> list[dict[str, Any]]:
+    """Every rule: what it checks, its severity and cells, and whether the workbook shows it live (and where)."""
+    out = []
+    for check in build_checks(layout):
+        rule = check.rule
+        cells = [{"ref": ref, "sheet": i.sheet, "cell": i.cell} if (i := layout.by_ref.get(ref)) else {"ref": ref}
+                 for ref in rule.cells]
+        out.append({
+            "id": rule.id, "severity": rule.severity, "each": rule.each, "when": _cond(rule.when),
+            "require": _cond(rule.require), "message": rule.message, "fix": rule.fix, "cells": cells,
+            "live": check.live, "check_name": check.name if check.live else None,
+        })
+    return out

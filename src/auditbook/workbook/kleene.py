@@ -79,10 +79,6 @@ class Scope:
         return replace(self, this=None, table=table, row=row)
 
 
-def _month_parts(m: str) -> tuple[str, str]:
-    return (f"IF(ISNUMBER({m}),YEAR({m}),VALUE(LEFT({m},4)))", f"IF(ISNUMBER({m}),MONTH({m}),VALUE(RIGHT({m},2)))")
-
-
 def date_expression(op: DateOperand, scope: Scope) -> str:
     """The expression for an operand's date: a serial number, or "" / an error while it is not known."""
     if isinstance(op, str):
@@ -95,9 +91,9 @@ def date_expression(op: DateOperand, scope: Scope) -> str:
         if inp.type == "date":
             year, month = f"YEAR({v})", f"MONTH({v})"
             ok = f"ISNUMBER({v})"
-        else:
-            year, month = _month_parts(v)
-            ok = f"OR(ISNUMBER({v}),LEN({v})=7)"
+        else:  # a month input holds text YYYY-MM (its validation sees to that)
+            year, month = f"VALUE(LEFT({v},4))", f"VALUE(RIGHT({v},2))"
+            ok = f"LEN({v})=7"
         base = (f"IF({ok},DATE({year},{month},1),\"\")" if op.start_of else
                 f"IF({ok},DATE({year},{month}+1,0),\"\")")
     return _shifted(base, op)
