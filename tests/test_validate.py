@@ -40,8 +40,10 @@ from tests.returns import (
     encrypted_bytes,
     layout,
     legacy_xls_bytes,
+    layout_of,
     make_return,
     move_name_down,
+    optional_permanence_spec,
     set_sheet_state,
     spec,
     spec_variant,
@@ -177,10 +179,6 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
     "month-not-a-month": (filled({"profile_audit_month": "Nov 2026"}),
                           [at("error", "profile_audit_month", "bad-month")]),
     "text-too-long": (filled({"profile_story": "x" * 4001}), [at("error", "profile_story", "text-too-long")]),
-    "optional-section-grade-not-in-list": (
-        filled({**without(CP, "permanence"), "permanence_permanence_plan": "Yes", "permanence_grade": "Goodish"}),
-        [at("error", "permanence_grade", "not-in-list")],
-    ),
     "action-timescale-us-order": (
         filled({"actions_r01_action": "Update the chronology.", "actions_r01_timescale": "12/31/2026"}, actions=0),
         [at("error", "actions_r01_timescale", "bad-date")],
@@ -216,10 +214,13 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
         filled({"actions_r01_timescale": date(2027, 1, 31)}, actions=0),
         [at("error", "actions_r01_action", "required-missing")],
     ),
-    "optional-section-partly-answered-without-grade": (
-        filled({**without(CP, "permanence"), "permanence_permanence_plan": "Yes"}),
-        [at("error", "permanence_grade", "required-missing")],
+    "deciding-answer-blank": (
+        filled({"profile_had_early_help": None, "early_help_help_offered_early": "Yes"}),
+        [at("error", "profile_had_early_help", "required-missing"),
+         at("warning", "early_help_help_offered_early", "answered-undecided")],
     ),
+    "derived-due-date-not-typed": (filled({"profile_audit_month": "2026-10"}),
+                                   [at("warning", "profile_date_completed", "late")]),
     # 6. Timeliness.
     "late": (filled(late=True), [at("warning", "profile_date_completed", "late")]),
 }
@@ -430,7 +431,7 @@ def expected_sections(filled: Answers, scenario: str) -> list[tuple[object, ...]
             continue
         sid = sl.section.id
         applies = sid not in NOT_APPLICABLE[scenario]
-        required = applies and (sid != "permanence" or scenario == "in_care_16_plus")
+        required = applies
         themes = [filled[n] for n in (f"{sid}_theme_{k}" for k in (1, 2, 3)) if n in filled]
         rows.append((sid, applies, required, filled.get(f"{sid}_grade"), themes, form(filled, sid)))
     return rows
@@ -460,14 +461,17 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     report = check(path)
     assert found(report) == []
     audit = audit_of(report)
-    assert audit.forms["profile"] == form(filled, "profile")
+    assert "profile_due_date" not in filled  # worked out from the audit month, not typed
+    derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 11, 30), "period_to": date(2026, 11, 30)}
+    assert audit.forms["profile"] == {**form(filled, "profile"), **derived}
     assert audit.forms["overall"] == form(filled, "overall")
     assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
         expected_sections(filled, scenario)
     assert [a.model_dump() for a in audit.actions] == expected_actions(filled)
     assert len(audit.actions) == 3
     assert audit.case_ref == filled["profile_case_ref"]
-    assert audit.facts == {role: filled.get(f"{ref.replace('.', '_')}") for role, ref in ROLE_FIELDS.items()}
+    assert audit.facts == {role: derived.get(ref.split(".")[1], filled.get(f"{ref.replace('.', '_')}"))
+                           for role, ref in ROLE_FIELDS.items()}
     assert (audit.due_date, audit.late) == (date(2026, 11, 30), False)
     p = audit.provenance
     assert (p.file, p.sha256, p.spec_id, p.spec_version, p.spec_sha256, p.instance_id) == (
@@ -476,11 +480,42 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
 
 
 def test_section_status_follows_applicability(tmp_path: Path) -> None:
-    filled = {**answers("child_protection"), **without(CP, "permanence")}
+    filled = {**answers("child_protection"), "profile_had_cin": None}
     audit = audit_of(check(make_return(tmp_path / "r.xlsx", filled)))
     status = {s.id: s.status for s in audit.sections}
-    assert (status["early_help"], status["permanence"], status["assessment"]) == (
-        "Not applicable", "Optional", "Complete")
+    assert (status["early_help"], status["cin"], status["assessment"]) == (
+        "Not applicable", "Waiting for Case profile", "Complete")
+
+
+def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path: Path) -> None:
+    filled = answers("early_help", month="2027-02")
+    assert [n for n in filled if n in ("profile_due_date", "profile_period_from", "profile_period_to")] == []
+    report = check(make_return(tmp_path / "r.xlsx", filled))
+    assert (found(report), report.valid) == ([], True)
+    audit = audit_of(report)
+    assert (audit.due_date, audit.forms["profile"]["period_from"], audit.forms["profile"]["period_to"]) == (
+        date(2027, 2, 28), date(2025, 2, 28), date(2027, 2, 28))
+
+
+# -- an optional section (a spec's required_when) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"permanence_permanence_plan": "Yes", "permanence_grade": "Goodish"}, ("permanence_grade", "not-in-list")),
+    ({"permanence_permanence_plan": "Yes"}, ("permanence_grade", "required-missing")),
+    ({}, None),
+])
+def test_an_optional_section_needs_a_grade_once_started(
+        tmp_path: Path, changes: dict[str, Answer], expected: tuple[str, str] | None) -> None:
+    optional = optional_permanence_spec()
+    filled = {k: v for k, v in answers("child_protection", lay=layout_of(optional)).items()
+              if not k.startswith("permanence_")}
+    report = validate_file(make_return(tmp_path / "r.xlsx", {**filled, **changes}, of=optional),
+                           registry=SpecRegistry.of(optional))
+    lay = layout_of(optional)
+    assert found(report) == ([("error", *where(expected[0], lay), expected[1])] if expected else [])
+    if expected is None:
+        assert {s.id: s.status for s in audit_of(report).sections}["permanence"] == "Optional"
 
 
 # -- the command line --------------------------------------------------------------------------------

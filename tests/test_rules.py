@@ -1,0 +1,181 @@
+"""The spec's rules: each contradiction the issue found is reported by validate on its cells, the same checks are
+live on the workbook's Summary (LibreOffice computes them as validate does), and a blank answer fires nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
+from auditbook.returns.validate import validate_file
+from auditbook.spec import Spec
+from auditbook.spec.logic import Facts, truth
+from auditbook.spec.rules import firings
+from auditbook.workbook.checks import build_checks
+from auditbook.workbook.formulas import Evaluator, audit_facts
+from auditbook.workbook.layout import Layout
+from auditbook.workbook.writer import build_workbook
+from tests.lo.driver import fill, require_libreoffice
+from tests.returns import Answer, Answers, answers, make_return, spec, where
+
+Fired = tuple[str, str | None, str, str | None]
+
+#: One audit with every contradiction of the issue: looked after but not in care, Outstanding over sections graded
+#: Inadequate and Requires improvement with the record not reflecting practice, feedback before the audit, an
+#: action due in 2020, Inadequate with no action from the section, and the concern raised with someone else.
+CONTRADICTIONS: Answers = {
+    "profile_legal_status": "Looked after: care order", "overall_overall_grade": "Outstanding",
+    "assessment_grade": "Inadequate", "voice_grade": "Requires improvement",
+    "overall_record_reflects_practice": "No", "overall_feedback_team_manager": date(2026, 10, 1),
+    "profile_date_completed": date(2026, 11, 20), "actions_r01_action": "Update the assessment.",
+    "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment",
+    "overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 11, 2),
+    "overall_urgent_with_whom": "Service manager",
+}
+
+
+def contradictory() -> Answers:
+    """A child protection audit with CONTRADICTIONS."""
+    return {**answers("child_protection", seed=1, actions=0), **CONTRADICTIONS}
+
+
+def check(path: Path) -> Report:
+    """Validate against the bundled spec."""
+    return validate_file(path, registry=SpecRegistry.of(spec()))
+
+
+def fired(report: Report) -> list[Fired]:
+    """The rules a report says failed: (severity, rule, sheet, cell)."""
+    return [(p.severity, p.rule, p.sheet, p.cell) for p in report.problems if p.code == "rule"]
+
+
+def on(severity: str, rule: str, name: str) -> Fired:
+    """A rule expected to fail at an input's cell."""
+    return (severity, rule, *where(name))
+
+
+def test_every_contradiction_of_the_issue_is_reported_on_its_cells(tmp_path: Path) -> None:
+    report = check(make_return(tmp_path / "r.xlsx", contradictory()))
+    assert fired(report) == [
+        on("error", "looked_after_in_care", "profile_in_care"),
+        on("error", "feedback_after_completion", "overall_feedback_team_manager"),
+        on("warning", "practitioner_feedback_after_completion", "overall_feedback_practitioner"),
+        on("error", "action_after_completion", "actions_r01_timescale"),
+        on("error", "weak_section_has_action", "voice_grade"),
+        on("warning", "overall_not_above_inadequate_section", "overall_overall_grade"),
+        on("warning", "outstanding_overall_all_good", "overall_overall_grade"),
+        on("warning", "outstanding_record_reflects_practice", "overall_overall_grade"),
+        on("warning", "urgent_with_line_manager", "overall_urgent_with_whom"),
+    ]
+    assert [p.code for p in report.problems if p.code != "rule"] == []
+    first = report.problems[0]
+    assert first.message == (
+        'The legal status is looked after or care leaver, but "In care, or a care leaver" is not Yes. Answer Yes to '
+        '"In care, or a care leaver, in the audit period?", or correct the legal status. See also Case profile!'
+        f'{where("profile_legal_status")[1]}.')
+    assert first.as_dict()["rule"] == "looked_after_in_care"
+
+
+@pytest.mark.parametrize(("scenario", "changes", "expected"), [
+    pytest.param("in_care_16_plus", {"profile_age": 15},
+                 [on("error", "independence_aged_16_plus", "profile_independent_living")], id="age-vs-section-10"),
+    pytest.param("child_protection", {"profile_date_completed": date(2026, 9, 30)},
+                 [on("error", "completed_near_audit_month", "profile_date_completed")], id="completed-too-early"),
+    pytest.param("child_protection", {"profile_legal_status": "Child in need", "profile_had_cin": "No"},
+                 [on("error", "child_in_need_had_cin", "profile_had_cin")], id="cin-status"),
+    pytest.param("child_protection", {"overall_overall_grade": "Inadequate", "assessment_grade": "Inadequate",
+                                      "voice_grade": "Inadequate"},
+                 [on("error", "weak_section_has_action", "assessment_grade"),
+                  on("error", "weak_section_has_action", "voice_grade"),
+                  on("error", "weak_overall_has_action", "overall_overall_grade")],
+                 id="inadequate-without-actions"),
+    pytest.param("child_protection", {"overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 12, 25),
+                                      "overall_urgent_with_whom": "Line manager for the case"},
+                 [on("warning", "urgent_raised_during_audit", "overall_urgent_when")], id="urgent-after-the-audit"),
+])
+def test_each_rule_fires_on_its_own_cell(tmp_path: Path, scenario: str, changes: dict[str, Answer],
+                                         expected: list[Fired]) -> None:
+    filled = {**answers(scenario, seed=3, actions=0), **changes}
+    assert fired(check(make_return(tmp_path / "r.xlsx", filled))) == expected
+
+
+def test_a_rule_about_a_blank_answer_does_not_fire(tmp_path: Path) -> None:
+    filled = {**contradictory(), "profile_in_care": None, "overall_feedback_team_manager": None,
+              "overall_feedback_practitioner": None, "overall_urgent_with_whom": None}
+    report = check(make_return(tmp_path / "r.xlsx", filled))
+    gone = {"looked_after_in_care", "feedback_after_completion", "practitioner_feedback_after_completion",
+            "urgent_with_line_manager"}
+    assert [rule for _, rule, _, _ in fired(report) if rule in gone] == []
+    assert sorted(p.code for p in report.problems if p.code != "rule") == ["required-missing"] * 3
+
+
+def test_an_inadequate_grade_needs_the_urgent_question_answered(layout: Layout) -> None:
+    filled = {**answers("child_protection", seed=3, actions=1), "overall_overall_grade": "Inadequate",
+              "overall_urgent_concern": None}
+    ev = Evaluator(layout, {k: str(v) for k, v in filled.items()})
+    facts = audit_facts(layout, filled, ev)
+    rule = next(r for r in spec().rules if r.id == "inadequate_urgent_answered")
+    assert len(firings(rule, facts)) == 1
+    # validate reports the blank required answer once, as required-missing, not again as the rule.
+
+
+def test_three_states(layout: Layout) -> None:
+    cond = layout.spec.section("early_help").applies_when
+    assert [truth(cond, Facts({"profile.had_early_help": v})) for v in (None, "Yes", " no ")] == [None, True, False]
+
+
+def test_valid_synthetic_returns_keep_every_rule(layout: Layout) -> None:
+    for seed in range(12):
+        for scenario in sorted(spec().examples):
+            filled = answers(scenario, seed=seed)
+            ev = Evaluator(layout, {k: str(v) for k, v in filled.items()})
+            facts = audit_facts(layout, filled, ev)
+            assert [r.id for r in spec().rules if firings(r, facts)] == [], (scenario, seed)
+
+
+def test_the_summary_lists_every_rule_as_a_check(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+    path = build_workbook(spec, out=tmp_path / "r.xlsx", prefill=contradictory())
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    rows = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value, ws.cell(r, 4).value)
+            for r in range(1, ws.max_row + 1)}
+    by_rule = {r.id: rows.get(r.message) for r in spec.rules}
+    assert [rid for rid, row in by_rule.items() if row is None] == []
+    assert by_rule["looked_after_in_care"] == ("Error", "Fix", "Case profile C12, Case profile C19")
+    assert by_rule["weak_section_has_action"] == ("Error", "Fix", "2 Child's Voice and Understanding; ")
+    assert by_rule["cp_plan_had_cp"][:2] == ("Error", "OK")
+    assert by_rule["urgent_with_line_manager"][:2] == ("Warning", "Check")
+    assert all(c.live for c in build_checks(layout))
+
+
+# -- LibreOffice computes the checks as validate does ------------------------------------------------
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("case", ["contradictions", "clean", "blank"])
+def test_live_checks_in_libreoffice_match_validate(spec: Spec, layout: Layout, tmp_path: Path, case: str) -> None:
+    require_libreoffice()
+    filled: dict[str, object] = {"contradictions": contradictory(), "blank": {},
+                                 "clean": answers("in_care_16_plus", seed=5, actions=2)}[case]  # type: ignore[dict-item]
+    blank = build_workbook(spec, out=tmp_path / "blank.xlsx")
+    checks = build_checks(layout)
+    shown = fill(blank, tmp_path / "saved.xlsx", filled, read=[c.name for c in checks])
+    live = {c.rule.id: int(shown[c.name]) for c in checks}
+    report = validate_file(tmp_path / "saved.xlsx", registry=SpecRegistry.of(spec))
+    by_validate = Counter(p.rule for p in report.problems if p.rule)
+    assert {k: v for k, v in live.items() if v} == dict(by_validate)
+    if case == "contradictions":
+        assert sum(live.values()) == 9
+    saved = openpyxl.load_workbook(tmp_path / "saved.xlsx", data_only=True)
+    if case == "blank":
+        summary = {saved["Summary"].cell(r, 1).value: saved["Summary"].cell(r, 3).value for r in range(6, 22)}
+        assert summary["1a Early Help and Protection"] == "Waiting for Case profile"
+        assert summary["10 Independence"] == "Waiting for Case profile"
+        assert saved["Case profile"][where("profile_due_date")[1]].value in (None, "")
+    else:
+        due = saved["Case profile"][where("profile_due_date")[1]].value
+        assert due.date() == date(2026, 11, 30)
