@@ -89,7 +89,7 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
             because = inp.not_applicable_because or "it does not apply"
             problems.append(read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
                                      f"{quoted(inp.label)} has an answer but does not apply because {because}; it is "
-                                     "not counted. Clear it, or check the Case profile answers."))
+                                     "not counted. Clear it, or check the answers that decide it."))
             continue
         if value is None and inp.name not in read.reported and ev.input_required(inp):
             problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,

@@ -59,7 +59,8 @@ class Book:
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
-        ref = f"Case {self.case_ref}" if self.case_ref else "Case reference: see Case profile"
+        where = self.case_input.sheet if self.case_input is not None else self.spec.title
+        ref = f"Case {self.case_ref}" if self.case_ref else f"Case reference: see {where}"
         ws.set_header(f"&C&\"Arial,Bold\"{self.spec.classification}")
         ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{self.spec.classification}")
         ws.protect(self.password, {"format_rows": True, "format_columns": True, "select_locked_cells": True,
