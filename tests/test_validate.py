@@ -39,8 +39,8 @@ from tests.returns import (
     delete_sheet,
     encrypted_bytes,
     layout,
-    legacy_xls_bytes,
     layout_of,
+    legacy_xls_bytes,
     make_return,
     move_name_down,
     optional_permanence_spec,
@@ -53,7 +53,6 @@ from tests.returns import (
     unprotect,
     valid_return,
     where,
-    without,
     write_spec,
     zip_bomb_bytes,
 )
