@@ -26,10 +26,11 @@ from auditbook.cli import app
 from auditbook.errors import AuditbookError, WorkbookError
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.workbook import protect, writer, xlsx
-from auditbook.workbook.formulas import string_literal
-from auditbook.workbook.layout import Layout
+from auditbook.workbook.kleene import string_literal
+from auditbook.workbook.layout import Layout, build_layout
 from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name, new_metadata
 from auditbook.workbook.writer import build_workbook
+from tests.returns import optional_permanence_spec
 
 GOLDEN = Path(__file__).parent / "golden" / "deep_dive_fingerprint.json"
 UPDATE_GOLDEN = os.environ.get("AUDITBOOK_UPDATE_GOLDEN") == "1"
@@ -760,3 +761,13 @@ def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:
     text = "x" * 600
     assert string_literal(text) == '"' + "x" * 250 + '"&"' + "x" * 250 + '"&"' + "x" * 100 + '"'
     assert string_literal('say "hi"') == '"say ""hi"""'
+
+
+def test_questions_of_an_optional_part_show_no_required_star(tmp_out: Path) -> None:
+    optional = optional_permanence_spec()
+    inp = build_layout(optional).by_name["permanence_permanence_plan"]
+    shown = {}
+    for in_care in ("No", "Yes"):
+        path = build_workbook(optional, out=tmp_out / f"{in_care}.xlsx", prefill={"profile_in_care": in_care})
+        shown[in_care] = openpyxl.load_workbook(path, data_only=True)[inp.sheet].cell(inp.row + 1, 2).value
+    assert shown == {"No": inp.label, "Yes": f"{inp.label} *"}

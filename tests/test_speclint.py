@@ -322,3 +322,13 @@ def test_spec_schema_is_json_schema_of_the_spec() -> None:
     assert "sections" in schema["properties"]
     assert {"id", "version", "sections", "choice_lists"} <= set(schema["required"])
     assert schema["additionalProperties"] is False
+
+
+def test_the_json_schema_describes_every_key() -> None:
+    schema = json.loads(CliRunner().invoke(app, ["spec", "schema"]).stdout)
+    models = {"Spec": schema, **schema["$defs"]}
+    undescribed = sorted((name, key) for name, model in models.items()
+                         for key, prop in model.get("properties", {}).items() if not prop.get("description"))
+    assert undescribed == []
+    assert {"Rule", "DateCompare", "NumberCompare", "Rows", "DateOf", "Wording"} <= set(models)
+    assert "two years before" in models["DateOf"]["properties"]["offset"]["description"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from auditbook.dates import month_end, parse_month
 from auditbook.errors import AuditbookError
+from auditbook.returns.safety import open_checked
 from auditbook.text import norm, slug
 from auditbook.workbook.generate import MAX_CASE_REF
 
@@ -77,9 +78,7 @@ def _cells_csv(path: Path) -> list[list[str]]:
 
 
 def _cells_xlsx(path: Path) -> list[list[str]]:
-    import openpyxl
-
-    from auditbook.returns.safety import open_checked
+    import openpyxl  # only when an allocation list is a workbook: it is slow to import
 
     open_checked(path).close()  # the same refusals as for returns: encrypted, .xls, zip bombs
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)

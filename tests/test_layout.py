@@ -1,0 +1,96 @@
+"""The package reads as the pipeline: spec <- workbook <- returns <- collection <- cli, with no cycle, no import
+running back up it, no import hidden inside a function, each library behind its boundary, no module over 400 lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "auditbook"
+#: Each layer may import its own and the layers before it; the top-level helpers are layer 0.
+LAYERS = {"spec": 1, "workbook": 2, "returns": 3, "collection": 4, "cli": 5, "demo": 5, "__main__": 6}
+MAX_LINES = 400
+
+
+def _modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+            for p in PACKAGE.rglob("*.py")}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return LAYERS.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(module imported, whether at the top level of the file) for every import of the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(n) for n in tree.body}
+    out: list[tuple[str, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.module, id(node) in top))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, id(node) in top) for a in node.names]
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported, _ in _imports(path):
+            if imported.startswith("auditbook"):
+                # "from auditbook.spec import x" may name a module or the package: take the module when it is one.
+                targets.add(imported if imported in modules else imported.rsplit(".", 1)[0])
+        graph[name] = targets - {name}
+    return graph
+
+
+def test_no_import_runs_back_up_the_pipeline() -> None:
+    upward = sorted((m, t) for m, targets in _graph().items() for t in targets if _layer(t) > _layer(m))
+    assert upward == []
+
+
+def test_no_import_cycle() -> None:
+    graph = _graph()
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycles.append([*path[path.index(nxt):], nxt])
+            elif nxt not in done:
+                visit(nxt, [*path, nxt], done)
+        done.add(node)
+
+    finished: set[str] = set()
+    for start in sorted(graph):
+        if start not in finished:
+            visit(start, [start], finished)
+    assert cycles == []
+
+
+def test_no_import_of_our_own_hidden_inside_a_function() -> None:
+    # A slow third-party library may be imported where it is needed; our own modules never, so no cycle hides.
+    hidden = sorted((name, imported) for name, path in _modules().items()
+                    for imported, at_top in _imports(path) if not at_top and imported.startswith("auditbook"))
+    assert hidden == []
+
+
+def test_each_library_stays_behind_its_boundary() -> None:
+    where: dict[str, set[str]] = {}
+    for name, path in _modules().items():
+        for imported, _ in _imports(path):
+            where.setdefault(imported.split(".")[0], set()).add(name)
+    assert where["yaml"] == {"auditbook.spec.load"}
+    assert where["typer"] | where["rich"] == {"auditbook.cli"}
+    assert {m.split(".")[1] for m in where["xlsxwriter"]} <= {"workbook", "collection"}
+    assert {m.split(".")[1] for m in where.get("openpyxl", set())} <= {"returns", "collection"}
+
+
+def test_no_module_over_400_lines() -> None:
+    long = sorted((name, n) for name, path in _modules().items()
+                  if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES)
+    assert long == []
