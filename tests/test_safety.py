@@ -19,6 +19,8 @@ NAME = "Return 07 - Team A.xlsx"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CONTENT_TYPES = (
     b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="xml" ContentType="application/xml"/>'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     b'<Override PartName="/xl/workbook.xml" ContentType="%s"/></Types>'
 )
 XLSX_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -207,6 +209,7 @@ def test_read_member_does_not_trust_a_lying_header(tmp_path: Path) -> None:
 def test_read_member_bad_crc_is_corrupt(tmp_path: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("[Content_Types].xml", CONTENT_TYPES % XLSX_TYPE)
         zf.writestr("xl/workbook.xml", b"<workbook>AAAA</workbook>")
     path = tmp_path / NAME
     path.write_bytes(buf.getvalue().replace(b"AAAA", b"AAAB", 1))

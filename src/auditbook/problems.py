@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from auditbook.text import shown
+
 Severity = Literal["error", "warning"]
 
 
@@ -27,6 +29,7 @@ class Code(StrEnum):
     ZIP_BOMB = "zip-bomb"
     UNSAFE_PATH = "unsafe-path"
     MACROS = "macros"
+    ACTIVE_CONTENT = "active-content"
     INTERNAL_ERROR = "internal-error"
     # Where it came from.
     NOT_AN_AUDIT_WORKBOOK = "not-an-audit-workbook"
@@ -49,6 +52,7 @@ class Code(StrEnum):
     OUT_OF_RANGE = "out-of-range"
     NOT_IN_LIST = "not-in-list"
     TEXT_TOO_LONG = "text-too-long"
+    UNSTORABLE_TEXT = "unstorable-text"
     # Completeness, applicability and time.
     REQUIRED_MISSING = "required-missing"
     ANSWERED_NOT_APPLICABLE = "answered-not-applicable"
@@ -73,6 +77,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.ZIP_BOMB: ("error", "The workbook's contents are implausibly large."),
     Code.UNSAFE_PATH: ("error", "An internal part has a name that could escape a folder."),
     Code.MACROS: ("error", "The workbook carries macros."),
+    Code.ACTIVE_CONTENT: ("error", "The workbook links out or runs something when opened (external links, DDE, "
+                          "web or system calls in formulas, OLE or ActiveX objects, a VBA project, unknown parts)."),
     Code.INTERNAL_ERROR: ("error", "auditbook could not check the file: a fault to report to its maintainers."),
     Code.NOT_AN_AUDIT_WORKBOOK: ("error", "The workbook carries no auditbook template metadata."),
     Code.PROVENANCE_CONFLICT: ("error", "The template metadata's copies disagree: the workbook was altered."),
@@ -92,6 +98,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.OUT_OF_RANGE: ("error", "A number outside the input's range."),
     Code.NOT_IN_LIST: ("error", "An answer that is not one of the dropdown's choices."),
     Code.TEXT_TOO_LONG: ("error", "Text longer than the input allows."),
+    Code.UNSTORABLE_TEXT: ("error", "Text holding a character no workbook can store (a control character or a "
+                           "broken _xD800_ escape)."),
     Code.REQUIRED_MISSING: ("error", "A required input is empty."),
     Code.ANSWERED_NOT_APPLICABLE: ("warning", "An input that does not apply has an answer; it is not counted."),
     Code.DUE_DATE_CHANGED: ("warning", "A due date typed over the one the audit month decides."),
@@ -116,6 +124,13 @@ class Problem:
     field: str | None = None
     #: The id of the spec's rule that reported it (code "rule"), else None.
     rule: str | None = None
+
+    def __post_init__(self) -> None:
+        # Sheet names and messages can quote what a return holds: never let it act on a screen or break a file.
+        for name in ("message", "sheet", "cell", "field"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, shown(value))
 
     @property
     def where(self) -> str:

@@ -1,7 +1,9 @@
-"""Pure: the one home of text normalisation (choice comparison) and file-name slugs."""
+"""Pure: the one home of text normalisation (choice comparison), file-name slugs and making untrusted text safe
+to show (terminal, JSON, the master) or to store in a workbook."""
 
 from __future__ import annotations
 
+import os
 import re
 
 
@@ -13,3 +15,56 @@ def norm(text: str | None) -> str:
 def slug(text: str) -> str:
     """A file-name-safe lower-case slug."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+#: Characters that reorder text on screen (bidirectional embeddings, overrides and isolates) or break lines.
+_INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+#: Control characters (C0, DEL, C1), lone surrogates and the invisible ones above.
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_INVISIBLE}]")
+_UNSAFE_KEEP_LINES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_INVISIBLE}]")
+#: What an XML 1.0 document (so a workbook) cannot hold: C0 controls but tab, LF and CR; surrogates; U+FFFE/FFFF.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(ch: str) -> str:
+    n = ord(ch)
+    return f"\\x{n:02x}" if n < 0x80 else f"\\u{n:04x}"
+
+
+def shown(text: str, *, keep_lines: bool = False) -> str:
+    """Text from a return or a file name made safe to print or store: control characters, bidirectional
+    overrides and lone surrogates are shown escaped (\\x1b, \\u202e) instead of acting on the screen.
+
+    With `keep_lines`, tabs and line breaks stay (multi-line answers in the master).
+    """
+    pattern = _UNSAFE_KEEP_LINES if keep_lines else _UNSAFE
+    return pattern.sub(lambda m: _escape(m.group()), text) if pattern.search(text) else text
+
+
+def unstorable(text: str) -> str | None:
+    """The first character a workbook cannot hold (a lone surrogate, an XML-illegal control), escaped, or None."""
+    m = _UNSTORABLE.search(text)
+    return None if m is None else _escape(m.group())
+
+
+def name_key(name: str) -> str:
+    """A file name or relative path as printable text, whatever its bytes: one text per name (reversible).
+
+    Bytes that are not UTF-8 (a Windows zip unpacked on Linux) become \\xNN, characters that act on a screen
+    \\xNN or \\uNNNN, and a backslash \\\\, so no two names give the same text.
+    """
+    raw = os.fsencode(name).decode("utf-8", errors="surrogateescape")
+    if "\\" not in raw and not _UNSAFE.search(raw):
+        return raw
+    out = []
+    for ch in raw:
+        n = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= n <= 0xDCFF:  # an undecodable byte, as surrogateescape carries it
+            out.append(f"\\x{n - 0xDC00:02x}")
+        elif _UNSAFE.match(ch):
+            out.append(_escape(ch))
+        else:
+            out.append(ch)
+    return "".join(out)

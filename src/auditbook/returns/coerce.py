@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR
 from auditbook.problems import Code
 from auditbook.returns.reader import RawCell
-from auditbook.text import norm
+from auditbook.text import norm, shown, unstorable
 from auditbook.workbook.layout import NOT_APPLICABLE_CHOICE, Input
 
 _EPOCH_1900 = date(1899, 12, 30)
@@ -153,6 +153,12 @@ def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerc
     if inp.type == "month":
         return _month(inp, cell, date1904)
     text = _text(cell)
+    bad = unstorable(text)
+    if bad is not None:
+        return Bad(Code.UNSTORABLE_TEXT, f"the text holds a character no workbook can store ({bad}), perhaps pasted "
+                   "from another program or typed as _xD800_. Retype the text without it.")
+    # Bidirectional overrides could make a case reference or name read differently on screen: shown escaped.
+    text = shown(text, keep_lines=True)
     if len(text) > inp.max_length:
         return Bad(Code.TEXT_TOO_LONG, f"the text is {len(text)} characters; the most is {inp.max_length}. Shorten it.")
     return text

@@ -1,8 +1,11 @@
 """Open a returned workbook (after the safety checks) and read raw cells, names, sheets and properties.
 
 This is a small direct reader of the workbook XML rather than openpyxl: a collection of a thousand
-returns must read in seconds, and only a few hundred known cells of each are wanted. openpyxl stays
-the reference reader in the tests, which check that both agree.
+returns must read in seconds, and only a few hundred known cells of each are wanted. Every part is parsed
+whole by a conforming XML parser (comments, processing instructions, CDATA, character references and
+namespace prefixes are what the parser makes of them), elements are matched by their SpreadsheetML
+namespace, and a cell's place is worked out as Excel does (from its reference, else from its row and the
+cell before it). openpyxl stays the reference reader in the tests, which check that both agree.
 """
 
 from __future__ import annotations
@@ -14,32 +17,21 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError, fromstring
+from typing import IO
+from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_xml, read_member
+from auditbook.returns.active import check_tree, formula_problem, needs_look, refuse
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_part, read_member
+from auditbook.text import name_key
 
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(el: Element, name: str) -> list[Element]:
-    return [c for c in el if _local(c.tag) == name]
-
-
-def _child(el: Element, name: str) -> Element | None:
-    for c in el:
-        if _local(c.tag) == name:
-            return c
-    return None
-
-
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
@@ -49,28 +41,31 @@ def _unescape(text: str) -> str:
 
 
 def _text(el: Element) -> str:
-    """All text of an <si> or <is> element, skipping phonetic runs."""
+    """All text of an <si> or <is> element: its plain text, then its rich-text runs; phonetic runs skipped."""
     parts: list[str] = []
-    for c in el:
-        tag = _local(c.tag)
-        if tag == "t":
-            parts.append(c.text or "")
-        elif tag == "r":
-            t = _child(c, "t")
-            parts.append((t.text or "") if t is not None else "")
+    plain = el.find(f"{MAIN}t")
+    if plain is not None:
+        parts.append(plain.text or "")
+    for run in el.iterfind(f"{MAIN}r"):
+        t = run.find(f"{MAIN}t")
+        if t is not None:
+            parts.append(t.text or "")
     return _unescape("".join(parts))
 
 
 @functools.lru_cache(maxsize=8192)
 def split_cell(ref: str) -> tuple[int, int]:
-    """0-based (row, col) of an A1 reference (dollars allowed)."""
+    """0-based (row, col) of an A1 reference (dollars and lower case allowed), or ValueError."""
     m = _CELL.match(ref)
     if not m:
         raise ValueError(ref)
     col = 0
-    for ch in m.group(1):
+    for ch in m.group(1).upper():
         col = col * 26 + ord(ch) - 64
-    return int(m.group(2)) - 1, col - 1
+    row = int(m.group(2))
+    if not (1 <= row <= _MAX_ROW and 1 <= col <= _MAX_COL):
+        raise ValueError(ref)
+    return row - 1, col - 1
 
 
 @functools.lru_cache(maxsize=8192)
@@ -142,9 +137,10 @@ class _Strings:
 class _Parts:
     """The zip's parts by name, looked up as the safety checks did: without regard to case."""
 
-    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits, label: str) -> None:
         self.zf = zf
         self.limits = limits
+        self.label = label
         self.names = {n.lower(): n for n in zf.namelist()}
 
     def __contains__(self, name: str) -> bool:
@@ -154,82 +150,98 @@ class _Parts:
         actual = self.names.get(name.lower())
         if actual is None:
             raise UnreadableFileError(f"the workbook part {name} is missing", code=Code.CORRUPT)
-        return read_member(self.zf, actual, self.limits)
+        return read_member(self.zf, actual, self.limits, file_name=self.label)
+
+    def parse(self, name: str, *, look: bool = True) -> Element:
+        """A part parsed whole, after checking it holds no active content (formulas that reach out, objects)."""
+        data = self.read(name)
+        root = parse_part(data, name)
+        if look and needs_look(data):
+            check_tree(self.label, name, root)
+        return root
+
+    def look(self, name: str) -> None:
+        """Check a part that is not otherwise read for active content (parsed only when its bytes could hold it)."""
+        data = self.read(name)
+        if needs_look(data):
+            check_tree(self.label, name, parse_part(data, name))
 
 
 def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
     if target is None or target not in parts:
         return _Strings([])
-    root = _parse(parts.read(target), target)
-    return _Strings(_children(root, "si"))
+    # Shared strings are text, not formulas: nothing in them runs.
+    root = parts.parse(target, look=False)
+    return _Strings(root.findall(f"{MAIN}si"))
 
 
-_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*?\ssheet=\"(1|true)\"")
-
-
-def _plain(data: bytes) -> bool:
-    """UTF-8 XML without a DTD, so it can declare no entity: what defusedxml's forbid_dtd guarantees.
-
-    Anything else (UTF-16 with or without a byte-order mark, a DTD anywhere) goes to defusedxml.
-    """
-    head = data[:200]
-    return (head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")) and b"\x00" not in head
-            and b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
-
-
-def _parse(data: bytes, member: str) -> Element:
-    """Parse a part: the C parser for plain XML (defusedxml's pure-Python one is ~4x slower), else defusedxml."""
-    if _plain(data):
-        try:
-            return fromstring(data)
-        except ParseError:
-            pass  # let defusedxml give the error message
-    return parse_xml(data, member)
-
-
-def _sheet_data(data: bytes, member: str) -> tuple[Element | None, bool]:
-    """The <sheetData> element and whether the sheet is protected.
-
-    Only the <sheetData> slice is parsed when the bytes are plain; namespace prefixes or anything
-    unusual fall back to parsing the whole part.
-    """
-    start, end = data.find(b"<sheetData"), data.rfind(b"</sheetData>")
-    # Comments could hide a decoy <sheetData> from the slice: then the part is parsed whole.
-    if _plain(data) and b"<!--" not in data and start != -1 and end > start:
-        try:
-            return fromstring(data[start : end + len(b"</sheetData>")]), bool(_PROTECTION.search(data))
-        except ParseError:
-            pass
-    root = _parse(data, member)
-    protection = _child(root, "sheetProtection")
-    protected = protection is not None and protection.get("sheet", "0") in ("1", "true")
-    return _child(root, "sheetData"), protected
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip() in ("1", "true")
 
 
 def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Strings,
-                wanted: set[str] | None) -> RawSheet:
-    data_el, protected = _sheet_data(parts.read(member), member)
-    sheet = RawSheet(name=name, state=state, protected=protected)
+                wanted: set[tuple[int, int]] | None) -> RawSheet:
+    root = parts.parse(member)
+    protection = root.find(f"{MAIN}sheetProtection")
+    sheet = RawSheet(name=name, state=state, protected=protection is not None and _is_true(protection.get("sheet")))
+    data_el = root.find(f"{MAIN}sheetData")
     if data_el is None:
         return sheet
-    # Cells are <c> in the sheetData's own namespace: iterating by tag runs in C, and most cells are labels.
-    ns = data_el.tag[: data_el.tag.index("}") + 1] if data_el.tag.startswith("{") else ""
-    for c in data_el.iter(f"{ns}c"):
-        ref = c.get("r")
-        if ref is None or (wanted is not None and ref not in wanted):
-            continue
-        v, f, is_ = c.find(f"{ns}v"), c.find(f"{ns}f"), c.find(f"{ns}is")
-        kind = c.get("t", "n")
-        value: str | float | bool | None = None
-        if kind == "inlineStr":
-            value = _text(is_) if is_ is not None else ""
-        elif v is not None and v.text is not None:
-            value = _convert(kind, v.text, strings, member, ref)
-        formula = (f.text or "") if f is not None else None
-        if value is None and formula is None:
-            continue
-        sheet.cells[split_cell(ref)] = RawCell(value, formula, kind)
+    row_no = 0
+    for row in data_el.iterfind(f"{MAIN}row"):
+        r = row.get("r")
+        row_no = _row_number(r, member) if r is not None else row_no + 1
+        col_no = 0
+        for c in row.iterfind(f"{MAIN}c"):
+            ref = c.get("r")
+            if ref:
+                try:
+                    at = split_cell(ref)
+                except ValueError:
+                    raise UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: '
+                                              "ask the auditor to save the workbook again from Excel and resend it",
+                                              code=Code.CORRUPT) from None
+                col_no = at[1] + 1
+            else:  # no reference: the next cell along the row, as Excel and openpyxl place it
+                col_no += 1
+                at = (row_no - 1, col_no - 1)
+            if wanted is not None and at not in wanted:
+                continue
+            cell = _cell(c, strings, member, ref or f"row {row_no}")
+            if cell is None:
+                sheet.cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
+            else:
+                sheet.cells[at] = cell
     return sheet
+
+
+def _row_number(r: str, member: str) -> int:
+    try:
+        n = float(r)
+        if n.is_integer() and 1 <= n <= _MAX_ROW:
+            return int(n)
+    except ValueError:
+        pass
+    raise UnreadableFileError(f'the row number "{r}" in {member} is not one Excel writes: ask the auditor to save '
+                              "the workbook again from Excel and resend it", code=Code.CORRUPT)
+
+
+def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | None:
+    kind = c.get("t", "n")
+    f = c.find(f"{MAIN}f")
+    formula = "".join(f.itertext()) if f is not None else None
+    value: str | float | bool | None = None
+    if kind == "inlineStr":
+        is_ = c.find(f"{MAIN}is")
+        value = _text(is_) if is_ is not None else None
+    else:
+        v = c.find(f"{MAIN}v")
+        text = "".join(v.itertext()) if v is not None else ""
+        if text:
+            value = _convert(kind, text, strings, member, ref)
+    if value is None and formula is None:
+        return None
+    return RawCell(value, formula, kind)
 
 
 def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> str | float | bool | None:
@@ -237,11 +249,11 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
         if kind == "s":
             return strings[int(text)]
         if kind == "b":
-            return text.strip() in ("1", "true")
+            return bool(int(text))
         if kind in ("str", "e", "d"):
             return text
         return float(text)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, OverflowError):
         raise UnreadableFileError(f"cell {ref} in {member} holds a value that cannot be read", code=Code.CORRUPT) \
             from None
 
@@ -250,12 +262,12 @@ def _properties(parts: _Parts) -> dict[str, str]:
     member = "docProps/custom.xml"
     if member not in parts:
         return {}
-    root = _parse(parts.read(member), member)
+    root = parts.parse(member, look=False)
     out: dict[str, str] = {}
-    for prop in _children(root, "property"):
+    for prop in root.iterfind(f"{_CUSTOM}property"):
         name = prop.get("name")
         if name and len(prop):
-            out[name] = prop[0].text or ""
+            out[name] = "".join(prop[0].itertext())
     return out
 
 
@@ -263,9 +275,9 @@ def _rels(parts: _Parts) -> dict[str, str]:
     member = "xl/_rels/workbook.xml.rels"
     if member not in parts:
         raise UnreadableFileError("the workbook's part list is missing", code=Code.CORRUPT)
-    root = _parse(parts.read(member), member)
+    root = parts.parse(member, look=False)
     out: dict[str, str] = {}
-    for rel in _children(root, "Relationship"):
+    for rel in root.iterfind("{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"):
         target = rel.get("Target", "")
         resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
         out[rel.get("Id", "")] = resolved
@@ -277,58 +289,95 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozense
     """Read a returned workbook's sheets, names and properties, or raise UnreadableFileError.
 
     Only the cells that defined names point at are read, except on the `whole` sheets (read entirely);
-    names pointing into the `skip` sheets are not followed.
+    names pointing into the `skip` sheets are not followed. Every part that could carry a formula is
+    checked for active content, read or not.
     """
+    label = name_key(path.name)
     zf = open_checked(path, limits)
     try:
-        return _read(_Parts(zf, limits), path, skip, whole)
+        raw = _read(_Parts(zf, limits, label), path, skip, whole)
+        raw.sha256 = _sha256(zf)
+        return raw
     except UnreadableFileError as err:
-        raise UnreadableFileError(f"{path.name}: {err}", code=err.code) from None
+        message = str(err) if str(err).startswith(f"{label}: ") else f"{label}: {err}"
+        raise UnreadableFileError(message, code=err.code) from None
     finally:
         zf.close()
 
 
-def _wanted_cells(names: dict[str, str], skip: frozenset[str]) -> dict[str, set[str]]:
-    wanted: dict[str, set[str]] = {}
+def _sha256(zf: zipfile.ZipFile) -> str:
+    """SHA-256 of the very bytes the zip was read from."""
+    fp: IO[bytes] | None = getattr(zf, "owned", None)
+    if fp is None:
+        return file_sha256(Path(str(zf.filename)))
+    fp.seek(0)
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fp.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _wanted_cells(names: dict[str, str], skip: frozenset[str]) -> dict[str, set[tuple[int, int]]]:
+    wanted: dict[str, set[tuple[int, int]]] = {}
     for text in names.values():
         ref = parse_ref(text)
         if ref is not None and ref[0] not in skip:
-            wanted.setdefault(ref[0], set()).add(ref[1])
+            try:
+                wanted.setdefault(ref[0], set()).add(split_cell(ref[1]))
+            except ValueError:
+                continue  # a name past the sheet's edge points at no cell: validate reports it
     return wanted
 
 
 def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
     rels = _rels(parts)
-    root = _parse(parts.read("xl/workbook.xml"), "xl/workbook.xml")
-    pr = _child(root, "workbookPr")
-    date1904 = pr is not None and pr.get("date1904", "0") in ("1", "true")
-    wp = _child(root, "workbookProtection")
-    locked = wp is not None and wp.get("lockStructure", "0") in ("1", "true")
+    root = parts.parse("xl/workbook.xml", look=False)
+    pr = root.find(f"{MAIN}workbookPr")
+    date1904 = pr is not None and _is_true(pr.get("date1904"))
+    wp = root.find(f"{MAIN}workbookProtection")
+    locked = wp is not None and _is_true(wp.get("lockStructure"))
     names: dict[str, str] = {}
-    dn_el = _child(root, "definedNames")
-    for dn in _children(dn_el, "definedName") if dn_el is not None else []:
+    for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
+        text = "".join(dn.itertext())
+        found = formula_problem(text)
+        if found:
+            raise refuse(parts.label, f"{found} in the defined name {dn.get('name', '')}")
         if dn.get("localSheetId") is None and dn.get("name"):
-            names[dn.get("name", "")] = dn.text or ""
+            names[dn.get("name", "")] = text
     wanted = _wanted_cells(names, skip)
     strings_target = next((t for t in rels.values() if t.lower().endswith("sharedstrings.xml")), None)
     strings = _shared_strings(parts, strings_target)
     states: dict[str, str] = {}
     sheets: dict[str, RawSheet] = {}
-    sheets_el = _child(root, "sheets")
-    for s in _children(sheets_el, "sheet") if sheets_el is not None else []:
+    for s in root.iterfind(f"{MAIN}sheets/{MAIN}sheet"):
         name, state = s.get("name", ""), s.get("state", "visible")
         states[name] = state
-        if name not in wanted and name not in whole:
-            continue
         member = rels.get(s.get(f"{{{_REL_NS}}}id", ""), "")
         if member not in parts:
             raise UnreadableFileError(f'sheet "{name}" is listed but its part is missing', code=Code.CORRUPT)
+        if name not in wanted and name not in whole:
+            parts.look(member)
+            continue
         cells = None if name in whole else wanted[name]
         sheets[name] = _read_sheet(parts, member, name, state, strings, cells)
+    for other in _formula_parts(parts, rels):
+        parts.look(other)
     return RawWorkbook(
-        path=path, sha256=file_sha256(path), sheet_states=states, sheets=sheets, names=names,
+        path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
         properties=_properties(parts), date1904=date1904, structure_locked=locked,
     )
+
+
+def _formula_parts(parts: _Parts, rels: dict[str, str]) -> list[str]:
+    """Parts besides the sheets that can hold formulas: charts, pivot caches, tables, drawings and the like."""
+    sheets = {t.lower() for t in rels.values()}
+    return [actual for low, actual in parts.names.items()
+            if low.endswith(".xml") and low.startswith("xl/") and low not in sheets and low not in _NOT_FORMULAS
+            and not low.startswith(("xl/theme/", "xl/comments", "xl/threadedcomments/", "xl/persons/"))]
+
+
+#: Parts read in full already (the workbook's defined names are checked one by one) or holding no formula.
+_NOT_FORMULAS = {"xl/workbook.xml", "xl/sharedstrings.xml", "xl/styles.xml", "xl/calcchain.xml"}
 
 
 def file_sha256(path: Path) -> str:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import Element, ParseError
+from typing import IO
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
+from auditbook.returns.active import check_binary, check_parts, check_relationships, content_types
+from auditbook.text import name_key
 
 MIB = 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -42,7 +47,7 @@ DEFAULT_LIMITS = Limits()
 
 def skip_reason(path: Path) -> str | None:
     """Say why a file in a returns folder is not a return at all (lock/owner/hidden file), or None."""
-    name = path.name
+    name = name_key(path.name)
     if name.startswith("~$"):
         return f"Excel lock file (someone has {name[2:]} open): skipped"
     if name.startswith(".~lock.") and name.endswith("#"):
@@ -102,48 +107,135 @@ def _unsafe(member: str) -> bool:
     return member.startswith("/") or "\\" in member or bool(_DRIVE.match(member)) or ".." in member.split("/")
 
 
+class _OwnedZip(zipfile.ZipFile):
+    """A zip read from a file this module opened: closing the zip closes the file."""
+
+    def __init__(self, file: IO[bytes], path: Path) -> None:
+        self.owned = file
+        super().__init__(file)
+        self.filename = str(path)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.owned.close()
+
+
+def open_regular(path: Path) -> tuple[IO[bytes], os.stat_result]:
+    """Open a file for reading only if it is a regular file, without blocking on a pipe or device, or raise OSError.
+
+    The type is checked on the open file itself, so a file swapped for a pipe after it was looked at is refused too.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(21, f"not a regular file ({special_kind(st.st_mode)})")
+        return os.fdopen(fd, "rb"), st
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def special_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in a collator's words."""
+    for test, what in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a shortcut (symbolic link)")):
+        if test(mode):
+            return what
+    return "a special file"
+
+
 def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
     """Open a returned workbook as a zip after every safety check, or raise UnreadableFileError."""
-    name = path.name
+    name = name_key(path.name)
     try:
-        size = path.stat().st_size
-        if size == 0:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise _fail(name, Code.UNREADABLE, f"this is {special_kind(st.st_mode)}, not a file: nothing was read")
+        if st.st_size == 0:
             raise _fail(name, Code.FILE_EMPTY, "the file is empty (0 bytes): ask the auditor to send it again")
-        if size > limits.max_file_bytes:
-            raise _fail(
-                name,
-                Code.FILE_TOO_LARGE,
-                f"the file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a returned"
-                " workbook: check it is the right file, or ask the auditor to remove pasted pictures",
-            )
-        with path.open("rb") as f:
-            head = f.read(512)
-            # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
-            if head.startswith(_OLE_MAGIC):
-                if _ENCRYPTED_STREAM in head + f.read():
-                    raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
-                raise _fail(
-                    name,
-                    Code.LEGACY_XLS,
-                    "an old-format .xls file (Excel 97-2003): open it and save it as .xlsx (Excel Workbook)",
-                )
+        if st.st_size > limits.max_file_bytes:
+            raise _fail(name, Code.FILE_TOO_LARGE, _too_large(path, st.st_size, limits))
+        f, _ = open_regular(path)
     except OSError as e:
         raise _fail(
             name, Code.UNREADABLE, f"could not be opened ({e.strerror}): check it is not open or still syncing"
         ) from e
+    try:
+        return _open_zip(f, path, name, limits)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _too_large(path: Path, size: int, limits: Limits) -> str:
+    """Why a file is over the size limit: pictures pasted into it, when its zip directory says so."""
+    msg = f"the file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a returned workbook"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            pictures = sorted((i.compress_size, i.filename) for i in zf.infolist() if _picture(i.filename))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        pictures = []
+    if pictures and sum(s for s, _ in pictures) > size / 2:
+        biggest, part = pictures[-1]
+        what = f"a picture of {_mb(biggest)} ({part})" if len(pictures) == 1 else (
+            f"{len(pictures)} pictures of {_mb(sum(s for s, _ in pictures))} in all (the largest {_mb(biggest)})")
+        return f"{msg}, because it holds {what}: ask the auditor to delete pasted pictures and send it again"
+    return f"{msg}: check it is the right file, or ask the auditor to remove pasted pictures"
+
+
+_PICTURE_EXT = (".png", ".jpeg", ".jpg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".webp")
+
+
+def _picture(member: str) -> bool:
+    return member.lower().startswith("xl/media/") and member.lower().endswith(_PICTURE_EXT)
+
+
+def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> zipfile.ZipFile:
+    head = f.read(512)
+    # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
+    if head.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_STREAM in head + f.read():
+            raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
+        raise _fail(
+            name,
+            Code.LEGACY_XLS,
+            "an old-format .xls file (Excel 97-2003): open it and save it as .xlsx (Excel Workbook)",
+        )
     # zipfile would accept junk in front of a zip; Excel never writes that, so judge by the first bytes.
     if not head.startswith(b"PK"):
         raise _fail(name, Code.NOT_A_WORKBOOK, f"not an Excel workbook, it looks like {_describe(head)}: {_WRONG_FILE}")
+    f.seek(0)
     try:
-        zf = zipfile.ZipFile(path)
+        zf = _OwnedZip(f, path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise _fail(name, Code.CORRUPT, f"the workbook is damaged and cannot be read: {_RESEND}") from e
     try:
         _check_members(zf, name, limits)
+        _check_active(zf, name, limits)
     except BaseException:
         zf.close()
         raise
     return zf
+
+
+def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
+    """Refuse a workbook that would reach out or run something when the collator opens it."""
+    names = {n.lower(): n for n in zf.namelist()}
+    types_member = names.get("[content_types].xml")
+    if types_member is None:
+        raise _fail(name, Code.CORRUPT, f"the workbook's list of parts ([Content_Types].xml) is missing: {_RESEND}")
+    types = content_types(parse_xml(read_member(zf, types_member, limits, file_name=name), types_member))
+    check_parts(name, names.values(), types)
+    for low, member in names.items():
+        if low.endswith(".rels"):
+            check_relationships(name, member, parse_xml(read_member(zf, member, limits, file_name=name), member))
+        elif not low.endswith((".xml", ".vml")) and not _picture(low):
+            check_binary(name, zf, zf.getinfo(member))
 
 
 def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
@@ -162,6 +254,8 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
             )
         if info.flag_bits & 0x1:  # a zip-level password, not Excel's own protection
             raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
+        if _picture(info.filename):
+            continue  # never unpacked: a large pasted picture is not a zip bomb
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         too_dense = info.file_size > MIB and ratio > limits.max_ratio
@@ -187,7 +281,7 @@ def read_member(
     zf: zipfile.ZipFile, name: str, limits: Limits = DEFAULT_LIMITS, *, file_name: str | None = None
 ) -> bytes:
     """Read one member in chunks, refusing it past max_member_bytes whatever its header claims."""
-    label = file_name or Path(zf.filename or "workbook").name
+    label = file_name or name_key(Path(str(zf.filename or "workbook")).name)
     info = zf.getinfo(name)
     bomb = _fail(label, Code.ZIP_BOMB, f"the part {name} is implausibly large (possibly malicious): {_RESEND}")
     if info.file_size > limits.max_member_bytes:
@@ -207,9 +301,31 @@ def read_member(
     return b"".join(chunks)
 
 
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_ALLOWED_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "utf-16le", "utf-16be"}
+
+
+def _check_encoding(data: bytes, where: str) -> None:
+    """OOXML parts are UTF-8 or UTF-16 (with or without a byte-order mark); any other encoding is refused."""
+    head = data[:400]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        utf16 = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else (
+            "utf-16-le" if head[:2] == b"<\x00" else "utf-16-be")
+        head = head.decode(utf16, errors="replace").encode("utf-8", errors="replace")
+    m = _DECLARED.match(head)
+    if m and m.group(1).decode("ascii").lower() not in _ALLOWED_ENCODINGS:
+        raise UnreadableFileError(
+            f'the workbook\'s {where} declares the text encoding "{m.group(1).decode("ascii")}", which Excel and '
+            f"LibreOffice never write (workbooks are UTF-8 or UTF-16): {_RESEND}", code=Code.CORRUPT)
+
+
 def parse_xml(data: bytes, member: str | None = None) -> Element:
-    """Parse workbook XML with DTDs, entities and external references forbidden."""
+    """Parse workbook XML with DTDs, entities and external references forbidden; encodings other than UTF-8 and
+    UTF-16 refused."""
     where = f"part {member}" if member else "an internal part"
+    _check_encoding(data, where)
     try:
         root: Element = DET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as e:
@@ -220,3 +336,25 @@ def parse_xml(data: bytes, member: str | None = None) -> Element:
     except (ParseError, ValueError, LookupError) as e:  # Value/LookupError: encodings expat cannot handle
         raise UnreadableFileError(f"the workbook's {where} is damaged: {_RESEND}", code=Code.CORRUPT) from e
     return root
+
+
+def _plain(data: bytes) -> bool:
+    """UTF-8 XML without a DTD, so it can declare no entity: what defusedxml's forbid_dtd guarantees.
+
+    Anything else (UTF-16 with or without a byte-order mark, a DTD anywhere) goes to defusedxml.
+    """
+    head = data[:200]
+    return (head.lstrip().startswith((b"<", b"\xef\xbb\xbf<")) and b"\x00" not in head
+            and b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
+
+
+def parse_part(data: bytes, member: str) -> Element:
+    """Parse a part as parse_xml does, with the C parser when the bytes are plain UTF-8 without a DTD
+    (defusedxml's pure-Python handlers are ~4x slower); anything else, or any error, goes to parse_xml."""
+    if _plain(data):
+        _check_encoding(data, f"part {member}")
+        try:
+            return fromstring(data)
+        except (ParseError, ValueError, LookupError):
+            pass  # let parse_xml give the error message
+    return parse_xml(data, member)

@@ -18,28 +18,42 @@ from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.roles import Role
+from auditbook.text import name_key
 from auditbook.workbook.formulas import Evaluator, waiting_words
 from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 
 
 def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
-    """Validate one returned file: every problem as data; a file that cannot be opened is a problem too."""
-    reason = skip_reason(path)
-    if reason is not None:
-        return Report(file=str(path), skipped=reason)
+    """Validate one returned file: every problem as data; a file that cannot be opened is a problem too.
+
+    Nothing about one file can raise out of here: an unforeseen fault is that file's internal-error.
+    """
+    name = name_key(path.name)
     try:
+        reason = skip_reason(path)
+        if reason is not None:
+            return Report(file=str(path), skipped=reason)
         # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
         raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
         return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
     except OSError as err:
-        return Report(file=str(path), problems=[Problem("error", Code.UNREADABLE, f"{path.name}: {err.strerror}.")])
+        return Report(file=str(path), problems=[Problem("error", Code.UNREADABLE, f"{name}: could not be read "
+                                                        f"({err.strerror or type(err).__name__}).")])
+    except Exception as err:
+        return internal_error(path, err)
     try:
         return validate_raw(raw, registry or SpecRegistry.load())
     except Exception as err:
-        return Report(file=str(path), problems=[Problem(
-            "error", Code.INTERNAL_ERROR, f"{path.name}: auditbook could not check this workbook "
-            f"({type(err).__name__}). Send it to the auditbook maintainers; meanwhile check it by hand.")])
+        return internal_error(path, err)
+
+
+def internal_error(path: Path, err: BaseException | str) -> Report:
+    """The report of a file auditbook could not check for a reason of its own (named by class, never a traceback)."""
+    why = err if isinstance(err, str) else type(err).__name__
+    return Report(file=str(path), problems=[Problem(
+        "error", Code.INTERNAL_ERROR, f"{name_key(path.name)}: auditbook could not check this workbook ({why}). "
+        "Send it to the auditbook maintainers; meanwhile check it by hand.")])
 
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
