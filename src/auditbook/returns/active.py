@@ -7,6 +7,7 @@ judged by their content type and the relationship types pointing at them, not by
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterable
@@ -162,9 +163,6 @@ _CALLS = re.compile(r"(?<![\w.])(?:_xlfn\.|_xlws\.)?(WEBSERVICE|FILTERXML|CALL|R
                     r"STOCKHISTORY|EXEC|TRANSLATE|DETECTLANGUAGE|COPILOT)\s*\(", re.IGNORECASE)
 _EXTERNAL = re.compile(r"\[\s*\d+\s*\]|\[[^\]]*\.(?:xl\w*|ods|csv)\s*\]", re.IGNORECASE)
 _HYPERLINK = re.compile(r"(?<![\w.])HYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
-_FORMULA_TAGS = {"f", "formula", "formula1", "formula2", "definedName"}
-_OBJECT_TAGS = {"oleObject": "an embedded OLE object", "oleObjects": "an embedded OLE object",
-                "control": "an ActiveX or form control", "controls": "an ActiveX or form control"}
 
 
 def needs_look(data: bytes) -> bool:
@@ -173,10 +171,16 @@ def needs_look(data: bytes) -> bool:
     return any(t in low for t in _TRIGGERS) or low.count(b"<?") > 1
 
 
+_SUSPECT = re.compile(r"[\[|\\(]|file:", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=65536)
 def formula_problem(text: str) -> str | None:
-    """What in one formula (cell, defined name, validation or conditional format) reaches out, or None."""
-    if not text:
-        return None
+    """What in one formula (cell, defined name, validation or conditional format) reaches out, or None.
+
+    Cached: every return made from one template carries the same formulas."""
+    if not text or not _SUSPECT.search(text):
+        return None  # no call, no path, no bracket, no DDE bar: a plain reference or constant
     for m in _HYPERLINK.finditer(text):
         target = m.group(1)
         if target is None or not _WEB_LINK.match(target[1:-1].strip()):
@@ -201,15 +205,43 @@ def formula_problem(text: str) -> str | None:
     return None
 
 
-def check_tree(label: str, part: str, root: Element) -> None:
-    """Every formula-bearing element of a parsed part (any namespace), and OLE objects or controls in it."""
-    for el in root.iter():
-        tag = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-        if tag in _FORMULA_TAGS:
-            found = formula_problem("".join(el.itertext()))
-            if found:
-                raise refuse(label, f"{found} in {part}")
-        elif tag in _OBJECT_TAGS:
-            raise refuse(label, f"{_OBJECT_TAGS[tag]} in {part}")
-        elif tag == "cacheSource" and el.get("type", "worksheet") != "worksheet":
+def _text_of(el: Element) -> str:
+    return (el.text or "") if len(el) == 0 else "".join(el.itertext())
+
+
+#: Where formulas and objects live in SpreadsheetML (the main namespace and Excel 2010's extensions).
+_NS = ("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}",
+       "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}",
+       "{http://schemas.microsoft.com/office/excel/2006/main}",
+       "{http://schemas.openxmlformats.org/drawingml/2006/chart}")
+_OBJECT_TAGS = {f"{_NS[0]}{t}": what for t, what in (
+    ("oleObject", "an embedded OLE object"), ("oleObjects", "an embedded OLE object"),
+    ("control", "an ActiveX or form control"), ("controls", "an ActiveX or form control"))}
+
+
+#: How each tag above shows in the bytes of a UTF-8 part (element names cannot be escaped).
+_TAG_BYTES = {"f": (b"<f>", b"<f ", b":f>", b":f "), "formula": (b"formula",), "formula1": (b"formula1",),
+              "formula2": (b"formula2",), "definedName": (b"definedName",)}
+
+
+def check_tree(label: str, part: str, root: Element, data: bytes | None = None) -> None:
+    """Every formula-bearing element of a parsed part, and OLE objects or controls in it.
+
+    With the part's UTF-8 bytes, only the tags that occur in them are looked for."""
+    raw = data if data is not None and not data.startswith((b"\xff\xfe", b"\xfe\xff")) \
+        and b"\x00" not in data[:200] else None
+    present = [local for local, marks in _TAG_BYTES.items() if raw is None or any(b in raw for b in marks)]
+    for local in present:
+        for ns in _NS:
+            for el in root.iter(ns + local):
+                found = formula_problem(_text_of(el))
+                if found:
+                    raise refuse(label, f"{found} in {part}")
+    if raw is not None and b"oleObject" not in raw and b"control" not in raw and b"cacheSource" not in raw:
+        return
+    for tag, what in _OBJECT_TAGS.items():
+        if next(root.iter(tag), None) is not None:
+            raise refuse(label, f"{what} in {part}")
+    for el in root.iter(f"{_NS[0]}cacheSource"):
+        if el.get("type", "worksheet") != "worksheet":
             raise refuse(label, f"a pivot table fed from an external source in {part}")

@@ -156,15 +156,15 @@ class _Parts:
         """A part parsed whole, after checking it holds no active content (formulas that reach out, objects)."""
         data = self.read(name)
         root = parse_part(data, name)
-        if look and needs_look(data):
-            check_tree(self.label, name, root)
+        if look:
+            check_tree(self.label, name, root, data)
         return root
 
     def look(self, name: str) -> None:
         """Check a part that is not otherwise read for active content (parsed only when its bytes could hold it)."""
         data = self.read(name)
         if needs_look(data):
-            check_tree(self.label, name, parse_part(data, name))
+            check_tree(self.label, name, parse_part(data, name), data)
 
 
 def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
@@ -216,10 +216,12 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
 
 
 def _row_number(r: str, member: str) -> int:
+    if r.isdigit() and 1 <= int(r) <= _MAX_ROW:
+        return int(r)
     try:
-        n = float(r)
-        if n.is_integer() and 1 <= n <= _MAX_ROW:
-            return int(n)
+        number = float(r)
+        if number.is_integer() and 1 <= number <= _MAX_ROW:
+            return int(number)
     except ValueError:
         pass
     raise UnreadableFileError(f'the row number "{r}" in {member} is not one Excel writes: ask the auditor to save '
@@ -338,7 +340,7 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     locked = wp is not None and _is_true(wp.get("lockStructure"))
     names: dict[str, str] = {}
     for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
-        text = "".join(dn.itertext())
+        text = (dn.text or "") if len(dn) == 0 else "".join(dn.itertext())
         found = formula_problem(text)
         if found:
             raise refuse(parts.label, f"{found} in the defined name {dn.get('name', '')}")
