@@ -1,13 +1,19 @@
-"""Shared fixtures: the bundled spec and its layout (loaded once), and an empty output folder."""
+"""Shared fixtures: the bundled spec and its layout (loaded once), an empty output folder, and a throwaway user
+data folder for every test."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from auditbook.spec import Spec, default_spec_path, load_spec
 from auditbook.workbook.layout import Layout, build_layout
+
+# Ledgers and the ledger key go to a throwaway data folder, never the real home folder (subprocesses inherit it).
+os.environ["AUDITBOOK_DATA_DIR"] = tempfile.mkdtemp(prefix="auditbook-test-data-")
 
 
 @pytest.fixture(scope="session")

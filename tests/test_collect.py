@@ -235,7 +235,8 @@ def mixed_folder(folder: Path, library: Library) -> Path:
 
 def run(folder: Path, out: Path, **options: Any) -> CollectResult:
     """Collect a folder into out/master.xlsx (ledger beside it) at a fixed time, with the bundled spec only."""
-    return collect(folder, out=out / "master.xlsx", registry=REGISTRY, **{"now": NOW, **options})
+    return collect(folder, out=out / "master.xlsx", registry=REGISTRY,
+                   **{"now": NOW, "ledger_path": out / "ledger.sqlite3", **options})
 
 
 # -- reading the master back -----------------------------------------------------------------------
@@ -345,7 +346,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, library: Library) -> tuple[P
 def test_mixed_folder_outcome(mixed: tuple[Path, CollectResult]) -> None:
     _, result = mixed
     assert result.summary_line() == "5 merged, 4 rejected, 0 unchanged, 2 superseded"
-    assert (result.files, result.read, result.unchanged) == (13, 13, 0)
+    assert (result.files, result.read, result.unchanged) == (13, 11, 0)  # lock and hidden files are not read
     assert [(m["file"], m["case_ref"], m["source_missing"]) for m in result.merged] == [
         (rel, f"SYN-000{rel[-6]}", False) for _, rel, _ in MERGED]
     assert sorted((n.status, n.file) for n in result.not_merged) == [
@@ -877,14 +878,15 @@ def test_second_collect_on_a_held_ledger_refuses(tmp_path: Path, library: Librar
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     folder, out = tmp_path / "returns", tmp_path / "out"
     library.put(folder, "cp", "SYN-0001.xlsx")
-    ledger_path = out / ".auditbook-ledger.sqlite3"
+    ledger_path = out / "ledger.sqlite3"
     monkeypatch.setattr("auditbook.collection.collect.Ledger", functools.partial(Ledger, wait_seconds=0.2))
     held = Ledger(ledger_path)
     try:
         with pytest.raises(CollectError, match="another collect is running") as err:
             run(folder, out)
         assert str(ledger_path) in str(err.value)
-        result = runner.invoke(app, ["collect", str(folder), "--out", str(out / "master.xlsx")])
+        result = runner.invoke(app, ["collect", str(folder), "--out", str(out / "master.xlsx"), "--ledger",
+                                     str(ledger_path)])
         assert result.exit_code == 2, result.output
         assert f"Error: another collect is running on the ledger {ledger_path}" in result.output
         assert "Traceback" not in result.output

@@ -63,6 +63,7 @@ class Code(StrEnum):
     ANSWERED_UNDECIDED = "answered-undecided"
     # The collection.
     TEMPLATE_REUSED = "template-reused"
+    LEDGER_DAMAGED = "ledger-damaged"
 
 
 #: Each code's usual severity and what it means (for `auditbook describe --problems` and the README).
@@ -109,6 +110,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.ANSWERED_UNDECIDED: ("warning", "An answer where whether the input applies waits for a blank answer; it "
                                          "is not counted until that is given."),
     Code.TEMPLATE_REUSED: ("warning", "One blank workbook was used for several cases."),
+    Code.LEDGER_DAMAGED: ("error", "What the ledger stored for a file was altered or cannot be read back, and the "
+                          "file is not there to read again."),
 }
 
 

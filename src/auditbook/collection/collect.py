@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -13,26 +15,46 @@ from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import merge
 from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.collection.ledger import Ledger
+from auditbook.collection.ledger_location import default_ledger, folder_identity, network_fs
 from auditbook.collection.master import write_master
 from auditbook.collection.packs import write_packs
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
-from auditbook.collection.scan import scan_folder
+from auditbook.collection.scan import file_hash, scan_folder
 from auditbook.collection.tracking import returns_status
 from auditbook.collection.workers import Progress
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
-from auditbook.returns.reader import file_sha256
-from auditbook.text import norm
+from auditbook.text import name_key, norm
 
 MASTER_NAME = "auditbook-master.xlsx"
-LEDGER_NAME = ".auditbook-ledger.sqlite3"
+
 
 def default_paths(folder: Path, out: Path | None, ledger: Path | None) -> tuple[Path, Path]:
-    """The master (default: auditbook-master.xlsx in the folder) and the ledger (default: beside the master)."""
+    """The master (default: auditbook-master.xlsx in the folder) and the ledger (default: in the collator's own
+    data folder, one per collected folder; never on the share unless --ledger puts it there)."""
     master = out if out is not None else folder / MASTER_NAME
     if master.suffix.lower() != ".xlsx":
         master = master / MASTER_NAME
-    return master, ledger if ledger is not None else master.parent / LEDGER_NAME
+    return master, ledger if ledger is not None else default_ledger(folder)
+
+
+def forget_key(folder: Path, file: Path) -> str:
+    """The ledger's name for a file of the folder, given relative to the folder or as a path inside it."""
+    if file.is_absolute() or file.exists():
+        try:
+            return name_key(file.resolve().relative_to(folder.resolve()).as_posix())
+        except ValueError:
+            raise CollectError(f"{name_key(str(file))} is not inside the returns folder {name_key(str(folder))}. "
+                               "Give the file's path inside the folder.") from None
+    return name_key(file.as_posix())
+
+
+def _warnings(ledger_file: Path) -> list[str]:
+    kind = network_fs(ledger_file)
+    if kind is None:
+        return []
+    return [f"the ledger {name_key(str(ledger_file))} is on a network share ({kind}); SQLite advises against a "
+            "database on a network drive, where locking can fail. Leave out --ledger to keep it on this computer."]
 
 
 
@@ -54,24 +76,36 @@ def collect(
     now: datetime | None = None,
     allocation: list[Allocated] | None = None,
     packs: Path | None = None,
+    forget: tuple[Path, ...] = (),
 ) -> CollectResult:
     """Validate every new or changed return in `folder`, merge the valid ones and write the master.
 
     With `allocation`, the master gets a Returns tab (status of every allocated case as of `now`);
-    with `packs`, one workbook per team manager is written into that folder.
+    with `packs`, one workbook per team manager is written into that folder; with `forget`, those files'
+    stored answers are removed from the ledger first (they must no longer be in the folder).
     """
     if not folder.is_dir():
-        raise CollectError(f"the returns folder {folder} does not exist or is not a folder.")
+        raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
     registry = registry or SpecRegistry.load()
     master, ledger_file = default_paths(folder, out, ledger_path)
-    own = {master.resolve(), ledger_file.resolve(), Path(str(ledger_file) + "-journal").resolve()}
+    if master.is_dir():
+        raise CollectError(f"the master {name_key(str(master))} is a folder. Give --out a file name ending .xlsx, "
+                           "or a folder to put auditbook-master.xlsx in.")
+    forget_keys = [forget_key(folder, f) for f in forget]
+    for f, k in zip(forget, forget_keys, strict=True):
+        if (folder / f).exists() or (f.is_absolute() and f.exists()):
+            raise CollectError(f"{k} is still in the returns folder, so it would be read again. Move or delete it "
+                               "first, then forget it.")
+    own = {master, ledger_file, *(Path(f"{ledger_file}{x}") for x in ("-journal", "-wal", "-shm"))}
     if packs is not None:
-        own.add(packs.resolve())
-    ledger = Ledger(ledger_file)
+        own.add(packs)
+    ledger = Ledger(ledger_file, folder=folder_identity(folder))
     try:
+        forgotten = [k for k in forget_keys if ledger.forget(k)]
         # Holding the ledger lock, no other collect is writing here: a temporary master left by a killed run can go.
         for stale in master.parent.glob(".auditbook-master-*.xlsx"):
-            stale.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                stale.unlink(missing_ok=True)
         key = _registry_key(registry)
         scan = scan_folder(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
         today = (now or datetime.now()).date()
@@ -80,24 +114,48 @@ def collect(
                                            allocated, today.isoformat() if allocation else None],
                                           default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
-        if (packs is None and previous and ledger.get_meta("state") == state and master.exists()
-                and file_sha256(master) == ledger.get_meta("master_sha256")):
+        if (packs is None and previous and ledger.get_meta("state") == state
+                and _master_sha(master) == ledger.get_meta("master_sha256")):
             # Nothing changed since the master was written: it is already the master this run would write.
             result = result_from_json(json.loads(previous), master, ledger_file, scan)
         else:
             collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
+            collation.not_merged += scan.notes
             in_round = None if allocation is None else [
                 a for a in allocation if round_name is None or norm(a.round_key) == norm(round_name)]
             rows = None if in_round is None else returns_status(in_round, collation, today=today)
-            write_master(collation, out=master, generated_at=now, returns=rows)
+            _write(lambda: write_master(collation, out=master, generated_at=now, returns=rows), master)
             result = result_of(collation, master, ledger_file, scan)
             result.returns = rows
             if packs is not None:
-                result.packs = write_packs(collation, packs, allocation or [])
+                result.packs, failed = write_packs(collation, packs, allocation or [])
+                result.warnings += failed
             ledger.set_meta("state", state)
-            ledger.set_meta("master_sha256", file_sha256(master))
+            ledger.set_meta("master_sha256", _master_sha(master) or "")
             ledger.set_meta("outcome", json.dumps(outcome_json(result)))
         ledger.commit()
     finally:
         ledger.close()
+    result.forgotten = forgotten
+    result.warnings = _warnings(ledger_file) + result.warnings
     return result
+
+
+def _master_sha(master: Path) -> str | None:
+    """The master's SHA-256, or None when it is missing or not a regular file (never blocks on a pipe)."""
+    try:
+        return file_hash(master, limit=1 << 62)
+    except OSError:
+        return None
+
+
+def _write(write: Callable[[], Path], master: Path) -> None:
+    """Write the master; a full disk or a locked file is one plain message, the previous master left as it was."""
+    try:
+        write()
+    except CollectError:
+        raise
+    except OSError as err:
+        raise CollectError(f"could not write the master {name_key(str(master))} ({err.strerror or err}). The previous "
+                           "master is unchanged. Free some disk space or close the file, then collect again.") \
+            from None

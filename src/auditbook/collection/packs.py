@@ -8,12 +8,29 @@ from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.master import write_pack
 from auditbook.spec.roles import Role
-from auditbook.text import norm, slug
+from auditbook.text import name_key, norm, slug
+
+#: Longest slug of a manager's name in a pack's file name: well inside every file system's 255-byte limit, and
+#: short enough for Windows' 260-character paths in a deep folder.
+SLUG_MAX = 60
 
 
-def write_packs(collation: Collation, folder: Path, allocation: list[Allocated]) -> list[Path]:
-    """One workbook per team manager with only their cases; the manager comes from the return's profile,
-    else from the allocation list."""
+def pack_name(manager: str, used: set[str]) -> str:
+    """A file name safe on every file system (ASCII letters, digits and hyphens; bounded length; never a
+    reserved name such as CON, thanks to the prefix) and unique among `used`, ignoring case."""
+    base = f"pack_{slug(manager)[:SLUG_MAX].strip('-') or 'x'}"
+    name, n = base, 1
+    while name.lower() in used:  # two managers whose names make the same file name each keep their own pack
+        n += 1
+        name = f"{base}-{n}"
+    used.add(name.lower())
+    return f"{name}.xlsx"
+
+
+def write_packs(collation: Collation, folder: Path, allocation: list[Allocated]) -> tuple[list[Path], list[str]]:
+    """One workbook per team manager with only their cases, and a line for each pack that could not be written.
+
+    The manager comes from the return's profile, else from the allocation list."""
     by_case = {norm(a.case_ref): a.team_manager for a in allocation}
     groups: dict[str, tuple[str, list[Merged]]] = {}
     for m in collation.merged:
@@ -21,12 +38,13 @@ def write_packs(collation: Collation, folder: Path, allocation: list[Allocated])
         manager = " ".join(manager.split()) or "No team manager named"
         groups.setdefault(norm(manager), (manager, []))[1].append(m)
     written: list[Path] = []
+    failed: list[str] = []
     used: set[str] = set()
     for _, (manager, merged) in sorted(groups.items()):
-        name, n = f"pack_{slug(manager)}", 1
-        while name in used:  # two managers whose names make the same file name each keep their own pack
-            n += 1
-            name = f"pack_{slug(manager)}-{n}"
-        used.add(name)
-        written.append(write_pack(manager, merged, out=folder / f"{name}.xlsx"))
-    return written
+        out = folder / pack_name(manager, used)
+        try:
+            written.append(write_pack(manager, merged, out=out))
+        except Exception as err:  # one pack that cannot be written costs that pack only
+            reason = getattr(err, "strerror", None) or type(err).__name__
+            failed.append(f"the pack {name_key(out.name)} ({len(merged)} case(s)) could not be written ({reason}).")
+    return written, failed

@@ -12,6 +12,7 @@ from auditbook.collection.collate import Collation, NotMerged
 from auditbook.collection.scan import Scan
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE, ReturnRow
 from auditbook.problems import Problem
+from auditbook.text import name_key
 
 
 @dataclass
@@ -29,6 +30,11 @@ class CollectResult:
     collation: Collation | None = None
     returns: list[ReturnRow] | None = None
     packs: list[Path] = field(default_factory=list)
+    #: Things the collator should know that are not about one return (a ledger on a network share, a pack
+    #: that could not be written).
+    warnings: list[str] = field(default_factory=list)
+    #: Files whose stored answers `--forget` removed from the ledger.
+    forgotten: list[str] = field(default_factory=list)
 
     @property
     def outstanding(self) -> int:
@@ -41,8 +47,18 @@ class CollectResult:
 
     @property
     def rejected(self) -> int:
-        """Files with errors (or unreadable)."""
-        return self.count("rejected")
+        """Files with errors, and files or folders that could not be read."""
+        return self.count("rejected") + self.count("not read")
+
+    @property
+    def late(self) -> list[str]:
+        """Merged returns completed after their due date."""
+        return [m["file"] for m in self.merged if any(w["code"] == "late" for w in m["warnings"])]
+
+    @property
+    def source_missing(self) -> list[str]:
+        """Merged returns whose file is gone from the folder (kept from the ledger)."""
+        return [m["file"] for m in self.merged if m["source_missing"]]
 
     def summary_line(self) -> str:
         """`N merged, M rejected, K unchanged, L superseded`."""
@@ -79,5 +95,7 @@ def result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: Sca
 
 def collect_json(result: CollectResult) -> dict[str, Any]:
     """The outcome of a collect as JSON-ready data (no answers: only references and problems)."""
-    return {"master": str(result.master), "ledger": str(result.ledger), "summary": result.summary_line(),
-            "files": result.files, "read": result.read, "unchanged": result.unchanged, **outcome_json(result)}
+    return {"master": name_key(str(result.master)), "ledger": name_key(str(result.ledger)),
+            "summary": result.summary_line(), "files": result.files, "read": result.read,
+            "unchanged": result.unchanged, "warnings": result.warnings, "forgotten": result.forgotten,
+            **outcome_json(result)}

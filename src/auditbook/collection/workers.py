@@ -1,47 +1,129 @@
-"""Validate files, in worker processes when there are enough of them to be worth starting."""
+"""Validate files, in worker processes when there are enough of them to be worth starting.
+
+One file never costs the others: whatever goes wrong while one file is checked (an exception, or a worker
+process that dies) becomes that file's internal-error report, and the rest are checked as usual. Workers
+watch the process that started them and stop when it is gone, so killing collect leaves none behind.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import wait as wait_handles
 from pathlib import Path
 
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
-from auditbook.returns.validate import validate_file
+from auditbook.returns.validate import internal_error, validate_file
 
 #: Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_FROM = 24
+#: Files handed to each worker ahead of time (keeps them busy; few files in hand when a worker dies).
+AHEAD = 4
 
 Progress = Callable[[int, int], None]
 
 _worker_registry: SpecRegistry | None = None
 
 
-def _init_worker(registry: SpecRegistry) -> None:
+def _watch_parent(parent: int) -> None:
+    """Stop this worker as soon as the process that started it is gone (killed, crashed)."""
+    handle = multiprocessing.parent_process()
+    while True:
+        if sys.platform == "win32":  # pragma: no cover - the parent's handle signals when it ends
+            if handle is not None and handle.sentinel is not None:
+                if wait_handles([handle.sentinel], timeout=0.5):
+                    os._exit(1)
+                continue
+        elif os.getppid() != parent:
+            os._exit(1)
+        time.sleep(0.5)
+
+
+def _init_worker(registry: SpecRegistry, parent: int) -> None:
     global _worker_registry
     _worker_registry = registry
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def check_one(path: Path, registry: SpecRegistry | None) -> Report:
+    """One file's report; nothing about the file can raise out of here."""
+    try:
+        return validate_file(path, registry=registry)
+    except Exception as err:  # validate_file catches its own; this is the last line of defence
+        return internal_error(path, err)
 
 
 def _validate_in_worker(path: Path) -> Report:
-    return validate_file(path, registry=_worker_registry)
+    return check_one(path, _worker_registry)
 
 
 def validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progress: Progress | None,
-                  done: int, total: int) -> list[Report]:
+                 done: int, total: int) -> list[Report]:
+    """A report for each path, in order."""
+    reports: dict[int, Report] = {}
+
+    def finished(i: int, report: Report) -> None:
+        nonlocal done
+        reports[i] = report
+        done += 1
+        if progress:
+            progress(done, total)
+
     if workers <= 1 or len(paths) < PARALLEL_FROM:
-        reports = []
-        for p in paths:
-            reports.append(validate_file(p, registry=registry))
-            done += 1
-            if progress:
-                progress(done, total)
-        return reports
-    out: list[Report] = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(registry,)) as pool:
-        for report in pool.map(_validate_in_worker, paths, chunksize=8):
-            out.append(report)
-            done += 1
-            if progress:
-                progress(done, total)
-    return out
+        for i, p in enumerate(paths):
+            finished(i, check_one(p, registry))
+    else:
+        _in_pool(paths, list(range(len(paths))), registry, workers, finished)
+    return [reports[i] for i in range(len(paths))]
+
+
+def _pool(registry: SpecRegistry, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(registry, os.getpid()))
+
+
+def _in_pool(paths: list[Path], todo: list[int], registry: SpecRegistry, workers: int,
+             finished: Callable[[int, Report], None]) -> None:
+    """Run `todo` in a pool, a few files ahead per worker; when a worker dies, the files it may have held are
+    each checked again alone, and the one that kills its own worker is reported as such."""
+    queue = list(reversed(todo))
+    while queue:
+        suspects: list[int] = []
+        pool = _pool(registry, workers)
+        try:
+            running: dict[Future[Report], int] = {}
+            while queue or running:
+                while queue and len(running) < workers * AHEAD:
+                    i = queue.pop()
+                    running[pool.submit(_validate_in_worker, paths[i])] = i
+                ready, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in ready:
+                    i = running.pop(future)
+                    try:
+                        finished(i, future.result())
+                    except BrokenProcessPool:
+                        suspects.append(i)
+                    except Exception as err:  # e.g. a report that could not be sent back
+                        finished(i, internal_error(paths[i], err))
+                if suspects:
+                    suspects += running.values()
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for i in sorted(suspects):
+            finished(i, _alone(paths[i], registry))
+
+
+def _alone(path: Path, registry: SpecRegistry) -> Report:
+    """Check one file in a worker of its own: if that worker dies too, the file is what killed it."""
+    with _pool(registry, 1) as pool:
+        try:
+            return pool.submit(_validate_in_worker, path).result()
+        except BrokenProcessPool:
+            return internal_error(path, "checking it stopped the worker process, e.g. it ran out of memory")
