@@ -26,6 +26,7 @@ from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
 from auditbook.spec.lint_roles import missing_roles
+from auditbook.text import name_key, shown
 from auditbook.workbook.describe import data_dictionary
 from auditbook.workbook.generate import generate_workbook, role_prefill
 
@@ -119,8 +120,10 @@ def validate(
     """
     registry = SpecRegistry.load(tuple(specs or ()))
     reports = [validate_file(f, registry=registry) for f in files]
+    for r in reports:
+        r.file = name_key(r.file)  # whatever bytes the name has, printed and in JSON as text
     if as_json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2, ensure_ascii=False))
+        print(json.dumps([r.as_dict() for r in reports], indent=2))
     else:
         for r in reports:
             _print_report(r)
@@ -129,20 +132,21 @@ def validate(
 
 
 def _print_report(report: Report) -> None:
-    name = Path(report.file).name
+    name = report.file.rsplit("/", 1)[-1]
     if report.skipped:
-        console.print(f"{name}: {report.skipped}", soft_wrap=True, markup=False)
+        console.print(shown(f"{name}: {report.skipped}"), soft_wrap=True, markup=False)
         return
     head = "[green]valid[/]" if report.valid else f"[red]{len(report.errors)} error(s)[/]"
     if report.warnings:
         head += f", [yellow]{len(report.warnings)} warning(s)[/]"
     case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
-    console.print(f"[bold]{escape(name)}[/]{escape(case)}: {head}", soft_wrap=True)
+    console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
     for p in report.problems:
         colour = "red" if p.severity == "error" else "yellow"
         text = p.render().removeprefix(f"{name}: ")  # the file is named on the line above
         code = f"{p.code} {p.rule}" if p.rule else p.code
-        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(code)}[/] {escape(text)}", soft_wrap=True)
+        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(shown(code))}[/] {escape(shown(text))}",
+                      soft_wrap=True)
 
 
 @app.command()
@@ -150,7 +154,8 @@ def collect(
     folder: Annotated[Path, typer.Argument(help="The shared folder of returned workbooks (searched recursively).")],
     out: Annotated[Path | None, typer.Option("--out", help=f"The master workbook. Default: FOLDER/{MASTER_NAME}.")]
     = None,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger (sqlite). Default: beside the master.")]
+    ledger: Annotated[Path | None, typer.Option("--ledger", help=(
+        "The ledger (sqlite). Default: in your user data folder, one per collected folder."))]
     = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
@@ -162,11 +167,15 @@ def collect(
                                                help="Also write one workbook per team manager into this folder.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    forget: Annotated[list[Path] | None, typer.Option("--forget", help=(
+        "Remove what the ledger stored for this file (no longer in FOLDER), then collect, so the master no "
+        "longer holds its answers. Repeatable."))] = None,
 ) -> None:
     """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
 
-    Exit 0 when nothing was rejected, 1 when something was (the master is still written), 2 when collect
-    could not run.
+    The ledger (what was read from each file) lives in your own data folder, one per collected folder,
+    unless --ledger puts it elsewhere. Exit 0 when nothing was rejected, 1 when something was or could
+    not be read (the master is still written), 2 when collect could not run.
     """
     try:
         allocated = None
@@ -177,11 +186,11 @@ def collect(
         with _progress(enabled=not as_json) as progress:
             result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
                                  progress=progress, allocation=allocated, packs=packs,
-                                 registry=SpecRegistry.load(tuple(specs or ())))
+                                 registry=SpecRegistry.load(tuple(specs or ())), forget=tuple(forget or ()))
     except AuditbookError as e:
         raise _fail(e, 2) from None
     if as_json:
-        print(json.dumps(collect_json(result), indent=2, ensure_ascii=False))
+        print(json.dumps(collect_json(result), indent=2))
     else:
         _print_collect(result)
     if result.rejected:
@@ -203,14 +212,27 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _print_collect(result: CollectResult) -> None:
+    def say(text: str, style: str = "") -> None:
+        line = escape(shown(text))
+        console.print(f"[{style}]{line}[/]" if style else line, soft_wrap=True)
+
+    for forgotten in result.forgotten:
+        say(f"forgotten {forgotten}: its stored answers were removed from the ledger")
     for n in result.not_merged:
-        colour = "red" if n.status == "rejected" else "yellow"
-        console.print(f"[{colour}]{n.status}[/] {escape(n.file)}: {escape(n.reason)}", soft_wrap=True)
+        colour = "red" if n.status in ("rejected", "not read") else "yellow"
+        console.print(f"[{colour}]{escape(n.status)}[/] {escape(shown(n.file))}: {escape(shown(n.reason))}",
+                      soft_wrap=True)
         for p in n.problems:
-            console.print(f"    {escape(p.render())}", soft_wrap=True)
-    console.print(f"Master: {escape(str(result.master))}", soft_wrap=True)
+            say(f"    {p.render()}")
+    for file in result.late:
+        say(f"late {file}: completed after its due date (merged)", "yellow")
+    for file in result.source_missing:
+        say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
+    for warning in result.warnings:
+        say(f"Warning: {warning}", "yellow")
+    say(f"Master: {result.master}")
     for pack in result.packs:
-        console.print(f"Pack: {escape(str(pack))}", soft_wrap=True)
+        say(f"Pack: {pack}")
     line = result.summary_line()
     if result.returns is not None:
         line += f", {result.outstanding} outstanding"

@@ -19,6 +19,7 @@ from auditbook.collection.tracking import RETURN_STATUSES, ReturnRow
 from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
 from auditbook.errors import CollectError
 from auditbook.spec.roles import Role
+from auditbook.text import shown
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
 ACTION_STATUSES = ("Not started", "In progress", "Done")
@@ -72,8 +73,9 @@ class _Master:
         elif isinstance(value, int | float):
             ws.write_number(row, col, value, fmt)
         else:
-            # write_string, never write(): an auditor's "=HYPERLINK(...)" must stay those characters.
-            ws.write_string(row, col, value, fmt)
+            # write_string, never write(): an auditor's "=HYPERLINK(...)" must stay those characters; control
+            # characters and bidi overrides are shown escaped.
+            ws.write_string(row, col, shown(value, keep_lines=True), fmt)
 
     def table(self, ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *,
               first_row: int = 0) -> None:
