@@ -71,7 +71,7 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
     read = read_values(raw, layout)
     report.problems += read.problems
     provenance = Provenance(
-        file=raw.path.name, sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
+        file=name_key(raw.path.name), sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
         spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),
     )
     audit, problems = _check_and_build(layout, read, provenance)
