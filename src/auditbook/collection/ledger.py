@@ -133,7 +133,11 @@ class Ledger:
             raise CollectError(f"cannot create the ledger {path} ({err.strerror}). Check the folder is writable, "
                                "or give --ledger another path.") from None
         if folder is not None:
-            self._bind(folder)
+            try:
+                self._bind(folder)
+            except BaseException:
+                self.close()
+                raise
 
     def _close_quietly(self) -> None:
         db = getattr(self, "db", None)
