@@ -54,7 +54,7 @@ def edit_text(data: bytes, how: str) -> bytes:
         text = re.sub(r'<c r="[A-Z]+\d+"', '<c r="1A"', text, count=1)
     elif how == "decoy":
         # A comment before the real data holding a decoy sheetData with another case reference in it.
-        sheet, cell = where("profile_case_ref")
+        _, cell = where("profile_case_ref")
         decoy = f'<!-- <sheetData><row r="1"><c r="{cell}" t="inlineStr"><is><t>SYN-DECOY</t></is></c></row>' \
             "</sheetData> -->"
         text = text.replace("<sheetData>", decoy + "<sheetData>", 1)
