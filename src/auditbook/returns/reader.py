@@ -29,7 +29,7 @@ from auditbook.text import name_key
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
-_CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+_CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -55,7 +55,7 @@ def _text(el: Element) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def split_cell(ref: str) -> tuple[int, int]:
-    """0-based (row, col) of an A1 reference (dollars and lower case allowed), or ValueError."""
+    """0-based (row, col) of an A1 reference (lower case allowed, as Excel and openpyxl read it), or ValueError."""
     m = _CELL.match(ref)
     if not m:
         raise ValueError(ref)
