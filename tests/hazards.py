@@ -78,7 +78,7 @@ def edit_text(data: bytes, how: str) -> bytes:
 
 def _formula_into_a_cell(text: str, formula: str) -> str:
     """Give the first formula cell of the sheet another formula (same place, cached value kept)."""
-    return re.sub(r"<f>[^<]*</f>", f"<f>{formula}</f>", text, count=1)
+    return re.sub(r"<f>[^<]*</f>", lambda _: f"<f>{formula}</f>", text, count=1)
 
 
 def with_external_link(path: Path, target: str = "file:///\\\\server\\share\\book.xlsx") -> Path:

@@ -189,12 +189,12 @@ def formula_problem(text: str) -> str | None:
     if "\\\\" in text or "file:" in low:
         return "a formula naming a network or file path"
     bare = _STRING.sub('""', text)
+    if "|" in _QUOTED_SHEET.sub("S", bare):
+        return "a DDE formula (it runs a program)"
     for quoted in _QUOTED_SHEET.findall(bare):
         if "[" in quoted or "\\" in quoted or "://" in quoted:
             return "a reference to another workbook"
     bare = _QUOTED_SHEET.sub("S", bare)
-    if "|" in bare:
-        return "a DDE formula (it runs a program)"
     if _EXTERNAL.search(bare):
         return "a reference to another workbook"
     if "_xludf." in bare.lower():
