@@ -220,19 +220,24 @@ _OBJECT_TAGS = {f"{_NS[0]}{t}": what for t, what in (
 
 
 #: How each tag above shows in the bytes of a UTF-8 part (element names cannot be escaped).
-_TAG_BYTES = {"f": (b"<f>", b"<f ", b":f>", b":f "), "formula": (b"formula",), "formula1": (b"formula1",),
-              "formula2": (b"formula2",), "definedName": (b"definedName",)}
+_TAG_BYTES = {"formula": (b"formula",), "formula1": (b"formula1",), "formula2": (b"formula2",),
+              "definedName": (b"definedName",)}
+_F_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
 
 
 def check_tree(label: str, part: str, root: Element, data: bytes | None = None) -> None:
     """Every formula-bearing element of a parsed part, and OLE objects or controls in it.
 
     With the part's UTF-8 bytes, only the tags that occur in them are looked for."""
+    # Element names cannot be escaped, but a namespace name can (a character reference): then look at all.
     raw = data if data is not None and not data.startswith((b"\xff\xfe", b"\xfe\xff")) \
-        and b"\x00" not in data[:200] else None
+        and b"\x00" not in data[:200] and b"&#" not in data else None
     present = [local for local, marks in _TAG_BYTES.items() if raw is None or any(b in raw for b in marks)]
+    if raw is None or _F_TAG.search(raw):
+        present.append("f")
+    spaces = [ns for ns in _NS if raw is None or ns[1:-1].encode() in raw]
     for local in present:
-        for ns in _NS:
+        for ns in spaces:
             for el in root.iter(ns + local):
                 found = formula_problem(_text_of(el))
                 if found:

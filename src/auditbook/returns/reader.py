@@ -32,6 +32,7 @@ _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-propert
 _CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
+_ROW, _C, _V, _F, _IS = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is"))
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
@@ -188,11 +189,15 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
     if data_el is None:
         return sheet
     row_no = 0
-    for row in data_el.iterfind(f"{MAIN}row"):
+    for row in data_el:
+        if row.tag != _ROW:
+            continue
         r = row.get("r")
         row_no = _row_number(r, member) if r is not None else row_no + 1
         col_no = 0
-        for c in row.iterfind(f"{MAIN}c"):
+        for c in row:
+            if c.tag != _C:
+                continue
             ref = c.get("r")
             if ref:
                 try:
@@ -230,20 +235,30 @@ def _row_number(r: str, member: str) -> int:
 
 def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | None:
     kind = c.get("t", "n")
-    f = c.find(f"{MAIN}f")
-    formula = "".join(f.itertext()) if f is not None else None
+    f = v = is_ = None
+    for child in c:  # the first of each, as find() would give, without its path machinery
+        tag = child.tag
+        if tag == _V and v is None:
+            v = child
+        elif tag == _F and f is None:
+            f = child
+        elif tag == _IS and is_ is None:
+            is_ = child
+    formula = _all_text(f) if f is not None else None
     value: str | float | bool | None = None
     if kind == "inlineStr":
-        is_ = c.find(f"{MAIN}is")
         value = _text(is_) if is_ is not None else None
-    else:
-        v = c.find(f"{MAIN}v")
-        text = "".join(v.itertext()) if v is not None else ""
+    elif v is not None:
+        text = _all_text(v)
         if text:
             value = _convert(kind, text, strings, member, ref)
     if value is None and formula is None:
         return None
     return RawCell(value, formula, kind)
+
+
+def _all_text(el: Element) -> str:
+    return (el.text or "") if len(el) == 0 else "".join(el.itertext())
 
 
 def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> str | float | bool | None:
