@@ -304,3 +304,25 @@ def test_the_ledger_connection_is_shared_with_other_tables(tmp_path: Path) -> No
         again.close()
     with pytest.raises(CollectError, match="belongs to the folder /returns, not /elsewhere"):
         Ledger(tmp_path / "l.sqlite3", folder="/elsewhere")
+
+
+def test_stored_text_no_workbook_can_hold_is_rejected_not_a_crash(tmp_path: Path) -> None:
+    """An answer stored by an older auditbook that a workbook cannot hold: that return is rejected, the master
+    is written with the others."""
+    folder = two_returns(tmp_path / "returns")
+    ledger_path = tmp_path / "ledger.sqlite3"
+    collect(folder, out=tmp_path / "m.xlsx", ledger_path=ledger_path, registry=REGISTRY)
+    ledger = Ledger(ledger_path, folder=str(folder.resolve()))
+    entry = ledger.entries()["SYN-0001.xlsx"]
+    report = entry.report
+    assert report.audit is not None
+    report.audit.forms["profile"]["worker"] = "Example \ud800 One"
+    ledger.put("SYN-0001.xlsx", size=entry.size, mtime_ns=entry.mtime_ns, sha256=entry.sha256, report=report,
+               registry=entry.registry)
+    ledger.db.execute("DELETE FROM meta WHERE key = 'state'")  # the master must be written again
+    ledger.commit()
+    ledger.close()
+    result = collect(folder, out=tmp_path / "m.xlsx", ledger_path=ledger_path, registry=REGISTRY)
+    assert [(n.file, n.status, [p.code for p in n.problems]) for n in result.not_merged] == [
+        ("SYN-0001.xlsx", "rejected", ["unstorable-text"])]
+    assert workers_of(tmp_path / "m.xlsx") == {"SYN-0002": "Example Two"}

@@ -25,6 +25,8 @@ from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_regular, skip_
 from auditbook.text import name_key, unstorable
 
 NOT_READ = "not read"
+#: The most characters a spreadsheet cell holds.
+CELL_MAX = 32767
 SKIPPED = "skipped"
 _AGAIN = "Check the collator's account can open it, then collect again."
 
@@ -178,11 +180,12 @@ def _storable(source: Source) -> Source:
     audit = source.report.audit
     if audit is None:
         return source
-    bad = next((c for s in _strings(audit.model_dump(mode="python")) if (c := unstorable(s))), None)
+    bad = next((c for s in _strings(audit.model_dump(mode="python"))
+                if (c := unstorable(s) or ("text longer than a cell holds" if len(s) > CELL_MAX else None))), None)
     if bad is None:
         return source
-    problem = Problem("error", Code.UNSTORABLE_TEXT, f"{source.path}: holds a character no workbook can store "
-                      f"({bad}). Check it again with auditbook validate and have it corrected.")
+    problem = Problem("error", Code.UNSTORABLE_TEXT, f"{source.path}: holds what no workbook can store ({bad}). "
+                      "Check it again with auditbook validate and have it corrected.")
     return Source(source.path, Report(file=source.path, problems=[problem]), source.sha256, source.present)
 
 
