@@ -153,19 +153,20 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile
     """Open a returned workbook as a zip after every safety check, or raise UnreadableFileError."""
     name = name_key(path.name)
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise _fail(name, Code.UNREADABLE, f"this is {special_kind(st.st_mode)}, not a file: nothing was read")
-        if st.st_size == 0:
-            raise _fail(name, Code.FILE_EMPTY, "the file is empty (0 bytes): ask the auditor to send it again")
-        if st.st_size > limits.max_file_bytes:
-            raise _fail(name, Code.FILE_TOO_LARGE, _too_large(path, st.st_size, limits))
-        f, _ = open_regular(path)
+        kind = path.stat().st_mode  # a device is never opened: opening some has effects
+        if not stat.S_ISREG(kind):
+            raise _fail(name, Code.UNREADABLE, f"this is {special_kind(kind)}, not a file: nothing was read")
+        f, st = open_regular(path)
     except OSError as e:
         raise _fail(
             name, Code.UNREADABLE, f"could not be opened ({e.strerror}): check it is not open or still syncing"
         ) from e
     try:
+        # The size of the very file opened, before a byte of it is read.
+        if st.st_size == 0:
+            raise _fail(name, Code.FILE_EMPTY, "the file is empty (0 bytes): ask the auditor to send it again")
+        if st.st_size > limits.max_file_bytes:
+            raise _fail(name, Code.FILE_TOO_LARGE, _too_large(path, st.st_size, limits))
         return _open_zip(f, path, name, limits)
     except BaseException:
         f.close()
