@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from auditbook.collection.collate import NotMerged, Source
 from auditbook.collection.ledger import Entry, Ledger
@@ -22,11 +22,9 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_regular, skip_reason, special_kind
-from auditbook.text import name_key, unstorable
+from auditbook.text import name_key
 
 NOT_READ = "not read"
-#: The most characters a spreadsheet cell holds.
-CELL_MAX = 32767
 SKIPPED = "skipped"
 _AGAIN = "Check the collator's account can open it, then collect again."
 
@@ -146,10 +144,16 @@ class Scan:
     def sources(self) -> list[Source]:
         """Every file to merge: those read now and those remembered (text no workbook can hold kept out)."""
         kept = [Source(rel, _stored(entry, rel), entry.sha256, present=present) for rel, entry, present in self.kept]
-        return [_storable(s) for s in self.fresh + kept]
+        return self.fresh + kept
 
 
 def _stored(entry: Entry, rel: str) -> Report:
+    bad = _UNSTORABLE_JSON.search(entry.report_json)
+    if bad is not None:
+        # Stored by an older auditbook, say: that return is rejected, the master is written with the others.
+        return Report(file=rel, problems=[Problem(
+            "error", Code.UNSTORABLE_TEXT, f"{rel}: holds a character no workbook can store ({bad.group()}). Check "
+            "it again with auditbook validate and have it corrected.")])
     try:
         report = entry.report
     except Exception:  # signed by this collator yet unreadable: a fault, reported, never a crash
@@ -158,35 +162,14 @@ def _stored(entry: Entry, rel: str) -> Report:
     return report
 
 
+#: In a stored report (JSON, ASCII-escaped): a lone surrogate, or a control character other than tab, LF and CR.
+_UNSTORABLE_JSON = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:d[89a-f][0-9a-f]{2}|000[0-8bcef]|001[0-9a-f]|fff[ef])",
+                              re.IGNORECASE)
+
+
 def _damaged(rel: str, why: str) -> Problem:
     return Problem("error", Code.LEDGER_DAMAGED, f"{rel}: ledger entry damaged ({why}). Put the file back in the "
                    f"folder to have it read again, or remove the entry with collect --forget \"{rel}\".")
-
-
-def _strings(value: Any) -> Any:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            yield from _strings(v)
-
-
-def _storable(source: Source) -> Source:
-    """A source whose audit holds text no workbook can store (from an older ledger, say) is rejected, not merged."""
-    audit = source.report.audit
-    if audit is None:
-        return source
-    bad = next((c for s in _strings(audit.model_dump(mode="python"))
-                if (c := unstorable(s) or ("text longer than a cell holds" if len(s) > CELL_MAX else None))), None)
-    if bad is None:
-        return source
-    problem = Problem("error", Code.UNSTORABLE_TEXT, f"{source.path}: holds what no workbook can store ({bad}). "
-                      "Check it again with auditbook validate and have it corrected.")
-    return Source(source.path, Report(file=source.path, problems=[problem]), source.sha256, source.present)
 
 
 def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: set[Path], workers: int,

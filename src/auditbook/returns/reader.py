@@ -200,12 +200,7 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
                 continue
             ref = c.get("r")
             if ref:
-                try:
-                    at = split_cell(ref)
-                except ValueError:
-                    raise UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: '
-                                              "ask the auditor to save the workbook again from Excel and resend it",
-                                              code=Code.CORRUPT) from None
+                at = _place(ref, member)
                 col_no = at[1] + 1
             else:  # no reference: the next cell along the row, as Excel and openpyxl place it
                 col_no += 1
@@ -218,6 +213,14 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
             else:
                 sheet.cells[at] = cell
     return sheet
+
+
+def _place(ref: str, member: str) -> tuple[int, int]:
+    try:
+        return split_cell(ref)
+    except ValueError:
+        raise UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: ask the auditor '
+                                  "to save the workbook again from Excel and resend it", code=Code.CORRUPT) from None
 
 
 def _row_number(r: str, member: str) -> int:
