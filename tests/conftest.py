@@ -3,7 +3,9 @@ data folder for every test."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from auditbook.workbook.layout import Layout, build_layout
 
 # Ledgers and the ledger key go to a throwaway data folder, never the real home folder (subprocesses inherit it).
 os.environ["AUDITBOOK_DATA_DIR"] = tempfile.mkdtemp(prefix="auditbook-test-data-")
+atexit.register(shutil.rmtree, os.environ["AUDITBOOK_DATA_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
