@@ -470,6 +470,7 @@ def test_mixed_folder_cli_exit_code_and_summary(mixed: tuple[Path, CollectResult
     assert "rejected SYN-0004 goodish.xlsx: 1 error(s)" in lines
     assert '    1b Assessment!C19: grade "Goodish" is not one of' in result.stdout
     assert "superseded team-gamma/SYN-0002 first draft.xlsx: a later return" in result.stdout
+    assert "late team-gamma/SYN-0002.xlsx: completed after its due date (merged)" in lines
     assert (tmp_path / "master.xlsx").exists()
 
 
