@@ -165,6 +165,17 @@ _EXTERNAL = re.compile(r"\[\s*\d+\s*\]|\[[^\]]*\.(?:xl\w*|ods|csv)\s*\]", re.IGN
 _HYPERLINK = re.compile(r"(?<![\w.])HYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
 
 
+#: Parts read in full anyway (the workbook's defined names are checked one by one) or holding no formula.
+_NOT_FORMULAS = {"xl/workbook.xml", "xl/sharedstrings.xml", "xl/styles.xml", "xl/calcchain.xml"}
+
+
+def formula_parts(names: Iterable[str], sheets: Iterable[str]) -> list[str]:
+    """Parts besides the sheets that can hold formulas or objects: charts, pivot caches, tables, drawings..."""
+    skip = {s.lower() for s in sheets} | _NOT_FORMULAS
+    return [n for n in names if (low := n.lower()).endswith(".xml") and low.startswith("xl/") and low not in skip
+            and not low.startswith(("xl/theme/", "xl/comments", "xl/threadedcomments/", "xl/persons/"))]
+
+
 def needs_look(data: bytes) -> bool:
     """Whether a part's bytes could hold active content at all (UTF-16 parts are always looked at)."""
     low = data.lower()

@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
-from auditbook.returns.active import check_tree, formula_problem, needs_look, refuse
+from auditbook.returns.active import check_tree, formula_parts, formula_problem, needs_look, refuse
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_part, read_member
 from auditbook.text import name_key
 
@@ -380,24 +380,12 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
             continue
         cells = None if name in whole else wanted[name]
         sheets[name] = _read_sheet(parts, member, name, state, strings, cells)
-    for other in _formula_parts(parts, rels):
+    for other in formula_parts(parts.names.values(), rels.values()):
         parts.look(other)
     return RawWorkbook(
         path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
         properties=_properties(parts), date1904=date1904, structure_locked=locked,
     )
-
-
-def _formula_parts(parts: _Parts, rels: dict[str, str]) -> list[str]:
-    """Parts besides the sheets that can hold formulas: charts, pivot caches, tables, drawings and the like."""
-    sheets = {t.lower() for t in rels.values()}
-    return [actual for low, actual in parts.names.items()
-            if low.endswith(".xml") and low.startswith("xl/") and low not in sheets and low not in _NOT_FORMULAS
-            and not low.startswith(("xl/theme/", "xl/comments", "xl/threadedcomments/", "xl/persons/"))]
-
-
-#: Parts read in full already (the workbook's defined names are checked one by one) or holding no formula.
-_NOT_FORMULAS = {"xl/workbook.xml", "xl/sharedstrings.xml", "xl/styles.xml", "xl/calcchain.xml"}
 
 
 def file_sha256(path: Path) -> str:
