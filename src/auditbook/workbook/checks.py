@@ -56,6 +56,12 @@ def _fires(rule: Rule, scope: Scope) -> str:
     return f"AND(({kleene(rule.when, scope)})=1,{require})*1" if rule.when is not None else f"({require})*1"
 
 
+def _row_used(layout: Layout, table: str, row: int) -> str:
+    """True when a table row has any entry: a rule run per row checks used rows only, as validate does."""
+    cells = [i.name for i in layout.section(table).inputs if i.row_index == row]
+    return "OR(" + ",".join(f"LEN(TRIM({c}))>0" for c in cells) + ")"
+
+
 def build_checks(layout: Layout) -> list[Check]:
     """Where each rule's cells go on the Lists sheet (in a column after the flags) and their formulas."""
     col = (layout.flags[-1].col if layout.flags else len(layout.lists) + 2) + 3
@@ -71,8 +77,8 @@ def build_checks(layout: Layout) -> list[Check]:
                 items.append(CheckItem(s.title, _fires(rule, base.on_section(s.id)), row + len(items), section=s.id))
         else:
             for r in range(1, layout.section(rule.each).section.rows + 1):
-                items.append(CheckItem(f"row {r}", _fires(rule, base.on_row(rule.each, r)), row + len(items),
-                                       table_row=r))
+                fires = f"({_row_used(layout, rule.each, r)})*({_fires(rule, base.on_row(rule.each, r))})"
+                items.append(CheckItem(f"row {r}", fires, row + len(items), table_row=r))
         total_row = row + len(items)
         out.append(Check(rule, f"check_{rule.id}", tuple(items), total_row, col))
         row = total_row + 2
