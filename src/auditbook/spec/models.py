@@ -144,6 +144,8 @@ class Wording(_Model):
     """The heading of the criteria ids' column, on the criteria sheet and each section sheet."""
     grades_heading: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "Grades"
     """The heading of the grade descriptors on the Start sheet."""
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "this audit"
+    """Who or what one audit is about, as "Does not apply to ..." and "Optional for ..." say it: "this child"."""
 
 
 class Spec(_Model):

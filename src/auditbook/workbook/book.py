@@ -51,6 +51,9 @@ class Book:
         self.case_input = self.layout.role_input(Role.CASE_REF)
         case_ref = prefill.get(self.case_input.name) if self.case_input is not None else None
         self.case_ref = str(case_ref) if case_ref else ""
+        # The spec's word for it ("Case reference", "Practitioner reference"), short enough for a page footer.
+        label = self.case_input.label if self.case_input is not None else ""
+        self.case_word = label if 0 < len(label) <= 40 else "Reference"
 
 
     def _sheet(self, name: str) -> Worksheet:
@@ -60,7 +63,7 @@ class Book:
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
         where = self.case_input.sheet if self.case_input is not None else self.spec.title
-        ref = f"Case {self.case_ref}" if self.case_ref else f"Case reference: see {where}"
+        ref = f"{self.case_word}: {self.case_ref}" if self.case_ref else f"{self.case_word}: see {where}"
         ws.set_header(f"&C&\"Arial,Bold\"{self.spec.classification}")
         ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{self.spec.classification}")
         ws.protect(self.password, {"format_rows": True, "format_columns": True, "select_locked_cells": True,
@@ -95,8 +98,9 @@ class Book:
         ws.write_string(CLASS_ROW, 0, self.spec.classification, self.fmt.classification)
         case = self.case_input
         if case is not None and ws.name != case.sheet:
-            shown = f"Case reference: {self.case_ref}" if self.case_ref else "Case reference: "
-            self._formula(ws, CLASS_ROW, VALUE_COL, f'="Case reference: "&{case.name}', self.fmt.bold, shown)
+            prefix = f"{self.case_word}: "
+            self._formula(ws, CLASS_ROW, VALUE_COL, f"={string_literal(prefix)}&{case.name}", self.fmt.bold,
+                          prefix + self.case_ref)
 
     def _banner(self, ws: Worksheet, sl: SectionLayout, last_col: int) -> None:
         s = sl.section
@@ -108,7 +112,7 @@ class Book:
                        f'IF({sl.applies_flag},"",{string_literal(text)}))')
         elif sl.required_flag:
             cond = describe(s.required_when, self._label_of)
-            text = f"Optional for this child: required only when {cond}. Complete it where it helps."
+            text = f"Optional for {self.spec.wording.subject}: required only when {cond}. Complete it where it helps."
             value = "" if self.ev.flag(sl.required_flag) else text
             formula = f'=IF({sl.required_flag},"",{string_literal(text)})'
         else:
@@ -142,8 +146,8 @@ class Book:
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
         case = self.case_input
         if case is not None:
-            self._formula(ws, 2, 0, f'="Case reference: "&{case.name}', self.fmt.bold,
-                          f"Case reference: {self.case_ref}")
+            prefix = f"{self.case_word}: "
+            self._formula(ws, 2, 0, f"={string_literal(prefix)}&{case.name}", self.fmt.bold, prefix + self.case_ref)
 
     def _echo(self, ws: Worksheet, row: int, col: int, inp: Input, fmt: Format) -> None:
         raw = self.prefill.get(inp.name)

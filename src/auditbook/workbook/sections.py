@@ -67,7 +67,7 @@ class SectionSheets(InputSheet):
 
     def _label(self, ws: Worksheet, sl: SectionLayout, inp: Input, own: Condition | None) -> None:
         """The question's label: a star when required, and, as its own banner, why it does not apply or what
-        it waits for; a part that is optional for this child shows no star."""
+        it waits for; a part that is optional for this audit shows no star."""
         plain = inp.label
         label = plain + (" *" if inp.required else "")
         if inp.derived is not None:

@@ -53,8 +53,8 @@ class FixedSheets(Book):
         ws.set_column(1, 1, 110)
         ws.merge_range(0, 0, 0, 1, self.spec.title, self.fmt.title)
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
-        ws.write_string(1, 1, f"{self.spec.organisation}. This workbook holds sensitive information about a "
-                              "child: store and send it only by secure means.", self.fmt.text)
+        ws.write_string(1, 1, f"{self.spec.organisation}. This workbook holds sensitive personal information: "
+                              "store and send it only by secure means.", self.fmt.text)
         row = 3
         ws.write_string(row, 0, "How to fill it in", self.fmt.bold)
         for line in self.spec.instructions:
@@ -65,7 +65,8 @@ class FixedSheets(Book):
         legend = (
             (self.fmt.sample_input, "An input: type or choose from the dropdown."),
             (self.fmt.sample_required, "Required and still empty."),
-            (self.fmt.sample_na, "Does not apply to this child: leave it blank (entries are refused)."),
+            (self.fmt.sample_na, f"Does not apply to {self.spec.wording.subject}: leave it blank (entries are "
+                                 "refused)."),
         )
         for fmt, text in legend:
             row += 1
