@@ -170,6 +170,7 @@ def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer]
     if sl is None:
         return
     section_col = layout.action_column(Role.ACTION_SECTION)
+    agreed_col = layout.action_column(Role.ACTION_AGREED)
     for inp in sl.inputs:
         if inp.row_index is None or inp.row_index > count:
             continue
@@ -177,5 +178,7 @@ def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer]
             answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
         elif inp.field == section_col and inp.row_index <= len(weak):
             answers[inp.name] = weak[inp.row_index - 1]  # an action from each section that needs one
+        elif inp.field == agreed_col and inp.choices:
+            answers[inp.name] = inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" first
         elif inp.required or rng.random() < 0.7:
             answers[inp.name] = _value(inp, rng, period)
