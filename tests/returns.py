@@ -249,25 +249,6 @@ def write_spec(spec_: Spec, folder: Path) -> Path:
     return path
 
 
-@cache
-def optional_permanence_spec() -> Spec:
-    """The bundled spec with section 9 optional for children not in care (required_when), as version 1 had it."""
-    data = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
-    data["id"] = "deep_dive_optional"
-    permanence = next(s for s in data["sections"] if s["id"] == "permanence")
-    permanence["required_when"] = {"field": "profile.in_care", "equals": "Yes"}
-    return parse_spec(data, source=Path("deep_dive_optional.yaml"))
-
-
-_LAYOUTS: dict[str, Layout] = {}
-
-
-def layout_of(spec_: Spec) -> Layout:
-    """A spec's layout, built once."""
-    return _LAYOUTS.setdefault(spec_.sha256, build_layout(spec_)) if spec_.sha256 not in _LAYOUTS \
-        else _LAYOUTS[spec_.sha256]
-
-
 def profile_only_spec() -> Spec:
     """The bundled spec cut down to its case profile: the same text inputs in a workbook ten times faster to build."""
     data = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))

@@ -27,10 +27,9 @@ from auditbook.errors import AuditbookError, WorkbookError
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.workbook import protect, writer, xlsx
 from auditbook.workbook.kleene import string_literal
-from auditbook.workbook.layout import Layout, build_layout
+from auditbook.workbook.layout import VALUE_COL, Layout
 from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name, new_metadata
 from auditbook.workbook.writer import build_workbook
-from tests.returns import optional_permanence_spec
 
 GOLDEN = Path(__file__).parent / "golden" / "deep_dive_fingerprint.json"
 UPDATE_GOLDEN = os.environ.get("AUDITBOOK_UPDATE_GOLDEN") == "1"
@@ -373,10 +372,14 @@ def test_conditional_inputs_are_greyed_refused_and_required_ones_highlighted(
     assert problems == []
 
 
-def test_non_applicable_section_is_greyed_on_its_section_flag(book: OpenpyxlWorkbook) -> None:
+def test_non_applicable_section_is_greyed_on_its_section_flag(book: OpenpyxlWorkbook, layout: Layout) -> None:
     ws = book["1a Early Help"]
     grey = [r for r in _conditional_formats(ws) if r[3]]
-    assert grey and {r[2][0] for r in grey} == {"NOT(applies_early_help)"}
+    # The question about a step up or down greys on its own flag (which holds only where the section applies).
+    own = {i.cell for i in layout.section("early_help").inputs if i.name.startswith("early_help_interface_clear")}
+    assert sorted(own) == ["C12", "D12"]
+    assert grey and {r[2][0] for r in grey if r[0] not in own} == {"NOT(applies_early_help)"}
+    assert {r[2][0] for r in grey if r[0] in own} == {"NOT(applies_early_help_interface_clear)"}
     assert ws["A3"].value.startswith('=IF(waiting_early_help,"Answer ""Early help provided in the audit period?"" '
                                      'on the Case profile first: it decides whether this section applies.",'
                                      'IF(applies_early_help,"","This section does not apply because no early help')
@@ -562,7 +565,7 @@ def test_describe_conditions_are_structured(dictionary: dict[str, Any]) -> None:
     assert shapes == {"null", "equals", "in", "any", "all"}
     rule_keys = {next(iter(k for k in ("equals", "in", "filled", "date", "number", "any_section", "every_section",
                                        "all", "any") if k in r["require"])) for r in dictionary["rules"]}
-    assert rule_keys == {"equals", "in", "filled", "date", "number", "every_section", "all"}
+    assert rule_keys == {"equals", "in", "filled", "date", "number", "every_section", "all", "any"}
 
 
 def test_describe_sections(dictionary: dict[str, Any]) -> None:
@@ -605,10 +608,10 @@ def test_describe_known_inputs(dictionary: dict[str, Any], spec: Spec) -> None:
          {"any": [{"field": "voice.seen_alone", "equals": "No"}, {"field": "voice.seen_alone", "equals": "Partly"}]}),
         ("early_help_help_offered_early", "1a Early Help", "C9", "choice", True,
          {"field": "profile.had_early_help", "equals": "Yes"}),
-        ("child_protection_emergency_evidenced", "1d Child Protection", "C10", "choice", True,
+        ("child_protection_emergency_evidenced", "1d Child Protection", "C11", "choice", True,
          {"all": [{"field": "profile.had_cp", "equals": "Yes"},
-                  {"any": [{"field": "child_protection.strategy_before_s47", "equals": "No"},
-                           {"field": "child_protection.strategy_before_s47", "equals": "Partly"}]}]}),
+                  {"all": [{"field": "child_protection.s47_in_period", "equals": "Yes"},
+                           {"field": "child_protection.strategy_before_s47", "in": ["No", "Partly"]}]}]}),
         ("feedback_feedback_influenced_practice", "8 Service user feedback", "C10", "choice", True,
          {"field": "feedback.family_feedback_sought", "in": ["Yes", "Partly"]}),
         ("permanence_permanence_plan", "9 Permanence", "C9", "choice", True, None),
@@ -746,8 +749,8 @@ def test_a_question_whose_deciding_answer_is_blank_says_what_it_waits_for(
         'Why was the child not seen alone? (Answer "Was the child seen alone where statutory guidance requires it and '
         'it was in their best interests?" above first: it decides whether it applies.)')
     assert book[emergency.sheet].cell(emergency.row + 1, 2).value == (
-        f'{emergency.label} (Answer "Was a strategy meeting held before the section 47 enquiry?" above first: it '
-        "decides whether it applies.)")
+        f'{emergency.label} (Answer "Was there a section 47 enquiry in the audit period?" and "Was a strategy '
+        'meeting held before the section 47 enquiry?" above first: they decide whether it applies.)')
     summary = {book["Summary"].cell(r, 1).value: (book["Summary"].cell(r, 2).value, book["Summary"].cell(r, 3).value)
                for r in range(6, 22)}
     assert summary["1a Early Help and Protection"] == ("Waiting", "Waiting for Case profile")
@@ -763,11 +766,18 @@ def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:
     assert string_literal('say "hi"') == '"say ""hi"""'
 
 
-def test_questions_of_an_optional_part_show_no_required_star(tmp_out: Path) -> None:
-    optional = optional_permanence_spec()
-    inp = build_layout(optional).by_name["permanence_permanence_plan"]
-    shown = {}
+def test_questions_of_an_optional_part_show_no_required_star(spec: Spec, layout: Layout, tmp_out: Path) -> None:
+    # Section 9 is required only for children in care or care leavers: for others no question shows a star.
+    sl = layout.section("permanence")
+    shown: dict[str, list[str]] = {}
+    banner = {}
     for in_care in ("No", "Yes"):
-        path = build_workbook(optional, out=tmp_out / f"{in_care}.xlsx", prefill={"profile_in_care": in_care})
-        shown[in_care] = openpyxl.load_workbook(path, data_only=True)[inp.sheet].cell(inp.row + 1, 2).value
-    assert shown == {"No": inp.label, "Yes": f"{inp.label} *"}
+        path = build_workbook(spec, out=tmp_out / f"{in_care}.xlsx", prefill={"profile_in_care": in_care})
+        ws = openpyxl.load_workbook(path, data_only=True)[sl.sheet]
+        shown[in_care] = [ws.cell(i.row + 1, 2).value for i in sl.inputs if i.required and i.col == VALUE_COL]
+        banner[in_care] = ws["A3"].value
+    assert [t for t in shown["No"] if t.endswith("*")] == []
+    # (a question waiting for, or turned off by, its own deciding answer says so instead)
+    assert [t for t in shown["Yes"] if not t.endswith("*") and not t.endswith("it applies.)")] == []
+    assert banner == {"No": 'Optional for this child: required only when "In care, or a care leaver, in the audit '
+                            'period?" is Yes. Complete it where it helps.', "Yes": None}

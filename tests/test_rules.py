@@ -33,10 +33,17 @@ CONTRADICTIONS: Answers = {
     "assessment_grade": "Inadequate", "voice_grade": "Requires improvement",
     "overall_record_reflects_practice": "No", "overall_feedback_team_manager": date(2026, 10, 1),
     "profile_date_completed": date(2026, 11, 20), "actions_r01_action": "Update the assessment.",
-    "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment",
+    "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment", "actions_r01_agreed": "Yes",
     "overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 11, 2),
     "overall_urgent_with_whom": "Service manager",
 }
+
+
+#: An audit completed on 20/11/2026 and fed back after it, with one action agreed at feedback and due later.
+ACTION: dict[str, Answer | None] = {
+    "profile_date_completed": date(2026, 11, 20), "overall_feedback_team_manager": date(2026, 11, 24),
+    "overall_feedback_practitioner": date(2026, 11, 25), "actions_r01_action": "Update the chronology.",
+    "actions_r01_timescale": date(2026, 12, 18), "actions_r01_agreed": "Yes"}
 
 
 def contradictory() -> Answers:
@@ -63,10 +70,10 @@ def test_every_contradiction_of_the_issue_is_reported_on_its_cells(tmp_path: Pat
     report = check(make_return(tmp_path / "r.xlsx", contradictory()))
     assert fired(report) == [
         on("error", "looked_after_in_care", "profile_in_care"),
-        on("error", "feedback_after_completion", "overall_feedback_team_manager"),
+        on("warning", "feedback_after_completion", "overall_feedback_team_manager"),
         on("warning", "practitioner_feedback_after_completion", "overall_feedback_practitioner"),
-        on("error", "action_after_completion", "actions_r01_timescale"),
-        on("error", "weak_section_has_action", "voice_grade"),
+        on("warning", "action_after_completion", "actions_r01_timescale"),
+        on("warning", "weak_section_has_action", "voice_grade"),
         on("warning", "overall_not_above_inadequate_section", "overall_overall_grade"),
         on("warning", "outstanding_overall_all_good", "overall_overall_grade"),
         on("warning", "outstanding_record_reflects_practice", "overall_overall_grade"),
@@ -85,20 +92,34 @@ def test_every_contradiction_of_the_issue_is_reported_on_its_cells(tmp_path: Pat
     pytest.param("in_care_16_plus", {"profile_age": 15},
                  [on("error", "independence_aged_16_plus", "profile_independent_living")], id="age-vs-section-10"),
     pytest.param("child_protection", {"profile_date_completed": date(2026, 9, 30)},
-                 [on("error", "completed_near_audit_month", "profile_date_completed")], id="completed-too-early"),
+                 [on("warning", "completed_near_audit_month", "profile_date_completed")], id="completed-too-early"),
     pytest.param("child_protection", {"profile_legal_status": "Child in need", "profile_had_cin": "No"},
                  [on("error", "child_in_need_had_cin", "profile_had_cin")], id="cin-status"),
     pytest.param("child_protection", {"overall_overall_grade": "Inadequate", "assessment_grade": "Inadequate",
                                       "voice_grade": "Inadequate"},
-                 [on("error", "weak_section_has_action", "assessment_grade"),
-                  on("error", "weak_section_has_action", "voice_grade"),
-                  on("error", "weak_overall_has_action", "overall_overall_grade")],
+                 [on("warning", "weak_section_has_action", "assessment_grade"),
+                  on("warning", "weak_section_has_action", "voice_grade"),
+                  on("error", "weak_overall_has_action", "overall_overall_grade"),
+                  on("warning", "inadequate_urgent_raised", "overall_urgent_concern")],
                  id="inadequate-without-actions"),
+    pytest.param("child_protection", {"child_protection_s47_in_period": "No",
+                                      "child_protection_cp_plan_in_period": "No"},
+                 [on("error", "s47_or_plan_in_period", "child_protection_s47_in_period")], id="1d-neither"),
+    pytest.param("child_protection", {"assessment_assessment_date": date(2024, 11, 29)},
+                 [on("warning", "assessment_in_period", "assessment_assessment_date")], id="assessment-too-old"),
+    pytest.param("child_protection", {"assessment_assessment_date": date(2024, 11, 30)}, [],
+                 id="assessment-on-the-first-day-of-the-period"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_agreed": "No"},
+                 [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-not-agreed"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_agreed": None},
+                 [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-agreed-blank"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 20)}, [],
+                 id="action-due-the-day-the-audit-was-completed"),
     pytest.param("child_protection", {"overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 12, 25),
                                       "overall_urgent_with_whom": "Line manager for the case"},
                  [on("warning", "urgent_raised_during_audit", "overall_urgent_when")], id="urgent-after-the-audit"),
 ])
-def test_each_rule_fires_on_its_own_cell(tmp_path: Path, scenario: str, changes: dict[str, Answer],
+def test_each_rule_fires_on_its_own_cell(tmp_path: Path, scenario: str, changes: dict[str, Answer | None],
                                          expected: list[Fired]) -> None:
     filled = {**answers(scenario, seed=3, actions=0), **changes}
     assert fired(check(make_return(tmp_path / "r.xlsx", filled))) == expected
@@ -146,7 +167,8 @@ def test_the_summary_lists_every_rule_as_a_check(spec: Spec, layout: Layout, tmp
     by_rule = {r.id: rows.get(r.message) for r in spec.rules}
     assert [rid for rid, row in by_rule.items() if row is None] == []
     assert by_rule["looked_after_in_care"] == ("Error", "Fix", "Case profile C12, Case profile C19")
-    assert by_rule["weak_section_has_action"] == ("Error", "Fix", "2 Child's Voice and Understanding; ")
+    assert by_rule["weak_section_has_action"] == ("Warning", "Check", "2 Child's Voice and Understanding; ")
+    assert by_rule["action_after_completion"][:2] == ("Warning", "Check")
     assert by_rule["cp_plan_had_cp"][:2] == ("Error", "OK")
     assert by_rule["urgent_with_line_manager"][:2] == ("Warning", "Check")
     assert all(c.live for c in build_checks(layout))

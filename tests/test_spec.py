@@ -60,7 +60,7 @@ def test_every_guidance_section_with_its_applicability(spec: Spec) -> None:
         ("plans", None, None),
         ("recording", None, None),
         ("feedback", None, None),
-        ("permanence", None, None),
+        ("permanence", None, _yes("profile.in_care")),
         ("independence", _yes("profile.independent_living"), None),
         ("actions", None, None),
         ("overall", None, None),
@@ -132,10 +132,15 @@ def test_grades_are_the_four_ofsted_grades(spec: Spec, guidance: str) -> None:
     assert spec.grade_list == "grade"
     assert spec.choice_lists["grade"] == grades
     assert [d.grade for d in spec.grade_descriptors] == grades
-    # Good is summarised from the ESN criteria; the other three are quoted from Appendix A.
+    # The other three are quoted from Appendix A; Ofsted's 'good' descriptor is the ESN list itself, so Good
+    # points to it in the guidance's own words and summarises nothing of its own.
     assert [d.grade for d in spec.grade_descriptors if _norm(d.text) in guidance] == [
         "Outstanding", "Requires improvement", "Inadequate"
     ]
+    good = next(d.text for d in spec.grade_descriptors if d.grade == "Good")
+    assert _norm(good).startswith("A local authority is likely to be judged good if")
+    assert "ESN 01 to ESN 21 and ESN 88" in _norm(good)
+    assert spec.wording.grades_heading == "Grades (Ofsted descriptors, used here for the work seen)"
 
 
 def test_judged_sections_end_with_the_judgement_block(spec: Spec) -> None:
@@ -150,8 +155,12 @@ def test_judged_sections_end_with_the_judgement_block(spec: Spec) -> None:
     kinds = {t.kind for t in spec.themes}
     assert kinds == {"strength", "concern"}
     labels = {t.label for t in spec.themes}
-    assert {"Child not seen alone", "Management oversight not evident", "Drift and delay", "Plan not SMART",
-            "Recording not up to date"} <= labels
+    assert {"Child not seen alone", "Management oversight not evident", "Drift and delay",
+            "Plan unclear about what, who and by when", "Recording not up to date"} <= labels
+    strengths = {t.label for t in spec.themes if t.kind == "strength"}
+    assert {"Clear, timely plans", "Family feedback sought and used", "Timely access to an advocate",
+            "Permanence planned without drift"} <= strengths
+    assert [t for t in labels if "SMART" in t] == []
 
 
 def test_questions_are_answered_yes_partly_no_not_known(spec: Spec) -> None:
@@ -214,7 +223,9 @@ def test_sha256_is_stable_under_yaml_reformatting(spec: Spec, tmp_path: Path) ->
 
 def test_section_9_plans_permanence_for_all_children_and_placements_for_children_in_care(spec: Spec) -> None:
     permanence = spec.section("permanence")
-    assert (permanence.applies_when, permanence.required_when) == (None, None)
+    # It applies to every child ("should also include ... all children") and must be completed for children in
+    # care and care leavers: optional, without required stars, for the others.
+    assert (permanence.applies_when, _cond(permanence.required_when)) == (None, _yes("profile.in_care"))
     assert [(f.id, _cond(f.applies_when)) for f in permanence.fields] == [
         ("permanence_plan", None), ("family_options_explored", None), ("drift_prevented", None),
         ("placement_meets_needs", _yes("profile.in_care")), ("placement_reviewed", _yes("profile.in_care")),
@@ -222,6 +233,8 @@ def test_section_9_plans_permanence_for_all_children_and_placements_for_children
     ]
     assert [c for f in permanence.fields if _cond(f.applies_when) == _yes("profile.privately_fostered")
             for c in f.criteria] == ["ESN 17"]
+    assert [(f.id, f.criteria) for f in permanence.fields if f.id.startswith("placement_")] == [
+        ("placement_meets_needs", ["ESN 13"]), ("placement_reviewed", ["ESN 13"])]
 
 
 def test_due_date_and_audit_period_are_worked_out_from_the_audit_month(spec: Spec) -> None:
@@ -236,14 +249,19 @@ def test_due_date_and_audit_period_are_worked_out_from_the_audit_month(spec: Spe
 
 #: The Deep Dive's rules and the severity a practice lead gives each (the README lists them).
 RULES = [
-    ("looked_after_in_care", "error"), ("cp_plan_had_cp", "error"), ("child_in_need_had_cin", "error"),
-    ("early_help_had_early_help", "error"), ("independence_aged_16_plus", "error"),
-    ("care_leaver_aged_16_plus", "error"), ("completed_near_audit_month", "error"),
-    ("feedback_after_completion", "error"), ("practitioner_feedback_after_completion", "warning"),
-    ("action_after_completion", "error"), ("weak_section_has_action", "error"), ("weak_overall_has_action", "error"),
+    ("looked_after_in_care", "error"), ("cp_plan_had_cp", "error"), ("s47_or_plan_in_period", "error"),
+    ("child_in_need_had_cin", "error"), ("early_help_had_early_help", "error"),
+    ("independence_aged_16_plus", "error"), ("care_leaver_aged_16_plus", "error"),
+    # A true audit completed early or late, fed back or with an action due on an unexpected day still merges.
+    ("completed_near_audit_month", "warning"), ("feedback_after_completion", "warning"),
+    ("practitioner_feedback_after_completion", "warning"), ("action_after_completion", "warning"),
+    ("action_agreed_at_feedback", "warning"), ("assessment_in_period", "warning"),
+    # One action may cover several sections; an overall grade needing improvement needs at least one action.
+    ("weak_section_has_action", "warning"), ("weak_overall_has_action", "error"),
     ("overall_not_above_inadequate_section", "warning"), ("outstanding_overall_all_good", "warning"),
     ("outstanding_record_reflects_practice", "warning"), ("inadequate_urgent_answered", "error"),
-    ("urgent_with_line_manager", "warning"), ("urgent_raised_during_audit", "warning"),
+    ("inadequate_urgent_raised", "warning"), ("urgent_with_line_manager", "warning"),
+    ("urgent_raised_during_audit", "warning"),
 ]
 
 
@@ -255,3 +273,101 @@ def test_the_readme_lists_every_rule_with_its_severity(spec: Spec) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [(rid, sev) for rid, sev in RULES if not re.search(rf"`{rid}`[^\n]*\|\s*{sev}\s*\|", readme)]
     assert missing == []
+
+
+#: Questions that do not arise for every child, each with the yes / no question that decides whether it applies
+#: (so an auditor is never forced to answer "No", which would count in the master's "answered No" ranking).
+GATED = [
+    ("early_help", "interface_clear", "early_help.stepped"),
+    ("child_protection", "strategy_before_s47", "child_protection.s47_in_period"),
+    ("child_protection", "s47_thorough", "child_protection.s47_in_period"),
+    ("child_protection", "conference_timely", "child_protection.cp_plan_in_period"),
+    ("child_protection", "plan_smart", "child_protection.cp_plan_in_period"),
+    ("child_protection", "core_groups", "child_protection.cp_plan_in_period"),
+    ("child_protection", "reviews_authoritative", "child_protection.cp_plan_in_period"),
+    ("recording", "engagement_attempts", "recording.family_not_engaged"),
+]
+
+
+def test_questions_that_may_not_arise_wait_for_a_yes_no_question_before_them(spec: Spec) -> None:
+    got = []
+    for section, question, gate in GATED:
+        fields = [f.id for f in spec.section(section).fields]
+        decider = next(f for f in spec.section(section).fields if f.id == gate.split(".")[1])
+        asked = next(f for f in spec.section(section).fields if f.id == question)
+        got.append((question, _cond(asked.applies_when), (decider.type, decider.choices),
+                    fields.index(decider.id) < fields.index(question), asked.help))
+    assert got == [(q, _yes(g), ("choice", "yes_no"), True, None if q != "conference_timely" else
+                    "If the plan began before the audit period, answer from the record.") for _, q, g in GATED]
+    emergency = next(f for f in spec.section("child_protection").fields if f.id == "emergency_evidenced")
+    assert _cond(emergency.applies_when) == {"all": [
+        _yes("child_protection.s47_in_period"),
+        {"field": "child_protection.strategy_before_s47", "in": ["No", "Partly"]}]}
+    labels = {f.id: f.label for f in spec.section("child_protection").fields}
+    assert (labels["s47_in_period"], labels["cp_plan_in_period"]) == (
+        "Was there a section 47 enquiry in the audit period?",
+        "Was the child subject to a child protection plan in the audit period?")
+    seen_alone = next(f for f in spec.section("voice").fields if f.id == "seen_alone")
+    assert " ".join((seen_alone.help or "").split()) == (
+        "If seeing the child alone was not required or not in their best interests (for example a baby), answer "
+        "Yes and say why in the evidence.")
+
+
+def test_the_referral_response_is_judged_in_1b_beside_the_assessment_date(spec: Spec) -> None:
+    assessment = spec.section("assessment")
+    assert [(f.id, f.type, f.required) for f in assessment.fields[:2]] == [
+        ("assessment_date", "date", False), ("referral_response_timely", "question", True)]
+    assert [f.id for f in spec.section("early_help").fields if f.id == "referral_response_timely"] == []
+    assert assessment.criteria == sorted(assessment.criteria)
+    assert "ESN 05" in assessment.criteria and "ESN 05" not in spec.section("early_help").criteria
+
+
+def _shown_text(spec: Spec) -> list[str]:
+    """Every text a person reads from the spec: labels, help, guidance, instructions, rule messages and fixes."""
+    texts = [spec.title, spec.send_to, *spec.instructions, *(d.text for d in spec.grade_descriptors)]
+    for s in spec.sections:
+        texts += [s.title, s.guidance, s.not_applicable_because or ""]
+        texts += [t for f in spec.fields_of(s) for t in (f.label, f.help or "", f.not_applicable_because or "")]
+    texts += [t for r in spec.rules for t in (r.message, r.fix)]
+    return [" ".join(t.split()) for t in texts]
+
+
+def test_what_people_read_says_child_protection_in_full_and_team_manager_in_lower_case(spec: Spec) -> None:
+    shown = _shown_text(spec)
+    assert [t for t in shown if re.search(r"\bCP\b", t)] == []
+    assert [t for t in shown if "Team Manager" in t] == []
+
+
+def test_profile_and_overall_wording(spec: Spec) -> None:
+    profile = {f.id: f for f in spec.section("profile").fields}
+    overall = {f.id: f for f in spec.section("overall").fields}
+    actions = {f.id: f for f in spec.section("actions").fields}
+    flat = {k: " ".join(v.split()) for k, v in {
+        "had_cin": profile["had_cin"].label, "had_cin help": profile["had_cin"].help or "",
+        "independent_living": profile["independent_living"].label,
+        "date_completed help": profile["date_completed"].help or "",
+        "urgent_concern": overall["urgent_concern"].label, "urgent_concern help": overall["urgent_concern"].help or "",
+        "agreed": actions["agreed"].label, "send_to": spec.send_to,
+    }.items()}
+    assert flat == {
+        "had_cin": "Support as a child in need (rather than under a child protection plan or in care) at any time "
+                   "in the audit period?",
+        "had_cin help": "Answer Yes even if the child was also on a child protection plan, in care or a care leaver "
+                        "at another time in the period. Decides whether section 1c Children in Need applies.",
+        "independent_living": "Aged 16 or over and in supported or independent living at any time in the audit "
+                              "period (including in care, care leavers, and young people who have left home or "
+                              "been homeless)?",
+        "date_completed help": "The day you finished the audit and wrote it up, before feeding back. Not the day you "
+                               "send it.",
+        "urgent_concern": "Did an urgent or immediate child protection concern arise during the audit?",
+        "urgent_concern help": "If Yes, it must be raised directly and immediately with the line manager for the "
+                               "case; record when and with whom.",
+        "agreed": "Agreed at feedback (team manager / practitioner)",
+        "send_to": "Feed back the findings and actions to the case's team manager and send them a copy; then send "
+                   "the audit to the Self-Assessment Group's collators (your quality assurance team will say who).",
+    }
+    # The tool adds "(worked out from ...)" to a derived date's label.
+    assert [profile[k].label for k in ("due_date", "period_from", "period_to")] == [
+        "Due date", "Audit period from", "Audit period to"]
+    assert spec.instructions[0] == ("Audit from the record, not alongside the allocated worker; feedback is given "
+                                    "at the end.")

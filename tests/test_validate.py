@@ -39,11 +39,9 @@ from tests.returns import (
     delete_sheet,
     encrypted_bytes,
     layout,
-    layout_of,
     legacy_xls_bytes,
     make_return,
     move_name_down,
-    optional_permanence_spec,
     set_sheet_state,
     spec,
     spec_variant,
@@ -179,7 +177,8 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
                           [at("error", "profile_audit_month", "bad-month")]),
     "text-too-long": (filled({"profile_story": "x" * 4001}), [at("error", "profile_story", "text-too-long")]),
     "action-timescale-us-order": (
-        filled({"actions_r01_action": "Update the chronology.", "actions_r01_timescale": "12/31/2026"}, actions=0),
+        filled({"actions_r01_action": "Update the chronology.", "actions_r01_timescale": "12/31/2026",
+                "actions_r01_agreed": "Yes"}, actions=0),
         [at("error", "actions_r01_timescale", "bad-date")],
     ),
     # 5. Completeness and visibility.
@@ -197,7 +196,8 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
         [at("warning", "early_help_grade", "answered-not-applicable")],
     ),
     "answered-follow-up-condition-false": (
-        filled({"child_protection_strategy_before_s47": "Yes", "child_protection_emergency_evidenced": "Yes"}),
+        filled({"child_protection_s47_in_period": "Yes", "child_protection_strategy_before_s47": "Yes",
+                "child_protection_emergency_evidenced": "Yes", "child_protection_emergency_evidenced_evidence": None}),
         [at("warning", "child_protection_emergency_evidenced", "answered-not-applicable")],
     ),
     "urgent-concern-without-when-and-whom": (
@@ -206,11 +206,11 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
          at("error", "overall_urgent_with_whom", "required-missing")],
     ),
     "action-without-timescale": (
-        filled({"actions_r01_action": "Update the chronology."}, actions=0),
+        filled({"actions_r01_action": "Update the chronology.", "actions_r01_agreed": "Yes"}, actions=0),
         [at("error", "actions_r01_timescale", "required-missing")],
     ),
     "action-without-action": (
-        filled({"actions_r01_timescale": date(2027, 1, 31)}, actions=0),
+        filled({"actions_r01_timescale": date(2027, 1, 31), "actions_r01_agreed": "Yes"}, actions=0),
         [at("error", "actions_r01_action", "required-missing")],
     ),
     "deciding-answer-blank": (
@@ -239,7 +239,8 @@ CLEAN: dict[str, Make] = {
     # Two carriers of three still agree.
     "metadata-sheet-deleted": edited(lambda p: delete_sheet(p, META_SHEET)),
     "action-responsible-left-blank": filled(
-        {"actions_r01_action": "Update the chronology.", "actions_r01_timescale": date(2027, 1, 31)}, actions=0),
+        {"actions_r01_action": "Update the chronology.", "actions_r01_timescale": date(2027, 1, 31),
+         "actions_r01_agreed": "Yes"}, actions=0),
 }
 
 
@@ -316,7 +317,8 @@ def test_answer_in_a_section_that_does_not_apply_is_not_counted(tmp_path: Path) 
 
 def test_follow_up_answered_when_its_condition_is_false_is_not_counted(tmp_path: Path) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={
-        "child_protection_strategy_before_s47": "Yes", "child_protection_emergency_evidenced": "Yes"}))
+        "child_protection_s47_in_period": "Yes", "child_protection_strategy_before_s47": "Yes",
+        "child_protection_emergency_evidenced": "Yes"}))
     assert report.valid
     got = section(audit_of(report), "child_protection")
     assert (got["strategy_before_s47"], got["emergency_evidenced"]) == ("Yes", None)
@@ -342,7 +344,8 @@ def test_moved_name_is_read_from_where_it_points(tmp_path: Path) -> None:
     assert (ws[where("profile_independent_living")[1]].value, ws[cell].value) == (None, "No")
     report = check(path)
     assert [p.render() for p in report.problems] == [
-        f'{sheet}!{cell}: "Aged 16+ in supported or independent living?" was expected at '
+        f'{sheet}!{cell}: "Aged 16 or over and in supported or independent living at any time in the audit period '
+        '(including in care, care leavers, and young people who have left home or been homeless)?" was expected at '
         f"{sheet}!{where('profile_independent_living')[1]} but rows or columns were moved; it was read from here. "
         "Check it is right."]
     assert audit_of(report).forms["profile"]["independent_living"] == "No"
@@ -430,7 +433,8 @@ def expected_sections(filled: Answers, scenario: str) -> list[tuple[object, ...]
             continue
         sid = sl.section.id
         applies = sid not in NOT_APPLICABLE[scenario]
-        required = applies
+        # Section 9 is required only for children in care or care leavers.
+        required = applies and (sid != "permanence" or filled.get("profile_in_care") == "Yes")
         themes = [filled[n] for n in (f"{sid}_theme_{k}" for k in (1, 2, 3)) if n in filled]
         rows.append((sid, applies, required, filled.get(f"{sid}_grade"), themes, form(filled, sid)))
     return rows
@@ -506,13 +510,10 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
 ])
 def test_an_optional_section_needs_a_grade_once_started(
         tmp_path: Path, changes: dict[str, Answer], expected: tuple[str, str] | None) -> None:
-    optional = optional_permanence_spec()
-    filled = {k: v for k, v in answers("child_protection", lay=layout_of(optional)).items()
-              if not k.startswith("permanence_")}
-    report = validate_file(make_return(tmp_path / "r.xlsx", {**filled, **changes}, of=optional),
-                           registry=SpecRegistry.of(optional))
-    lay = layout_of(optional)
-    assert found(report) == ([("error", *where(expected[0], lay), expected[1])] if expected else [])
+    # Section 9 is optional for a child who was not in care (the child protection example).
+    filled = {k: v for k, v in answers("child_protection").items() if not k.startswith("permanence_")}
+    report = check(make_return(tmp_path / "r.xlsx", {**filled, **changes}))
+    assert found(report) == ([("error", *where(expected[0]), expected[1])] if expected else [])
     if expected is None:
         assert {s.id: s.status for s in audit_of(report).sections}["permanence"] == "Optional"
 
