@@ -74,8 +74,50 @@ def test_its_workbook_reads_as_a_supervision_audit(supervision: Spec, tmp_path: 
     assert book["A Frequency"]["E8"].value == "Standard"
     assert book["Standards"]["A1"].value == "The supervision standards each part is rated against"
     text = strings(path)
-    assert [w for w in ("ESN", "Ofsted", "Deep Dive", "Case profile", "Grades (", "criteria sheet") if w in text] == []
+    assert [w for w in ("ESN", "Ofsted", "Deep Dive", "Case profile", "Grades (", "criteria sheet", "this child",
+                        "about a child", "Case reference") if w in text] == []
     assert "Waiting for Record" in text  # part D waits for "Newly qualified (ASYE)?"
+    assert "Does not apply to this review: leave it blank" in text
+    assert book["A Frequency"]["C2"].value.startswith('="Practitioner reference: "&')
+
+
+def _sup_rules(report: Any) -> list[tuple[str | None, str, str | None, str | None]]:
+    return [(p.rule, p.severity, p.sheet, p.cell) for p in report.problems if p.code == "rule"]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    pytest.param({}, [], id="valid"),
+    pytest.param({"record_practitioner_role": "Senior practitioner"},
+                 [("newly_qualified_social_worker", "error", "record_practitioner_role")], id="asye-not-social-worker"),
+    pytest.param({"record_sessions_held": 2, "frequency_on_schedule": "Met"},
+                 [("sessions_as_expected", "warning", "record_sessions_held"),
+                  ("frequency_met_with_sessions", "warning", "frequency_on_schedule")], id="met-with-too-few"),
+    pytest.param({"record_sessions_held": 2, "frequency_on_schedule": "Partly met"},
+                 [("sessions_as_expected", "warning", "record_sessions_held")], id="partly-met-with-too-few"),
+    pytest.param({"record_completed_on": date(2027, 2, 1)},
+                 [("completed_in_review_month", "warning", "record_completed_on")], id="completed-late"),
+    pytest.param({"follow_up_r01_by_when": date(2026, 11, 20)}, [], id="follow-up-due-the-day-of-the-review"),
+    pytest.param({"follow_up_r01_by_when": date(2026, 11, 19)},
+                 [("follow_up_after_review", "error", "follow_up_r01_by_when")], id="follow-up-due-before-the-review"),
+])
+def test_the_supervision_rules(supervision: Spec, sup_layout: Layout, tmp_path: Path, changes: dict[str, Any],
+                               expected: list[tuple[str, str, str]]) -> None:
+    answers = {**synthetic_answers(sup_layout, seed=4, scenario="newly_qualified", actions=1),
+               "record_completed_on": date(2026, 11, 20), "frequency_on_schedule": "Partly met", **changes}
+    build_workbook(supervision, out=tmp_path / "r.xlsx", prefill=answers)
+    report = validate_file(tmp_path / "r.xlsx", registry=SpecRegistry.of(supervision))
+    cells = {i.name: (i.sheet, i.cell) for i in sup_layout.inputs}
+    assert _sup_rules(report) == [(rule, sev, *cells[name]) for rule, sev, name in expected]
+    assert [p.code for p in report.problems if p.severity == "error" and p.code != "rule"] == []
+
+
+def test_the_supervision_record_keeps_names_out_of_the_reference(supervision: Spec) -> None:
+    record = {f.id: f for f in supervision.section("record").fields}
+    assert "No names" in (record["reference"].help or "")
+    assert record["supervisee"].label == "Practitioner (name, kept for the supervisor's pack)"
+    assert record["review_month"].label == "Review month: the month of supervision reviewed (YYYY-MM)"
+    assert "review month (the month of supervision it reviews)" in next(
+        r.message for r in supervision.rules if r.id == "completed_in_review_month")
 
 
 @pytest.mark.libreoffice
@@ -106,8 +148,10 @@ def test_generate_fill_in_libreoffice_validate_collect_and_allocate(supervision:
     answers = synthetic_answers(sup_layout, seed=8, scenario="newly_qualified", index=101, actions=1)
     locked = {i.name for i in sup_layout.section("record").inputs if i.field in
               ("reference", "team", "supervisee", "supervisor", "reviewer", "review_month")}
+    # Part B rated Weak, the one follow-up from part A: B has none.
     weak = {**{k: v for k, v in answers.items() if k not in locked}, "reflection_rating": "Weak",
-            "verdict_overall_rating": "Weak"}
+            "verdict_overall_rating": "Weak", "frequency_rating": "Strong", "direction_rating": "Adequate",
+            "asye_rating": "Strong", "follow_up_r01_from_part": "A Frequency and follow-up"}
     folder = tmp_path / "returns"
     folder.mkdir()
     names = [c.name for c in build_checks(sup_layout)]
