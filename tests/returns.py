@@ -258,7 +258,7 @@ def profile_only_spec() -> Spec:
 
 
 def keep_roles_of_kept_sections(data: dict[str, Any]) -> dict[str, Any]:
-    """A spec's data cut to fewer sections, with the roles that pointed into the cut sections left out."""
+    """A spec's data cut to fewer sections, with the roles, rules and example answers of the cut sections left out."""
     kept = {s["id"] for s in data["sections"]}
 
     def gone(key: str, value: Any) -> bool:
@@ -271,6 +271,8 @@ def keep_roles_of_kept_sections(data: dict[str, Any]) -> dict[str, Any]:
     data["roles"] = roles
     judged = any(s.get("kind", "judged") == "judged" for s in data["sections"])
     data["rules"] = [r for r in data.get("rules", []) if _only_looks_at(r, kept, judged)]
+    data["examples"] = {name: {ref: v for ref, v in example.items() if ref.split(".")[0] in kept}
+                        for name, example in data.get("examples", {}).items()}
     return data
 
 

@@ -459,7 +459,7 @@ def test_generate_prefills_the_case_profile(tmp_out: Path, month: str, due: date
     ]
     sheet, ref = _destination(book, "profile_due_date")
     assert book[sheet][ref.replace("$", "")].number_format == "dd/mm/yyyy"
-    assert {book[ws].oddFooter.left.text for ws in book.sheetnames} == {"Case AB/123"}
+    assert {book[ws].oddFooter.left.text for ws in book.sheetnames} == {"Case reference: AB/123"}
 
 
 def test_due_date_is_the_end_of_a_leap_february(tmp_out: Path) -> None:
