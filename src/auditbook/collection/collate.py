@@ -11,6 +11,7 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
+from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 
@@ -86,6 +87,8 @@ class Collation:
     grades: tuple[str, ...] = ()
     good_or_better: frozenset[str] = frozenset()
     needs_action: frozenset[str] = frozenset()
+    #: The specs the merged audits were made from (all known specs when none was merged).
+    specs: tuple[Spec, ...] = ()
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -150,6 +153,7 @@ def _scale(out: Collation, registry: SpecRegistry) -> None:
     """The title and grade scale of the specs the merged audits were made from (all known specs when none)."""
     shas = {m.audit.provenance.spec_sha256 for m in out.merged}
     specs = [s for sha, s in registry.by_sha.items() if sha in shas] or list(registry.by_sha.values())
+    out.specs = tuple(specs)
     out.title = " / ".join(dict.fromkeys(s.title for s in specs)) or "Audits"
     out.grades = tuple(dict.fromkeys(g for s in specs for g in s.lists.get(s.grade_list, [])))
     out.good_or_better = frozenset(g for s in specs for g in s.grading.good_or_better)

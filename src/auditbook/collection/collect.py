@@ -7,17 +7,19 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import merge
+from auditbook.collection.evidence import gather, round_summaries
+from auditbook.collection.history import History
 from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.collection.ledger import Ledger
-from auditbook.collection.ledger_location import default_ledger, folder_identity, network_fs
-from auditbook.collection.master import write_master
-from auditbook.collection.packs import write_packs
+from auditbook.collection.master import check_not_open, write_master
+from auditbook.collection.packs import PACK_GLOB, write_packs
+from auditbook.collection.register import MASTER, Register
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
 from auditbook.collection.scan import file_hash, scan_folder
 from auditbook.collection.tracking import returns_status
@@ -63,6 +65,19 @@ def _registry_key(registry: SpecRegistry) -> str:
 
 
 
+def _packs_to_read(ledger: Ledger, packs: Path | None) -> list[Path]:
+    """Packs written before that have been changed since (a team manager typed into them)."""
+    folder = packs or (Path(p) if (p := ledger.get_meta("packs_dir")) else None)
+    if folder is None or not folder.is_dir():
+        return []
+    changed = []
+    for path in sorted(folder.glob(PACK_GLOB)):
+        written = ledger.get_meta(f"pack_sha256:{path.name}")
+        if written is not None and file_sha256(path) != written:
+            changed.append(path)
+    return changed
+
+
 def collect(
     folder: Path,
     *,
@@ -76,13 +91,14 @@ def collect(
     now: datetime | None = None,
     allocation: list[Allocated] | None = None,
     packs: Path | None = None,
-    forget: tuple[Path, ...] = (),
+    calendar: Sequence[str] = (),
 ) -> CollectResult:
     """Validate every new or changed return in `folder`, merge the valid ones and write the master.
 
     With `allocation`, the master gets a Returns tab (status of every allocated case as of `now`);
-    with `packs`, one workbook per team manager is written into that folder; with `forget`, those files'
-    stored answers are removed from the ledger first (they must no longer be in the folder).
+    with `packs`, one workbook per team manager is written into that folder. Statuses typed into the
+    master or a pack since they were written are read back first and kept in the ledger. `calendar`
+    names the rounds in order (else rounds are ordered by their due dates).
     """
     if not folder.is_dir():
         raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
@@ -108,28 +124,45 @@ def collect(
                 stale.unlink(missing_ok=True)
         key = _registry_key(registry)
         scan = scan_folder(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
-        today = (now or datetime.now()).date()
+        moment = now or datetime.now()
+        today = moment.date()
         allocated = None if allocation is None else [dataclasses.astuple(a) for a in allocation]
+        edited_packs = _packs_to_read(ledger, packs)
         state = hashlib.sha256(json.dumps([scan.state, key, round_name, threshold, str(master.resolve()),
-                                           allocated, today.isoformat() if allocation else None],
+                                           allocated, today.isoformat() if allocation else None, list(calendar),
+                                           [str(p) for p in edited_packs]],
                                           default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
-        if (packs is None and previous and ledger.get_meta("state") == state
-                and _master_sha(master) == ledger.get_meta("master_sha256")):
+        master_sha = file_sha256(master) if master.exists() else None
+        if (packs is None and not edited_packs and previous and ledger.get_meta("state") == state
+                and master_sha is not None and master_sha == ledger.get_meta("master_sha256")):
             # Nothing changed since the master was written: it is already the master this run would write.
             result = result_from_json(json.loads(previous), master, ledger_file, scan)
         else:
+            check_not_open(master)
             collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
-            collation.not_merged += scan.notes
+            register = Register(ledger.db)
+            edited_master = master if master_sha is not None and master_sha != ledger.get_meta("master_sha256") \
+                else None
+            readback = register.read_back(edited_master, edited_packs, moment)
+            history = History(ledger.db)
+            history.keep(round_summaries(collation, registry), moment)
             in_round = None if allocation is None else [
                 a for a in allocation if round_name is None or norm(a.round_key) == norm(round_name)]
             rows = None if in_round is None else returns_status(in_round, collation, today=today)
-            _write(lambda: write_master(collation, out=master, generated_at=now, returns=rows), master)
+            evidence = gather(collation, registry, history=history.rounds(), states=register.states(), today=today,
+                              round_name=round_name, calendar=calendar, plan=register.plan(), returns=rows,
+                              readback=readback)
+            write_master(evidence, out=master, generated_at=now)
+            register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
             result = result_of(collation, master, ledger_file, scan)
             result.returns = rows
+            result.evidence = evidence
             if packs is not None:
-                result.packs, failed = write_packs(collation, packs, allocation or [])
-                result.warnings += failed
+                result.packs = write_packs(evidence, packs, allocation or [], register)
+                ledger.set_meta("packs_dir", str(packs.resolve()))
+                for path in result.packs:
+                    ledger.set_meta(f"pack_sha256:{path.name}", file_sha256(path))
             ledger.set_meta("state", state)
             ledger.set_meta("master_sha256", _master_sha(master) or "")
             ledger.set_meta("outcome", json.dumps(outcome_json(result)))

@@ -1,12 +1,13 @@
-"""One workbook per team manager with only their cases' findings and actions."""
+"""One workbook per team manager with only their cases' findings and actions (Status, Notes, Date closed to fill in)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
-from auditbook.collection.collate import Collation, Merged
+from auditbook.collection.evidence import Evidence
 from auditbook.collection.master import write_pack
+from auditbook.collection.register import Register
 from auditbook.spec.roles import Role
 from auditbook.text import name_key, norm, slug
 
@@ -14,37 +15,29 @@ from auditbook.text import name_key, norm, slug
 #: short enough for Windows' 260-character paths in a deep folder.
 SLUG_MAX = 60
 
-
-def pack_name(manager: str, used: set[str]) -> str:
-    """A file name safe on every file system (ASCII letters, digits and hyphens; bounded length; never a
-    reserved name such as CON, thanks to the prefix) and unique among `used`, ignoring case."""
-    base = f"pack_{slug(manager)[:SLUG_MAX].strip('-') or 'x'}"
-    name, n = base, 1
-    while name.lower() in used:  # two managers whose names make the same file name each keep their own pack
-        n += 1
-        name = f"{base}-{n}"
-    used.add(name.lower())
-    return f"{name}.xlsx"
+PACK_GLOB = "pack_*.xlsx"
 
 
-def write_packs(collation: Collation, folder: Path, allocation: list[Allocated]) -> tuple[list[Path], list[str]]:
-    """One workbook per team manager with only their cases, and a line for each pack that could not be written.
-
-    The manager comes from the return's profile, else from the allocation list."""
+def write_packs(e: Evidence, folder: Path, allocation: list[Allocated], register: Register) -> list[Path]:
+    """One workbook per team manager with only their cases; the manager comes from the return's profile,
+    else from the allocation list. What each pack now holds of every action is remembered by the register."""
     by_case = {norm(a.case_ref): a.team_manager for a in allocation}
-    groups: dict[str, tuple[str, list[Merged]]] = {}
-    for m in collation.merged:
+    groups: dict[str, tuple[str, set[str]]] = {}
+    for m in e.collation.merged:
         manager = m.audit.text(Role.TEAM_MANAGER) or by_case.get(norm(m.audit.case_ref)) or ""
         manager = " ".join(manager.split()) or "No team manager named"
-        groups.setdefault(norm(manager), (manager, []))[1].append(m)
+        groups.setdefault(norm(manager), (manager, set()))[1].add(m.file)
     written: list[Path] = []
     failed: list[str] = []
     used: set[str] = set()
-    for _, (manager, merged) in sorted(groups.items()):
-        out = folder / pack_name(manager, used)
-        try:
-            written.append(write_pack(manager, merged, out=out))
-        except Exception as err:  # one pack that cannot be written costs that pack only
-            reason = getattr(err, "strerror", None) or type(err).__name__
-            failed.append(f"the pack {name_key(out.name)} ({len(merged)} case(s)) could not be written ({reason}).")
-    return written, failed
+    for _, (manager, files) in sorted(groups.items()):
+        name, n = f"pack_{slug(manager)}", 1
+        while name in used:  # two managers whose names make the same file name each keep their own pack
+            n += 1
+            name = f"pack_{slug(manager)}-{n}"
+        used.add(name)
+        path = folder / f"{name}.xlsx"
+        ids = write_pack(manager, e, files, out=path)
+        register.wrote(f"pack:{path.name}", ids, dict(e.states))
+        written.append(path)
+    return written

@@ -1,0 +1,90 @@
+"""Pure: every action the merged audits carry, each with a stable id, and what the register knows of it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from auditbook.collection.collate import Merged
+from auditbook.spec.roles import Role
+from auditbook.text import norm
+
+#: What a collator or team manager may say of an action.
+ACTION_STATUSES = ("Not started", "In progress", "Done", "Not needed")
+#: Statuses that close an action: a closed action is never overdue.
+CLOSED = frozenset({"done", "not needed"})
+URGENT_SECTION = "URGENT concern raised during the audit"
+
+
+def action_id(case_ref: str, round_name: str, instance_id: str, row: int | str) -> str:
+    """A stable id: the case and row a person can read, and a short hash of case, round and source workbook.
+
+    A return sent again (the same workbook saved again) keeps its ids, so a status typed against it stays.
+    """
+    digest = hashlib.sha256(f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|{row}".encode()).hexdigest()[:6]
+    tag = f"A{row:02d}" if isinstance(row, int) else str(row)
+    return f"{case_ref or 'NOREF'}-{tag}-{digest}"
+
+
+@dataclass(frozen=True)
+class State:
+    """What the register holds for one action: typed by the collator or a team manager, kept across runs."""
+
+    status: str = ""
+    notes: str = ""
+    closed: date | None = None
+    #: Edits that disagreed (e.g. master and a pack), shown until someone settles them.
+    conflict: str = ""
+    updated_by: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action of the register, as the audits give it."""
+
+    id: str
+    case_ref: str
+    round: str
+    team: str
+    team_manager: str
+    section: str
+    text: str
+    responsible: str
+    timescale: date | None
+    priority: str
+    agreed: str
+    file: str
+    urgent: bool = False
+
+    def overdue(self, state: State, today: date) -> bool:
+        """Past its timescale and not closed."""
+        return (self.timescale is not None and self.timescale < today
+                and norm(state.status) not in CLOSED and state.closed is None)
+
+
+def _d(value: object) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def actions_of(merged: list[Merged]) -> list[Action]:
+    """Urgent concerns first (each is an action: check it was acted on), then every action row."""
+    out: list[Action] = []
+    for m in merged:
+        a = m.audit
+        if a.urgent:
+            when = _d(a.fact(Role.URGENT_WHEN))
+            said = f"{when:%d/%m/%Y}" if when else "(date not given)"
+            out.append(Action(
+                action_id(a.case_ref, m.round, a.provenance.instance_id, "URGENT"), a.case_ref, m.round,
+                a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), URGENT_SECTION,
+                f"Raised on {said} with {a.text(Role.URGENT_WITH_WHOM) or '(not said)'}: check it has been acted on.",
+                a.text(Role.TEAM_MANAGER), when, "Urgent", "", m.file, urgent=True))
+    for m in merged:
+        a = m.audit
+        for act in a.actions:
+            out.append(Action(
+                action_id(a.case_ref, m.round, a.provenance.instance_id, act.row), a.case_ref, m.round,
+                a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), act.section or "", act.text or "",
+                act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
+    return out

@@ -1,0 +1,90 @@
+"""Pure: everything the master, the round report and export show, worked out once from a collation.
+
+The round it is about is the round asked for, else the latest round merged; "previous" is the round
+before it in the ledger's history (the caller's round calendar first, then by due date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from auditbook.collection.actions import Action, State, actions_of
+from auditbook.collection.cohorts import CohortRow, cohorts, not_audited
+from auditbook.collection.collate import Collation, Merged
+from auditbook.collection.register import PlanRow, ReadBack
+from auditbook.collection.themes import Themes, analyse
+from auditbook.collection.tracking import ReturnRow
+from auditbook.collection.trends import OVERALL, RoundSummary, TrendRow, ordered, summarise, trend_rows
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.text import norm
+
+
+@dataclass
+class Evidence:
+    """A collation and what it comes to for the Self-Assessment Group."""
+
+    collation: Collation
+    registry: SpecRegistry
+    today: date
+    actions: list[Action]
+    states: Mapping[str, State]
+    #: Every round the ledger has seen, in order; `current` is one of them (None when nothing was merged).
+    rounds: list[RoundSummary]
+    current: RoundSummary | None
+    previous: RoundSummary | None
+    in_round: list[Merged]
+    themes: Themes | None
+    cohorts: list[CohortRow]
+    not_audited: dict[str, list[str]]
+    trends: list[TrendRow]
+    scopes: list[str]
+    plan: list[PlanRow] = field(default_factory=list)
+    returns: Sequence[ReturnRow] | None = None
+    readback: ReadBack = field(default_factory=ReadBack)
+
+    def overdue(self) -> list[Action]:
+        """Actions past their timescale and not closed."""
+        return [a for a in self.actions if a.overdue(self.states.get(a.id, State()), self.today)]
+
+
+def round_summaries(c: Collation, registry: SpecRegistry) -> list[RoundSummary]:
+    """The figures of every round merged in this collation."""
+    groups: dict[str, list[Merged]] = {}
+    for m in c.merged:
+        groups.setdefault(m.round, []).append(m)
+    return [summarise(r, ms, registry) for r, ms in groups.items()]
+
+
+def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSummary], states: Mapping[str, State],
+           today: date, round_name: str | None = None, calendar: Sequence[str] = (),
+           plan: Sequence[PlanRow] = (), returns: Sequence[ReturnRow] | None = None,
+           readback: ReadBack | None = None) -> Evidence:
+    """Work out the round's figures, trends, themes, cohorts and action register from a collation.
+
+    `history` holds every round the ledger has seen, this collation's rounds already updated in it.
+    """
+    rounds = ordered(history, calendar)
+    merged_rounds = {norm(m.round) for m in c.merged}
+    current: RoundSummary | None = None
+    if round_name is not None:
+        current = next((r for r in rounds if norm(r.round) == norm(round_name)), None)
+    elif merged_rounds:
+        current = [r for r in rounds if norm(r.round) in merged_rounds][-1]
+    index = rounds.index(current) if current is not None else -1
+    previous = rounds[index - 1] if index > 0 else None
+    in_round = [m for m in c.merged if current is not None and norm(m.round) == norm(current.round)]
+    themes = None if current is None else analyse(
+        current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action)
+    audits = [m.audit for m in in_round]
+    # Sections in the specs' order (sections only older rounds had come after them).
+    spec_order = [s.title for spec in c.specs for s in spec.sections if s.kind == "judged"]
+    seen = dict.fromkeys(t for r in rounds for t in r.sections)
+    scopes = [OVERALL, *sorted(seen, key=lambda t: (spec_order.index(t) if t in spec_order else len(spec_order), t))]
+    return Evidence(
+        collation=c, registry=registry, today=today, actions=actions_of(c.merged), states=states, rounds=rounds,
+        current=current, previous=previous, in_round=in_round, themes=themes,
+        cohorts=cohorts(audits, c.specs, c.grades, c.good_or_better), not_audited=not_audited(audits, c.specs),
+        trends=trend_rows(rounds, scopes, c.grades, c.good_or_better), scopes=scopes, plan=list(plan),
+        returns=returns, readback=readback or ReadBack())

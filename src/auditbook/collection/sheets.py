@@ -1,0 +1,120 @@
+"""The master's and packs' sheet plumbing: formats, A4 landscape printing, tidy tables as Excel Tables.
+
+Every tab prints on A4 landscape with its header rows repeated: a tab up to PAGE_WIDTH characters wide
+is fitted to one page's width; a wider one is printed across pages at 80 %, its key columns (case
+reference, round) repeated on each. Rows of wrapped text are made as tall as their text, so nothing
+prints over the next row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from auditbook.collection.sheetxml import FastRows, row_height
+from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
+from auditbook.dates import EXCEL_DATE_FORMAT
+from auditbook.workbook.xlsx import escape_header
+
+#: Width (in characters) that still prints legibly on one A4 landscape page.
+PAGE_WIDTH = 175
+A4 = 9
+Cell = str | int | float | date | None
+
+
+class Sheets:
+    """Formats and sheet set-up shared by the master and the packs."""
+
+    def __init__(self, wb: Workbook, classification: str) -> None:
+        self.wb = wb
+        self.classification = classification
+        self.fast = FastRows(wb)
+        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+        self.text = wb.add_format(base)
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.date = wb.add_format({**base, "num_format": EXCEL_DATE_FORMAT})
+        self.int = wb.add_format({**base, "num_format": "0"})
+        self.pct = wb.add_format({**base, "num_format": "0%"})
+        self.change = wb.add_format({**base, "num_format": "+0%;-0%;0%"})
+        self.head = wb.add_format({**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
+                                   "text_wrap": True, "border": 1})
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.bold = wb.add_format({**base, "bold": True})
+        self.note = wb.add_format({**base, "italic": True, "text_wrap": True})
+        self.red = wb.add_format({**base, "bold": True, "font_color": "#C00000"})
+        self.flag = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.by_kind = {DATE: self.date, WRAP: self.wrap, INT: self.int, PCT: self.pct, CHANGE: self.change}
+
+    def sheet(self, name: str, widths: Sequence[float] = (), key_columns: int = 1) -> Worksheet:
+        """A new tab set up to print on A4 landscape with the classification in its header and footer."""
+        ws = self.wb.add_worksheet(name)
+        ws.set_landscape()
+        ws.set_paper(A4)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        label = escape_header(self.classification)
+        ws.set_header(f'&C&"Arial,Bold"{label}')
+        ws.set_footer(f"&L{escape_header(name)}&CPage &P of &N&R{label}")
+        ws.hide_gridlines(0)
+        if sum(widths) > PAGE_WIDTH:
+            ws.set_print_scale(80)
+            ws.print_across()
+            ws.repeat_columns(0, max(key_columns - 1, 0))
+        else:
+            ws.fit_to_pages(1, 0)
+        return ws
+
+    def write(self, ws: Worksheet, row: int, col: int, value: Cell, fmt: Any = None) -> None:
+        """One cell; text always as text (an auditor's "=HYPERLINK(...)" stays those characters)."""
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "Yes" if value else "No", fmt)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, datetime(value.year, value.month, value.day), self.date)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, fmt)
+        else:
+            ws.write_string(row, col, value, fmt)
+
+    def tidy(self, table: Table, *, sheet: str | None = None, rows: Sequence[Sequence[object]] | None = None,
+             extra_rows: int = 0) -> Worksheet:
+        """A tidy table on its own tab as an Excel Table named after it, rows written by FastRows.
+
+        `rows` replaces the table's rows (e.g. with formulas); `extra_rows` leaves empty table rows to type in.
+        """
+        cols = table.columns
+        widths = [c.width for c in cols]
+        ws = self.sheet(sheet or table.name, widths, table.key_columns)
+        formats = [self.by_kind.get(c.kind, self.text) for c in cols]
+        for i, (c, fmt) in enumerate(zip(cols, formats, strict=True)):
+            ws.set_column(i, i, c.width, fmt)
+        data = list(rows if rows is not None else table.rows)
+        last = max(len(data) + extra_rows, 1)
+        ws.add_table(0, 0, last, len(cols) - 1, {
+            "name": table.name, "style": "Table Style Light 9",
+            "columns": [{"header": c.header, "header_format": self.head} for c in cols]})
+        ws.set_row(0, row_height([c.header for c in cols], widths, [True] * len(cols)))
+        ws.freeze_panes(1, 0)
+        ws.repeat_rows(0)
+        self.fast.add(ws, 0, data, formats, self.date, widths=widths, wrapped=[c.kind == WRAP for c in cols])
+        return ws
+
+    def block(self, ws: Worksheet, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],
+              col: int = 0) -> int:
+        """A small table of figures at `row` (header, then rows); returns the next free row."""
+        for i, c in enumerate(columns):
+            ws.write_string(row, col + i, c.header, self.head)
+        for r, values in enumerate(rows, start=row + 1):
+            for i, value in enumerate(values):
+                kind = columns[i].kind
+                self.write(ws, r, col + i, value, self.by_kind.get(kind, self.text))
+            height = row_height(values, [c.width for c in columns], [c.kind == WRAP for c in columns])
+            if height:
+                ws.set_row(r, height)
+        return row + len(rows) + 2

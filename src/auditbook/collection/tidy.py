@@ -1,0 +1,232 @@
+"""Pure: the tidy tables every answer goes out in (master tabs, `auditbook export`): one fact per row.
+
+Column names are the same whatever the spec, so Power Query, R or pandas read them by name; a column
+whose role no spec gives is left out. Questions and fields are labelled from the spec, through the
+registry's layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from auditbook.collection.actions import Action, State
+from auditbook.collection.cohorts import age_band
+from auditbook.collection.collate import Collation, Merged
+from auditbook.returns.audit import Value as AnswerValue
+from auditbook.returns.coerce import as_condition_text
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.conditions import combine, describe, evaluate
+from auditbook.spec.models import Spec
+from auditbook.spec.roles import Role
+from auditbook.workbook.describe import data_dictionary
+
+Value = str | int | float | date | None
+TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table: header, width in characters, and kind (text, wrap, date, int, pct, change)."""
+
+    header: str
+    width: float = 16
+    kind: str = TEXT
+
+
+@dataclass(frozen=True)
+class Table:
+    """A tidy table: its Excel Table / file name, its columns and rows."""
+
+    name: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Value, ...]]
+    #: Columns a reader should see when the table is printed or split (the first n).
+    key_columns: int = 1
+
+
+def _has(specs: Sequence[Spec], role: Role) -> bool:
+    return any(s.roles.field(role) for s in specs)
+
+
+def section_titles(merged: Sequence[Merged]) -> list[tuple[str, str]]:
+    """Every judged section the merged audits have, as (id, title), in the order first met."""
+    seen: dict[str, str] = {}
+    for m in merged:
+        for s in m.audit.sections:
+            seen.setdefault(s.id, s.title)
+    return list(seen.items())
+
+
+#: Profile roles shown on the Audits table, in order, with their column header and width.
+_PROFILE: tuple[tuple[Role, str, float, str], ...] = (
+    (Role.TEAM, "Team", 16, TEXT), (Role.WORKER, "Allocated worker", 20, TEXT),
+    (Role.TEAM_MANAGER, "Team manager", 20, TEXT), (Role.AUDITOR, "Auditor", 18, TEXT),
+    (Role.AUDIT_MONTH, "Audit month", 11, TEXT), (Role.DUE_DATE, "Due date", 11, DATE),
+    (Role.COMPLETED, "Completed", 11, DATE), (Role.AGE, "Age", 6, INT), (Role.GENDER, "Gender", 12, TEXT),
+    (Role.ETHNICITY, "Ethnicity", 20, TEXT), (Role.LEGAL_STATUS, "Legal status", 18, TEXT),
+    (Role.OVERALL_GRADE, "Overall grade", 18, TEXT),
+)
+_JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
+    (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, TEXT),
+    (Role.FEEDBACK_TEAM_MANAGER, "Feedback to team manager", 12, DATE),
+    (Role.FEEDBACK_PRACTITIONER, "Feedback to practitioner", 12, DATE),
+)
+
+
+def audits_table(c: Collation) -> Table:
+    """One row per merged audit: who, when, the child's profile, every grade, where it came from."""
+    specs = c.specs
+    profile = [p for p in _PROFILE if _has(specs, p[0])]
+    judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
+    sections = section_titles(c.merged)
+    cols = [Column("Case reference", 16), Column("Round", 14)]
+    for role, h, w, k in profile:
+        if role is not Role.OVERALL_GRADE:
+            cols.append(Column(h, w, k))
+        if role is Role.AGE:
+            cols.append(Column("Age band", 11))
+    cols += [Column("Late", 6), *([Column("Overall grade", 18)] if _has(specs, Role.OVERALL_GRADE) else []),
+             *[Column(title, 14) for _, title in sections], *[Column(h, w, k) for _, h, w, k in judgement],
+             Column("Urgent concern", 9), Column("Source file", 30), Column("Source file missing", 9),
+             Column("Spec version", 9), Column("Warnings", 9, INT)]
+    rows: list[tuple[Value, ...]] = []
+    for m in c.merged:
+        a = m.audit
+        grades = {s.id: (s.grade or "") if s.applies else "n/a" for s in a.sections}
+        facts: list[Value] = []
+        for role, _, _, _ in profile:
+            if role is Role.OVERALL_GRADE:
+                continue
+            value = a.due_date if role is Role.DUE_DATE else a.fact(role)
+            facts.append(value)
+            if role is Role.AGE:
+                facts.append(age_band(value))
+        rows.append((a.case_ref, m.round, *facts, "Yes" if a.late else "No",
+                     *([a.text(Role.OVERALL_GRADE)] if _has(specs, Role.OVERALL_GRADE) else []),
+                     *[grades.get(sid, "") for sid, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
+                     "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
+                     a.provenance.spec_version, len(m.warnings)))
+    return Table("Audits", tuple(cols), rows, key_columns=2)
+
+
+def answers_table(c: Collation, registry: SpecRegistry) -> Table:
+    """One row per return and answered input: the question as the spec words it, the answer, whether it applied."""
+    cols = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
+            Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP), Column("Applies", 8))
+    rows: list[tuple[Value, ...]] = []
+    for m in c.merged:
+        a = m.audit
+        spec = registry.by_sha.get(a.provenance.spec_sha256)
+        if spec is None:
+            continue
+        layout = registry.layout(spec)
+        judged = {s.id: s for s in a.sections}
+        by_ref: dict[str, str | None] = {}
+        for sid, form in a.forms.items():
+            by_ref.update({f"{sid}.{k}": as_condition_text(v) for k, v in form.items()})
+        for s in a.sections:
+            by_ref.update({f"{s.id}.{k}": as_condition_text(v) for k, v in s.answers.items()})
+        team = a.text(Role.TEAM)
+        for sl in layout.sections:
+            sid = sl.section.id
+            title = sl.section.title
+            if sl.section.kind == "table":
+                for row in a.tables.get(sid, []):
+                    r = row.get("row")
+                    for inp in sl.inputs:
+                        if inp.row_index == r and row.get(inp.field) is not None:
+                            rows.append((a.case_ref, m.round, team, title, inp.name, inp.label, row[inp.field],
+                                         "Yes"))
+                continue
+            answers: dict[str, AnswerValue] | None = a.forms.get(sid) if sl.section.kind == "form" else (
+                judged[sid].answers if sid in judged else None)
+            if not answers:
+                continue
+            section_applies = judged[sid].applies if sid in judged else True
+            for inp in sl.inputs:
+                value = answers.get(inp.field)
+                if value is None:
+                    continue
+                applies = section_applies and evaluate(inp.condition, by_ref)
+                rows.append((a.case_ref, m.round, team, title, inp.name, inp.label, value,
+                             "Yes" if applies else "No"))
+    return Table("Answers", cols, rows, key_columns=2)
+
+
+def findings_table(c: Collation, *, include_text: bool = True) -> Table:
+    """One row per case and applicable section: grade, theme tags, what is working well, what needs to improve."""
+    cols = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Allocated worker", 18),
+            Column("Section", 28), Column("Grade", 16), Column("Theme tags", 28, WRAP),
+            Column("What is working well", 55, WRAP), Column("What needs to improve", 55, WRAP),
+            Column("Impact", 40, WRAP))
+    rows: list[tuple[Value, ...]] = []
+    for m in c.merged:
+        a = m.audit
+        who = (a.case_ref, m.round, a.text(Role.TEAM), a.text(Role.WORKER))
+        for s in a.sections:
+            if s.applies:
+                rows.append((*who, s.title, s.grade or "", "; ".join(s.themes),
+                             (s.working_well or "") if include_text else "", (s.to_improve or "") if include_text
+                             else "", ""))
+        if _has(c.specs, Role.OVERALL_GRADE) or _has(c.specs, Role.IMPACT):
+            rows.append((*who, "Overall judgement", a.text(Role.OVERALL_GRADE), "", "", "",
+                         a.text(Role.IMPACT) if include_text else ""))
+    return Table("Findings", cols, rows, key_columns=2)
+
+
+ACTION_COLUMNS = (
+    Column("Action ID", 22), Column("Case reference", 14), Column("Round", 12), Column("Team", 14),
+    Column("Section", 22, WRAP), Column("Action", 45, WRAP), Column("Responsible", 16), Column("Timescale", 11, DATE),
+    Column("Priority", 9), Column("Agreed", 8), Column("Status", 12), Column("Notes", 30, WRAP),
+    Column("Date closed", 11, DATE), Column("Overdue", 9), Column("Conflicting edits", 30, WRAP),
+    Column("Source file", 24, WRAP))
+
+
+def actions_table(actions: Sequence[Action], states: Mapping[str, State], today: date) -> Table:
+    """The action register: each action with the status, notes and date closed kept for it."""
+    rows: list[tuple[Value, ...]] = []
+    for act in actions:
+        st = states.get(act.id, State())
+        rows.append((act.id, act.case_ref, act.round, act.team, act.section, act.text, act.responsible,
+                     act.timescale, act.priority, act.agreed, st.status, st.notes, st.closed,
+                     "Overdue" if act.overdue(st, today) else "", st.conflict, act.file))
+    return Table("Actions", ACTION_COLUMNS, rows, key_columns=2)
+
+
+def rejected_table(c: Collation) -> Table:
+    """Every file not merged, one row per problem."""
+    cols = (Column("File", 36, WRAP), Column("Status", 11), Column("Reason", 34, WRAP), Column("Severity", 9),
+            Column("Code", 18), Column("Sheet", 18), Column("Cell", 7), Column("Message", 70, WRAP))
+    rows: list[tuple[Value, ...]] = []
+    for n in sorted(c.not_merged, key=lambda n: (n.status != "rejected", n.file)):
+        if not n.problems:
+            rows.append((n.file, n.status, n.reason, "", "", "", "", ""))
+        for p in n.problems:
+            rows.append((n.file, n.status, n.reason, p.severity, p.code, p.sheet, p.cell, p.message))
+    return Table("Rejected", cols, rows)
+
+
+def _labeller(labels: dict[str, str]) -> Callable[[str], str]:
+    return lambda ref: labels.get(ref, ref)
+
+
+def dictionary_table(specs: Sequence[Spec], registry: SpecRegistry) -> Table:
+    """The data dictionary of the specs: every input's name, section, label, type, choices, when it applies."""
+    cols = (Column("Spec", 12), Column("Version", 8), Column("Field", 28), Column("Section", 26),
+            Column("Label", 50, WRAP), Column("Type", 10), Column("Choices", 30, WRAP), Column("Required", 9),
+            Column("Applies when", 40, WRAP), Column("Sheet", 16), Column("Cell", 7))
+    rows: list[tuple[Value, ...]] = []
+    for spec in specs:
+        layout = registry.layout(spec)
+        labels = {i.ref: i.label for i in layout.inputs if i.row_index is None}
+        titles = {s.id: s.title for s in spec.sections}
+        for i in data_dictionary(spec, layout)["inputs"]:
+            inp = layout.by_name[i["name"]]
+            sl = layout.section(inp.section)
+            cond = describe(combine(sl.section.applies_when, inp.condition), _labeller(labels))
+            rows.append((spec.id, spec.version, i["name"], titles.get(i["section"], i["section"]), i["label"],
+                         i["type"], ", ".join(i["choices"] or ()), "Yes" if i["required"] else "No", cond,
+                         i["sheet"], i["cell"]))
+    return Table("Dictionary", cols, rows, key_columns=3)

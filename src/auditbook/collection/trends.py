@@ -1,0 +1,132 @@
+"""Pure: what one round of audits came to (kept by the ledger for every round it sees) and trends across rounds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditbook.collection.collate import Merged
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.roles import Role
+from auditbook.text import norm
+
+OVERALL = "Overall"
+#: Answers to a practice question that say the practice fell short (compared case- and space-insensitively).
+SHORTFALL = ("No", "Partly")
+_SHORT = {norm(w): w for w in SHORTFALL}
+
+
+def shortfall(tally: dict[str, int]) -> int:
+    """How many answers to a question said No or Partly."""
+    return sum(tally.get(w, 0) for w in SHORTFALL)
+
+
+@dataclass
+class RoundSummary:
+    """One round's figures: grade counts overall and per section, theme tags, questions answered No or Partly."""
+
+    round: str
+    #: Sorts rounds when no calendar is given: the earliest due date (or audit month) of its audits.
+    sort_key: str = ""
+    audits: int = 0
+    overall: dict[str, int] = field(default_factory=dict)
+    sections: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Audits tagged with each theme (a theme tagged in two sections of one audit counts once).
+    themes: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    #: "section title\tquestion label" -> {"answered": n, "No": n, "Partly": n}.
+    questions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoundSummary:
+        """Read back the stored form (unknown keys of a later version are ignored)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def scope(self, name: str) -> dict[str, int]:
+        """Grade counts of the overall judgement or of one section (by title)."""
+        return self.overall if name == OVERALL else self.sections.get(name, {})
+
+
+def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry) -> RoundSummary:
+    """The figures of one round's merged audits."""
+    out = RoundSummary(round_name)
+    keys = [str(m.audit.due_date or m.audit.text(Role.AUDIT_MONTH)) for m in merged]
+    out.sort_key = min((k for k in keys if k), default="")
+    out.audits = len(merged)
+    overall: Counter[str] = Counter()
+    themes: Counter[str] = Counter()
+    for m in merged:
+        a = m.audit
+        if a.text(Role.OVERALL_GRADE):
+            overall[a.text(Role.OVERALL_GRADE)] += 1
+        for s in a.sections:
+            if s.applies and s.grade:
+                grades = out.sections.setdefault(s.title, {})
+                grades[s.grade] = grades.get(s.grade, 0) + 1
+        themes.update({t for s in a.sections for t in s.themes})
+        spec = registry.by_sha.get(a.provenance.spec_sha256)
+        if spec is None:
+            continue
+        out.kinds.update({t.label: t.kind for t in spec.themes})
+        for s in a.sections:
+            section = spec.section(s.id)
+            for f in section.fields:
+                answer = s.answers.get(f.id)
+                if f.type != "question" or answer is None or not s.applies:
+                    continue
+                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {"answered": 0})
+                tally["answered"] += 1
+                word = _SHORT.get(norm(str(answer)))
+                if word is not None:
+                    tally[word] = tally.get(word, 0) + 1
+    out.overall = dict(overall)
+    out.themes = dict(themes)
+    return out
+
+
+def ordered(summaries: Sequence[RoundSummary], calendar: Sequence[str] = ()) -> list[RoundSummary]:
+    """Rounds in order: those the calendar names in its order, then the rest by their earliest due date."""
+    place = {norm(name): i for i, name in enumerate(calendar)}
+    return sorted(summaries, key=lambda s: (place.get(norm(s.round), len(place)), s.sort_key, s.round))
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One scope (overall or a section) in one round."""
+
+    round: str
+    scope: str
+    graded: int
+    counts: tuple[int, ...]
+    good: float | None
+    change: float | None
+
+
+def good_share(counts: dict[str, int], grades: Sequence[str],
+               good_or_better: frozenset[str]) -> tuple[int, float | None]:
+    """How many were graded and the share of them good or better."""
+    graded = sum(counts.get(g, 0) for g in grades)
+    return graded, (sum(counts.get(g, 0) for g in grades if g in good_or_better) / graded if graded else None)
+
+
+def trend_rows(rounds: Sequence[RoundSummary], scopes: Sequence[str], grades: Sequence[str],
+               good_or_better: frozenset[str]) -> list[TrendRow]:
+    """Per round and scope: grade counts, % good or better, and the change from the previous round."""
+    rows: list[TrendRow] = []
+    previous: dict[str, float | None] = {}
+    for r in rounds:
+        for scope in scopes:
+            counts = r.scope(scope)
+            graded, share = good_share(counts, grades, good_or_better)
+            before = previous.get(scope)
+            change = share - before if share is not None and before is not None else None
+            rows.append(TrendRow(r.round, scope, graded, tuple(counts.get(g, 0) for g in grades), share, change))
+            if share is not None:
+                previous[scope] = share
+    return rows
