@@ -29,15 +29,36 @@ from auditbook.workbook.writer import build_workbook
 _RUN = """
 import json, resource, sys, time
 from pathlib import Path
+import auditbook.collection.collect as orchestration
 from auditbook.collection.collect import collect
+
+# Time the master's writing on its own (write_master as collect calls it).
+write_seconds = []
+_write = orchestration.write_master
+
+def timed_write(*args, **kwargs):
+    t = time.perf_counter()
+    try:
+        return _write(*args, **kwargs)
+    finally:
+        write_seconds.append(time.perf_counter() - t)
+
+orchestration.write_master = timed_write
 t = time.perf_counter()
 r = collect(Path(sys.argv[1]), out=Path(sys.argv[2]), ledger_path=Path(sys.argv[3]))
 elapsed = time.perf_counter() - t
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "summary": r.summary_line(), "read": r.read, "rss_mb": own,
-                  "worker_rss_mb": kids}))
+                  "worker_rss_mb": kids, "write_seconds": sum(write_seconds) if write_seconds else None,
+                  "master_mb": Path(sys.argv[2]).stat().st_size / 1e6}))
 """
+
+
+def _write(run: dict[str, object]) -> str:
+    seconds = run.get("write_seconds")
+    return "master not written" if seconds is None else (
+        f"master written in {float(str(seconds)):.2f} s, {float(str(run['master_mb'])):.1f} MB")
 
 
 def _make_one(args: tuple[int, str]) -> None:
@@ -100,14 +121,15 @@ def main() -> int:
     master, ledger = out / "master.xlsx", out / "ledger.sqlite3"
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; returns: {count}")
     cold = run_collect(folder, master, ledger)
-    print(f"cold collect:  {cold['seconds']:.2f} s  ({cold['summary']}); peak RSS main "
+    print(f"cold collect:  {cold['seconds']:.2f} s  ({cold['summary']}); {_write(cold)}; peak RSS main "
           f"{cold['rss_mb']:.0f} MB, largest worker {cold['worker_rss_mb']:.0f} MB")
     warm = run_collect(folder, master, ledger)
-    print(f"warm collect:  {warm['seconds']:.2f} s  ({warm['summary']}, files read: {warm['read']})")
+    print(f"warm collect:  {warm['seconds']:.2f} s  ({warm['summary']}, files read: {warm['read']}; {_write(warm)})")
     _make_one((100001, str(folder)))  # one new return: read it, merge all, write the master again
     try:
         one = run_collect(folder, master, ledger)
-        print(f"one new file:  {one['seconds']:.2f} s  ({one['summary']}, files read: {one['read']})")
+        print(f"one new file:  {one['seconds']:.2f} s  ({one['summary']}, files read: {one['read']}; "
+              f"{_write(one)})")
     finally:
         for extra in folder.rglob("SYN-100001.xlsx"):
             extra.unlink()

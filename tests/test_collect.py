@@ -56,7 +56,10 @@ from tests.returns import (
     where,
 )
 
-TABS = ["Summary", "Audits", "Grades", "Themes", "Actions", "Rejected"]
+TABS = ["Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
+        "Answers", "Rejected", "Dictionary", "Lists"]
+#: The tabs that are Excel Tables of the same name (the SAG action plan's table is SAGPlan).
+TABLES = ["Audits", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
 NOW = datetime(2026, 12, 7, 9, 30)
 REGISTRY = SpecRegistry.of(spec())
 JUDGED = [s for s in spec().sections if s.kind == "judged"]
@@ -121,6 +124,7 @@ def _recipes() -> dict[str, Callable[[], tuple[Answers, Metadata | None]]]:
         "reused_b": lambda: (answers("child_protection", seed=6, index=6), reused),
         "formula": lambda: (formula(), None),
         **{f"theme{i}": functools.partial(_themed, i) for i in range(1, 5)},
+        **{f"theme{i}_next": functools.partial(_themed, i, NEXT_ROUND) for i in range(1, 4)},
     }
 
 
@@ -196,8 +200,12 @@ THEMED: dict[int, Answers] = {
 }
 
 
-def _themed(index: int) -> tuple[Answers, None]:
-    """A child protection return graded Good throughout, no theme tags and no No answers, then THEMED[index]."""
+NEXT_ROUND = "2027 round 1"
+
+
+def _themed(index: int, round_name: str = ROUND) -> tuple[Answers, None]:
+    """A child protection return graded Good throughout, no theme tags and no No or Partly answers, then
+    THEMED[index] (in another round when asked)."""
     a = answers("child_protection", seed=100 + index, index=index, actions=0)
     for name in list(a):
         inp = layout().by_name[name]
@@ -205,9 +213,9 @@ def _themed(index: int) -> tuple[Answers, None]:
             del a[name]
         elif inp.field == "grade":
             a[name] = "Good"
-        elif (inp.section, inp.field) in QUESTIONS and a[name] == "No":
+        elif (inp.section, inp.field) in QUESTIONS and a[name] in ("No", "Partly"):
             a[name] = "Yes"
-    return _settle({**a, **THEMED[index]}), None
+    return _settle({**a, **THEMED[index], "profile_round": round_name}), None
 
 
 # -- the main folder -------------------------------------------------------------------------------
@@ -268,50 +276,72 @@ def applies(a: Answers, section: str) -> bool:
     return gate is None or a.get(gate) == "Yes"
 
 
+AUDIT_HEADER = [
+    "Case reference", "Round", "Team", "Allocated worker", "Team manager", "Auditor", "Audit month", "Due date",
+    "Completed", "Age", "Age band", "Gender", "Ethnicity", "Legal status", "Late", "Overall grade",
+    *[s.title for s in JUDGED], "Record reflects practice", "Feedback to team manager", "Feedback to practitioner",
+    "Urgent concern", "Source file", "Source file missing", "Spec version", "Warnings"]
+#: Where the Audits tab puts the allocated worker and the overall grade.
+WORKER, OVERALL = AUDIT_HEADER.index("Allocated worker"), AUDIT_HEADER.index("Overall grade")
+
+
+def band(age: object) -> str:
+    assert isinstance(age, int)
+    return next(b for b, lo, hi in (("Under 1", 0, 0), ("1 to 4", 1, 4), ("5 to 9", 5, 9), ("10 to 15", 10, 15),
+                                    ("16 and over", 16, 99)) if lo <= age <= hi)
+
+
 def audit_row(rel: str, a: Answers, *, warnings: int = 0, missing: bool = False) -> tuple[Any, ...]:
     """The Audits row a return filled with these answers gives."""
     due, done = due_of(a), a["profile_date_completed"]
     grades = [a.get(f"{s.id}_grade") if applies(a, s.id) else "n/a" for s in JUDGED]
-    return (a["profile_case_ref"], a["profile_team"], a["profile_worker"], a["profile_team_manager"],
-            a["profile_auditor"], a["profile_round"], a["profile_audit_month"], dt(due), dt(done),
-            "Yes" if done > due else "No", a["overall_overall_grade"], *grades,  # type: ignore[operator]
-            a["overall_urgent_concern"], rel, "Yes" if missing else None, spec().version, warnings)
+    fed = [a.get(f"overall_feedback_{who}") for who in ("team_manager", "practitioner")]
+    return (a["profile_case_ref"], a["profile_round"], a["profile_team"], a["profile_worker"],
+            a["profile_team_manager"], a["profile_auditor"], a["profile_audit_month"], dt(due), dt(done),
+            a["profile_age"], band(a["profile_age"]), a["profile_gender"], a["profile_ethnicity"],
+            a["profile_legal_status"], "Yes" if done > due else "No",  # type: ignore[operator]
+            a["overall_overall_grade"], *grades, a.get("overall_record_reflects_practice"),
+            *[dt(d) if d else None for d in fed], a["overall_urgent_concern"], rel, "Yes" if missing else None,
+            spec().version, warnings)
 
 
-def grade_rows(a: Answers) -> list[tuple[Any, ...]]:
-    """The Grades rows: one per applicable section."""
+def finding_rows(a: Answers) -> list[tuple[Any, ...]]:
+    """The Findings rows: one per applicable section, then the overall judgement."""
     rows = []
+    who = (a["profile_case_ref"], ROUND, a["profile_team"], a["profile_worker"])
     for s in JUDGED:
         if applies(a, s.id):
-            grade = a.get(f"{s.id}_grade")
             themes = [str(a[k]) for i in (1, 2, 3) if (k := f"{s.id}_theme_{i}") in a]
-            rows.append((a["profile_case_ref"], a["profile_team"], ROUND, s.title, grade,
-                         "Complete" if grade else "Optional", "; ".join(themes) or None))
+            rows.append((*who, s.title, a.get(f"{s.id}_grade"), "; ".join(themes) or None,
+                         a.get(f"{s.id}_working_well"), a.get(f"{s.id}_to_improve"), None))
+    rows.append((*who, "Overall judgement", a["overall_overall_grade"], None, None, None, a.get("overall_impact")))
     return rows
 
 
 def urgent_row(rel: str, a: Answers) -> tuple[Any, ...]:
+    """The Actions row of an urgent concern (its Action ID and Overdue columns left out)."""
     when = a["overall_urgent_when"]
     assert isinstance(when, date)
-    return (a["profile_case_ref"], a["profile_team"], "URGENT concern raised during the audit",
+    return (a["profile_case_ref"], ROUND, a["profile_team"], "URGENT concern raised during the audit",
             f"Raised on {when:%d/%m/%Y} with {a['overall_urgent_with_whom']}: check it has been acted on.",
-            a["profile_team_manager"], dt(when), "Urgent", None, None, rel)
+            a["profile_team_manager"], dt(when), "Urgent", None, None, None, None, None, rel)
 
 
 def action_rows(rel: str, a: Answers) -> list[tuple[Any, ...]]:
-    """The Actions rows of a return's actions table (Overdue column left out)."""
+    """The Actions rows of a return's actions table (Action ID and Overdue columns left out)."""
     rows = []
     for r in range(1, 16):
         k = f"actions_r{r:02d}_"
         if k + "action" in a:
-            rows.append((a["profile_case_ref"], a["profile_team"], a.get(k + "section"), a[k + "action"],
+            rows.append((a["profile_case_ref"], ROUND, a["profile_team"], a.get(k + "section"), a[k + "action"],
                          a.get(k + "responsible") or a["profile_team_manager"], dt(a[k + "timescale"]),
-                         a.get(k + "priority"), a.get(k + "agreed"), None, rel))
+                         a.get(k + "priority"), a.get(k + "agreed"), None, None, None, None, rel))
     return rows
 
 
 def without_overdue(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [r[:9] + r[10:] for r in rows]
+    """Actions rows without their Action ID and Overdue columns."""
+    return [r[1:13] + r[14:] for r in rows]
 
 
 def summary_facts(ws: Worksheet) -> dict[str, Any]:
@@ -371,17 +401,24 @@ def test_mixed_folder_master_tabs(mixed: tuple[Path, CollectResult]) -> None:
     _, result = mixed
     wb = load(result.master)
     assert wb.sheetnames == TABS
-    for name in TABS[1:]:
+    assert wb["Lists"].sheet_state == "hidden"
+    for name in TABLES:
         ws = wb[name]
         n_rows = len(body(ws))
         last = openpyxl.utils.get_column_letter(len(header(ws)))
+        # A real Excel Table, named after the tab, over the header and every row: Power Query reads it by name.
+        assert {k: v for k, v in ws.tables.items()} == {name: f"A1:{last}{max(n_rows, 1) + 1}"}, name
         assert ws.freeze_panes == "A2", name
-        assert ws.auto_filter.ref == f"A1:{last}{max(n_rows, 1) + 1}", name
+        assert ws.print_title_rows == "$1:$1", name
         assert all(c.font.bold for c in ws[1] if c.value is not None), name
-        assert ws.column_dimensions["A"].width >= 10, name
+        assert ws.column_dimensions["A"].width >= 9, name
+    for ws in wb:
+        if ws.sheet_state == "visible":
+            assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9), ws.title
+            assert "OFFICIAL-SENSITIVE" in ws.oddHeader.center.text, ws.title
     assert wb["Summary"]["A1"].value == "Deep Dive Case File Audit: master collation"
     with zipfile.ZipFile(result.master) as zf:
-        assert len([n for n in zf.namelist() if n.startswith("xl/charts/chart")]) == 2
+        assert len([n for n in zf.namelist() if n.startswith("xl/charts/chart")]) == 4
 
 
 def test_summary_tab_has_frozen_panes_and_autofilter(mixed: tuple[Path, CollectResult]) -> None:
@@ -395,11 +432,15 @@ def test_mixed_folder_summary(mixed: tuple[Path, CollectResult], library: Librar
     facts = summary_facts(load(mixed[1].master)["Summary"])
     filled = [library.answers(key) for key, _, _ in MERGED]
     overall = Counter(a["overall_overall_grade"] for a in filled)
+    good = (overall["Outstanding"] + overall["Good"]) / len(filled)
     assert {k: facts[k] for k in (
+        "This round", "Audits this round", "Overall % Good or better this round", "Previous round",
         "Rounds covered", "Due dates from", "Due dates to", "Audits merged", "Files rejected",
         "Files superseded or duplicate", "Late returns", "Urgent concerns raised",
         "Source files missing (kept from the ledger)", "Team Alpha", "Team Beta", "Team Gamma", *GRADES,
     )} == {
+        "This round": ROUND, "Audits this round": 5, "Overall % Good or better this round": pytest.approx(good, 1e-3),
+        "Previous round": "(none)",
         "Rounds covered": ROUND, "Due dates from": datetime(2026, 11, 30), "Due dates to": datetime(2026, 11, 30),
         "Audits merged": 5, "Files rejected": 4, "Files superseded or duplicate": 2, "Late returns": 1,
         "Urgent concerns raised": 1, "Source files missing (kept from the ledger)": 0,
@@ -409,33 +450,78 @@ def test_mixed_folder_summary(mixed: tuple[Path, CollectResult], library: Librar
 
 def test_mixed_folder_audits_tab(mixed: tuple[Path, CollectResult], library: Library) -> None:
     ws = load(mixed[1].master)["Audits"]
-    assert header(ws) == [
-        "Case reference", "Team", "Allocated worker", "Team manager", "Auditor", "Round", "Audit month", "Due date",
-        "Completed", "Late", "Overall grade", *[s.title for s in JUDGED], "Urgent concern", "Source file",
-        "Source file missing", "Spec version", "Warnings"]
+    assert header(ws) == AUDIT_HEADER
     assert body(ws) == [audit_row(rel, library.answers(key), warnings=w) for key, rel, w in MERGED]
     # The scenarios really differ in which sections apply.
-    assert [r[11:11 + len(JUDGED)].count("n/a") for r in body(ws)] == [2, 3, 3, 2, 2]
+    first = AUDIT_HEADER.index(JUDGED[0].title)
+    assert [r[first:first + len(JUDGED)].count("n/a") for r in body(ws)] == [2, 3, 3, 2, 2]
 
 
-def test_mixed_folder_grades_tab(mixed: tuple[Path, CollectResult], library: Library) -> None:
+def test_mixed_folder_findings_tab(mixed: tuple[Path, CollectResult], library: Library) -> None:
+    ws = load(mixed[1].master)["Findings"]
+    assert header(ws) == ["Case reference", "Round", "Team", "Allocated worker", "Section", "Grade", "Theme tags",
+                          "What is working well", "What needs to improve", "Impact"]
+    assert body(ws) == [row for key, _, _ in MERGED for row in finding_rows(library.answers(key))]
+
+
+def test_mixed_folder_grades_tab_counts_this_rounds_grades_by_section(mixed: tuple[Path, CollectResult],
+                                                                    library: Library) -> None:
     ws = load(mixed[1].master)["Grades"]
-    assert header(ws) == ["Case reference", "Team", "Round", "Section", "Grade", "Status", "Theme tags"]
-    assert body(ws) == [row for key, _, _ in MERGED for row in grade_rows(library.answers(key))]
+    filled = [library.answers(key) for key, _, _ in MERGED]
+    assert [c.value for c in ws[4]] == ["Section", "Audits graded", *GRADES, "% Good or better", "Previous round",
+                                        "Change"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    expected = {"Overall": Counter(a["overall_overall_grade"] for a in filled)}
+    for s in JUDGED:
+        counted = Counter(a[f"{s.id}_grade"] for a in filled if applies(a, s.id) and a.get(f"{s.id}_grade"))
+        if counted:
+            expected[s.title] = counted
+    assert list(rows) == list(expected)  # the overall judgement, then the sections in the spec's order
+    for scope, counts in expected.items():
+        n = sum(counts.values())
+        good = (counts["Outstanding"] + counts["Good"]) / n
+        assert rows[scope][:6] == (scope, n, *[counts.get(g, 0) for g in GRADES]), scope
+        assert rows[scope][6] == pytest.approx(good, abs=1e-4), scope
+        assert rows[scope][7:] == (None, None), scope  # no earlier round
+
+
+def test_mixed_folder_answers_tab_has_every_answer(mixed: tuple[Path, CollectResult], library: Library) -> None:
+    ws = load(mixed[1].master)["Answers"]
+    assert header(ws) == ["Case reference", "Round", "Team", "Section", "Field", "Question", "Answer", "Applies"]
+    rows = body(ws)
+    by_case: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        by_case.setdefault(r[0], {})[r[4]] = r[6]
+    for key, _, _ in MERGED:
+        a = library.answers(key)
+        got = by_case[str(a["profile_case_ref"])]
+        # An action row with no one named responsible names the team manager (as the workbook says it will).
+        defaults = {f"actions_r{r:02d}_responsible": a["profile_team_manager"] for r in range(1, 16)
+                    if f"actions_r{r:02d}_action" in a and f"actions_r{r:02d}_responsible" not in a}
+        assert got == {k: dt(v) if isinstance(v, date) else v for k, v in {**a, **defaults}.items()}, key
+    label = {i.name: i.label for i in layout().inputs}
+    title = {s.id: s.title for s in spec().sections}
+    assert all(r[5] == label[r[4]] and r[3] == title[layout().by_name[r[4]].section] for r in rows)
+    assert {r[7] for r in rows} == {"Yes"}  # synthetic returns answer only what applies
 
 
 def test_mixed_folder_actions_tab(mixed: tuple[Path, CollectResult], library: Library) -> None:
     ws = load(mixed[1].master)["Actions"]
-    assert header(ws) == ["Case reference", "Team", "Section", "Action", "Responsible", "Timescale", "Priority",
-                          "Agreed", "Status", "Overdue", "Source file"]
+    assert header(ws) == ["Action ID", "Case reference", "Round", "Team", "Section", "Action", "Responsible",
+                          "Timescale", "Priority", "Agreed", "Status", "Notes", "Date closed", "Overdue",
+                          "Conflicting edits", "Source file"]
     rows = body(ws)
     expected = [urgent_row("team-alpha/SYN-0003.xlsx", library.answers("eh")),
                 *[row for key, rel, _ in MERGED for row in action_rows(rel, library.answers(key))]]
     assert without_overdue(rows) == expected
-    assert [ws.cell(row=r, column=10).value for r in range(2, len(rows) + 2)] == [
-        f'=IF(AND(F{r}<>"",I{r}<>"Done",F{r}<TODAY()),"Overdue","")' for r in range(2, len(rows) + 2)]
+    ids = [r[0] for r in rows]
+    assert len(set(ids)) == len(ids) and ids[0].startswith("SYN-0003-URGENT-")
+    assert [ws.cell(row=r, column=14).value for r in range(2, len(rows) + 2)] == [
+        f'=IF(AND(H{r}<>"",K{r}<>"Done",K{r}<>"Not needed",M{r}="",H{r}<TODAY()),"Overdue","")'
+        for r in range(2, len(rows) + 2)]
     (dv,) = ws.data_validations.dataValidation
-    assert (dv.type, dv.formula1, str(dv.sqref)) == ("list", '"Not started,In progress,Done"', f"I2:I{len(rows) + 1}")
+    assert (dv.type, dv.formula1, str(dv.sqref)) == (
+        "list", '"Not started,In progress,Done,Not needed"', f"K2:K{len(rows) + 1}")
 
 
 def test_mixed_folder_rejected_tab(mixed: tuple[Path, CollectResult]) -> None:
@@ -479,15 +565,15 @@ def test_mixed_folder_cli_exit_code_and_summary(mixed: tuple[Path, CollectResult
 
 
 def theme_rows(ws: Worksheet) -> dict[str, list[tuple[Any, ...]]]:
-    """The Themes tab's rows by measure (and scope, for theme tags), in the tab's order."""
+    """The Themes tab's rows by measure (and scope), in the tab's order, without the Detail column."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    for r in body(ws, 9):
-        key = r[0] if r[0] != "Theme tag" else f"Theme tag / {r[1]}"
-        out.setdefault(key, []).append(r)
+    for r in body(ws, 13):
+        key = r[0] if r[1] == "All" else f"{r[0]} / {r[1]}"
+        out.setdefault(key, []).append(r[:12])
     return out
 
 
-def test_themes_tab(tmp_path: Path, library: Library) -> None:
+def test_themes_tab_one_round(tmp_path: Path, library: Library) -> None:
     folder = tmp_path / "returns"
     for i in THEMED:
         library.put(folder, f"theme{i}", f"SYN-000{i}.xlsx")
@@ -495,49 +581,86 @@ def test_themes_tab(tmp_path: Path, library: Library) -> None:
     assert result.summary_line() == "4 merged, 0 rejected, 0 unchanged, 0 superseded"
     ws = load(result.master)["Themes"]
     assert header(ws) == ["Measure", "Scope", "Section", "Item", "Kind", "Audits", "Out of", "Share",
-                              "Recurring"]
-    assert ws["K1"].value == "Recurring: at least 30% of the audits it could apply to."
+                          "Previous round", "Change", "Rounds at or above threshold", "Recurring", "Detail"]
+    assert ws["O1"].value.startswith(f"{ROUND} (no earlier round to compare). Recurring: a concern at or above 30%")
     rows = theme_rows(ws)
-    concern = ("Section graded RI or Inadequate", "All")
+    concern = "Concern (theme tag)"
+    # One round: nothing can be recurring, however high; each share has its count and the audits behind it.
+    assert rows[concern] == [(concern, "All", None, "Child not seen alone", "concern", 2, 4, 0.5, None, None, 1, None),
+                             (concern, "All", None, "Drift and delay", "concern", 1, 4, 0.25, None, None, 0, None)]
+    assert "Strength (theme tag)" not in rows
+    needing = "Section needing action"
     graded = ["cin", "child_protection", "voice", "oversight", "partnership", "diversity", "plans", "recording",
               "feedback", "permanence"]
-    # Out of the returns that graded the section: section 9 is optional for a child not in care.
-    out_of = {s: sum(1 for i in THEMED if library.answers(f"theme{i}").get(f"{s}_grade")) for s in graded}
-    assert out_of["voice"] == 4
-    assert rows["Section graded RI or Inadequate"] == [
-        (*concern, "1b Assessment", "Graded Requires improvement or Inadequate", "concern", 3, 4, 0.75, "Recurring"),
-        *[(*concern, TITLE[s], "Graded Requires improvement or Inadequate", "concern", 0, out_of[s], 0, None)
-          for s in graded]]
-    assert list(rows)[1] == "Theme tag / All"
-    tag = "Theme tag"
-    assert {k: v for k, v in rows.items() if k.startswith(tag)} == {
-        "Theme tag / All": [(tag, "All", None, "Child not seen alone", "concern", 2, 4, 0.5, "Recurring"),
-                            (tag, "All", None, "Drift and delay", "concern", 1, 4, 0.25, None)],
-        f"Theme tag / Round: {ROUND}": [
-            (tag, f"Round: {ROUND}", None, "Child not seen alone", "concern", 2, 4, 0.5, "Recurring"),
-            (tag, f"Round: {ROUND}", None, "Drift and delay", "concern", 1, 4, 0.25, None)],
-        "Theme tag / Team: Team Beta": [
-            (tag, "Team: Team Beta", None, "Child not seen alone", "concern", 1, 2, 0.5, "Recurring"),
-            (tag, "Team: Team Beta", None, "Drift and delay", "concern", 1, 2, 0.5, "Recurring")],
-        "Theme tag / Team: Team Gamma": [
-            (tag, "Team: Team Gamma", None, "Child not seen alone", "concern", 1, 1, 1, "Recurring")],
-    }
+    item = "Graded Requires improvement or Inadequate"
+    assert rows[needing] == [(needing, "All", "1b Assessment", item, "section", 3, 4, 0.75, None, None, 1, None),
+                             *[(needing, "All", t, item, "section", 0, 4, 0, None, None, 0, None)
+                               for t in sorted(TITLE[s] for s in graded)]]
     voice, assessment = spec().section("voice"), spec().section("assessment")
     label = {f"{s.id}.{f.id}": f.label for s in (voice, assessment) for f in s.fields}
-    assert rows["Practice question answered No"] == [
-        ("Practice question answered No", "All", assessment.title, label["assessment.assessment_current"],
-         "question", 3, 4, 0.75, "Recurring"),
-        ("Practice question answered No", "All", voice.title, label["voice.wishes_recorded"],
-         "question", 1, 4, 0.25, None)]
+    question = "Question answered No or Partly"
+    assert rows[question] == [
+        (question, "All", assessment.title, label["assessment.assessment_current"], "question", 3, 4, 0.75, None,
+         None, None, None),
+        (question, "All", voice.title, label["voice.wishes_recorded"], "question", 1, 4, 0.25, None, None, None,
+         None)]
+    assert [r[12] for r in body(ws, 13) if r[0] == question] == ["3 No", "1 No"]
+    by_team = {k: [(r[3], r[5], r[6]) for r in v] for k, v in rows.items() if k.startswith("Concern by team")}
+    assert by_team == {"Concern by team / Team: Team Beta": [("Child not seen alone", 1, 2), ("Drift and delay", 1, 2)],
+                       "Concern by team / Team: Team Gamma": [("Child not seen alone", 1, 1)]}
     assert {ws.cell(row=r, column=8).number_format for r in range(2, ws.max_row + 1)} == {"0%"}
 
-    # A higher threshold: the same audits (nothing read again), fewer rows flagged.
-    again = run(folder, tmp_path / "out", threshold=0.8)
-    assert (again.read, again.unchanged) == (0, 4)
-    ws = load(again.master)["Themes"]
-    assert ws["K1"].value == "Recurring: at least 80% of the audits it could apply to."
-    assert [(r[1], r[2] or r[3], r[8]) for r in body(ws, 9) if r[8]] == [
-        ("Team: Team Gamma", "Child not seen alone", "Recurring")]
+
+def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -> None:
+    """A second round: change since the previous round, and Recurring for concerns high in both rounds only."""
+    folder, out = tmp_path / "returns", tmp_path / "out"
+    for i in THEMED:
+        library.put(folder, f"theme{i}", f"round-3/SYN-000{i}.xlsx")
+    for i in (1, 2, 3):
+        library.put(folder, f"theme{i}_next", f"next/SYN-000{i}.xlsx")
+    result = run(folder, out)
+    assert result.summary_line() == "7 merged, 0 rejected, 0 unchanged, 0 superseded"
+    wb = load(result.master)
+    rows = theme_rows(wb["Themes"])
+    assert wb["Themes"]["O1"].value.startswith(f"{NEXT_ROUND} compared with {ROUND}.")
+    (seen_alone,) = rows["Concern (theme tag)"]  # Drift and delay was not tagged this round
+    assert seen_alone[3:8] + seen_alone[10:] == ("Child not seen alone", "concern", 2, 3, pytest.approx(0.6667, 1e-3),
+                                                 2, "Recurring")
+    assert seen_alone[8:10] == (0.5, pytest.approx(0.1667, abs=1e-3))
+    first = rows["Section needing action"][0]
+    assert (first[2], first[5], first[6], first[7], first[8], first[9], first[10], first[11]) == (
+        "1b Assessment", 3, 3, 1, 0.75, 0.25, 2, "Recurring")
+    assert [r[11] for r in rows["Section needing action"][1:]] == [None] * 9
+    # Trends: both rounds, oldest first, with the change in % good or better.
+    trends = wb["Trends"]
+    table = [r for r in trends.iter_rows(min_row=5, max_col=9, values_only=True) if r[0] in (ROUND, NEXT_ROUND)]
+    assessment = [r for r in table if r[1] == "1b Assessment"]
+    assert [(r[0], r[2], r[7], r[8]) for r in assessment] == [(ROUND, 4, 0.25, None), (NEXT_ROUND, 3, 0, -0.25)]
+    assert [r[0] for r in table if r[1] == "Overall"] == [ROUND, NEXT_ROUND]
+    with zipfile.ZipFile(result.master) as zf:
+        charts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/charts/chart")]
+    assert sum(b"<c:lineChart>" in c for c in charts) == 1
+
+    # A higher threshold: a concern high in only one round is not recurring.
+    again = run(folder, out, threshold=0.6)
+    rows = theme_rows(load(again.master)["Themes"])
+    assert rows["Concern (theme tag)"][0][10:] == (1, None)
+    assert rows["Section needing action"][0][10:] == (2, "Recurring")
+
+    # With --round, only that round is merged, but the Trends still have every round the ledger has seen;
+    # the round calendar orders them.
+    def overall_rounds(ws: Worksheet) -> list[str]:
+        return [r[0] for r in ws.iter_rows(min_row=5, max_col=2, values_only=True)
+                if r[1] == "Overall" and r[0] in (ROUND, NEXT_ROUND)]
+
+    only = run(folder, out, round_name=NEXT_ROUND)
+    wb = load(only.master)
+    assert {r[1] for r in body(wb["Audits"])} == {NEXT_ROUND}
+    assert overall_rounds(wb["Trends"]) == [ROUND, NEXT_ROUND]
+    reordered = run(folder, out, round_name=NEXT_ROUND, calendar=[NEXT_ROUND, ROUND])
+    wb = load(reordered.master)
+    assert overall_rounds(wb["Trends"]) == [NEXT_ROUND, ROUND]
+    assert wb["Themes"]["O1"].value.startswith(f"{NEXT_ROUND} (no earlier round to compare).")
 
 
 # -- 3. incremental and idempotent -----------------------------------------------------------------
@@ -591,7 +714,8 @@ def test_rerun_touch_change_delete(tmp_path: Path, library: Library, validated: 
     assert (result.read, result.unchanged, validated) == (1, 4, ["SYN-0003.xlsx"])
     rows = {r[0]: r for r in body(load(master)["Audits"])}
     assert rows["SYN-0003"] == audit_row("SYN-0003.xlsx", changed)
-    assert (rows["SYN-0003"][2], rows["SYN-0003"][10]) == ("Example Worker 9", changed["overall_overall_grade"])
+    assert (rows["SYN-0003"][WORKER], rows["SYN-0003"][OVERALL]) == ("Example Worker 9",
+                                                                    changed["overall_overall_grade"])
     # (The completion dates of returns remembered by the ledger are test_remembered_returns_keep_their_dates'.)
     assert undated(rows["SYN-0001"]) == undated(audit_row("SYN-0001.xlsx", library.answers("cp")))
 
@@ -690,16 +814,19 @@ def test_formula_looking_text_stays_literal(tmp_path: Path, library: Library) ->
         assert (c.value, c.data_type, c.hyperlink) == (text, "s", None), (ws.title, c.coordinate)
 
     audits = wb["Audits"]
-    for col, text in ((2, HYPERLINK), (3, "@SUM(1+1)"), (4, DDE), (5, "00123")):
+    for col, text in ((3, HYPERLINK), (4, "@SUM(1+1)"), (5, DDE), (6, "00123")):
         literal(audits, 2, col, text)
-    literal(wb["Grades"], 2, 2, HYPERLINK)
+    literal(wb["Findings"], 2, 3, HYPERLINK)
     actions = wb["Actions"]
-    assert [actions.cell(row=r, column=4).value for r in (3, 4)] == ["=1+1", "+44 20 7946 0000"]
-    literal(actions, 3, 4, "=1+1")
-    literal(actions, 4, 4, "+44 20 7946 0000")
-    literal(actions, 2, 5, DDE)  # the urgent concern: the team manager is responsible
-    literal(actions, 3, 5, DDE)  # responsible left blank: the team manager
-    literal(actions, 2, 2, HYPERLINK)
+    assert [actions.cell(row=r, column=6).value for r in (3, 4)] == ["=1+1", "+44 20 7946 0000"]
+    literal(actions, 3, 6, "=1+1")
+    literal(actions, 4, 6, "+44 20 7946 0000")
+    literal(actions, 2, 7, DDE)  # the urgent concern: the team manager is responsible
+    literal(actions, 3, 7, DDE)  # responsible left blank: the team manager
+    literal(actions, 2, 4, HYPERLINK)
+    answers = wb["Answers"]
+    (typed,) = [r for r in range(2, answers.max_row + 1) if answers.cell(row=r, column=5).value == "actions_r01_action"]
+    literal(answers, typed, 7, "=1+1")
     summary = wb["Summary"]
     (team_row,) = [r for r in range(1, summary.max_row + 1) if summary.cell(row=r, column=1).value == HYPERLINK]
     literal(summary, team_row, 1, HYPERLINK)
@@ -709,12 +836,12 @@ def test_formula_looking_text_stays_literal(tmp_path: Path, library: Library) ->
     assert rejected.cell(row=2, column=8).data_type == "s"
     # The only formulas anywhere are the Overdue flags the master writes itself.
     formulas = [(ws.title, c.column_letter) for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
-    assert formulas == [("Actions", "J")] * (actions.max_row - 1)
+    assert formulas == [("Actions", "N")] * (actions.max_row - 1)
     # A team manager's pack carries the free text too.
     (pack,) = result.packs
     findings = load(pack)["Findings"]
     (row,) = [r for r in range(2, findings.max_row + 1) if findings.cell(row=r, column=5).value == "1b Assessment"]
-    literal(findings, row, 7, HYPERLINK)
+    literal(findings, row, 8, HYPERLINK)
 
 
 # -- 5. safe writing -------------------------------------------------------------------------------
@@ -733,10 +860,10 @@ def test_failure_mid_write_leaves_the_previous_master(tmp_path: Path, library: L
     before = fingerprint(master)
     library.put(folder, "care", "SYN-0002.xlsx")
 
-    def fail(self: object) -> None:
+    def fail(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(auditbook.collection.master._Master, "rejected", fail)
+    monkeypatch.setattr(auditbook.collection.master, "rejected_table", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         run(folder, out)
     assert fingerprint(master) == before
@@ -758,7 +885,7 @@ print(collect(Path(folder), out=Path(master), ledger_path=Path(ledger), threshol
 #: Collect, stopping for good once the master's zip is half written (flushed to disk) and saying so.
 _COLLECT_STALLED = """
 import time, zipfile
-import xlsxwriter.workbook
+import auditbook.collection.sheetxml
 
 class Stalling(zipfile.ZipFile):
     written = 0
@@ -778,7 +905,7 @@ class Stalling(zipfile.ZipFile):
             print("half-written", flush=True)
             time.sleep(120)
 
-xlsxwriter.workbook.ZipFile = Stalling
+auditbook.collection.sheetxml.ZipFile = Stalling
 """ + _COLLECT
 
 

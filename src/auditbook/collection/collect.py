@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
-from auditbook.collection.collate import merge
-from auditbook.collection.evidence import gather, round_summaries
+from auditbook.collection.collate import Collation, merge
+from auditbook.collection.evidence import Evidence, gather, round_summaries
 from auditbook.collection.history import History
 from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.collection.ledger import Ledger
@@ -21,8 +21,8 @@ from auditbook.collection.master import check_not_open, write_master
 from auditbook.collection.packs import PACK_GLOB, write_packs
 from auditbook.collection.register import MASTER, Register
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
-from auditbook.collection.scan import file_hash, scan_folder
-from auditbook.collection.tracking import returns_status
+from auditbook.collection.scan import Scan, scan_folder
+from auditbook.collection.tracking import ReturnRow, returns_status
 from auditbook.collection.workers import Progress
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
@@ -78,6 +78,72 @@ def _packs_to_read(ledger: Ledger, packs: Path | None) -> list[Path]:
     return changed
 
 
+def _evidence(scan: Scan, ledger: Ledger, registry: SpecRegistry, master: Path | None, packs: list[Path],
+              moment: datetime, *, round_name: str | None, threshold: float, allocation: list[Allocated] | None,
+              calendar: Sequence[str]) -> tuple[Collation, Evidence, list[ReturnRow] | None]:
+    """Merge, take back what was typed into the master and packs, keep the rounds' figures, work out the evidence."""
+    collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
+    register = Register(ledger.db)
+    readback = register.read_back(master, packs, moment)
+    for path in packs:  # what it says now has been taken: only a later change is a new edit
+        ledger.set_meta(f"pack_sha256:{path.name}", file_sha256(path))
+    history = History(ledger.db)
+    history.keep(round_summaries(collation, registry), moment)
+    in_round = None if allocation is None else [
+        a for a in allocation if round_name is None or norm(a.round_key) == norm(round_name)]
+    rows = None if in_round is None else returns_status(in_round, collation, today=moment.date())
+    evidence = gather(collation, registry, history=history.rounds(), states=register.states(), today=moment.date(),
+                      round_name=round_name, calendar=calendar, plan=register.plan(), returns=rows,
+                      readback=readback)
+    return collation, evidence, rows
+
+
+def gather_folder(
+    folder: Path,
+    *,
+    out: Path | None = None,
+    ledger_path: Path | None = None,
+    round_name: str | None = None,
+    threshold: float = 0.3,
+    registry: SpecRegistry | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    allocation: list[Allocated] | None = None,
+    calendar: Sequence[str] = (),
+) -> Evidence:
+    """What collect would show, without writing the master (for export and the round report).
+
+    New or changed returns are validated and remembered, and edits typed into the master or packs are
+    taken into the ledger, exactly as collect does; the master itself is left as it is.
+    """
+    if not folder.is_dir():
+        raise CollectError(f"the returns folder {folder} does not exist or is not a folder.")
+    registry = registry or SpecRegistry.load()
+    master, ledger_file = default_paths(folder, out, ledger_path)
+    own = {master.resolve(), ledger_file.resolve(), Path(str(ledger_file) + "-journal").resolve()}
+    if not ledger_file.exists():
+        raise CollectError(f"no ledger at {ledger_file}: run `auditbook collect {folder}` first (or give --ledger).")
+    ledger = Ledger(ledger_file)
+    try:
+        key = _registry_key(registry)
+        scan = scan_folder(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
+        master_sha = file_sha256(master) if master.exists() else None
+        edited = master if master_sha is not None and master_sha != ledger.get_meta("master_sha256") else None
+        if edited is not None:
+            # Its edits are taken now: the master no longer counts as edited, but it must be written again
+            # (the next collect sees a state it did not write and rewrites it).
+            ledger.set_meta("master_sha256", master_sha or "")
+            ledger.set_meta("state", "")
+        _, evidence, _ = _evidence(scan, ledger, registry, edited, _packs_to_read(ledger, None), now or datetime.now(),
+                                   round_name=round_name, threshold=threshold, allocation=allocation,
+                                   calendar=calendar)
+        ledger.commit()
+    finally:
+        ledger.close()
+    return evidence
+
+
 def collect(
     folder: Path,
     *,
@@ -129,8 +195,7 @@ def collect(
         allocated = None if allocation is None else [dataclasses.astuple(a) for a in allocation]
         edited_packs = _packs_to_read(ledger, packs)
         state = hashlib.sha256(json.dumps([scan.state, key, round_name, threshold, str(master.resolve()),
-                                           allocated, today.isoformat() if allocation else None, list(calendar),
-                                           [str(p) for p in edited_packs]],
+                                           allocated, today.isoformat() if allocation else None, list(calendar)],
                                           default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
         master_sha = file_sha256(master) if master.exists() else None
@@ -140,19 +205,12 @@ def collect(
             result = result_from_json(json.loads(previous), master, ledger_file, scan)
         else:
             check_not_open(master)
-            collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
-            register = Register(ledger.db)
             edited_master = master if master_sha is not None and master_sha != ledger.get_meta("master_sha256") \
                 else None
-            readback = register.read_back(edited_master, edited_packs, moment)
-            history = History(ledger.db)
-            history.keep(round_summaries(collation, registry), moment)
-            in_round = None if allocation is None else [
-                a for a in allocation if round_name is None or norm(a.round_key) == norm(round_name)]
-            rows = None if in_round is None else returns_status(in_round, collation, today=today)
-            evidence = gather(collation, registry, history=history.rounds(), states=register.states(), today=today,
-                              round_name=round_name, calendar=calendar, plan=register.plan(), returns=rows,
-                              readback=readback)
+            collation, evidence, rows = _evidence(scan, ledger, registry, edited_master, edited_packs, moment,
+                                                  round_name=round_name, threshold=threshold, allocation=allocation,
+                                                  calendar=calendar)
+            register = Register(ledger.db)
             write_master(evidence, out=master, generated_at=now)
             register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
             result = result_of(collation, master, ledger_file, scan)

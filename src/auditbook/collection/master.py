@@ -19,16 +19,17 @@ from auditbook.collection.actions import ACTION_STATUSES, Action, State
 from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
 from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
-from auditbook.collection.sheets import Cell, Sheets
+from auditbook.collection.sheets import BASE_FORMAT, Cell, Sheets
 from auditbook.collection.sheetxml import Formula
 from auditbook.collection.tidy import (
     ACTION_COLUMNS,
+    ANSWER_COLUMNS,
     DATE,
     WRAP,
     Column,
     Table,
     actions_table,
-    answers_table,
+    answer_segments,
     audits_table,
     dictionary_table,
     findings_table,
@@ -41,6 +42,8 @@ from auditbook.spec.roles import Role
 from auditbook.workbook.layout import col_letter
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
+#: Parts are zipped from memory (no temporary file per part) and plain cells need no format of their own.
+FAST_OPTIONS = {"in_memory": True, "default_format_properties": BASE_FORMAT}
 _COL = {c.header: col_letter(i) for i, c in enumerate(ACTION_COLUMNS)}
 _CLOSED = ",".join(f'{_COL["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))
 OVERDUE_FORMULA = (f'=IF(AND({_COL["Timescale"]}{{r}}<>"",{_CLOSED},{_COL["Date closed"]}{{r}}="",'
@@ -61,7 +64,7 @@ def _actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, Stat
     overdue = [c.header for c in ACTION_COLUMNS].index("Overdue")
     rows = [(*r[:overdue], Formula(OVERDUE_FORMULA.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
             for i, r in enumerate(table.rows, start=2)]
-    ws = s.tidy(table, rows=rows)
+    ws = s.tidy(table, rows=rows, refs=True)
     n = max(len(rows), 1)
     status = [c.header for c in ACTION_COLUMNS].index("Status")
     ws.data_validation(1, status, n, status, {"validate": "list", "source": list(ACTION_STATUSES)})
@@ -199,7 +202,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
     try:
         with replacing(out, prefix=".auditbook-master-") as tmp, strict():
             buffer = io.BytesIO()
-            wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+            wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
             wb.set_properties({"title": f"{c.title}: master collation", "category": classification,
                                "keywords": classification, "comments": f"{classification}: do not share further."})
             wb.set_custom_property("Classification", classification)
@@ -213,7 +216,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             _actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
-            s.tidy(answers_table(c, e.registry))
+            s.segmented("Answers", ANSWER_COLUMNS, answer_segments(c, e.registry), (3, 3, 1, 1), key_columns=2)
             if e.returns is not None:
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))
@@ -238,7 +241,7 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
     actions = [a for a in e.actions if a.file in cases]
     with replacing(out, prefix=".auditbook-pack-") as tmp, strict():
         buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+        wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
         wb.set_properties({"title": f"Audits for {manager}", "category": classification, "keywords": classification})
         s = Sheets(wb, classification)
         s.tidy(findings_table(sub))

@@ -8,18 +8,20 @@ prints over the next row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.collection.sheetxml import FastRows, row_height
-from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
+from auditbook.collection.sheetxml import FastRows, Parts, row_height
+from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
 from auditbook.workbook.xlsx import escape_header
 
+#: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
+BASE_FORMAT = {"font_name": "Arial", "font_size": 10, "valign": "top"}
 #: Width (in characters) that still prints legibly on one A4 landscape page.
 PAGE_WIDTH = 175
 A4 = 9
@@ -33,7 +35,7 @@ class Sheets:
         self.wb = wb
         self.classification = classification
         self.fast = FastRows(wb)
-        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+        base = BASE_FORMAT
         self.text = wb.add_format(base)
         self.wrap = wb.add_format({**base, "text_wrap": True})
         self.date = wb.add_format({**base, "num_format": EXCEL_DATE_FORMAT})
@@ -82,27 +84,47 @@ class Sheets:
         else:
             ws.write_string(row, col, value, fmt)
 
-    def tidy(self, table: Table, *, sheet: str | None = None, rows: Sequence[Sequence[object]] | None = None,
-             extra_rows: int = 0) -> Worksheet:
-        """A tidy table on its own tab as an Excel Table named after it, rows written by FastRows.
+    def segmented(self, name: str, columns: Sequence[Column], rows: Iterable[Parts],
+                  sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
+        """A tidy table whose rows come in parts (see FastRows.add_segmented), as an Excel Table named `name`."""
+        ws, formats = self._table_sheet(Table(name, tuple(columns), [], key_columns=key_columns), None)
+        self.fast.add_segmented(ws, rows, sizes, formats, self.date, widths=[c.width for c in columns],
+                                wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
+        return ws
 
-        `rows` replaces the table's rows (e.g. with formulas); `extra_rows` leaves empty table rows to type in.
-        """
+    def _table_sheet(self, table: Table, sheet: str | None) -> tuple[Worksheet, list[Any]]:
         cols = table.columns
         widths = [c.width for c in cols]
         ws = self.sheet(sheet or table.name, widths, table.key_columns)
         formats = [self.by_kind.get(c.kind, self.text) for c in cols]
         for i, (c, fmt) in enumerate(zip(cols, formats, strict=True)):
             ws.set_column(i, i, c.width, fmt)
-        data = list(rows if rows is not None else table.rows)
-        last = max(len(data) + extra_rows, 1)
-        ws.add_table(0, 0, last, len(cols) - 1, {
+        # xlsxwriter checks a table's every cell as it adds it (seconds for the Answers tab): the table is
+        # added over its header and one row, and FastRows sets its range when it puts the rows in.
+        ws.add_table(0, 0, 1, len(cols) - 1, {
             "name": table.name, "style": "Table Style Light 9",
             "columns": [{"header": c.header, "header_format": self.head} for c in cols]})
+        self.fast.tables += 1
         ws.set_row(0, row_height([c.header for c in cols], widths, [True] * len(cols)))
         ws.freeze_panes(1, 0)
         ws.repeat_rows(0)
-        self.fast.add(ws, 0, data, formats, self.date, widths=widths, wrapped=[c.kind == WRAP for c in cols])
+        # Plain text cells take the workbook's default format (the same as `text`): no style to write.
+        return ws, [None if c.kind == TEXT else f for c, f in zip(cols, formats, strict=True)]
+
+    def tidy(self, table: Table, *, sheet: str | None = None, rows: Sequence[Sequence[object]] | None = None,
+             extra_rows: int = 0, refs: bool = False) -> Worksheet:
+        """A tidy table on its own tab as an Excel Table named after it, rows written by FastRows.
+
+        `rows` replaces the table's rows (e.g. with formulas); `extra_rows` leaves empty table rows to type in;
+        `refs` gives every cell its reference (tabs that are read back by auditbook's own reader).
+        """
+        ws, cell_formats = self._table_sheet(table, sheet)
+        data = list(rows if rows is not None else table.rows)
+        if extra_rows:
+            data += [()] * extra_rows
+        cols = table.columns
+        self.fast.add(ws, 0, data, cell_formats, self.date, widths=[c.width for c in cols],
+                      wrapped=[c.kind == WRAP for c in cols], table=self.fast.tables, refs=refs, groups=table.groups)
         return ws
 
     def block(self, ws: Worksheet, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],

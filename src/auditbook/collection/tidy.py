@@ -7,20 +7,21 @@ registry's layouts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from auditbook.collection.actions import Action, State
 from auditbook.collection.cohorts import age_band
 from auditbook.collection.collate import Collation, Merged
-from auditbook.returns.audit import Value as AnswerValue
+from auditbook.returns.audit import Audit
 from auditbook.returns.coerce import as_condition_text
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe, evaluate
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.workbook.describe import data_dictionary
+from auditbook.workbook.layout import Input
 
 Value = str | int | float | date | None
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
@@ -44,6 +45,8 @@ class Table:
     rows: list[tuple[Value, ...]]
     #: Columns a reader should see when the table is printed or split (the first n).
     key_columns: int = 1
+    #: Runs of columns [lo, hi) whose values repeat together (a return's case, round and team): written once.
+    groups: tuple[tuple[int, int], ...] = ()
 
 
 def _has(specs: Sequence[Spec], role: Role) -> bool:
@@ -111,48 +114,79 @@ def audits_table(c: Collation) -> Table:
     return Table("Audits", tuple(cols), rows, key_columns=2)
 
 
-def answers_table(c: Collation, registry: SpecRegistry) -> Table:
-    """One row per return and answered input: the question as the spec words it, the answer, whether it applied."""
-    cols = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
-            Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP), Column("Applies", 8))
-    rows: list[tuple[Value, ...]] = []
+def _refs(a: Audit) -> dict[str, str | None]:
+    """Every answer of an audit as the text conditions compare, by "section.field"."""
+    by_ref: dict[str, str | None] = {}
+    for sid, form in a.forms.items():
+        by_ref.update({f"{sid}.{k}": as_condition_text(v) for k, v in form.items()})
+    for s in a.sections:
+        by_ref.update({f"{s.id}.{k}": as_condition_text(v) for k, v in s.answers.items()})
+    return by_ref
+
+
+Plan = list[tuple[str, str, list[tuple[str, Input, tuple[str, str, str]]]]]
+
+
+def _answer_plan(registry: SpecRegistry, spec: Spec) -> Plan:
+    """Per section of a spec: (id, kind, [(field id, input, (section title, name, label))])."""
+    layout = registry.layout(spec)
+    return [(sl.section.id, sl.section.kind, [(i.field, i, (sl.section.title, i.name, i.label)) for i in sl.inputs])
+            for sl in layout.sections]
+
+
+ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
+                  Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
+                  Column("Applies", 8))
+#: Answers rows come as four parts: (case, round, team), (section, field, question), the answer, applies.
+Segmented = tuple[tuple[str, str, str], tuple[str, str, str], Value, str]
+
+
+def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]:
+    """The Answers rows in four parts; the first two are the same objects for every row of a return or input."""
+    plans: dict[str, Plan] = {}
+    tables: dict[tuple[str, str], dict[tuple[int, str], tuple[str, str, str]]] = {}
     for m in c.merged:
         a = m.audit
-        spec = registry.by_sha.get(a.provenance.spec_sha256)
+        sha = a.provenance.spec_sha256
+        spec = registry.by_sha.get(sha)
         if spec is None:
             continue
-        layout = registry.layout(spec)
+        if sha not in plans:
+            plans[sha] = _answer_plan(registry, spec)
         judged = {s.id: s for s in a.sections}
-        by_ref: dict[str, str | None] = {}
-        for sid, form in a.forms.items():
-            by_ref.update({f"{sid}.{k}": as_condition_text(v) for k, v in form.items()})
-        for s in a.sections:
-            by_ref.update({f"{s.id}.{k}": as_condition_text(v) for k, v in s.answers.items()})
-        team = a.text(Role.TEAM)
-        for sl in layout.sections:
-            sid = sl.section.id
-            title = sl.section.title
-            if sl.section.kind == "table":
+        by_ref: dict[str, str | None] = {}  # made when the first conditional input needs it
+        who = (a.case_ref, m.round, a.text(Role.TEAM))
+        for sid, kind, inputs in plans[sha]:
+            if kind == "table":
+                cells = tables.get((sha, sid))
+                if cells is None:
+                    cells = tables[(sha, sid)] = {(i.row_index or 0, f): about for f, i, about in inputs}
                 for row in a.tables.get(sid, []):
                     r = row.get("row")
-                    for inp in sl.inputs:
-                        if inp.row_index == r and row.get(inp.field) is not None:
-                            rows.append((a.case_ref, m.round, team, title, inp.name, inp.label, row[inp.field],
-                                         "Yes"))
+                    for f, value in row.items():
+                        about = cells.get((r, f)) if isinstance(r, int) else None
+                        if about is not None and value is not None:
+                            yield who, about, value, "Yes"
                 continue
-            answers: dict[str, AnswerValue] | None = a.forms.get(sid) if sl.section.kind == "form" else (
-                judged[sid].answers if sid in judged else None)
+            answers = a.forms.get(sid) if kind == "form" else (judged[sid].answers if sid in judged else None)
             if not answers:
                 continue
             section_applies = judged[sid].applies if sid in judged else True
-            for inp in sl.inputs:
-                value = answers.get(inp.field)
+            for f, inp, about in inputs:
+                value = answers.get(f)
                 if value is None:
                     continue
-                applies = section_applies and evaluate(inp.condition, by_ref)
-                rows.append((a.case_ref, m.round, team, title, inp.name, inp.label, value,
-                             "Yes" if applies else "No"))
-    return Table("Answers", cols, rows, key_columns=2)
+                if inp.condition is not None and not by_ref:
+                    by_ref = _refs(a)
+                applies = section_applies and (inp.condition is None or evaluate(inp.condition, by_ref))
+                yield who, about, value, "Yes" if applies else "No"
+
+
+def answers_table(c: Collation, registry: SpecRegistry) -> Table:
+    """One row per return and answered input: the question as the spec words it, the answer, whether it applied."""
+    rows: list[tuple[Value, ...]] = [(*who, *about, value, applies)
+                                     for who, about, value, applies in answer_segments(c, registry)]
+    return Table("Answers", ANSWER_COLUMNS, rows, key_columns=2)
 
 
 def findings_table(c: Collation, *, include_text: bool = True) -> Table:
@@ -173,7 +207,7 @@ def findings_table(c: Collation, *, include_text: bool = True) -> Table:
         if _has(c.specs, Role.OVERALL_GRADE) or _has(c.specs, Role.IMPACT):
             rows.append((*who, "Overall judgement", a.text(Role.OVERALL_GRADE), "", "", "",
                          a.text(Role.IMPACT) if include_text else ""))
-    return Table("Findings", cols, rows, key_columns=2)
+    return Table("Findings", cols, rows, key_columns=2, groups=((0, 4), *((c, c + 1) for c in range(4, 10))))
 
 
 ACTION_COLUMNS = (
