@@ -15,9 +15,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from auditbook.collection.allocate import allocate as run_allocate
-from auditbook.collection.allocation import AllocationError, RowProblem, read_allocation, template_csv
-from auditbook.collection.collect import MASTER_NAME
+from auditbook.collection.allocation import Allocated, AllocationError, RowProblem, read_allocation, template_csv
+from auditbook.collection.collect import MASTER_NAME, gather_folder
 from auditbook.collection.collect import collect as run_collect
+from auditbook.collection.export import export as run_export
+from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult, collect_json
 from auditbook.demo import run_demo
 from auditbook.errors import AuditbookError
@@ -245,6 +247,70 @@ def _bad_rows(path: Path, bad: list[RowProblem]) -> str:
     return "\n".join(lines)
 
 
+def _allocated(allocation: Path | None) -> list[Allocated] | None:
+    if allocation is None:
+        return None
+    allocated, bad = read_allocation(allocation)
+    if bad:
+        raise AllocationError(_bad_rows(allocation, bad))
+    return allocated
+
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
+    to: Annotated[Path, typer.Option("--to", help="The folder to write the tables into.", file_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", help="csv (one file per table) or xlsx (one workbook).")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help=f"The master, if not FOLDER/{MASTER_NAME}.")] = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if not beside the master.")] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
+    specs: SpecsOption = None,
+) -> None:
+    """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI.
+
+    They hold auditors' free text and are OFFICIAL-SENSITIVE: README.txt beside them says so.
+    """
+    try:
+        evidence = gather_folder(folder, out=out, ledger_path=ledger, round_name=round_name,
+                                 registry=SpecRegistry.load(tuple(specs or ())))
+        written = run_export(evidence, to, fmt=fmt)
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+    for path in written:
+        console.print(str(path), soft_wrap=True, markup=False)
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.", dir_okay=False)] = Path(
+        "report.html"),
+    round_name: Annotated[str | None, typer.Option("--round", help="The round to report (default: the latest).")]
+    = None,
+    allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
+        "The allocation list: the report lists the returns outstanding."))] = None,
+    include_text: Annotated[bool, typer.Option("--include-text", help=(
+        "Include auditors' free text about children (findings, actions' wording). Off by default."))] = False,
+    master: Annotated[Path | None, typer.Option("--master", help=f"The master, if not FOLDER/{MASTER_NAME}.")]
+    = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if not beside the master.")] = None,
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="Share of audits at which a concern counts as high.")] = 0.3,
+    specs: SpecsOption = None,
+) -> None:
+    """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE.
+
+    It opens offline, sends no request anywhere and prints to PDF from the browser.
+    """
+    try:
+        evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, threshold=threshold,
+                                 allocation=_allocated(allocation), registry=SpecRegistry.load(tuple(specs or ())))
+        path = write_report(evidence, out_file, include_text=include_text)
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+    console.print(str(path), soft_wrap=True, markup=False)
+
+
 @app.command()
 def allocate(
     allocation: Annotated[Path | None, typer.Argument(help="The allocation list (CSV or xlsx), one row per case.",
@@ -299,6 +365,7 @@ def demo(
         raise _fail(e, 2) from None
     console.print(f"Blank workbook: {escape(str(result.blank))}", soft_wrap=True)
     console.print(f"Synthetic returns: {escape(str(result.returns))}", soft_wrap=True)
+    console.print(f"Round report: {escape(str(result.report))}", soft_wrap=True)
     _print_collect(result.collected)
 
 

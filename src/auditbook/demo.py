@@ -6,7 +6,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditbook.collection.collect import collect
+from auditbook.collection.collect import collect, gather_folder
+from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult
 from auditbook.dates import month_end, parse_month
 from auditbook.returns.provenance import SpecRegistry
@@ -26,6 +27,21 @@ class DemoResult:
     blank: Path
     returns: Path
     collected: CollectResult
+    report: Path
+
+
+#: The round before the demo's own (its audit month), so Trends and "change since the previous round" show something.
+EARLIER_MONTH = "2026-07"
+
+
+def _earlier_round(spec: Spec, folder: Path, count: int) -> None:
+    """Returns of the previous round, for other children (SYN-0101, ...), in their own subfolder."""
+    layout = build_layout(spec)
+    kinds: list[str | None] = [*sorted(spec.examples)] or [None]
+    for i in range(1, count + 1):
+        answers = synthetic_answers(layout, seed=500 + i, scenario=kinds[i % len(kinds)], index=100 + i,
+                                    month=EARLIER_MONTH)
+        build_workbook(spec, out=folder / f"SYN-{100 + i:04d}.xlsx", prefill=answers)
 
 
 def _returns(spec: Spec, folder: Path, count: int) -> None:
@@ -65,8 +81,12 @@ def run_demo(out: Path, *, count: int = 12) -> DemoResult:
     returns = out / "demo-returns"
     shutil.rmtree(returns, ignore_errors=True)
     _returns(spec, returns, count)
+    _earlier_round(spec, returns / "earlier round", count)
     master = out / "demo-master.xlsx"
     ledger = out / ".demo-ledger.sqlite3"
     ledger.unlink(missing_ok=True)
-    result = collect(returns, out=master, ledger_path=ledger, registry=SpecRegistry.of(spec))
-    return DemoResult(blank=blank, returns=returns, collected=result)
+    registry = SpecRegistry.of(spec)
+    result = collect(returns, out=master, ledger_path=ledger, registry=registry)
+    evidence = gather_folder(returns, out=master, ledger_path=ledger, registry=registry)
+    report = write_report(evidence, out / "demo-report.html")
+    return DemoResult(blank=blank, returns=returns, collected=result, report=report)

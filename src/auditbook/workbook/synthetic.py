@@ -16,7 +16,7 @@ from auditbook.spec.logic import holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
 from auditbook.workbook.formulas import Evaluator, audit_facts
-from auditbook.workbook.layout import Input, Layout
+from auditbook.workbook.layout import Input, Layout, SectionLayout
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
 
@@ -46,6 +46,19 @@ def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> Answer:
     if inp.type == "month":
         return f"{period[1].year:04d}-{period[1].month:02d}"
     return _text(rng, inp.type == "long_text")
+
+
+def _theme(layout: Layout, rng: random.Random, answers: dict[str, Answer], sl: SectionLayout) -> str | None:
+    """A theme tag fitting the section's grade (a concern when it needs action), not one already given."""
+    spec = layout.spec
+    grade_input = layout.section_input(sl, Role.SECTION_GRADE)
+    grade = answers.get(grade_input.name) if grade_input is not None else None
+    concern = grade in spec.grading.needs_action if grade is not None else rng.random() < 0.5
+    if grade in spec.grading.good_or_better and rng.random() < 0.2:
+        concern = True  # good work can still have a gap
+    given = {answers.get(i.name) for i in layout.theme_inputs(sl)}
+    pool = [t.label for t in spec.themes if (t.kind == "concern") == concern and t.label not in given]
+    return rng.choice(pool) if pool else None
 
 
 def _making(cond: Condition | None, want: bool, layout: Layout) -> dict[str, Answer]:
@@ -125,12 +138,20 @@ def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], 
             continue
         if not holds(sl.section.required_when, by_ref) and rng.random() < 0.5:
             continue
+        themes = {i.name for i in layout.theme_inputs(sl)}
         for inp in sl.inputs:
             if inp.derived is not None or not holds(inp.condition, by_ref):
                 continue
             if not inp.required and rng.random() < 0.4 and inp.ref not in fixed:
                 continue
-            value = fixed.get(inp.ref, _value(inp, rng, period))
+            value: Answer | None
+            if inp.name in themes:
+                # Auditors tag a section sparingly, with a concern when it needs action, else mostly a strength.
+                value = None if rng.random() < 0.6 else _theme(layout, rng, answers, sl)
+            else:
+                value = fixed.get(inp.ref, _value(inp, rng, period))
+            if value is None:
+                continue
             answers[inp.name] = value
             by_ref[inp.ref] = value
     weak = _grade_consistently(layout, answers, actions)

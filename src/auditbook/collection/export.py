@@ -1,0 +1,128 @@
+"""`auditbook export`: the tidy tables (audits, answers, findings, actions, rejected, dictionary) as CSV or xlsx.
+
+For R, pandas or Power BI. Every table has one header row and one fact per row; the classification is
+said beside them (README.txt with the CSVs; document properties, page headers and an About sheet in the
+workbook), never inside a table where it would break a reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from auditbook.atomic import replacing
+from auditbook.collection.evidence import Evidence
+from auditbook.collection.sheets import BASE_FORMAT, Sheets
+from auditbook.collection.tidy import (
+    Table,
+    actions_table,
+    answers_table,
+    audits_table,
+    dictionary_table,
+    findings_table,
+    rejected_table,
+)
+from auditbook.errors import CollectError
+from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
+
+FORMATS = ("csv", "xlsx")
+WORKBOOK_NAME = "auditbook-export.xlsx"
+
+
+def tables(e: Evidence) -> list[Table]:
+    """The tidy tables, in the order they are written."""
+    c = e.collation
+    return [audits_table(c), answers_table(c, e.registry), findings_table(c),
+            actions_table(e.actions, e.states, e.today), rejected_table(c), dictionary_table(c.specs, e.registry)]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
+def _readme(e: Evidence, classification: str, written: list[str], generated_at: datetime) -> str:
+    c = e.collation
+    lines = [
+        f"{classification}",
+        "",
+        f"{c.title}: tidy tables exported by auditbook on {generated_at:%d/%m/%Y %H:%M}.",
+        "",
+        f"These files hold information about children and are {classification}. They carry auditors' free text",
+        "(answers, evidence, findings). Keep them under the same access controls as the returns, share them",
+        "only with those who need them, and delete them when the round's returns are deleted.",
+        "",
+        "Files (UTF-8 with a byte order mark, one header row, dates as YYYY-MM-DD):",
+        *[f"  {name}" for name in written],
+        "",
+        "Join them on 'Case reference' and 'Round'; 'Field' in answers joins 'Field' in dictionary.",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OFFICIAL-SENSITIVE",
+           generated_at: datetime | None = None) -> list[Path]:
+    """Write the tidy tables into the folder `to`; returns the files written (each whole or not at all)."""
+    if fmt not in FORMATS:
+        raise CollectError(f"unknown export format {fmt!r}: use csv or xlsx.")
+    if to.exists() and not to.is_dir():
+        raise CollectError(f"{to} is a file: give a folder to export into.")
+    to.mkdir(parents=True, exist_ok=True)
+    moment = generated_at or datetime.now()
+    written: list[Path] = []
+    if fmt == "csv":
+        for table in tables(e):
+            out = to / f"{table.name.lower()}.csv"
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow([c.header for c in table.columns])
+            writer.writerows([_cell(v) for v in row] for row in table.rows)
+            with replacing(out, prefix=".auditbook-export-") as tmp:
+                # utf-8-sig: Excel opens it with the right characters.
+                tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
+            written.append(out)
+    else:
+        out = to / WORKBOOK_NAME
+        _workbook(e, out, classification, moment)
+        written.append(out)
+    readme = to / "README.txt"
+    with replacing(readme, prefix=".auditbook-export-") as tmp:
+        tmp.write_text(_readme(e, classification, [p.name for p in written], moment), encoding="utf-8")
+    return [*written, readme]
+
+
+def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> None:
+    with replacing(out, prefix=".auditbook-export-") as tmp, strict():
+        buffer = io.BytesIO()
+        wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": True,
+                                          "default_format_properties": BASE_FORMAT})
+        wb.set_properties({"title": f"{e.collation.title}: tidy tables", "category": classification,
+                           "keywords": classification, "comments": f"{classification}: do not share further."})
+        wb.set_custom_property("Classification", classification)
+        s = Sheets(wb, classification)
+        written = tables(e)
+        about = s.sheet("About")
+        about.set_column(0, 0, 100)
+        about.write_string(0, 0, classification, s.red)
+        for r, line in enumerate(_readme(e, classification, [t.name for t in written], moment).splitlines()[2:],
+                                 start=2):
+            about.write_string(r, 0, line, s.text)
+        for table in written:
+            s.tidy(table)
+        wb.close()
+        s.fast.finish(buffer.getvalue(), tmp)
+
+
+def names(fmt: str) -> Sequence[str]:
+    """The files an export writes in a format (besides README.txt)."""
+    return [WORKBOOK_NAME] if fmt == "xlsx" else [f"{n}.csv" for n in
+                                                    ("audits", "answers", "findings", "actions", "rejected",
+                                                     "dictionary")]

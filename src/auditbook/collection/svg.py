@@ -1,0 +1,131 @@
+"""Pure: small inline SVG charts for the round report (no script, no fonts or images to fetch).
+
+Every chart has a <title> and each bar or point its figure as text, so it reads the same printed in
+black and white, and to a screen reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+GRADE_COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
+INK, MUTED, LIGHT = "#1F1F1F", "#595959", "#D9D9D9"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its label, its share (0..1 or None when there is nothing to show), and the text beside it."""
+
+    label: str
+    share: float | None
+    note: str = ""
+    #: The same measure in the previous round, drawn as a tick on the bar.
+    previous: float | None = None
+    #: "" (plain), "low" (drawn red) or "small" (a small cohort: drawn amber).
+    mark: str = ""
+
+
+def _svg(width: int, height: int, title: str, body: str) -> str:
+    return (f'<svg class="chart" role="img" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}"><title>{escape(title)}</title>{body}</svg>')
+
+
+def _fit(label: str, width: int, size: int = 12) -> str:
+    """A label cut to what fits in `width` pixels (Arial averages about half its size a character)."""
+    most = max(int(width / (size * 0.52)), 4)
+    return label if len(label) <= most else label[: most - 1] + "\u2026"
+
+
+def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 12, fill: str = INK,
+          weight: str = "normal") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" '
+            f'font-weight="{weight}">{escape(text)}</text>')
+
+
+def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width: int = 760) -> str:
+    """Horizontal bars of shares (e.g. % good or better by section), with the previous round as a tick."""
+    row, top = 24, 8
+    plot = width - label_width - 170
+    parts: list[str] = []
+    for i, b in enumerate(bars):
+        y = top + i * row
+        parts.append(f"<g><title>{escape(b.label)}</title>"
+                     f'{_text(label_width - 8, y + 15, _fit(b.label, label_width - 12), anchor="end")}</g>')
+        parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{plot}" height="14" fill="{LIGHT}"/>')
+        if b.share is not None:
+            colour = {"low": "#C00000", "small": "#BF8F00"}.get(b.mark, "#1F4E79")
+            parts.append(f'<rect class="bar" x="{label_width}" y="{y + 4}" width="{plot * b.share:.1f}" '
+                         f'height="14" fill="{colour}"/>')
+        if b.previous is not None:
+            x = label_width + plot * b.previous
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + 21}" stroke="{INK}" '
+                         'stroke-width="2" stroke-dasharray="3,2"/>')
+        figure = "no grades" if b.share is None else f"{b.share:.0%}"
+        parts.append(_text(label_width + plot + 8, y + 15, f"{figure} {b.note}".strip(), fill=MUTED, size=11))
+    height = top + row * max(len(bars), 1) + 8
+    return _svg(width, height, title, "".join(parts))
+
+
+def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades: Sequence[str], *,
+                   label_width: int = 300, width: int = 760) -> str:
+    """One bar per row split into its grades' shares, with a legend; the count of each grade is written on it."""
+    row, top = 24, 30
+    plot = width - label_width - 60
+    parts = []
+    x = label_width
+    for g, grade in enumerate(grades):
+        parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{GRADE_COLOURS[g % 6]}"/>')
+        parts.append(_text(x + 16, 16, grade, size=11))
+        x += 24 + 7 * len(grade)
+    for i, (label, counts) in enumerate(rows):
+        y = top + i * row
+        total = sum(counts)
+        parts.append(f"<g><title>{escape(label)}</title>"
+                     f'{_text(label_width - 8, y + 15, _fit(label, label_width - 12), anchor="end")}</g>')
+        left = float(label_width)
+        for g, n in enumerate(counts):
+            if not n or not total:
+                continue
+            w = plot * n / total
+            parts.append(f'<rect class="bar" x="{left:.1f}" y="{y + 4}" width="{w:.1f}" height="14" '
+                         f'fill="{GRADE_COLOURS[g % 6]}"><title>{escape(grades[g])}: {n}</title></rect>')
+            if w > 14:
+                parts.append(_text(left + w / 2, y + 15, str(n), anchor="middle", size=10, fill="#FFFFFF",
+                                   weight="bold"))
+            left += w
+        parts.append(_text(label_width + plot + 6, y + 15, f"n={total}", size=11, fill=MUTED))
+    return _svg(width, top + row * max(len(rows), 1) + 8, title, "".join(parts))
+
+
+def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
+                width: int = 760, height: int = 260) -> str:
+    """Lines of shares across rounds (the first series drawn heavier), 0-100 % on the axis."""
+    left, right, top, bottom = 50, 180, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    parts = []
+    for pct in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - pct / 100)
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIGHT}"/>')
+        parts.append(_text(left - 6, y + 4, f"{pct}%", anchor="end", size=10, fill=MUTED))
+    n = len(rounds)
+
+    def x_of(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    for i, name in enumerate(rounds):
+        parts.append(_text(x_of(i), top + plot_h + 18, name, anchor="middle", size=10, fill=MUTED))
+    for k, (name, values) in enumerate(series):
+        colour = "#1F4E79" if k == 0 else GRADE_COLOURS[(k - 1) % 6]
+        points = [(x_of(i), top + plot_h * (1 - v)) for i, v in enumerate(values) if v is not None]
+        if len(points) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            parts.append(f'<polyline class="line" points="{path}" fill="none" stroke="{colour}" '
+                         f'stroke-width="{3 if k == 0 else 1.5}"/>')
+        for x, y in points:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{4 if k == 0 else 3}" fill="{colour}"/>')
+        last = next((v for v in reversed(values) if v is not None), None)
+        if last is not None:
+            parts.append(_text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {last:.0%}", size=11, fill=colour))
+    return _svg(width, height, title, "".join(parts))
