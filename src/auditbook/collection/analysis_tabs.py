@@ -130,10 +130,10 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
         ws.insert_chart(3, len(cols) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
 
 
-THEME_COLUMNS = (Column("Measure", 22), Column("Scope", 18), Column("Section", 26, WRAP), Column("Item", 40, WRAP),
-                 Column("Kind", 9), Column("Audits", 7, INT), Column("Out of", 7, INT), Column("Share", 7, PCT),
-                 Column("Previous round", 9, PCT), Column("Change", 8, CHANGE),
-                 Column("Rounds at or above threshold", 10, INT), Column("Recurring", 10), Column("Detail", 16))
+THEME_COLUMNS = (Column("Measure", 20, WRAP), Column("Scope", 16, WRAP), Column("Section", 22, WRAP),
+                 Column("Item", 34, WRAP), Column("Kind", 9), Column("Audits", 7, INT), Column("Out of", 7, INT),
+                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change", 8, CHANGE),
+                 Column("Rounds at or above threshold", 10, INT), Column("Recurring", 10), Column("Detail", 12))
 
 
 def theme_rows(e: Evidence) -> list[tuple[str, Ranked]]:
