@@ -20,7 +20,7 @@ from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_ta
 from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.sheets import BASE_FORMAT, Cell, Sheets
-from auditbook.collection.sheetxml import Formula
+from auditbook.collection.sheetxml import Formula, row_height
 from auditbook.collection.tidy import (
     ACTION_COLUMNS,
     ANSWER_COLUMNS,
@@ -125,9 +125,15 @@ def _summary(s: Sheets, e: Evidence, generated_at: datetime) -> None:
     row = 5 + len(facts) + 1
     teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in e.in_round)
     row = s.block(ws, row, [Column("Audits this round by team", 44), Column("Audits", 14)], sorted(teams.items()))
-    missing = [[dim, ", ".join(groups)] for dim, groups in e.not_audited.items()]
-    row = s.block(ws, row, [Column("Groups of children not audited this round", 44), Column("Groups", 56, "wrap")],
-                  missing or [["(none)", "every group the spec names had at least one audit"]])
+    ws.write_string(row, 0, "Groups of children not audited this round", s.head)
+    ws.merge_range(row, 1, row, 4, "Groups", s.head)
+    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
+        ("(none)", "every group the spec names had at least one audit")]
+    for r, (dim, groups) in enumerate(missing, start=row + 1):
+        ws.write_string(r, 0, dim, s.text)
+        ws.merge_range(r, 1, r, 4, groups, s.wrap)  # B:E together are wide enough to read the list
+        ws.set_row(r, row_height([groups], [56], [True]))
+    row += len(missing) + 2
     notes = [[p] for p in e.readback.problems]
     if e.readback.conflicts:
         notes.insert(0, [f"{e.readback.conflicts} action(s) were changed differently in the master and a pack: see "

@@ -62,7 +62,6 @@ class Sheets:
         label = escape_header(self.classification)
         ws.set_header(f'&C&"Arial,Bold"{label}')
         ws.set_footer(f"&L{escape_header(name)}&CPage &P of &N&R{label}")
-        ws.hide_gridlines(0)
         if sum(widths) > PAGE_WIDTH:
             ws.set_print_scale(80)
             ws.print_across()
