@@ -175,8 +175,8 @@ def test_generate_fill_in_libreoffice_validate_collect_and_allocate(supervision:
     assert sorted(audits) == ["SYN-0101", "SYN-0102", "SYN-0103"]
     assert audits["SYN-0101"]["Team"] == "Team Alpha"
     assert audits["SYN-0101"]["Overall grade"] == "Weak"
-    grades = [(r["Case reference"], r["Section"], r["Grade"]) for r in tab(tmp_path / "master.xlsx", "Grades")
-              if r["Case reference"] == "SYN-0101"]
+    grades = [(r["Case reference"], r["Section"], r["Grade"]) for r in tab(tmp_path / "master.xlsx", "Findings")
+              if r["Case reference"] == "SYN-0101" and r["Section"] != "Overall judgement"]
     assert grades == [("SYN-0101", "A Frequency and follow-up", fixed["frequency_rating"]),
                       ("SYN-0101", "B Reflection and wellbeing", "Weak"),
                       ("SYN-0101", "C Case direction", fixed["direction_rating"]),
@@ -239,8 +239,16 @@ def _rows_of(value: Any) -> list[dict[str, Any]]:
 
 
 def _master_cells(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every tab's values; the Answers and Dictionary tabs' Field column (each input's own name) left out."""
     book = openpyxl.load_workbook(path)
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+    out = {}
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        if ws.title in ("Answers", "Dictionary"):
+            field = rows[0].index("Field")
+            rows = [r[:field] + r[field + 1:] for r in rows]
+        out[ws.title] = rows
+    return out
 
 
 def test_renaming_every_id_of_the_deep_dive_changes_nothing_in_the_master(spec: Spec, layout: Layout,

@@ -15,9 +15,9 @@ from auditbook.collection.actions import Action, State
 from auditbook.collection.cohorts import age_band
 from auditbook.collection.collate import Collation, Merged
 from auditbook.returns.audit import Audit
-from auditbook.returns.coerce import as_condition_text
 from auditbook.returns.provenance import SpecRegistry
-from auditbook.spec.conditions import combine, describe, evaluate
+from auditbook.spec.conditions import combine, describe
+from auditbook.spec.logic import holds
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.workbook.describe import data_dictionary
@@ -114,13 +114,13 @@ def audits_table(c: Collation) -> Table:
     return Table("Audits", tuple(cols), rows, key_columns=2)
 
 
-def _refs(a: Audit) -> dict[str, str | None]:
-    """Every answer of an audit as the text conditions compare, by "section.field"."""
-    by_ref: dict[str, str | None] = {}
+def _refs(a: Audit) -> dict[str, object]:
+    """Every answer of an audit by "section.field", as conditions look at them."""
+    by_ref: dict[str, object] = {}
     for sid, form in a.forms.items():
-        by_ref.update({f"{sid}.{k}": as_condition_text(v) for k, v in form.items()})
+        by_ref.update({f"{sid}.{k}": v for k, v in form.items()})
     for s in a.sections:
-        by_ref.update({f"{s.id}.{k}": as_condition_text(v) for k, v in s.answers.items()})
+        by_ref.update({f"{s.id}.{k}": v for k, v in s.answers.items()})
     return by_ref
 
 
@@ -154,7 +154,7 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
         if sha not in plans:
             plans[sha] = _answer_plan(registry, spec)
         judged = {s.id: s for s in a.sections}
-        by_ref: dict[str, str | None] = {}  # made when the first conditional input needs it
+        by_ref: dict[str, object] = {}  # made when the first conditional input needs it
         who = (a.case_ref, m.round, a.text(Role.TEAM))
         for sid, kind, inputs in plans[sha]:
             if kind == "table":
@@ -178,7 +178,7 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
                     continue
                 if inp.condition is not None and not by_ref:
                     by_ref = _refs(a)
-                applies = section_applies and (inp.condition is None or evaluate(inp.condition, by_ref))
+                applies = section_applies and (inp.condition is None or holds(inp.condition, by_ref))
                 yield who, about, value, "Yes" if applies else "No"
 
 
