@@ -498,7 +498,12 @@ def test_mixed_folder_answers_tab_has_every_answer(mixed: tuple[Path, CollectRes
         # An action row with no one named responsible names the team manager (as the workbook says it will).
         defaults = {f"actions_r{r:02d}_responsible": a["profile_team_manager"] for r in range(1, 16)
                     if f"actions_r{r:02d}_action" in a and f"actions_r{r:02d}_responsible" not in a}
-        assert got == {k: dt(v) if isinstance(v, date) else v for k, v in {**a, **defaults}.items()}, key
+        # Derived inputs (the due date and audit period, worked out from the audit month) are answers too.
+        derived = {k: v for k, v in got.items() if layout().by_name[k].derived is not None}
+        assert derived and all(isinstance(v, datetime) for v in derived.values())
+        typed = {k: v for k, v in got.items() if k not in derived}
+        assert typed == {k: dt(v) if isinstance(v, date) else v for k, v in {**a, **defaults}.items()
+                         if k not in derived}, key
     label = {i.name: i.label for i in layout().inputs}
     title = {s.id: s.title for s in spec().sections}
     assert all(r[5] == label[r[4]] and r[3] == title[layout().by_name[r[4]].section] for r in rows)
@@ -630,7 +635,7 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
     first = rows["Section needing action"][0]
     assert (first[2], first[5], first[6], first[7], first[8], first[9], first[10], first[11]) == (
         "1b Assessment", 3, 3, 1, 0.75, 0.25, 2, "Recurring")
-    assert [r[11] for r in rows["Section needing action"][1:]] == [None] * 9
+    assert [r[11] for r in rows["Section needing action"][1:]] == [None] * (len(rows["Section needing action"]) - 1)
     # Trends: both rounds, oldest first, with the change in % good or better.
     trends = wb["Trends"]
     table = [r for r in trends.iter_rows(min_row=5, max_col=9, values_only=True) if r[0] in (ROUND, NEXT_ROUND)]
@@ -1061,21 +1066,32 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == f"Blank workbook: {out / 'deep-dive-blank.xlsx'}"
     assert lines[1] == f"Synthetic returns: {out / 'demo-returns'}"
+    assert lines[2] == f"Round report: {out / 'demo-report.html'}"
     assert lines[-2] == f"Master: {out / 'demo-master.xlsx'}"
-    assert lines[-1] == "3 merged, 2 rejected, 0 unchanged, 2 superseded"
+    assert lines[-1] == "6 merged, 2 rejected, 0 unchanged, 2 superseded"
     blank = validate_file(out / "deep-dive-blank.xlsx", registry=REGISTRY)
     assert blank.audit is not None and blank.audit.case_ref == ""
     assert sorted(p.relative_to(out / "demo-returns").as_posix() for p in (out / "demo-returns").rglob("*")
                   if p.is_file()) == [
-        "SYN-0001 first draft.xlsx", "SYN-0900 bad grade.xlsx", "SYN-0901.xlsx", "team-alpha/SYN-0003.xlsx",
+        "SYN-0001 first draft.xlsx", "SYN-0900 bad grade.xlsx", "SYN-0901.xlsx", "earlier round/SYN-0101.xlsx",
+        "earlier round/SYN-0102.xlsx", "earlier round/SYN-0103.xlsx", "team-alpha/SYN-0003.xlsx",
         "team-beta/SYN-0001 - Copy.xlsx", "team-beta/SYN-0001.xlsx", "team-gamma/SYN-0002.xlsx", "~$SYN-0002.xlsx"]
     wb = load(out / "demo-master.xlsx")
     assert wb.sheetnames == TABS
-    assert [r[0] for r in body(wb["Audits"])] == ["SYN-0001", "SYN-0002", "SYN-0003"]
+    # Two rounds: the earlier one's children first; the Summary is about the later one, against the earlier.
+    assert [(r[0], r[1]) for r in body(wb["Audits"])] == [
+        *[(f"SYN-010{i}", "2026 round 2") for i in (1, 2, 3)], *[(f"SYN-000{i}", ROUND) for i in (1, 2, 3)]]
+    facts = summary_facts(wb["Summary"])
+    assert (facts["This round"], facts["Audits this round"]) == (ROUND, 3)
+    assert "Overall % Good or better in 2026 round 2" in facts
+    assert [r[0] for r in wb["Trends"].iter_rows(min_row=5, max_col=2, values_only=True) if r[1] == "Overall"
+            and r[0] != "Round"] == ["2026 round 2", ROUND]
     assert sorted({(r[0], r[1]) for r in body(wb["Rejected"])}) == [
         ("SYN-0001 first draft.xlsx", "superseded"), ("SYN-0900 bad grade.xlsx", "rejected"),
         ("SYN-0901.xlsx", "rejected"), ("team-beta/SYN-0001 - Copy.xlsx", "duplicate"),
         ("~$SYN-0002.xlsx", "skipped")]
+    report = (out / "demo-report.html").read_text(encoding="utf-8")
+    assert "compared with 2026 round 2" in report
     assert "[default: output]" in runner.invoke(app, ["demo", "--help"]).output
 
 

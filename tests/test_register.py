@@ -290,3 +290,15 @@ def test_ledger_tables_do_not_disturb_the_files_table(folder: Path) -> None:
     ledger = folder.parent / "out" / ".auditbook-ledger.sqlite3"
     tables = {r[0] for r in sqlite3.connect(ledger).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"files", "meta", "rounds", "action_register", "action_seen", "sag_plan"} <= tables
+
+
+def test_collect_says_how_many_edits_it_took(folder: Path) -> None:
+    first = run(folder)
+    target = actions_tab(first.master)[1]["Action ID"]
+    type_into(first.master, "Actions", {(target, "Status"): "In progress", (target, "Date closed"): "soon"})
+    result = runner.invoke(app, ["collect", str(folder), "--out", str(first.master)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert ("Action register: 1 edit(s) taken from the master and packs, 0 conflicting (see Conflicting edits on "
+            "the Actions tab)") in lines
+    assert "    the master, Actions row 3: 'soon' is not a date (dd/mm/yyyy); left out. Type it again." in lines

@@ -225,14 +225,14 @@ def _print_collect(result: CollectResult) -> None:
         console.print(f"[{colour}]{escape(n.status)}[/] {escape(shown(n.file))}: {escape(shown(n.reason))}",
                       soft_wrap=True)
         for p in n.problems:
-            say(f"    {p.render()}")
-    for file in result.late:
-        say(f"late {file}: completed after its due date (merged)", "yellow")
-    for file in result.source_missing:
-        say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
-    for warning in result.warnings:
-        say(f"Warning: {warning}", "yellow")
-    say(f"Master: {result.master}")
+            console.print(f"    {escape(p.render())}", soft_wrap=True)
+    console.print(f"Master: {escape(str(result.master))}", soft_wrap=True)
+    back = result.evidence.readback if result.evidence is not None else None
+    if back is not None and (back.taken or back.conflicts or back.problems):
+        console.print(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} "
+                      "conflicting (see Conflicting edits on the Actions tab)", markup=False, soft_wrap=True)
+        for problem in back.problems:
+            console.print(f"    {escape(problem)}", soft_wrap=True)
     for pack in result.packs:
         say(f"Pack: {pack}")
     line = result.summary_line()

@@ -1,8 +1,8 @@
-"""Pure: merge validated returns into the master's rows, recurring themes and actions."""
+"""Pure: merge validated returns into the master's rows (themes.py, cohorts.py and trends.py work out the rest)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,32 +55,13 @@ class NotMerged:
     audit_month: str = ""
 
 
-@dataclass(frozen=True)
-class ThemeRow:
-    """A ranked theme, question or section for the Self-Assessment Group."""
-
-    scope: str
-    section: str
-    item: str
-    kind: str
-    count: int
-    of: int
-
-    @property
-    def share(self) -> float:
-        """The share of audits it applies to."""
-        return self.count / self.of if self.of else 0.0
-
-
 @dataclass
 class Collation:
     """Everything the master workbook shows."""
 
     merged: list[Merged] = field(default_factory=list)
     not_merged: list[NotMerged] = field(default_factory=list)
-    section_concerns: list[ThemeRow] = field(default_factory=list)
-    theme_ranks: list[ThemeRow] = field(default_factory=list)
-    question_noes: list[ThemeRow] = field(default_factory=list)
+    #: The share of audits at or above which a concern counts as high (themes.py says when it recurs).
     threshold: float = 0.3
     #: What the merged audits were made from: the specs' titles, and their grade scale (in list order).
     title: str = "Audits"
@@ -93,10 +74,6 @@ class Collation:
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
         return sum(1 for n in self.not_merged if n.status == status)
-
-    def recurring(self, row: ThemeRow) -> bool:
-        """Whether a row is at or over the threshold share of audits."""
-        return row.of > 0 and row.share >= self.threshold
 
 
 def _sort_key(m: Merged) -> tuple[date, str, str]:
@@ -145,7 +122,6 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
                                             f"is {keep.file}"))
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
     _scale(out, registry)
-    _themes(out, registry)
     return out
 
 
@@ -174,66 +150,3 @@ def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:
             m = Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing)
         result.append(m)
     return result
-
-
-def _themes(out: Collation, registry: SpecRegistry) -> None:
-    audits = [m.audit for m in out.merged]
-    titles: dict[str, str] = {}
-    applicable: Counter[str] = Counter()
-    concerns: Counter[str] = Counter()
-    for a in audits:
-        for s in a.sections:
-            titles.setdefault(s.id, s.title)
-            if s.applies and s.grade:
-                applicable[s.id] += 1
-                concerns[s.id] += s.grade in out.needs_action
-    graded = " or ".join(g for g in out.grades if g in out.needs_action) or "a grade that needs action"
-    out.section_concerns = sorted(
-        (ThemeRow("All", titles[sid], f"Graded {graded}", "concern", concerns[sid], n)
-         for sid, n in applicable.items()), key=lambda r: (-r.share, r.section))
-    out.theme_ranks = _rank_themes(out.merged, registry)
-    out.question_noes = _rank_noes(audits, registry)
-
-
-def _theme_kinds(registry: SpecRegistry) -> dict[str, str]:
-    return {t.label: t.kind for spec in registry.by_sha.values() for t in spec.themes}
-
-
-def _rank_themes(merged: list[Merged], registry: SpecRegistry) -> list[ThemeRow]:
-    kinds = _theme_kinds(registry)
-    scopes: dict[str, list[Audit]] = defaultdict(list)
-    for m in merged:
-        scopes["All"].append(m.audit)
-        scopes[f"Team: {m.audit.text(Role.TEAM) or '(none)'}"].append(m.audit)
-        scopes[f"Round: {m.round or '(none)'}"].append(m.audit)
-    rows: list[ThemeRow] = []
-    for scope, audits in scopes.items():
-        tally: Counter[str] = Counter()
-        for a in audits:
-            tally.update({t for s in a.sections for t in s.themes})
-        rows += [ThemeRow(scope, "", theme, kinds.get(theme, ""), n, len(audits)) for theme, n in tally.items()]
-    def scope_order(scope: str) -> tuple[int, str]:
-        return (0 if scope == "All" else 1 if scope.startswith("Team: ") else 2, scope)
-
-    return sorted(rows, key=lambda r: (scope_order(r.scope), -r.count, r.item))
-
-
-def _rank_noes(audits: list[Audit], registry: SpecRegistry) -> list[ThemeRow]:
-    answered: Counter[tuple[str, str]] = Counter()
-    noes: Counter[tuple[str, str]] = Counter()
-    labels: dict[tuple[str, str], tuple[str, str]] = {}
-    for a in audits:
-        spec = registry.by_sha.get(a.provenance.spec_sha256)
-        if spec is None:
-            continue
-        for s in a.sections:
-            section = spec.section(s.id)
-            for f in section.fields:
-                if f.type != "question" or s.answers.get(f.id) is None:
-                    continue
-                key = (s.id, f.id)
-                labels.setdefault(key, (section.title, f.label))
-                answered[key] += 1
-                noes[key] += s.answers[f.id] == "No"
-    rows = [ThemeRow("All", labels[k][0], labels[k][1], "question", noes[k], n) for k, n in answered.items() if noes[k]]
-    return sorted(rows, key=lambda r: (-r.count, -r.share, r.section, r.item))

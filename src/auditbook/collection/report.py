@@ -234,7 +234,12 @@ def _findings(e: Evidence) -> str:
             if s.applies and (s.working_well or s.to_improve):
                 rows.append([_e(m.audit.case_ref), _e(s.title), _e(s.grade), f'<span class="text">{_e(s.working_well)}'
                              "</span>", f'<span class="text">{_e(s.to_improve)}</span>'])
-    return _table(["Case", "Section", "Grade", "What is working well", "What needs to improve"], rows)
+    impact = [[_e(m.audit.case_ref), _e(m.audit.text(Role.OVERALL_GRADE)),
+               f'<span class="text">{_e(m.audit.text(Role.IMPACT))}</span>'] for m in e.in_round
+              if m.audit.text(Role.IMPACT)]
+    return (_table(["Case", "Section", "Grade", "What is working well", "What needs to improve"], rows)
+            + ("<h3>Impact of the intervention</h3>" + _table(["Case", "Overall grade", "Impact"], impact)
+               if impact else ""))
 
 
 def render(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", include_text: bool = False,
