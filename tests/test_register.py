@@ -24,6 +24,10 @@ from auditbook.collection.collect import collect, gather_folder
 from auditbook.collection.export import export, names
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec import load_spec, specs_dir
+from auditbook.workbook.layout import build_layout
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 from tests.returns import answers, make_return, spec, type_value
 
 NOW = datetime(2026, 12, 7, 9, 30)
@@ -302,3 +306,25 @@ def test_collect_says_how_many_edits_it_took(folder: Path) -> None:
     assert ("Action register: 1 edit(s) taken from the master and packs, 0 conflicting (see Conflicting edits on "
             "the Actions tab)") in lines
     assert "    the master, Actions row 3: 'soon' is not a date (dd/mm/yyyy); left out. Type it again." in lines
+
+
+def test_a_spec_without_the_childs_profile_roles_has_no_such_columns_or_cohorts(tmp_path: Path) -> None:
+    """The supervision audit names no age, gender, ethnicity or legal status: no such column, cohort or gap."""
+    supervision = load_spec(specs_dir() / "supervision_audit.yaml")
+    lay = build_layout(supervision)
+    folder = tmp_path / "returns"
+    for index, scenario in ((201, "experienced"), (202, "newly_qualified")):
+        build_workbook(supervision, out=folder / f"SYN-0{index}.xlsx",
+                       prefill=synthetic_answers(lay, seed=index, scenario=scenario, index=index, actions=1))
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=SpecRegistry.of(supervision), now=NOW)
+    assert result.summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    wb = openpyxl.load_workbook(result.master)
+    header = [c.value for c in wb["Audits"][1]]
+    assert [h for h in ("Age", "Age band", "Gender", "Ethnicity", "Legal status") if h in header] == []
+    assert {"Case reference", "Team", "Overall grade"} <= set(header)
+    cohorts = {r[0] for r in wb["Cohorts"].iter_rows(min_row=5, values_only=True) if r[0] and isinstance(r[2], int)}
+    assert cohorts == {"Team"}
+    summary = [r[:2] for r in wb["Summary"].iter_rows(values_only=True)]
+    assert ("(none)", "every group the spec names had at least one audit") in summary
+    grades = [c.value for c in wb["Grades"][4]]
+    assert grades[2:5] == ["Strong", "Adequate", "Weak"]  # its own rating scale
