@@ -113,7 +113,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
         ws.write_string(grid_row, j, scope, s.head)
     by = {(t.round, t.scope): t.good for t in e.trends}
     for i, r in enumerate(e.rounds, start=grid_row + 1):
-        ws.write_string(i, 0, r.round, s.text)
+        s.write(ws, i, 0, r.round, s.text)
         for j, scope in enumerate(e.scopes, start=1):
             s.write(ws, i, j, _pct(by.get((r.round, scope))), s.pct)
     if e.rounds:

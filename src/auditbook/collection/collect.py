@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -17,11 +17,12 @@ from auditbook.collection.evidence import Evidence, gather, round_summaries
 from auditbook.collection.history import History
 from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.collection.ledger import Ledger
+from auditbook.collection.ledger_location import default_ledger, folder_identity, network_fs
 from auditbook.collection.master import check_not_open, write_master
 from auditbook.collection.packs import PACK_GLOB, write_packs
 from auditbook.collection.register import MASTER, Register
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
-from auditbook.collection.scan import Scan, scan_folder
+from auditbook.collection.scan import Scan, file_hash, scan_folder
 from auditbook.collection.tracking import ReturnRow, returns_status
 from auditbook.collection.workers import Progress
 from auditbook.errors import CollectError
@@ -73,7 +74,7 @@ def _packs_to_read(ledger: Ledger, packs: Path | None) -> list[Path]:
     changed = []
     for path in sorted(folder.glob(PACK_GLOB)):
         written = ledger.get_meta(f"pack_sha256:{path.name}")
-        if written is not None and file_sha256(path) != written:
+        if written is not None and _master_sha(path) != written:
             changed.append(path)
     return changed
 
@@ -83,10 +84,11 @@ def _evidence(scan: Scan, ledger: Ledger, registry: SpecRegistry, master: Path |
               calendar: Sequence[str]) -> tuple[Collation, Evidence, list[ReturnRow] | None]:
     """Merge, take back what was typed into the master and packs, keep the rounds' figures, work out the evidence."""
     collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
+    collation.not_merged += scan.notes
     register = Register(ledger.db)
     readback = register.read_back(master, packs, moment)
     for path in packs:  # what it says now has been taken: only a later change is a new edit
-        ledger.set_meta(f"pack_sha256:{path.name}", file_sha256(path))
+        ledger.set_meta(f"pack_sha256:{path.name}", _master_sha(path) or "")
     history = History(ledger.db)
     history.keep(round_summaries(collation, registry), moment)
     in_round = None if allocation is None else [
@@ -118,17 +120,18 @@ def gather_folder(
     taken into the ledger, exactly as collect does; the master itself is left as it is.
     """
     if not folder.is_dir():
-        raise CollectError(f"the returns folder {folder} does not exist or is not a folder.")
+        raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
     registry = registry or SpecRegistry.load()
     master, ledger_file = default_paths(folder, out, ledger_path)
-    own = {master.resolve(), ledger_file.resolve(), Path(str(ledger_file) + "-journal").resolve()}
     if not ledger_file.exists():
-        raise CollectError(f"no ledger at {ledger_file}: run `auditbook collect {folder}` first (or give --ledger).")
-    ledger = Ledger(ledger_file)
+        raise CollectError(f"no ledger for {name_key(str(folder))} yet: run `auditbook collect` on it first (or give "
+                           "--ledger).")
+    own = {master, ledger_file, *(Path(f"{ledger_file}{x}") for x in ("-journal", "-wal", "-shm"))}
+    ledger = Ledger(ledger_file, folder=folder_identity(folder))
     try:
         key = _registry_key(registry)
         scan = scan_folder(folder, ledger, registry, key, own, workers or os.cpu_count() or 1, progress)
-        master_sha = file_sha256(master) if master.exists() else None
+        master_sha = _master_sha(master)
         edited = master if master_sha is not None and master_sha != ledger.get_meta("master_sha256") else None
         if edited is not None:
             # Its edits are taken now: the master no longer counts as edited, but it must be written again
@@ -157,14 +160,16 @@ def collect(
     now: datetime | None = None,
     allocation: list[Allocated] | None = None,
     packs: Path | None = None,
+    forget: tuple[Path, ...] = (),
     calendar: Sequence[str] = (),
 ) -> CollectResult:
     """Validate every new or changed return in `folder`, merge the valid ones and write the master.
 
     With `allocation`, the master gets a Returns tab (status of every allocated case as of `now`);
-    with `packs`, one workbook per team manager is written into that folder. Statuses typed into the
-    master or a pack since they were written are read back first and kept in the ledger. `calendar`
-    names the rounds in order (else rounds are ordered by their due dates).
+    with `packs`, one workbook per team manager is written into that folder; with `forget`, those files'
+    stored answers are removed from the ledger first (they must no longer be in the folder). Statuses
+    typed into the master or a pack since they were written are read back first and kept in the ledger.
+    `calendar` names the rounds in order (else rounds are ordered by their due dates).
     """
     if not folder.is_dir():
         raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
@@ -198,7 +203,7 @@ def collect(
                                            allocated, today.isoformat() if allocation else None, list(calendar)],
                                           default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
-        master_sha = file_sha256(master) if master.exists() else None
+        master_sha = _master_sha(master)
         if (packs is None and not edited_packs and previous and ledger.get_meta("state") == state
                 and master_sha is not None and master_sha == ledger.get_meta("master_sha256")):
             # Nothing changed since the master was written: it is already the master this run would write.
@@ -211,16 +216,17 @@ def collect(
                                                   round_name=round_name, threshold=threshold, allocation=allocation,
                                                   calendar=calendar)
             register = Register(ledger.db)
-            write_master(evidence, out=master, generated_at=now)
+            _write(lambda: write_master(evidence, out=master, generated_at=now), master)
             register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
             result = result_of(collation, master, ledger_file, scan)
             result.returns = rows
             result.evidence = evidence
             if packs is not None:
-                result.packs = write_packs(evidence, packs, allocation or [], register)
+                result.packs, failed = write_packs(evidence, packs, allocation or [], register)
+                result.warnings += failed
                 ledger.set_meta("packs_dir", str(packs.resolve()))
                 for path in result.packs:
-                    ledger.set_meta(f"pack_sha256:{path.name}", file_sha256(path))
+                    ledger.set_meta(f"pack_sha256:{path.name}", _master_sha(path) or "")
             ledger.set_meta("state", state)
             ledger.set_meta("master_sha256", _master_sha(master) or "")
             ledger.set_meta("outcome", json.dumps(outcome_json(result)))
@@ -233,7 +239,8 @@ def collect(
 
 
 def _master_sha(master: Path) -> str | None:
-    """The master's SHA-256, or None when it is missing or not a regular file (never blocks on a pipe)."""
+    """The SHA-256 of the master (or a pack), or None when it is missing or not a regular file (never blocks on a
+    pipe)."""
     try:
         return file_hash(master, limit=1 << 62)
     except OSError:

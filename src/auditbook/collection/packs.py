@@ -18,9 +18,24 @@ SLUG_MAX = 60
 PACK_GLOB = "pack_*.xlsx"
 
 
-def write_packs(e: Evidence, folder: Path, allocation: list[Allocated], register: Register) -> list[Path]:
-    """One workbook per team manager with only their cases; the manager comes from the return's profile,
-    else from the allocation list. What each pack now holds of every action is remembered by the register."""
+def pack_name(manager: str, used: set[str]) -> str:
+    """A file name safe on every file system (ASCII letters, digits and hyphens; bounded length; never a
+    reserved name such as CON, thanks to the prefix) and unique among `used`, ignoring case."""
+    base = f"pack_{slug(manager)[:SLUG_MAX].strip('-') or 'x'}"
+    name, n = base, 1
+    while name.lower() in used:  # two managers whose names make the same file name each keep their own pack
+        n += 1
+        name = f"{base}-{n}"
+    used.add(name.lower())
+    return f"{name}.xlsx"
+
+
+def write_packs(e: Evidence, folder: Path, allocation: list[Allocated],
+                register: Register) -> tuple[list[Path], list[str]]:
+    """One workbook per team manager with only their cases, and a line for each pack that could not be written.
+
+    The manager comes from the return's profile, else from the allocation list. What each pack now holds of
+    every action is remembered by the register, so that a team manager's later edits can be told apart."""
     by_case = {norm(a.case_ref): a.team_manager for a in allocation}
     groups: dict[str, tuple[str, set[str]]] = {}
     for m in e.collation.merged:
@@ -31,13 +46,13 @@ def write_packs(e: Evidence, folder: Path, allocation: list[Allocated], register
     failed: list[str] = []
     used: set[str] = set()
     for _, (manager, files) in sorted(groups.items()):
-        name, n = f"pack_{slug(manager)}", 1
-        while name in used:  # two managers whose names make the same file name each keep their own pack
-            n += 1
-            name = f"pack_{slug(manager)}-{n}"
-        used.add(name)
-        path = folder / f"{name}.xlsx"
-        ids = write_pack(manager, e, files, out=path)
-        register.wrote(f"pack:{path.name}", ids, dict(e.states))
-        written.append(path)
-    return written
+        out = folder / pack_name(manager, used)
+        try:
+            ids = write_pack(manager, e, files, out=out)
+        except Exception as err:  # one pack that cannot be written costs that pack only
+            reason = getattr(err, "strerror", None) or type(err).__name__
+            failed.append(f"the pack {name_key(out.name)} ({len(files)} case(s)) could not be written ({reason}).")
+            continue
+        register.wrote(f"pack:{out.name}", ids, dict(e.states))
+        written.append(out)
+    return written, failed

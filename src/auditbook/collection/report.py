@@ -23,6 +23,7 @@ from auditbook.collection.themes import Ranked
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE
 from auditbook.collection.trends import OVERALL, good_share
 from auditbook.spec.roles import Role
+from auditbook.text import shown
 
 TOP = 10
 CSS = """
@@ -88,7 +89,7 @@ def _e(value: object) -> str:
         return ""
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
-    return escape(str(value))
+    return escape(shown(str(value), keep_lines=True))
 
 
 def _headline(e: Evidence) -> str:

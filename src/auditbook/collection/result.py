@@ -31,6 +31,11 @@ class CollectResult:
     collation: Collation | None = None
     returns: list[ReturnRow] | None = None
     packs: list[Path] = field(default_factory=list)
+    #: Things the collator should know that are not about one return (a ledger on a network share, a pack
+    #: that could not be written).
+    warnings: list[str] = field(default_factory=list)
+    #: Files whose stored answers `--forget` removed from the ledger.
+    forgotten: list[str] = field(default_factory=list)
     #: What the master showed (None when it was left as it was).
     evidence: Evidence | None = None
 

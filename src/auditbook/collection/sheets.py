@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook.collection.sheetxml import FastRows, Parts, row_height
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
+from auditbook.text import shown
 from auditbook.workbook.xlsx import escape_header
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -81,7 +82,7 @@ class Sheets:
         elif isinstance(value, int | float):
             ws.write_number(row, col, value, fmt)
         else:
-            ws.write_string(row, col, value, fmt)
+            ws.write_string(row, col, shown(value, keep_lines=True), fmt)
 
     def segmented(self, name: str, columns: Sequence[Column], rows: Iterable[Parts],
                   sizes: Sequence[int], key_columns: int = 1) -> Worksheet:

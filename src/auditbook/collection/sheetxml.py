@@ -25,6 +25,7 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.text import shown
 from auditbook.workbook.layout import col_letter
 
 Cell = str | int | float | date | None
@@ -88,7 +89,8 @@ class FastRows:
 
     def _cell(self, ref: str, style: str, date_style: str, v: object) -> str:
         if isinstance(v, str):
-            return f'<c{ref}{style} t="s"><v>{self._string(v)}</v></c>'
+            # Control characters and bidirectional overrides are shown escaped, never acted on.
+            return f'<c{ref}{style} t="s"><v>{self._string(shown(v, keep_lines=True))}</v></c>'
         if isinstance(v, bool):
             return f'<c{ref}{style} t="s"><v>{self._string("Yes" if v else "No")}</v></c>'
         if isinstance(v, datetime | date):
