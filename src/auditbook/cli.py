@@ -225,14 +225,20 @@ def _print_collect(result: CollectResult) -> None:
         console.print(f"[{colour}]{escape(n.status)}[/] {escape(shown(n.file))}: {escape(shown(n.reason))}",
                       soft_wrap=True)
         for p in n.problems:
-            console.print(f"    {escape(p.render())}", soft_wrap=True)
-    console.print(f"Master: {escape(str(result.master))}", soft_wrap=True)
+            say(f"    {p.render()}")
+    for file in result.late:
+        say(f"late {file}: completed after its due date (merged)", "yellow")
+    for file in result.source_missing:
+        say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
+    for warning in result.warnings:
+        say(f"Warning: {warning}", "yellow")
+    say(f"Master: {result.master}")
     back = result.evidence.readback if result.evidence is not None else None
     if back is not None and (back.taken or back.conflicts or back.problems):
-        console.print(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} "
-                      "conflicting (see Conflicting edits on the Actions tab)", markup=False, soft_wrap=True)
+        say(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} conflicting "
+            "(see Conflicting edits on the Actions tab)")
         for problem in back.problems:
-            console.print(f"    {escape(problem)}", soft_wrap=True)
+            say(f"    {problem}", "yellow")
     for pack in result.packs:
         say(f"Pack: {pack}")
     line = result.summary_line()
@@ -262,7 +268,7 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="The folder to write the tables into.", file_okay=False)],
     fmt: Annotated[str, typer.Option("--format", help="csv (one file per table) or xlsx (one workbook).")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help=f"The master, if not FOLDER/{MASTER_NAME}.")] = None,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if not beside the master.")] = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
 ) -> None:
@@ -293,7 +299,7 @@ def report(
         "Include auditors' free text about children (findings, actions' wording). Off by default."))] = False,
     master: Annotated[Path | None, typer.Option("--master", help=f"The master, if not FOLDER/{MASTER_NAME}.")]
     = None,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if not beside the master.")] = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
                                              help="Share of audits at which a concern counts as high.")] = 0.3,
     specs: SpecsOption = None,
