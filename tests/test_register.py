@@ -290,8 +290,8 @@ def test_ledger_tables_do_not_disturb_the_files_table(folder: Path) -> None:
     """The register's tables live beside the ledger's own: an older ledger gains them on the next run."""
     import sqlite3
 
-    run(folder)
-    ledger = folder.parent / "out" / ".auditbook-ledger.sqlite3"
+    result = run(folder)
+    ledger = result.ledger
     tables = {r[0] for r in sqlite3.connect(ledger).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"files", "meta", "rounds", "action_register", "action_seen", "sag_plan"} <= tables
 

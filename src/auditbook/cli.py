@@ -180,11 +180,7 @@ def collect(
     not be read (the master is still written), 2 when collect could not run.
     """
     try:
-        allocated = None
-        if allocation is not None:
-            allocated, bad = read_allocation(allocation)
-            if bad:
-                raise AllocationError(_bad_rows(allocation, bad))
+        allocated = _allocated(allocation)
         with _progress(enabled=not as_json) as progress:
             result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
                                  progress=progress, allocation=allocated, packs=packs,
@@ -272,10 +268,8 @@ def export(
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
 ) -> None:
-    """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI.
-
-    They hold auditors' free text and are OFFICIAL-SENSITIVE: README.txt beside them says so.
-    """
+    """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
+    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
     try:
         evidence = gather_folder(folder, out=out, ledger_path=ledger, round_name=round_name,
                                  registry=SpecRegistry.load(tuple(specs or ())))
@@ -304,10 +298,8 @@ def report(
                                              help="Share of audits at which a concern counts as high.")] = 0.3,
     specs: SpecsOption = None,
 ) -> None:
-    """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE.
-
-    It opens offline, sends no request anywhere and prints to PDF from the browser.
-    """
+    """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE,
+    that opens offline, sends no request anywhere and prints to PDF from the browser."""
     try:
         evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, threshold=threshold,
                                  allocation=_allocated(allocation), registry=SpecRegistry.load(tuple(specs or ())))
