@@ -182,6 +182,8 @@ class FastRows:
         second: dict[object, tuple[str, int]] = {}
         third: dict[object, tuple[str, int]] = {}
         fourth: dict[object, tuple[str, int]] = {}
+        # The row's height attributes by the lines it needs ("" for one line).
+        height: dict[int, str] = {1: ""}
         out: list[str] = []
         append = out.append
         r = 1
@@ -195,12 +197,13 @@ class FastRows:
                 if not isinstance(c, str) or len(c) < 200:
                     third[c] = pc
             pd = fourth.get(d) or fourth.setdefault(d, part_xml(3, (d,)))
-            lines = max(pa[1], pb[1], pc[1], pd[1])
-            if lines > 1:
-                append(f'<row r="{r}" ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1">'
-                       f"{pa[0]}{pb[0]}{pc[0]}{pd[0]}</row>")
-            else:
-                append(f'<row r="{r}">{pa[0]}{pb[0]}{pc[0]}{pd[0]}</row>')
+            lines = pa[1] if pa[1] > pb[1] else pb[1]
+            if pc[1] > lines:
+                lines = pc[1]
+            ht = height.get(lines)
+            if ht is None:
+                ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
+            append(f'<row r="{r}"{ht}>{pa[0]}{pb[0]}{pc[0]}{pd[0]}</row>')
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 
     def finish(self, written: bytes, out: Path) -> None:
