@@ -43,7 +43,8 @@ def two_returns(folder: Path) -> Path:
 
 def workers_of(master: Path) -> dict[str, str]:
     ws = openpyxl.load_workbook(master)["Audits"]
-    return {r[0]: r[2] for r in ws.iter_rows(min_row=2, max_col=3, values_only=True)}
+    column = [c.value for c in ws[1]].index("Allocated worker")
+    return {r[0]: r[column] for r in ws.iter_rows(min_row=2, values_only=True)}
 
 
 def test_the_ledger_lives_in_the_user_data_folder_not_the_share(tmp_path: Path) -> None:
