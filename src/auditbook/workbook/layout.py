@@ -285,8 +285,24 @@ class _FlagMaker:
         return applies, waiting
 
 
+#: Layouts already built, by spec object: a spec's layout is the same for every workbook made from it.
+_BUILT: dict[int, tuple[Spec, Layout]] = {}
+_BUILT_MAX = 32
+
+
 def build_layout(spec: Spec) -> Layout:
-    """Place every list, flag and input of the spec."""
+    """Place every list, flag and input of the spec (once per spec object: the layout is never changed)."""
+    hit = _BUILT.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    layout = _place(spec)
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[id(spec)] = (spec, layout)  # the spec is kept alive with it, so its id is never reused meanwhile
+    return layout
+
+
+def _place(spec: Spec) -> Layout:
     layout = Layout(spec=spec)
     for col, (list_id, values) in enumerate(sorted(spec.lists.items())):
         layout.lists[list_id] = ListRange(list_id, f"list_{list_id}", col, tuple(values))

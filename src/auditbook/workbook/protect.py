@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-import zipfile
-from pathlib import Path
+from typing import Any
 
-from auditbook.errors import WorkbookError
+from auditbook.workbook.xlsx import FastWorkbook
 
 
 def _password_hash(password: str) -> str:
@@ -20,19 +18,20 @@ def _password_hash(password: str) -> str:
     return f"{digest:X}"
 
 
-def lock_structure(path: Path, *, password: str = "") -> None:
-    """Protect the workbook's structure, so sheets cannot be unhidden, renamed, moved or deleted.
+class LockedWorkbook(FastWorkbook):
+    """A workbook whose structure is protected, so sheets cannot be unhidden, renamed, moved or deleted.
 
-    xlsxwriter has no call for this, so the element is added to xl/workbook.xml afterwards.
+    xlsxwriter has no call for this; the element is written where the schema puts it, straight after
+    workbookPr, as the workbook part is assembled (no second pass over the file).
     """
-    with zipfile.ZipFile(path) as zf:
-        parts = [(info, zf.read(info)) for info in zf.infolist()]
-    attrs = ' lockStructure="1"' + (f' workbookPassword="{_password_hash(password)}"' if password else "")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in parts:
-            if info.filename == "xl/workbook.xml":
-                data, n = re.subn(rb"(<workbookPr\b[^>]*/>)", rb"\1<workbookProtection" + attrs.encode() + b"/>",
-                                  data, count=1)
-                if n != 1:
-                    raise WorkbookError("could not protect the workbook structure: xl/workbook.xml has no workbookPr.")
-            zf.writestr(info, data)
+
+    def __init__(self, filename: Any, *, password: str = "") -> None:
+        super().__init__(filename)
+        self.structure_password = password
+
+    def _write_workbook_pr(self) -> None:
+        super()._write_workbook_pr()
+        attributes: list[tuple[str, str | int]] = [("lockStructure", 1)]
+        if self.structure_password:
+            attributes.append(("workbookPassword", _password_hash(self.structure_password)))
+        self._xml_empty_tag("workbookProtection", attributes)

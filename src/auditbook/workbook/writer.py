@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-import xlsxwriter
-
 from auditbook.atomic import replacing
 from auditbook.errors import WorkbookError
 from auditbook.spec.models import Spec
@@ -19,11 +17,11 @@ from auditbook.workbook.layout import (
     build_layout,
 )
 from auditbook.workbook.metadata import Metadata, new_metadata
-from auditbook.workbook.protect import lock_structure
+from auditbook.workbook.protect import LockedWorkbook
 from auditbook.workbook.sections import SectionSheets
 from auditbook.workbook.sheets import FixedSheets
 from auditbook.workbook.summary import SummarySheet
-from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
+from auditbook.workbook.xlsx import strict
 
 Prefill = Mapping[str, str | int | date]
 
@@ -78,8 +76,7 @@ def build_workbook(
         raise WorkbookError(f"cannot prefill {', '.join(derived)}: worked out from other answers by the workbook.")
     meta = meta or new_metadata(spec)
     with replacing(out) as tmp, strict():
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        wb = LockedWorkbook(str(tmp), password=password)
         _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta).write()
         wb.close()
-        lock_structure(tmp, password=password)
     return out
