@@ -601,3 +601,25 @@ def test_each_manager_pack_holds_exactly_that_managers_cases_and_actions(
         leaks = sorted({(ws.title, o) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
                         for v in row if isinstance(v, str) for o in others if o in v})
         assert leaks == [], name
+
+
+def test_a_failure_in_one_worker_leaves_no_workbook_behind(spec: Spec, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditbook.collection import allocate as allocate_module
+    from auditbook.errors import WorkbookError
+
+    real = allocate_module.build_workbook
+
+    def failing(spec: Spec, *, out: Path, **kw: Any) -> Path:
+        if out.name.endswith("syn-0113.xlsx"):
+            raise WorkbookError("the disk is full (simulated)")
+        return real(spec, out=out, **kw)
+
+    monkeypatch.setattr(allocate_module, "build_workbook", failing)  # inherited by the forked workers
+    rows = [(f"SYN-01{i:02d}", "Team Alpha", "Example Worker", "Example Manager Alpha", "Example Auditor",
+             "2026-11", "") for i in range(1, 21)]
+    listing, _ = read_allocation(write_csv(tmp_path / "allocation.csv", rows))
+    out = tmp_path / "out"
+    with pytest.raises(WorkbookError, match="simulated"):
+        allocate_module.allocate(spec, listing, out=out, workers=2)
+    assert contents(out) == []

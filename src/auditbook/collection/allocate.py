@@ -1,10 +1,13 @@
-"""Generate one prefilled, locked workbook per allocated case, all or nothing."""
+"""Generate one prefilled, locked workbook per allocated case, all or nothing, on every core."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from datetime import date
 from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
@@ -15,6 +18,13 @@ from auditbook.workbook.generate import role_prefill
 from auditbook.workbook.layout import build_layout
 from auditbook.workbook.writer import build_workbook
 
+#: Below this many workbooks a second process costs more than it saves.
+_PARALLEL_FROM = 6
+#: Workbooks each task writes: few enough to spread the work, enough to keep messages between processes rare.
+_CHUNK = 8
+
+Job = tuple[Path, dict[str, str | int | date]]
+
 
 def workbook_name(a: Allocated) -> str:
     """A name a person can read and sort: round, team, case reference."""
@@ -22,8 +32,11 @@ def workbook_name(a: Allocated) -> str:
 
 
 def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
-             progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """Write every row's workbook into `out`; on any failure, none of them is left behind."""
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> list[Path]:
+    """Write every row's workbook into `out`; on any failure, none of them is left behind.
+
+    The workbooks are written by `workers` processes (default: one per core).
+    """
     targets = [out / workbook_name(a) for a in rows]
     if len(set(targets)) != len(targets):
         raise AuditbookError("two rows of the allocation list would write the same workbook name; give each case "
@@ -37,14 +50,55 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
     staging = Path(tempfile.mkdtemp(prefix=".auditbook-allocate-", dir=out))
     layout = build_layout(spec)
     try:
-        for i, (a, target) in enumerate(zip(rows, targets, strict=True), start=1):
-            prefill = role_prefill(layout, case_ref=a.case_ref, auditor=a.auditor, team=a.team, month=a.month,
-                                   worker=a.worker, team_manager=a.team_manager, round_name=a.round)
-            build_workbook(spec, out=staging / target.name, prefill=prefill, lock_prefill=True)
+        jobs: list[Job] = [
+            (staging / target.name, role_prefill(layout, case_ref=a.case_ref, auditor=a.auditor, team=a.team,
+                                                 month=a.month, worker=a.worker, team_manager=a.team_manager,
+                                                 round_name=a.round))
+            for a, target in zip(rows, targets, strict=True)
+        ]
+        done = 0
+        for written in _write_all(spec, jobs, workers or os.cpu_count() or 1):
+            done += written
             if progress:
-                progress(i, len(rows))
+                progress(done, len(rows))
         for target in targets:
             (staging / target.name).replace(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return targets
+
+
+def _write_all(spec: Spec, jobs: list[Job], workers: int) -> Iterator[int]:
+    """Write the jobs' workbooks, yielding how many each step wrote; the first failure stops the rest."""
+    if workers < 2 or len(jobs) < _PARALLEL_FROM:
+        for path, prefill in jobs:
+            build_workbook(spec, out=path, prefill=prefill, lock_prefill=True)
+            yield 1
+        return
+    chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_start_worker,
+                             initargs=(spec,)) as pool:
+        pending: set[Future[int]] = {pool.submit(_write_chunk, chunk) for chunk in chunks}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    yield future.result()  # raises the worker's error here
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+_worker_spec: Spec | None = None
+
+
+def _start_worker(spec: Spec) -> None:
+    global _worker_spec
+    _worker_spec = spec
+
+
+def _write_chunk(chunk: Sequence[Job]) -> int:
+    assert _worker_spec is not None
+    for path, prefill in chunk:
+        build_workbook(_worker_spec, out=path, prefill=prefill, lock_prefill=True)
+    return len(chunk)
