@@ -39,7 +39,7 @@ FIXED_INSTANCE = "00000000-0000-4000-8000-000000000000"
 SHEETS = [
     ("Start", "visible"), ("Summary", "visible"), ("Case profile", "visible"), ("1a Early Help", "visible"),
     ("1b Assessment", "visible"), ("1c Children in Need", "visible"), ("1d Child Protection", "visible"),
-    ("2 Child's Voice", "visible"), ("3 Management oversight", "visible"), ("4 Partnership", "visible"),
+    ("2 Child\u2019s Voice", "visible"), ("3 Management oversight", "visible"), ("4 Partnership", "visible"),
     ("5 Diversity and Culture", "visible"), ("6 Plans and Reviews", "visible"),
     ("7 Direct work and Recording", "visible"), ("8 Service user feedback", "visible"),
     ("9 Permanence", "visible"), ("10 Independence", "visible"), ("Actions", "visible"),
@@ -377,9 +377,11 @@ def test_non_applicable_section_is_greyed_on_its_section_flag(book: OpenpyxlWork
     grey = [r for r in _conditional_formats(ws) if r[3]]
     # The question about a step up or down greys on its own flag (which holds only where the section applies).
     own = {i.cell for i in layout.section("early_help").inputs if i.name.startswith("early_help_interface_clear")}
-    assert sorted(own) == ["C12", "D12"]
-    assert grey and {r[2][0] for r in grey if r[0] not in own} == {"NOT(applies_early_help)"}
-    assert {r[2][0] for r in grey if r[0] in own} == {"NOT(applies_early_help_interface_clear)"}
+    assert sorted(own) == ["B15", "C14"]  # the answer, and the evidence in the box under it
+    # A rule may cover several cells (one rule for inputs that share it): each of its cells is own or not.
+    assert grey and {r[2][0] for r in grey if not own & set(_cells_of(r[0]))} == {"NOT(applies_early_help)"}
+    assert {r[2][0] for r in grey if own & set(_cells_of(r[0]))} == {"NOT(applies_early_help_interface_clear)"}
+    assert all(own >= set(_cells_of(r[0])) for r in grey if own & set(_cells_of(r[0])))
     assert ws["A3"].value.startswith('=IF(waiting_early_help,"Answer ""Early help provided in the audit period?"" '
                                      'on the Case profile first: it decides whether this section applies.",'
                                      'IF(applies_early_help,"","This section does not apply because no early help')
@@ -575,7 +577,7 @@ def test_describe_sections(dictionary: dict[str, Any]) -> None:
         ("assessment", "1b Assessment", None),
         ("cin", "1c Children in Need", {"field": "profile.had_cin", "equals": "Yes"}),
         ("child_protection", "1d Child Protection", {"field": "profile.had_cp", "equals": "Yes"}),
-        ("voice", "2 Child's Voice", None),
+        ("voice", "2 Child\u2019s Voice", None),
         ("oversight", "3 Management oversight", None),
         ("partnership", "4 Partnership", None),
         ("diversity", "5 Diversity and Culture", None),
@@ -602,20 +604,20 @@ def test_describe_known_inputs(dictionary: dict[str, Any], spec: Spec) -> None:
     ] == [
         ("profile_case_ref", "Case profile", "C15", "text", True, None),
         ("profile_due_date", "Case profile", "C26", "date", False, None),
-        ("voice_seen", "2 Child's Voice", "C9", "choice", True, None),
-        ("voice_seen_evidence", "2 Child's Voice", "D9", "long_text", False, None),
-        ("voice_seen_alone_why", "2 Child's Voice", "C11", "long_text", True,
+        ("voice_seen", "2 Child\u2019s Voice", "C9", "choice", True, None),
+        ("voice_seen_evidence", "2 Child\u2019s Voice", "B10", "long_text", False, None),
+        ("voice_seen_alone_why", "2 Child\u2019s Voice", "B14", "long_text", True,
          {"any": [{"field": "voice.seen_alone", "equals": "No"}, {"field": "voice.seen_alone", "equals": "Partly"}]}),
         ("early_help_help_offered_early", "1a Early Help", "C9", "choice", True,
          {"field": "profile.had_early_help", "equals": "Yes"}),
-        ("child_protection_emergency_evidenced", "1d Child Protection", "C11", "choice", True,
+        ("child_protection_emergency_evidenced", "1d Child Protection", "C12", "choice", True,
          {"all": [{"field": "profile.had_cp", "equals": "Yes"},
                   {"all": [{"field": "child_protection.s47_in_period", "equals": "Yes"},
                            {"field": "child_protection.strategy_before_s47", "in": ["No", "Partly"]}]}]}),
-        ("feedback_feedback_influenced_practice", "8 Service user feedback", "C10", "choice", True,
+        ("feedback_feedback_influenced_practice", "8 Service user feedback", "C11", "choice", True,
          {"field": "feedback.family_feedback_sought", "in": ["Yes", "Partly"]}),
         ("permanence_permanence_plan", "9 Permanence", "C9", "choice", True, None),
-        ("overall_urgent_when", "Overall judgement", "C15", "date", True,
+        ("overall_urgent_when", "Overall judgement", "C17", "date", True,
          {"field": "overall.urgent_concern", "equals": "Yes"}),
         ("actions_r01_section", "Actions", "C9", "choice", False, None),
     ]
@@ -732,8 +734,8 @@ def test_a_question_that_does_not_apply_says_why_in_its_label(spec: Spec, layout
     for answer in ("Yes", "No"):
         path = build_workbook(spec, out=tmp_out / f"{answer}.xlsx", prefill={"voice_seen_alone": answer})
         ws = openpyxl.load_workbook(path, data_only=True)[inp.sheet]
-        shown[answer] = ws.cell(inp.row + 1, 2).value
-    formula = openpyxl.load_workbook(path)[inp.sheet].cell(inp.row + 1, 2).value
+        shown[answer] = ws.cell(inp.label_at + 1, 2).value
+    formula = openpyxl.load_workbook(path)[inp.sheet].cell(inp.label_at + 1, 2).value
     assert formula.startswith(f"=IF({inp.waiting_flag},")
     assert shown == {"Yes": f"{inp.label} (does not apply: {inp.not_applicable_because})",
                      "No": f"{inp.label} *"}
@@ -745,14 +747,14 @@ def test_a_question_whose_deciding_answer_is_blank_says_what_it_waits_for(
     emergency = layout.by_name["child_protection_emergency_evidenced"]
     path = build_workbook(spec, out=tmp_out / "blank.xlsx", prefill={"profile_had_cp": "Yes"})
     book = openpyxl.load_workbook(path, data_only=True)
-    assert book[voice.sheet].cell(voice.row + 1, 2).value == (
+    assert book[voice.sheet].cell(voice.label_at + 1, 2).value == (
         'Why was the child not seen alone? (Answer "Was the child seen alone where statutory guidance requires it and '
         'it was in their best interests?" above first: it decides whether it applies.)')
-    assert book[emergency.sheet].cell(emergency.row + 1, 2).value == (
+    assert book[emergency.sheet].cell(emergency.label_at + 1, 2).value == (
         f'{emergency.label} (Answer "Was there a section 47 enquiry in the audit period?" and "Was a strategy '
         'meeting held before the section 47 enquiry?" above first: they decide whether it applies.)')
-    summary = {book["Summary"].cell(r, 1).value: (book["Summary"].cell(r, 2).value, book["Summary"].cell(r, 3).value)
-               for r in range(6, 22)}
+    ws = book["Summary"]  # Section (A:B), Applies (C), Status (D)
+    summary = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value) for r in range(1, ws.max_row + 1)}
     assert summary["1a Early Help and Protection"] == ("Waiting", "Waiting for Case profile")
     assert summary["1d Child Protection"] == ("Yes", "Not started")
     assert book["1a Early Help"]["A3"].value == (
@@ -774,7 +776,9 @@ def test_questions_of_an_optional_part_show_no_required_star(spec: Spec, layout:
     for in_care in ("No", "Yes"):
         path = build_workbook(spec, out=tmp_out / f"{in_care}.xlsx", prefill={"profile_in_care": in_care})
         ws = openpyxl.load_workbook(path, data_only=True)[sl.sheet]
-        shown[in_care] = [ws.cell(i.row + 1, 2).value for i in sl.inputs if i.required and i.col == VALUE_COL]
+        # Each label's first line (its help follows on the lines under it).
+        shown[in_care] = [str(ws.cell(i.label_at + 1, 2).value).split("\n")[0] for i in sl.inputs
+                          if i.required and i.col == VALUE_COL]
         banner[in_care] = ws["A3"].value
     assert [t for t in shown["No"] if t.endswith("*")] == []
     # (a question waiting for, or turned off by, its own deciding answer says so instead)

@@ -94,13 +94,14 @@ def test_summary_sheet_shows_the_recalculated_statuses(
         filled_by_libreoffice: tuple[Path, dict[str, object], dict[str, str]]) -> None:
     saved, answers, _ = filled_by_libreoffice
     ws = openpyxl.load_workbook(saved, data_only=True)["Summary"]
-    rows = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value, ws.cell(r, 4).value)
-            for r in range(6, 22) if ws.cell(r, 1).value}
+    # Section (A:B merged), Applies (C), Status (D), Grade (E:F merged).
+    rows = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
+            for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value}
     assert rows["1a Early Help and Protection"] == ("No", "Not applicable", "n/a")
     assert rows["1b Assessment"] == ("Yes", "Complete", answers["assessment_grade"])
     assert rows["1d Child Protection"] == ("Yes", "Complete", answers["child_protection_grade"])
     assert rows["10 Independence"] == ("No", "Not applicable", "n/a")
-    assert ws["A3"].value == f"Case reference: {answers['profile_case_ref']}"
+    assert (ws["A3"].value, ws["C3"].value) == ("Case reference", answers["profile_case_ref"])
 
 
 def test_libreoffice_save_validates_with_only_the_not_applicable_warning(

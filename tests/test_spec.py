@@ -70,14 +70,14 @@ def test_every_guidance_section_with_its_applicability(spec: Spec) -> None:
 def test_section_titles_follow_the_guidance_headings(spec: Spec, guidance: str) -> None:
     headings = [
         "1a Early Help and Protection", "1b Assessment", "1c Children in Need", "1d Child Protection",
-        "2 Child's Voice and Understanding", "3 Decision-making and Management oversight",
+        "2 Child\u2019s Voice and Understanding", "3 Decision-making and Management oversight",
         "4 Information sharing and Partnership working",
         "5 Understanding and Practice in relation to Diversity and Culture", "6 Plans and Reviews",
         "7 Direct work and Recording", "8 Service user feedback", "9 Permanence and Placement Planning",
         "10 Independence",
     ]
     assert [s.title for s in spec.sections if s.kind == "judged"] == headings
-    missing = [h for h in headings if h.casefold() not in guidance.casefold()]
+    missing = [h for h in headings if _norm(h).casefold() not in guidance.casefold()]
     assert missing == []
     assert [(s.id, s.kind) for s in spec.sections if s.kind != "judged"] == [
         ("profile", "form"), ("actions", "table"), ("overall", "form")

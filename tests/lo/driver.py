@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -107,12 +108,14 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot send {value!r} to LibreOffice (use str, int, float, None or datetime.date)")
 
 
-def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[str] = ()) -> dict[str, str]:
+def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[str] = (),
+         pdf: Path | None = None) -> dict[str, str]:
     """Open *src* in LibreOffice, set *values* by defined name, recalculate, save *dst* as .xlsx.
 
     values: {name: str | int | float | None | datetime.date | {"date": "YYYY-MM-DD"}};
     None and "" clear the cell.
-    Returns {name: displayed string} for the names in *read* (after recalculation).
+    Returns {name: displayed string} for the names in *read* (after recalculation). With *pdf*, the filled
+    workbook is also printed to that PDF in the same session (File > Export as PDF).
     Raises RuntimeError (with the script's stderr) on any failure or after 180 s.
     """
     python = uno_python()
@@ -134,6 +137,8 @@ def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[s
         ]
         if read:
             cmd += ["--read", *read]
+        if pdf is not None:
+            cmd += ["--pdf", str(Path(pdf).resolve())]
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_clean_env(), start_new_session=True
         )
@@ -157,3 +162,68 @@ def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[s
     if not isinstance(shown, dict):
         raise RuntimeError(f"uno_fill.py printed {shown!r}, expected a JSON object")
     return {str(k): str(v) for k, v in shown.items()}
+
+
+def to_pdf(src: Path, dst: Path) -> Path:
+    """Print a workbook to PDF with LibreOffice, as a person exporting it would (every sheet, its print setup).
+
+    Runs ``soffice --headless --convert-to pdf`` with its own throwaway profile, so parallel runs and a
+    desktop LibreOffice do not clash. Raises RuntimeError (with soffice's output) when no PDF appears.
+    """
+    soffice = find_soffice()
+    if soffice is None:
+        raise RuntimeError("LibreOffice not available; call require_libreoffice() first")
+    with tempfile.TemporaryDirectory(prefix="auditbook-pdf-") as tmp:
+        work = Path(tmp)
+        source = work / ("in" + (Path(src).suffix or ".xlsx"))
+        shutil.copyfile(src, source)
+        cmd = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
+               "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work / "out"), str(source)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=FILL_TIMEOUT_S, env=_clean_env(),
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"soffice --convert-to pdf timed out after {FILL_TIMEOUT_S:.0f} s") from exc
+        made = work / "out" / (source.stem + ".pdf")
+        if not made.is_file():
+            raise RuntimeError(f"soffice made no PDF (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made, dst)
+    return dst
+
+
+def pdf_text(pdf: Path, *, raw: bool = True) -> str:
+    """The text of a PDF as ``pdftotext`` (poppler-utils) extracts it; raw keeps each cell's lines together."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        raise RuntimeError("pdftotext not found (apt-get install poppler-utils)")
+    done = subprocess.run([exe, *(["-raw"] if raw else []), "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          check=True, timeout=120)
+    return done.stdout.decode("utf-8")
+
+
+def overprinted(pdf: Path, *, min_share: float = 0.3) -> list[tuple[int, str, str]]:
+    """Pairs of words printed over each other: (page, word, word). Text that overflows a row too short for it
+    is drawn over the rows below, so pdftotext still finds every character; this finds the overlap."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        raise RuntimeError("pdftotext not found (apt-get install poppler-utils)")
+    done = subprocess.run([exe, "-bbox", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True,
+                          timeout=120)
+    found: list[tuple[int, str, str]] = []
+    for number, page in enumerate(done.stdout.decode("utf-8").split("<page ")[1:], start=1):
+        words = sorted(
+            (float(y0), float(y1), float(x0), float(x1), text)
+            for x0, y0, x1, y1, text in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)
+        )
+        for i, (y0, y1, x0, x1, text) in enumerate(words):
+            for other in words[i + 1:]:
+                oy0, oy1, ox0, ox1, other_text = other
+                if oy0 >= y1:
+                    break
+                dx, dy = min(x1, ox1) - max(x0, ox0), min(y1, oy1) - max(y0, oy0)
+                smaller = min((x1 - x0) * (y1 - y0), (ox1 - ox0) * (oy1 - oy0)) or 1.0
+                if dx > 0 and dy > 0 and dx * dy / smaller >= min_share:
+                    found.append((number, text, other_text))
+    return found

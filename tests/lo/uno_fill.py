@@ -7,7 +7,7 @@ run in a subprocess (see ``tests/lo/driver.py``).
 
 Usage::
 
-    /usr/bin/python3 tests/lo/uno_fill.py IN.xlsx OUT.xlsx VALUES.json [--read NAME ...]
+    /usr/bin/python3 tests/lo/uno_fill.py IN.xlsx OUT.xlsx VALUES.json [--read NAME ...] [--pdf OUT.pdf]
 
 VALUES.json is a JSON object ``{defined_name: value}`` where value is
 
@@ -66,6 +66,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the interpreter
     sys.exit(3)
 
 XLSX_FILTER = "Calc MS Excel 2007 XML"
+PDF_FILTER = "calc_pdf_Export"
 CONNECT_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_S = 150.0  # whole run; the pytest driver's own timeout (180 s) is longer on purpose
 TERMINATE_GRACE_S = 10.0
@@ -511,6 +512,12 @@ class Job:
             doc.calculateAll()
             out = {name: str(cell.getString()) for name, (cell, _where) in reads.items()}
             doc.storeToURL(file_url(work_out), (prop("FilterName", XLSX_FILTER), prop("Overwrite", True)))
+            if self.args.pdf:
+                # Printed as it stands in the session a person typed in (File > Export as PDF).
+                pdf = Path(self.args.pdf)
+                pdf.parent.mkdir(parents=True, exist_ok=True)
+                doc.storeToURL(file_url(self.office.workdir / "out.pdf"), (prop("FilterName", PDF_FILTER),))
+                shutil.copyfile(self.office.workdir / "out.pdf", pdf)
             dst = Path(self.args.dst)
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(work_out, dst)
@@ -540,6 +547,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help="after recalculation print {name: displayed string} as JSON on stdout",
     )
+    p.add_argument("--pdf", default=None, metavar="OUT.pdf", help="also print the filled workbook to this PDF")
     p.add_argument("--soffice", default=None, help="soffice executable (default: $AUDITBOOK_SOFFICE or PATH)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="whole-run timeout in seconds")
     return p.parse_args(argv)

@@ -24,6 +24,10 @@ SectionKind = Literal["form", "judged", "table"]
 
 #: Lists the generator derives from the spec itself, so a spec may not define them.
 DERIVED_LISTS = ("theme", "section")
+#: The longest entry a field takes when its spec gives no max_length: a line of text is a name, a role or a
+#: reference; long text and evidence are paragraphs (what still prints whole on an A4 page).
+DEFAULT_MAX_LENGTH: dict[str, int] = {"text": 255}
+LONG_MAX_LENGTH = 4000
 
 
 class _Model(BaseModel):
@@ -56,13 +60,20 @@ class FieldSpec(_Model):
     """The smallest whole number accepted (integer fields)."""
     max: int | None = None
     """The largest whole number accepted (integer fields)."""
-    max_length: int = Field(default=4000, ge=1, le=32000)
-    """The longest text accepted."""
+    max_length: int = Field(default=LONG_MAX_LENGTH, ge=1, le=32000)
+    """The longest text accepted (default: 255 for a line of text, 4,000 for long text and evidence)."""
     default: str | None = None
     """A starting value (a choice of its list for choice fields)."""
     derived: DateOf | None = None
     """A date worked out from an earlier field instead of typed, e.g. {end_of: profile.audit_month}: a locked
     formula in the workbook, worked out the same way by validate."""
+
+    @property
+    def limit(self) -> int:
+        """The longest entry accepted: max_length when the spec gives it, else the default for the type."""
+        if "max_length" in self.model_fields_set:
+            return self.max_length
+        return DEFAULT_MAX_LENGTH.get(self.type, self.max_length)
 
 
 class Criterion(_Model):
@@ -77,12 +88,14 @@ class Criterion(_Model):
 
 
 class GradeDescriptor(_Model):
-    """What a grade means, shown on the start sheet."""
+    """What a grade means: in full on the start sheet, in brief beside every grade cell."""
 
     grade: Label
     """A grade of the grade list."""
     text: Text
     """What the grade means."""
+    summary: Annotated[str, StringConstraints(max_length=120)] | None = None
+    """One line, shown beside every grade cell and in its input prompt."""
 
 
 class Theme(_Model):

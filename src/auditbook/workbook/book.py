@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
+from auditbook.local import LocalDetails
 from auditbook.spec.conditions import describe, fields_in
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
+from auditbook.workbook.fit import height_for
 from auditbook.workbook.formats import Formats
 from auditbook.workbook.formulas import CellValue, Evaluator, waiting_words
 from auditbook.workbook.kleene import string_literal
@@ -28,7 +28,7 @@ from auditbook.workbook.layout import (
     cell_ref,
 )
 from auditbook.workbook.metadata import PROPERTY_NAMES, Metadata, meta_name
-from auditbook.workbook.xlsx import escape_header, ok
+from auditbook.workbook.xlsx import FastWorksheet, escape_header, ok
 
 
 class Book:
@@ -36,7 +36,7 @@ class Book:
 
     def __init__(
         self, spec: Spec, wb: Workbook, *, prefill: dict[str, str | int | date], lock_prefill: bool,
-        password: str, meta: Metadata,
+        password: str, meta: Metadata, local: LocalDetails | None = None,
     ) -> None:
         self.spec = spec
         self.layout = build_layout(spec)
@@ -46,6 +46,7 @@ class Book:
         self.lock_prefill = lock_prefill
         self.password = password
         self.meta = meta
+        self.local = local or LocalDetails()
         answers = {name: as_text(v) for name, v in prefill.items()}
         self.ev = Evaluator(self.layout, answers)
         self.case_input = self.layout.role_input(Role.CASE_REF)
@@ -56,8 +57,9 @@ class Book:
         self.case_word = label if 0 < len(label) <= 40 else "Reference"
 
 
-    def _sheet(self, name: str) -> Worksheet:
-        ws = self.wb.add_worksheet(name)
+    def _sheet(self, name: str) -> FastWorksheet:
+        ws = self.wb.add_worksheet(name, worksheet_class=FastWorksheet)
+        assert isinstance(ws, FastWorksheet)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
@@ -89,10 +91,10 @@ class Book:
 
     # -- shared pieces --------------------------------------------------------------------------
 
-    def _formula(self, ws: Worksheet, row: int, col: int, formula: str, fmt: Format, value: CellValue) -> None:
+    def _formula(self, ws: FastWorksheet, row: int, col: int, formula: str, fmt: Format, value: CellValue) -> None:
         ok(ws.write_formula(row, col, formula, fmt, value), f"a formula at {ws.name}!{cell_ref(row, col)}")
 
-    def _top(self, ws: Worksheet, title: str, last_col: int) -> None:
+    def _top(self, ws: FastWorksheet, title: str, last_col: int) -> None:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, self.fmt.title)
         ws.set_row(TITLE_ROW, 24)
         ws.write_string(CLASS_ROW, 0, self.spec.classification, self.fmt.classification)
@@ -102,7 +104,7 @@ class Book:
             self._formula(ws, CLASS_ROW, VALUE_COL, f"={string_literal(prefix)}&{case.name}", self.fmt.bold,
                           prefix + self.case_ref)
 
-    def _banner(self, ws: Worksheet, sl: SectionLayout, last_col: int) -> None:
+    def _banner(self, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
         s = sl.section
         if sl.applies_flag and sl.waiting_flag:
             text = f"This section does not apply because {s.not_applicable_because}. Leave it blank."
@@ -110,17 +112,20 @@ class Book:
             value = wait if self.ev.value(sl.waiting_flag) else "" if self.ev.flag(sl.applies_flag) else text
             formula = (f'=IF({sl.waiting_flag},{string_literal(wait)},'
                        f'IF({sl.applies_flag},"",{string_literal(text)}))')
+            texts = [text, wait]
         elif sl.required_flag:
             cond = describe(s.required_when, self._label_of)
             text = f"Optional for {self.spec.wording.subject}: required only when {cond}. Complete it where it helps."
             value = "" if self.ev.flag(sl.required_flag) else text
             formula = f'=IF({sl.required_flag},"",{string_literal(text)})'
+            texts = [text]
         else:
             ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", self.fmt.banner)
             return
         ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", self.fmt.banner)
         self._formula(ws, BANNER_ROW, 0, formula, self.fmt.banner, value)
-        ws.set_row(BANNER_ROW, 28)
+        # A formula's text: neither program refits the row when it changes, so it is sized for the text.
+        ws.set_row(BANNER_ROW, height_for([(t, ws.span(0, last_col)) for t in texts], bold=True))
 
     def _label_of(self, ref: str) -> str:
         return self.layout.by_ref[ref].label
@@ -133,25 +138,29 @@ class Book:
         place = "above" if where == here else f"on the {where}"
         return f"Answer {labels} {place} first: {'they decide' if len(known) > 1 else 'it decides'} whether {what}."
 
-    def _status_line(self, ws: Worksheet, sl: SectionLayout) -> None:
-        ws.write_string(STATUS_ROW, 0, "Status", self.fmt.bold)
-        self._formula(ws, STATUS_ROW, LABEL_COL, f"={sl.status_name}", self.fmt.bold, self.ev.value(sl.status_name))
+    def _status_line(self, ws: FastWorksheet, sl: SectionLayout) -> None:
+        value = f"Status: {self.ev.value(sl.status_name)}"
+        self._formula(ws, STATUS_ROW, LABEL_COL, f'="Status: "&{sl.status_name}', self.fmt.bold, value)
 
-    def _long_row(self, ws: Worksheet, row: int, text: str, last_col: int, fmt: Format, width: int) -> None:
+    def _long_row(self, ws: FastWorksheet, row: int, text: str, last_col: int, fmt: Format) -> None:
+        """Fixed text across the sheet's columns, in a row as tall as the text needs."""
         ws.merge_range(row, 0, row, last_col, text, fmt)
-        lines = sum(max(1, math.ceil(len(p) / width)) for p in text.split("\n"))
-        ws.set_row(row, min(409, 13 * lines + 4))
+        ws.set_row(row, height_for([(text, ws.span(0, last_col))]))
 
-    def _top_class(self, ws: Worksheet) -> None:
-        ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
-        case = self.case_input
-        if case is not None:
-            prefix = f"{self.case_word}: "
-            self._formula(ws, 2, 0, f"={string_literal(prefix)}&{case.name}", self.fmt.bold, prefix + self.case_ref)
+    def help_of(self, inp: Input) -> str | None:
+        """What to show beside an input: the grade descriptors for a grade, then the field's own help."""
+        parts = []
+        if inp.list_id == self.spec.grade_list and inp.row_index is None:
+            parts += [f"{d.grade}: {d.summary}" for d in self.spec.grade_descriptors if d.summary]
+        if inp.help:
+            parts.append(" ".join(inp.help.split()))
+        return "\n".join(parts) or None
 
-    def _echo(self, ws: Worksheet, row: int, col: int, inp: Input, fmt: Format) -> None:
+    def _echo(self, ws: FastWorksheet, row: int, col: int, inp: Input, fmt: Format) -> None:
         raw = self.prefill.get(inp.name)
         value: CellValue = "" if raw is None else as_text(raw) or ""
+        if isinstance(raw, date):
+            value = serial(raw)  # a number, so the cell's dd/mm/yyyy format shows it before any recalculation
         self._formula(ws, row, col, f'=IF({inp.name}="","",{inp.name})', fmt, value)
 
 
@@ -161,3 +170,8 @@ def as_text(value: str | int | date) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def serial(d: date) -> int:
+    """A date as the spreadsheet's day number (1900 date system), for a formula's cached result."""
+    return (d - date(1899, 12, 30)).days

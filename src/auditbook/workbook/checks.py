@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.format import Format
 
 from auditbook.spec.logic import Facts
 from auditbook.spec.models import judged_sections
 from auditbook.spec.rules import EACH_SECTION, Firing, Rule, firings
+from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
+from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
 from auditbook.workbook.formulas import audit_facts
 from auditbook.workbook.kleene import Scope, kleene, string_literal
 from auditbook.workbook.layout import LISTS_SHEET, Layout, cell_ref, sheet_ref
+from auditbook.workbook.xlsx import FastWorksheet as Worksheet
 
 #: Excel's limit on a formula's length; a check longer than this is left to validate.
 MAX_FORMULA = 8000
@@ -115,39 +118,64 @@ class ChecksBlock(Book):
             ws.set_column(checks[0].col - 1, checks[0].col - 1, 40)
 
     def _checks_list(self, ws: Worksheet, row: int, checks: list[Check], facts: Facts) -> int:
-        """The Summary's Checks, from `row`; returns the row after them."""
+        """The Summary's Checks, from `row`, on the Summary's grid; returns the row after them."""
         if not checks:
             return row
-        ws.write_string(row, 0, "Checks: answers that contradict each other (Fix before sending; Check with the "
-                                "team manager)", self.fmt.bold)
+        ws.merge_range(row, 0, row, grid.LAST_COL, "Checks: answers that contradict each other (Fix before sending; "
+                                                   "Check with the team manager)", self.fmt.bold)
         row += 1
-        for col, text in enumerate(("Check", "Severity", "Result", "Where", "How to fix")):
-            ws.write_string(row, col, text, self.fmt.header)
+        self._grid_cells(ws, row, [(CHECK, "Check"), (SEVERITY, "Severity"), (RESULT, "Result"), (WHERE, "Where"),
+                                   (FIX, "How to fix")], self.fmt.header)
         for check in checks:
             row += 1
             rule = check.rule
             fired = firings(rule, facts) if check.live else []
-            ws.write_string(row, 0, rule.message, self.fmt.cell)
-            ws.write_string(row, 1, rule.severity.capitalize(), self.fmt.cell)
+            self._grid_cells(ws, row, [(CHECK, rule.message), (SEVERITY, rule.severity.capitalize()),
+                                       (FIX, rule.fix)], self.fmt.cell)
             word = "Fix" if rule.severity == "error" else "Check"
             if check.live:
                 n = check.name
                 formula = f'=IF({n}=0,"OK",IF({n}=1,"{word}","{word} ("&{n}&")"))'
                 shown = "OK" if not fired else word if len(fired) == 1 else f"{word} ({len(fired)})"
-                self._formula(ws, row, 2, formula, self.fmt.cell, shown)
+                self._grid_formula(ws, row, RESULT, formula, shown)
             else:
-                ws.write_string(row, 2, "Checked by validate", self.fmt.cell)
+                self._grid_cells(ws, row, [(RESULT, "Checked by validate")], self.fmt.cell)
             self._where(ws, row, check, fired)
-            ws.write_string(row, 4, rule.fix, self.fmt.cell)
-            ws.set_row(row, 27)
+            # Fixed text and a formula: sized for the longest each can show (Where is cut to WHERE_LINES).
+            ws.set_row(row, height_for([(rule.message, grid.width(CHECK)), (rule.fix, grid.width(FIX)),
+                                        ("x" * _where_limit(), grid.width(WHERE))]))
         return row + 1
+
+    def _grid_cells(self, ws: Worksheet, row: int, cells: list[tuple[tuple[int, int], str]], fmt: Format) -> None:
+        for (first, last), text in cells:
+            if first == last:
+                ws.write_string(row, first, text, fmt)
+            else:
+                ws.merge_range(row, first, row, last, text, fmt)
+
+    def _grid_formula(self, ws: Worksheet, row: int, span: tuple[int, int], formula: str, shown: str) -> None:
+        if span[0] != span[1]:
+            ws.merge_range(row, span[0], row, span[1], "", self.fmt.cell)
+        self._formula(ws, row, span[0], formula, self.fmt.cell, shown)
 
     def _where(self, ws: Worksheet, row: int, check: Check, fired: list[Firing]) -> None:
         if check.rule.each is None or not check.live:
             cells = [self.layout.by_ref[r] for r in check.rule.cells if r in self.layout.by_ref]
-            ws.write_string(row, 3, ", ".join(f"{i.sheet} {i.cell}" for i in cells), self.fmt.cell)
+            self._grid_cells(ws, row, [(WHERE, ", ".join(f"{i.sheet} {i.cell}" for i in cells))], self.fmt.cell)
             return
         parts = [f'IF({check.item_ref(i)}=1,{string_literal(i.label + "; ")},"")' for i in check.items]
         shown = "".join(f"{i.label}; " for i in check.items
                         if any(f.section == i.section and f.row == i.table_row for f in fired))
-        self._formula(ws, row, 3, "=" + "&".join(parts), self.fmt.cell, shown)
+        limit = _where_limit()
+        joined = "&".join(parts)
+        formula = f'=IF(LEN({joined})>{limit},LEFT({joined},{limit - 1})&"…",{joined})'
+        self._grid_formula(ws, row, WHERE, formula, shown if len(shown) <= limit else shown[: limit - 1] + "…")
+
+
+#: The Checks' columns on the Summary grid, and how many lines Where shows before it is cut.
+CHECK, SEVERITY, RESULT, WHERE, FIX = (0, 1), (2, 2), (3, 3), (4, 7), (8, 8)
+WHERE_LINES = 3
+
+
+def _where_limit() -> int:
+    return int(grid.width(WHERE) * CHARS_PER_UNIT * WHERE_LINES * 0.9)

@@ -39,11 +39,21 @@ class Formats:
         self.classification = f(bold=True, font_color="#C00000")
         self.banner = f(bold=True, font_color="#9C0006", text_wrap=True)
         self.text = f(text_wrap=True)
-        self.small = f(font_size=8, font_color="#595959", text_wrap=True)
+        self.small = f(font_size=9, font_color="#404040", text_wrap=True)
+        #: The criteria a section is judged against: ordinary readable type.
+        self.criteria = f(text_wrap=True, italic=True)
+        #: Criteria references beside a question.
+        self.refs = f(font_size=9, font_color="#262626", text_wrap=True)
+        #: The help under a label (a run of a rich string: font only).
+        self.help_run = wb.add_format({"font_name": "Arial", "font_size": 10, "italic": True,
+                                       "font_color": "#404040"})
         self.bold = f(bold=True, text_wrap=True)
         self.header = f(bold=True, bg_color="#1F4E79", font_color="#FFFFFF", text_wrap=True, border=1)
         self.cell = f(text_wrap=True, border=1, border_color="#BFBFBF")
-        self.cell_date = f(num_format=DATE_FORMAT, border=1, border_color="#BFBFBF")
+        self.cell_date = f(num_format=DATE_FORMAT, border=1, border_color="#BFBFBF", align="left")
+        self.bold_date = f(bold=True, num_format=DATE_FORMAT, align="left")
+        self.value = f(bottom=1, bottom_color="#BFBFBF")
+        self.value_date = f(bottom=1, bottom_color="#BFBFBF", num_format=DATE_FORMAT, align="left")
         locked = {**base, "locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#A6A6A6"}
         self.inputs = {kind: wb.add_format({**inp, **extra}) for kind, extra in _BY_TYPE.items()}
         self.prefilled = {kind: wb.add_format({**locked, **extra}) for kind, extra in _BY_TYPE.items()}

@@ -26,15 +26,13 @@ from auditbook.workbook.xlsx import excel_date, ok, truncate
 class InputSheet(Book):
     """Input cells: value, defined name, grey-when-not-applicable and amber-when-required formats, data validation."""
 
-    def _input(self, ws: Worksheet, inp: Input, *, merge_to: int | None = None) -> None:
+    def _input(self, ws: Worksheet, inp: Input) -> None:
         if inp.derived is not None:
             self._derived(ws, inp)
             return
         raw = self.prefill.get(inp.name)
         locked = raw is not None and self.lock_prefill
         fmt = (self.fmt.prefilled if locked else self.fmt.inputs)[inp.type]
-        if merge_to is not None:
-            ws.merge_range(inp.row, inp.col, inp.row, merge_to, "", fmt)
         if isinstance(raw, date):
             ok(ws.write_datetime(inp.row, inp.col, datetime(raw.year, raw.month, raw.day), fmt), inp.name)
         elif isinstance(raw, int):
@@ -46,8 +44,7 @@ class InputSheet(Book):
         self._define(inp.name, sheet_ref(inp.sheet, inp.row, inp.col))
         if not locked:
             self._validation(ws, inp)
-        last = merge_to if merge_to is not None else inp.col
-        target = f"{cell_ref(inp.row, inp.col)}:{cell_ref(inp.row, last)}"
+        target = cell_ref(inp.row, inp.col)
         expr = applies_expression(self.layout, inp)
         if expr:
             ok(ws.conditional_format(target, {"type": "formula", "criteria": f"=NOT({expr})",
@@ -104,7 +101,11 @@ class InputSheet(Book):
                 f"{dv['error_message']} If nothing can be entered, this does not apply because "
                 f"{inp.not_applicable_because}.", 255)
         dv["error_title"] = "Not accepted"
-        if inp.help:
+        prompt = self.help_of(inp)
+        if inp.type == "long_text":
+            prompt = (prompt + "\n" if prompt else "") + (
+                f"Up to {inp.max_length:,} characters: the row grows as you type, and prints whole.")
+        if prompt:
             dv["input_title"] = truncate(inp.label, 32)
-            dv["input_message"] = truncate(inp.help, 255)
+            dv["input_message"] = truncate(prompt, 255)
         ok(ws.data_validation(inp.row, inp.col, inp.row, inp.col, dv), f"data validation for {inp.name}")

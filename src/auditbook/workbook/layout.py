@@ -17,11 +17,14 @@ SUMMARY_SHEET = "Summary"
 #: Rows of a section sheet (0-based): title, classification line, banner, status, guidance, criteria.
 TITLE_ROW, CLASS_ROW, BANNER_ROW, STATUS_ROW, GUIDANCE_ROW, CRITERIA_ROW, HEADER_ROW = 0, 1, 2, 3, 4, 5, 7
 FIRST_INPUT_ROW = HEADER_ROW + 1
-#: Columns of a form or judged sheet: number, label, answer, evidence / comment, criteria references.
-NUM_COL, LABEL_COL, VALUE_COL, NOTE_COL, CRITERIA_COL = 0, 1, 2, 3, 4
+#: Columns of a form or judged sheet: number, label (and, on the row below it, any long entry: evidence,
+#: long text), answer, criteria references.
+NUM_COL, LABEL_COL, VALUE_COL, CRITERIA_COL = 0, 1, 2, 3
+#: Long entries sit in the wide label column, on their own row under their label, unmerged: a merged cell
+#: does not grow with its text in Excel or LibreOffice, and a narrow one cannot print 4,000 characters.
+TEXT_COL = LABEL_COL
 #: Table sheets put each field in its own column from here.
 TABLE_FIRST_COL = 1
-
 
 
 #: The text a dropdown offers when its question does not apply; read back as blank.
@@ -86,6 +89,13 @@ class Input:
     waiting_flag: str | None = None
     #: How the value is worked out from earlier fields, for a derived (locked formula) cell; None for an input.
     derived: DateOf | None = None
+    #: The row the field's label is on, when not the input's own (a long entry sits under its label).
+    label_row: int | None = None
+
+    @cached_property
+    def label_at(self) -> int:
+        """The row of the input's label: its own row, or the one above a long entry."""
+        return self.row if self.label_row is None else self.label_row
 
     @cached_property
     def cell(self) -> str:
@@ -218,6 +228,11 @@ class Layout:
         return self.spec.roles.column(role) if self.actions is not None else None
 
 
+def rows_of(f: FieldSpec) -> int:
+    """Rows a form field takes: one, or two for a question (answer, then evidence) and for long text."""
+    return 2 if f.type in ("question", "long_text") else 1
+
+
 def _field_inputs(
     spec: Spec, section: SectionSpec, f: FieldSpec, row: int, section_flag: str | None,
     section_waiting: str | None, flags: _FlagMaker,
@@ -229,20 +244,22 @@ def _field_inputs(
     if f.applies_when is not None:
         flag, waiting = flags.input_flags(name, f, section_flag, section_waiting)
     kind = "choice" if f.type == "question" else f.type
+    long = f.type == "long_text"
     main = Input(
-        name=name, sheet=section.sheet, row=row, col=VALUE_COL, section=section.id, field=f.id, label=f.label,
-        type=kind, list_id=lst, choices=choices, required=f.required and f.derived is None,
-        condition=f.applies_when, applies_flag=flag, max_length=f.max_length, min=f.min, max=f.max, help=f.help,
+        name=name, sheet=section.sheet, row=row + 1 if long else row, col=TEXT_COL if long else VALUE_COL,
+        section=section.id, field=f.id, label=f.label, type=kind, list_id=lst, choices=choices,
+        required=f.required and f.derived is None, condition=f.applies_when, applies_flag=flag, max_length=f.limit,
+        min=f.min, max=f.max, help=f.help,
         not_applicable_because=f.not_applicable_because or section.not_applicable_because,
-        waiting_flag=waiting, derived=f.derived,
+        waiting_flag=waiting, derived=f.derived, label_row=row if long else None,
     )
     if f.type != "question":
         return [main]
     note = Input(
-        name=f"{name}_evidence", sheet=section.sheet, row=row, col=NOTE_COL, section=section.id,
+        name=f"{name}_evidence", sheet=section.sheet, row=row + 1, col=TEXT_COL, section=section.id,
         field=f"{f.id}_evidence", label=f"{f.label} (evidence)", type="long_text", list_id=None, choices=(),
-        required=False, condition=f.applies_when, applies_flag=flag, max_length=f.max_length,
-        not_applicable_because=main.not_applicable_because, waiting_flag=waiting,
+        required=False, condition=f.applies_when, applies_flag=flag, max_length=f.limit,
+        not_applicable_because=main.not_applicable_because, waiting_flag=waiting, label_row=row,
     )
     return [main, note]
 
@@ -257,7 +274,7 @@ def _table_inputs(spec: Spec, section: SectionSpec) -> list[Input]:
                 col=TABLE_FIRST_COL + c, section=section.id, field=f.id, label=f"{f.label} (row {r})",
                 type="choice" if f.type == "question" else f.type, list_id=lst,
                 choices=tuple(spec.lists[lst]) if lst else (), required=f.required, condition=None,
-                applies_flag=None, max_length=f.max_length, min=f.min, max=f.max, row_index=r, help=f.help,
+                applies_flag=None, max_length=f.limit, min=f.min, max=f.max, row_index=r, help=f.help,
             ))
     return out
 
@@ -326,8 +343,10 @@ def _place(spec: Spec) -> Layout:
             inputs = _table_inputs(spec, section)
         else:
             inputs = []
-            for offset, f in enumerate(spec.fields_of(section)):
-                inputs += _field_inputs(spec, section, f, FIRST_INPUT_ROW + offset, applies, waiting, flags)
+            row = FIRST_INPUT_ROW
+            for f in spec.fields_of(section):
+                inputs += _field_inputs(spec, section, f, row, applies, waiting, flags)
+                row += rows_of(f)
         layout.sections.append(SectionLayout(
             section=section, inputs=tuple(inputs), applies_flag=applies, required_flag=required,
             waiting_flag=waiting,

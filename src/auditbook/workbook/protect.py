@@ -26,7 +26,9 @@ class LockedWorkbook(FastWorkbook):
     """
 
     def __init__(self, filename: Any, *, password: str = "") -> None:
-        super().__init__(filename)
+        # Arial 10 is also the sheets' default font, so a column's width means the same in Excel and in a
+        # LibreOffice without Calibri: the width unit is the default font's digit.
+        super().__init__(filename, {"default_format_properties": {"font_name": "Arial", "font_size": 10}})
         self.structure_password = password
 
     def _write_workbook_pr(self) -> None:

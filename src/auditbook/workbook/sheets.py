@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import math
+from datetime import datetime
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.format import Format
 
+from auditbook.dates import uk
 from auditbook.workbook.book import Book
+from auditbook.workbook.fit import height_for
 from auditbook.workbook.formulas import (
     flag_formula,
 )
@@ -14,12 +16,16 @@ from auditbook.workbook.layout import (
     LISTS_SHEET,
     sheet_ref,
 )
+from auditbook.workbook.xlsx import FastWorksheet
+
+START_WIDTHS = (28, 110)
+CRITERIA_WIDTHS = (9, 40, 100, 40)
 
 
 class FixedSheets(Book):
     """The fixed sheets: Start, the criteria, the hidden lists and flags, and the very hidden metadata."""
 
-    def _lists(self, ws: Worksheet) -> None:
+    def _lists(self, ws: FastWorksheet) -> None:
         ranges = list(self.layout.lists.values())
         if self.layout.na_list is not None:
             ranges.append(self.layout.na_list)
@@ -40,7 +46,7 @@ class FixedSheets(Book):
             ws.write_string(0, col, "value", self.fmt.bold)
             ws.set_column(col - 1, col - 1, 40)
 
-    def _metadata(self, ws: Worksheet) -> None:
+    def _metadata(self, ws: FastWorksheet) -> None:
         ws.write_string(0, 0, "key", self.fmt.bold)
         ws.write_string(0, 1, "value", self.fmt.bold)
         for row, (key, value) in enumerate(self.meta.items(), start=1):
@@ -48,17 +54,18 @@ class FixedSheets(Book):
             ws.write_string(row, 1, value)
         ws.set_column(0, 1, 40)
 
-    def _start(self, ws: Worksheet) -> None:
-        ws.set_column(0, 0, 28)
-        ws.set_column(1, 1, 110)
+    def _start(self, ws: FastWorksheet) -> None:
+        ws.set_widths(START_WIDTHS)
         ws.merge_range(0, 0, 0, 1, self.spec.title, self.fmt.title)
+        ws.set_row(0, 24)
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
-        ws.write_string(1, 1, f"{self.spec.organisation}. This workbook holds sensitive personal information: "
-                              "store and send it only by secure means.", self.fmt.text)
+        authority = self.local.authority or self.spec.organisation
+        self._line(ws, 1, f"{authority}. This workbook holds sensitive personal information: store and send it "
+                          "only by secure means.")
         row = 3
         ws.write_string(row, 0, "How to fill it in", self.fmt.bold)
         for line in self.spec.instructions:
-            ws.write_string(row, 1, line, self.fmt.text)
+            self._line(ws, row, " ".join(line.split()))
             row += 1
         row += 1
         ws.write_string(row, 0, "What the colours mean", self.fmt.bold)
@@ -71,25 +78,40 @@ class FixedSheets(Book):
         for fmt, text in legend:
             row += 1
             ws.write_string(row, 0, "", fmt)
-            ws.write_string(row, 1, text, self.fmt.text)
+            self._line(ws, row, text)
         row += 2
         ws.write_string(row, 0, self.spec.wording.grades_heading, self.fmt.bold)
         for d in self.spec.grade_descriptors:
             row += 1
             ws.write_string(row, 0, d.grade, self.fmt.bold)
-            ws.write_string(row, 1, " ".join(d.text.split()), self.fmt.text)
-            ws.set_row(row, 13 * max(1, math.ceil(len(d.text) / 120)) + 4)
+            self._line(ws, row, " ".join(d.text.split()))
         row += 2
         ws.write_string(row, 0, "When it is complete", self.fmt.bold)
-        ws.write_string(row, 1, self.spec.send_to, self.fmt.text)
-        row += 2
+        for line in self.local.send_to or (" ".join(self.spec.send_to.split()),):
+            self._line(ws, row, line)
+            row += 1
+        if self.local.save_to:
+            ws.write_string(row, 0, "Save it in", self.fmt.bold)
+            self._line(ws, row, self.local.save_to)
+            row += 1
+        if self.local.rounds.rounds:
+            row += 1
+            ws.write_string(row, 0, "Audit rounds", self.fmt.bold)
+            for line in self.local.rounds.describe():
+                self._line(ws, row, line)
+                row += 1
+        row += 1
         ws.write_string(row, 0, "Template", self.fmt.small)
-        ws.write_string(row, 1, f"{self.spec.id} version {self.spec.version}; workbook "
-                                f"{self.meta.instance_id}; generated {self.meta.generated_at}.", self.fmt.small)
+        self._line(ws, row, f"{self.spec.id} version {self.spec.version}; workbook {self.meta.instance_id}; "
+                            f"generated {shown_time(self.meta.generated_at)}.", self.fmt.small)
 
-    def _criteria(self, ws: Worksheet) -> None:
-        for col, width in enumerate((9, 40, 100, 40)):
-            ws.set_column(col, col, width)
+    def _line(self, ws: FastWorksheet, row: int, text: str, fmt: Format | None = None) -> None:
+        """Fixed text in the Start sheet's wide column, in a row as tall as it needs."""
+        ws.write_string(row, 1, text, fmt or self.fmt.text)
+        ws.set_row(row, height_for([(text, ws.widths[1])]))
+
+    def _criteria(self, ws: FastWorksheet) -> None:
+        ws.set_widths(CRITERIA_WIDTHS)
         ws.merge_range(0, 0, 0, 3, self.spec.wording.criteria_heading, self.fmt.title)
         ws.write_string(1, 0, self.spec.classification, self.fmt.classification)
         for col, text in enumerate((self.spec.wording.criteria_column, "Summary", "Criterion", "Used in")):
@@ -101,6 +123,17 @@ class FixedSheets(Book):
             text = " ".join(c.text.split())
             ws.write_string(row, 2, text, self.fmt.cell)
             ws.write_string(row, 3, "; ".join(used), self.fmt.cell)
-            ws.set_row(row, 13 * max(1, math.ceil(len(text) / 110)) + 4)
+            ws.set_row(row, height_for([(c.summary, CRITERIA_WIDTHS[1]), (text, CRITERIA_WIDTHS[2]),
+                                        ("; ".join(used), CRITERIA_WIDTHS[3])]))
         ws.freeze_panes(4, 0)
         ws.repeat_rows(3)
+
+
+def shown_time(stamp: str) -> str:
+    """An ISO timestamp as a person reads it: dd/mm/yyyy hh:mm (UTC when it says so)."""
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    zone = " UTC" if at.utcoffset() is not None and not at.utcoffset() else ""
+    return f"{uk(at.date())} {at:%H:%M}{zone}"

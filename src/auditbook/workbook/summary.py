@@ -1,48 +1,104 @@
-"""The Summary sheet: each section's applicability, status, grade and themes, the overall judgement, the actions."""
+"""The Summary sheet: each section's applicability, status, grade and themes, the overall judgement, the actions.
+
+What a team manager reads first, on A4 landscape. Every value here is a formula echoing the sheets behind
+it, and neither Excel nor LibreOffice refits a row when a formula's result changes: so each row is as tall
+as the longest value it can show (the spec bounds them: titles, grades, theme labels), and free text is
+cut to what fits with a pointer to where it is whole.
+"""
 
 from __future__ import annotations
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.format import Format
 
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.roles import Role
+from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.checks import ChecksBlock
-from auditbook.workbook.layout import (
-    SectionLayout,
-)
+from auditbook.workbook.fit import height_for
+from auditbook.workbook.formulas import CellValue
+from auditbook.workbook.layout import Input, SectionLayout
+from auditbook.workbook.summary_actions import SummaryActions
+from auditbook.workbook.summary_grid import clip, clipped
+from auditbook.workbook.xlsx import FastWorksheet
+
+#: The case's details, two to a row from DETAILS_ROW, then the sections table's header.
+DETAILS_ROW = 2
+DETAILS: tuple[Role, ...] = (Role.CASE_REF, Role.TEAM, Role.WORKER, Role.TEAM_MANAGER, Role.AUDITOR, Role.COMPLETED)
+#: Where a detail's label and value go: (label span, value span) for the left and right of a row.
+_DETAIL_SPANS = (((0, 1), (2, 3)), ((4, 5), (6, 8)))
+#: The longest line shown for an echoed judgement value (the urgent concern's "with whom" and the like).
+ECHO_LIMIT = 160
 
 
-class SummarySheet(ChecksBlock):
+class SummarySheet(SummaryActions, ChecksBlock):
     """The Summary sheet: each section's applicability, status, grade and themes, the overall judgement, the actions."""
 
-    def _summary(self, ws: Worksheet) -> None:
-        for col, width in enumerate((50, 12, 22, 22, 60)):
-            ws.set_column(col, col, width)
-        ws.merge_range(0, 0, 0, 4, f"Summary: {self.spec.title}", self.fmt.title)
-        self._top_class(ws)
-        row = 4
-        for col, text in enumerate(("Section", "Applies", "Status", "Grade", "Themes")):
-            ws.write_string(row, col, text, self.fmt.header)
+    def _summary(self, ws: FastWorksheet) -> None:
+        ws.set_widths(grid.WIDTHS)
+        ws.merge_range(0, 0, 0, grid.LAST_COL, f"Summary: {self.spec.title}", self.fmt.title)
+        ws.set_row(0, 24)
+        ws.merge_range(1, 0, 1, grid.LAST_COL, self.spec.classification, self.fmt.classification)
+        row = self._details(ws) + 1
+        # The overall judgement first: what a manager looks for before anything else.
+        grade = self.layout.role_input(Role.OVERALL_GRADE)
+        urgent = [self.layout.by_ref[ref] for ref in fields_in(self.spec.roles.urgent) if ref in self.layout.by_ref]
+        when, whom = self.layout.role_input(Role.URGENT_WHEN), self.layout.role_input(Role.URGENT_WITH_WHOM)
+        for inp in [i for i in (grade, *urgent, when, whom) if i is not None]:
+            self._judgement_line(ws, row, inp)
+            row += 1
+        row += 1
+        header = row
+        self._cells(ws, row, [(grid.SECTION, "Section"), (grid.APPLIES, "Applies"), (grid.STATUS, "Status"),
+                              (grid.GRADE, "Grade"), (grid.THEMES, "Themes")], self.fmt.header)
         for sl in self.layout.sections:
             row += 1
             self._summary_row(ws, row, sl)
         row += 2
-        grade = self.layout.role_input(Role.OVERALL_GRADE)
-        urgent = [self.layout.by_ref[ref] for ref in fields_in(self.spec.roles.urgent) if ref in self.layout.by_ref]
-        for inp in [*([grade] if grade is not None else []), *urgent]:
-            ws.write_string(row, 0, inp.label, self.fmt.bold)
-            self._echo(ws, row, 2, inp, self.fmt.bold)
-            row += 1
-        row += 1
         row = self._checks_list(ws, row, self.checks, self.facts) + 1
         actions = self.layout.actions
         if actions is not None:
             self._summary_actions(ws, row, actions)
-        ws.freeze_panes(5, 0)
+        ws.freeze_panes(header + 1, 0)
 
-    def _summary_row(self, ws: Worksheet, row: int, sl: SectionLayout) -> None:
+    def _details(self, ws: FastWorksheet) -> int:
+        """Who and what the audit is about, as a manager looks for it first: case, team, people, completion.
+
+        Returns the next free row.
+        """
+        shown = [inp for inp in (self.layout.role_input(r) for r in DETAILS) if inp is not None]
+        for i, inp in enumerate(shown):
+            row = DETAILS_ROW + i // 2
+            (label_span, value_span) = _DETAIL_SPANS[i % 2]
+            ws.merge_range(row, label_span[0], row, label_span[1], inp.label, self.fmt.bold)
+            fmt = self.fmt.value_date if inp.type == "date" else self.fmt.value
+            ws.merge_range(row, value_span[0], row, value_span[1], "", fmt)
+            if inp.type in ("text", "long_text"):
+                limit = int(grid.width(value_span) * 1.0)  # one line
+                raw = self.prefill.get(inp.name)
+                self._formula(ws, row, value_span[0], f"={clipped(inp.name, limit)}", fmt,
+                              clip("" if raw is None else str(raw), limit))
+            else:
+                self._echo(ws, row, value_span[0], inp, fmt)
+        return DETAILS_ROW + (len(shown) + 1) // 2
+
+    def _cells(self, ws: FastWorksheet, row: int, cells: list[tuple[tuple[int, int], str]], fmt: Format) -> None:
+        """Fixed text in spans of the grid (merged where a span covers more than one column)."""
+        for (first, last), text in cells:
+            if first == last:
+                ws.write_string(row, first, text, fmt)
+            else:
+                ws.merge_range(row, first, row, last, text, fmt)
+
+    def _span_formula(self, ws: FastWorksheet, row: int, span: tuple[int, int], formula: str, value: CellValue,
+                      fmt: Format) -> None:
+        """A formula in a span of the grid (merged where the span covers more than one column)."""
+        if span[0] != span[1]:
+            ws.merge_range(row, span[0], row, span[1], "", fmt)
+        self._formula(ws, row, span[0], formula, fmt, value)
+
+    def _summary_row(self, ws: FastWorksheet, row: int, sl: SectionLayout) -> None:
         s = sl.section
-        ws.write_string(row, 0, s.title, self.fmt.cell)
+        self._cells(ws, row, [(grid.SECTION, s.title)], self.fmt.cell)
         if sl.applies_flag:
             applies = f'IF({sl.applies_flag},"Yes","No")'
             applies_value = "Yes" if self.ev.flag(sl.applies_flag) else "No"
@@ -54,34 +110,45 @@ class SummarySheet(ChecksBlock):
         if sl.required_flag:
             applies = f'IF(NOT({sl.applies_flag or "TRUE()"}),"No",IF({sl.required_flag},"Yes","Optional"))'
             applies_value = "Yes" if self.ev.flag(sl.required_flag) else "Optional"
-        self._formula(ws, row, 1, "=" + applies, self.fmt.cell, applies_value)
-        self._formula(ws, row, 2, f"={sl.status_name}", self.fmt.cell, self.ev.value(sl.status_name))
+        self._span_formula(ws, row, grid.APPLIES, "=" + applies, applies_value, self.fmt.cell)
+        self._span_formula(ws, row, grid.STATUS, f"={sl.status_name}", self.ev.value(sl.status_name), self.fmt.cell)
         grade = self.layout.section_input(sl, Role.SECTION_GRADE)
         if grade is not None:
             na = f'IF(NOT({sl.applies_flag}),IF({sl.waiting_flag or "FALSE()"},"","n/a"),' if sl.applies_flag \
                 else "("
             waits = sl.waiting_flag is not None and bool(self.ev.value(sl.waiting_flag))
             na_value = "n/a" if not self.ev.flag(sl.applies_flag) and not waits else ""
-            self._formula(ws, row, 3, f'={na}IF({grade.name}="","",{grade.name}))', self.fmt.cell, na_value)
+            self._span_formula(ws, row, grid.GRADE, f'={na}IF({grade.name}="","",{grade.name}))', na_value,
+                               self.fmt.cell)
         else:
-            ws.write_blank(row, 3, None, self.fmt.cell)
+            self._cells(ws, row, [(grid.GRADE, "")], self.fmt.cell)
         themes = self.layout.theme_inputs(sl)
         if themes:
-            parts = [f'IF({t.name}="","",{t.name}&"; ")' for t in themes]
-            self._formula(ws, row, 4, "=" + "&".join(parts), self.fmt.cell, "")
+            # "a; b; c" without a trailing separator: each tag after the first brings its own "; ".
+            parts = [f'IF({t.name}="","",{t.name})' if i == 0 else
+                     f'IF({t.name}="","",IF(LEN({"&".join(x.name for x in themes[:i])})>0,"; ","")&{t.name})'
+                     for i, t in enumerate(themes)]
+            self._span_formula(ws, row, grid.THEMES, "=" + "&".join(parts), "", self.fmt.cell)
         else:
-            ws.write_blank(row, 4, None, self.fmt.cell)
+            self._cells(ws, row, [(grid.THEMES, "")], self.fmt.cell)
+        # The tallest this row can be: the title, and the longest tags the spec allows.
+        longest_tags = "; ".join(sorted((t.label for t in self.spec.themes), key=len)[-len(themes):]) \
+            if themes else ""
+        ws.set_row(row, height_for([(s.title, grid.width(grid.SECTION)), (longest_tags, grid.width(grid.THEMES)),
+                                    ("Requires improvement", grid.width(grid.GRADE))]))
 
-    def _summary_actions(self, ws: Worksheet, row: int, sl: SectionLayout) -> None:
-        ws.write_string(row, 0, "Actions", self.fmt.bold)
-        row += 1
-        fields = sl.section.fields
-        ws.write_string(row, 0, "#", self.fmt.header)
-        for c, f in enumerate(fields[:4], start=1):
-            ws.write_string(row, c, f.label, self.fmt.header)
-        for r in range(1, sl.section.rows + 1):
-            row += 1
-            ws.write_number(row, 0, r, self.fmt.cell)
-            cells = [i for i in sl.inputs if i.row_index == r][:4]
-            for c, inp in enumerate(cells, start=1):
-                self._echo(ws, row, c, inp, self.fmt.cell_date if inp.type == "date" else self.fmt.cell)
+    def _judgement_line(self, ws: FastWorksheet, row: int, inp: Input) -> None:
+        """An overall judgement value: its label, then its echo (dates as dd/mm/yyyy, text cut to a line or two)."""
+        ws.merge_range(row, grid.LABEL[0], row, grid.LABEL[1], inp.label, self.fmt.bold)
+        first, last = grid.VALUE
+        fmt = self.fmt.bold_date if inp.type == "date" else self.fmt.bold
+        ws.merge_range(row, first, row, last, "", fmt)
+        heights = [(inp.label, grid.width(grid.LABEL))]
+        if inp.type in ("text", "long_text"):
+            raw = self.prefill.get(inp.name)
+            shown = "" if raw is None else str(raw)
+            self._formula(ws, row, first, f"={clipped(inp.name, ECHO_LIMIT)}", fmt, clip(shown, ECHO_LIMIT))
+            heights.append(("x" * min(inp.max_length, ECHO_LIMIT), grid.width(grid.VALUE)))
+        else:
+            self._echo(ws, row, first, inp, fmt)
+        ws.set_row(row, height_for(heights, bold=True))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from auditbook.atomic import replacing
 from auditbook.errors import WorkbookError
+from auditbook.local import LocalDetails
 from auditbook.spec.models import Spec
 from auditbook.workbook.layout import (
     LISTS_SHEET,
@@ -61,10 +62,12 @@ def build_workbook(
     lock_prefill: bool = False,
     password: str = "",
     meta: Metadata | None = None,
+    local: LocalDetails | None = None,
 ) -> Path:
     """Write the audit workbook for a spec to `out` (atomically) and return the path.
 
-    `prefill` maps input defined names (e.g. "profile_case_ref") to starting values.
+    `prefill` maps input defined names (e.g. "profile_case_ref") to starting values; `local` gives the
+    authority's own details for the Start sheet.
     """
     layout = build_layout(spec)
     values = dict(prefill or {})
@@ -77,6 +80,7 @@ def build_workbook(
     meta = meta or new_metadata(spec)
     with replacing(out) as tmp, strict():
         wb = LockedWorkbook(str(tmp), password=password)
-        _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta).write()
+        _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta,
+                       local=local).write()
         wb.close()
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -40,6 +40,49 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     format to add "_xlfn." prefixes; that was over half the time of writing an audit workbook. Formulas
     made only of classic functions need none, and the rest are prepared once and remembered.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fitting_rows: set[int] = set()
+        self._fitting = False
+        self.widths: dict[int, float] = {}
+
+    def set_widths(self, widths: Sequence[float], first_col: int = 0) -> None:
+        """Set the widths of consecutive columns (in character units), remembering them for span()."""
+        for col, width in enumerate(widths, start=first_col):
+            self.set_column(col, col, width)
+            self.widths[col] = width
+
+    def span(self, first_col: int, last_col: int) -> float:
+        """The width of columns first_col to last_col together, in character units."""
+        return sum(self.widths.get(c, 8.43) for c in range(first_col, last_col + 1))
+
+    def fit_row(self, row: int, height: float) -> None:
+        """Give a row a starting height that Excel and LibreOffice still change to fit what is typed in it.
+
+        set_row() alone marks the height custom, and a custom height never grows; here the height is
+        written without customHeight, so both programs treat the row as fitted to its content.
+        """
+        self.set_row(row, height)
+        self.fitting_rows.add(row)
+
+    def _write_row(self, row: int, spans: Any, row_info: Any = None, empty_row: bool = False) -> None:
+        self._fitting = row in self.fitting_rows
+        try:
+            super()._write_row(row, spans, row_info, empty_row)
+        finally:
+            self._fitting = False
+
+    def _xml_start_tag_unencoded(self, tag: str, attributes: Any = ()) -> None:
+        super()._xml_start_tag_unencoded(tag, self._row_attributes(tag, attributes))
+
+    def _xml_empty_tag_unencoded(self, tag: str, attributes: Any = ()) -> None:
+        super()._xml_empty_tag_unencoded(tag, self._row_attributes(tag, attributes))
+
+    def _row_attributes(self, tag: str, attributes: Any) -> Any:
+        if self._fitting and tag == "row":
+            return [a for a in attributes if a[0] != "customHeight"]
+        return attributes
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         key = (formula, bool(expand_future_functions or self.use_future_functions))
