@@ -266,15 +266,16 @@ def _bad(**changes: str) -> tuple[str, ...]:
     return tuple({**fields, **changes}.values())
 
 
-MONTH_HINT = "is not a month: write it as YYYY-MM, for example 2026-11"
+MONTH_HINT = ("is not a month: write it as YYYY-MM, for example 2026-11 (Nov-26, November 2026 and 01/11/2026 "
+              "are read too)")
 
 #: One defect each, always in spreadsheet row 3 (the header is row 1, the first good case row 2).
 BAD_ROWS = {
     "missing case reference": (_bad(case=""), "Case reference is missing"),
     "case reference only spaces": (_bad(case="   "), "Case reference is missing"),
-    "month in words": (_bad(month="Nov 2026"), f'audit month "Nov 2026" {MONTH_HINT}'),
+    "month misspelt": (_bad(month="Novembr 2026"), f'audit month "Novembr 2026" {MONTH_HINT}'),
     "month 13": (_bad(month="2026-13"), f'audit month "2026-13" {MONTH_HINT}'),
-    "month as a date": (_bad(month="30/11/2026"), f'audit month "30/11/2026" {MONTH_HINT}'),
+    "month as a US date": (_bad(month="11/30/2026"), f'audit month "11/30/2026" {MONTH_HINT}'),
     "missing month": (_bad(month=""), "Audit month (YYYY-MM) is missing"),
     "duplicate case in the round": (_bad(case="SYN-0001"),
                                     "case SYN-0001 is already allocated in row 2 for the same round"),
@@ -306,7 +307,7 @@ def test_every_bad_row_is_named_by_its_spreadsheet_row(tmp_path: Path) -> None:
         ("",) * 7,                                # row 3: blank rows are skipped, but still count
         _bad(case=""),                            # row 4
         GOOD_B,                                   # row 5
-        _bad(case="SYN-0006", team="", month="2026/11"),  # row 6: two problems at once
+        _bad(case="SYN-0006", team="", month="2026/13"),  # row 6: two problems at once
         _bad(case="SYN-0003"),                    # row 7: duplicates row 5
     ])
     out = tmp_path / "out"
@@ -315,7 +316,7 @@ def test_every_bad_row_is_named_by_its_spreadsheet_row(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"Error: {listing}: 3 row(s) cannot be used:",
         "  row 4: Case reference is missing",
-        f'  row 6: Team is missing; audit month "2026/11" {MONTH_HINT}',
+        f'  row 6: Team is missing; audit month "2026/13" {MONTH_HINT}',
         "  row 7: case SYN-0003 is already allocated in row 5 for the same round",
         "Nothing was written. Fix those rows, or use --partial to write the good rows only.",
     ]
@@ -323,7 +324,7 @@ def test_every_bad_row_is_named_by_its_spreadsheet_row(tmp_path: Path) -> None:
 
 
 def test_partial_writes_the_good_rows_and_lists_the_bad(tmp_path: Path) -> None:
-    listing = write_csv(tmp_path / "allocation.csv", [GOOD_A, _bad(month="Nov 2026"), GOOD_B, _bad(auditor="")])
+    listing = write_csv(tmp_path / "allocation.csv", [GOOD_A, _bad(month="Nov 20026"), GOOD_B, _bad(auditor="")])
     out = tmp_path / "out"
     result = invoke("allocate", listing, "--out", out, "--partial")
     refused(result)
@@ -332,7 +333,7 @@ def test_partial_writes_the_good_rows_and_lists_the_bad(tmp_path: Path) -> None:
         "2026-round-3_team-alpha_syn-0001.xlsx", "2026-round-3_team-beta_syn-0003.xlsx"]
     assert result.stderr.splitlines() == [
         f"{listing}: 2 row(s) cannot be used:",
-        f'  row 3: audit month "Nov 2026" {MONTH_HINT}',
+        f'  row 3: audit month "Nov 20026" {MONTH_HINT}',
         "  row 5: Auditor is missing",
     ]
 

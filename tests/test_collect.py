@@ -1067,11 +1067,15 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(out), "--count", "3"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Blank workbook: {out / 'deep-dive-blank.xlsx'}"
-    assert lines[1] == f"Synthetic returns: {out / 'demo-returns'}"
-    assert lines[2] == f"Round report: {out / 'demo-report.html'}"
-    assert lines[-2] == f"Master: {out / 'demo-master.xlsx'}"
-    assert lines[-1] == "6 merged, 2 rejected, 0 unchanged, 2 superseded"
+    summary = lines.index("6 merged, 2 rejected, 0 unchanged, 2 superseded")
+    assert lines[summary - 1] == f"Master: {out / 'demo-master.xlsx'}"
+    # It ends by saying what to open next.
+    assert lines[summary + 1:] == [
+        "", "What to open next:",
+        f"  {out / 'deep-dive-blank.xlsx'}: the blank audit workbook an auditor fills in (start on its Start sheet)",
+        f"  {out / 'demo-master.xlsx'}: the master workbook for the Self-Assessment Group (its Summary tab first)",
+        f"  {out / 'demo-report.html'}: the round report for the Self-Assessment Group (open it in a browser)",
+        f"  {out / 'demo-returns'}: the synthetic returns it was made from, some deliberately wrong"]
     blank = validate_file(out / "deep-dive-blank.xlsx", registry=REGISTRY)
     assert blank.audit is not None and blank.audit.case_ref == ""
     assert sorted(p.relative_to(out / "demo-returns").as_posix() for p in (out / "demo-returns").rglob("*")

@@ -13,9 +13,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
+from auditbook import __version__
+from auditbook.cli_help import TidyHelp
 from auditbook.collection.allocate import allocate as run_allocate
-from auditbook.collection.allocation import Allocated, AllocationError, RowProblem, read_allocation, template_csv
+from auditbook.collection.allocation import Allocated, AllocationError, bad_rows_message, read_allocation
+from auditbook.collection.allocation_template import write_template
 from auditbook.collection.collect import MASTER_NAME, gather_folder
 from auditbook.collection.collect import collect as run_collect
 from auditbook.collection.export import export as run_export
@@ -26,28 +30,46 @@ from auditbook.errors import AuditbookError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
+from auditbook.settings import Settings, example_settings, find_settings, load_settings, parse_share, settings_lines
 from auditbook.spec import Spec, default_spec_path, json_schema, load_spec
 from auditbook.spec.lint_roles import missing_roles
 from auditbook.text import name_key, shown
 from auditbook.workbook.describe import data_dictionary
 from auditbook.workbook.generate import generate_workbook, role_prefill
 
-app = typer.Typer(
-    help="Deep Dive case file audits: generate locked workbooks, validate returns, collect them.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-spec_app = typer.Typer(help="Check a spec or print its JSON Schema.", no_args_is_help=True)
+
+class _Command(TidyHelp, TyperCommand):
+    """A command with tidy help."""
+
+
+class _Group(TidyHelp, TyperGroup):
+    """A group of commands with tidy help."""
+
+
+_APP = {"no_args_is_help": True, "rich_markup_mode": "markdown", "cls": _Group}
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, **_APP)  # type: ignore[arg-type]
+spec_app = typer.Typer(help="Check a spec or print its JSON Schema.", **_APP)  # type: ignore[arg-type]
 app.add_typer(spec_app, name="spec")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-SpecOption = Annotated[
-    Path | None,
-    typer.Option("--spec", help="The spec (YAML). Default: the bundled Deep Dive spec.", dir_okay=False),
-]
+SpecOption = Annotated[Path | None, typer.Option(
+    "--spec", help="The spec (YAML). Default: the bundled Deep Dive spec.", dir_okay=False)]
+SettingsOption = Annotated[Path | None, typer.Option("--settings", dir_okay=False, help=(
+    "The local settings (TOML). Default: auditbook.toml in this folder, if there is one."))]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"auditbook {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+    """Deep Dive case file audits: generate locked workbooks, validate returns, collect them."""
 
 
 def _fail(err: AuditbookError, code: int = 1) -> typer.Exit:
@@ -62,30 +84,42 @@ def _spec(path: Path | None) -> Spec:
         raise _fail(e, 2) from None
 
 
-@app.command()
+def _settings(path: Path | None) -> Settings:
+    try:
+        return load_settings(find_settings(path))
+    except AuditbookError as e:
+        raise _fail(e, 2) from None
+
+
+@app.command(cls=_Command)
 def generate(
     spec: SpecOption = None,
     out: Annotated[Path, typer.Option("--out", help="A folder (a readable name is chosen) or a .xlsx path.")] = Path(
-        "output"
-    ),
+        "output"),
     case_ref: Annotated[str | None, typer.Option("--case-ref", help="Case reference to prefill.")] = None,
     auditor: Annotated[str | None, typer.Option("--auditor", help="Auditor to prefill.")] = None,
     team: Annotated[str | None, typer.Option("--team", help="Team to prefill.")] = None,
-    month: Annotated[str | None, typer.Option("--month", help="Audit month YYYY-MM: sets due date and period.")] = None,
+    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM", help=(
+        "Audit month: sets the due date, the period and, with a round calendar in the settings, the round."))] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help=(
+        "Audit round to prefill. Default: the one the settings' round calendar gives the month."))] = None,
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
+    settings: SettingsOption = None,
 ) -> None:
     """Write one locked audit workbook and print its path."""
     loaded = _spec(spec)
+    local = _settings(settings).local
     try:
-        prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month)
-        path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force)
+        prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month,
+                               round_name=round_name, rounds=local.rounds)
+        path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force, local=local)
     except AuditbookError as e:
         raise _fail(e) from None
     console.print(str(path), soft_wrap=True, markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def describe(
     spec: SpecOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the data dictionary as JSON.")] = False,
@@ -110,7 +144,7 @@ SpecsOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Returned workbooks to check.", exists=True, dir_okay=False)],
     specs: SpecsOption = None,
@@ -151,7 +185,18 @@ def _print_report(report: Report) -> None:
                       soft_wrap=True)
 
 
-@app.command()
+def _share(value: str) -> float:
+    try:
+        return parse_share(value)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+ThresholdOption = Annotated[float | None, typer.Option("--threshold", parser=_share, metavar="PERCENT", help=(
+    "Share of audits at which a theme is recurring: 30, 30% or 0.3. Default: the settings', else 30%."))]
+
+
+@app.command(cls=_Command)
 def collect(
     folder: Annotated[Path, typer.Argument(help="The shared folder of returned workbooks (searched recursively).")],
     out: Annotated[Path | None, typer.Option("--out", help=f"The master workbook. Default: FOLDER/{MASTER_NAME}.")]
@@ -160,18 +205,17 @@ def collect(
         "The ledger (sqlite). Default: in your user data folder, one per collected folder."))]
     = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
-    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
-                                             help="Share of audits at which a theme is recurring.")] = 0.3,
+    threshold: ThresholdOption = None,
     specs: SpecsOption = None,
     allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
         "The allocation list (CSV or xlsx): adds a Returns tab with every allocated case's status."))] = None,
-    packs: Annotated[Path | None, typer.Option("--packs", file_okay=False,
-                                               help="Also write one workbook per team manager into this folder.")]
-    = None,
+    packs: Annotated[Path | None, typer.Option("--packs", file_okay=False, help=(
+        "Also write one workbook per team manager into this folder."))] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
     forget: Annotated[list[Path] | None, typer.Option("--forget", help=(
         "Remove what the ledger stored for this file (no longer in FOLDER), then collect, so the master no "
         "longer holds its answers. Repeatable."))] = None,
+    settings: SettingsOption = None,
 ) -> None:
     """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
 
@@ -179,11 +223,13 @@ def collect(
     unless --ledger puts it elsewhere. Exit 0 when nothing was rejected, 1 when something was or could
     not be read (the master is still written), 2 when collect could not run.
     """
+    local = _settings(settings)
     try:
-        allocated = _allocated(allocation)
+        allocated = _allocated(allocation, local)
         with _progress(enabled=not as_json) as progress:
-            result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name, threshold=threshold,
-                                 progress=progress, allocation=allocated, packs=packs,
+            result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name,
+                                 threshold=local.threshold if threshold is None else threshold,
+                                 rounds=local.calendar, progress=progress, allocation=allocated, packs=packs,
                                  registry=SpecRegistry.load(tuple(specs or ())), forget=tuple(forget or ()))
     except AuditbookError as e:
         raise _fail(e, 2) from None
@@ -243,22 +289,16 @@ def _print_collect(result: CollectResult) -> None:
     console.print(line, markup=False)
 
 
-def _bad_rows(path: Path, bad: list[RowProblem]) -> str:
-    lines = [f"{path}: {len(bad)} row(s) cannot be used:"]
-    lines += [f"  row {b.row}: {b.message}" for b in bad]
-    return "\n".join(lines)
-
-
-def _allocated(allocation: Path | None) -> list[Allocated] | None:
+def _allocated(allocation: Path | None, local: Settings) -> list[Allocated] | None:
     if allocation is None:
         return None
-    allocated, bad = read_allocation(allocation)
+    allocated, bad = read_allocation(allocation, rounds=local.calendar)
     if bad:
-        raise AllocationError(_bad_rows(allocation, bad))
+        raise AllocationError(bad_rows_message(allocation, bad))
     return allocated
 
 
-@app.command()
+@app.command(cls=_Command)
 def export(
     folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
     to: Annotated[Path, typer.Option("--to", help="The folder to write the tables into.", file_okay=False)],
@@ -280,7 +320,7 @@ def export(
         console.print(str(path), soft_wrap=True, markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.", dir_okay=False)] = Path(
@@ -294,22 +334,25 @@ def report(
     master: Annotated[Path | None, typer.Option("--master", help=f"The master, if not FOLDER/{MASTER_NAME}.")]
     = None,
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
-    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
-                                             help="Share of audits at which a concern counts as high.")] = 0.3,
+    threshold: ThresholdOption = None,
     specs: SpecsOption = None,
+    settings: SettingsOption = None,
 ) -> None:
     """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE,
     that opens offline, sends no request anywhere and prints to PDF from the browser."""
+    local = _settings(settings)
     try:
-        evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, threshold=threshold,
-                                 allocation=_allocated(allocation), registry=SpecRegistry.load(tuple(specs or ())))
+        evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
+                                 threshold=local.threshold if threshold is None else threshold,
+                                 allocation=_allocated(allocation, local),
+                                 registry=SpecRegistry.load(tuple(specs or ())))
         path = write_report(evidence, out_file, include_text=include_text)
     except AuditbookError as e:
         raise _fail(e, 2) from None
     console.print(str(path), soft_wrap=True, markup=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def allocate(
     allocation: Annotated[Path | None, typer.Argument(help="The allocation list (CSV or xlsx), one row per case.",
                                                       dir_okay=False)] = None,
@@ -320,38 +363,45 @@ def allocate(
     = False,
     template: Annotated[bool, typer.Option("--template", help="Write an empty allocation list to start from.")]
     = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
+        "The template's format: xlsx (the audit month a dropdown, kept as text) or csv."))] = "csv",
+    settings: SettingsOption = None,
 ) -> None:
     """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
 
-    A list with bad rows is refused whole, naming each row, unless --partial is given.
+    A list with bad rows is refused whole, naming each row, unless --partial is given. A row without a round
+    gets the one the settings' round calendar gives its audit month.
     """
     if template:
-        target = out if out.suffix.lower() == ".csv" else out / "allocation-template.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(template_csv(), encoding="utf-8")
-        console.print(str(target), soft_wrap=True, markup=False)
+        try:
+            console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
+        except AuditbookError as e:
+            raise _fail(e, 2) from None
         return
     if allocation is None:
         err_console.print("Error: give the allocation list, or --template to get an empty one.")
         raise typer.Exit(2)
     loaded = _spec(spec)
+    local = _settings(settings).local
     try:
-        rows, bad = read_allocation(allocation)
+        rows, bad = read_allocation(allocation, rounds=local.rounds)
         if bad and not partial:
-            raise AllocationError(_bad_rows(allocation, bad) + "\nNothing was written. Fix those rows, or use "
+            raise AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or use "
                                   "--partial to write the good rows only.")
         with _progress(enabled=True) as progress:
-            paths = run_allocate(loaded, rows, out=out, progress=progress)
+            paths = run_allocate(loaded, rows, out=out, progress=progress, local=local)
     except AuditbookError as e:
         raise _fail(e, 1) from None
+    for a in (a for a in rows if a.note):
+        err_console.print(f"row {a.row}: {a.note}", markup=False, soft_wrap=True)
     for path in paths:
         console.print(str(path), soft_wrap=True, markup=False)
     if bad:
-        err_console.print(_bad_rows(allocation, bad), markup=False, soft_wrap=True)
+        err_console.print(bad_rows_message(allocation, bad), markup=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path("output"),
     count: Annotated[int, typer.Option("--count", min=1, max=500, help="How many synthetic returns.")] = 12,
@@ -361,13 +411,24 @@ def demo(
         result = run_demo(out, count=count)
     except AuditbookError as e:
         raise _fail(e, 2) from None
-    console.print(f"Blank workbook: {escape(str(result.blank))}", soft_wrap=True)
-    console.print(f"Synthetic returns: {escape(str(result.returns))}", soft_wrap=True)
-    console.print(f"Round report: {escape(str(result.report))}", soft_wrap=True)
     _print_collect(result.collected)
+    console.print("\n" + "\n".join(result.next_steps()), markup=False, soft_wrap=True)
 
 
-@spec_app.command("check")
+@app.command("settings", cls=_Command)
+def settings_command(
+    settings: SettingsOption = None,
+    example: Annotated[bool, typer.Option("--example", help="Print an example settings file to start from.")] = False,
+) -> None:
+    """Show the local settings in use and where they come from (exit 2 naming the line and key of any problem)."""
+    if example:
+        print(example_settings(), end="")
+        return
+    console.print("\n".join(settings_lines(_settings(settings), find_settings(settings))), markup=False,
+                  soft_wrap=True)
+
+
+@spec_app.command("check", cls=_Command)
 def spec_check(
     path: Annotated[Path | None, typer.Argument(help="The spec to check. Default: the bundled one.")] = None,
 ) -> None:
@@ -387,7 +448,7 @@ def spec_check(
             console.print(f"  {line}", soft_wrap=True, markup=False)
 
 
-@spec_app.command("schema")
+@spec_app.command("schema", cls=_Command)
 def spec_schema() -> None:
     """Print the JSON Schema of the spec format, for editors."""
     print(json.dumps(json_schema(), indent=2))

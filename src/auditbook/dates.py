@@ -30,6 +30,54 @@ def parse_month(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+#: The forms a spreadsheet makes of a month typed as 2026-11, or a person types: (pattern, what it is).
+_MONTH_FORMS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$"), "ymd", "a date"),
+    (re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$"), "dmy", "a date (day first)"),
+    (re.compile(r"^(\d{1,2})[/.\-](\d{4})$"), "my", "month/year"),
+    (re.compile(r"^(\d{4})/(\d{1,2})$"), "ym", "year/month"),
+    (re.compile(r"^([A-Za-z]{3,9})\.?[\s\-/']*(\d{2}|\d{4})$"), "Ny", "a month name"),
+)
+
+
+def read_month(text: str) -> tuple[int, int, str]:
+    """Year and month of a month as people and spreadsheets write it, and how it was written.
+
+    "2026-11" is the form asked for (how: ""); also read, and named in `how`: "Nov-26" and "November 2026"
+    (what Excel shows for a typed 2026-11), "01/11/2026" (day first, never US order), "2026-11-01", "11/2026".
+    Raises AuditbookError saying how to write it.
+    """
+    cleaned = " ".join(text.split())
+    if MONTH_PATTERN.match(cleaned):
+        return (*parse_month(cleaned), "")
+    for pattern, kind, how in _MONTH_FORMS:
+        m = pattern.match(cleaned)
+        if not m:
+            continue
+        if kind == "ymd":
+            year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        elif kind == "dmy":
+            day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        elif kind == "my":
+            day, month, year = 1, int(m.group(1)), int(m.group(2))
+        elif kind == "ym":
+            day, year, month = 1, int(m.group(1)), int(m.group(2))
+        else:
+            word = m.group(1).lower()
+            month = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(word)), 0)
+            year = int(m.group(2)) + (2000 if len(m.group(2)) == 2 else 0)
+            day = 1
+        if 1 <= month <= 12 and MIN_YEAR <= year <= MAX_YEAR and 1 <= day <= calendar.monthrange(year, month)[1]:
+            return year, month, how
+        break
+    raise AuditbookError(f'audit month "{cleaned[:20]}" is not a month: write it as YYYY-MM, for example 2026-11.')
+
+
+def month_name(year: int, month: int) -> str:
+    """A month as a person says it: November 2026."""
+    return f"{calendar.month_name[month]} {year}"
+
+
 def month_end(year: int, month: int) -> date:
     """The last day of the month: audits are due by the end of the month they were requested for."""
     return date(year, month, calendar.monthrange(year, month)[1])

@@ -29,6 +29,14 @@ class DemoResult:
     collected: CollectResult
     report: Path
 
+    def next_steps(self) -> list[str]:
+        """What to open next, a line each: the demo's closing words."""
+        return ["What to open next:",
+                f"  {self.blank}: the blank audit workbook an auditor fills in (start on its Start sheet)",
+                f"  {self.collected.master}: the master workbook for the Self-Assessment Group (its Summary tab first)",
+                f"  {self.report}: the round report for the Self-Assessment Group (open it in a browser)",
+                f"  {self.returns}: the synthetic returns it was made from, some deliberately wrong"]
+
 
 #: The round before the demo's own (its audit month), so Trends and "change since the previous round" show something.
 EARLIER_MONTH = "2026-07"

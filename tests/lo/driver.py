@@ -112,8 +112,9 @@ def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[s
          pdf: Path | None = None) -> dict[str, str]:
     """Open *src* in LibreOffice, set *values* by defined name, recalculate, save *dst* as .xlsx.
 
-    values: {name: str | int | float | None | datetime.date | {"date": "YYYY-MM-DD"}};
-    None and "" clear the cell.
+    values: {name: str | int | float | None | datetime.date | {"date": "YYYY-MM-DD"} | {"typed": "text"}};
+    None and "" clear the cell; {"typed": ...} is read as LibreOffice reads what a person types; a name may
+    also be a cell, "Sheet!A2".
     Returns {name: displayed string} for the names in *read* (after recalculation). With *pdf*, the filled
     workbook is also printed to that PDF in the same session (File > Export as PDF).
     Raises RuntimeError (with the script's stderr) on any failure or after 180 s.

@@ -14,13 +14,15 @@ VALUES.json is a JSON object ``{defined_name: value}`` where value is
 * a string       -> ``cell.setString`` (literal text, a leading "=" is *not* a formula)
 * a number       -> ``cell.setValue``
 * ``{"date": "YYYY-MM-DD"}`` -> ``cell.setValue(serial)`` relative to the document's NullDate
+* ``{"typed": "text"}`` -> ``cell.setFormula(text)``: read as LibreOffice reads what a person types (a
+  date-like entry becomes a date unless the cell is formatted as text)
 * ``null`` or ``""`` -> the cell's content is cleared (``setString("")`` is a no-op in LibreOffice)
 
 Booleans are rejected (xlsx has no boolean input that LibreOffice can set without a formula).
 
 A name may be workbook-scoped (``doc.NamedRanges``) or sheet-scoped (``sheet.NamedRanges``;
-write it as ``Sheet!name`` to pick one sheet explicitly). If it refers to more than one cell
-(e.g. a merged range) the top-left cell is used.
+write it as ``Sheet!name`` to pick one sheet explicitly; ``Sheet!A2``, when no name, is that cell). If it refers
+to more than one cell (e.g. a merged range) the top-left cell is used.
 
 Protected sheets: the value is set directly; if LibreOffice refuses (throws or silently keeps the old
 content) and the sheet is protected, the sheet is unprotected with an empty password, the value set,
@@ -44,6 +46,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -115,13 +118,16 @@ def check_value(name: str, value: Any) -> None:
         raise FillError(f"{name!r}: booleans are not supported, use a string or a number", 2)
     if isinstance(value, (int, float)):
         return
+    if isinstance(value, dict) and set(value) == {"typed"} and isinstance(value["typed"], str):
+        return
     if isinstance(value, dict) and set(value) == {"date"} and isinstance(value["date"], str):
         try:
             _dt.date.fromisoformat(value["date"])
         except ValueError as exc:
             raise FillError(f"{name!r}: bad date {value['date']!r} (want YYYY-MM-DD)", 2) from exc
         return
-    raise FillError(f'{name!r}: unsupported value {value!r} (want string, number, null or {{"date": "YYYY-MM-DD"}})', 2)
+    raise FillError(f'{name!r}: unsupported value {value!r} (want string, number, null, {{"date": "YYYY-MM-DD"}} or '
+                    '{{"typed": "text"}})', 2)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -309,6 +315,9 @@ def resolve_name(doc: Any, name: str) -> tuple[Any, str]:
             if len(hits) > 1:
                 raise FillError(f"defined name {name!r} is sheet-scoped on several sheets; use 'Sheet!{name}'", 2)
             named = hits[0] if hits else None
+    if named is None and scope_sheet is not None and re.fullmatch(r"[A-Za-z]{1,3}[0-9]{1,7}", local):
+        cell = scope_sheet.getCellRangeByName(local.upper())
+        return cell, f"{scope_sheet.getName()}!{local.upper()}"
     if named is None:
         raise FillError(f"unknown defined name {name!r}", 2)
     cells = named.getReferredCells()
@@ -357,6 +366,9 @@ def _write(cell: Any, value: Any, nulldate: _dt.date) -> Any:
     if isinstance(value, str):
         cell.setString(value)
         return ("string", value)
+    if isinstance(value, dict) and "typed" in value:
+        cell.setFormula(value["typed"])
+        return ("typed", value["typed"])
     if isinstance(value, dict):
         serial = float((_dt.date.fromisoformat(value["date"]) - nulldate).days)
         cell.setValue(serial)
@@ -372,6 +384,8 @@ def _took(cell: Any, expected: Any) -> bool:
         return bool(ctype == "EMPTY")
     if kind == "string":
         return bool(ctype == "TEXT" and cell.getString() == want)
+    if kind == "typed":
+        return bool(ctype != "EMPTY")
     return bool(ctype == "VALUE" and cell.getValue() == want)
 
 
@@ -507,7 +521,7 @@ class Job:
             for name, value in self.values.items():
                 cell, where = targets[name]
                 set_cell(doc, name, cell, where, value, nulldate)
-                if isinstance(value, dict):
+                if isinstance(value, dict) and "date" in value:
                     date_format_warning(doc, cell, name, where)
             doc.calculateAll()
             out = {name: str(cell.getString()) for name, (cell, _where) in reads.items()}

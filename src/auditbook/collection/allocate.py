@@ -12,6 +12,7 @@ from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
 from auditbook.errors import AuditbookError
+from auditbook.local import LocalDetails
 from auditbook.spec import Spec
 from auditbook.text import slug
 from auditbook.workbook.generate import role_prefill
@@ -32,10 +33,12 @@ def workbook_name(a: Allocated) -> str:
 
 
 def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
-             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> list[Path]:
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None,
+             local: LocalDetails | None = None) -> list[Path]:
     """Write every row's workbook into `out`; on any failure, none of them is left behind.
 
-    The workbooks are written by `workers` processes (default: one per core).
+    The workbooks are written by `workers` processes (default: one per core); `local` gives the authority's
+    details for their Start sheets.
     """
     targets = [out / workbook_name(a) for a in rows]
     if len(set(targets)) != len(targets):
@@ -57,7 +60,7 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
             for a, target in zip(rows, targets, strict=True)
         ]
         done = 0
-        for written in _write_all(spec, jobs, workers or os.cpu_count() or 1):
+        for written in _write_all(spec, jobs, workers or os.cpu_count() or 1, local or LocalDetails()):
             done += written
             if progress:
                 progress(done, len(rows))
@@ -68,16 +71,16 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
     return targets
 
 
-def _write_all(spec: Spec, jobs: list[Job], workers: int) -> Iterator[int]:
+def _write_all(spec: Spec, jobs: list[Job], workers: int, local: LocalDetails) -> Iterator[int]:
     """Write the jobs' workbooks, yielding how many each step wrote; the first failure stops the rest."""
     if workers < 2 or len(jobs) < _PARALLEL_FROM:
         for path, prefill in jobs:
-            build_workbook(spec, out=path, prefill=prefill, lock_prefill=True)
+            build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local)
             yield 1
         return
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), initializer=_start_worker,
-                             initargs=(spec,)) as pool:
+                             initargs=(spec, local)) as pool:
         pending: set[Future[int]] = {pool.submit(_write_chunk, chunk) for chunk in chunks}
         try:
             while pending:
@@ -89,16 +92,18 @@ def _write_all(spec: Spec, jobs: list[Job], workers: int) -> Iterator[int]:
                 future.cancel()
 
 
-_worker_spec: Spec | None = None
+#: What every workbook a worker process writes shares: sent once, when the worker starts.
+_worker: tuple[Spec, LocalDetails] | None = None
 
 
-def _start_worker(spec: Spec) -> None:
-    global _worker_spec
-    _worker_spec = spec
+def _start_worker(spec: Spec, local: LocalDetails) -> None:
+    global _worker
+    _worker = (spec, local)
 
 
 def _write_chunk(chunk: Sequence[Job]) -> int:
-    assert _worker_spec is not None
+    assert _worker is not None
+    spec, local = _worker
     for path, prefill in chunk:
-        build_workbook(_worker_spec, out=path, prefill=prefill, lock_prefill=True)
+        build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local)
     return len(chunk)

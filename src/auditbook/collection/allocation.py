@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from auditbook.dates import month_end, parse_month
+from auditbook.dates import month_end, month_name, parse_month, read_month
 from auditbook.errors import AuditbookError
+from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
 from auditbook.text import norm, slug
 from auditbook.workbook.generate import MAX_CASE_REF
@@ -25,6 +27,8 @@ COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("round", "Round (optional)", ("round", "audit round")),
 )
 REQUIRED = ("case_ref", "team", "auditor", "month")
+#: Spreadsheet day numbers of the years an audit month may name (2000 to 2100).
+SERIAL_RANGE = (36526, 73415)
 
 
 class AllocationError(AuditbookError):
@@ -43,6 +47,21 @@ class Allocated:
     auditor: str
     month: str
     round: str
+    #: The audit month as the list wrote it, when that was not YYYY-MM ("Nov-26", "01/11/2026").
+    month_written: str = ""
+    #: The round as it was derived from the round calendar, when the list named none.
+    round_derived: bool = False
+
+    @property
+    def note(self) -> str:
+        """What was read in another form than asked for, or derived, as a person would want it said."""
+        notes = []
+        if self.month_written:
+            notes.append(f'audit month "{self.month_written}" read as {month_name(*parse_month(self.month))} '
+                         f"({self.month})")
+        if self.round_derived:
+            notes.append(f"round {self.round} from the round calendar")
+        return "; ".join(notes)
 
     @property
     def due(self) -> date:
@@ -96,7 +115,8 @@ def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, date):
-        return f"{value.year:04d}-{value.month:02d}"
+        # Excel turns a typed 2026-11 into the date 01/11/2026: shown as the person sees it, and read as a month.
+        return f"{value:%d/%m/%Y}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -106,7 +126,7 @@ def _header_map(header: list[str], source: str) -> dict[str, int]:
     wanted = {norm(h): key for key, label, aliases in COLUMNS for h in (key.replace("_", " "), label, *aliases)}
     found: dict[str, int] = {}
     for i, h in enumerate(header):
-        key = wanted.get(norm(h))
+        key = wanted.get(norm(h.strip().rstrip("*")))  # "Team *": the template marks required columns
         if key and key not in found:
             found[key] = i
     missing = [label for key, label, _ in COLUMNS if key in REQUIRED and key not in found]
@@ -116,8 +136,11 @@ def _header_map(header: list[str], source: str) -> dict[str, int]:
     return found
 
 
-def read_allocation(path: Path) -> tuple[list[Allocated], list[RowProblem]]:
-    """Every good row and every bad row (by its row number in the file) of an allocation list."""
+def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple[list[Allocated], list[RowProblem]]:
+    """Every good row and every bad row (by its row number in the file) of an allocation list.
+
+    A row that names no round gets the one the round calendar gives its audit month, if any.
+    """
     try:
         cells = _cells_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _cells_csv(path)
     except (OSError, UnicodeDecodeError, csv.Error) as err:
@@ -133,11 +156,17 @@ def read_allocation(path: Path) -> tuple[list[Allocated], list[RowProblem]]:
     seen: dict[tuple[str, str], int] = {}
     for number, row in enumerate(cells[1:], start=2):
         values = {key: (row[i] if i < len(row) else "").strip() for key, i in cols.items()}
+        written = values.get("month", "")
+        if written:
+            values["month"] = _serial_month(written)
         if not any(values.values()):
             continue
         problems = _row_problems(values)
+        month = _month(values["month"]) if not problems else ""
+        derived = rounds.round_of(month) if rounds is not None and month and not values.get("round") else None
+        round_name = values.get("round") or derived or ""
         # Keyed as the file name will be, so two rows can never write the same workbook.
-        key = (slug(values.get("case_ref", "")), slug(values.get("round") or values.get("month", "")))
+        key = (slug(values.get("case_ref", "")), slug(round_name or month or values.get("month", "")))
         if not problems and key in seen:
             problems.append(f"case {values['case_ref']} is already allocated in row {seen[key]} for the same round")
         if problems:
@@ -145,14 +174,21 @@ def read_allocation(path: Path) -> tuple[list[Allocated], list[RowProblem]]:
             continue
         seen[key] = number
         good.append(Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
-                              values.get("team_manager", ""), values["auditor"], _month(values["month"]),
-                              values.get("round", "")))
+                              values.get("team_manager", ""), values["auditor"], month, round_name,
+                              month_written=written if written != month else "", round_derived=derived is not None))
     return good, bad
 
 
 def _month(text: str) -> str:
-    year, month = parse_month(text)
+    year, month, _how = read_month(text)
     return f"{year:04d}-{month:02d}"
+
+
+def _serial_month(text: str) -> str:
+    """A date stored as a spreadsheet day number in a text column (LibreOffice keeps 46327 there) as dd/mm/yyyy."""
+    if re.fullmatch(r"\d{5}(\.0+)?", text) and SERIAL_RANGE[0] <= int(float(text)) <= SERIAL_RANGE[1]:
+        return f"{date(1899, 12, 30) + timedelta(days=int(float(text))):%d/%m/%Y}"
+    return text
 
 
 def _row_problems(values: dict[str, str]) -> list[str]:
@@ -163,10 +199,16 @@ def _row_problems(values: dict[str, str]) -> list[str]:
     month = values.get("month", "")
     if month:
         try:
-            parse_month(month)
+            read_month(month)
         except AuditbookError:
-            out.append(f'audit month "{month[:20]}" is not a month: write it as YYYY-MM, for example 2026-11')
+            out.append(f'audit month "{month[:20]}" is not a month: write it as YYYY-MM, for example 2026-11 '
+                       "(Nov-26, November 2026 and 01/11/2026 are read too)")
     return out
+
+
+def bad_rows_message(path: Path, bad: list[RowProblem]) -> str:
+    """The allocation list's bad rows, one line each under a line naming the file."""
+    return "\n".join([f"{path}: {len(bad)} row(s) cannot be used:", *(f"  row {b.row}: {b.message}" for b in bad)])
 
 
 def template_csv() -> str:

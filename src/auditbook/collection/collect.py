@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditbook.collection.allocation import Allocated
-from auditbook.collection.collate import Collation, merge
+from auditbook.collection.collate import Collation, Source, merge
 from auditbook.collection.evidence import Evidence, gather, round_summaries
 from auditbook.collection.history import History
 from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
@@ -26,7 +26,9 @@ from auditbook.collection.scan import Scan, file_hash, scan_folder
 from auditbook.collection.tracking import ReturnRow, returns_status
 from auditbook.collection.workers import Progress
 from auditbook.errors import CollectError
+from auditbook.local import RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.roles import Role
 from auditbook.text import name_key, norm
 
 MASTER_NAME = "auditbook-master.xlsx"
@@ -81,9 +83,10 @@ def _packs_to_read(ledger: Ledger, packs: Path | None) -> list[Path]:
 
 def _evidence(scan: Scan, ledger: Ledger, registry: SpecRegistry, master: Path | None, packs: list[Path],
               moment: datetime, *, round_name: str | None, threshold: float, allocation: list[Allocated] | None,
-              calendar: Sequence[str]) -> tuple[Collation, Evidence, list[ReturnRow] | None]:
+              calendar: Sequence[str], rounds: RoundCalendar | None = None,
+              ) -> tuple[Collation, Evidence, list[ReturnRow] | None]:
     """Merge, take back what was typed into the master and packs, keep the rounds' figures, work out the evidence."""
-    collation = merge(scan.sources(), registry, threshold=threshold, round_name=round_name)
+    collation = merge(with_rounds(scan.sources(), rounds), registry, threshold=threshold, round_name=round_name)
     collation.not_merged += scan.notes
     register = Register(ledger.db)
     readback = register.read_back(master, packs, moment)
@@ -113,6 +116,7 @@ def gather_folder(
     now: datetime | None = None,
     allocation: list[Allocated] | None = None,
     calendar: Sequence[str] = (),
+    rounds: RoundCalendar | None = None,
 ) -> Evidence:
     """What collect would show, without writing the master (for export and the round report).
 
@@ -140,7 +144,7 @@ def gather_folder(
             ledger.set_meta("state", "")
         _, evidence, _ = _evidence(scan, ledger, registry, edited, _packs_to_read(ledger, None), now or datetime.now(),
                                    round_name=round_name, threshold=threshold, allocation=allocation,
-                                   calendar=calendar)
+                                   calendar=calendar, rounds=rounds)
         ledger.commit()
     finally:
         ledger.close()
@@ -162,6 +166,7 @@ def collect(
     packs: Path | None = None,
     forget: tuple[Path, ...] = (),
     calendar: Sequence[str] = (),
+    rounds: RoundCalendar | None = None,
 ) -> CollectResult:
     """Validate every new or changed return in `folder`, merge the valid ones and write the master.
 
@@ -169,7 +174,8 @@ def collect(
     with `packs`, one workbook per team manager is written into that folder; with `forget`, those files'
     stored answers are removed from the ledger first (they must no longer be in the folder). Statuses
     typed into the master or a pack since they were written are read back first and kept in the ledger.
-    `calendar` names the rounds in order (else rounds are ordered by their due dates).
+    `calendar` names the rounds in order (else rounds are ordered by their due dates); with `rounds`, a return
+    that names no round is in the one that round calendar gives its audit month.
     """
     if not folder.is_dir():
         raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
@@ -200,7 +206,8 @@ def collect(
         allocated = None if allocation is None else [dataclasses.astuple(a) for a in allocation]
         edited_packs = _packs_to_read(ledger, packs)
         state = hashlib.sha256(json.dumps([scan.state, key, round_name, threshold, str(master.resolve()),
-                                           allocated, today.isoformat() if allocation else None, list(calendar)],
+                                           allocated, today.isoformat() if allocation else None, list(calendar),
+                                           repr(rounds)],
                                           default=str).encode()).hexdigest()
         previous = ledger.get_meta("outcome")
         master_sha = _master_sha(master)
@@ -214,7 +221,7 @@ def collect(
                 else None
             collation, evidence, rows = _evidence(scan, ledger, registry, edited_master, edited_packs, moment,
                                                   round_name=round_name, threshold=threshold, allocation=allocation,
-                                                  calendar=calendar)
+                                                  calendar=calendar, rounds=rounds)
             register = Register(ledger.db)
             _write(lambda: write_master(evidence, out=master, generated_at=now), master)
             register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
@@ -257,3 +264,20 @@ def _write(write: Callable[[], Path], master: Path) -> None:
         raise CollectError(f"could not write the master {name_key(str(master))} ({err.strerror or err}). The previous "
                            "master is unchanged. Free some disk space or close the file, then collect again.") \
             from None
+
+
+def with_rounds(sources: list[Source], rounds: RoundCalendar | None) -> list[Source]:
+    """The sources, each audit that names no round given the one the calendar gives its audit month."""
+    if rounds is None or not rounds.rounds:
+        return list(sources)
+    out = []
+    for src in sources:
+        audit = src.report.audit
+        month = audit.text(Role.AUDIT_MONTH) if audit is not None else ""
+        derived = rounds.round_of(month) if audit is not None and not audit.text(Role.ROUND) and month else None
+        if audit is not None and derived:
+            report = dataclasses.replace(src.report, audit=audit.model_copy(
+                update={"facts": {**audit.facts, Role.ROUND.value: derived}}))
+            src = dataclasses.replace(src, report=report)
+        out.append(src)
+    return out

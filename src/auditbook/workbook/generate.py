@@ -7,6 +7,7 @@ from pathlib import Path
 
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.errors import AuditbookError
+from auditbook.local import LocalDetails, RoundCalendar
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import slug
@@ -20,9 +21,12 @@ MAX_CASE_REF = 60
 def role_prefill(
     spec: Spec | Layout, *, case_ref: str | None = None, auditor: str | None = None, team: str | None = None,
     month: str | None = None, worker: str | None = None, team_manager: str | None = None,
-    round_name: str | None = None,
+    round_name: str | None = None, rounds: RoundCalendar | None = None,
 ) -> dict[str, str | int | date]:
-    """Starting values keyed by defined name, placed through the spec's roles (only those given)."""
+    """Starting values keyed by defined name, placed through the spec's roles (only those given).
+
+    With no round named, the round calendar (if any) gives the round of the audit month.
+    """
     layout = spec if isinstance(spec, Layout) else build_layout(spec)
     if case_ref is not None and len(case_ref.strip()) > MAX_CASE_REF:
         raise AuditbookError(f"the case reference is {len(case_ref.strip())} characters long; the most is "
@@ -35,9 +39,12 @@ def role_prefill(
     if month:
         year, mon = parse_month(month)
         due = month_end(year, mon)
-        given[Role.AUDIT_MONTH] = f"{year:04d}-{mon:02d}"
+        month = given[Role.AUDIT_MONTH] = f"{year:04d}-{mon:02d}"
         given[Role.DUE_DATE] = due
         given[Role.PERIOD_FROM], given[Role.PERIOD_TO] = audit_period(due)
+        derived = rounds.round_of(month) if rounds is not None else None
+        if derived and Role.ROUND not in given:
+            given[Role.ROUND] = derived
     values: dict[str, str | int | date] = {}
     for role, value in given.items():
         inp = layout.role_input(role)
@@ -66,11 +73,12 @@ def default_filename(spec: Spec, prefill: Prefill) -> str:
 
 
 def generate_workbook(spec: Spec, *, out: Path, prefill: Prefill, password: str = "",
-                      lock_prefill: bool = False, overwrite: bool = True) -> Path:
+                      lock_prefill: bool = False, overwrite: bool = True, local: LocalDetails | None = None) -> Path:
     """Write one workbook; `out` is a folder (a readable name is chosen) or an .xlsx path."""
     if out.suffix.lower() != ".xlsx":
         out = out / default_filename(spec, prefill)
     if out.exists() and not overwrite:
         raise AuditbookError(f"{out} already exists and may hold an auditor's work. Give --force to replace it, "
                              "or another --out.")
-    return build_workbook(spec, out=out, prefill=prefill, password=password, lock_prefill=lock_prefill)
+    return build_workbook(spec, out=out, prefill=prefill, password=password, lock_prefill=lock_prefill,
+                          local=local)

@@ -1,0 +1,296 @@
+"""Local settings: what differs between authorities and not between audits, from a small TOML file.
+
+`auditbook.toml` in the working folder, or the file given with --settings: the authority's name, who
+receives completed audits and where to save them, the round calendar and the recurring-theme threshold.
+Validated with pydantic; every problem names the file, line and key. The command line loads it and
+passes plain values (LocalDetails, RoundCalendar, a threshold) down; nothing else reads files.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from auditbook.errors import AuditbookError
+from auditbook.local import MONTH_NAMES, LocalDetails, Round, RoundCalendar
+
+SETTINGS_NAME = "auditbook.toml"
+EXAMPLE_NAME = "auditbook.example.toml"
+DEFAULT_THRESHOLD = 0.3
+
+Line = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+_MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)} | {
+    name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)} | {"sept": 9}
+
+
+class SettingsError(AuditbookError):
+    """The settings file cannot be used; the message names the file, line and key."""
+
+
+def parse_share(value: object) -> float:
+    """A share of audits from 30, 0.3 or "30%" (a number above 1 is a percentage): 0.3."""
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.removesuffix("%").strip())
+    except ValueError:
+        raise ValueError(f'"{text[:20]}" is not a percentage: write 30, 30% or 0.3') from None
+    if percent or number > 1:
+        number /= 100
+    if not 0 < number <= 1:
+        raise ValueError(f'"{text[:20]}" is not a share of audits: give a percentage from 1 to 100, for example 30%')
+    return number
+
+
+def _month(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 12:
+        return value
+    if isinstance(value, str) and value.strip().lower().rstrip(".") in _MONTHS:
+        return _MONTHS[value.strip().lower().rstrip(".")]
+    raise ValueError(f'"{str(value)[:20]}" is not a month: write its name (February) or its number (2)')
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthoritySettings(_Section):
+    """[authority]"""
+
+    name: Line | None = None
+
+
+class ReturnsSettings(_Section):
+    """[returns]: who receives completed audits and where they are saved."""
+
+    send_to: list[Line] = Field(default_factory=list, max_length=10)
+    save_to: Line | None = None
+
+
+class RoundSettings(_Section):
+    """One round of [rounds].calendar."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+    months: list[int] = Field(min_length=1, max_length=12)
+
+    @field_validator("months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> Any:
+        return [_month(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _consecutive(self) -> RoundSettings:
+        for a, b in zip(self.months, self.months[1:], strict=False):
+            if b != a % 12 + 1:
+                raise ValueError(f"the months of {self.name} must follow each other ({MONTH_NAMES[a - 1]} is "
+                                 f"followed by {MONTH_NAMES[b - 1]}): list them in order, a year end may fall "
+                                 "inside a round")
+        return self
+
+
+class RoundsSettings(_Section):
+    """[rounds]: the round calendar."""
+
+    naming: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "{year} {round}"
+    calendar: list[RoundSettings] = Field(default_factory=list, max_length=12)
+
+    @field_validator("naming")
+    @classmethod
+    def _naming(cls, value: str) -> str:
+        names = set(re.findall(r"{([^{}]*)}", value))
+        if "round" not in names or not names <= {"year", "round"}:
+            raise ValueError(f'"{value}" must name the round with {{round}}, and may add the year it starts in with '
+                             '{year}: for example "{year} {round}"')
+        return value
+
+    @model_validator(mode="after")
+    def _each_month_once(self) -> RoundsSettings:
+        seen: dict[int, str] = {}
+        for r in self.calendar:
+            for m in r.months:
+                if m in seen:
+                    raise ValueError(f"{MONTH_NAMES[m - 1]} is in both {seen[m]} and {r.name}: each month belongs "
+                                     "to one round")
+                seen[m] = r.name
+        names = [r.name.casefold() for r in self.calendar]
+        if len(set(names)) != len(names):
+            raise ValueError("two rounds have the same name: give each its own")
+        return self
+
+
+class ThemesSettings(_Section):
+    """[themes]"""
+
+    recurring_threshold: float = DEFAULT_THRESHOLD
+
+    @field_validator("recurring_threshold", mode="before")
+    @classmethod
+    def _share(cls, value: Any) -> float:
+        return parse_share(value)
+
+
+class Settings(_Section):
+    """The whole settings file."""
+
+    authority: AuthoritySettings = Field(default_factory=AuthoritySettings)
+    returns: ReturnsSettings = Field(default_factory=ReturnsSettings)
+    rounds: RoundsSettings = Field(default_factory=RoundsSettings)
+    themes: ThemesSettings = Field(default_factory=ThemesSettings)
+
+    @property
+    def calendar(self) -> RoundCalendar:
+        """The round calendar as the library takes it."""
+        return RoundCalendar(tuple(Round(r.name, tuple(r.months)) for r in self.rounds.calendar),
+                             naming=self.rounds.naming)
+
+    @property
+    def local(self) -> LocalDetails:
+        """The authority's details as the workbook writer takes them."""
+        return LocalDetails(authority=self.authority.name or "", send_to=tuple(self.returns.send_to),
+                            save_to=self.returns.save_to or "", rounds=self.calendar)
+
+    @property
+    def threshold(self) -> float:
+        """The share of audits at which a theme is recurring."""
+        return self.themes.recurring_threshold
+
+
+#: Settings when there is no file: the spec's own wording, no calendar, a 30 % threshold.
+DEFAULTS = Settings()
+
+
+def find_settings(given: Path | None, *, folder: Path | None = None) -> Path | None:
+    """The settings file to use: the one given, else auditbook.toml in the working folder, else None."""
+    if given is not None:
+        if not given.is_file():
+            raise SettingsError(f"{given}: no such settings file. Give the path of an auditbook.toml, or leave "
+                                "--settings out to use the one in this folder.")
+        return given
+    here = (folder or Path.cwd()) / SETTINGS_NAME
+    return here if here.is_file() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """The settings in `path` (DEFAULTS when None), or SettingsError naming the file, line and key."""
+    if path is None:
+        return DEFAULTS
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SettingsError(f"{path}: cannot read the settings file ({err}). Save it as UTF-8 text.") from None
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path}: not valid TOML: {err}. See {EXAMPLE_NAME} for the format.") from None
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        lines = [_located(path, source, e) for e in err.errors()]
+        raise SettingsError(f"{path}: {len(lines)} problem(s):\n" + "\n".join(f"  {line}" for line in lines)) \
+            from None
+
+
+def settings_lines(settings: Settings, path: Path | None) -> list[str]:
+    """What the settings in use are and where they come from, a line each, for `auditbook settings`."""
+    local = settings.local
+    rows = [("Authority", local.authority or "(the spec's organisation)"),
+            ("Send completed audits to", "; ".join(local.send_to) or "(the spec's wording)"),
+            ("Save them in", local.save_to or "(not set)"),
+            ("Rounds", "; ".join(local.rounds.describe()) or "(none: the audit month stands for the round)"),
+            ("Recurring theme threshold", f"{settings.threshold:.0%}")]
+    head = f"Settings: {path}" if path else f"Settings: none (no {SETTINGS_NAME} here); the defaults below"
+    return [head, *(f"  {label}: {value}" for label, value in rows)]
+
+
+def example_settings() -> str:
+    """The example settings file shipped with auditbook (roles and placeholders, nothing personal)."""
+    return resources.files("auditbook").joinpath(EXAMPLE_NAME).read_text(encoding="utf-8")
+
+
+def _located(path: Path, source: str, error: Any) -> str:
+    loc = tuple(error.get("loc", ()))
+    key = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = f"unknown setting: the keys here are {_known(loc[:-1])}"
+    line = _line_of(source, loc)
+    where = f"line {line}, " if line else ""
+    return f"{path.name}, {where}{key or '(top)'}: {message}"
+
+
+def _known(loc: tuple[Any, ...]) -> str:
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = getattr(field, "annotation", None) if field is not None else None
+        args = getattr(inner, "__args__", ())
+        model = args[0] if args and isinstance(args[0], type) else inner
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return "(none)"
+    return ", ".join(model.model_fields)
+
+
+def _line_of(source: str, loc: tuple[Any, ...]) -> int | None:
+    """The line (1-based) where the key at `loc` is written, or the nearest enclosing one; None if not found.
+
+    TOML parsers give no positions, so this follows the file's tables and keys by hand: enough for the way a
+    settings file is written (tables, keys, arrays of tables, arrays of inline tables one to a line).
+    """
+    lines = source.splitlines()
+    found: dict[tuple[str, ...], list[int]] = {}
+    table: tuple[str, ...] = ()
+    for number, raw in enumerate(lines, start=1):
+        text = raw.split("#", 1)[0].strip()
+        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?$", text)
+        if header:
+            table = tuple(h.strip() for h in header.group(1).split("."))
+            found.setdefault(table, []).append(number)
+            continue
+        assigned = re.match(r"^([A-Za-z0-9_\-]+)\s*=", text)
+        if assigned:
+            found.setdefault((*table, assigned.group(1)), []).append(number)
+    keys = [p for p in loc if isinstance(p, str)]
+    for n in range(len(keys), 0, -1):
+        at = found.get(tuple(keys[:n]))
+        if not at:
+            continue
+        index = _index_after(loc, n)
+        if index is None:
+            return at[0]
+        if len(at) > 1:  # an array of tables: one header per item
+            return at[index] if index < len(at) else at[0]
+        return _inline_item(lines, at[0], index) or at[0]
+    return None
+
+
+def _index_after(loc: tuple[Any, ...], n: int) -> int | None:
+    """The array index that follows the n-th key of loc, if any."""
+    seen = 0
+    for i, part in enumerate(loc):
+        if isinstance(part, str):
+            seen += 1
+            if seen == n:
+                following = loc[i + 1] if i + 1 < len(loc) else None
+                return following if isinstance(following, int) else None
+    return None
+
+
+def _inline_item(lines: list[str], start: int, index: int) -> int | None:
+    """The line of the index-th inline table of the array that starts on line `start`."""
+    seen = -1
+    for number in range(start, len(lines) + 1):
+        if number > start and re.match(r"^\s*([A-Za-z0-9_\-]+\s*=|\[)", lines[number - 1]):
+            return None
+        for char in lines[number - 1].split("#", 1)[0]:
+            if char == "{":
+                seen += 1
+                if seen == index:
+                    return number
+    return None
