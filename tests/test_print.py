@@ -20,7 +20,7 @@ from auditbook.spec.roles import Role
 from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
-from tests.lo.driver import fill, overprinted, pdf_text, require_libreoffice, to_pdf
+from tests.lo.driver import fill, overprinted, pdf_text, require_libreoffice, require_print_fonts, to_pdf
 
 pytestmark = pytest.mark.libreoffice
 
@@ -53,6 +53,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory, spec: Spec,
             layout: Layout) -> tuple[dict[str, str], str, dict[str, object], Path]:
     """A child protection audit with long entries, filled and saved by LibreOffice, then printed to PDF by it."""
     require_libreoffice()
+    require_print_fonts()
     tmp = tmp_path_factory.mktemp("print")
     answers: dict[str, object] = dict(synthetic_answers(layout, seed=11, scenario="child_protection", index=11,
                                                         actions=3))

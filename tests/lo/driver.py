@@ -228,3 +228,21 @@ def overprinted(pdf: Path, *, min_share: float = 0.3) -> list[tuple[int, str, st
                 if dx > 0 and dy > 0 and dx * dy / smaller >= min_share:
                     found.append((number, text, other_text))
     return found
+
+
+def require_print_fonts() -> None:
+    """Skip (fail in CI) when Arial is not Arial or a metric-compatible face (Liberation Sans) here.
+
+    LibreOffice then measures rows with one face and prints with another, so long text overflows in print for
+    reasons that are this machine's, not the workbook's. Every LibreOffice install brings Liberation Sans.
+    """
+    exe = shutil.which("fc-match")
+    face = subprocess.run([exe, "-f", "%{family}", "Arial"], capture_output=True, text=True, check=False,
+                          timeout=30).stdout if exe else ""
+    if any(name in face for name in ("Arial", "Liberation Sans")):
+        return
+    message = (f"printing tests need Arial or Liberation Sans (fc-match Arial gives {face or 'nothing'}): "
+               "apt-get install fonts-liberation2")
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
