@@ -10,15 +10,20 @@ import csv
 import os
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.workbook.checks import build_checks
 from auditbook.workbook.formulas import Evaluator
 from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
+from tests.test_rules import contradictory
 
 #: Gnumeric's reader does not know the workbook structure lock (valid OOXML that Excel writes too): it says so
 #: and opens the workbook anyway. Anything else it prints is a problem.
@@ -89,3 +94,16 @@ def test_gnumeric_computes_the_statuses_the_workbook_was_written_with(
             shown.setdefault(row[0], row[3])
     assert shown == statuses
     assert "Complete" in shown.values() and "Not applicable" in shown.values()
+
+
+def test_gnumeric_computes_the_rule_checks_as_validate_does(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+    path = build_workbook(spec, out=tmp_path / "contradictory.xlsx", prefill=contradictory())
+    _, sheets = gnumeric_sheets(path, tmp_path / "csv")
+    names = {c.name: c.rule.id for c in build_checks(layout)}
+    live = {names[row[i]]: int(float(row[i + 1])) for row in sheets["Lists"] for i in range(len(row) - 1)
+            if row[i] in names}
+    report = validate_file(path, registry=SpecRegistry.of(spec))
+    by_validate = Counter(p.rule for p in report.problems if p.rule)
+    assert sorted(live) == sorted(names.values())
+    assert {k: v for k, v in live.items() if v} == dict(by_validate)
+    assert sum(live.values()) > 0

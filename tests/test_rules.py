@@ -162,12 +162,13 @@ def test_valid_synthetic_returns_keep_every_rule(layout: Layout) -> None:
 def test_the_summary_lists_every_rule_as_a_check(spec: Spec, layout: Layout, tmp_path: Path) -> None:
     path = build_workbook(spec, out=tmp_path / "r.xlsx", prefill=contradictory())
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    rows = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value, ws.cell(r, 4).value)
+    # The Checks on the Summary's grid: check (A:B), severity (C), result (D), where (E:H), how to fix (I).
+    rows = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
             for r in range(1, ws.max_row + 1)}
     by_rule = {r.id: rows.get(r.message) for r in spec.rules}
     assert [rid for rid, row in by_rule.items() if row is None] == []
     assert by_rule["looked_after_in_care"] == ("Error", "Fix", "Case profile C12, Case profile C19")
-    assert by_rule["weak_section_has_action"] == ("Warning", "Check", "2 Child's Voice and Understanding; ")
+    assert by_rule["weak_section_has_action"] == ("Warning", "Check", "2 Child\u2019s Voice and Understanding; ")
     assert by_rule["action_after_completion"][:2] == ("Warning", "Check")
     assert by_rule["cp_plan_had_cp"][:2] == ("Error", "OK")
     assert by_rule["urgent_with_line_manager"][:2] == ("Warning", "Check")
@@ -194,7 +195,8 @@ def test_live_checks_in_libreoffice_match_validate(spec: Spec, layout: Layout, t
         assert sum(live.values()) == 9
     saved = openpyxl.load_workbook(tmp_path / "saved.xlsx", data_only=True)
     if case == "blank":
-        summary = {saved["Summary"].cell(r, 1).value: saved["Summary"].cell(r, 3).value for r in range(6, 22)}
+        ws = saved["Summary"]  # Section (A:B), Applies (C), Status (D)
+        summary = {ws.cell(r, 1).value: ws.cell(r, 4).value for r in range(1, ws.max_row + 1)}
         assert summary["1a Early Help and Protection"] == "Waiting for Case profile"
         assert summary["10 Independence"] == "Waiting for Case profile"
         assert saved["Case profile"][where("profile_due_date")[1]].value in (None, "")

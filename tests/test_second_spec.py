@@ -71,7 +71,7 @@ def test_its_workbook_reads_as_a_supervision_audit(supervision: Spec, tmp_path: 
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Start", "Summary", "Record", "A Frequency", "B Reflection", "C Case direction",
                                "D ASYE", "Follow-up", "Verdict", "Standards", "Lists", "Metadata"]
-    assert book["A Frequency"]["E8"].value == "Standard"
+    assert book["A Frequency"]["D8"].value == "Standard"
     assert book["Standards"]["A1"].value == "The supervision standards each part is rated against"
     text = strings(path)
     assert [w for w in ("ESN", "Ofsted", "Deep Dive", "Case profile", "Grades (", "criteria sheet", "this child",

@@ -18,6 +18,7 @@ from auditbook.workbook.formulas import audit_facts
 from auditbook.workbook.kleene import Scope, kleene, string_literal
 from auditbook.workbook.layout import LISTS_SHEET, Layout, cell_ref, sheet_ref
 from auditbook.workbook.xlsx import FastWorksheet as Worksheet
+from auditbook.workbook.xlsx import ok
 
 #: Excel's limit on a formula's length; a check longer than this is left to validate.
 MAX_FORMULA = 8000
@@ -108,7 +109,10 @@ class ChecksBlock(Book):
                 hit = any(f.section == item.section and f.row == item.table_row for f in fired)
                 ws.write_string(item.row, check.col - 1, f"{check.rule.id} {item.label}".strip())
                 formula = item.formula if check.live else "0"
-                self._formula(ws, item.row, check.col, "=" + formula, self.fmt.text, 1 if hit else 0)
+                # An array formula: Gnumeric, like Excel and LibreOffice, then takes TRIM or LEN of a range
+                # inside SUMPRODUCT cell by cell (as a plain formula it gives #VALUE!).
+                ok(ws.write_array_formula(item.row, check.col, item.row, check.col, "{=" + formula + "}",
+                                          self.fmt.text, 1 if hit else 0), f"check {check.name}")
             first, last = check.items[0].row, check.items[-1].row
             ws.write_string(check.total_row, check.col - 1, check.name, self.fmt.bold)
             total = f"=SUM({cell_ref(first, check.col, absolute=True)}:{cell_ref(last, check.col, absolute=True)})"

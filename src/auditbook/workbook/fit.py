@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from functools import lru_cache
 
 #: Characters of Arial 10 that fit in one unit of column width (measured in LibreOffice: about 1.14; a
 #: little less here, so a row is never too short). Bold text is wider.
@@ -21,6 +22,7 @@ PADDING_POINTS = 4.0
 MAX_ROW_POINTS = 409.0
 
 
+@lru_cache(maxsize=4096)  # every workbook of a spec measures the same labels and guidance
 def text_lines(text: str, width: float, *, bold: bool = False, size: float = 10) -> int:
     """Lines that text wraps to in a column `width` units wide (each line break starts a new line)."""
     per_line = max(1, int(width * CHARS_PER_UNIT * (BOLD_FACTOR if bold else 1.0) * 10 / size))

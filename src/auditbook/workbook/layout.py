@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from auditbook.spec.conditions import Condition, DateOf, combine
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
@@ -174,6 +175,8 @@ class Layout:
     lists: dict[str, ListRange] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     na_list: ListRange | None = None
+    #: What the writer works out once per layout and every workbook repeats (formulas, rules).
+    caches: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def inputs(self) -> list[Input]:

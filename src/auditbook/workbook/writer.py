@@ -45,6 +45,7 @@ class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
                 self._table_section(ws, sl)
             else:
                 self._form_section(ws, sl)
+            self._flush_rules(ws)
         self._start(start)
         self._summary(summary)
         self._criteria(criteria)

@@ -31,6 +31,8 @@ _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9._]*)\(")
 #: Prepared formulas by (formula, expand future functions): every workbook of a spec repeats the same ones.
 _PREPARED: dict[tuple[str, bool], str] = {}
 _PREPARED_MAX = 200_000
+#: Workbook-level defined names xlsxwriter has already accepted.
+_CHECKED_NAMES: set[str] = set()
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
@@ -108,6 +110,16 @@ class FastWorkbook(Workbook):  # type: ignore[misc]
 
     def __init__(self, filename: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(filename, {**WORKBOOK_OPTIONS, **(options or {})})
+
+    def define_name(self, name: str, formula: str) -> int:
+        """As xlsxwriter's, checking each workbook-level name once per process (every workbook repeats them)."""
+        if name in _CHECKED_NAMES:
+            self.defined_names.append([name, -1, formula.removeprefix("="), False])
+            return 0
+        rc = int(super().define_name(name, formula))
+        if rc == 0 and "!" not in name and len(_CHECKED_NAMES) < _PREPARED_MAX:
+            _CHECKED_NAMES.add(name)
+        return rc
 
 
 def _without_strings(formula: str) -> str:
