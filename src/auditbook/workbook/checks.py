@@ -94,8 +94,11 @@ class ChecksBlock(Book):
 
     @cached_property
     def checks(self) -> list[Check]:
-        """The spec's rules as live checks."""
-        return build_checks(self.layout)
+        """The spec's rules as live checks (worked out once per layout: every workbook repeats them)."""
+        if "checks" not in self.layout.caches:
+            self.layout.caches["checks"] = build_checks(self.layout)
+        found: list[Check] = self.layout.caches["checks"]
+        return found
 
     @cached_property
     def facts(self) -> Facts:

@@ -8,6 +8,7 @@ so a flag or check that needs it waits. Text compares case-insensitively with "=
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from auditbook.spec.conditions import (
     THIS,
@@ -33,6 +34,7 @@ from auditbook.spec.models import judged_sections
 from auditbook.workbook.layout import Input, Layout, col_letter, quote_sheet
 
 
+@lru_cache(maxsize=16384)  # every workbook of a spec writes the same labels and messages
 def string_literal(text: str) -> str:
     """Text as a formula string: a constant may hold at most 255 characters, so longer text is joined from pieces."""
     pieces = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]

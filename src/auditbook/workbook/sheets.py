@@ -37,7 +37,10 @@ class FixedSheets(Book):
             self._define(lr.name, lr.ref)
         for flag in self.layout.flags:
             ws.write_string(flag.row, flag.col - 1, flag.label)
-            self._formula(ws, flag.row, flag.col, flag_formula(self.layout, flag), self.fmt.text,
+            formulas: dict[str, str] = self.layout.caches.setdefault("flag formulas", {})
+            if flag.name not in formulas:
+                formulas[flag.name] = flag_formula(self.layout, flag)
+            self._formula(ws, flag.row, flag.col, formulas[flag.name], self.fmt.text,
                           self.ev.value(flag.name))
             self._define(flag.name, sheet_ref(LISTS_SHEET, flag.row, flag.col))
         if self.layout.flags:

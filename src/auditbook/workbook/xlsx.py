@@ -111,6 +111,10 @@ class FastWorkbook(Workbook):  # type: ignore[misc]
     def __init__(self, filename: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(filename, {**WORKBOOK_OPTIONS, **(options or {})})
 
+    def _extract_named_ranges(self, defined_names: Any) -> list[str]:
+        # docProps/app.xml may list every defined name as a "part" (hundreds here); nothing reads that list.
+        return []
+
     def define_name(self, name: str, formula: str) -> int:
         """As xlsxwriter's, checking each workbook-level name once per process (every workbook repeats them)."""
         if name in _CHECKED_NAMES:
