@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from auditbook.dates import month_end, month_name, parse_month, read_month
+from auditbook.dates import month_end, month_name, parse_month, read_month, uk
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
@@ -116,7 +116,7 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, date):
         # Excel turns a typed 2026-11 into the date 01/11/2026: shown as the person sees it, and read as a month.
-        return f"{value:%d/%m/%Y}"
+        return uk(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -187,7 +187,7 @@ def _month(text: str) -> str:
 def _serial_month(text: str) -> str:
     """A date stored as a spreadsheet day number in a text column (LibreOffice keeps 46327 there) as dd/mm/yyyy."""
     if re.fullmatch(r"\d{5}(\.0+)?", text) and SERIAL_RANGE[0] <= int(float(text)) <= SERIAL_RANGE[1]:
-        return f"{date(1899, 12, 30) + timedelta(days=int(float(text))):%d/%m/%Y}"
+        return uk(date(1899, 12, 30) + timedelta(days=int(float(text))))
     return text
 
 
