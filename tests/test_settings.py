@@ -200,7 +200,7 @@ def test_collect_puts_a_return_without_a_round_in_the_calendar_round(tmp_path: P
 
 def test_collect_takes_the_threshold_from_the_settings_unless_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                     spec: Spec, layout: Layout) -> None:
-    import auditbook.cli as cli
+    from auditbook.cli import collecting as cli
 
     folder = tmp_path / "returns"
     folder.mkdir()

@@ -1,0 +1,222 @@
+"""The commands that read returns: validate, collect, export, report and the demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from auditbook.cli.app import (
+    Command,
+    SettingsOption,
+    SpecsOption,
+    ThresholdOption,
+    allocated_or_exit,
+    app,
+    console,
+    fail,
+    progress_bar,
+    settings_or_exit,
+)
+from auditbook.collection.collect import MASTER_NAME, gather_folder
+from auditbook.collection.collect import collect as run_collect
+from auditbook.collection.export import export as run_export
+from auditbook.collection.report import write_report
+from auditbook.collection.result import CollectResult, collect_json
+from auditbook.demo import run_demo
+from auditbook.errors import AuditbookError
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
+from auditbook.returns.validate import validate_file
+from auditbook.text import name_key, shown
+
+
+@app.command(cls=Command)
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Returned workbooks to check.", exists=True, dir_okay=False)],
+    specs: SpecsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
+
+    Exit 0 when every file is valid (warnings allowed), 1 when any file has an error.
+    """
+    registry = SpecRegistry.load(tuple(specs or ()))
+    reports = [validate_file(f, registry=registry) for f in files]
+    for r in reports:
+        r.file = name_key(r.file)  # whatever bytes the name has, printed and in JSON as text
+    if as_json:
+        print(json.dumps([r.as_dict() for r in reports], indent=2))
+    else:
+        for r in reports:
+            print_report(r)
+    if any(not r.valid and r.skipped is None for r in reports):
+        raise typer.Exit(1)
+
+
+def print_report(report: Report) -> None:
+    name = report.file.rsplit("/", 1)[-1]
+    if report.skipped:
+        console.print(shown(f"{name}: {report.skipped}"), soft_wrap=True, markup=False)
+        return
+    head = "[green]valid[/]" if report.valid else f"[red]{len(report.errors)} error(s)[/]"
+    if report.warnings:
+        head += f", [yellow]{len(report.warnings)} warning(s)[/]"
+    case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
+    console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
+    for p in report.problems:
+        colour = "red" if p.severity == "error" else "yellow"
+        text = p.render().removeprefix(f"{name}: ")  # the file is named on the line above
+        code = f"{p.code} {p.rule}" if p.rule else p.code
+        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(shown(code))}[/] {escape(shown(text))}",
+                      soft_wrap=True)
+
+
+@app.command(cls=Command)
+def collect(
+    folder: Annotated[Path, typer.Argument(help="The shared folder of returned workbooks (searched recursively).")],
+    out: Annotated[Path | None, typer.Option("--out", help=f"The master workbook. Default: FOLDER/{MASTER_NAME}.")]
+    = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help=(
+        "The ledger (sqlite). Default: in your user data folder, one per collected folder."))]
+    = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Merge only this audit round.")] = None,
+    threshold: ThresholdOption = None,
+    specs: SpecsOption = None,
+    allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
+        "The allocation list (CSV or xlsx): adds a Returns tab with every allocated case's status."))] = None,
+    packs: Annotated[Path | None, typer.Option("--packs", file_okay=False, help=(
+        "Also write one workbook per team manager into this folder."))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    forget: Annotated[list[Path] | None, typer.Option("--forget", help=(
+        "Remove what the ledger stored for this file (no longer in FOLDER), then collect, so the master no "
+        "longer holds its answers. Repeatable."))] = None,
+    settings: SettingsOption = None,
+) -> None:
+    """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
+
+    The ledger (what was read from each file) lives in your own data folder, one per collected folder,
+    unless --ledger puts it elsewhere. Exit 0 when nothing was rejected, 1 when something was or could
+    not be read (the master is still written), 2 when collect could not run.
+    """
+    local = settings_or_exit(settings)
+    try:
+        allocated = allocated_or_exit(allocation, local)
+        with progress_bar(enabled=not as_json) as progress:
+            result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name,
+                                 threshold=local.threshold if threshold is None else threshold,
+                                 rounds=local.calendar, progress=progress, allocation=allocated, packs=packs,
+                                 registry=SpecRegistry.load(tuple(specs or ())), forget=tuple(forget or ()))
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    if as_json:
+        print(json.dumps(collect_json(result), indent=2))
+    else:
+        print_collect(result)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+def print_collect(result: CollectResult) -> None:
+    def say(text: str, style: str = "") -> None:
+        line = escape(shown(text))
+        console.print(f"[{style}]{line}[/]" if style else line, soft_wrap=True)
+
+    for forgotten in result.forgotten:
+        say(f"forgotten {forgotten}: its stored answers were removed from the ledger")
+    for n in result.not_merged:
+        colour = "red" if n.status in ("rejected", "not read") else "yellow"
+        console.print(f"[{colour}]{escape(n.status)}[/] {escape(shown(n.file))}: {escape(shown(n.reason))}",
+                      soft_wrap=True)
+        for p in n.problems:
+            say(f"    {p.render()}")
+    for file in result.late:
+        say(f"late {file}: completed after its due date (merged)", "yellow")
+    for file in result.source_missing:
+        say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
+    for warning in result.warnings:
+        say(f"Warning: {warning}", "yellow")
+    say(f"Master: {result.master}")
+    back = result.evidence.readback if result.evidence is not None else None
+    if back is not None and (back.taken or back.conflicts or back.problems):
+        say(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} conflicting "
+            "(see Conflicting edits on the Actions tab)")
+        for problem in back.problems:
+            say(f"    {problem}", "yellow")
+    for pack in result.packs:
+        say(f"Pack: {pack}")
+    line = result.summary_line()
+    if result.returns is not None:
+        line += f", {result.outstanding} outstanding"
+    console.print(line, markup=False)
+
+
+@app.command(cls=Command)
+def export(
+    folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
+    to: Annotated[Path, typer.Option("--to", help="The folder to write the tables into.", file_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", help="csv (one file per table) or xlsx (one workbook).")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help=f"The master, if not FOLDER/{MASTER_NAME}.")] = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
+    specs: SpecsOption = None,
+) -> None:
+    """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
+    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
+    try:
+        evidence = gather_folder(folder, out=out, ledger_path=ledger, round_name=round_name,
+                                 registry=SpecRegistry.load(tuple(specs or ())))
+        written = run_export(evidence, to, fmt=fmt)
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    for path in written:
+        console.print(str(path), soft_wrap=True, markup=False)
+
+
+@app.command(cls=Command)
+def report(
+    folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.", dir_okay=False)] = Path(
+        "report.html"),
+    round_name: Annotated[str | None, typer.Option("--round", help="The round to report (default: the latest).")]
+    = None,
+    allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
+        "The allocation list: the report lists the returns outstanding."))] = None,
+    include_text: Annotated[bool, typer.Option("--include-text", help=(
+        "Include auditors' free text about children (findings, actions' wording). Off by default."))] = False,
+    master: Annotated[Path | None, typer.Option("--master", help=f"The master, if not FOLDER/{MASTER_NAME}.")]
+    = None,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
+    threshold: ThresholdOption = None,
+    specs: SpecsOption = None,
+    settings: SettingsOption = None,
+) -> None:
+    """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE,
+    that opens offline, sends no request anywhere and prints to PDF from the browser."""
+    local = settings_or_exit(settings)
+    try:
+        evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
+                                 threshold=local.threshold if threshold is None else threshold,
+                                 allocation=allocated_or_exit(allocation, local),
+                                 registry=SpecRegistry.load(tuple(specs or ())))
+        path = write_report(evidence, out_file, include_text=include_text)
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    console.print(str(path), soft_wrap=True, markup=False)
+
+
+@app.command(cls=Command)
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path("output"),
+    count: Annotated[int, typer.Option("--count", min=1, max=500, help="How many synthetic returns.")] = 12,
+) -> None:
+    """The whole loop on synthetic data: a blank workbook, a folder of returns (some bad) and their master."""
+    try:
+        result = run_demo(out, count=count)
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    print_collect(result.collected)
+    console.print("\n" + "\n".join(result.next_steps()), markup=False, soft_wrap=True)

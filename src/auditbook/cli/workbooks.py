@@ -1,0 +1,166 @@
+"""The commands that make workbooks: generate, describe, allocate, settings and spec."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from auditbook.cli.app import (
+    Command,
+    SettingsOption,
+    SpecOption,
+    app,
+    console,
+    err_console,
+    fail,
+    progress_bar,
+    settings_or_exit,
+    spec_app,
+    spec_or_exit,
+)
+from auditbook.collection.allocate import allocate as run_allocate
+from auditbook.collection.allocation import AllocationError, bad_rows_message, read_allocation
+from auditbook.collection.allocation_template import write_template
+from auditbook.errors import AuditbookError
+from auditbook.settings import example_settings, find_settings, settings_lines
+from auditbook.spec import default_spec_path, json_schema, load_spec
+from auditbook.spec.lint_roles import missing_roles
+from auditbook.workbook.describe import data_dictionary
+from auditbook.workbook.generate import generate_workbook, role_prefill
+
+
+@app.command(cls=Command)
+def generate(
+    spec: SpecOption = None,
+    out: Annotated[Path, typer.Option("--out", help="A folder (a readable name is chosen) or a .xlsx path.")] = Path(
+        "output"),
+    case_ref: Annotated[str | None, typer.Option("--case-ref", help="Case reference to prefill.")] = None,
+    auditor: Annotated[str | None, typer.Option("--auditor", help="Auditor to prefill.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team to prefill.")] = None,
+    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM", help=(
+        "Audit month: sets the due date, the period and, with a round calendar in the settings, the round."))] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help=(
+        "Audit round to prefill. Default: the one the settings' round calendar gives the month."))] = None,
+    password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
+    settings: SettingsOption = None,
+) -> None:
+    """Write one locked audit workbook and print its path."""
+    loaded = spec_or_exit(spec)
+    local = settings_or_exit(settings).local
+    try:
+        prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month,
+                               round_name=round_name, rounds=local.rounds)
+        path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force, local=local)
+    except AuditbookError as e:
+        raise fail(e) from None
+    console.print(str(path), soft_wrap=True, markup=False)
+
+
+@app.command(cls=Command)
+def describe(
+    spec: SpecOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the data dictionary as JSON.")] = False,
+) -> None:
+    """Print the data dictionary: every input's defined name, sheet, cell, type, choices and condition."""
+    dd = data_dictionary(spec_or_exit(spec))
+    if as_json:
+        print(json.dumps(dd, indent=2, ensure_ascii=False))
+        return
+    table = Table("name", "sheet", "cell", "type", "required", "applies when", "label")
+    for i in dd["inputs"]:
+        cond = json.dumps(i["applies_when"]) if i["applies_when"] else ""
+        table.add_row(i["name"], i["sheet"], i["cell"], i["type"], "yes" if i["required"] else "", cond, i["label"])
+    console.print(table)
+
+
+@app.command(cls=Command)
+def allocate(
+    allocation: Annotated[Path | None, typer.Argument(help="The allocation list (CSV or xlsx), one row per case.",
+                                                      dir_okay=False)] = None,
+    spec: SpecOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the workbooks (or the template file).")] = Path(
+        "output"),
+    partial: Annotated[bool, typer.Option("--partial", help="Write the good rows even if some rows are bad.")]
+    = False,
+    template: Annotated[bool, typer.Option("--template", help="Write an empty allocation list to start from.")]
+    = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
+        "The template's format: xlsx (the audit month a dropdown, kept as text) or csv."))] = "csv",
+    settings: SettingsOption = None,
+) -> None:
+    """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
+
+    A list with bad rows is refused whole, naming each row, unless --partial is given. A row without a round
+    gets the one the settings' round calendar gives its audit month.
+    """
+    if template:
+        try:
+            console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
+        except AuditbookError as e:
+            raise fail(e, 2) from None
+        return
+    if allocation is None:
+        err_console.print("Error: give the allocation list, or --template to get an empty one.")
+        raise typer.Exit(2)
+    loaded = spec_or_exit(spec)
+    local = settings_or_exit(settings).local
+    try:
+        rows, bad = read_allocation(allocation, rounds=local.rounds)
+        if bad and not partial:
+            raise AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or use "
+                                  "--partial to write the good rows only.")
+        with progress_bar(enabled=True) as progress:
+            paths = run_allocate(loaded, rows, out=out, progress=progress, local=local)
+    except AuditbookError as e:
+        raise fail(e, 1) from None
+    for a in (a for a in rows if a.note):
+        err_console.print(f"row {a.row}: {a.note}", markup=False, soft_wrap=True)
+    for path in paths:
+        console.print(str(path), soft_wrap=True, markup=False)
+    if bad:
+        err_console.print(bad_rows_message(allocation, bad), markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@app.command("settings", cls=Command)
+def settings_command(
+    settings: SettingsOption = None,
+    example: Annotated[bool, typer.Option("--example", help="Print an example settings file to start from.")] = False,
+) -> None:
+    """Show the local settings in use and where they come from (exit 2 naming the line and key of any problem)."""
+    if example:
+        print(example_settings(), end="")
+        return
+    console.print("\n".join(settings_lines(settings_or_exit(settings), find_settings(settings))), markup=False,
+                  soft_wrap=True)
+
+
+@spec_app.command("check", cls=Command)
+def spec_check(
+    path: Annotated[Path | None, typer.Argument(help="The spec to check. Default: the bundled one.")] = None,
+) -> None:
+    """Lint a spec: every problem with where it is, what is wrong and how to fix it."""
+    target = path or default_spec_path()
+    try:
+        loaded = load_spec(target)
+    except AuditbookError as e:
+        raise fail(e, 1) from None
+    n = sum(len(loaded.fields_of(s)) for s in loaded.sections)
+    console.print(f"{target}: OK ({loaded.id} {loaded.version}, {len(loaded.sections)} sections, {n} fields)",
+                  soft_wrap=True, markup=False)
+    missing = missing_roles(loaded)
+    if missing:
+        console.print(f"{len(missing)} role(s) not given, which switches off:", markup=False)
+        for line in missing:
+            console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+@spec_app.command("schema", cls=Command)
+def spec_schema() -> None:
+    """Print the JSON Schema of the spec format, for editors."""
+    print(json.dumps(json_schema(), indent=2))
