@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -395,6 +396,20 @@ def test_mixed_folder_reused_template_warns_on_both(mixed: tuple[Path, CollectRe
     messages = {m["case_ref"]: m["warnings"][0]["message"] for m in result.merged if m["warnings"]}
     assert "case(s) SYN-0006" in messages["SYN-0005"]
     assert "case(s) SYN-0005" in messages["SYN-0006"]
+
+
+def test_every_master_cell_carries_its_reference_and_the_string_count_is_exact(
+        mixed: tuple[Path, CollectResult]) -> None:
+    # Excel, LibreOffice and openpyxl place a cell without a reference by its order, but some readers
+    # (ClosedXML, EPPlus, older calamine) refuse it: every cell says where it is, as Excel writes them.
+    with zipfile.ZipFile(mixed[1].master) as zf:
+        sheets = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        strings = zf.read("xl/sharedStrings.xml").decode()
+    cells = [c for xml in sheets for c in re.findall(r"<c\b[^>]*?/?>", xml)]
+    assert len(cells) > 1000
+    assert [c for c in cells if ' r="' not in c] == []
+    declared = int(re.search(r'<sst [^>]*\bcount="(\d+)"', strings).group(1))  # type: ignore[union-attr]
+    assert declared == sum(1 for c in cells if ' t="s"' in c)
 
 
 def test_mixed_folder_master_tabs(mixed: tuple[Path, CollectResult]) -> None:

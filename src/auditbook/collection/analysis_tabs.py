@@ -176,7 +176,7 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     assert tuple(c.header for c in cols) == PLAN_COLUMNS
     rows = [(p.id, p.theme, p.action, p.owner, p.due, p.status, p.linked, p.notes) for p in e.plan]
     blank = 15
-    ws = s.tidy(Table("SAGPlan", cols, list(rows)), sheet=PLAN_TAB, extra_rows=blank, refs=True)
+    ws = s.tidy(Table("SAGPlan", cols, list(rows)), sheet=PLAN_TAB, extra_rows=blank)
     last = len(rows) + blank
     ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(STATUSES_SAG)})
     if theme_labels:

@@ -64,7 +64,7 @@ def _actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, Stat
     overdue = [c.header for c in ACTION_COLUMNS].index("Overdue")
     rows = [(*r[:overdue], Formula(OVERDUE_FORMULA.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
             for i, r in enumerate(table.rows, start=2)]
-    ws = s.tidy(table, rows=rows, refs=True)
+    ws = s.tidy(table, rows=rows)
     n = max(len(rows), 1)
     status = [c.header for c in ACTION_COLUMNS].index("Status")
     ws.data_validation(1, status, n, status, {"validate": "list", "source": list(ACTION_STATUSES)})

@@ -112,11 +112,10 @@ class Sheets:
         return ws, [None if c.kind == TEXT else f for c, f in zip(cols, formats, strict=True)]
 
     def tidy(self, table: Table, *, sheet: str | None = None, rows: Sequence[Sequence[object]] | None = None,
-             extra_rows: int = 0, refs: bool = False) -> Worksheet:
+             extra_rows: int = 0) -> Worksheet:
         """A tidy table on its own tab as an Excel Table named after it, rows written by FastRows.
 
-        `rows` replaces the table's rows (e.g. with formulas); `extra_rows` leaves empty table rows to type in;
-        `refs` gives every cell its reference (tabs that are read back by auditbook's own reader).
+        `rows` replaces the table's rows (e.g. with formulas); `extra_rows` leaves empty table rows to type in.
         """
         ws, cell_formats = self._table_sheet(table, sheet)
         data = list(rows if rows is not None else table.rows)
@@ -124,7 +123,7 @@ class Sheets:
             data += [()] * extra_rows
         cols = table.columns
         self.fast.add(ws, 0, data, cell_formats, self.date, widths=[c.width for c in cols],
-                      wrapped=[c.kind == WRAP for c in cols], table=self.fast.tables, refs=refs, groups=table.groups)
+                      wrapped=[c.kind == WRAP for c in cols], table=self.fast.tables, groups=table.groups)
         return ws
 
     def block(self, ws: Worksheet, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],

@@ -58,6 +58,10 @@ def row_height(values: Sequence[object], widths: Sequence[float], wrapped: Seque
     return None if lines <= 1 else min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
 
 
+#: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
+#: it: text is shown with control characters escaped).
+_ROW = "\x00"
+
 #: A row in four parts: two runs of cells (tuples) and two single values.
 Parts = tuple[tuple[object, ...], tuple[object, ...], object, object]
 
@@ -78,6 +82,8 @@ class FastRows:
         self.wb = wb
         self._sheets: list[_Pending] = []
         self._strings: dict[str, str] = {}
+        #: Texts already counted in xlsxwriter's count of shared-string cells (it counts one use of each).
+        self._counted = 0
         self.tables = 0
 
     def _string(self, text: str) -> str:
@@ -104,13 +110,12 @@ class FastRows:
 
     def add(self, ws: Worksheet, first_row: int, rows: Sequence[Sequence[object]], formats: Sequence[Any],
             date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool], table: int | None = None,
-            refs: bool = False, groups: Sequence[tuple[int, int]] = ()) -> None:
+            groups: Sequence[tuple[int, int]] = ()) -> None:
         """Rows for `ws` under its header at `first_row`; column i takes formats[i], dates take `date_format`.
 
-        Cells carry no reference unless `refs` (the spreadsheet format lets a cell's place follow from its
-        order in the row, and Excel, LibreOffice and openpyxl read it so); tabs auditbook reads back keep them.
-        `table` is the number of the Excel Table (in the order added) whose range is set to the rows' extent;
-        `groups` lists runs of columns [lo, hi) whose values repeat together (e.g. a return's case and round).
+        Every cell carries its reference, as Excel writes them (some readers need it). `table` is the number of
+        the Excel Table (in the order added) whose range is set to the rows' extent; `groups` lists runs of
+        columns [lo, hi) whose values repeat together (e.g. a return's case and round).
         """
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         date_style = f' s="{date_format._get_xf_index()}"'
@@ -134,28 +139,31 @@ class FastRows:
                     if n is None:
                         n = heights[(i, v)] = lines_needed(v, widths[i])
                     lines = max(lines, n)
-            if lines > 1:
-                append(f'<row r="{r}" ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1">')
-            else:
-                append(f'<row r="{r}">')
-            if refs:
-                for c, v in enumerate(values):
-                    if v is not None and v != "":
-                        append(self._cell(f' r="{letters[c]}{r}"', styles[c], date_style, v))
-            elif values:
-                for cache, (lo, hi) in zip(caches, spans, strict=True):
-                    key = values[lo] if hi == lo + 1 else values[lo:hi]
-                    frag = cache.get(key)
-                    if frag is None:
-                        # An empty <c/> holds the place of the cells after it in the row.
-                        frag = "".join("<c/>" if v is None or v == "" else self._cell("", styles[c], date_style, v)
-                                       for c, v in enumerate(values[lo:hi], start=lo))
-                        if not isinstance(key, str) or len(key) < 200:
-                            cache[key] = frag
-                    append(frag)
-            append("</row>")
+            cells: list[str] = []
+            for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
+                key = values[lo] if hi == lo + 1 else values[lo:hi]
+                frag = cache.get(key)
+                if frag is None:
+                    frag = self._fragment(range(lo, hi), values[lo:hi], letters, styles, date_style)
+                    if not isinstance(key, str) or len(key) < 200:
+                        cache[key] = frag
+                cells.append(frag)
+            height = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"' if lines > 1 else ""
+            append(f'<row r="{r}"{height}>{"".join(cells).replace(_ROW, str(r))}</row>')
+        self._count_strings(sum(row.count(' t="s"') for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
+
+    def _fragment(self, cols: Iterable[int], values: Sequence[object], letters: Sequence[str],
+                  styles: Sequence[str], date_style: str) -> str:
+        """The XML of a run of cells, their row left as a placeholder."""
+        return "".join(self._cell(f' r="{letters[c]}{_ROW}"', styles[c], date_style, v)
+                       for c, v in zip(cols, values, strict=True) if v is not None and v != "")
+
+    def _count_strings(self, cells: int) -> None:
+        """Bring xlsxwriter's count of shared-string cells up to date with the `cells` just made here."""
+        self.wb.str_table.count += cells - (len(self._strings) - self._counted)
+        self._counted = len(self._strings)
 
     def add_segmented(self, ws: Worksheet, rows: Iterable[Parts], sizes: Sequence[int],
                       formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
@@ -169,19 +177,21 @@ class FastRows:
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         date_style = f' s="{date_format._get_xf_index()}"'
         starts = [sum(sizes[:k]) for k in range(len(sizes))]
+        letters = [col_letter(c) for c in range(len(formats))]
 
-        def part_xml(k: int, values: Sequence[object]) -> tuple[str, int]:
+        def part_xml(k: int, values: Sequence[object]) -> tuple[str, int, int]:
             cols = range(starts[k], starts[k] + len(values))
-            xml = "".join("<c/>" if v is None or v == "" else self._cell("", styles[c], date_style, v)
-                          for c, v in zip(cols, values, strict=True))
+            xml = self._fragment(cols, values, letters, styles, date_style)
+            strings = xml.count(' t="s"')
             need = max((lines_needed(v, widths[c]) for c, v in zip(cols, values, strict=True)
                         if wrapped[c] and isinstance(v, str)), default=1)
-            return xml, need
+            return xml, need, strings
 
-        first: dict[object, tuple[str, int]] = {}
-        second: dict[object, tuple[str, int]] = {}
-        third: dict[object, tuple[str, int]] = {}
-        fourth: dict[object, tuple[str, int]] = {}
+        first: dict[object, tuple[str, int, int]] = {}
+        second: dict[object, tuple[str, int, int]] = {}
+        third: dict[object, tuple[str, int, int]] = {}
+        fourth: dict[object, tuple[str, int, int]] = {}
+        strings = 0
         # The row's height attributes by the lines it needs ("" for one line).
         height: dict[int, str] = {1: ""}
         out: list[str] = []
@@ -203,7 +213,9 @@ class FastRows:
             ht = height.get(lines)
             if ht is None:
                 ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
-            append(f'<row r="{r}"{ht}>{pa[0]}{pb[0]}{pc[0]}{pd[0]}</row>')
+            append(f'<row r="{r}"{ht}>{(pa[0] + pb[0] + pc[0] + pd[0]).replace(_ROW, str(r))}</row>')
+            strings += pa[2] + pb[2] + pc[2] + pd[2]
+        self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 
     def finish(self, written: bytes, out: Path) -> None:
