@@ -1,0 +1,73 @@
+"""CPU time to validate one return, in-process, as a collect worker spends it.
+
+    .venv/bin/python benchmarks/validate.py            # 200 distinct returns, once each
+    .venv/bin/python benchmarks/validate.py --profile  # and where the time goes (cProfile, top functions)
+
+CPU time (time.process_time) rather than wall time: the development machine is shared, and CPU time
+drifts far less with its load. The returns are distinct, as in a real round (no two share their answers),
+and each is validated once (each round takes its own N), after one return outside the set has warmed the
+process up (spec registry, imports), as a collect worker is warmed up by its first file.
+Returns are taken from --workdir (default output/bench-returns, where benchmarks/collect.py keeps them)
+and made there when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from collect import make_returns  # the same synthetic returns as the collect benchmark
+
+
+def _run(files: list[Path], registry: SpecRegistry) -> list[float]:
+    """CPU seconds of each validation, failing loudly if any return is not valid (then the figure means nothing)."""
+    times = []
+    for f in files:
+        t = time.process_time()
+        report = validate_file(f, registry=registry)
+        times.append(time.process_time() - t)
+        if report.audit is None or any(p.severity == "error" for p in report.problems):
+            raise SystemExit(f"{f} did not validate: {[str(p) for p in report.problems][:3]}")
+    return times
+
+
+def main() -> int:
+    """Validate the returns and print the CPU milliseconds per return."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200, help="how many distinct returns to validate (default 200)")
+    ap.add_argument("--rounds", type=int, default=3, help="repeat the measure on as many further sets of N "
+                    "distinct returns, and report each round's mean (default 3)")
+    ap.add_argument("--workdir", type=Path, default=Path("output/bench-returns"))
+    ap.add_argument("--profile", action="store_true", help="also print the top functions by cumulative time")
+    args = ap.parse_args()
+    total = args.n * (args.rounds + args.profile) + 1
+    make_returns(args.workdir, total)
+    files = sorted(args.workdir.rglob("SYN-*.xlsx"), key=lambda p: p.name)[:total]
+    registry = SpecRegistry.load()
+    validate_file(files[0], registry=registry)
+    means = []
+    for k in range(args.rounds):
+        # Each round its own returns: a file is never validated twice, as in a real round.
+        times = _run(files[1 + k * args.n : 1 + (k + 1) * args.n], registry)
+        means.append(statistics.fmean(times) * 1000)
+        print(f"validate: {means[-1]:.2f} ms CPU per return (mean of {len(times)}; median "
+              f"{statistics.median(times) * 1000:.2f} ms)", flush=True)
+    print(f"best round: {min(means):.2f} ms CPU per return")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.runcall(_run, files[1 + args.rounds * args.n :], registry)  # returns not yet seen
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
