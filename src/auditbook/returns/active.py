@@ -230,34 +230,41 @@ _OBJECT_TAGS = {f"{_NS[0]}{t}": what for t, what in (
     ("control", "an ActiveX or form control"), ("controls", "an ActiveX or form control"))}
 
 
-#: How each tag above shows in the bytes of a UTF-8 part (element names cannot be escaped).
-_TAG_BYTES = {"formula": (b"formula",), "formula1": (b"formula1",), "formula2": (b"formula2",),
-              "definedName": (b"definedName",)}
-_F_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+#: Formula-bearing elements, numbered in the order a part's problems are reported: by tag, then namespace.
+_FORMULA_TAGS = {ns + local: order for order, (local, ns) in enumerate(
+    (local, ns) for local in ("formula", "formula1", "formula2", "definedName", "f") for ns in _NS)}
+_OBJECT_ORDER = {tag: order for order, tag in enumerate(_OBJECT_TAGS)}
+_PIVOT_SOURCE = f"{_NS[0]}cacheSource"
+_WATCHED = frozenset({*_FORMULA_TAGS, *_OBJECT_TAGS, _PIVOT_SOURCE})
 
 
-def check_tree(label: str, part: str, root: Element, data: bytes | None = None) -> None:
+def check_tree(label: str, part: str, root: Element) -> None:
     """Every formula-bearing element of a parsed part, and OLE objects or controls in it.
 
-    With the part's UTF-8 bytes, only the tags that occur in them are looked for."""
-    # Element names cannot be escaped, but a namespace name can (a character reference): then look at all.
-    raw = data if data is not None and not data.startswith((b"\xff\xfe", b"\xfe\xff")) \
-        and b"\x00" not in data[:200] and b"&#" not in data else None
-    present = [local for local, marks in _TAG_BYTES.items() if raw is None or any(b in raw for b in marks)]
-    if raw is None or _F_TAG.search(raw):
-        present.append("f")
-    spaces = [ns for ns in _NS if raw is None or ns[1:-1].encode() in raw]
-    for local in present:
-        for ns in spaces:
-            for el in root.iter(ns + local):
+    One walk over the tree (a tag looked up per element is cheaper than a search per tag). What is
+    reported when a part holds several problems is as it always was: a formula problem before an object,
+    the first formula tag and namespace in the order above, then the first in the part."""
+    formula: tuple[int, str] | None = None
+    obj: int | None = None
+    pivot = False
+    for el in root.iter():
+        tag = el.tag
+        if tag not in _WATCHED:
+            continue
+        order = _FORMULA_TAGS.get(tag)
+        if order is not None:
+            if formula is None or order < formula[0]:
                 found = formula_problem(_text_of(el))
                 if found:
-                    raise refuse(label, f"{found} in {part}")
-    if raw is not None and b"oleObject" not in raw and b"control" not in raw and b"cacheSource" not in raw:
-        return
-    for tag, what in _OBJECT_TAGS.items():
-        if next(root.iter(tag), None) is not None:
-            raise refuse(label, f"{what} in {part}")
-    for el in root.iter(f"{_NS[0]}cacheSource"):
-        if el.get("type", "worksheet") != "worksheet":
-            raise refuse(label, f"a pivot table fed from an external source in {part}")
+                    formula = (order, found)
+        elif tag == _PIVOT_SOURCE:
+            pivot = pivot or el.get("type", "worksheet") != "worksheet"
+        else:
+            order = _OBJECT_ORDER[tag]
+            obj = order if obj is None else min(obj, order)
+    if formula is not None:
+        raise refuse(label, f"{formula[1]} in {part}")
+    if obj is not None:
+        raise refuse(label, f"{list(_OBJECT_TAGS.values())[obj]} in {part}")
+    if pivot:
+        raise refuse(label, f"a pivot table fed from an external source in {part}")

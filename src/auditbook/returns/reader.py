@@ -158,14 +158,14 @@ class _Parts:
         data = self.read(name)
         root = parse_part(data, name)
         if look:
-            check_tree(self.label, name, root, data)
+            check_tree(self.label, name, root)
         return root
 
     def look(self, name: str) -> None:
         """Check a part that is not otherwise read for active content (parsed only when its bytes could hold it)."""
         data = self.read(name)
         if needs_look(data):
-            check_tree(self.label, name, parse_part(data, name), data)
+            check_tree(self.label, name, parse_part(data, name))
 
 
 def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
