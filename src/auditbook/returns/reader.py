@@ -17,7 +17,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple, NoReturn
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
@@ -79,9 +79,8 @@ def parse_ref(text: str) -> tuple[str, str] | None:
     return sheet, m.group(3).replace("$", "")
 
 
-@dataclass(frozen=True)
-class RawCell:
-    """A cell as stored: its cached value, the formula if any, and the stored type."""
+class RawCell(NamedTuple):
+    """A cell as stored: its cached value, the formula if any, and the stored type (a tuple: made by the hundred)."""
 
     value: str | float | bool | None
     formula: str | None = None
@@ -188,19 +187,25 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
     data_el = root.find(f"{MAIN}sheetData")
     if data_el is None:
         return sheet
+    cells = sheet.cells
     row_no = 0
+    # Every cell is placed (a later cell without a reference follows the one before it), so this loop runs
+    # for each of the sheet's cells: it is kept to lookups, and only the wanted cells are read.
     for row in data_el:
         if row.tag != _ROW:
             continue
         r = row.get("r")
-        row_no = _row_number(r, member) if r is not None else row_no + 1
+        row_no = (_row_number(r) or _bad_row(r, member)) if r is not None else row_no + 1
         col_no = 0
         for c in row:
             if c.tag != _C:
                 continue
             ref = c.get("r")
             if ref:
-                at = _place(ref, member)
+                try:
+                    at = split_cell(ref)
+                except ValueError:
+                    raise _bad_ref(ref, member) from None
                 col_no = at[1] + 1
             else:  # no reference: the next cell along the row, as Excel and openpyxl place it
                 col_no += 1
@@ -209,21 +214,20 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
                 continue
             cell = _cell(c, strings, member, ref or f"row {row_no}")
             if cell is None:
-                sheet.cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
+                cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
             else:
-                sheet.cells[at] = cell
+                cells[at] = cell
     return sheet
 
 
-def _place(ref: str, member: str) -> tuple[int, int]:
-    try:
-        return split_cell(ref)
-    except ValueError:
-        raise UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: ask the auditor '
-                                  "to save the workbook again from Excel and resend it", code=Code.CORRUPT) from None
+def _bad_ref(ref: str, member: str) -> UnreadableFileError:
+    return UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: ask the auditor '
+                               "to save the workbook again from Excel and resend it", code=Code.CORRUPT)
 
 
-def _row_number(r: str, member: str) -> int:
+@functools.lru_cache(maxsize=4096)
+def _row_number(r: str) -> int:
+    """A row's number from its r attribute as Excel and openpyxl read it, or 0 when it is not one."""
     if r.isdigit() and 1 <= int(r) <= _MAX_ROW:
         return int(r)
     try:
@@ -232,6 +236,10 @@ def _row_number(r: str, member: str) -> int:
             return int(number)
     except ValueError:
         pass
+    return 0
+
+
+def _bad_row(r: str, member: str) -> NoReturn:
     raise UnreadableFileError(f'the row number "{r}" in {member} is not one Excel writes: ask the auditor to save '
                               "the workbook again from Excel and resend it", code=Code.CORRUPT)
 

@@ -230,11 +230,11 @@ def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     types_member = names.get("[content_types].xml")
     if types_member is None:
         raise _fail(name, Code.CORRUPT, f"the workbook's list of parts ([Content_Types].xml) is missing: {_RESEND}")
-    types = content_types(parse_xml(read_member(zf, types_member, limits, file_name=name), types_member))
+    types = content_types(parse_part(read_member(zf, types_member, limits, file_name=name), types_member))
     check_parts(name, names.values(), types)
     for low, member in names.items():
         if low.endswith(".rels"):
-            check_relationships(name, member, parse_xml(read_member(zf, member, limits, file_name=name), member))
+            check_relationships(name, member, parse_part(read_member(zf, member, limits, file_name=name), member))
         elif not low.endswith((".xml", ".vml")) and not _picture(low):
             check_binary(name, zf, zf.getinfo(member))
 
