@@ -216,7 +216,8 @@ def formula_problem(text: str) -> str | None:
     return None
 
 
-def _text_of(el: Element) -> str:
+def element_text(el: Element) -> str:
+    """All the text in an element, as a parser gives it (one text node in the usual case)."""
     return (el.text or "") if len(el) == 0 else "".join(el.itertext())
 
 
@@ -254,7 +255,7 @@ def check_tree(label: str, part: str, root: Element) -> None:
         order = _FORMULA_TAGS.get(tag)
         if order is not None:
             if formula is None or order < formula[0]:
-                found = formula_problem(_text_of(el))
+                found = formula_problem(element_text(el))
                 if found:
                     formula = (order, found)
         elif tag == _PIVOT_SOURCE:

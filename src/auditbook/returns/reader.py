@@ -3,9 +3,10 @@
 This is a small direct reader of the workbook XML rather than openpyxl: a collection of a thousand
 returns must read in seconds, and only a few hundred known cells of each are wanted. Every part is parsed
 whole by a conforming XML parser (comments, processing instructions, CDATA, character references and
-namespace prefixes are what the parser makes of them), elements are matched by their SpreadsheetML
-namespace, and a cell's place is worked out as Excel does (from its reference, else from its row and the
-cell before it). openpyxl stays the reference reader in the tests, which check that both agree.
+namespace prefixes are what the parser makes of them; a sheet's tail already parsed whole and judged in
+another part is not parsed again: tails.py says why that is the same), elements are matched by their
+SpreadsheetML namespace, and a cell's place is worked out as Excel does (from its reference, else from its
+row and the cell before it). openpyxl stays the reference reader in the tests, which check that both agree.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple, NoReturn
+from typing import IO, NamedTuple
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
-from auditbook.returns.active import check_tree, formula_parts, formula_problem, needs_look, refuse
+from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_part, read_member
+from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -152,13 +154,13 @@ class _Parts:
             raise UnreadableFileError(f"the workbook part {name} is missing", code=Code.CORRUPT)
         return read_member(self.zf, actual, self.limits, file_name=self.label)
 
-    def parse(self, name: str, *, look: bool = True) -> Element:
-        """A part parsed whole, after checking it holds no active content (formulas that reach out, objects)."""
-        data = self.read(name)
-        root = parse_part(data, name)
-        if look:
-            check_tree(self.label, name, root)
-        return root
+    def parse(self, name: str) -> Element:
+        """A part parsed whole, unchecked: it holds no formula, or the caller checks its formulas one by one."""
+        return parse_part(self.read(name), name)
+
+    def sheet(self, name: str) -> Element:
+        """A worksheet parsed and checked as parse() does, without parsing again a tail judged before (tails.py)."""
+        return parse_sheet(self.read(name), name, functools.partial(check_tree, self.label, name))
 
     def look(self, name: str) -> None:
         """Check a part that is not otherwise read for active content (parsed only when its bytes could hold it)."""
@@ -171,7 +173,7 @@ def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
     if target is None or target not in parts:
         return _Strings([])
     # Shared strings are text, not formulas: nothing in them runs.
-    root = parts.parse(target, look=False)
+    root = parts.parse(target)
     return _Strings(root.findall(f"{MAIN}si"))
 
 
@@ -181,7 +183,7 @@ def _is_true(value: str | None) -> bool:
 
 def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Strings,
                 wanted: set[tuple[int, int]] | None) -> RawSheet:
-    root = parts.parse(member)
+    root = parts.sheet(member)
     protection = root.find(f"{MAIN}sheetProtection")
     sheet = RawSheet(name=name, state=state, protected=protection is not None and _is_true(protection.get("sheet")))
     data_el = root.find(f"{MAIN}sheetData")
@@ -189,13 +191,14 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
         return sheet
     cells = sheet.cells
     row_no = 0
-    # Every cell is placed (a later cell without a reference follows the one before it), so this loop runs
-    # for each of the sheet's cells: it is kept to lookups, and only the wanted cells are read.
+    # This loop places each of the sheet's cells (one without a reference follows the one before): lookups only.
     for row in data_el:
         if row.tag != _ROW:
             continue
         r = row.get("r")
-        row_no = (_row_number(r) or _bad_row(r, member)) if r is not None else row_no + 1
+        row_no = _row_number(r) if r is not None else row_no + 1
+        if not row_no:
+            raise _bad("row number", str(r), member)
         col_no = 0
         for c in row:
             if c.tag != _C:
@@ -205,7 +208,7 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
                 try:
                     at = split_cell(ref)
                 except ValueError:
-                    raise _bad_ref(ref, member) from None
+                    raise _bad("cell reference", ref, member) from None
                 col_no = at[1] + 1
             else:  # no reference: the next cell along the row, as Excel and openpyxl place it
                 col_no += 1
@@ -220,9 +223,9 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
     return sheet
 
 
-def _bad_ref(ref: str, member: str) -> UnreadableFileError:
-    return UnreadableFileError(f'the cell reference "{ref}" in {member} is not one Excel writes: ask the auditor '
-                               "to save the workbook again from Excel and resend it", code=Code.CORRUPT)
+def _bad(what: str, text: str, member: str) -> UnreadableFileError:
+    return UnreadableFileError(f'the {what} "{text}" in {member} is not one Excel writes: ask the auditor to save '
+                               "the workbook again from Excel and resend it", code=Code.CORRUPT)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -239,11 +242,6 @@ def _row_number(r: str) -> int:
     return 0
 
 
-def _bad_row(r: str, member: str) -> NoReturn:
-    raise UnreadableFileError(f'the row number "{r}" in {member} is not one Excel writes: ask the auditor to save '
-                              "the workbook again from Excel and resend it", code=Code.CORRUPT)
-
-
 def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | None:
     kind = c.get("t", "n")
     f = v = is_ = None
@@ -255,21 +253,17 @@ def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | Non
             f = child
         elif tag == _IS and is_ is None:
             is_ = child
-    formula = _all_text(f) if f is not None else None
+    formula = element_text(f) if f is not None else None
     value: str | float | bool | None = None
     if kind == "inlineStr":
         value = _text(is_) if is_ is not None else None
     elif v is not None:
-        text = _all_text(v)
+        text = element_text(v)
         if text:
             value = _convert(kind, text, strings, member, ref)
     if value is None and formula is None:
         return None
     return RawCell(value, formula, kind)
-
-
-def _all_text(el: Element) -> str:
-    return (el.text or "") if len(el) == 0 else "".join(el.itertext())
 
 
 def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> str | float | bool | None:
@@ -290,7 +284,7 @@ def _properties(parts: _Parts) -> dict[str, str]:
     member = "docProps/custom.xml"
     if member not in parts:
         return {}
-    root = parts.parse(member, look=False)
+    root = parts.parse(member)
     out: dict[str, str] = {}
     for prop in root.iterfind(f"{_CUSTOM}property"):
         name = prop.get("name")
@@ -303,7 +297,7 @@ def _rels(parts: _Parts) -> dict[str, str]:
     member = "xl/_rels/workbook.xml.rels"
     if member not in parts:
         raise UnreadableFileError("the workbook's part list is missing", code=Code.CORRUPT)
-    root = parts.parse(member, look=False)
+    root = parts.parse(member)
     out: dict[str, str] = {}
     for rel in root.iterfind("{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"):
         target = rel.get("Target", "")
@@ -359,14 +353,14 @@ def _wanted_cells(names: dict[str, str], skip: frozenset[str]) -> dict[str, set[
 
 def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
     rels = _rels(parts)
-    root = parts.parse("xl/workbook.xml", look=False)
+    root = parts.parse("xl/workbook.xml")
     pr = root.find(f"{MAIN}workbookPr")
     date1904 = pr is not None and _is_true(pr.get("date1904"))
     wp = root.find(f"{MAIN}workbookProtection")
     locked = wp is not None and _is_true(wp.get("lockStructure"))
     names: dict[str, str] = {}
     for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
-        text = (dn.text or "") if len(dn) == 0 else "".join(dn.itertext())
+        text = element_text(dn)
         found = formula_problem(text)
         if found:
             raise refuse(parts.label, f"{found} in the defined name {dn.get('name', '')}")

@@ -339,7 +339,7 @@ def parse_xml(data: bytes, member: str | None = None) -> Element:
     return root
 
 
-def _plain(data: bytes) -> bool:
+def plain_utf8(data: bytes) -> bool:
     """UTF-8 XML without a DTD, so it can declare no entity: what defusedxml's forbid_dtd guarantees.
 
     Anything else (UTF-16 with or without a byte-order mark, a DTD anywhere) goes to defusedxml.
@@ -352,7 +352,7 @@ def _plain(data: bytes) -> bool:
 def parse_part(data: bytes, member: str) -> Element:
     """Parse a part as parse_xml does, with the C parser when the bytes are plain UTF-8 without a DTD
     (defusedxml's pure-Python handlers are ~4x slower); anything else, or any error, goes to parse_xml."""
-    if _plain(data):
+    if plain_utf8(data):
         _check_encoding(data, f"part {member}")
         try:
             return fromstring(data)

@@ -1,0 +1,169 @@
+"""Worksheets whose middle, between their cells and their page header and footer, was parsed and judged before.
+
+Every return made from one template carries, after each sheet's cells, the same protection, merged cells,
+conditional formats and data validations: about half of a sheet's bytes, and half the cost of reading it.
+(The page footer after them names the case, so it differs.) A sheet's bytes are cut in three: the head,
+up to the end of its first `</sheetData>`; the middle, up to its `<headerFooter` (else its `</worksheet>`);
+the end. Why a middle needs no second parse or judgement:
+
+- A parser reading a part is, at any byte, in a state set by the bytes before it. The head closed by
+  `</worksheet>` parses whole only if, after the head, the parser was in the root's content with no other
+  element open (inside a comment, a CDATA section, a tag or a deeper element that close tag would not
+  parse): so the middle starts in that state, whose namespaces and open element come from the prolog and
+  the root's start tag alone (there is no DTD, so no entities).
+- A middle is remembered only from a part that parsed whole and was judged free of active content, where
+  the part cut after the middle and closed by `</worksheet>` parsed too: read from that state, the middle's
+  bytes were complete children of the root and ended in the same state. The key is the prolog and root
+  start tag's exact bytes with the middle's, so a later part's middle is read exactly as that one was: the
+  same elements, already judged.
+- The end is parsed after the same prolog and root start tag, that is in the state the middle ends in.
+
+So the head's and the end's elements, with the middle's known ones between, are the part's elements: they
+are judged together, as a whole part is, and the reader reads them (from the middle it reads only the
+protection, kept). Any other part (no such cut, a head or end that does not parse, a middle not remembered)
+is parsed whole, as before. A middle is remembered only when it is met a second time, so returns that
+share none cost no more than a few byte searches.
+"""
+
+from __future__ import annotations
+
+import copy
+import pyexpat
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import NamedTuple
+from xml.etree.ElementTree import Element
+
+from auditbook.errors import UnreadableFileError
+from auditbook.returns.safety import parse_part, plain_utf8
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELLS_END, _CLOSE, _FOOTER = b"</sheetData>", b"</worksheet>", b"<headerFooter"
+#: The root's children after the cells that the reader reads (the first of each is kept).
+_KEPT = (f"{_MAIN}sheetProtection",)
+#: Bounds on what is remembered: a template's middles are a few kilobytes each, one per sheet.
+_MAX_MIDDLE, _MAX_BYTES, _MAX_MET = 256 * 1024, 8 * 1024 * 1024, 4096
+
+Key = tuple[bytes, bytes]
+_judged: OrderedDict[Key, tuple[Element, ...]] = OrderedDict()
+_judged_bytes = 0
+_met: OrderedDict[int, None] = OrderedDict()
+
+
+class _Cut(NamedTuple):
+    start: bytes  # the prolog and the root's start tag
+    head_end: int  # just after the first </sheetData>
+    end_start: int  # the <headerFooter, else the </worksheet>
+
+
+class _Stop(Exception):
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _root_tag_end(data: bytes) -> int | None:
+    """Where the root's start tag ends, as a parser reads it (one that stops there)."""
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    in_root = False
+
+    def start(name: str, attrs: object) -> None:
+        nonlocal in_root
+        if in_root:
+            raise _Stop(parser.CurrentByteIndex)
+        in_root = True
+
+    def other(*args: object) -> None:  # text, comments, instructions, an end tag: whatever follows the start tag
+        if in_root:
+            raise _Stop(parser.CurrentByteIndex)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = other
+    parser.DefaultHandler = other
+    try:
+        parser.Parse(data, True)
+    except _Stop as stop:
+        return stop.index
+    except (pyexpat.ExpatError, ValueError, LookupError):  # the part is parsed whole, and refused, as ever
+        pass
+    return None
+
+
+def _cut(data: bytes) -> _Cut | None:
+    if not plain_utf8(data):  # UTF-8 without a DTD: no entity can be declared, nothing else to read first
+        return None
+    head_end = data.find(_CELLS_END)
+    if head_end < 0:
+        return None
+    head_end += len(_CELLS_END)
+    end_start = data.find(_FOOTER, head_end)
+    if end_start < 0:
+        end_start = data.rfind(_CLOSE)
+    if end_start < head_end or end_start - head_end > _MAX_MIDDLE:
+        return None
+    tag_end = _root_tag_end(data)
+    if tag_end is None or tag_end > head_end:
+        return None
+    return _Cut(data[:tag_end], head_end, end_start)
+
+
+def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...]) -> Element | None:
+    """The head's elements, the middle's kept ones and the end's, under the root; None if a piece does not parse."""
+    try:
+        head = parse_part(data[: cut.head_end] + _CLOSE, member)
+        end = parse_part(cut.start + data[cut.end_start :], member)
+    except UnreadableFileError:
+        return None
+    whole = Element(head.tag, head.attrib)
+    whole.extend([*head, *(copy.copy(el) for el in kept), *end])
+    return whole
+
+
+def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
+    """Remember a judged middle the second time it is met, once both cuts are shown to fall between children."""
+    global _judged_bytes
+    met = hash(key)
+    if met not in _met:
+        _met[met] = None
+        if len(_met) > _MAX_MET:
+            _met.popitem(last=False)
+        return
+    try:
+        head = parse_part(data[: cut.head_end] + _CLOSE, member)
+        through = parse_part(data[: cut.end_start] + _CLOSE, member)
+    except UnreadableFileError:
+        return
+    middle = list(through)[len(head) :]
+    firsts = (next((el for el in middle if el.tag == tag), None) for tag in _KEPT)
+    _judged[key] = tuple(copy.copy(el) for el in firsts if el is not None)
+    _judged_bytes += len(key[0]) + len(key[1])
+    while _judged_bytes > _MAX_BYTES:
+        old, _ = _judged.popitem(last=False)
+        _judged_bytes -= len(old[0]) + len(old[1])
+
+
+def forget() -> None:
+    """Forget every middle met or judged (for tests and benchmarks that start afresh)."""
+    global _judged_bytes
+    _judged.clear()
+    _met.clear()
+    _judged_bytes = 0
+
+
+def parse_sheet(data: bytes, member: str, judge: Callable[[Element], None]) -> Element:
+    """A worksheet part's elements under its root, judged by `judge` (which raises on active content).
+
+    As parse_part gives them, but a middle judged before is not parsed again (only the elements the reader
+    reads from it are there)."""
+    cut = _cut(data)
+    key = (cut.start, data[cut.head_end : cut.end_start]) if cut is not None else None
+    if cut is not None and key is not None and (kept := _judged.get(key)) is not None:
+        whole = _pieces(data, cut, member, kept)
+        if whole is not None:
+            judge(whole)
+            _judged.move_to_end(key)
+            return whole
+    root = parse_part(data, member)
+    judge(root)
+    if cut is not None and key is not None:
+        _learn(data, cut, member, key)
+    return root
