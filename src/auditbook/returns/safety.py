@@ -281,25 +281,21 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
 def read_member(
     zf: zipfile.ZipFile, name: str, limits: Limits = DEFAULT_LIMITS, *, file_name: str | None = None
 ) -> bytes:
-    """Read one member in chunks, refusing it past max_member_bytes whatever its header claims."""
+    """Read one member, refusing it past max_member_bytes whatever its header claims."""
     label = file_name or name_key(Path(str(zf.filename or "workbook")).name)
     info = zf.getinfo(name)
     bomb = _fail(label, Code.ZIP_BOMB, f"the part {name} is implausibly large (possibly malicious): {_RESEND}")
     if info.file_size > limits.max_member_bytes:
         raise bomb
-    chunks: list[bytes] = []
-    total = 0
     try:
         with zf.open(info) as member:
-            while chunk := member.read(64 * 1024):
-                total += len(chunk)
-                if total > limits.max_member_bytes:
-                    raise bomb
-                chunks.append(chunk)
+            data = member.read(limits.max_member_bytes + 1)  # one call (not one per 64 KB); never past the cap
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError) as e:
         # Bad CRC, truncated or garbled data, or a compression method Excel never uses.
         raise _fail(label, Code.CORRUPT, f"the workbook is damaged (part {name} unreadable): {_RESEND}") from e
-    return b"".join(chunks)
+    if len(data) > limits.max_member_bytes:
+        raise bomb
+    return data
 
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
