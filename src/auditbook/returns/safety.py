@@ -348,10 +348,13 @@ def plain_utf8(data: bytes) -> bool:
 def parse_part(data: bytes, member: str) -> Element:
     """Parse a part as parse_xml does, with the C parser when the bytes are plain UTF-8 without a DTD
     (defusedxml's pure-Python handlers are ~4x slower); anything else, or any error, goes to parse_xml."""
-    if plain_utf8(data):
-        _check_encoding(data, f"part {member}")
-        try:
-            return fromstring(data)
-        except (ParseError, ValueError, LookupError):
-            pass  # let parse_xml give the error message
-    return parse_xml(data, member)
+    return parse_plain(data, member) if plain_utf8(data) else parse_xml(data, member)
+
+
+def parse_plain(data: bytes, member: str) -> Element:
+    """parse_part for bytes already known to be plain_utf8."""
+    _check_encoding(data, f"part {member}")
+    try:
+        return fromstring(data)
+    except (ParseError, ValueError, LookupError):
+        return parse_xml(data, member)  # for its error message

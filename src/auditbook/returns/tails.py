@@ -35,7 +35,7 @@ from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
-from auditbook.returns.safety import parse_part, plain_utf8
+from auditbook.returns.safety import parse_part, parse_plain, plain_utf8
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELLS_END, _CLOSE, _FOOTER = b"</sheetData>", b"</worksheet>", b"<headerFooter"
@@ -54,6 +54,7 @@ class _Cut(NamedTuple):
     start: bytes  # the prolog and the root's start tag
     head_end: int  # just after the first </sheetData>
     end_start: int  # the <headerFooter, else the </worksheet>
+    head: bytes  # the head closed by </worksheet>
 
 
 class _Stop(Exception):
@@ -89,8 +90,6 @@ def _root_tag_end(data: bytes) -> int | None:
 
 
 def _cut(data: bytes) -> _Cut | None:
-    if not plain_utf8(data):  # UTF-8 without a DTD: no entity can be declared, nothing else to read first
-        return None
     head_end = data.find(_CELLS_END)
     if head_end < 0:
         return None
@@ -100,17 +99,23 @@ def _cut(data: bytes) -> _Cut | None:
         end_start = data.rfind(_CLOSE)
     if end_start < head_end or end_start - head_end > _MAX_MIDDLE:
         return None
-    tag_end = _root_tag_end(data)
+    head = data[:head_end] + _CLOSE
+    if not plain_utf8(head):  # UTF-8 without a DTD (which would come before the root): no entity declared
+        return None
+    tag_end = _root_tag_end(head)
     if tag_end is None or tag_end > head_end:
         return None
-    return _Cut(data[:tag_end], head_end, end_start)
+    return _Cut(data[:tag_end], head_end, end_start, head)
 
 
 def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...]) -> Element | None:
     """The head's elements, the middle's kept ones and the end's, under the root; None if a piece does not parse."""
+    end_bytes = cut.start + data[cut.end_start :]
+    if not plain_utf8(end_bytes):
+        return None
     try:
-        head = parse_part(data[: cut.head_end] + _CLOSE, member)
-        end = parse_part(cut.start + data[cut.end_start :], member)
+        head = parse_plain(cut.head, member)
+        end = parse_plain(end_bytes, member)
     except UnreadableFileError:
         return None
     whole = Element(head.tag, head.attrib)
@@ -128,7 +133,7 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
             _met.popitem(last=False)
         return
     try:
-        head = parse_part(data[: cut.head_end] + _CLOSE, member)
+        head = parse_plain(cut.head, member)
         through = parse_part(data[: cut.end_start] + _CLOSE, member)
     except UnreadableFileError:
         return
