@@ -34,7 +34,7 @@ _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-propert
 _CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
-_ROW, _C, _V, _F, _IS = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is"))
+_ROW, _C, _V, _F, _IS, _T, _R = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is", "t", "r"))
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
@@ -45,13 +45,10 @@ def _unescape(text: str) -> str:
 
 def _text(el: Element) -> str:
     """All text of an <si> or <is> element: its plain text, then its rich-text runs; phonetic runs skipped."""
-    parts: list[str] = []
-    plain = el.find(f"{MAIN}t")
-    if plain is not None:
-        parts.append(plain.text or "")
-    for run in el.iterfind(f"{MAIN}r"):
-        t = run.find(f"{MAIN}t")
-        if t is not None:
+    plain = el.find(_T)
+    parts = [plain.text or ""] if plain is not None else []
+    for run in el:
+        if run.tag == _R and (t := run.find(_T)) is not None:
             parts.append(t.text or "")
     return _unescape("".join(parts))
 
