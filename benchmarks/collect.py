@@ -47,10 +47,11 @@ orchestration.write_master = timed_write
 t = time.perf_counter()
 r = collect(Path(sys.argv[1]), out=Path(sys.argv[2]), ledger_path=Path(sys.argv[3]))
 elapsed = time.perf_counter() - t
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"seconds": elapsed, "summary": r.summary_line(), "read": r.read, "rss_mb": own,
-                  "worker_rss_mb": kids, "write_seconds": sum(write_seconds) if write_seconds else None,
+me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": elapsed, "summary": r.summary_line(), "read": r.read, "rss_mb": me.ru_maxrss / 1024,
+                  "worker_rss_mb": workers.ru_maxrss / 1024, "cpu": me.ru_utime + me.ru_stime,
+                  "worker_cpu": workers.ru_utime + workers.ru_stime,
+                  "write_seconds": sum(write_seconds) if write_seconds else None,
                   "master_mb": Path(sys.argv[2]).stat().st_size / 1e6}))
 """
 
@@ -123,6 +124,8 @@ def main() -> int:
     cold = run_collect(folder, master, ledger)
     print(f"cold collect:  {cold['seconds']:.2f} s  ({cold['summary']}); {_write(cold)}; peak RSS main "
           f"{cold['rss_mb']:.0f} MB, largest worker {cold['worker_rss_mb']:.0f} MB")
+    # CPU seconds drift far less with the machine's load than the wall time above.
+    print(f"  CPU: main {cold['cpu']:.1f} s, workers {cold['worker_cpu']:.1f} s (validating, in all)")
     warm = run_collect(folder, master, ledger)
     print(f"warm collect:  {warm['seconds']:.2f} s  ({warm['summary']}, files read: {warm['read']}; {_write(warm)})")
     _make_one((100001, str(folder)))  # one new return: read it, merge all, write the master again
