@@ -22,7 +22,8 @@ So the head's and the end's elements, with the middle's known ones between, are 
 are judged together, as a whole part is, and the reader reads them (from the middle it reads only the
 protection, kept). Any other part (no such cut, a head or end that does not parse, a middle not remembered)
 is parsed whole, as before. A middle is remembered only when it is met a second time, so returns that
-share none cost no more than a few byte searches.
+share none cost no more than a few byte searches; each process (each of collect's workers) remembers its
+own, within fixed bounds.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _cut(data: bytes) -> _Cut | None:
     if not plain_utf8(head):  # UTF-8 without a DTD (which would come before the root): no entity declared
         return None
     tag_end = _root_tag_end(head)
-    if tag_end is None or tag_end > head_end:
+    if tag_end is None or not 0 < tag_end <= head_end:
         return None
     return _Cut(data[:tag_end], head_end, end_start, head)
 
@@ -141,7 +142,7 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
     firsts = (next((el for el in middle if el.tag == tag), None) for tag in _KEPT)
     _judged[key] = tuple(copy.copy(el) for el in firsts if el is not None)
     _judged_bytes += len(key[0]) + len(key[1])
-    while _judged_bytes > _MAX_BYTES:
+    while _judged_bytes > _MAX_BYTES:  # the oldest go first
         old, _ = _judged.popitem(last=False)
         _judged_bytes -= len(old[0]) + len(old[1])
 
@@ -165,7 +166,6 @@ def parse_sheet(data: bytes, member: str, judge: Callable[[Element], None]) -> E
         whole = _pieces(data, cut, member, kept)
         if whole is not None:
             judge(whole)
-            _judged.move_to_end(key)
             return whole
     root = parse_part(data, member)
     judge(root)
