@@ -1034,7 +1034,7 @@ def test_second_collect_on_a_held_ledger_refuses(tmp_path: Path, library: Librar
     folder, out = tmp_path / "returns", tmp_path / "out"
     library.put(folder, "cp", "SYN-0001.xlsx")
     ledger_path = out / "ledger.sqlite3"
-    monkeypatch.setattr("auditbook.collection.collect.Ledger", functools.partial(Ledger, wait_seconds=0.2))
+    monkeypatch.setattr("auditbook.collection.session.Ledger", functools.partial(Ledger, wait_seconds=0.2))
     held = Ledger(ledger_path)
     try:
         with pytest.raises(CollectError, match="another collect is running") as err:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from auditbook.cli import app
-from auditbook.collection.collect import collect
+from auditbook.collection.collect import Options, collect
 from auditbook.local import LocalDetails, Round, RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import (
@@ -208,9 +208,9 @@ def test_collect_takes_the_threshold_from_the_settings_unless_given(tmp_path: Pa
     seen: list[tuple[float, RoundCalendar | None]] = []
     real = cli.run_collect
 
-    def spy(*args: object, **kw: object) -> object:
-        seen.append((kw["threshold"], kw["rounds"]))  # type: ignore[arg-type]
-        return real(*args, **kw)  # type: ignore[arg-type]
+    def spy(folder: Path, opts: Options, **kw: object) -> object:
+        seen.append((opts.threshold, opts.rounds))
+        return real(folder, opts, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli, "run_collect", spy)
     write(tmp_path, example_settings().replace('"30%"', "45"))

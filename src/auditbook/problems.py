@@ -63,6 +63,7 @@ class Code(StrEnum):
     ANSWERED_UNDECIDED = "answered-undecided"
     # The collection.
     TEMPLATE_REUSED = "template-reused"
+    ROUND_NOT_IN_CALENDAR = "round-not-in-calendar"
     LEDGER_DAMAGED = "ledger-damaged"
 
 
@@ -110,6 +111,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.ANSWERED_UNDECIDED: ("warning", "An answer where whether the input applies waits for a blank answer; it "
                                          "is not counted until that is given."),
     Code.TEMPLATE_REUSED: ("warning", "One blank workbook was used for several cases."),
+    Code.ROUND_NOT_IN_CALENDAR: ("warning", "The round a return names is not the one the round calendar gives its "
+                                 "audit month; it is counted in the round it names."),
     Code.LEDGER_DAMAGED: ("error", "What the ledger stored for a file was altered or cannot be read back, and the "
                           "file is not there to read again."),
 }

@@ -21,7 +21,7 @@ from auditbook.cli.app import (
     progress_bar,
     settings_or_exit,
 )
-from auditbook.collection.collect import MASTER_NAME, gather_folder
+from auditbook.collection.collect import MASTER_NAME, Options, gather_folder
 from auditbook.collection.collect import collect as run_collect
 from auditbook.collection.export import export as run_export
 from auditbook.collection.report import write_report
@@ -31,7 +31,17 @@ from auditbook.errors import AuditbookError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
+from auditbook.settings import Settings
 from auditbook.text import name_key, shown
+
+
+def run_options(local: Settings, *, specs: list[Path] | None, threshold: float | None = None,
+                allocation: Path | None = None, out: Path | None = None, ledger: Path | None = None,
+                round_name: str | None = None) -> Options:
+    """The options collect, export and report run with: the same settings (round calendar, threshold) for all."""
+    return Options(out=out, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
+                   threshold=local.threshold if threshold is None else threshold,
+                   allocation=allocated_or_exit(allocation, local), registry=SpecRegistry.load(tuple(specs or ())))
 
 
 @app.command(cls=Command)
@@ -104,12 +114,10 @@ def collect(
     """
     local = settings_or_exit(settings)
     try:
-        allocated = allocated_or_exit(allocation, local)
+        opts = run_options(local, specs=specs, threshold=threshold, allocation=allocation, out=out,
+                           ledger=ledger, round_name=round_name)
         with progress_bar(enabled=not as_json) as progress:
-            result = run_collect(folder, out=out, ledger_path=ledger, round_name=round_name,
-                                 threshold=local.threshold if threshold is None else threshold,
-                                 rounds=local.calendar, progress=progress, allocation=allocated, packs=packs,
-                                 registry=SpecRegistry.load(tuple(specs or ())), forget=tuple(forget or ()))
+            result = run_collect(folder, opts, progress=progress, packs=packs, forget=tuple(forget or ()))
     except AuditbookError as e:
         raise fail(e, 2) from None
     if as_json:
@@ -163,12 +171,14 @@ def export(
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
+    settings: SettingsOption = None,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
     they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
+    local = settings_or_exit(settings)
     try:
-        evidence = gather_folder(folder, out=out, ledger_path=ledger, round_name=round_name,
-                                 registry=SpecRegistry.load(tuple(specs or ())))
+        evidence = gather_folder(folder, run_options(local, specs=specs, out=out, ledger=ledger,
+                                                     round_name=round_name))
         written = run_export(evidence, to, fmt=fmt)
     except AuditbookError as e:
         raise fail(e, 2) from None
@@ -198,10 +208,8 @@ def report(
     that opens offline, sends no request anywhere and prints to PDF from the browser."""
     local = settings_or_exit(settings)
     try:
-        evidence = gather_folder(folder, out=master, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
-                                 threshold=local.threshold if threshold is None else threshold,
-                                 allocation=allocated_or_exit(allocation, local),
-                                 registry=SpecRegistry.load(tuple(specs or ())))
+        evidence = gather_folder(folder, run_options(local, specs=specs, threshold=threshold, allocation=allocation,
+                                                     out=master, ledger=ledger, round_name=round_name))
         path = write_report(evidence, out_file, include_text=include_text)
     except AuditbookError as e:
         raise fail(e, 2) from None

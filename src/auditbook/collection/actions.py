@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from auditbook.collection.collate import Merged
+from auditbook.returns.audit import Audit
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 
@@ -17,14 +18,46 @@ CLOSED = frozenset({"done", "not needed"})
 URGENT_SECTION = "URGENT concern raised during the audit"
 
 
-def action_id(case_ref: str, round_name: str, instance_id: str, row: int | str) -> str:
-    """A stable id: the case and row a person can read, and a short hash of case, round and source workbook.
+def action_id(case_ref: str, instance_id: str, row: int | str) -> str:
+    """A stable id: the case and row a person can read, and a short hash of case, source workbook and row.
 
-    A return sent again (the same workbook saved again) keeps its ids, so a status typed against it stays.
+    A return sent again (the same workbook saved again) keeps its ids, so a status typed against it stays. The
+    round is not part of it: a round is worked out (from the round calendar, the audit month, or how other
+    returns spell it), and an action must keep its id whatever that gives.
     """
+    digest = hashlib.sha256(f"{norm(case_ref)}|{instance_id}|{row}".encode()).hexdigest()[:6]
+    return f"{case_ref or 'NOREF'}-{_tag(row)}-{digest}"
+
+
+def _tag(row: int | str) -> str:
+    return f"A{row:02d}" if isinstance(row, int) else str(row)
+
+
+def _legacy_id(case_ref: str, round_name: str, instance_id: str, row: int | str) -> str:
+    # The id auditbook gave before it left the round out (a hash of case, round, workbook and row).
     digest = hashlib.sha256(f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|{row}".encode()).hexdigest()[:6]
-    tag = f"A{row:02d}" if isinstance(row, int) else str(row)
-    return f"{case_ref or 'NOREF'}-{tag}-{digest}"
+    return f"{case_ref or 'NOREF'}-{_tag(row)}-{digest}"
+
+
+def _rows(a: Audit) -> list[int | str]:
+    return [*(["URGENT"] if a.urgent else []), *(act.row for act in a.actions)]
+
+
+def ids_of(a: Audit) -> list[str]:
+    """The ids of the actions an audit carries (its urgent concern first)."""
+    return [action_id(a.case_ref, a.provenance.instance_id, row) for row in _rows(a)]
+
+
+def legacy_ids(merged: list[Merged]) -> dict[str, str]:
+    """Earlier ids of these audits' actions (with the round in them), each with the id it has now."""
+    out: dict[str, str] = {}
+    for m in merged:
+        a = m.audit
+        for row in _rows(a):
+            new = action_id(a.case_ref, a.provenance.instance_id, row)
+            for name in {m.round, a.round}:
+                out[_legacy_id(a.case_ref, name, a.provenance.instance_id, row)] = new
+    return out
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,7 @@ def actions_of(merged: list[Merged]) -> list[Action]:
             when = _d(a.fact(Role.URGENT_WHEN))
             said = f"{when:%d/%m/%Y}" if when else "(date not given)"
             out.append(Action(
-                action_id(a.case_ref, m.round, a.provenance.instance_id, "URGENT"), a.case_ref, m.round,
+                action_id(a.case_ref, a.provenance.instance_id, "URGENT"), a.case_ref, m.round,
                 a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), URGENT_SECTION,
                 f"Raised on {said} with {a.text(Role.URGENT_WITH_WHOM) or '(not said)'}: check it has been acted on.",
                 a.text(Role.TEAM_MANAGER), when, "Urgent", "", m.file, urgent=True))
@@ -84,7 +117,7 @@ def actions_of(merged: list[Merged]) -> list[Action]:
         a = m.audit
         for act in a.actions:
             out.append(Action(
-                action_id(a.case_ref, m.round, a.provenance.instance_id, act.row), a.case_ref, m.round,
+                action_id(a.case_ref, a.provenance.instance_id, act.row), a.case_ref, m.round,
                 a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), act.section or "", act.text or "",
                 act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
     return out

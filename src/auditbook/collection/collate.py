@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
@@ -34,11 +35,12 @@ class Merged:
     file: str
     warnings: tuple[Problem, ...]
     source_missing: bool = False
+    #: The audit round, worked out once by `merge` (see `round_of`) and spelt one way for every audit in it.
+    round: str = ""
 
-    @property
-    def round(self) -> str:
-        """The audit round: the round named, else the audit month."""
-        return self.audit.round
+    def __post_init__(self) -> None:
+        if not self.round:
+            object.__setattr__(self, "round", self.audit.round)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Collation:
     needs_action: frozenset[str] = frozenset()
     #: The specs the merged audits were made from (all known specs when none was merged).
     specs: tuple[Spec, ...] = ()
+    #: The round of every valid return read, whether merged or not (for "rounds seen" when --round matches none).
+    rounds_seen: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -81,14 +85,46 @@ def _sort_key(m: Merged) -> tuple[date, str, str]:
     return (completed or date.min, m.audit.provenance.generated_at or "", m.file)
 
 
+def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
+    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month."""
+    named = audit.text(Role.ROUND).strip()
+    if named:
+        return named
+    month = audit.text(Role.AUDIT_MONTH)
+    derived = rounds.round_of(month) if rounds is not None and rounds.rounds and month else None
+    return derived or month
+
+
+def calendar_warning(audit: Audit, rounds: RoundCalendar | None) -> Problem | None:
+    """A warning when the round an audit names is not the one the round calendar gives its audit month."""
+    named, month = audit.text(Role.ROUND).strip(), audit.text(Role.AUDIT_MONTH)
+    derived = rounds.round_of(month) if rounds is not None and rounds.rounds and named and month else None
+    if derived is None or norm(derived) == norm(named):
+        return None
+    return Problem("warning", Code.ROUND_NOT_IN_CALENDAR,
+                   f'the return names the round "{named}", but the round calendar puts its audit month {month} in '
+                   f'"{derived}"; it is counted in "{named}". Check the round (or the audit month) with the auditor, '
+                   "or the calendar in auditbook.toml.")
+
+
+def spellings(names: Iterable[str]) -> dict[str, str]:
+    """One way to write each round, by its norm(): the spelling most audits use (the first in order on a tie)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name in names:
+        counts[norm(name)][name] += 1
+    return {key: sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for key, seen in counts.items()}
+
+
 def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float = 0.3,
-          round_name: str | None = None) -> Collation:
+          round_name: str | None = None, rounds: RoundCalendar | None = None) -> Collation:
     """Choose what goes into the master: valid returns, once each, the latest for each case and round.
 
-    With `round_name`, returns of other rounds are listed as such rather than merged.
+    Each audit's round is worked out here once (`round_of`, with the round calendar `rounds`) and spelt as most
+    of its audits spell it, so "2026 Round 3" and "2026 round 3" are one round everywhere downstream. With
+    `round_name`, returns of other rounds are listed as such rather than merged.
     """
     out = Collation(threshold=threshold)
-    candidates: list[Merged] = []
+    valid: list[tuple[Source, str]] = []
     by_sha: dict[str, str] = {}
     # Of exact copies the shortest path is kept: "X.xlsx" rather than "X - Copy.xlsx".
     for src in sorted(sources, key=lambda s: (len(s.path), s.path)):
@@ -98,17 +134,26 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         elif not r.valid or r.audit is None:
             reason = f"{len(r.errors)} error(s)" if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
-                r.audit.case_ref or None, r.audit.round, r.audit.text(Role.AUDIT_MONTH))
+                r.audit.case_ref or None, round_of(r.audit, rounds), r.audit.text(Role.AUDIT_MONTH))
             out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:
             by_sha[src.sha256] = src.path
-            m = Merged(r.audit, src.path, tuple(r.warnings), source_missing=not src.present)
-            if round_name is not None and norm(m.round) != norm(round_name):
-                out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
-            else:
-                candidates.append(m)
+            valid.append((src, round_of(r.audit, rounds)))
+    spelt = spellings(name for _, name in valid)
+    out.rounds_seen = list(dict.fromkeys(spelt[norm(name)] for _, name in valid))
+    candidates: list[Merged] = []
+    for src, name in valid:
+        audit = src.report.audit
+        assert audit is not None
+        warning = calendar_warning(audit, rounds)
+        m = Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
+                   source_missing=not src.present, round=spelt[norm(name)])
+        if round_name is not None and norm(m.round) != norm(round_name):
+            out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
+        else:
+            candidates.append(m)
     groups: dict[tuple[str, str], list[Merged]] = defaultdict(list)
     for m in candidates:
         groups[(norm(m.audit.case_ref), norm(m.round))].append(m)
@@ -147,6 +192,6 @@ def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:
             warning = Problem("warning", Code.TEMPLATE_REUSED,
                               f"this return was made from the same blank workbook as case(s) {', '.join(others)}; "
                               "merged as a separate audit. Generate one workbook per case next time.")
-            m = Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing)
+            m = Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
         result.append(m)
     return result

@@ -50,17 +50,17 @@ class Evidence:
 
 
 def round_summaries(c: Collation, registry: SpecRegistry) -> list[RoundSummary]:
-    """The figures of every round merged in this collation."""
+    """The figures of every round merged in this collation (one summary per round, however it is spelt)."""
     groups: dict[str, list[Merged]] = {}
     for m in c.merged:
-        groups.setdefault(m.round, []).append(m)
-    return [summarise(r, ms, registry) for r, ms in groups.items()]
+        groups.setdefault(norm(m.round), []).append(m)
+    return [summarise(ms[0].round, ms, registry) for ms in groups.values()]
 
 
 def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSummary], states: Mapping[str, State],
            today: date, round_name: str | None = None, calendar: Sequence[str] = (),
            plan: Sequence[PlanRow] = (), returns: Sequence[ReturnRow] | None = None,
-           readback: ReadBack | None = None) -> Evidence:
+           readback: ReadBack | None = None, actions: Sequence[Action] | None = None) -> Evidence:
     """Work out the round's figures, trends, themes, cohorts and action register from a collation.
 
     `history` holds every round the ledger has seen, this collation's rounds already updated in it.
@@ -83,7 +83,8 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
     seen = dict.fromkeys(t for r in rounds for t in r.sections)
     scopes = [OVERALL, *sorted(seen, key=lambda t: (spec_order.index(t) if t in spec_order else len(spec_order), t))]
     return Evidence(
-        collation=c, registry=registry, today=today, actions=actions_of(c.merged), states=states, rounds=rounds,
+        collation=c, registry=registry, today=today, actions=actions_of(c.merged) if actions is None else list(actions),
+        states=states, rounds=rounds,
         current=current, previous=previous, in_round=in_round, themes=themes,
         cohorts=cohorts(audits, c.specs, c.grades, c.good_or_better), not_audited=not_audited(audits, c.specs),
         trends=trend_rows(rounds, scopes, c.grades, c.good_or_better), scopes=scopes, plan=list(plan),

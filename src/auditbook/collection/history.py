@@ -7,10 +7,10 @@ returns are gone from the folder, so the Trends tab and "change since the previo
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
+from auditbook.collection.ledger import Ledger
 from auditbook.collection.trends import RoundSummary
 from auditbook.text import norm
 
@@ -24,8 +24,8 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS rounds (
 class History:
     """The rounds table, on the ledger's connection (inside its transaction)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, ledger: Ledger) -> None:
+        self.db = ledger.db
         self.db.execute(SCHEMA)  # not executescript: that would commit the ledger's open transaction
 
     def rounds(self) -> list[RoundSummary]:

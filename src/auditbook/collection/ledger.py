@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '');
 """
+
+
+_FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac"
 
 
 @dataclass(frozen=True)
@@ -184,15 +188,15 @@ class Ledger:
 
     def entries(self) -> dict[str, Entry]:
         """Every remembered file by path; a row that was edited or is malformed comes back not intact."""
-        out: dict[str, Entry] = {}
-        for r in self.db.execute("SELECT path, size, mtime_ns, sha256, report, registry, present, mac FROM files"):
-            path = str(r[0])
-            try:
-                intact = self._signed(r[7], "file", r[0], r[3], r[4], r[5])
-                out[path] = Entry(path, int(r[1]), int(r[2]), str(r[3]), str(r[4]), str(r[5]), bool(r[6]), intact)
-            except (TypeError, ValueError):
-                out[path] = Entry(path, -1, -1, "", "", "", True, intact=False)
-        return out
+        return {str(r[0]): self._entry(r) for r in self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files")}
+
+    def _entry(self, r: Sequence[object]) -> Entry:
+        path = str(r[0])
+        try:
+            intact = self._signed(r[7], "file", r[0], r[3], r[4], r[5])
+            return Entry(path, int(str(r[1])), int(str(r[2])), str(r[3]), str(r[4]), str(r[5]), bool(r[6]), intact)
+        except (TypeError, ValueError):
+            return Entry(path, -1, -1, "", "", "", True, intact=False)
 
     def get_meta(self, key: str) -> str | None:
         """A remembered value about the last run (None when absent or not as this collator wrote it)."""
@@ -219,9 +223,12 @@ class Ledger:
         self.db.execute("UPDATE files SET size = ?, mtime_ns = ?, present = ? WHERE path = ?",
                         (size, mtime_ns, int(present), path))
 
-    def forget(self, path: str) -> bool:
-        """Drop a file's row and what was read from it; whether there was one."""
-        return self.db.execute("DELETE FROM files WHERE path = ?", (path,)).rowcount > 0
+    def forget(self, path: str) -> Entry | None:
+        """Drop a file's row and what was read from it; the entry dropped, or None when there was none."""
+        row = self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        entry = None if row is None else self._entry(row)
+        self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+        return entry
 
     def mark_missing(self, path: str) -> None:
         """The file has vanished from the folder: keep its audit, flag it."""

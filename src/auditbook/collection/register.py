@@ -68,6 +68,10 @@ class ReadBack:
     taken: int = 0
     conflicts: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Edits taken from the master (the rest came from packs).
+    from_master: int = 0
+    #: Things the collator should know about where edits came from.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _iso(d: date | None) -> str | None:
@@ -90,6 +94,24 @@ class Register:
         """Every kept action state by action id."""
         rows = self.db.execute("SELECT action_id, status, notes, closed, conflict, updated_by FROM action_register")
         return {r[0]: State(r[1], r[2], _day(r[3]), r[4], r[5]) for r in rows}
+
+    def adopt(self, renamed: dict[str, str]) -> None:
+        """Move what is kept under an action's earlier id to the id it has now (ids no longer carry the round)."""
+        old = [(o, n) for o, n in renamed.items() if o != n]
+        if not old:
+            return
+        kept = {r[0] for r in self.db.execute("SELECT action_id FROM action_register")}
+        for before, now in old:
+            if before in kept and now not in kept:
+                self.db.execute("UPDATE action_register SET action_id = ? WHERE action_id = ?", (now, before))
+                self.db.execute("UPDATE OR IGNORE action_seen SET action_id = ? WHERE action_id = ?", (now, before))
+                kept.add(now)
+
+    def drop(self, ids: Iterable[str]) -> None:
+        """Forget what is kept about these actions (their return was forgotten)."""
+        rows = [(i,) for i in ids]
+        self.db.executemany("DELETE FROM action_register WHERE action_id = ?", rows)
+        self.db.executemany("DELETE FROM action_seen WHERE action_id = ?", rows)
 
     def _put(self, action_id: str, st: State, now: datetime) -> None:
         self.db.execute("INSERT OR REPLACE INTO action_register VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -150,6 +172,7 @@ class Register:
                 st = replace(st, conflict="")
             if changes:
                 out.taken += 1
+                out.from_master += any(src == MASTER for said in by_field.values() for src, _ in said)
                 closed = changes.get("closed", st.closed)
                 st = State(str(changes.get("status", st.status)), str(changes.get("notes", st.notes)),
                            closed if isinstance(closed, date) else None, st.conflict,
@@ -197,6 +220,7 @@ class Register:
                           values["Linked themes"], values["Notes"])
             if kept.get(row_id) != row:
                 out.taken += 1
+                out.from_master += 1
                 self._put_plan(row, now)
                 kept[row_id] = row
 

@@ -1,0 +1,214 @@
+"""One run over a returns folder, shared by collect, export and the round report so they cannot drift apart.
+
+`Options` is everything the three take alike (where the master and ledger are, which round, the local
+settings' calendar and threshold, an allocation); `Session` opens the ledger under its lock, knows which
+files are auditbook's own (the master, the ledger, the packs folder the ledger recorded), reads the folder,
+takes back what was typed into the master and packs, and works out the evidence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from auditbook.collection.actions import actions_of, legacy_ids
+from auditbook.collection.allocation import Allocated
+from auditbook.collection.collate import Collation, merge
+from auditbook.collection.evidence import Evidence, gather, round_summaries
+from auditbook.collection.history import History
+from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
+from auditbook.collection.ledger import Ledger
+from auditbook.collection.ledger_location import default_ledger, folder_identity
+from auditbook.collection.packs import PACK_GLOB
+from auditbook.collection.register import Register
+from auditbook.collection.scan import Scan, file_hash, scan_folder
+from auditbook.collection.tracking import ReturnRow, returns_status
+from auditbook.collection.trends import ordered
+from auditbook.collection.workers import Progress
+from auditbook.errors import CollectError
+from auditbook.local import RoundCalendar
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.text import name_key, norm
+
+MASTER_NAME = "auditbook-master.xlsx"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What collect, export and the round report take alike (the command line builds it once for all three)."""
+
+    #: The master workbook (default: FOLDER/auditbook-master.xlsx; a folder puts that name in it).
+    out: Path | None = None
+    #: The ledger (default: in the collator's own data folder, one per collected folder).
+    ledger_path: Path | None = None
+    #: Only this round (else the latest merged).
+    round_name: str | None = None
+    #: The share of audits at or above which a concern counts as high.
+    threshold: float = 0.3
+    registry: SpecRegistry | None = None
+    workers: int | None = None
+    progress: Progress | None = None
+    now: datetime | None = None
+    #: The allocation list's rows: a Returns tab, and the returns outstanding.
+    allocation: list[Allocated] | None = None
+    #: Round names in order (else rounds are ordered by their due dates).
+    calendar: Sequence[str] = ()
+    #: The round calendar: a return that names no round is in the one it gives its audit month.
+    rounds: RoundCalendar | None = None
+
+
+def options(base: Options | None, given: dict[str, Any]) -> Options:
+    """The options given as an object, as keywords, or both (keywords win); an unknown keyword is a TypeError."""
+    return dataclasses.replace(base or Options(), **given)
+
+
+def default_paths(folder: Path, out: Path | None, ledger: Path | None) -> tuple[Path, Path]:
+    """The master (default: auditbook-master.xlsx in the folder) and the ledger (default: in the collator's own
+    data folder, one per collected folder; never on the share unless --ledger puts it there)."""
+    master = out if out is not None else folder / MASTER_NAME
+    if master.suffix.lower() != ".xlsx":
+        master = master / MASTER_NAME
+    return master, ledger if ledger is not None else default_ledger(folder)
+
+
+def file_sha(path: Path) -> str | None:
+    """The SHA-256 of the master (or a pack), or None when it is missing or not a regular file (never blocks on a
+    pipe)."""
+    try:
+        return file_hash(path, limit=1 << 62)
+    except OSError:
+        return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+class Session:
+    """The ledger held for one run over a folder, and the steps collect, export and the round report share."""
+
+    def __init__(self, folder: Path, opts: Options, *, packs: Path | None = None, existing: bool = False) -> None:
+        if not folder.is_dir():
+            raise CollectError(f"the returns folder {name_key(str(folder))} does not exist or is not a folder.")
+        self.folder, self.opts = folder, opts
+        self.registry = opts.registry or SpecRegistry.load()
+        self.master, self.ledger_file = default_paths(folder, opts.out, opts.ledger_path)
+        if existing and not self.ledger_file.exists():
+            raise CollectError(f"no ledger for {name_key(str(folder))} yet: run `auditbook collect` on it first (or "
+                               "give --ledger).")
+        self.moment = opts.now or datetime.now()
+        self.key = hashlib.sha256(",".join([LEDGER_FORMAT, *sorted(self.registry.by_sha)]).encode()).hexdigest()[:16]
+        self.ledger = Ledger(self.ledger_file, folder=folder_identity(folder))
+        recorded = self.ledger.get_meta("packs_dir")
+        #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
+        self.packs_dirs = [p for p in (packs, Path(recorded) if recorded else None) if p is not None]
+        self.packs = packs or (Path(recorded) if recorded else None)
+        self.master_sha: str | None = None
+        self.own = {self.master, self.ledger_file, *self.packs_dirs,
+                    *(Path(f"{self.ledger_file}{x}") for x in ("-journal", "-wal", "-shm"))}
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is None:
+            self.ledger.commit()
+        self.ledger.close()
+
+    def scan(self) -> Scan:
+        """Read what is new or changed in the folder (in parallel), remember it, and compare the rest."""
+        return scan_folder(self.folder, self.ledger, self.registry, self.key, self.own,
+                           self.opts.workers or os.cpu_count() or 1, self.opts.progress)
+
+    def state(self, scan: Scan, master: Path) -> str:
+        """What the master is made of: when it is the same as when the master was written, nothing need change."""
+        o = self.opts
+        allocated = None if o.allocation is None else [dataclasses.astuple(a) for a in o.allocation]
+        today = self.moment.date().isoformat() if o.allocation else None
+        return hashlib.sha256(json.dumps([scan.state, self.key, o.round_name, o.threshold, str(master.resolve()),
+                                          allocated, today, list(o.calendar), repr(o.rounds)],
+                                         default=str).encode()).hexdigest()
+
+    def edited_master(self) -> Path | None:
+        """The master, when it was changed since auditbook wrote it (someone typed into it)."""
+        self.master_sha = file_sha(self.master)
+        sha = self.master_sha
+        return self.master if sha is not None and sha != self.ledger.get_meta("master_sha256") else None
+
+    def edited_packs(self) -> list[Path]:
+        """Packs written before that have been changed since (a team manager typed into them)."""
+        if self.packs is None or not self.packs.is_dir():
+            return []
+        changed = []
+        for path in sorted(self.packs.glob(PACK_GLOB)):
+            written = self.ledger.get_meta(f"pack_sha256:{path.name}")
+            if written is not None and file_sha(path) != written:
+                changed.append(path)
+        return changed
+
+    def evidence(self, scan: Scan, *, master: Path | None, packs: list[Path],
+                 forgotten: Sequence[str] = ()) -> tuple[Collation, Evidence, list[ReturnRow] | None]:
+        """Merge, take back what was typed into the master and packs, keep the rounds' figures, work out the evidence.
+
+        `forgotten` are action ids of returns forgotten this run: their register entries go, unless a return
+        still in the collection has the same action.
+        """
+        o = self.opts
+        collation = merge(scan.sources(), self.registry, threshold=o.threshold, round_name=o.round_name,
+                          rounds=o.rounds)
+        collation.not_merged += scan.notes
+        history = History(self.ledger)
+        self._check_round(collation, history)
+        register = Register(self.ledger.db)
+        actions = actions_of(collation.merged)
+        register.adopt(legacy_ids(collation.merged))
+        if forgotten:
+            register.drop(set(forgotten) - {a.id for a in actions})
+        readback = register.read_back(master, packs, self.moment)
+        for path in packs:  # what it says now has been taken: only a later change is a new edit
+            self.ledger.set_meta(f"pack_sha256:{path.name}", file_sha(path) or "")
+        if master is not None:
+            # Its edits are taken now: only a later change is a new edit.
+            self.ledger.set_meta("master_sha256", file_sha(master) or "")
+        if master is not None or packs:
+            # The register changed outside a write of the master: the next collect must write it again.
+            self.ledger.set_meta("state", "")
+        if master is not None and readback.from_master and _inside(master, self.folder):
+            readback.warnings.append(
+                f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "
+                f"folder ({name_key(str(master))}), which anyone who saves returns there can change. Check them on "
+                "its Actions and SAG action plan tabs; keep the master in your own folder with --out to be sure.")
+        history.keep(round_summaries(collation, self.registry), self.moment)
+        in_round = None if o.allocation is None else [
+            a for a in o.allocation if o.round_name is None or norm(a.round_key) == norm(o.round_name)]
+        rows = None if in_round is None else returns_status(in_round, collation, today=self.moment.date())
+        evidence = gather(collation, self.registry, history=history.rounds(), states=register.states(),
+                          today=self.moment.date(), round_name=o.round_name, calendar=o.calendar,
+                          plan=register.plan(), returns=rows, readback=readback, actions=actions)
+        return collation, evidence, rows
+
+    def _check_round(self, collation: Collation, history: History) -> None:
+        """A --round that no audit, stored round or allocated case is in is a mistake: say which rounds there are."""
+        wanted = self.opts.round_name
+        if wanted is None:
+            return
+        seen = [r.round for r in ordered(history.rounds(), self.opts.calendar)] + collation.rounds_seen
+        allocated = [a.round_key for a in self.opts.allocation or ()]
+        if any(norm(r) == norm(wanted) for r in [*seen, *allocated]):
+            return
+        names = list(dict.fromkeys(seen)) or ["none yet"]
+        raise CollectError(f'no audits in round "{name_key(wanted)}"; rounds seen: {", ".join(names)}. Give one of '
+                           "them with --round (spelt as you like: case and spaces do not matter), or leave --round "
+                           "out for the latest.")
