@@ -47,6 +47,11 @@ def unstorable(text: str) -> str | None:
     return None if m is None else _escape(m.group())
 
 
+def storable(text: str) -> str:
+    """Text a workbook can hold: each character it cannot (a lone surrogate, an XML-illegal control) shown escaped."""
+    return _UNSTORABLE.sub(lambda m: _escape(m.group()), text) if _UNSTORABLE.search(text) else text
+
+
 def name_key(name: str) -> str:
     """A file name or relative path as printable text, whatever its bytes: one text per name (reversible).
 

@@ -6,14 +6,13 @@ from collections.abc import Sequence
 
 from auditbook.collection.cohorts import SMALL
 from auditbook.collection.evidence import Evidence
-from auditbook.collection.register import PLAN_COLUMNS, PLAN_TAB
+from auditbook.collection.register import PLAN_COLUMNS, PLAN_STATUSES, PLAN_TAB
 from auditbook.collection.sheets import Cell, Sheets
 from auditbook.collection.themes import CONCERN, STRENGTH, Ranked
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
 from auditbook.collection.trends import OVERALL, good_share
 from auditbook.workbook.layout import col_letter
 
-STATUSES_SAG = ("Not started", "In progress", "Done", "Withdrawn")
 COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
 
 
@@ -178,7 +177,7 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     blank = 15
     ws = s.tidy(Table("SAGPlan", cols, list(rows)), sheet=PLAN_TAB, extra_rows=blank)
     last = len(rows) + blank
-    ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(STATUSES_SAG)})
+    ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(PLAN_STATUSES)})
     if theme_labels:
         ws.data_validation(1, 1, last, 1, {"validate": "list", "source": "=Lists!$A$2:$A$" + str(len(theme_labels) + 1),
                                            "error_type": "information", "ignore_blank": True})

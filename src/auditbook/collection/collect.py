@@ -98,7 +98,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             check_not_open(master)
             collation, evidence, rows = s.evidence(scan, master=edited_master, packs=edited_packs,
                                                    forgotten=forgotten_ids)
-            register = Register(s.ledger.db)
+            register = Register(s.ledger)
             _write(lambda: write_master(evidence, out=master, generated_at=o.now), master)
             register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
             result = result_of(collation, master, s.ledger_file, scan)

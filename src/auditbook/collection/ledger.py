@@ -3,13 +3,16 @@
 A second collect over an unchanged folder reads no workbook: a file whose size and modification time
 match its row is taken from here; one whose time changed but whose SHA-256 did not is not validated again.
 
-The ledger records the folder it belongs to and refuses another. Every stored report and remembered
-outcome is signed (HMAC-SHA256) with a key kept in the collator's own data folder, never in the ledger:
-a row edited by someone who can write to the ledger but not to that folder is detected, not believed.
+The ledger records the folder it belongs to and refuses another. Every row it holds is signed
+(HMAC-SHA256) with a key kept in the collator's own data folder, never in the ledger, and with the ledger's
+own random id: a row edited by someone who can write to the ledger but not to that folder is detected, not
+believed; a row copied from another ledger does not check out; a file's row removed with --forget leaves a
+signed tombstone, so a copy of it put back is not believed either.
 
-Schema (other modules may add their own tables; each runs inside the one transaction a collect holds):
-    files(path TEXT PRIMARY KEY, size, mtime_ns, sha256, report, registry, present, mac)
-    meta(key TEXT PRIMARY KEY, value, mac)   -- folder, schema, state, master_sha256, outcome
+Schema (tables.py lists the others: rounds, action_register, action_seen, sag_plan; each is used inside the
+one transaction a collect holds):
+    files(path TEXT PRIMARY KEY, size, mtime_ns, sha256, report, registry, present, mac, stat_mac)
+    meta(key TEXT PRIMARY KEY, value, mac)   -- ledger_id, folder, schema, state, master_sha256, outcome, ...
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from auditbook.collection.tables import TABLES, Table
 from auditbook.errors import CollectError
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
@@ -30,8 +35,10 @@ from auditbook.returns.report import Report
 from auditbook.text import name_key
 from auditbook.userdata import ledger_key
 
-#: Bumped when the tables change: a ledger of another schema has its files and meta tables made afresh.
-SCHEMA_VERSION = "3"
+#: Bumped when the tables change. Version 3 ledgers are upgraded in place (what checks out under version 3's
+#: signatures is signed again, what does not stays detectably altered); older ones have their files and meta
+#: tables made afresh, keeping the folder they belong to.
+SCHEMA_VERSION = "4"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
@@ -41,13 +48,15 @@ CREATE TABLE IF NOT EXISTS files (
     report TEXT NOT NULL,
     registry TEXT NOT NULL,
     present INTEGER NOT NULL DEFAULT 1,
-    mac TEXT NOT NULL
+    mac TEXT NOT NULL,
+    stat_mac TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '');
 """
+_TOMBSTONE = "forgotten:"
 
 
-_FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac"
+_FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
 
 
 @dataclass(frozen=True)
@@ -107,12 +116,13 @@ class Ledger:
 
     `folder` binds a new ledger to the collected folder and refuses a ledger bound to another one.
     The connection (`db`) is in autocommit mode with one explicit transaction (BEGIN IMMEDIATE ... COMMIT)
-    around the whole collect: add tables with CREATE TABLE IF NOT EXISTS and write through `db` in between.
+    around the whole collect: the signed tables of tables.py are read and written through `rows` and `put_row`.
     """
 
     def __init__(self, path: Path, *, folder: str | None = None, wait_seconds: float = 5.0) -> None:
         self.path = path
         self.key = ledger_key()
+        self.id = ""
         if path.is_dir():
             raise CollectError(f"the ledger path {path} is a folder. Give --ledger a file name, e.g. "
                                f"{path / 'ledger.sqlite3'}.")
@@ -136,6 +146,9 @@ class Ledger:
         except OSError as err:
             raise CollectError(f"cannot create the ledger {path} ({err.strerror}). Check the folder is writable, "
                                "or give --ledger another path.") from None
+        except CollectError:
+            self._close_quietly()
+            raise
         if folder is not None:
             try:
                 self._bind(folder)
@@ -148,22 +161,79 @@ class Ledger:
         if db is not None:
             db.close()
 
+    # -- the schema, and upgrading an older ledger in place ------------------------------------------
+
+    def _columns(self, table: str) -> set[str]:
+        return {str(r[1]) for r in self.db.execute(f"PRAGMA table_info({table})")}
+
     def _schema(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        version = None
+        version, folder = None, None
         if "meta" in tables:
-            cols = {r[1] for r in self.db.execute("PRAGMA table_info(meta)")}
-            if "mac" in cols:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'folder'").fetchone()
+            folder = None if row is None else str(row[0])
+            if "mac" in self._columns("meta"):
                 row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
                 version = None if row is None else str(row[0])
-        if version != SCHEMA_VERSION and tables & {"files", "meta"}:
-            # An older ledger: what it remembers is read afresh (its folder binding is kept when it had one).
+        if version not in (None, "3", SCHEMA_VERSION):
+            raise CollectError(f"the ledger {self.path} was made by another version of auditbook (ledger schema "
+                               f"{name_key(version or '')[:20]}). Use that version, or move the ledger aside and "
+                               "collect again: every file is read afresh.")
+        if version is None and tables & {"files", "meta"}:
+            # An older ledger: what it remembers is read afresh; the folder it belongs to is kept.
             self.db.execute("DROP TABLE IF EXISTS files")
             self.db.execute("DROP TABLE IF EXISTS meta")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value, mac) VALUES ('schema', ?, '')", (SCHEMA_VERSION,))
+        old_key = self._old_id()
+        if version == "3" and not old_key:
+            self._upgrade_3(tables)
+        elif old_key:
+            self.id = old_key
+        else:
+            self._new_id()
+        if version is None and folder is not None:
+            self.set_meta("folder", folder)
+        for table in TABLES:
+            self.db.execute(table.create)
+            if "mac" not in self._columns(table.name):  # a mac column removed by hand: every row is unsigned
+                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")
+        self.set_meta("schema", SCHEMA_VERSION)
+
+    def _old_id(self) -> str:
+        row = self.db.execute("SELECT value, mac FROM meta WHERE key = 'ledger_id'").fetchone()
+        if row is None or not self._checks(row[1], self._mac(b"ledger_id", str(row[0]))):
+            return ""
+        return str(row[0])
+
+    def _new_id(self) -> None:
+        self.id = secrets.token_hex(16)
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value, mac) VALUES ('ledger_id', ?, ?)",
+                        (self.id, self._mac(b"ledger_id", self.id)))
+
+    def _upgrade_3(self, tables: set[str]) -> None:
+        """Version 3 signed files and meta without a ledger id and left the other tables unsigned: sign again
+        what checks out under version 3's signatures (the rest stays detectably altered), and sign the other
+        tables' rows as they are, once."""
+        self._new_id()
+        if "stat_mac" not in self._columns("files"):
+            self.db.execute("ALTER TABLE files ADD COLUMN stat_mac TEXT NOT NULL DEFAULT ''")
+        for path, sha, report, registry, mac in self.db.execute(
+                "SELECT path, sha256, report, registry, mac FROM files").fetchall():
+            if self._checks(mac, self._mac(None, "file", path, sha, report, registry)):
+                self.db.execute("UPDATE files SET mac = ? WHERE path = ?",
+                                (self.sign("file", path, sha, report, registry), path))
+        for key, value, mac in self.db.execute("SELECT key, value, mac FROM meta").fetchall():
+            if key not in ("ledger_id", "schema") and self._checks(mac, self._mac(None, "meta", key, value)):
+                self.set_meta(str(key), str(value))
+        for table in TABLES:
+            if table.name not in tables:
+                continue
+            if "mac" not in self._columns(table.name):
+                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")
+            for row in self.db.execute(f"SELECT {', '.join(table.names)} FROM {table.name}").fetchall():
+                self.put_row(table, row)
 
     def _bind(self, folder: str) -> None:
         shown = name_key(folder)
@@ -174,29 +244,72 @@ class Ledger:
         if self.get_meta("folder") is None:
             self.set_meta("folder", shown)
 
-    def sign(self, *parts: str) -> str:
-        """The signature of some stored text under this collator's key."""
+    # -- signatures ----------------------------------------------------------------------------------
+
+    def _mac(self, ledger_id: bytes | None, *parts: object) -> str:
         mac = hmac.new(self.key, digestmod=hashlib.sha256)
-        for part in parts:
-            data = part.encode("utf-8", errors="surrogatepass")
-            mac.update(len(data).to_bytes(8, "big"))
-            mac.update(data)
+        for part in ([ledger_id] if ledger_id is not None else []) + [
+                ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]:
+            mac.update(len(part).to_bytes(8, "big"))
+            mac.update(part)
         return mac.hexdigest()
 
+    def sign(self, *parts: object) -> str:
+        """The signature of some stored values under this collator's key and this ledger's id (None signs as "")."""
+        return self._mac(self.id.encode(), *parts)
+
+    @staticmethod
+    def _checks(stored: object, expected: str) -> bool:
+        # A signature edited into anything but the hex digits it was (another type, non-ASCII text) never checks out.
+        return isinstance(stored, str) and stored.isascii() and hmac.compare_digest(stored, expected)
+
     def _signed(self, stored: object, *parts: object) -> bool:
-        return isinstance(stored, str) and hmac.compare_digest(stored, self.sign(*(str(p) for p in parts)))
+        return self._checks(stored, self.sign(*parts))
+
+    # -- the signed tables of tables.py --------------------------------------------------------------
+
+    def rows(self, table: Table, where: str = "", params: Sequence[object] = ()) -> tuple[list[tuple[object, ...]],
+                                                                                          list[str]]:
+        """The rows of a table that check out, and a line for each that does not (altered outside auditbook)."""
+        good: list[tuple[object, ...]] = []
+        bad: list[str] = []
+        sql = f"SELECT {', '.join(table.names)}, mac FROM {table.name}" + (f" WHERE {where}" if where else "")
+        for *values, mac in self.db.execute(sql, tuple(params)):
+            if self._signed(mac, table.name, *values):
+                good.append(tuple(values))
+            else:
+                key = ", ".join(name_key(str(v))[:60] for v in values[:table.keys])
+                bad.append(f"{table.what} {key}: changed outside auditbook (in the ledger), so left out.")
+        return good, bad
+
+    def put_row(self, table: Table, values: Sequence[object]) -> None:
+        """Store (or replace) a row of a signed table."""
+        marks = ", ".join("?" * (len(table.names) + 1))
+        self.db.execute(f"INSERT OR REPLACE INTO {table.name} ({', '.join(table.names)}, mac) VALUES ({marks})",
+                        (*values, self.sign(table.name, *values)))
+
+    # -- files and meta ------------------------------------------------------------------------------
 
     def entries(self) -> dict[str, Entry]:
-        """Every remembered file by path; a row that was edited or is malformed comes back not intact."""
-        return {str(r[0]): self._entry(r) for r in self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files")}
+        """Every remembered file by path; a row that was edited, copied in or put back after --forget, or is
+        malformed, comes back not intact; one whose size, time or presence was edited comes back to be hashed."""
+        forgotten = {k.removeprefix(_TOMBSTONE): v for k, v in self._meta_like(_TOMBSTONE).items()}
+        return {str(r[0]): self._entry(r, forgotten)
+                for r in self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files")}
 
-    def _entry(self, r: Sequence[object]) -> Entry:
+    def _entry(self, r: Sequence[object], forgotten: dict[str, str]) -> Entry:
         path = str(r[0])
         try:
-            intact = self._signed(r[7], "file", r[0], r[3], r[4], r[5])
-            return Entry(path, int(str(r[1])), int(str(r[2])), str(r[3]), str(r[4]), str(r[5]), bool(r[6]), intact)
+            intact = self._signed(r[7], "file", r[0], r[3], r[4], r[5]) and forgotten.get(path) != r[7]
+            stat = self._signed(r[8], "stat", r[0], r[1], r[2], r[6])
+            size, mtime = (int(str(r[1])), int(str(r[2]))) if stat else (-1, -1)
+            return Entry(path, size, mtime, str(r[3]), str(r[4]), str(r[5]), bool(r[6]), intact)
         except (TypeError, ValueError):
             return Entry(path, -1, -1, "", "", "", True, intact=False)
+
+    def _meta_like(self, prefix: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT key, value, mac FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return {str(k): str(v) for k, v, mac in rows if self._signed(mac, "meta", k, v)}
 
     def get_meta(self, key: str) -> str | None:
         """A remembered value about the last run (None when absent or not as this collator wrote it)."""
@@ -214,25 +327,34 @@ class Ledger:
         """Remember a file and what it held."""
         text = report_to_json(report)
         self.db.execute(
-            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, report, registry, present, mac) "
-            "VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-            (path, size, mtime_ns, sha256, text, registry, self.sign("file", path, sha256, text, registry)))
+            "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (path, size, mtime_ns, sha256, text, registry, self.sign("file", path, sha256, text, registry),
+             self.sign("stat", path, size, mtime_ns, 1)))
+        self.db.execute("DELETE FROM meta WHERE key = ?", (_TOMBSTONE + path,))
 
     def touch(self, path: str, *, size: int, mtime_ns: int, present: bool = True) -> None:
         """Record a file's new time (same content) or that it is gone from the folder."""
-        self.db.execute("UPDATE files SET size = ?, mtime_ns = ?, present = ? WHERE path = ?",
-                        (size, mtime_ns, int(present), path))
+        self.db.execute("UPDATE files SET size = ?, mtime_ns = ?, present = ?, stat_mac = ? WHERE path = ?",
+                        (size, mtime_ns, int(present), self.sign("stat", path, size, mtime_ns, int(present)), path))
 
     def forget(self, path: str) -> Entry | None:
-        """Drop a file's row and what was read from it; the entry dropped, or None when there was none."""
+        """Drop a file's row and what was read from it; the entry dropped, or None when there was none.
+
+        A tombstone keeps the dropped row's signature, so the row put back from a copy is not believed.
+        """
         row = self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
-        entry = None if row is None else self._entry(row)
+        if row is None:
+            return None
         self.db.execute("DELETE FROM files WHERE path = ?", (path,))
-        return entry
+        self.set_meta(_TOMBSTONE + path, str(row[7]))
+        return self._entry(row, {})
 
     def mark_missing(self, path: str) -> None:
         """The file has vanished from the folder: keep its audit, flag it."""
-        self.db.execute("UPDATE files SET present = 0 WHERE path = ?", (path,))
+        row = self.db.execute("SELECT size, mtime_ns FROM files WHERE path = ?", (path,)).fetchone()
+        if row is not None:
+            self.touch(path, size=row[0], mtime_ns=row[1], present=False)
 
     def commit(self) -> None:
         """Make this run's changes permanent and release the lock."""

@@ -28,6 +28,7 @@ from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
 from auditbook.collection.ledger import Ledger
 from auditbook.collection.ledger_location import default_ledger, folder_identity
 from auditbook.collection.packs import PACK_GLOB
+from auditbook.collection.readback import read_back
 from auditbook.collection.register import Register
 from auditbook.collection.scan import Scan, file_hash, scan_folder
 from auditbook.collection.tracking import ReturnRow, returns_status
@@ -171,18 +172,19 @@ class Session:
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)
-        register = Register(self.ledger.db)
+        register = Register(self.ledger)
         actions = actions_of(collation.merged)
         register.adopt(legacy_ids(collation.merged))
         if forgotten:
             register.drop(set(forgotten) - {a.id for a in actions})
-        readback = register.read_back(master, packs, self.moment)
+        readback = read_back(register, master, packs, self.moment)
         for path in packs:  # what it says now has been taken: only a later change is a new edit
-            self.ledger.set_meta(f"pack_sha256:{path.name}", file_sha(path) or "")
+            if path.name in readback.packs_read:
+                self.ledger.set_meta(f"pack_sha256:{path.name}", file_sha(path) or "")
         if master is not None:
             # Its edits are taken now: only a later change is a new edit.
             self.ledger.set_meta("master_sha256", file_sha(master) or "")
-        if master is not None or packs:
+        if master is not None or readback.packs_read:
             # The register changed outside a write of the master: the next collect must write it again.
             self.ledger.set_meta("state", "")
         if master is not None and readback.from_master and _inside(master, self.folder):
@@ -194,9 +196,11 @@ class Session:
         in_round = None if o.allocation is None else [
             a for a in o.allocation if o.round_name is None or norm(a.round_key) == norm(o.round_name)]
         rows = None if in_round is None else returns_status(in_round, collation, today=self.moment.date())
-        evidence = gather(collation, self.registry, history=history.rounds(), states=register.states(),
+        states, plan, stored = register.states(), register.plan(), history.rounds()
+        readback.warnings += history.problems + register.problems
+        evidence = gather(collation, self.registry, history=stored, states=states,
                           today=self.moment.date(), round_name=o.round_name, calendar=o.calendar,
-                          plan=register.plan(), returns=rows, readback=readback, actions=actions)
+                          plan=plan, returns=rows, readback=readback, actions=actions)
         return collation, evidence, rows
 
     def _check_round(self, collation: Collation, history: History) -> None:

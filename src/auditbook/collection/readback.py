@@ -1,0 +1,260 @@
+"""Read back what was typed into the master (Actions, SAG action plan) and the team managers' packs (Actions).
+
+Both are read as untrusted files, like a return. An edit is a value that differs from what that file held
+when auditbook last wrote or read it. Two files (or two rows of one file) that changed the same action's
+field to different values are a conflict: the stored value is kept and both are shown until someone
+settles them. A pack may change only the actions auditbook put in it, and a pack that cannot be read is
+that pack's problem (its edits are read next time); a master that cannot be read stops collect, which
+would otherwise overwrite it. Text is checked and capped as a return's is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from auditbook.collection.actions import ACTION_STATUSES, State
+from auditbook.collection.register import (
+    ACTIONS_TAB,
+    MASTER,
+    PLAN_COLUMNS,
+    PLAN_STATUSES,
+    PLAN_TAB,
+    PlanRow,
+    ReadBack,
+    Register,
+    Seen,
+)
+from auditbook.errors import CollectError, UnreadableFileError
+from auditbook.returns.coerce import parse_text_date, serial_to_date
+from auditbook.returns.reader import RawSheet, read_workbook
+from auditbook.returns.safety import DEFAULT_LIMITS, MIB, Limits
+from auditbook.text import name_key, norm, storable, unstorable
+
+#: The master is auditbook's own file, edited by the collator, but read as untrusted like any return;
+#: its tidy tabs make it far larger than a return, so it gets larger caps.
+MASTER_LIMITS = Limits(max_file_bytes=500 * MIB, max_uncompressed_bytes=4000 * MIB, max_member_bytes=2000 * MIB,
+                       max_ratio=5000.0)
+#: A pack holds one team manager's cases: no larger than a return.
+PACK_LIMITS = DEFAULT_LIMITS
+#: The longest note or SAG plan entry kept (a long note still prints; a conflict quotes two of them).
+MAX_TEXT = 2000
+_FIELDS = ("status", "notes", "closed")
+_LABEL = {"status": "Status", "notes": "Notes", "closed": "Date closed"}
+
+
+@dataclass
+class _Edits:
+    """Edits found so far: action id -> field -> [(who said it, value)], and who edited each action."""
+
+    said: dict[str, dict[str, list[tuple[str, object]]]] = field(default_factory=dict)
+
+    def add(self, action_id: str, name: str, who: str, value: object) -> None:
+        self.said.setdefault(action_id, {}).setdefault(name, []).append((who, value))
+
+
+def read_back(register: Register, master: Path | None, packs: Sequence[Path], now: datetime) -> ReadBack:
+    """Take the edits typed into the master (Actions, SAG action plan) and the packs since they were written."""
+    out = ReadBack()
+    edits = _Edits()
+    files: list[tuple[str, Path]] = ([(MASTER, master)] if master is not None else []) + [
+        (f"pack:{p.name}", p) for p in packs]
+    for source, path in files:
+        sheets = _read_tabs(path, source, out)
+        if sheets is None:
+            continue
+        if source != MASTER:
+            out.packs_read.append(path.name)
+        tab = sheets.get(ACTIONS_TAB)
+        if tab is not None:
+            _diff(register, source, tab, edits, out)
+        if source == MASTER and PLAN_TAB in sheets:
+            _take_plan(register, sheets[PLAN_TAB], now, out)
+    states = register.states()
+    for action_id, by_field in edits.said.items():
+        st = states.get(action_id, State())
+        changes: dict[str, object] = {}
+        disagreements: list[str] = []
+        for name, said in by_field.items():
+            values = {_key(v): v for _, v in said}
+            if len(values) == 1:
+                changes[name] = said[0][1]
+            else:
+                disagreements.append(f"{_LABEL[name]}: " + "; ".join(f"{who} says {_show(v)}" for who, v in said))
+        if disagreements:
+            out.conflicts += 1
+            conflict = " | ".join(disagreements) + ". Type the one to keep into the master."
+            st = replace(st, conflict=conflict if len(conflict) <= 2 * MAX_TEXT + 200 else
+                         conflict[:2 * MAX_TEXT] + "... Type the one to keep into the master.")
+        elif changes:
+            st = replace(st, conflict="")
+        if changes:
+            out.taken += 1
+            whom = sorted({who for said in by_field.values() for who, _ in said})
+            out.from_master += any(w.startswith(_who(MASTER)) for w in whom)
+            closed = changes.get("closed", st.closed)
+            st = State(str(changes.get("status", st.status)), str(changes.get("notes", st.notes)),
+                       closed if isinstance(closed, date) else None, st.conflict, ", ".join(whom))
+        register.put(action_id, st, now)
+    return out
+
+
+def _diff(register: Register, source: str, tab: RawSheet, edits: _Edits, out: ReadBack) -> None:
+    seen = register.seen(source)
+    stored = register.states()
+    now_holds: dict[str, Seen] = {}
+    for action_id, rows in _action_rows(tab, source, out).items():
+        if source != MASTER and action_id not in seen:
+            out.problems.append(f"{_who(source)}, {ACTIONS_TAB} row {rows[0][0]}: action ID {action_id[:60]} is not "
+                                "one of this pack's actions; what was typed against it is not taken. A team manager "
+                                "changes only their own actions: ask the collator to change others in the master.")
+            continue
+        before = seen.get(action_id)
+        if before is None:
+            st = stored.get(action_id, State())
+            before = (st.status, st.notes, st.closed)
+        now_holds[action_id] = rows[0][1]
+        repeated = len({tuple(_key(v) for v in values) for _, values in rows}) > 1
+        for row, values in rows:
+            who = f"{_who(source)} ({ACTIONS_TAB} row {row})" if repeated else _who(source)
+            for name, old, new in zip(_FIELDS, before, values, strict=True):
+                if _key(old) != _key(new):
+                    edits.add(action_id, name, who, new)
+    register.holds(source, now_holds)
+
+
+def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) -> None:
+    kept = {r.id: r for r in register.plan()}
+    cols = _header(tab)
+    if "ID" not in cols:
+        return
+    used = [int(i[4:]) for i in kept if i.startswith("SAG-") and i[4:].isdigit()]
+    next_id = max(used, default=0) + 1
+    claimed: set[str] = set()
+    for r in sorted({row for row, _ in tab.cells if row > 0}):
+        where = f"{PLAN_TAB} row {r + 1}"
+
+        def text(name: str, r: int = r, where: str = where) -> str:
+            cell = tab.cells.get((r, cols[name])) if name in cols else None
+            return _checked(_as_text(cell.value), f"{where}, {name}", out) if cell is not None else ""
+
+        values = {n: text(n) for n in PLAN_COLUMNS}
+        if not any(values[n] for n in PLAN_COLUMNS[1:]):
+            continue
+        due = _as_date(tab, r, cols.get("Due"), where, out)
+        # A row copied with its ID (Excel copies the whole row) is a new row: the first keeps the ID.
+        row_id = values["ID"] if values["ID"] in kept and values["ID"] not in claimed else ""
+        if not row_id:
+            row_id, next_id = f"SAG-{next_id:03d}", next_id + 1
+        claimed.add(row_id)
+        row = PlanRow(row_id, values["Theme"], values["Action"], values["Owner"], due,
+                      _status(values["Status"], PLAN_STATUSES), values["Linked themes"], values["Notes"])
+        if kept.get(row_id) != row:
+            out.taken += 1
+            out.from_master += 1
+            register.put_plan(row, now)
+            kept[row_id] = row
+
+
+def _who(source: str) -> str:
+    return "the master" if source == MASTER else source.removeprefix("pack:")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return f'"{value}"' if value else "(blank)"
+
+
+def _key(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else norm(str(value or ""))
+
+
+def _as_text(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return "" if value is None else ("Yes" if value else "No")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    return str(value).strip()
+
+
+def _checked(text: str, where: str, out: ReadBack) -> str:
+    """Text as it can be kept: what no workbook can hold shown escaped, and no longer than MAX_TEXT."""
+    bad = unstorable(text)
+    safe = text if bad is None else storable(text)
+    if bad is not None:
+        out.problems.append(f"{where}: holds a character no workbook can store; kept with it written out as {bad}. "
+                            "Correct it in the master if that is not what was meant.")
+    if len(safe) > MAX_TEXT:
+        out.problems.append(f"{where}: {len(safe):,} characters, cut to the first {MAX_TEXT:,}. Keep notes short, "
+                            "or put the detail in the case record.")
+        safe = safe[:MAX_TEXT]
+    return safe
+
+
+def _status(text: str, statuses: Sequence[str]) -> str:
+    """A status as the list spells it when it matches one case-insensitively; otherwise as typed."""
+    return next((s for s in statuses if norm(s) == norm(text)), text)
+
+
+def _header(tab: RawSheet) -> dict[str, int]:
+    return {_as_text(c.value): col for (row, col), c in tab.cells.items() if row == 0 and c.value is not None}
+
+
+def _as_date(tab: RawSheet, r: int, col: int | None, where: str, out: ReadBack) -> date | None:
+    cell = tab.cells.get((r, col)) if col is not None else None
+    if cell is None or cell.value in (None, ""):
+        return None
+    if isinstance(cell.value, float):
+        d = serial_to_date(cell.value)
+        if d is not None:
+            return d
+    elif isinstance(cell.value, str):
+        parsed = parse_text_date(cell.value)
+        if isinstance(parsed, date):
+            return parsed
+    shown = storable(_as_text(cell.value))[:40]
+    out.problems.append(f"{where}: {shown!r} is not a date (dd/mm/yyyy); left out. Type it again.")
+    return None
+
+
+def _action_rows(tab: RawSheet, source: str, out: ReadBack) -> dict[str, list[tuple[int, Seen]]]:
+    """Each action id's rows (by their row number as Excel shows it) and what they hold; an id may repeat."""
+    cols = _header(tab)
+    if "Action ID" not in cols:
+        return {}
+    rows: dict[str, list[tuple[int, Seen]]] = {}
+    for r in sorted({row for row, _ in tab.cells if row > 0}):
+        cell = tab.cells.get((r, cols["Action ID"]))
+        action_id = _as_text(cell.value) if cell is not None else ""
+        if not action_id:
+            continue
+        where = f"{_who(source)}, {ACTIONS_TAB} row {r + 1}"
+
+        def text(name: str, r: int = r, where: str = where) -> str:
+            c = tab.cells.get((r, cols[name])) if name in cols else None
+            return _checked(_as_text(c.value), f"{where}, {name}", out) if c is not None else ""
+
+        closed = _as_date(tab, r, cols.get("Date closed"), where, out)
+        rows.setdefault(action_id, []).append((r + 1, (_status(text("Status"), ACTION_STATUSES), text("Notes"),
+                                                       closed)))
+    return rows
+
+
+def _read_tabs(path: Path, source: str, out: ReadBack) -> dict[str, RawSheet] | None:
+    """The tabs edits are read from; None (said in `out`) for a pack that cannot be read."""
+    limits = MASTER_LIMITS if source == MASTER else PACK_LIMITS
+    try:
+        raw = read_workbook(path, limits, skip=frozenset(), whole=frozenset({ACTIONS_TAB, PLAN_TAB}))
+    except UnreadableFileError as err:
+        if source != MASTER:
+            out.problems.append(f"{name_key(path.name)}: what was typed into this pack cannot be read back ({err}); "
+                                "its edits are not taken yet. Ask its team manager to save it as .xlsx again: it is "
+                                "read again on the next collect.")
+            return None
+        raise CollectError(f"{path}: what was typed into it cannot be read back ({err}). Collect stops rather than "
+                           f"overwrite it: open {_who(source)} and save it as .xlsx again, or move it aside "
+                           "(its edits are then not taken), and collect again.") from None
+    return raw.sheets
