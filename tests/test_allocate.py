@@ -541,11 +541,15 @@ def test_cli_names_how_many_are_outstanding_and_again_when_nothing_changed(retur
     master = tmp_path / "master.xlsx"
     first = invoke("collect", returns_folder, "--out", master, "--allocation", listing)
     assert first.exit_code == 1, first.output  # one return is rejected
-    assert first.stdout.splitlines()[-1] == "5 merged, 1 rejected, 0 unchanged, 0 superseded, 3 outstanding"
+    assert first.stdout.splitlines()[-1] == ("6 files: 0 unchanged since last run, 6 read; "
+                                             "master holds 5 audits; 1 rejected; 0 duplicate; 0 superseded; "
+                                             "3 outstanding")
     tab_before = _returns_rows(master)
     again = invoke("collect", returns_folder, "--out", master, "--allocation", listing)
     assert again.exit_code == 1, again.output
-    assert again.stdout.splitlines()[-1] == "5 merged, 1 rejected, 6 unchanged, 0 superseded, 3 outstanding"
+    assert again.stdout.splitlines()[-1] == ("6 files: 6 unchanged since last run, 0 read; "
+                                             "master holds 5 audits; 1 rejected; 0 duplicate; 0 superseded; "
+                                             "3 outstanding")
     assert _returns_rows(master) == tab_before
 
 

@@ -376,7 +376,8 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, library: Library) -> tuple[P
 
 def test_mixed_folder_outcome(mixed: tuple[Path, CollectResult]) -> None:
     _, result = mixed
-    assert result.summary_line() == "5 merged, 4 rejected, 0 unchanged, 2 superseded"
+    assert result.summary_line() == ("13 files: 0 unchanged since last run, 11 read, 2 skipped; "
+                                     "master holds 5 audits; 4 rejected; 1 duplicate; 1 superseded")
     assert (result.files, result.read, result.unchanged) == (13, 11, 0)  # lock and hidden files are not read
     assert [(m["file"], m["case_ref"], m["source_missing"]) for m in result.merged] == [
         (rel, f"SYN-000{rel[-6]}", False) for _, rel, _ in MERGED]
@@ -572,12 +573,13 @@ def test_mixed_folder_cli_exit_code_and_summary(mixed: tuple[Path, CollectResult
     result = runner.invoke(app, ["collect", str(folder), "--out", str(tmp_path / "master.xlsx")])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert lines[-1] == "5 merged, 4 rejected, 0 unchanged, 2 superseded"
+    assert lines[-1] == ("13 files: 0 unchanged since last run, 11 read, 2 skipped; "
+                         "master holds 5 audits; 4 rejected; 1 duplicate; 1 superseded")
     assert "rejected SYN-0004 goodish.xlsx: 1 error(s)" in lines
     sheet, cell = where("assessment_grade")
     assert f'    {sheet}!{cell}: grade "Goodish" is not one of' in result.stdout
     assert "superseded team-gamma/SYN-0002 first draft.xlsx: a later return" in result.stdout
-    assert "late team-gamma/SYN-0002.xlsx: completed after its due date (merged)" in lines
+    assert "late team-gamma/SYN-0002.xlsx: completed 03/12/2026, due 30/11/2026 (merged)" in lines
     assert (tmp_path / "master.xlsx").exists()
 
 
@@ -598,7 +600,8 @@ def test_themes_tab_one_round(tmp_path: Path, library: Library) -> None:
     for i in THEMED:
         library.put(folder, f"theme{i}", f"SYN-000{i}.xlsx")
     result = run(folder, tmp_path / "out")
-    assert result.summary_line() == "4 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("4 files: 0 unchanged since last run, 4 read; "
+                                     "master holds 4 audits; 0 rejected; 0 duplicate; 0 superseded")
     ws = load(result.master)["Themes"]
     assert header(ws) == ["Measure", "Scope", "Section", "Item", "Kind", "Audits", "Out of", "Share",
                           "Previous round", "Change", "Rounds at or above threshold", "Recurring", "Detail"]
@@ -642,7 +645,8 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
     for i in (1, 2, 3):
         library.put(folder, f"theme{i}_next", f"next/SYN-000{i}.xlsx")
     result = run(folder, out)
-    assert result.summary_line() == "7 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("7 files: 0 unchanged since last run, 7 read; "
+                                     "master holds 7 audits; 0 rejected; 0 duplicate; 0 superseded")
     wb = load(result.master)
     rows = theme_rows(wb["Themes"])
     assert wb["Themes"]["O1"].value.startswith(f"{NEXT_ROUND} compared with {ROUND}.")
@@ -707,7 +711,8 @@ def test_rerun_touch_change_delete(tmp_path: Path, library: Library, validated: 
     placed = {key: library.put(folder, key, f"SYN-000{n}.xlsx")
               for key, n in (("cp", 1), ("care", 2), ("eh", 3), ("goodish", 4), ("reused_a", 5))}
     first = run(folder, out)
-    assert first.summary_line() == "4 merged, 1 rejected, 0 unchanged, 0 superseded"
+    assert first.summary_line() == ("5 files: 0 unchanged since last run, 5 read; "
+                                    "master holds 4 audits; 1 rejected; 0 duplicate; 0 superseded")
     assert first.read == 5
     master = first.master
     before = fingerprint(master)
@@ -717,7 +722,8 @@ def test_rerun_touch_change_delete(tmp_path: Path, library: Library, validated: 
     validated.clear()
     second = run(folder, out, now=NOW + timedelta(days=1))
     assert (second.read, second.unchanged, second.files, validated) == (0, 5, 5, [])
-    assert second.summary_line() == "4 merged, 1 rejected, 5 unchanged, 0 superseded"
+    assert second.summary_line() == ("5 files: 5 unchanged since last run, 0 read; "
+                                     "master holds 4 audits; 1 rejected; 0 duplicate; 0 superseded")
     assert fingerprint(master) == before
     assert [(n.file, n.status) for n in second.not_merged] == [(n.file, n.status) for n in first.not_merged]
     assert second.merged == first.merged
@@ -748,7 +754,8 @@ def test_rerun_touch_change_delete(tmp_path: Path, library: Library, validated: 
     validated.clear()
     gone = run(folder, out)
     assert (gone.read, gone.unchanged, gone.files, validated) == (0, 3, 3, [])
-    assert gone.summary_line() == "4 merged, 0 rejected, 3 unchanged, 0 superseded"
+    assert gone.summary_line() == ("3 files: 3 unchanged since last run, 0 read; master holds 4 audits (1 from files "
+                                   "no longer in the folder); 0 rejected; 0 duplicate; 0 superseded")
     wb = load(master)
     assert [undated(r) for r in body(wb["Audits"])] == [undated(r) for r in (
         audit_row("SYN-0001.xlsx", library.answers("cp")),
@@ -793,7 +800,8 @@ def test_remembered_returns_keep_their_dates(tmp_path: Path, library: Library) -
     library.put(folder, "care", "SYN-0002.xlsx")
     library.put(folder, "eh", "SYN-0003.xlsx")
     first = run(folder, out)
-    assert first.summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert first.summary_line() == ("2 files: 0 unchanged since last run, 2 read; "
+                                    "master holds 2 audits; 0 rejected; 0 duplicate; 0 superseded")
     # The first draft of SYN-0002 (completed earlier) turns up later in the folder.
     library.put(folder, "care_draft", "SYN-0002 draft.xlsx")
     result = run(folder, out)
@@ -811,14 +819,16 @@ def test_moving_a_return_into_a_subfolder_keeps_one_audit_from_its_new_place(tmp
     folder, out = tmp_path / "returns", tmp_path / "out"
     library.put(folder, "cp", "SYN-0001.xlsx")
     library.put(folder, "eh", "SYN-0003.xlsx")
-    assert run(folder, out).summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert run(folder, out).summary_line() == ("2 files: 0 unchanged since last run, 2 read; "
+                                               "master holds 2 audits; 0 rejected; 0 duplicate; 0 superseded")
     (folder / "filed").mkdir()
     os.replace(folder / "SYN-0001.xlsx", folder / "filed" / "SYN-0001.xlsx")
     result = run(folder, out)
     assert [(m["case_ref"], m["file"], m["source_missing"]) for m in result.merged] == [
         ("SYN-0001", "filed/SYN-0001.xlsx", False), ("SYN-0003", "SYN-0003.xlsx", False)]
     assert [(n.file, n.status) for n in result.not_merged] == []
-    assert result.summary_line() == "2 merged, 0 rejected, 1 unchanged, 0 superseded"
+    assert result.summary_line() == ("2 files: 1 unchanged since last run, 1 read; master holds 2 audits; 0 rejected; "
+                                     "0 duplicate; 0 superseded")
 
 
 # -- 4. auditors' text stays text ------------------------------------------------------------------
@@ -829,7 +839,8 @@ def test_formula_looking_text_stays_literal(tmp_path: Path, library: Library) ->
     library.put(folder, "formula", "SYN-0020.xlsx")
     (folder / "=1+1.xlsx").write_bytes(csv_bytes())
     result = run(folder, tmp_path / "out", packs=tmp_path / "packs")
-    assert result.summary_line() == "1 merged, 1 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("2 files: 0 unchanged since last run, 2 read; "
+                                     "master holds 1 audit; 1 rejected; 0 duplicate; 0 superseded")
     wb = load(result.master)
 
     def literal(ws: Worksheet, row: int, col: int, text: str) -> None:
@@ -894,7 +905,8 @@ def test_failure_mid_write_leaves_the_previous_master(tmp_path: Path, library: L
     monkeypatch.undo()
     # Nothing of the failed run was remembered: the new file is read again and merged.
     result = run(folder, out)
-    assert (result.read, result.summary_line()) == (1, "3 merged, 0 rejected, 2 unchanged, 0 superseded")
+    assert (result.read, result.summary_line()) == (1, ("3 files: 2 unchanged since last run, 1 read; "
+                                                        "master holds 3 audits; 0 rejected; 0 duplicate; 0 superseded"))
     assert [r[0] for r in body(load(master)["Audits"])] == ["SYN-0001", "SYN-0002", "SYN-0003"]
 
 
@@ -1022,7 +1034,8 @@ def test_killing_collect_never_leaves_a_half_written_master(tmp_path: Path, libr
     with started(_COLLECT, folder, master, ledger, 0.8) as proc:
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
-    assert stdout.strip() == f"{n} merged, 0 rejected, {n} unchanged, 0 superseded"
+    assert stdout.strip() == (f"{n} files: {n} unchanged since last run, 0 read; "
+                              f"master holds {n} audits; 0 rejected; 0 duplicate; 0 superseded")
     assert complete(master, n)
 
 
@@ -1048,7 +1061,8 @@ def test_second_collect_on_a_held_ledger_refuses(tmp_path: Path, library: Librar
         assert not (out / "master.xlsx").exists()
     finally:
         held.close()
-    assert run(folder, out).summary_line() == "1 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert run(folder, out).summary_line() == ("1 file: 0 unchanged since last run, 1 read; "
+                                               "master holds 1 audit; 0 rejected; 0 duplicate; 0 superseded")
 
 
 def test_missing_folder_exits_2_with_a_plain_message(tmp_path: Path) -> None:
@@ -1071,7 +1085,8 @@ def test_master_open_in_excel_exits_2(tmp_path: Path, library: Library) -> None:
     (out / "~$master.xlsx").unlink()
     result = runner.invoke(app, ["collect", str(folder), "--out", str(out / "master.xlsx")])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "1 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.stdout.splitlines()[-1] == ("1 file: 0 unchanged since last run, 1 read; "
+                                              "master holds 1 audit; 0 rejected; 0 duplicate; 0 superseded")
 
 
 # -- 8, 9. demo and --json -------------------------------------------------------------------------
@@ -1082,7 +1097,8 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(out), "--count", "3"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    summary = lines.index("6 merged, 2 rejected, 0 unchanged, 2 superseded")
+    summary = lines.index("11 files: 0 unchanged since last run, 10 read, 1 skipped; master holds 6 audits; "
+                          "2 rejected; 1 duplicate; 1 superseded")
     assert lines[summary - 1] == f"Master: {out / 'demo-master.xlsx'}"
     # It ends by saying what to open next.
     assert lines[summary + 1:] == [
@@ -1125,7 +1141,8 @@ def test_json_output_matches_the_run(tmp_path: Path, library: Library) -> None:
     result = runner.invoke(app, ["collect", str(folder), "--out", str(tmp_path / "out" / "master.xlsx"), "--json"])
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert data["summary"] == "2 merged, 1 rejected, 0 unchanged, 1 superseded"
+    assert data["summary"] == ("4 files: 0 unchanged since last run, 4 read; "
+                               "master holds 2 audits; 1 rejected; 0 duplicate; 1 superseded")
     assert (data["master"], data["files"], data["read"], data["unchanged"]) == (
         str(tmp_path / "out" / "master.xlsx"), 4, 4, 0)
     assert [(m["file"], m["case_ref"], m["round"], m["source_missing"], [w["code"] for w in m["warnings"]])

@@ -105,7 +105,9 @@ def test_an_edited_row_whose_file_is_gone_is_listed_as_damaged(tmp_path: Path) -
     assert result.exit_code == 1, result.output
     assert "not read SYN-0001.xlsx: ledger entry damaged" in result.stdout
     assert "Traceback" not in result.output
-    assert result.stdout.splitlines()[-1] == "1 merged, 1 rejected, 0 unchanged, 0 superseded"
+    assert result.stdout.splitlines()[-1] == ("1 file: 0 unchanged since last run, 1 read; "
+                                              "master holds 1 audit; 0 rejected; 0 duplicate; 0 superseded; "
+                                              "1 damaged in the ledger")
     assert workers_of(tmp_path / "m.xlsx") == {"SYN-0002": "Example Two"}  # the malformed row was read afresh
 
 
@@ -195,7 +197,8 @@ def test_a_full_disk_leaves_the_old_master(tmp_path: Path, monkeypatch: pytest.M
         "unchanged.")
     assert (tmp_path / "m.xlsx").read_bytes() == before
     monkeypatch.undo()
-    assert runner.invoke(app, args).stdout.splitlines()[-1] == "3 merged, 0 rejected, 2 unchanged, 0 superseded"
+    assert runner.invoke(app, args).stdout.splitlines()[-1] == (
+        "3 files: 2 unchanged since last run, 1 read; master holds 3 audits; 0 rejected; 0 duplicate; 0 superseded")
 
 
 def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,7 +222,8 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(workers, "PARALLEL_FROM", 2)
     result = collect(folder, out=tmp_path / "m.xlsx", ledger_path=tmp_path / "l.sqlite3", registry=REGISTRY,
                      workers=2)
-    assert result.summary_line() == "1 merged, 2 rejected, 0 unchanged, 5 superseded"
+    assert result.summary_line() == ("8 files: 0 unchanged since last run, 8 read; "
+                                     "master holds 1 audit; 2 rejected; 5 duplicate; 0 superseded")
     problems = {n.file: n.problems[0].message for n in result.not_merged if n.status == "rejected"}
     assert "checking it stopped the worker process" in problems["killer.xlsx"]
     assert "(MemoryError)" in problems["raiser.xlsx"]

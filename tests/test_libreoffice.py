@@ -141,7 +141,8 @@ def test_a_libreoffice_saved_return_is_merged_by_collect(
     build_workbook(spec, out=folder / "made by script.xlsx",
                    prefill=synthetic_answers(layout, seed=12, scenario="early_help", index=12))
     result = collect(folder, out=tmp_path / "master.xlsx", registry=SpecRegistry.of(spec))
-    assert result.summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("2 files: 0 unchanged since last run, 2 read; "
+                                     "master holds 2 audits; 0 rejected; 0 duplicate; 0 superseded")
     audits = openpyxl.load_workbook(tmp_path / "master.xlsx")["Audits"]
     assert sorted(row[0] for row in audits.iter_rows(min_row=2, max_col=1, values_only=True)) == sorted(
         [answers["profile_case_ref"], "SYN-0012"])

@@ -317,7 +317,8 @@ def test_a_spec_without_the_childs_profile_roles_has_no_such_columns_or_cohorts(
         build_workbook(supervision, out=folder / f"SYN-0{index}.xlsx",
                        prefill=synthetic_answers(lay, seed=index, scenario=scenario, index=index, actions=1))
     result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=SpecRegistry.of(supervision), now=NOW)
-    assert result.summary_line() == "2 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("2 files: 0 unchanged since last run, 2 read; "
+                                     "master holds 2 audits; 0 rejected; 0 duplicate; 0 superseded")
     wb = openpyxl.load_workbook(result.master)
     header = [c.value for c in wb["Audits"][1]]
     assert [h for h in ("Age", "Age band", "Gender", "Ethnicity", "Legal status") if h in header] == []

@@ -152,7 +152,8 @@ def test_a_broken_shortcut_in_the_folder_is_listed_and_the_master_still_written(
     valid_return(folder / "good.xlsx")
     os.symlink(folder / "nowhere.xlsx", folder / "shortcut.xlsx")
     result = collect(folder, out=tmp_path / "master.xlsx", registry=SpecRegistry.of(spec()))
-    assert result.summary_line() == "1 merged, 1 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("2 files: 0 unchanged since last run, 1 read, 1 not read; "
+                                     "master holds 1 audit; 0 rejected; 0 duplicate; 0 superseded")
     assert [(n.file, n.status, [p.code for p in n.problems]) for n in result.not_merged] == [
         ("shortcut.xlsx", "not read", ["unreadable"])]
     assert (tmp_path / "master.xlsx").is_file()

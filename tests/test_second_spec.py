@@ -170,7 +170,8 @@ def test_generate_fill_in_libreoffice_validate_collect_and_allocate(supervision:
         build_workbook(supervision, out=folder / f"SYN-0{index}.xlsx", prefill=synthetic_answers(
             sup_layout, seed=index, scenario=scenario, index=index, actions=2))
     result = collect(folder, out=tmp_path / "master.xlsx", registry=registry, now=NOW, allocation=rows)
-    assert result.summary_line() == "3 merged, 0 rejected, 0 unchanged, 0 superseded"
+    assert result.summary_line() == ("3 files: 0 unchanged since last run, 3 read; "
+                                     "master holds 3 audits; 0 rejected; 0 duplicate; 0 superseded")
     audits = {r["Case reference"]: r for r in tab(tmp_path / "master.xlsx", "Audits")}
     assert sorted(audits) == ["SYN-0101", "SYN-0102", "SYN-0103"]
     assert audits["SYN-0101"]["Team"] == "Team Alpha"
@@ -266,7 +267,8 @@ def test_renaming_every_id_of_the_deep_dive_changes_nothing_in_the_master(spec: 
             build_workbook(sp, out=folder / f"SYN-{i:04d}.xlsx", meta=meta, prefill=synthetic_answers(
                 lay, seed=i, scenario=scenario, index=i, urgent=i == 2))
         result = collect(folder, out=tmp_path / which / "master.xlsx", registry=SpecRegistry.of(sp), now=NOW)
-        assert result.summary_line() == "4 merged, 0 rejected, 0 unchanged, 0 superseded"
+        assert result.summary_line() == ("4 files: 0 unchanged since last run, 4 read; "
+                                         "master holds 4 audits; 0 rejected; 0 duplicate; 0 superseded")
         masters.append(_master_cells(tmp_path / which / "master.xlsx"))
     original, again = masters
     assert list(original) == list(again)

@@ -17,12 +17,14 @@ from auditbook.cli.app import (
     allocated_or_exit,
     app,
     console,
+    err_console,
     fail,
     progress_bar,
     settings_or_exit,
 )
 from auditbook.collection.collect import MASTER_NAME, Options, gather_folder
 from auditbook.collection.collect import collect as run_collect
+from auditbook.collection.evidence import Evidence
 from auditbook.collection.export import export as run_export
 from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult, collect_json
@@ -141,14 +143,14 @@ def print_collect(result: CollectResult) -> None:
                       soft_wrap=True)
         for p in n.problems:
             say(f"    {p.render()}")
-    for file in result.late:
-        say(f"late {file}: completed after its due date (merged)", "yellow")
+    for line in result.late_lines():
+        say(line, "yellow")
     for file in result.source_missing:
         say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
-    for warning in result.warnings:
+    back = result.evidence.readback if result.evidence is not None else None
+    for warning in [*result.warnings, *(back.warnings if back is not None else [])]:
         say(f"Warning: {warning}", "yellow")
     say(f"Master: {result.master}")
-    back = result.evidence.readback if result.evidence is not None else None
     if back is not None and (back.taken or back.conflicts or back.problems):
         say(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} conflicting "
             "(see Conflicting edits on the Actions tab)")
@@ -158,8 +160,8 @@ def print_collect(result: CollectResult) -> None:
         say(f"Pack: {pack}")
     line = result.summary_line()
     if result.returns is not None:
-        line += f", {result.outstanding} outstanding"
-    console.print(line, markup=False)
+        line += f"; {result.outstanding} outstanding"
+    console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command(cls=Command)
@@ -182,6 +184,7 @@ def export(
         written = run_export(evidence, to, fmt=fmt)
     except AuditbookError as e:
         raise fail(e, 2) from None
+    say_readback(evidence)
     for path in written:
         console.print(str(path), soft_wrap=True, markup=False)
 
@@ -213,7 +216,18 @@ def report(
         path = write_report(evidence, out_file, include_text=include_text)
     except AuditbookError as e:
         raise fail(e, 2) from None
+    say_readback(evidence)
     console.print(str(path), soft_wrap=True, markup=False)
+
+
+def say_readback(evidence: Evidence) -> None:
+    """On stderr: what export or report took back from the master and packs, and anything to look at."""
+    back = evidence.readback
+    if back.taken or back.conflicts:
+        err_console.print(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} "
+                          "conflicting; the next collect writes them into the master.", markup=False, soft_wrap=True)
+    for line in [*(f"Warning: {w}" for w in back.warnings), *(f"    {p}" for p in back.problems)]:
+        err_console.print(shown(line), markup=False, soft_wrap=True)
 
 
 @app.command(cls=Command)

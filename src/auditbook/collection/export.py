@@ -17,6 +17,7 @@ import xlsxwriter
 
 from auditbook.atomic import replacing
 from auditbook.collection.evidence import Evidence
+from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.sheets import BASE_FORMAT, Sheets
 from auditbook.collection.tidy import (
     Table,
@@ -107,6 +108,7 @@ def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> 
         wb.set_properties({"title": f"{e.collation.title}: tidy tables", "category": classification,
                            "keywords": classification, "comments": f"{classification}: do not share further."})
         wb.set_custom_property("Classification", classification)
+        wb.set_custom_property(OUTPUT_PROPERTY, "export")
         s = Sheets(wb, classification)
         written = tables(e)
         about = s.sheet("About")

@@ -19,6 +19,7 @@ from auditbook.collection.actions import ACTION_STATUSES, Action, State
 from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
 from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
+from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.sheets import BASE_FORMAT, Cell, Sheets
 from auditbook.collection.sheetxml import Formula, row_height
 from auditbook.collection.tidy import (
@@ -212,6 +213,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             wb.set_properties({"title": f"{c.title}: master collation", "category": classification,
                                "keywords": classification, "comments": f"{classification}: do not share further."})
             wb.set_custom_property("Classification", classification)
+            wb.set_custom_property(OUTPUT_PROPERTY, "master")  # so a copy left among the returns is known
             s = Sheets(wb, classification)
             _summary(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
@@ -249,6 +251,8 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
         buffer = io.BytesIO()
         wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
         wb.set_properties({"title": f"Audits for {manager}", "category": classification, "keywords": classification})
+        wb.set_custom_property("Classification", classification)
+        wb.set_custom_property(OUTPUT_PROPERTY, "pack")
         s = Sheets(wb, classification)
         s.tidy(findings_table(sub))
         _actions_tab(s, actions, e.states, e.today)

@@ -12,6 +12,7 @@ from auditbook.collection.collate import Collation, NotMerged
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.scan import Scan
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE, ReturnRow
+from auditbook.dates import uk
 from auditbook.problems import Problem
 from auditbook.text import name_key
 
@@ -27,6 +28,9 @@ class CollectResult:
     unchanged: int
     merged: list[dict[str, Any]]
     not_merged: list[NotMerged]
+    #: Entries of the folder not read: skipped unread (lock files, not workbooks, pipes) and could not be opened.
+    skipped: int = 0
+    not_read: int = 0
     #: The full collation, or None when nothing had changed and the master was left as it was.
     collation: Collation | None = None
     returns: list[ReturnRow] | None = None
@@ -58,24 +62,52 @@ class CollectResult:
         """Merged returns completed after their due date."""
         return [m["file"] for m in self.merged if any(w["code"] == "late" for w in m["warnings"])]
 
+    def late_lines(self) -> list[str]:
+        """Each late return with its due and completed dates: `late FILE: completed 03/12/2026, due 30/11/2026`."""
+        out = []
+        for m in self.merged:
+            if any(w["code"] == "late" for w in m["warnings"]):
+                dates = [f"{word} {uk(date.fromisoformat(m[key]))}" for word, key in (("completed", "completed"),
+                                                                                      ("due", "due")) if m.get(key)]
+                out.append(f"late {m['file']}: {', '.join(dates) or 'completed after its due date'} (merged)")
+        return out
+
     @property
     def source_missing(self) -> list[str]:
         """Merged returns whose file is gone from the folder (kept from the ledger)."""
         return [m["file"] for m in self.merged if m["source_missing"]]
 
     def summary_line(self) -> str:
-        """`N merged, M rejected, K unchanged, L superseded`."""
-        superseded = self.count("superseded") + self.count("duplicate")
-        merged = len(self.merged)
-        return f"{merged} merged, {self.rejected} rejected, {self.unchanged} unchanged, {superseded} superseded"
+        """What happened to every file, in counts that add up, e.g. `29 files: 28 unchanged since last run, 1 read;
+        master holds 24 audits; 2 rejected; 1 duplicate; 1 superseded`."""
+        reading = [f"{self.unchanged} unchanged since last run", f"{self.read} read"]
+        reading += [f"{n} {what}" for n, what in ((self.skipped, "skipped"), (self.not_read, "not read")) if n]
+        missing = len(self.source_missing)
+        held = f"master holds {_n(len(self.merged), 'audit')}" + (
+            f" ({missing} from files no longer in the folder)" if missing else "")
+        damaged = self.count("not read") - self.not_read
+        outcomes = [f"{self.count('rejected')} rejected", f"{self.count('duplicate')} duplicate",
+                    f"{self.count('superseded')} superseded"]
+        outcomes += [f"{n} {what}" for n, what in ((self.count("other round"), "in other rounds"),
+                                                     (damaged, "damaged in the ledger")) if n]
+        return f"{_n(self.files, 'file')}: {', '.join(reading)}; {held}; {'; '.join(outcomes)}"
 
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def result_of(c: Collation, master: Path, ledger: Path, scan: Scan) -> CollectResult:
     merged = [{"file": m.file, "case_ref": m.audit.case_ref, "round": m.round, "source_missing": m.source_missing,
+               "due": _iso(m.audit.due_date), "completed": _iso(m.audit.completed),
                "warnings": [p.as_dict() for p in m.warnings]} for m in c.merged]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
-                         merged=merged, not_merged=list(c.not_merged), collation=c)
+                         merged=merged, not_merged=list(c.not_merged), collation=c, skipped=scan.skipped,
+                         not_read=scan.not_read)
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 def outcome_json(result: CollectResult) -> dict[str, Any]:
@@ -92,7 +124,8 @@ def result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: Sca
     returns = None if data.get("returns") is None else [
         ReturnRow(**{**r, "due": date.fromisoformat(r["due"]) if r["due"] else None}) for r in data["returns"]]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
-                         merged=data["merged"], not_merged=not_merged, returns=returns)
+                         merged=data["merged"], not_merged=not_merged, returns=returns, skipped=scan.skipped,
+                         not_read=scan.not_read)
 
 
 
@@ -100,5 +133,6 @@ def collect_json(result: CollectResult) -> dict[str, Any]:
     """The outcome of a collect as JSON-ready data (no answers: only references and problems)."""
     return {"master": name_key(str(result.master)), "ledger": name_key(str(result.ledger)),
             "summary": result.summary_line(), "files": result.files, "read": result.read,
-            "unchanged": result.unchanged, "warnings": result.warnings, "forgotten": result.forgotten,
+            "unchanged": result.unchanged, "skipped": result.skipped, "not_read": result.not_read,
+            "warnings": result.warnings, "forgotten": result.forgotten,
             **outcome_json(result)}

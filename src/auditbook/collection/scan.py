@@ -17,6 +17,7 @@ from pathlib import Path
 
 from auditbook.collection.collate import NotMerged, Source
 from auditbook.collection.ledger import Entry, Ledger
+from auditbook.collection.own_output import as_own_output, not_a_workbook
 from auditbook.collection.workers import Progress, validate_all
 from auditbook.problems import Code, Problem
 from auditbook.returns.provenance import SpecRegistry
@@ -137,9 +138,14 @@ class Scan:
     state: list[tuple[str, str, bool]] = field(default_factory=list)
     #: Entries that are not files to read: skipped (pipes, shortcuts out, loops) or not read (unreadable).
     notes: list[NotMerged] = field(default_factory=list)
+    #: Every entry of the folder (regular files, and the special ones listed in notes) is one of read (validated
+    #: now), unchanged (taken from the ledger), skipped (unread: lock files, not workbooks, pipes, shortcuts out)
+    #: or not read (could not be opened).
     read: int = 0
     unchanged: int = 0
     files: int = 0
+    skipped: int = 0
+    not_read: int = 0
 
     def sources(self) -> list[Source]:
         """Every file to merge: those read now and those remembered (text no workbook can hold kept out)."""
@@ -177,14 +183,16 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, 
     """Walk the folder, read what is new or changed (in parallel), and remember it in the ledger."""
     known = ledger.entries()
     files, notes = walk(folder, own)
-    scan = Scan(files=len(files) + len(notes), notes=notes)
+    scan = Scan(files=len(files) + len(notes), notes=notes, skipped=sum(n.status == SKIPPED for n in notes),
+                not_read=sum(n.status == NOT_READ for n in notes))
     to_read: list[tuple[Found, str]] = []
     for found in files:
         rel, st = found.rel, found.st
-        reason = skip_reason(Path(found.name))
+        reason = skip_reason(Path(found.name)) or not_a_workbook(found.name)
         if reason is not None:
             scan.fresh.append(Source(rel, Report(file=rel, skipped=reason), f"skipped:{rel}"))
             scan.state.append((rel, "skipped", True))
+            scan.skipped += 1
             continue
         entry = known.get(rel)
         if entry is not None and (not entry.intact or entry.registry != key):
@@ -197,6 +205,7 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, 
         except OSError as err:
             # Locked, permissions, removed or swapped while the folder was read: listed, never dropped.
             scan.notes.append(_not_read(rel, "file", err))
+            scan.not_read += 1
             continue
         if entry is not None and entry.sha256 == sha:
             ledger.touch(rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
@@ -208,6 +217,7 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, 
     reports = validate_all([f.path for f, _ in to_read], registry, workers, progress, scan.unchanged, len(files))
     for (found, sha), report in zip(to_read, reports, strict=True):
         report.file = found.rel
+        report = as_own_output(report, found.path)  # a master, pack or export left in the folder
         try:
             ledger.put(found.rel, size=found.st.st_size, mtime_ns=found.st.st_mtime_ns, sha256=sha, report=report,
                        registry=key)
