@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from auditbook.dates import month_end, month_name, parse_month, read_month, uk
+from auditbook.dates import month_name, parse_month, read_month, uk
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
@@ -62,11 +62,6 @@ class Allocated:
         if self.round_derived:
             notes.append(f"round {self.round} from the round calendar")
         return "; ".join(notes)
-
-    @property
-    def due(self) -> date:
-        """The end of the audit month: when the audit is due."""
-        return month_end(*parse_month(self.month))
 
     @property
     def round_key(self) -> str:

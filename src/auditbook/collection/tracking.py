@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from auditbook.collection.allocation import Allocated
 from auditbook.collection.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
+from auditbook.spec.due import due_date
+from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 
@@ -38,47 +41,66 @@ def _matches(a: Allocated, case_ref: str, round_name: str, month: str) -> bool:
     return norm(a.round_key) == norm(round_name) or a.month == month
 
 
-def _merged_row(a: Allocated, m: Merged) -> ReturnRow:
+def _merged_row(a: Allocated, m: Merged, due: date | None) -> ReturnRow:
     completed = m.audit.completed
-    status = LATE if completed is not None and completed > a.due else ON_TIME
-    detail = f"completed {uk(completed)}" if completed is not None else ""
-    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, detail, m.file)
+    due = m.audit.due_date or due  # worked out by validate from the return's own spec
+    status = LATE if completed is not None and due is not None and completed > due else ON_TIME
+    detail = [f"completed {uk(completed)}"] if completed is not None else []
+    differ = [f"{what} {theirs} (allocated: {ours})" for what, theirs, ours in (
+        ("team", m.audit.text(Role.TEAM), a.team), ("auditor", m.audit.text(Role.AUDITOR), a.auditor),
+        ("team manager", m.audit.text(Role.TEAM_MANAGER), a.team_manager))
+        if theirs and ours and norm(theirs) != norm(ours)]
+    if differ:
+        detail.append("check, the return differs from the allocation: " + "; ".join(differ))
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, status, "; ".join(detail),
+                     m.file)
+
+
+def allocated_due(a: Allocated, specs: Sequence[Spec]) -> date | None:
+    """When an allocated audit is due, by the rule of the specs in use (the first that can say)."""
+    return next((d for spec in specs if (d := due_date(spec, a.month)) is not None), None)
 
 
 def returns_status(allocated: list[Allocated], collation: Collation, *, today: date) -> list[ReturnRow]:
-    """The status of every allocated case, then every merged return that matches no allocation."""
+    """The status of every allocated case, then every return of the allocation's rounds that matches no allocation.
+
+    A return's team, auditor and team manager that differ from its allocation's are named in its detail.
+    """
     rows: list[ReturnRow] = []
     used: set[str] = set()
+    rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
     for a in allocated:
+        due = allocated_due(a, collation.specs)
         merged = next((m for m in collation.merged if m.file not in used and _matches(
             a, m.audit.case_ref, m.round, m.audit.text(Role.AUDIT_MONTH))), None)
         if merged is not None:
             used.add(merged.file)
-            rows.append(_merged_row(a, merged))
+            rows.append(_merged_row(a, merged, due))
             continue
         rejected = next((n for n in collation.not_merged if n.status == "rejected" and n.case_ref
                          and n.file not in used and _matches(a, n.case_ref, n.round, n.audit_month)), None)
         if rejected is not None:
             used.add(rejected.file)
-            rows.append(_rejected_row(a, rejected))
+            rows.append(_rejected_row(a, rejected, due))
             continue
-        status = OVERDUE if today > a.due else OUTSTANDING
-        rows.append(ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, status, "", ""))
+        status = OVERDUE if due is not None and today > due else OUTSTANDING
+        rows.append(ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, status, "", ""))
+    # Returns of rounds the allocation does not cover (an earlier round still in the folder) are not its business.
     for m in collation.merged:
-        if m.file not in used:
+        if m.file not in used and (norm(m.round) in rounds or m.audit.text(Role.AUDIT_MONTH) in rounds):
             au = m.audit
             rows.append(ReturnRow(au.case_ref, au.text(Role.TEAM), au.text(Role.AUDITOR),
                                   au.text(Role.TEAM_MANAGER), m.round, au.due_date, NOT_ALLOCATED,
                                   "no row of the allocation list matches this case and round", m.file))
     for n in collation.not_merged:
-        if n.status == "rejected" and n.file not in used:
+        if n.status == "rejected" and n.file not in used and (norm(n.round) in rounds or n.audit_month in rounds):
             first = n.problems[0].render() if n.problems else n.reason
             rows.append(ReturnRow(n.case_ref or "", "", "", "", n.round, None, REJECTED_NOT_ALLOCATED,
                                   f"{n.reason}: {first}", n.file))
     return rows
 
 
-def _rejected_row(a: Allocated, n: NotMerged) -> ReturnRow:
+def _rejected_row(a: Allocated, n: NotMerged, due: date | None) -> ReturnRow:
     first = n.problems[0].render() if n.problems else n.reason
-    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, a.due, REJECTED,
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, REJECTED,
                      f"{n.reason}: {first}", n.file)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from auditbook.dates import month_end, parse_month, uk
+from auditbook.dates import uk
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, Value
 from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.values import ReadValues, quoted
+from auditbook.spec.due import due_date
 from auditbook.spec.logic import Facts, truth
 from auditbook.spec.roles import Role
 from auditbook.workbook.formulas import Evaluator
@@ -119,12 +120,20 @@ def _actions(layout: Layout, tables: dict[str, list[dict[str, Value]]]) -> list[
 
 
 def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tuple[date | None, bool, list[Problem]]:
-    # The audit month decides the due date (the end of that month): a typed due date cannot move it.
+    # The spec's rule decides the due date (the Deep Dive's: the end of the audit month), as the workbook's locked
+    # formula shows it (validate has worked the derived value out already); a typed due date cannot move it.
     month, typed = facts.get(Role.AUDIT_MONTH.value), facts.get(Role.DUE_DATE.value)
-    due = month_end(*parse_month(month)) if isinstance(month, str) else typed if isinstance(typed, date) else None
-    problems: list[Problem] = []
     due_input = layout.role_input(Role.DUE_DATE)
-    if isinstance(typed, date) and due is not None and typed != due and due_input is not None:
+    rule = due_input.derived if due_input is not None else None
+    if rule is not None:
+        due = typed if isinstance(typed, date) else None
+    else:
+        due = due_date(layout.spec, month) if isinstance(month, str) else typed if isinstance(typed, date) else None
+    month_ref = layout.spec.roles.field(Role.AUDIT_MONTH)
+    how = "the end of the audit month" if rule is None or (rule.end_of == month_ref and rule.offset is None) else \
+        "as the workbook works it out from the audit month"
+    problems: list[Problem] = []
+    if rule is None and isinstance(typed, date) and due is not None and typed != due and due_input is not None:
         problems.append(read.problem(due_input, "warning", Code.DUE_DATE_CHANGED,
                                      f"the due date says {uk(typed)} but audits are due by the end of the audit "
                                      f"month, {uk(due)}; lateness is judged against {uk(due)}."))
@@ -133,6 +142,6 @@ def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tu
     inp = layout.role_input(Role.COMPLETED)
     if late and inp is not None and isinstance(completed, date) and due is not None:
         problems.append(read.problem(inp, "warning", Code.LATE,
-                                     f"completed {uk(completed)}, after the due date {uk(due)} (the end of the audit "
-                                     "month): the return is late."))
+                                     f"completed {uk(completed)}, after the due date {uk(due)} ({how}): the return "
+                                     "is late."))
     return due, late, problems
