@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -177,3 +178,29 @@ def test_the_ledger_history_is_keyed_by_one_spelling(tmp_path: Path, spec: Spec,
     with sqlite3.connect(default_paths(folder, None, None)[1]) as db:
         assert [r[0] for r in db.execute("SELECT round_key FROM rounds")] == ["2026 round 3"]
     assert _stored_rounds(folder) == ["2026 Round 3"]
+
+
+def test_share_by_section_against_the_previous_round_is_worked_out_once(tmp_path: Path, spec: Spec,
+                                                                        layout: Layout) -> None:
+    """Evidence.by_scope is what the master's Grades tab and the round report show (review D9)."""
+    folder = tmp_path / "returns"
+    _returns(spec, layout, folder, ["2026 round 2", "2026 round 2", "2026 round 3", "2026 round 3", "2026 round 3"])
+    result = collect(folder, out=tmp_path / "m.xlsx", registry=SpecRegistry.of(spec), now=NOW)
+    e = result.evidence
+    assert e is not None and e.current is not None and e.previous is not None
+    good = e.collation.good_or_better
+    by_round: dict[str, list[str]] = {}
+    for m in e.collation.merged:
+        by_round.setdefault(m.round, []).append(m.audit.text(Role.OVERALL_GRADE))
+    overall = e.by_scope()[0]
+    now, then = by_round["2026 round 3"], by_round["2026 round 2"]
+    assert (overall.scope, overall.graded) == ("Overall", 3)
+    assert overall.share == sum(g in good for g in now) / 3
+    assert overall.before == sum(g in good for g in then) / 2
+    assert overall.change == pytest.approx(overall.share - overall.before)
+    # The Grades tab is those figures, row for row.
+    ws = openpyxl.load_workbook(tmp_path / "m.xlsx")["Grades"]
+    head = [c.value for c in ws[4]]
+    rows = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+    assert [(r["Section"], r["Audits graded"]) for r in rows] == [(s.scope, s.graded) for s in e.by_scope()]
+    assert [r["% Good or better"] for r in rows] == [round(s.share, 4) for s in e.by_scope() if s.share is not None]

@@ -10,7 +10,7 @@ from auditbook.collection.register import PLAN_COLUMNS, PLAN_STATUSES, PLAN_TAB
 from auditbook.collection.sheets import Cell, Sheets
 from auditbook.collection.themes import CONCERN, STRENGTH, Ranked
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
-from auditbook.collection.trends import OVERALL, good_share
+from auditbook.collection.trends import OVERALL
 from auditbook.workbook.layout import col_letter
 
 COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
@@ -32,16 +32,8 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
     ws.write_string(0, 0, title, s.title)
     if e.previous:
         ws.write_string(1, 0, f"Compared with {e.previous.round}.", s.note)
-    rows: list[list[Cell]] = []
-    if e.current is not None:
-        for scope in e.scopes:
-            counts = e.current.scope(scope)
-            graded, share = good_share(counts, c.grades, c.good_or_better)
-            if not graded:
-                continue
-            before = good_share(e.previous.scope(scope), c.grades, c.good_or_better)[1] if e.previous else None
-            rows.append([scope, graded, *[counts.get(g, 0) for g in c.grades], _pct(share), _pct(before),
-                         _pct(share - before) if share is not None and before is not None else None])
+    rows: list[list[Cell]] = [[r.scope, r.graded, *[r.counts.get(g, 0) for g in c.grades], _pct(r.share),
+                               _pct(r.before), _pct(r.change)] for r in e.by_scope()]
     s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 1)
     ws.repeat_rows(3)

@@ -16,9 +16,25 @@ from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.register import PlanRow, ReadBack
 from auditbook.collection.themes import Themes, analyse
 from auditbook.collection.tracking import ReturnRow
-from auditbook.collection.trends import OVERALL, RoundSummary, TrendRow, ordered, summarise, trend_rows
+from auditbook.collection.trends import OVERALL, RoundSummary, TrendRow, good_share, ordered, summarise, trend_rows
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.text import norm
+
+
+@dataclass(frozen=True)
+class ScopeShare:
+    """One scope (overall or a section) this round: grade counts, % good or better, and the previous round's."""
+
+    scope: str
+    counts: Mapping[str, int]
+    graded: int
+    share: float | None
+    before: float | None
+
+    @property
+    def change(self) -> float | None:
+        """The change in % good or better since the previous round (a fraction; None without both)."""
+        return self.share - self.before if self.share is not None and self.before is not None else None
 
 
 @dataclass
@@ -47,6 +63,22 @@ class Evidence:
     def overdue(self) -> list[Action]:
         """Actions past their timescale and not closed."""
         return [a for a in self.actions if a.overdue(self.states.get(a.id, State()), self.today)]
+
+    def by_scope(self) -> list[ScopeShare]:
+        """This round overall and by section (those graded), each against the previous round: what the master's
+        Grades tab and the round report's section charts show, worked out once here."""
+        c = self.collation
+        out: list[ScopeShare] = []
+        if self.current is None:
+            return out
+        for scope in self.scopes:
+            counts = self.current.scope(scope)
+            graded, share = good_share(counts, c.grades, c.good_or_better)
+            if not graded:
+                continue
+            before = good_share(self.previous.scope(scope), c.grades, c.good_or_better)[1] if self.previous else None
+            out.append(ScopeShare(scope, counts, graded, share, before))
+        return out
 
 
 def round_summaries(c: Collation, registry: SpecRegistry) -> list[RoundSummary]:

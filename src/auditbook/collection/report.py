@@ -123,14 +123,10 @@ def _sections(e: Evidence) -> str:
     if e.current is None:
         return "<p>No audits were merged.</p>"
     bars, stacked = [], []
-    for scope in e.scopes:
-        counts = e.current.scope(scope)
-        graded, share = good_share(counts, c.grades, c.good_or_better)
-        if not graded:
-            continue
-        before = good_share(e.previous.scope(scope), c.grades, c.good_or_better)[1] if e.previous else None
-        bars.append(Bar(scope, share, f"(n={graded})", before, "low" if share is not None and share < 0.5 else ""))
-        stacked.append((scope, [counts.get(g, 0) for g in c.grades]))
+    for r in e.by_scope():
+        bars.append(Bar(r.scope, r.share, f"(n={r.graded})", r.before,
+                        "low" if r.share is not None and r.share < 0.5 else ""))
+        stacked.append((r.scope, [r.counts.get(g, 0) for g in c.grades]))
     out = ['<h3>% judged good or better, by section</h3>',
            '<p class="note">Bars: this round. Dashed tick: the previous round. Red: under half good or better. '
            'n: audits graded.</p>',
