@@ -548,15 +548,15 @@ def validate(*args: str | Path) -> tuple[int, list[str]]:
 
 def test_cli_valid_files_exit_0(returns: dict[str, Path]) -> None:
     assert validate(returns["valid"], returns["valid-early-help"]) == (0, [
-        "valid.xlsx (case SYN-0001): valid",
-        "valid-eh.xlsx (case SYN-0001): valid",
+        f"{returns['valid']} (case SYN-0001): valid",
+        f"{returns['valid-early-help']} (case SYN-0001): valid",
     ])
 
 
 def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
-        "late.xlsx (case SYN-0001): valid, 1 warning(s)",
+        f"{returns['late']} (case SYN-0001): valid, 1 warning(s)",
         f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
         "month): the return is late.",
     ])
@@ -565,8 +565,8 @@ def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
 def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     sheet, cell = where("assessment_grade")
     assert validate(returns["valid"], returns["goodish"]) == (1, [
-        "valid.xlsx (case SYN-0001): valid",
-        "goodish.xlsx (case SYN-0001): 1 error(s)",
+        f"{returns['valid']} (case SYN-0001): valid",
+        f"{returns['goodish']} (case SYN-0001): 1 error(s)",
         f'  error not-in-list {sheet}!{cell}: grade "Goodish" is not one of Outstanding, Good, Requires improvement, '
         "Inadequate. Choose one from the dropdown.",
     ])
@@ -574,7 +574,7 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
 
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
-        "export.xlsx: 1 error(s)",
+        f"{returns['csv']}: 1 error(s)",
         "  error not-a-workbook not an Excel workbook, it looks like a CSV or plain-text file: ask the "
         "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook)",
     ])
@@ -582,8 +582,8 @@ def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Pat
 
 def test_cli_lock_file_is_skipped_without_error(returns: dict[str, Path]) -> None:
     assert validate(returns["lock"], returns["valid"]) == (0, [
-        "~$valid.xlsx: Excel lock file (someone has valid.xlsx open): skipped",
-        "valid.xlsx (case SYN-0001): valid",
+        f"{returns['lock']}: Excel lock file (someone has valid.xlsx open): skipped",
+        f"{returns['valid']} (case SYN-0001): valid",
     ])
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditbook.dates import parse_month
+from auditbook.errors import AuditbookError
+from auditbook.text import norm
 
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                "November", "December")
@@ -43,6 +45,16 @@ class RoundCalendar:
         # A round running over the year end (December to March) belongs to the year it starts in.
         start_year = year if mon >= found.months[0] else year - 1
         return self.naming.format(year=start_year, round=found.name)
+
+    def contradicts(self, named: str, month: str) -> str | None:
+        """The round the calendar gives an audit month, when a round named for it is another one (else None)."""
+        if not self.rounds or not named.strip() or not month:
+            return None
+        try:
+            derived = self.round_of(month)
+        except AuditbookError:
+            return None
+        return derived if derived is not None and norm(derived) != norm(named) else None
 
     def describe(self) -> list[str]:
         """One line per round: its name and months, for the Start sheet and messages."""

@@ -186,7 +186,8 @@ def load_settings(path: Path | None) -> Settings:
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"{path}: not valid TOML: {err}. See {EXAMPLE_NAME} for the format.") from None
+        raise SettingsError(f"{path}: not valid TOML: {err}. `auditbook settings --example` prints a settings file "
+                            "to start from.") from None
     try:
         return Settings.model_validate(data)
     except ValidationError as err:

@@ -48,16 +48,19 @@ def run_options(local: Settings, *, specs: list[Path] | None, threshold: float |
 
 @app.command(cls=Command)
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Returned workbooks to check.", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help=(
+        "Returned workbooks to check, or folders: every .xlsx and .xlsm in them."), exists=True)],
     specs: SpecsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
 
-    Exit 0 when every file is valid (warnings allowed), 1 when any file has an error.
+    A folder is checked workbook by workbook, without a ledger or master (`auditbook collect` merges them).
+    Exit 0 when every file is valid (warnings allowed), 1 when any file has an error, 2 when a folder holds
+    no workbook.
     """
     registry = SpecRegistry.load(tuple(specs or ()))
-    reports = [validate_file(f, registry=registry) for f in files]
+    reports = [validate_file(f, registry=registry) for f in workbooks_in(files)]
     for r in reports:
         r.file = name_key(r.file)  # whatever bytes the name has, printed and in JSON as text
     if as_json:
@@ -69,8 +72,25 @@ def validate(
         raise typer.Exit(1)
 
 
+def workbooks_in(paths: list[Path]) -> list[Path]:
+    """The files given, with each folder replaced by the workbooks in it (and its subfolders), in name order."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm") and p.is_file()
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not found:
+            err_console.print(f"Error: {escape(name_key(str(path)))} holds no workbook (.xlsx). Give the returns "
+                              "themselves, or collect the folder with `auditbook collect`.", soft_wrap=True)
+            raise typer.Exit(2)
+        out += found
+    return out
+
+
 def print_report(report: Report) -> None:
-    name = report.file.rsplit("/", 1)[-1]
+    name = report.file  # the path as given, so two files of one name in different folders are told apart
     if report.skipped:
         console.print(shown(f"{name}: {report.skipped}"), soft_wrap=True, markup=False)
         return
@@ -81,7 +101,7 @@ def print_report(report: Report) -> None:
     console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
     for p in report.problems:
         colour = "red" if p.severity == "error" else "yellow"
-        text = p.render().removeprefix(f"{name}: ")  # the file is named on the line above
+        text = p.render().removeprefix(f"{name.rsplit('/', 1)[-1]}: ")  # the file is named on the line above
         code = f"{p.code} {p.rule}" if p.rule else p.code
         console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(shown(code))}[/] {escape(shown(text))}",
                       soft_wrap=True)

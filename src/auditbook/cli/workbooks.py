@@ -23,7 +23,12 @@ from auditbook.cli.app import (
     spec_or_exit,
 )
 from auditbook.collection.allocate import allocate as run_allocate
-from auditbook.collection.allocation import AllocationError, bad_rows_message, read_allocation
+from auditbook.collection.allocation import (
+    AllocationError,
+    AllocationFileError,
+    bad_rows_message,
+    read_allocation,
+)
 from auditbook.collection.allocation_template import write_template
 from auditbook.errors import AuditbookError
 from auditbook.settings import example_settings, find_settings, settings_lines
@@ -56,8 +61,13 @@ def generate(
         prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month,
                                round_name=round_name, rounds=local.rounds)
         path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force, local=local)
+        calendar = local.rounds.contradicts(round_name or "", month) if month else None
     except AuditbookError as e:
         raise fail(e) from None
+    if calendar:
+        err_console.print(f'Warning: round "{round_name}" is not the one the round calendar gives {month} '
+                          f'("{calendar}"); the workbook says "{round_name}". Check the round, or the calendar in '
+                          "the settings.", markup=False, soft_wrap=True)
     console.print(str(path), soft_wrap=True, markup=False)
 
 
@@ -111,6 +121,9 @@ def allocate(
     local = settings_or_exit(settings).local
     try:
         rows, bad = read_allocation(allocation, rounds=local.rounds)
+    except AllocationFileError as e:
+        raise fail(e, 2) from None
+    try:
         if bad and not partial:
             raise AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or use "
                                   "--partial to write the good rows only.")

@@ -35,6 +35,10 @@ class AllocationError(AuditbookError):
     """The allocation list cannot be used; the message lists every bad row."""
 
 
+class AllocationFileError(AllocationError):
+    """The allocation list cannot be read at all (missing, a folder, locked, not text): a usage error."""
+
+
 @dataclass(frozen=True)
 class Allocated:
     """One allocated case."""
@@ -51,6 +55,8 @@ class Allocated:
     month_written: str = ""
     #: The round as it was derived from the round calendar, when the list named none.
     round_derived: bool = False
+    #: The round the round calendar gives the audit month, when the list named another.
+    calendar_round: str = ""
 
     @property
     def note(self) -> str:
@@ -61,6 +67,10 @@ class Allocated:
                          f"({self.month})")
         if self.round_derived:
             notes.append(f"round {self.round} from the round calendar")
+        if self.calendar_round:
+            notes.append(f'warning: round "{self.round}" is not the one the round calendar gives '
+                         f'{month_name(*parse_month(self.month))} ("{self.calendar_round}"); the workbook says '
+                         f'"{self.round}". Check the round, or the calendar in auditbook.toml')
         return "; ".join(notes)
 
     @property
@@ -137,10 +147,22 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
     A row that names no round gets the one the round calendar gives its audit month, if any.
     """
     try:
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        if not path.exists():
+            raise FileNotFoundError(path)
         cells = _cells_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _cells_csv(path)
+    except FileNotFoundError:
+        raise AllocationFileError(f"{path}: no such file. Give the allocation list's path (CSV or xlsx), or make "
+                                  "one with `auditbook allocate --template`.") from None
+    except IsADirectoryError:
+        raise AllocationFileError(f"{path} is a folder. Give the allocation list itself (CSV or xlsx).") from None
+    except PermissionError:
+        raise AllocationFileError(f"{path}: cannot be opened (permission denied). Close it if it is open in Excel, "
+                                  "or check you can read it.") from None
     except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise AllocationError(f"{path}: cannot read the allocation list ({err}). Save it as CSV (UTF-8) or "
-                              ".xlsx.") from None
+        raise AllocationFileError(f"{path}: cannot read the allocation list ({err}). Save it as CSV (UTF-8) or "
+                                  ".xlsx.") from None
     if not cells:
         raise AllocationError(f"{path}: the allocation list is empty. Start from `auditbook allocate --template`.")
     cols = _header_map(cells[0], str(path))
@@ -168,9 +190,11 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
             bad.append(RowProblem(number, "; ".join(problems)))
             continue
         seen[key] = number
+        contradicts = rounds.contradicts(round_name, month) if rounds is not None and derived is None else None
         good.append(Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
                               values.get("team_manager", ""), values["auditor"], month, round_name,
-                              month_written=written if written != month else "", round_derived=derived is not None))
+                              month_written=written if written != month else "", round_derived=derived is not None,
+                              calendar_round=contradicts or ""))
     return good, bad
 
 

@@ -98,8 +98,8 @@ def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
 def calendar_warning(audit: Audit, rounds: RoundCalendar | None) -> Problem | None:
     """A warning when the round an audit names is not the one the round calendar gives its audit month."""
     named, month = audit.text(Role.ROUND).strip(), audit.text(Role.AUDIT_MONTH)
-    derived = rounds.round_of(month) if rounds is not None and rounds.rounds and named and month else None
-    if derived is None or norm(derived) == norm(named):
+    derived = rounds.contradicts(named, month) if rounds is not None else None
+    if derived is None:
         return None
     return Problem("warning", Code.ROUND_NOT_IN_CALENDAR,
                    f'the return names the round "{named}", but the round calendar puts its audit month {month} in '
