@@ -202,3 +202,18 @@ def test_edits_from_a_master_in_the_returns_folder_are_warned_about(tmp_path: Pa
     type_into(elsewhere, "Actions", {(target, "Notes"): "Checked"})
     quiet = runner.invoke(app, ["collect", str(folder), "--out", str(elsewhere)])
     assert quiet.exit_code == 0 and "returns folder" not in quiet.stdout
+
+
+def test_a_pack_says_how_to_use_it_and_prompts_for_the_status(folder: Path) -> None:
+    first = run(folder, packs=folder.parent / "packs")
+    wb = openpyxl.load_workbook(first.packs[0])
+    assert wb.sheetnames == ["How to use this pack", "Findings", "Actions"]
+    assert wb.active.title == "How to use this pack"
+    guide = {r[0]: r[1] for r in wb["How to use this pack"].iter_rows(min_row=4, values_only=True) if r[0]}
+    assert list(guide) == ["What this is", "Findings", "Actions: what to type", "Where to save it",
+                           "What happens next"]
+    assert "Status (pick from the list: Not started, In progress, Done, Not needed)" in guide["Actions: what to type"]
+    assert f"up to {MAX_TEXT:,} characters" in guide["Actions: what to type"]
+    assert "as an Excel workbook (.xlsx)" in guide["Where to save it"]
+    (status,) = [dv for dv in wb["Actions"].data_validations.dataValidation if dv.promptTitle == "Status"]
+    assert status.showInputMessage and status.prompt.startswith("Pick from the list: Not started, In progress")

@@ -20,6 +20,8 @@ from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_ta
 from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.own_output import OUTPUT_PROPERTY
+from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
+from auditbook.collection.readback import MAX_TEXT
 from auditbook.collection.sheets import BASE_FORMAT, Cell, Sheets
 from auditbook.collection.sheetxml import Formula, row_height
 from auditbook.collection.tidy import (
@@ -68,7 +70,8 @@ def _actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, Stat
     ws = s.tidy(table, rows=rows)
     n = max(len(rows), 1)
     status = [c.header for c in ACTION_COLUMNS].index("Status")
-    ws.data_validation(1, status, n, status, {"validate": "list", "source": list(ACTION_STATUSES)})
+    ws.data_validation(1, status, n, status, {"validate": "list", "source": list(ACTION_STATUSES),
+                                              "input_title": "Status", "input_message": STATUS_PROMPT})
     ws.conditional_format(1, overdue, n, overdue, {"type": "cell", "criteria": "==", "value": '"Overdue"',
                                                    "format": s.flag})
     conflict = overdue + 1
@@ -254,6 +257,7 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
         wb.set_custom_property("Classification", classification)
         wb.set_custom_property(OUTPUT_PROPERTY, "pack")
         s = Sheets(wb, classification)
+        write_guide(s, manager, len(merged), len(actions), MAX_TEXT)
         s.tidy(findings_table(sub))
         _actions_tab(s, actions, e.states, e.today)
         wb.close()
