@@ -512,7 +512,7 @@ def test_returns_tab_gives_every_allocated_case_its_status(
         built_returns[1], with_round=with_round)
     rejected = next(r for r in got if r[0] == "SYN-0005")
     sheet, cell = where["assessment_grade"]
-    assert f'{sheet}!{cell}: grade "Goodish"' in rejected[7], rejected
+    assert f'{sheet}!{cell}: Section grade: "Goodish"' in rejected[7], rejected
     assert result.outstanding == 3
 
 

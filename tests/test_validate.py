@@ -274,12 +274,19 @@ def test_grade_not_in_list_message(tmp_path: Path) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={"assessment_grade": "Goodish"}))
     sheet, cell = where("assessment_grade")
     assert [p.render() for p in report.problems] == [
-        f'{sheet}!{cell}: grade "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
+        f'{sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
         "Choose one from the dropdown."
     ]
     assert [(p.field, p.message) for p in report.problems] == [
-        ("assessment.grade", 'grade "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
-                             "Choose one from the dropdown.")]
+        ("assessment.grade", 'Section grade: "Goodish" is not one of Outstanding, Good, Requires improvement, '
+                             "Inadequate. Choose one from the dropdown.")]
+
+
+def test_a_value_message_names_the_field(tmp_path: Path) -> None:
+    report = check(valid_return(tmp_path / "r.xlsx", changes={"profile_age": "twelve"}))
+    sheet, cell = where("profile_age")
+    assert [p.render() for p in report.problems] == [
+        f"{sheet}!{cell}: Child's age at audit: \"twelve\" is not a whole number. Enter digits only, e.g. 7."]
 
 
 def audit_of(report: Report) -> Audit:
@@ -567,8 +574,8 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     assert validate(returns["valid"], returns["goodish"]) == (1, [
         "valid.xlsx (case SYN-0001): valid",
         "goodish.xlsx (case SYN-0001): 1 error(s)",
-        f'  error not-in-list {sheet}!{cell}: grade "Goodish" is not one of Outstanding, Good, Requires improvement, '
-        "Inadequate. Choose one from the dropdown.",
+        f'  error not-in-list {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
+        "Requires improvement, Inadequate. Choose one from the dropdown.",
     ])
 
 

@@ -62,10 +62,8 @@ def _warnings(ledger_file: Path) -> list[str]:
             "database on a network drive, where locking can fail. Leave out --ledger to keep it on this computer."]
 
 
-
 def _registry_key(registry: SpecRegistry) -> str:
     return hashlib.sha256(",".join([LEDGER_FORMAT, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
-
 
 
 def _packs_to_read(ledger: Ledger, packs: Path | None) -> list[Path]:

@@ -159,8 +159,6 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-
-
 def escape_header(text: str) -> str:
     """Text for a page header or footer, where "&" starts a code."""
     return text.replace("&", "&&")
