@@ -547,6 +547,15 @@ def returns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
+#: The day the command line's validate runs in these tests: after every date the returns hold.
+CHECKED_ON = date(2027, 1, 15)
+
+
+@pytest.fixture(autouse=True)
+def checked_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditbook.cli.collecting.today", lambda: CHECKED_ON)
+
+
 def validate(*args: str | Path) -> tuple[int, list[str]]:
     result = runner.invoke(app, ["validate", *map(str, args)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
@@ -567,6 +576,30 @@ def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
         f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
         "month): the return is late.",
     ])
+
+
+def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditbook.cli.collecting.today", lambda: date(2026, 11, 26))
+    sheet, cell = where("profile_date_completed")
+    assert validate(returns["late"]) == (0, [
+        "late.xlsx (case SYN-0001): valid, 2 warning(s)",
+        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late.",
+        f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
+        "was checked (26/11/2026). Enter the day the audit was finished.",
+    ])
+
+
+@pytest.mark.parametrize(("today", "codes"), [
+    (None, ["late"]),  # the day is not known: validity and warnings never depend on the clock
+    (date(2026, 12, 3), ["late"]),  # checked on the day it was completed
+    (date(2026, 12, 2), ["late", "completed-in-future"]),
+])
+def test_a_completion_date_after_the_day_of_checking_is_a_warning(returns: dict[str, Path], today: date | None,
+                                                                  codes: list[str]) -> None:
+    report = validate_file(returns["late"], registry=REGISTRY, today=today)
+    assert ([p.code for p in report.problems], report.valid) == (codes, True)
 
 
 def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
