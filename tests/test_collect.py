@@ -1104,20 +1104,22 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
         "team-beta/SYN-0001 - Copy.xlsx", "team-beta/SYN-0001.xlsx", "team-gamma/SYN-0002.xlsx", "~$SYN-0002.xlsx"]
     wb = load(out / "demo-master.xlsx")
     assert wb.sheetnames == TABS
-    # Two rounds: the earlier one's children first; the Summary is about the later one, against the earlier.
+    # Two rounds, named as the example settings' calendar names them (`auditbook settings --example`: July is in
+    # round 1, November in round 2): the earlier one's children first; the Summary is about the later one.
+    earlier, later = "2026 round 1", "2026 round 2"
     assert [(r[0], r[1]) for r in body(wb["Audits"])] == [
-        *[(f"SYN-010{i}", "2026 round 2") for i in (1, 2, 3)], *[(f"SYN-000{i}", ROUND) for i in (1, 2, 3)]]
+        *[(f"SYN-010{i}", earlier) for i in (1, 2, 3)], *[(f"SYN-000{i}", later) for i in (1, 2, 3)]]
     facts = summary_facts(wb["Summary"])
-    assert (facts["This round"], facts["Audits this round"]) == (ROUND, 3)
-    assert "Overall % Good or better in 2026 round 2" in facts
+    assert (facts["This round"], facts["Audits this round"]) == (later, 3)
+    assert f"Overall % Good or better in {earlier}" in facts
     assert [r[0] for r in wb["Trends"].iter_rows(min_row=5, max_col=2, values_only=True) if r[1] == "Overall"
-            and r[0] != "Round"] == ["2026 round 2", ROUND]
+            and r[0] != "Round"] == [earlier, later]
     assert sorted({(r[0], r[1]) for r in body(wb["Rejected"])}) == [
         ("SYN-0001 first draft.xlsx", "superseded"), ("SYN-0900 bad grade.xlsx", "rejected"),
         ("SYN-0901.xlsx", "rejected"), ("team-beta/SYN-0001 - Copy.xlsx", "duplicate"),
         ("~$SYN-0002.xlsx", "skipped")]
     report = (out / "demo-report.html").read_text(encoding="utf-8")
-    assert "compared with 2026 round 2" in report
+    assert f"compared with {earlier}" in report
     assert "[default: output]" in runner.invoke(app, ["demo", "--help"]).output
 
 
