@@ -95,7 +95,7 @@ def test_actions_read_like_actions(layout: Layout, returns: list[dict[str, objec
             if inp.field == responsible_col:
                 seen.append(value)
                 # A role or the team manager: a few words, never a sentence.
-                assert value == answers[manager.name] or str(value)[0].isupper() and len(str(value).split()) <= 4, \
+                assert value == answers[manager.name] or (str(value)[0].isupper() and len(str(value).split()) <= 4), \
                     value
                 assert not str(value).endswith("."), value
     assert any(v == "Practice supervisor" or "Example Manager" in str(v) for v in seen)

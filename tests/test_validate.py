@@ -472,7 +472,7 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     assert found(report) == []
     audit = audit_of(report)
     assert "profile_due_date" not in filled  # worked out from the audit month, not typed
-    derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 11, 30), "period_to": date(2026, 11, 30)}
+    derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 12, 1), "period_to": date(2026, 11, 30)}
     assert audit.forms["profile"] == {**form(filled, "profile"), **derived}
     assert audit.forms["overall"] == form(filled, "overall")
     assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
@@ -504,7 +504,7 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
     assert (found(report), report.valid) == ([], True)
     audit = audit_of(report)
     assert (audit.due_date, audit.forms["profile"]["period_from"], audit.forms["profile"]["period_to"]) == (
-        date(2027, 2, 28), date(2025, 2, 28), date(2027, 2, 28))
+        date(2027, 2, 28), date(2025, 3, 1), date(2027, 2, 28))
 
 
 # -- an optional section (a spec's required_when) --------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
+from auditbook.text import running
+
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 #: "this.field" in a rule that runs once per judged section or table row means that section's or row's field.
@@ -330,7 +332,7 @@ def describe_date(op: DateOperand, label_of: Callable[[str], str], *, quoted: bo
     """A date operand in words: "2 years before the last day of "Audit month"". Unquoted, a field is named in
     running text ("the last day of the audit month"), as a locked cell's label says how it is worked out."""
     def name(ref: str) -> str:
-        return f'"{label_of(ref)}"' if quoted else "the " + plain_label(label_of(ref))
+        return f'"{label_of(ref)}"' if quoted else "the " + running(label_of(ref))
 
     if isinstance(op, str):
         return name(op)
@@ -349,13 +351,6 @@ def describe_date(op: DateOperand, label_of: Callable[[str], str], *, quoted: bo
 def derived_words(op: DateOperand, label_of: Callable[[str], str]) -> str:
     """How a locked date is worked out, for its label: "worked out: the last day of the audit month"."""
     return f"worked out: {describe_date(op, label_of, quoted=False)}"
-
-
-def plain_label(label: str) -> str:
-    """A label as running text names it: "Audit month (YYYY-MM)" is "audit month" (an acronym keeps its case)."""
-    text = re.sub(r"\s*\([^()]*\)\s*$", "", label.strip()) or label.strip()
-    first = text.split(" ", 1)[0]
-    return text if first[1:2].isupper() else text[:1].lower() + text[1:]
 
 
 def _amount(count: int, unit: str) -> str:

@@ -71,7 +71,7 @@ class FixedSheets(Book):
             row += 1
         row += 1
         heading = row
-        ws.write_string(row, 0, "What the colours mean", self.fmt.bold)
+        self._heading(ws, row, "What the colours mean")
         legend = (
             (self.fmt.sample_input, "An input: type or choose from the dropdown."),
             (self.fmt.sample_required, "Required and still empty."),
@@ -90,7 +90,7 @@ class FixedSheets(Book):
             self._line(ws, row, text)
         ws.keep_together(heading, row)  # a heading prints with what follows it
         row += 2
-        ws.write_string(row, 0, self.spec.wording.grades_heading, self.fmt.bold)
+        self._heading(ws, row, self.spec.wording.grades_heading)
         ws.keep_together(row, row + 1)
         for d in self.spec.grade_descriptors:
             row += 1
@@ -124,6 +124,11 @@ class FixedSheets(Book):
         """Where the answers that decide which sections apply are: "Case profile" for the Deep Dive."""
         refs = [r for sl in self.layout.sections for r in fields_in(sl.section.applies_when)]
         return waiting_words(self.layout, refs)
+
+    def _heading(self, ws: FastWorksheet, row: int, text: str) -> None:
+        """A heading on a row of its own in the Start sheet's narrow column, the row as tall as it wraps to."""
+        ws.write_string(row, 0, text, self.fmt.bold)
+        ws.set_row(row, height_for([(text, ws.widths[0])], bold=True))
 
     def _line(self, ws: FastWorksheet, row: int, text: str, fmt: Format | None = None) -> None:
         """Fixed text in the Start sheet's wide column, in a row as tall as it needs."""
