@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 import warnings
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,16 @@ def test_every_sheet_prints_landscape_one_page_wide_with_sensitive_footer(book: 
          ws.page_setup.fitToHeight, ws.oddFooter.left.text, ws.oddFooter.center.text, ws.oddFooter.right.text)
         for ws in book.worksheets
     } == {("landscape", True, 1, 0, "Case reference: see Case profile", "Page &P of &N", "OFFICIAL-SENSITIVE")}
+
+
+def test_a_classification_with_an_ampersand_prints_as_written(spec: Spec, tmp_out: Path) -> None:
+    # "&" starts a code in a page header or footer: written as "&&", it prints as one "&".
+    marked = spec.model_copy(update={"classification": "OFFICIAL & SENSITIVE"})
+    path = build_workbook(marked, out=tmp_out / "amp.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<oddHeader>&amp;C&amp;\"Arial,Bold\"OFFICIAL &amp;&amp; SENSITIVE</oddHeader>" in sheet
+    assert "&amp;ROFFICIAL &amp;&amp; SENSITIVE</oddFooter>" in sheet
 
 
 def test_section_sheets_repeat_their_header_row(book: OpenpyxlWorkbook, dictionary: dict[str, Any]) -> None:
