@@ -70,15 +70,15 @@ TWELVE_NAMES = [
     "2028-round-1_team-gamma_syn-0109.xlsx",
 ]
 
-#: Audit month -> (due date: the month end, audit period from: the same day two years before).
+#: Audit month -> (due date: the month end, audit period from: the day after the same day two years before).
 DUE: dict[str, tuple[date, date]] = {
-    "2026-10": (date(2026, 10, 31), date(2024, 10, 31)),
-    "2026-11": (date(2026, 11, 30), date(2024, 11, 30)),
-    "2026-12": (date(2026, 12, 31), date(2024, 12, 31)),
-    "2027-01": (date(2027, 1, 31), date(2025, 1, 31)),
-    "2027-02": (date(2027, 2, 28), date(2025, 2, 28)),
-    "2027-04": (date(2027, 4, 30), date(2025, 4, 30)),
-    "2028-02": (date(2028, 2, 29), date(2026, 2, 28)),
+    "2026-10": (date(2026, 10, 31), date(2024, 11, 1)),
+    "2026-11": (date(2026, 11, 30), date(2024, 12, 1)),
+    "2026-12": (date(2026, 12, 31), date(2025, 1, 1)),
+    "2027-01": (date(2027, 1, 31), date(2025, 2, 1)),
+    "2027-02": (date(2027, 2, 28), date(2025, 3, 1)),
+    "2027-04": (date(2027, 4, 30), date(2025, 5, 1)),
+    "2028-02": (date(2028, 2, 29), date(2026, 3, 1)),
 }
 
 #: The case profile inputs allocate fills from a row (round only when the row names one).
@@ -197,12 +197,12 @@ def test_due_date_is_the_month_end_and_the_period_two_years_to_it(
     got = {(v["profile_audit_month"], v["profile_due_date"], v["profile_period_from"], v["profile_period_to"])
            for v in twelve_profiles.values()}
     assert sorted(got) == [
-        ("2026-11", date(2026, 11, 30), date(2024, 11, 30), date(2026, 11, 30)),
-        ("2026-12", date(2026, 12, 31), date(2024, 12, 31), date(2026, 12, 31)),
-        ("2027-01", date(2027, 1, 31), date(2025, 1, 31), date(2027, 1, 31)),
-        ("2027-02", date(2027, 2, 28), date(2025, 2, 28), date(2027, 2, 28)),
-        ("2027-04", date(2027, 4, 30), date(2025, 4, 30), date(2027, 4, 30)),
-        ("2028-02", date(2028, 2, 29), date(2026, 2, 28), date(2028, 2, 29)),
+        ("2026-11", date(2026, 11, 30), date(2024, 12, 1), date(2026, 11, 30)),
+        ("2026-12", date(2026, 12, 31), date(2025, 1, 1), date(2026, 12, 31)),
+        ("2027-01", date(2027, 1, 31), date(2025, 2, 1), date(2027, 1, 31)),
+        ("2027-02", date(2027, 2, 28), date(2025, 3, 1), date(2027, 2, 28)),
+        ("2027-04", date(2027, 4, 30), date(2025, 5, 1), date(2027, 4, 30)),
+        ("2028-02", date(2028, 2, 29), date(2026, 3, 1), date(2028, 2, 29)),
     ]
 
 
@@ -512,7 +512,7 @@ def test_returns_tab_gives_every_allocated_case_its_status(
         built_returns[1], with_round=with_round)
     rejected = next(r for r in got if r[0] == "SYN-0005")
     sheet, cell = where["assessment_grade"]
-    assert f'{sheet}!{cell}: grade "Goodish"' in rejected[7], rejected
+    assert f'{sheet}!{cell}: Section grade: "Goodish"' in rejected[7], rejected
     assert result.outstanding == 3
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 import warnings
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,12 +202,19 @@ def _dumps(value: Any, level: int = 0) -> str:
 
 
 def test_fingerprint_matches_golden(blank_path: Path) -> None:
-    actual = json.loads(json.dumps(fingerprint(blank_path)))
-    if UPDATE_GOLDEN:
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(_dumps(actual) + "\n", encoding="utf-8")
-    assert GOLDEN.is_file(), f"{GOLDEN} is missing: run the tests once with AUDITBOOK_UPDATE_GOLDEN=1."
-    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    against_golden(json.loads(json.dumps(fingerprint(blank_path))), GOLDEN, update=UPDATE_GOLDEN)
+
+
+def against_golden(actual: dict[str, Any], golden_file: Path, *, update: bool) -> None:
+    """Compare a fingerprint with the golden file; with `update`, rewrite the file and fail, so a run that
+    rewrote it never passes as if the workbook matched."""
+    if update:
+        golden_file.parent.mkdir(exist_ok=True)
+        golden_file.write_text(_dumps(actual) + "\n", encoding="utf-8")
+        pytest.fail(f"{golden_file.name} rewritten from this workbook (AUDITBOOK_UPDATE_GOLDEN=1): review the diff, "
+                    "then run the tests again without it.", pytrace=False)
+    assert golden_file.is_file(), f"{golden_file} is missing: run the tests once with AUDITBOOK_UPDATE_GOLDEN=1."
+    golden = json.loads(golden_file.read_text(encoding="utf-8"))
     hint = "the workbook changed: if that is intended, rerun with AUDITBOOK_UPDATE_GOLDEN=1 and review the diff"
     assert [s["name"] for s in actual["sheets"]] == [s["name"] for s in golden["sheets"]], hint
     for mine, theirs in zip(actual["sheets"], golden["sheets"], strict=True):
@@ -215,6 +223,15 @@ def test_fingerprint_matches_golden(blank_path: Path) -> None:
     for key in ("defined_names", "sheet_scoped_names", "custom_properties"):
         assert actual[key] == golden[key], f"{key}: {hint}"
     assert actual == golden, hint
+
+
+def test_rewriting_the_golden_file_never_passes(tmp_path: Path) -> None:
+    actual = {"sheets": [{"name": "Start"}], "defined_names": {}}
+    with pytest.raises(pytest.fail.Exception, match="rewritten"):
+        against_golden(actual, tmp_path / "golden.json", update=True)
+    assert json.loads((tmp_path / "golden.json").read_text(encoding="utf-8")) == actual
+    with pytest.raises(AssertionError):
+        against_golden({**actual, "defined_names": {"x": "1"}}, tmp_path / "golden.json", update=False)
 
 
 def test_golden_dump_is_stable() -> None:
@@ -252,6 +269,16 @@ def test_every_sheet_prints_landscape_one_page_wide_with_sensitive_footer(book: 
     } == {("landscape", True, 1, 0, "Case reference: see Case profile", "Page &P of &N", "OFFICIAL-SENSITIVE")}
 
 
+def test_a_classification_with_an_ampersand_prints_as_written(spec: Spec, tmp_out: Path) -> None:
+    # "&" starts a code in a page header or footer: written as "&&", it prints as one "&".
+    marked = spec.model_copy(update={"classification": "OFFICIAL & SENSITIVE"})
+    path = build_workbook(marked, out=tmp_out / "amp.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "<oddHeader>&amp;C&amp;\"Arial,Bold\"OFFICIAL &amp;&amp; SENSITIVE</oddHeader>" in sheet
+    assert "&amp;ROFFICIAL &amp;&amp; SENSITIVE</oddFooter>" in sheet
+
+
 def test_section_sheets_repeat_their_header_row(book: OpenpyxlWorkbook, dictionary: dict[str, Any]) -> None:
     sheets = [s["sheet"] for s in dictionary["sections"]]
     assert {book[s].print_title_rows for s in sheets} == {"$8:$8"}
@@ -284,7 +311,7 @@ def test_derived_values_are_locked_formulas_without_validation(book: OpenpyxlWor
                                                                dictionary: dict[str, Any]) -> None:
     derived = {i["name"]: i["derived"] for i in dictionary["inputs"] if i["derived"]}
     assert derived == {"profile_due_date": {"end_of": "profile.audit_month"},
-                       "profile_period_from": {"end_of": "profile.audit_month", "offset": "-2 years"},
+                       "profile_period_from": {"end_of": "profile.audit_month", "offset": "-2 years +1 day"},
                        "profile_period_to": {"end_of": "profile.audit_month"}}
     for name in derived:
         cell = book[_destination(book, name)[0]][_destination(book, name)[1].replace("$", "")]
@@ -355,16 +382,20 @@ def test_conditional_inputs_are_greyed_refused_and_required_ones_highlighted(
             continue
         ws = book[i["sheet"]]
         rules = [r for r in _conditional_formats(ws) if i["cell"] in _cells_of(r[0])]
-        grey = [r for r in rules if r[3]]
+        waiting = [r for r in rules if r[3] and r[2][0].startswith("waiting_")]
+        grey = [r for r in rules if r[3] and r not in waiting]
         required = [r for r in rules if not r[3]]
         [dv] = _validations(ws)[i["cell"]]
         if i["applies_when"] is None:
-            if grey:
+            if grey or waiting:
                 problems.append((i["name"], "greyed though it always applies"))
         else:
-            flags = [re.fullmatch(r"NOT\((applies_\w+)\)", r[2][0]) for r in grey]
+            # Grey while it does not apply, pale blue (its own rule, first) while that waits for an answer.
+            flags = [re.fullmatch(r"AND\(NOT\((applies_\w+)\),NOT\((waiting_\w+)\)\)", r[2][0]) for r in grey]
             if len(flags) != 1 or flags[0] is None or flags[0].group(1) not in book.defined_names:
                 problems.append((i["name"], f"no grey-out on an applies_ flag: {grey}"))
+            elif [r[2][0] for r in waiting] != [flags[0].group(2)] or flags[0].group(2) not in book.defined_names:
+                problems.append((i["name"], f"waiting {waiting} is not on {flags[0].group(2)}"))
             elif flags[0].group(1) not in (dv.formula1 or ""):
                 problems.append((i["name"], f"validation {dv.formula1} ignores {flags[0].group(1)}"))
         if (len(required) == 1) != i["required"]:
@@ -378,9 +409,13 @@ def test_non_applicable_section_is_greyed_on_its_section_flag(book: OpenpyxlWork
     # The question about a step up or down greys on its own flag (which holds only where the section applies).
     own = {i.cell for i in layout.section("early_help").inputs if i.name.startswith("early_help_interface_clear")}
     assert sorted(own) == ["B15", "C14"]  # the answer, and the evidence in the box under it
-    # A rule may cover several cells (one rule for inputs that share it): each of its cells is own or not.
-    assert grey and {r[2][0] for r in grey if not own & set(_cells_of(r[0]))} == {"NOT(applies_early_help)"}
-    assert {r[2][0] for r in grey if own & set(_cells_of(r[0]))} == {"NOT(applies_early_help_interface_clear)"}
+    # A rule may cover several cells (one rule for inputs that share it): each of its cells is own or not. Waiting
+    # for the answer that decides it has a colour of its own, so grey is only for "does not apply".
+    assert grey and {r[2][0] for r in grey if not own & set(_cells_of(r[0]))} == {
+        "waiting_early_help", "AND(NOT(applies_early_help),NOT(waiting_early_help))"}
+    assert {r[2][0] for r in grey if own & set(_cells_of(r[0]))} == {
+        "waiting_early_help_interface_clear",
+        "AND(NOT(applies_early_help_interface_clear),NOT(waiting_early_help_interface_clear))"}
     assert all(own >= set(_cells_of(r[0])) for r in grey if own & set(_cells_of(r[0])))
     assert ws["A3"].value.startswith('=IF(waiting_early_help,"Answer ""Early help provided in the audit period?"" '
                                      'on the Case profile first: it decides whether this section applies.",'
@@ -442,8 +477,8 @@ def test_each_generated_workbook_gets_its_own_instance_id(spec: Spec, tmp_out: P
 @pytest.mark.parametrize(
     ("month", "due", "period_from"),
     [
-        ("2028-02", datetime(2028, 2, 29), datetime(2026, 2, 28)),
-        ("2026-11", datetime(2026, 11, 30), datetime(2024, 11, 30)),
+        ("2028-02", datetime(2028, 2, 29), datetime(2026, 3, 1)),
+        ("2026-11", datetime(2026, 11, 30), datetime(2024, 12, 1)),
     ],
 )
 def test_generate_prefills_the_case_profile(tmp_out: Path, month: str, due: datetime, period_from: datetime) -> None:

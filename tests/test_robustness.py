@@ -137,7 +137,7 @@ def test_a_long_wrong_entry_is_not_repeated_in_the_message(tmp_path: Path) -> No
 
 def test_an_internal_error_on_one_file_is_a_problem_not_a_crash(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(*_: object) -> Report:
+    def boom(*_: object, **__: object) -> Report:
         raise RuntimeError("simulated")
 
     monkeypatch.setattr(validate_module, "validate_raw", boom)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from auditbook.dates import audit_period
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.spec.conditions import Condition
+from auditbook.workbook.formulas import refs_to_values
+from auditbook.workbook.layout import build_layout
 
 #: The official wording the spec must quote word for word (headings, section guidance, ESN criteria, grade
 #: descriptors), kept with the tests so they pass in a fresh clone; it names no person.
@@ -242,9 +246,23 @@ def test_due_date_and_audit_period_are_worked_out_from_the_audit_month(spec: Spe
     assert [(k, profile[k].derived.model_dump(exclude_none=True) if profile[k].derived else None)
             for k in ("due_date", "period_from", "period_to")] == [
         ("due_date", {"end_of": "profile.audit_month"}),
-        ("period_from", {"end_of": "profile.audit_month", "offset": "-2 years"}),
+        ("period_from", {"end_of": "profile.audit_month", "offset": "-2 years +1 day"}),
         ("period_to", {"end_of": "profile.audit_month"}),
     ]
+
+
+@pytest.mark.parametrize(("month", "period"), [
+    ("2026-11", (date(2024, 12, 1), date(2026, 11, 30))),
+    ("2027-02", (date(2025, 3, 1), date(2027, 2, 28))),
+    ("2028-02", (date(2026, 3, 1), date(2028, 2, 29))),
+])
+def test_the_audit_period_is_exactly_two_years(spec: Spec, month: str, period: tuple[date, date]) -> None:
+    # Two whole years to the end of the audit month, not two years and a day (30/11/2024 to 30/11/2026): as the
+    # spec works it out (validate, and the workbook's formula: test_libreoffice), and as generate and the
+    # synthetic returns take it.
+    values = refs_to_values(build_layout(spec), {"profile_audit_month": month})
+    assert (values["profile.period_from"], values["profile.period_to"]) == period
+    assert audit_period(period[1]) == period
 
 
 #: The Deep Dive's rules and the severity a practice lead gives each (the README lists them).
@@ -366,8 +384,11 @@ def test_profile_and_overall_wording(spec: Spec) -> None:
         "send_to": "Feed back the findings and actions to the case's team manager and send them a copy; then send "
                    "the audit to the Self-Assessment Group's collators (your quality assurance team will say who).",
     }
-    # The tool adds "(worked out from ...)" to a derived date's label.
+    # The tool adds "(worked out: ...)" to a derived date's label.
     assert [profile[k].label for k in ("due_date", "period_from", "period_to")] == [
         "Due date", "Audit period from", "Audit period to"]
-    assert spec.instructions[0] == ("Audit from the record, not alongside the allocated worker; feedback is given "
-                                    "at the end.")
+    # The applicability questions decide everything else: answering them comes first.
+    assert spec.instructions[:2] == [
+        "First answer the applicability questions at the top of the Case profile: they decide which sections and "
+        "questions apply.",
+        "Audit from the record, not alongside the allocated worker; feedback is given at the end."]

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from auditbook.problems import Problem
+from auditbook.problems import Code, Problem
 from auditbook.text import name_key, shown, unstorable
 
 
@@ -43,6 +43,6 @@ def test_unstorable_finds_what_no_workbook_can_hold(text: str, bad: str | None) 
 
 
 def test_problems_never_carry_raw_text() -> None:
-    p = Problem("error", "x", "the entry \x1b[31mred\u202e", sheet="Sheet\x00", cell="C9")
+    p = Problem("error", Code.CELL_ERROR, "the entry \x1b[31mred\u202e", sheet="Sheet\x00", cell="C9")
     assert (p.message, p.sheet) == ("the entry \\x1b[31mred\\u202e", "Sheet\\x00")
     assert Problem.from_dict(p.as_dict()) == p

@@ -274,12 +274,19 @@ def test_grade_not_in_list_message(tmp_path: Path) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={"assessment_grade": "Goodish"}))
     sheet, cell = where("assessment_grade")
     assert [p.render() for p in report.problems] == [
-        f'{sheet}!{cell}: grade "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
+        f'{sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
         "Choose one from the dropdown."
     ]
     assert [(p.field, p.message) for p in report.problems] == [
-        ("assessment.grade", 'grade "Goodish" is not one of Outstanding, Good, Requires improvement, Inadequate. '
-                             "Choose one from the dropdown.")]
+        ("assessment.grade", 'Section grade: "Goodish" is not one of Outstanding, Good, Requires improvement, '
+                             "Inadequate. Choose one from the dropdown.")]
+
+
+def test_a_value_message_names_the_field(tmp_path: Path) -> None:
+    report = check(valid_return(tmp_path / "r.xlsx", changes={"profile_age": "twelve"}))
+    sheet, cell = where("profile_age")
+    assert [p.render() for p in report.problems] == [
+        f"{sheet}!{cell}: Child's age at audit: \"twelve\" is not a whole number. Enter digits only, e.g. 7."]
 
 
 def audit_of(report: Report) -> Audit:
@@ -465,7 +472,7 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     assert found(report) == []
     audit = audit_of(report)
     assert "profile_due_date" not in filled  # worked out from the audit month, not typed
-    derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 11, 30), "period_to": date(2026, 11, 30)}
+    derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 12, 1), "period_to": date(2026, 11, 30)}
     assert audit.forms["profile"] == {**form(filled, "profile"), **derived}
     assert audit.forms["overall"] == form(filled, "overall")
     assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
@@ -497,7 +504,7 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
     assert (found(report), report.valid) == ([], True)
     audit = audit_of(report)
     assert (audit.due_date, audit.forms["profile"]["period_from"], audit.forms["profile"]["period_to"]) == (
-        date(2027, 2, 28), date(2025, 2, 28), date(2027, 2, 28))
+        date(2027, 2, 28), date(2025, 3, 1), date(2027, 2, 28))
 
 
 # -- an optional section (a spec's required_when) --------------------------------------------------------------
@@ -540,6 +547,15 @@ def returns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
+#: The day the command line's validate runs in these tests: after every date the returns hold.
+CHECKED_ON = date(2027, 1, 15)
+
+
+@pytest.fixture(autouse=True)
+def checked_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditbook.cli.collecting.today", lambda: CHECKED_ON)
+
+
 def validate(*args: str | Path) -> tuple[int, list[str]]:
     result = runner.invoke(app, ["validate", *map(str, args)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
@@ -562,13 +578,37 @@ def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
     ])
 
 
+def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auditbook.cli.collecting.today", lambda: date(2026, 11, 26))
+    sheet, cell = where("profile_date_completed")
+    assert validate(returns["late"]) == (0, [
+        "late.xlsx (case SYN-0001): valid, 2 warning(s)",
+        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late.",
+        f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
+        "was checked (26/11/2026). Enter the day the audit was finished.",
+    ])
+
+
+@pytest.mark.parametrize(("today", "codes"), [
+    (None, ["late"]),  # the day is not known: validity and warnings never depend on the clock
+    (date(2026, 12, 3), ["late"]),  # checked on the day it was completed
+    (date(2026, 12, 2), ["late", "completed-in-future"]),
+])
+def test_a_completion_date_after_the_day_of_checking_is_a_warning(returns: dict[str, Path], today: date | None,
+                                                                  codes: list[str]) -> None:
+    report = validate_file(returns["late"], registry=REGISTRY, today=today)
+    assert ([p.code for p in report.problems], report.valid) == (codes, True)
+
+
 def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     sheet, cell = where("assessment_grade")
     assert validate(returns["valid"], returns["goodish"]) == (1, [
         f"{returns['valid']} (case SYN-0001): valid",
         f"{returns['goodish']} (case SYN-0001): 1 error(s)",
-        f'  error not-in-list {sheet}!{cell}: grade "Goodish" is not one of Outstanding, Good, Requires improvement, '
-        "Inadequate. Choose one from the dropdown.",
+        f'  error not-in-list {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
+        "Requires improvement, Inadequate. Choose one from the dropdown.",
     ])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from auditbook.errors import AuditbookError
 
@@ -84,10 +84,9 @@ def month_end(year: int, month: int) -> date:
 
 
 def audit_period(due: date) -> tuple[date, date]:
-    """The two years the audit looks back over, ending on the due date."""
-    start_year = due.year - 2
-    day = min(due.day, calendar.monthrange(start_year, due.month)[1])
-    return date(start_year, due.month, day), due
+    """The two years the audit looks back over, ending on the due date: from the day after the same date two years
+    before (01/12/2024 to 30/11/2026), as the bundled spec's derived "Audit period from" works it out."""
+    return add_months(due, -24) + timedelta(days=1), due
 
 
 def add_months(d: date, months: int) -> date:

@@ -10,7 +10,9 @@ from auditbook.collection.collect import collect, gather_folder
 from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult
 from auditbook.dates import month_end, parse_month
+from auditbook.local import RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.settings import example_calendar
 from auditbook.spec import Spec, default_spec_path, load_spec
 from auditbook.spec.roles import Role
 from auditbook.text import slug
@@ -42,27 +44,27 @@ class DemoResult:
 EARLIER_MONTH = "2026-07"
 
 
-def _earlier_round(spec: Spec, folder: Path, count: int) -> None:
+def _earlier_round(spec: Spec, folder: Path, count: int, rounds: RoundCalendar) -> None:
     """Returns of the previous round, for other children (SYN-0101, ...), in their own subfolder."""
     layout = build_layout(spec)
     kinds: list[str | None] = [*sorted(spec.examples)] or [None]
     for i in range(1, count + 1):
         answers = synthetic_answers(layout, seed=500 + i, scenario=kinds[i % len(kinds)], index=100 + i,
-                                    month=EARLIER_MONTH)
+                                    month=EARLIER_MONTH, rounds=rounds)
         build_workbook(spec, out=folder / f"SYN-{100 + i:04d}.xlsx", prefill=answers)
 
 
-def _returns(spec: Spec, folder: Path, count: int) -> None:
+def _returns(spec: Spec, folder: Path, count: int, rounds: RoundCalendar) -> None:
     layout = build_layout(spec)
     kinds: list[str | None] = [*sorted(spec.examples)] or [None]
     team_input = layout.role_input(Role.TEAM)
     for i in range(1, count + 1):
         answers = synthetic_answers(layout, seed=i, scenario=kinds[i % len(kinds)], index=i, late=i % 5 == 0,
-                                    urgent=i == 3)
+                                    urgent=i == 3, rounds=rounds)
         team = slug(str(answers[team_input.name])) if team_input is not None else "returns"
         build_workbook(spec, out=folder / team / f"SYN-{i:04d}.xlsx", prefill=answers)
     # What a real shared folder also holds, each handled and reported rather than dropped:
-    bad = synthetic_answers(layout, seed=900, scenario=kinds[0], index=900)
+    bad = synthetic_answers(layout, seed=900, scenario=kinds[0], index=900, rounds=rounds)
     always = next(sl for sl in layout.sections if sl.section.kind == "judged" and sl.applies_flag is None)
     for role, wrong in ((Role.SECTION_GRADE, "Goodish"),
                         (Role.WORKING_WELL, '=HYPERLINK("http://example.invalid","click")')):
@@ -70,7 +72,7 @@ def _returns(spec: Spec, folder: Path, count: int) -> None:
         if inp is not None:
             bad[inp.name] = wrong
     build_workbook(spec, out=folder / "SYN-0900 bad grade.xlsx", prefill=bad)
-    early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1)
+    early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1, rounds=rounds)
     completed = layout.role_input(Role.COMPLETED)
     if completed is not None:
         early[completed.name] = month_end(*parse_month("2026-11")).replace(day=1)
@@ -81,20 +83,25 @@ def _returns(spec: Spec, folder: Path, count: int) -> None:
     (folder / "~$SYN-0002.xlsx").write_bytes(b"\x00" * 165)
 
 
-def run_demo(out: Path, *, count: int = 12) -> DemoResult:
-    """Write a blank workbook, a folder of synthetic returns and their master into `out`."""
+def run_demo(out: Path, *, count: int = 12, rounds: RoundCalendar | None = None) -> DemoResult:
+    """Write a blank workbook, a folder of synthetic returns and their master into `out`.
+
+    The rounds are named by `rounds` (by default the example settings' calendar, as `auditbook settings
+    --example` shows it).
+    """
+    rounds = rounds or example_calendar()
     spec = load_spec(default_spec_path())
     out.mkdir(parents=True, exist_ok=True)
     blank = generate_workbook(spec, out=out / "deep-dive-blank.xlsx", prefill={})
     returns = out / "demo-returns"
     shutil.rmtree(returns, ignore_errors=True)
-    _returns(spec, returns, count)
-    _earlier_round(spec, returns / "earlier round", count)
+    _returns(spec, returns, count, rounds)
+    _earlier_round(spec, returns / "earlier round", count, rounds)
     master = out / "demo-master.xlsx"
     ledger = out / ".demo-ledger.sqlite3"
     ledger.unlink(missing_ok=True)
     registry = SpecRegistry.of(spec)
-    result = collect(returns, out=master, ledger_path=ledger, registry=registry)
-    evidence = gather_folder(returns, out=master, ledger_path=ledger, registry=registry)
+    result = collect(returns, out=master, ledger_path=ledger, registry=registry, rounds=rounds)
+    evidence = gather_folder(returns, out=master, ledger_path=ledger, registry=registry, rounds=rounds)
     report = write_report(evidence, out / "demo-report.html")
     return DemoResult(blank=blank, returns=returns, collected=result, report=report)

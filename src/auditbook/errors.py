@@ -1,5 +1,7 @@
 """AuditbookError and its few subclasses: fatal problems, never bad cell values."""
 
+from auditbook.problems import Code
+
 
 class AuditbookError(Exception):
     """A problem that stops a command; the message says where, what and how to fix it."""
@@ -16,7 +18,7 @@ class WorkbookError(AuditbookError):
 class UnreadableFileError(AuditbookError):
     """A returned file cannot be opened as an audit workbook at all."""
 
-    def __init__(self, message: str, *, code: str) -> None:
+    def __init__(self, message: str, *, code: Code) -> None:
         super().__init__(message)
         self.code = code
 

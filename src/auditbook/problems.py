@@ -58,6 +58,7 @@ class Code(StrEnum):
     ANSWERED_NOT_APPLICABLE = "answered-not-applicable"
     DUE_DATE_CHANGED = "due-date-changed"
     LATE = "late"
+    COMPLETED_IN_FUTURE = "completed-in-future"
     # The spec's rules across fields.
     RULE = "rule"
     ANSWERED_UNDECIDED = "answered-undecided"
@@ -106,6 +107,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     Code.ANSWERED_NOT_APPLICABLE: ("warning", "An input that does not apply has an answer; it is not counted."),
     Code.DUE_DATE_CHANGED: ("warning", "A due date typed over the one the audit month decides."),
     Code.LATE: ("warning", "Completed after the due date."),
+    Code.COMPLETED_IN_FUTURE: ("warning", "Completed after the day the return was checked: a typing slip, or a date "
+                                          "filled in ahead."),
     Code.RULE: ("error", "Answers that contradict each other: a rule of the spec fails (its id is given; its "
                          "severity is the rule's)."),
     Code.ANSWERED_UNDECIDED: ("warning", "An answer where whether the input applies waits for a blank answer; it "
@@ -123,7 +126,7 @@ class Problem:
     """One thing wrong with a returned workbook: where, what, and how to fix it."""
 
     severity: Severity
-    code: str
+    code: Code
     message: str
     sheet: str | None = None
     cell: str | None = None
@@ -153,7 +156,7 @@ class Problem:
     def from_dict(cls, d: dict[str, str | None]) -> Problem:
         """A problem from its JSON form."""
         severity: Severity = "warning" if d["severity"] == "warning" else "error"
-        return cls(severity, str(d["code"]), str(d["message"]), d["sheet"], d["cell"], d["field"], d.get("rule"))
+        return cls(severity, Code(str(d["code"])), str(d["message"]), d["sheet"], d["cell"], d["field"], d.get("rule"))
 
     def as_dict(self) -> dict[str, str | None]:
         """The JSON form."""

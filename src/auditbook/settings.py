@@ -213,6 +213,11 @@ def example_settings() -> str:
     return resources.files("auditbook").joinpath(EXAMPLE_NAME).read_text(encoding="utf-8")
 
 
+def example_calendar() -> RoundCalendar:
+    """The example settings' round calendar (the demo's rounds, as `auditbook settings --example` shows them)."""
+    return Settings.model_validate(tomllib.loads(example_settings())).calendar
+
+
 def _located(path: Path, source: str, error: Any) -> str:
     loc = tuple(error.get("loc", ()))
     key = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))

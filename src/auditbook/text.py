@@ -73,3 +73,10 @@ def name_key(name: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def running(label: str) -> str:
+    """A label as running text names it: "Audit month (YYYY-MM)" is "audit month" (an acronym keeps its case)."""
+    text = re.sub(r"\s*\([^()]*\)\s*$", "", label.strip()) or label.strip()
+    first = text.split(" ", 1)[0]
+    return text if first[1:2].isupper() else text[:1].lower() + text[1:]

@@ -25,20 +25,47 @@ def ledger_key() -> bytes:
     """The key that signs what a ledger stores, made on first use and readable by this user only.
 
     It is kept here, not in the ledger, so a ledger placed on a share (--ledger) cannot be edited undetected
-    by someone who can write to the share but not to this folder.
+    by someone who can write to the share but not to this folder. A new key is written whole to a temporary
+    file first and only then put in place, so no process ever reads (or deletes) a key still being written;
+    when two processes make one at once, the first in place is the one both use.
     """
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / _KEY_NAME
+    key = _read_key(path)
+    if key is not None:
+        return key
+    tmp = folder / f".{_KEY_NAME}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    except FileExistsError:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(KEY_BYTES))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # in place only if no key is there yet
+        except FileExistsError:
+            if _read_key(path) is None:  # a short key left by an older version's crash: replace it
+                os.replace(tmp, path)
+        except OSError:  # a file system without hard links
+            if _read_key(path) is None:
+                os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    found = _read_key(path)
+    if found is None:
+        raise OSError(f"could not keep the ledger key in {path}")
+    return found
+
+
+#: Bytes of a ledger key.
+KEY_BYTES = 32
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key stored at `path`, or None when there is none or it is too short to be one."""
+    try:
         key = path.read_bytes()
-        if len(key) >= 32:
-            return key
-        path.unlink()  # a truncated key (a crash while it was written): make a new one
-        return ledger_key()
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+    except FileNotFoundError:
+        return None
+    return key if len(key) >= KEY_BYTES else None

@@ -24,12 +24,11 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 class Bad:
     """Why a cell's value cannot be taken: a stable code and a message that says how to fix it."""
 
-    code: str
+    code: Code
     message: str
 
 
 Coerced = str | int | date | None
-
 
 
 def _quote(text: str) -> str:
@@ -122,9 +121,8 @@ def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
     key = norm(text)
     if key in table:
         return table[key]
-    what = "grade" if inp.list_id == "grade" else "answer"
     listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
-    return Bad(Code.NOT_IN_LIST, f"{what} {_quote(text)} is not one of {listed}. Choose one from the dropdown.")
+    return Bad(Code.NOT_IN_LIST, f"{_quote(text)} is not one of {listed}. Choose one from the dropdown.")
 
 
 def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
@@ -139,7 +137,8 @@ def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
 
 
 def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerced | Bad:
-    """The input's value from its cell: None when empty, a Bad when it cannot be taken."""
+    """The input's value from its cell: None when empty, a Bad when it cannot be taken (its message says what is
+    wrong with the value; the caller names the field)."""
     if cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
         return None
     if cell.kind == "e":

@@ -61,7 +61,7 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-def _fail(name: str, code: str, problem: str) -> UnreadableFileError:
+def _fail(name: str, code: Code, problem: str) -> UnreadableFileError:
     return UnreadableFileError(f"{name}: {problem}", code=code)
 
 

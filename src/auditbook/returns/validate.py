@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from auditbook.dates import uk
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code, Problem
 from auditbook.returns.assemble import assemble
@@ -23,10 +24,13 @@ from auditbook.workbook.formulas import Evaluator, waiting_words
 from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 
 
-def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS,
+                  today: date | None = None) -> Report:
     """Validate one returned file: every problem as data; a file that cannot be opened is a problem too.
 
-    Nothing about one file can raise out of here: an unforeseen fault is that file's internal-error.
+    With `today` (the day it is checked), a date completed after it is a warning: never an error, so the same
+    return is valid whatever the day. Nothing about one file can raise out of here: an unforeseen fault is that
+    file's internal-error.
     """
     name = name_key(path.name)
     try:
@@ -43,7 +47,7 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
     except Exception as err:
         return internal_error(path, err)
     try:
-        return validate_raw(raw, registry or SpecRegistry.load())
+        return validate_raw(raw, registry or SpecRegistry.load(), today=today)
     except Exception as err:
         return internal_error(path, err)
 
@@ -56,8 +60,8 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
         "Send it to the auditbook maintainers; meanwhile check it by hand.")])
 
 
-def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
-    """Validate an already-read workbook."""
+def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
+    """Validate an already-read workbook (`today` as validate_file)."""
     report = Report(file=str(raw.path))
     agreed, problems = read_provenance(raw)
     report.problems += problems
@@ -76,6 +80,8 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry) -> Report:
     )
     audit, problems = _check_and_build(layout, read, provenance)
     report.problems += problems
+    if today is not None:
+        report.problems += completed_in_future(layout, audit, read, today)
     report.audit = audit
     return report
 
@@ -123,6 +129,17 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
+
+
+def completed_in_future(layout: Layout, audit: Audit, read: ReadValues, today: date) -> list[Problem]:
+    """A warning when the audit says it was completed after `today`, the day it is checked."""
+    completed = audit.fact(Role.COMPLETED)
+    inp = layout.role_input(Role.COMPLETED)
+    if inp is None or not isinstance(completed, date) or completed <= today:
+        return []
+    return [read.problem(inp, "warning", Code.COMPLETED_IN_FUTURE,
+                         f"completed {uk(completed)}, a date still to come when the return was checked "
+                         f"({uk(today)}). Enter the day the audit was finished.")]
 
 
 def _waiting_message(layout: Layout, inp: Input, ev: Evaluator) -> str:

@@ -20,8 +20,7 @@ class ReadValues:
     #: Inputs already reported (unreadable, bad value): not reported again as missing.
     reported: set[str] = field(default_factory=set)
 
-
-    def problem(self, inp: Input, severity: str, code: str, message: str) -> Problem:
+    def problem(self, inp: Input, severity: str, code: Code, message: str) -> Problem:
         """A problem on the cell an input was read from (or where it should be)."""
         sheet, cell = self.where.get(inp.name, (inp.sheet, inp.cell))
         return Problem("error" if severity == "error" else "warning", code, message, sheet=sheet, cell=cell,
@@ -93,8 +92,9 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             continue
         value = coerce(inp, raw_cell, date1904=raw.date1904)
         if isinstance(value, Bad):
-            out.problems.append(Problem("error", value.code, value.message, sheet=sheet_name, cell=cell,
-                                        field=inp.ref))
+            # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
+            out.problems.append(Problem("error", value.code, f"{inp.label}: {value.message}", sheet=sheet_name,
+                                        cell=cell, field=inp.ref))
             out.reported.add(inp.name)
             continue
         if value is not None:

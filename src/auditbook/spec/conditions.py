@@ -14,6 +14,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
+from auditbook.text import running
+
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 #: "this.field" in a rule that runs once per judged section or table row means that section's or row's field.
@@ -22,31 +24,37 @@ THIS = "this"
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "eleven": 11, "twelve": 12}
 _UNIT = r"(day|days|week|weeks|month|months|year|years)"
-_SIGNED = re.compile(rf"^([+-])\s*(\d{{1,3}})\s+{_UNIT}$")
+_TERM = rf"([+-])\s*(\d{{1,3}})\s+{_UNIT}"
+_SIGNED = re.compile(rf"^{_TERM}(?:\s+{_TERM})?$")
 _WORDED = re.compile(rf"^(\d{{1,3}}|{'|'.join(_NUMBERS)})\s+{_UNIT}\s+(before|after)$")
-#: An offset: "+3 months", "-2 years", "+14 days", or "two years before", "1 month after".
-OFFSET_PATTERN = rf"^(?:[+-]\s*\d{{1,3}}\s+{_UNIT}|(?:\d{{1,3}}|{'|'.join(_NUMBERS)})\s+{_UNIT}\s+(?:before|after))$"
+#: An offset: "+3 months", "-2 years", "+14 days", "-2 years +1 day" (months first, as EDATE, then days), or
+#: "two years before", "1 month after".
+OFFSET_PATTERN = (rf"^(?:[+-]\s*\d{{1,3}}\s+{_UNIT}(?:\s+[+-]\s*\d{{1,3}}\s+{_UNIT})?|"
+                  rf"(?:\d{{1,3}}|{'|'.join(_NUMBERS)})\s+{_UNIT}\s+(?:before|after))$")
 Offset = Annotated[str, StringConstraints(pattern=OFFSET_PATTERN)]
 
 
 def parse_offset(text: str | None) -> tuple[int, int]:
-    """An offset as (months, days): "-2 years" is (-24, 0), "+14 days" is (0, 14), "one week after" is (0, 7)."""
+    """An offset as (months, days): "-2 years" is (-24, 0), "+14 days" is (0, 14), "one week after" is (0, 7),
+    "-2 years +1 day" is (-24, 1)."""
     if not text:
         return 0, 0
     t = text.strip().lower()
     m = _SIGNED.match(t)
     if m:
-        sign, count, unit = (-1 if m.group(1) == "-" else 1), int(m.group(2)), m.group(3)
+        terms = [(m.group(i), m.group(i + 1), m.group(i + 2)) for i in (1, 4) if m.group(i)]
     else:
         w = _WORDED.match(t)
         if w is None:
             raise ValueError(f"not an offset: {text!r}")
-        count = int(w.group(1)) if w.group(1).isdigit() else _NUMBERS[w.group(1)]
-        sign, unit = (-1 if w.group(3) == "before" else 1), w.group(2)
-    unit = unit.rstrip("s")
-    months = {"year": 12 * count, "month": count}.get(unit, 0)
-    days = {"week": 7 * count, "day": count}.get(unit, 0)
-    return sign * months, sign * days
+        count = w.group(1) if w.group(1).isdigit() else str(_NUMBERS[w.group(1)])
+        terms = [("-" if w.group(3) == "before" else "+", count, w.group(2))]
+    months = days = 0
+    for sign, count_text, unit_text in terms:
+        count, unit = (-1 if sign == "-" else 1) * int(count_text), unit_text.rstrip("s")
+        months += {"year": 12 * count, "month": count}.get(unit, 0)
+        days += {"week": 7 * count, "day": count}.get(unit, 0)
+    return months, days
 
 
 class _Model(BaseModel):
@@ -320,18 +328,33 @@ def combine(*conds: Condition | None) -> Condition | None:
     return All(all=present)
 
 
-def describe_date(op: DateOperand, label_of: Callable[[str], str]) -> str:
-    """A date operand in words: "2 year(s) before the last day of "Audit month"."""
+def describe_date(op: DateOperand, label_of: Callable[[str], str], *, quoted: bool = True) -> str:
+    """A date operand in words: "2 years before the last day of "Audit month"". Unquoted, a field is named in
+    running text ("the last day of the audit month"), as a locked cell's label says how it is worked out."""
+    def name(ref: str) -> str:
+        return f'"{label_of(ref)}"' if quoted else "the " + running(label_of(ref))
+
     if isinstance(op, str):
-        return f'"{label_of(op)}"'
-    base = (f'"{label_of(op.ref)}"' if op.field else
-            f'the first day of "{label_of(op.ref)}"' if op.start_of else f'the last day of "{label_of(op.ref)}"')
-    if not op.offset:
-        return base
+        return name(op)
+    words = name(op.ref) if op.field else \
+        f"the first day of {name(op.ref)}" if op.start_of else f"the last day of {name(op.ref)}"
     months, days = parse_offset(op.offset)
-    amount = (f"{abs(months) // 12} year(s)" if months and months % 12 == 0 else
-              f"{abs(months)} month(s)" if months else f"{abs(days)} day(s)")
-    return f"{amount} {'before' if months < 0 or days < 0 else 'after'} {base}"
+    if months:
+        amount = _amount(abs(months) // 12, "year") if months % 12 == 0 else _amount(abs(months), "month")
+        words = f"{amount} {'before' if months < 0 else 'after'} {words}"
+    if days:
+        amount = "the day" if abs(days) == 1 else _amount(abs(days), "day")
+        words = f"{amount} {'before' if days < 0 else 'after'} {'the date ' if months else ''}{words}"
+    return words
+
+
+def derived_words(op: DateOperand, label_of: Callable[[str], str]) -> str:
+    """How a locked date is worked out, for its label: "worked out: the last day of the audit month"."""
+    return f"worked out: {describe_date(op, label_of, quoted=False)}"
+
+
+def _amount(count: int, unit: str) -> str:
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _words_number(op: NumberOperand, label_of: Callable[[str], str]) -> str:

@@ -56,7 +56,6 @@ class Book:
         label = self.case_input.label if self.case_input is not None else ""
         self.case_word = label if 0 < len(label) <= 40 else "Reference"
 
-
     def _sheet(self, name: str) -> FastWorksheet:
         ws = self.wb.add_worksheet(name, worksheet_class=FastWorksheet)
         assert isinstance(ws, FastWorksheet)
@@ -66,8 +65,9 @@ class Book:
         ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
         where = self.case_input.sheet if self.case_input is not None else self.spec.title
         ref = f"{self.case_word}: {self.case_ref}" if self.case_ref else f"{self.case_word}: see {where}"
-        ws.set_header(f"&C&\"Arial,Bold\"{self.spec.classification}")
-        ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{self.spec.classification}")
+        marking = escape_header(self.spec.classification)
+        ws.set_header(f"&C&\"Arial,Bold\"{marking}")
+        ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{marking}")
         ws.protect(self.password, {"format_rows": True, "format_columns": True, "select_locked_cells": True,
                                    "select_unlocked_cells": True})
         ws.hide_gridlines(2)
@@ -93,6 +93,21 @@ class Book:
 
     def _formula(self, ws: FastWorksheet, row: int, col: int, formula: str, fmt: Format, value: CellValue) -> None:
         ok(ws.write_formula(row, col, formula, fmt, value), f"a formula at {ws.name}!{cell_ref(row, col)}")
+
+    def _spans(self, ws: FastWorksheet, row: int, cells: list[tuple[tuple[int, int], str]], fmt: Format) -> None:
+        """Fixed text in spans of columns (first, last), merged where a span covers more than one column."""
+        for (first, last), text in cells:
+            if first == last:
+                ws.write_string(row, first, text, fmt)
+            else:
+                ws.merge_range(row, first, row, last, text, fmt)
+
+    def _span_formula(self, ws: FastWorksheet, row: int, span: tuple[int, int], formula: str, value: CellValue,
+                      fmt: Format) -> None:
+        """A formula in a span of columns (merged where the span covers more than one column)."""
+        if span[0] != span[1]:
+            ws.merge_range(row, span[0], row, span[1], "", fmt)
+        self._formula(ws, row, span[0], formula, fmt, value)
 
     def _top(self, ws: FastWorksheet, title: str, last_col: int) -> None:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, title, self.fmt.title)
@@ -156,13 +171,14 @@ class Book:
             parts.append(" ".join(inp.help.split()))
         return "\n".join(parts) or None
 
-    def _echo(self, ws: FastWorksheet, row: int, col: int, inp: Input, fmt: Format) -> None:
-        raw = self.prefill.get(inp.name)
+    def _echo(self, ws: FastWorksheet, row: int, col: int, inp: Input, fmt: Format, *, gate: str | None = None) -> None:
+        """A formula showing an input's value (blank while it is empty, or while `gate` is FALSE)."""
+        raw = self.prefill.get(inp.name) if gate is None or self.ev.input_applies(inp) else None
         value: CellValue = "" if raw is None else as_text(raw) or ""
         if isinstance(raw, date):
             value = serial(raw)  # a number, so the cell's dd/mm/yyyy format shows it before any recalculation
-        self._formula(ws, row, col, f'=IF({inp.name}="","",{inp.name})', fmt, value)
-
+        echo = f'IF({inp.name}="","",{inp.name})'
+        self._formula(ws, row, col, f'=IF({gate},{echo},"")' if gate else f"={echo}", fmt, value)
 
 
 def as_text(value: str | int | date) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from xlsxwriter.format import Format
-
+from auditbook.spec.conditions import THIS
 from auditbook.spec.logic import Facts
 from auditbook.spec.models import judged_sections
 from auditbook.spec.rules import EACH_SECTION, Firing, Rule, firings
@@ -16,7 +15,8 @@ from auditbook.workbook.book import Book
 from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
 from auditbook.workbook.formulas import audit_facts
 from auditbook.workbook.kleene import Scope, kleene, string_literal
-from auditbook.workbook.layout import LISTS_SHEET, Layout, cell_ref, sheet_ref
+from auditbook.workbook.layout import LISTS_SHEET, Input, Layout, cell_ref, sheet_ref
+from auditbook.workbook.summary_grid import clip
 from auditbook.workbook.xlsx import FastWorksheet as Worksheet
 from auditbook.workbook.xlsx import ok
 
@@ -124,59 +124,142 @@ class ChecksBlock(Book):
         if checks:
             ws.set_column(checks[0].col - 1, checks[0].col - 1, 40)
 
+    def _checks_count(self, ws: Worksheet, row: int) -> None:
+        """One line near the top of the Summary: how many checks need fixing and how many to look at."""
+        live = [c for c in self.checks if c.live]
+        if not self.checks:
+            return
+        fired = {c.name: len(firings(c.rule, self.facts)) for c in live}
+        fix = [c.name for c in live if c.rule.severity == "error"]
+        look = [c.name for c in live if c.rule.severity != "error"]
+        n_fix, n_look = "+".join(fix) or "0", "+".join(look) or "0"
+        formula = (f'=IF(({n_fix})+({n_look})=0,{string_literal(NOTHING_TO_FIX)},'
+                   f'"Checks: "&({n_fix})&" to fix, "&({n_look})&" to check (listed under the sections below)")')
+        self._span_formula(ws, row, (0, grid.LAST_COL), formula,
+                           count_line(sum(fired[n] for n in fix), sum(fired[n] for n in look)), self.fmt.bold)
+        # Shaded as the checks below: red while any needs fixing, else amber while any is to look at.
+        for test, shade in ((n_fix, self.fmt.fix_row), (n_look, self.fmt.check_row)):
+            ok(ws.conditional_format(row, 0, row, grid.LAST_COL, {"type": "formula", "criteria": f"=({test})>0",
+                                                                  "format": shade, "stop_if_true": True}),
+               "the checks' count")
+
     def _checks_list(self, ws: Worksheet, row: int, checks: list[Check], facts: Facts) -> int:
-        """The Summary's Checks, from `row`, on the Summary's grid; returns the row after them."""
+        """The Summary's Checks, from `row`, on the Summary's grid; returns the row after them.
+
+        A row whose check fails is shaded (red for Fix, amber for Check), so the ones to act on stand out.
+        """
         if not checks:
             return row
         ws.merge_range(row, 0, row, grid.LAST_COL, "Checks: answers that contradict each other (Fix before sending; "
                                                    "Check with the team manager)", self.fmt.bold)
+        ws.keep_together(row, row + 2)  # the heading and the table's header with its first check
         row += 1
-        self._grid_cells(ws, row, [(CHECK, "Check"), (SEVERITY, "Severity"), (RESULT, "Result"), (WHERE, "Where"),
-                                   (FIX, "How to fix")], self.fmt.header)
+        self._spans(ws, row, [(CHECK, "Check"), (SEVERITY, "Severity"), (RESULT, "Result"), (WHERE, "Where"),
+                              (FIX, "How to fix")], self.fmt.header)
         for check in checks:
             row += 1
             rule = check.rule
             fired = firings(rule, facts) if check.live else []
-            self._grid_cells(ws, row, [(CHECK, rule.message), (SEVERITY, rule.severity.capitalize()),
-                                       (FIX, rule.fix)], self.fmt.cell)
+            self._spans(ws, row, [(CHECK, rule.message), (SEVERITY, rule.severity.capitalize()),
+                                  (FIX, rule.fix)], self.fmt.cell)
             word = "Fix" if rule.severity == "error" else "Check"
             if check.live:
                 n = check.name
                 formula = f'=IF({n}=0,"OK",IF({n}=1,"{word}","{word} ("&{n}&")"))'
                 shown = "OK" if not fired else word if len(fired) == 1 else f"{word} ({len(fired)})"
-                self._grid_formula(ws, row, RESULT, formula, shown)
+                self._span_formula(ws, row, RESULT, formula, shown, self.fmt.cell)
+                failing = self.fmt.fix_row if rule.severity == "error" else self.fmt.check_row
+                ok(ws.conditional_format(row, 0, row, grid.LAST_COL, {"type": "formula", "criteria": f"={n}>0",
+                                                                      "format": failing}), f"check {n}")
             else:
-                self._grid_cells(ws, row, [(RESULT, "Checked by validate")], self.fmt.cell)
-            self._where(ws, row, check, fired)
-            # Fixed text and a formula: sized for the longest each can show (Where is cut to WHERE_LINES).
+                self._spans(ws, row, [(RESULT, "Checked by validate")], self.fmt.cell)
+            longest = self._where(ws, row, check, fired)
+            # Fixed text and a formula: sized for the longest each can show.
             ws.set_row(row, height_for([(rule.message, grid.width(CHECK)), (rule.fix, grid.width(FIX)),
-                                        ("x" * _where_limit(), grid.width(WHERE))]))
+                                        (longest, grid.width(WHERE))]))
+        ws.keep_together(row - 1, row)  # never one check alone on the last page
         return row + 1
 
-    def _grid_cells(self, ws: Worksheet, row: int, cells: list[tuple[tuple[int, int], str]], fmt: Format) -> None:
-        for (first, last), text in cells:
-            if first == last:
-                ws.write_string(row, first, text, fmt)
-            else:
-                ws.merge_range(row, first, row, last, text, fmt)
+    def _where(self, ws: Worksheet, row: int, check: Check, fired: list[Firing]) -> str:
+        """Where the check looks, as sheet and cells ("Actions E9, E10; Case profile C27"): for a check run
+        on each section or row, the cells of those that fail. Returns the longest text it can show."""
+        fixed = [self._at(i) for i in self._fixed_cells(check)]
+        pieces = [(item, [self._at(i) for i in self._item_cells(check, item)]) for item in check.items]
+        pieces = [(item, cells) for item, cells in pieces if cells]
+        if check.rule.each is None or not check.live or not pieces:
+            text = where_text([self._at(i) for i in self._item_cells(check, None)] + fixed)
+            self._spans(ws, row, [(WHERE, text)], self.fmt.cell)
+            return text
+        one_sheet = len({sheet for _item, cells in pieces for sheet, _cell in cells}) == 1
+        prefix = f"{pieces[0][1][0][0]} " if one_sheet and pieces else ""
 
-    def _grid_formula(self, ws: Worksheet, row: int, span: tuple[int, int], formula: str, shown: str) -> None:
-        if span[0] != span[1]:
-            ws.merge_range(row, span[0], row, span[1], "", self.fmt.cell)
-        self._formula(ws, row, span[0], formula, self.fmt.cell, shown)
+        def piece(cells: list[tuple[str, str]]) -> str:
+            return ", " + ", ".join(c for _s, c in cells) if one_sheet else "; " + where_text(cells)
 
-    def _where(self, ws: Worksheet, row: int, check: Check, fired: list[Firing]) -> None:
-        if check.rule.each is None or not check.live:
-            cells = [self.layout.by_ref[r] for r in check.rule.cells if r in self.layout.by_ref]
-            self._grid_cells(ws, row, [(WHERE, ", ".join(f"{i.sheet} {i.cell}" for i in cells))], self.fmt.cell)
-            return
-        parts = [f'IF({check.item_ref(i)}=1,{string_literal(i.label + "; ")},"")' for i in check.items]
-        shown = "".join(f"{i.label}; " for i in check.items
-                        if any(f.section == i.section and f.row == i.table_row for f in fired))
+        tail = "; " + where_text(fixed) if fixed else ""
         limit = _where_limit()
-        joined = "&".join(parts)
-        formula = f'=IF(LEN({joined})>{limit},LEFT({joined},{limit - 1})&"…",{joined})'
-        self._grid_formula(ws, row, WHERE, formula, shown if len(shown) <= limit else shown[: limit - 1] + "…")
+
+        def shown_for(items: list[list[tuple[str, str]]]) -> str:
+            joined = "".join(piece(cells) for cells in items)
+            return "" if not joined else clip(prefix + joined[2:] + tail, limit)
+
+        hit = [cells for item, cells in pieces if any(f.section == item.section and f.row == item.table_row
+                                                          for f in fired)]
+        joined = "&".join(f'IF({check.item_ref(item)}=1,{string_literal(piece(cells))},"")' for item, cells in pieces)
+        text = f"{string_literal(prefix)}&MID({joined},3,{limit})&{string_literal(tail)}"
+        formula = f'=IF(LEN({joined})=0,"",IF(LEN({text})>{limit},LEFT({text},{limit - 1})&"…",{text}))'
+        self._span_formula(ws, row, WHERE, formula, shown_for(hit), self.fmt.cell)
+        return shown_for([cells for _item, cells in pieces])
+
+    def _at(self, inp: Input) -> tuple[str, str]:
+        return inp.sheet, inp.cell
+
+    def _item_cells(self, check: Check, item: CheckItem | None) -> list[Input]:
+        """The inputs a check's item points at through `this.` (for a rule run once: its form cells)."""
+        out: list[Input] = []
+        for ref in check.rule.cells:
+            section, _, field = ref.partition(".")
+            if section != THIS:
+                if item is None and ref in self.layout.by_ref:
+                    out.append(self.layout.by_ref[ref])
+                continue
+            if item is None:
+                continue
+            if item.section is not None:
+                found = self.layout.by_ref.get(f"{item.section}.{field}")
+            else:
+                found = next((i for i in self.layout.section(check.rule.each or "").inputs
+                              if i.row_index == item.table_row and i.field == field), None)
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _fixed_cells(self, check: Check) -> list[Input]:
+        """For a check run on each section or row, the cells it names that are not that section's or row's."""
+        if check.rule.each is None:
+            return []
+        return [self.layout.by_ref[r] for r in check.rule.cells
+                if not r.startswith(f"{THIS}.") and r in self.layout.by_ref]
+
+
+def where_text(cells: list[tuple[str, str]]) -> str:
+    """Cells named as a person finds them, each sheet once: "Case profile C12, C19; Overall judgement C9"."""
+    by_sheet: dict[str, list[str]] = {}
+    for sheet, cell in cells:
+        if cell not in by_sheet.setdefault(sheet, []):
+            by_sheet[sheet].append(cell)
+    return "; ".join(f"{sheet} {', '.join(found)}" for sheet, found in by_sheet.items())
+
+
+#: What the Summary's count line says when every check passes.
+NOTHING_TO_FIX = "Checks: nothing to fix or check"
+
+
+def count_line(fix: int, look: int) -> str:
+    """The Summary's count of failing checks: "Checks: 2 to fix, 3 to check (listed under the sections below)"."""
+    if fix + look == 0:
+        return NOTHING_TO_FIX
+    return f"Checks: {fix} to fix, {look} to check (listed under the sections below)"
 
 
 #: The Checks' columns on the Summary grid, and how many lines Where shows before it is cut.

@@ -9,9 +9,14 @@ from xlsxwriter.workbook import Workbook
 
 from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
 
+#: Each state of a cell has its own colour, each named on the Start sheet: an input (pale yellow), required and
+#: still empty (amber), does not apply (grey), waiting for the answer that decides it (pale blue), and filled in
+#: for you or worked out from other answers, locked (pale green).
 INPUT_FILL = "#FFF8DC"
 NA_FILL = "#D9D9D9"
 REQUIRED_FILL = "#FFC7A0"
+WAITING_FILL = "#DDEBF7"
+LOCKED_FILL = "#E2EFDA"
 
 #: What each input type adds to the input (or prefilled) cell format.
 _BY_TYPE: dict[str, dict[str, Any]] = {
@@ -22,7 +27,6 @@ _BY_TYPE: dict[str, dict[str, Any]] = {
     "integer": {"num_format": "0"},
     "choice": {"text_wrap": True},
 }
-
 
 
 class Formats:
@@ -54,11 +58,17 @@ class Formats:
         self.bold_date = f(bold=True, num_format=DATE_FORMAT, align="left")
         self.value = f(bottom=1, bottom_color="#BFBFBF")
         self.value_date = f(bottom=1, bottom_color="#BFBFBF", num_format=DATE_FORMAT, align="left")
-        locked = {**base, "locked": True, "bg_color": "#EDEDED", "border": 1, "border_color": "#A6A6A6"}
+        locked = {**base, "locked": True, "bg_color": LOCKED_FILL, "border": 1, "border_color": "#A6A6A6"}
         self.inputs = {kind: wb.add_format({**inp, **extra}) for kind, extra in _BY_TYPE.items()}
         self.prefilled = {kind: wb.add_format({**locked, **extra}) for kind, extra in _BY_TYPE.items()}
         self.na = wb.add_format({"bg_color": NA_FILL, "font_color": "#7F7F7F", "pattern": 1})
         self.required = wb.add_format({"bg_color": REQUIRED_FILL, "pattern": 1})
+        self.waiting = wb.add_format({"bg_color": WAITING_FILL, "pattern": 1})
         self.sample_input = f(bg_color=INPUT_FILL, border=1)
         self.sample_na = f(bg_color=NA_FILL, border=1, font_color="#7F7F7F")
         self.sample_required = f(bg_color=REQUIRED_FILL, border=1)
+        self.sample_waiting = f(bg_color=WAITING_FILL, border=1)
+        self.sample_locked = f(bg_color=LOCKED_FILL, border=1)
+        #: A Summary check that fails: Fix (an error) in red, Check (a warning) in amber, as Excel's Bad and Neutral.
+        self.fix_row = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006", "pattern": 1})
+        self.check_row = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#7F4F00", "pattern": 1})

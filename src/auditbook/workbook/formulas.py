@@ -194,12 +194,6 @@ def applies_expression(layout: Layout, inp: Input) -> str | None:
     return inp.applies_flag or layout.section(inp.section).applies_flag
 
 
-def flag_values(layout: Layout, answers: Values) -> dict[str, CellValue]:
-    """Every flag's value for these answers."""
-    ev = Evaluator(layout, answers)
-    return {f.name: ev.value(f.name) for f in layout.flags}
-
-
 def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) -> Facts:
     """The facts rules are evaluated over, read as the formulas read them: answers that apply (by `ev`),
     derived values, and each table's used rows."""

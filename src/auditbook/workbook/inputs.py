@@ -60,7 +60,7 @@ def col_index(letters: str) -> int:
 class _Rule:
     """One validation or conditional format and the cells it covers (its formulas are the first cell's)."""
 
-    kind: str  # "validation", "not applicable", "required"
+    kind: str  # "validation", "waiting", "not applicable", "required"
     options: dict[str, Any]
     cells: list[tuple[int, int]] = field(default_factory=list)
 
@@ -82,8 +82,12 @@ class InputSheet(Book):
         if not locked:
             rules.append(("validation", self._validation(inp)))
         expr = applies_expression(self.layout, inp)
+        if inp.waiting_flag:
+            rules.append(("waiting", {"type": "formula", "criteria": f"={inp.waiting_flag}", "stop_if_true": True}))
         if expr:
-            rules.append(("not applicable", {"type": "formula", "criteria": f"=NOT({expr})", "stop_if_true": True}))
+            # Not while it waits (its own colour then): the two never both hold, whichever a client applies first.
+            grey = f"=AND(NOT({expr}),NOT({inp.waiting_flag}))" if inp.waiting_flag else f"=NOT({expr})"
+            rules.append(("not applicable", {"type": "formula", "criteria": grey, "stop_if_true": True}))
         if inp.required:
             rules.append(("required", {"type": "formula", "criteria": required_empty_formula(self.layout, inp)}))
         found = cache[(inp.name, locked)] = [
@@ -101,10 +105,10 @@ class InputSheet(Book):
         rules.setdefault((kind, col, *key), _Rule(kind, options)).cells.append((row, col))
 
     def _flush_rules(self, ws: Worksheet) -> None:
-        """Write the sheet's rules: validations, then grey-when-not-applicable before amber-when-required."""
+        """Write the sheet's rules: validations, then waiting (blue), does not apply (grey), required (amber)."""
         rules = list(self.__dict__.get("_rules", {}).pop(ws.name, {}).values())
-        order = {"validation": 0, "not applicable": 1, "required": 2}
-        formats = {"not applicable": self.fmt.na, "required": self.fmt.required}
+        order = {"validation": 0, "waiting": 1, "not applicable": 2, "required": 3}
+        formats = {"waiting": self.fmt.waiting, "not applicable": self.fmt.na, "required": self.fmt.required}
         for rule in sorted(rules, key=lambda r: order[r.kind]):
             rule.cells.sort()
             (row, col), *more = rule.cells

@@ -7,7 +7,8 @@ typed in (FastWorksheet.fit_row). Only rows of fixed text get a fixed height.
 
 from __future__ import annotations
 
-from auditbook.spec.conditions import Condition, describe_date, fields_in
+from auditbook.spec.conditions import Condition, derived_words, fields_in
+from auditbook.spec.roles import Role
 from auditbook.workbook.fit import height_for, row_points
 from auditbook.workbook.inputs import InputSheet
 from auditbook.workbook.kleene import string_literal
@@ -77,31 +78,54 @@ class SectionSheets(InputSheet):
             self._label(ws, sl, inp, f.applies_when)
             if inp.label_row is not None:
                 ws.fit_row(inp.row, row_points(LONG_TEXT_LINES))
+        for inp in sl.inputs:  # a label prints with the box under it
+            if inp.label_row is not None:
+                ws.keep_together(inp.label_row, inp.row)
+        if judged:
+            self._keep_judgement(ws, sl)
+
+    def _keep_judgement(self, ws: FastWorksheet, sl: SectionLayout) -> None:
+        """The section's grade and theme tags print together, with what needs to improve before them."""
+        grade = self.layout.section_input(sl, Role.SECTION_GRADE)
+        if grade is None:
+            return
+        improve = self.layout.section_input(sl, Role.TO_IMPROVE)
+        block = [grade, *self.layout.theme_inputs(sl), *([improve] if improve is not None else [])]
+        ws.keep_together(min(i.label_at for i in block), max(i.row for i in block))
 
     def _label(self, ws: FastWorksheet, sl: SectionLayout, inp: Input, own: Condition | None) -> None:
-        """The question's label: a star when required, and, as its own banner, why it does not apply or what
-        it waits for; a part that is optional for this audit shows no star. Its help is on the lines under it,
-        and its row is as tall as the longest thing it can say."""
+        """The question's label: a star when it must be answered, and, as its own banner, why it does not apply or
+        what it waits for. No star while the section does not apply, waits for an answer or is optional for this
+        audit; in a section that does not apply, a question with a condition of its own gives the section's reason
+        (its own condition is beside the point). Its help is on the lines under it, and its row is as tall as the
+        longest thing it can say."""
         plain = inp.label
         label = plain + (" *" if inp.required else "")
         if inp.derived is not None:
-            label = f"{plain} (worked out from {describe_date(inp.derived, self._label_of)})"
+            label = f"{plain} ({derived_words(inp.derived, self._label_of)})"
         formula, shown = string_literal(label), label
         texts = [label]
-        if inp.required and sl.required_flag:
-            formula, shown = f"IF({sl.required_flag},{formula},{string_literal(plain)})", (
-                label if self.ev.flag(sl.required_flag) else plain)
+        gate = sl.required_flag or sl.applies_flag
+        if inp.required and gate:
+            formula, shown = f"IF({gate},{formula},{string_literal(plain)})", label if self.ev.flag(gate) else plain
+            texts.append(plain)
         if own is not None and inp.applies_flag and inp.waiting_flag:
             off = f"{plain} (does not apply: {inp.not_applicable_because})"
+            off_formula, off_shown = string_literal(off), off
+            if sl.applies_flag and sl.section.not_applicable_because:
+                section_off = f"{plain} (does not apply: {sl.section.not_applicable_because})"
+                off_formula = f"IF({sl.applies_flag},{off_formula},{string_literal(section_off)})"
+                off_shown = off if self.ev.flag(sl.applies_flag) else section_off
+                texts.append(section_off)
             wait = f"{plain} ({self.waiting_text(list(fields_in(own)), 'it applies', here=sl.sheet)})"
             if sl.waiting_flag:  # while the section waits, its banner says what for
                 wait_formula = f"IF({sl.waiting_flag},{string_literal(plain)},{string_literal(wait)})"
                 wait_shown = plain if self.ev.value(sl.waiting_flag) else wait
             else:
                 wait_formula, wait_shown = string_literal(wait), wait
-            formula = f"IF({inp.waiting_flag},{wait_formula},IF({inp.applies_flag},{formula},{string_literal(off)}))"
+            formula = f"IF({inp.waiting_flag},{wait_formula},IF({inp.applies_flag},{formula},{off_formula}))"
             shown = wait_shown if self.ev.value(inp.waiting_flag) else shown if self.ev.flag(inp.applies_flag) \
-                else off
+                else off_shown
             texts += [off, wait]
         help_text = self.help_of(inp)
         row, width = inp.label_at, ws.widths[LABEL_COL]
@@ -136,3 +160,5 @@ class SectionSheets(InputSheet):
                 ws.write_number(inp.row, 0, inp.row_index or 0, self.fmt.text)
                 ws.fit_row(inp.row, row_points(TABLE_ROW_LINES))
             self._input(ws, inp)
+        last = max(i.row for i in sl.inputs)
+        ws.keep_together(last - 1, last)  # never one row alone on the last page

@@ -7,11 +7,10 @@ from datetime import datetime
 from xlsxwriter.format import Format
 
 from auditbook.dates import uk
+from auditbook.spec.conditions import fields_in
 from auditbook.workbook.book import Book
 from auditbook.workbook.fit import height_for
-from auditbook.workbook.formulas import (
-    flag_formula,
-)
+from auditbook.workbook.formulas import flag_formula, waiting_words
 from auditbook.workbook.layout import (
     LISTS_SHEET,
     sheet_ref,
@@ -71,24 +70,34 @@ class FixedSheets(Book):
             self._line(ws, row, " ".join(line.split()))
             row += 1
         row += 1
-        ws.write_string(row, 0, "What the colours mean", self.fmt.bold)
+        heading = row
+        self._heading(ws, row, "What the colours mean")
         legend = (
             (self.fmt.sample_input, "An input: type or choose from the dropdown."),
             (self.fmt.sample_required, "Required and still empty."),
             (self.fmt.sample_na, f"Does not apply to {self.spec.wording.subject}: leave it blank (entries are "
                                  "refused)."),
+            (self.fmt.sample_waiting, f"Waiting for the answer that decides whether it applies (on the "
+                                      f"{self._deciding_sheets()}, or a question above it): answer that first."),
+            (self.fmt.sample_locked, "Filled in for you, or worked out from other answers: locked. If a detail filled "
+                                     "in for you is wrong (the case, team, worker, team manager or auditor), do not "
+                                     "work round it: ask whoever sent you this workbook (the team that allocates the "
+                                     "audits) to correct the allocation and send you a corrected workbook."),
         )
         for fmt, text in legend:
             row += 1
             ws.write_string(row, 0, "", fmt)
             self._line(ws, row, text)
+        ws.keep_together(heading, row)  # a heading prints with what follows it
         row += 2
-        ws.write_string(row, 0, self.spec.wording.grades_heading, self.fmt.bold)
+        self._heading(ws, row, self.spec.wording.grades_heading)
+        ws.keep_together(row, row + 1)
         for d in self.spec.grade_descriptors:
             row += 1
             ws.write_string(row, 0, d.grade, self.fmt.bold)
             self._line(ws, row, " ".join(d.text.split()))
         row += 2
+        heading = row
         ws.write_string(row, 0, "When it is complete", self.fmt.bold)
         for line in self.local.send_to or (" ".join(self.spec.send_to.split()),):
             self._line(ws, row, line)
@@ -97,16 +106,29 @@ class FixedSheets(Book):
             ws.write_string(row, 0, "Save it in", self.fmt.bold)
             self._line(ws, row, self.local.save_to)
             row += 1
+        ws.keep_together(heading, row - 1)
         if self.local.rounds.rounds:
             row += 1
+            heading = row
             ws.write_string(row, 0, "Audit rounds", self.fmt.bold)
             for line in self.local.rounds.describe():
                 self._line(ws, row, line)
                 row += 1
+            ws.keep_together(heading, row - 1)
         row += 1
         ws.write_string(row, 0, "Template", self.fmt.small)
         self._line(ws, row, f"{self.spec.id} version {self.spec.version}; workbook {self.meta.instance_id}; "
                             f"generated {shown_time(self.meta.generated_at)}.", self.fmt.small)
+
+    def _deciding_sheets(self) -> str:
+        """Where the answers that decide which sections apply are: "Case profile" for the Deep Dive."""
+        refs = [r for sl in self.layout.sections for r in fields_in(sl.section.applies_when)]
+        return waiting_words(self.layout, refs)
+
+    def _heading(self, ws: FastWorksheet, row: int, text: str) -> None:
+        """A heading on a row of its own in the Start sheet's narrow column, the row as tall as it wraps to."""
+        ws.write_string(row, 0, text, self.fmt.bold)
+        ws.set_row(row, height_for([(text, ws.widths[0])], bold=True))
 
     def _line(self, ws: FastWorksheet, row: int, text: str, fmt: Format | None = None) -> None:
         """Fixed text in the Start sheet's wide column, in a row as tall as it needs."""
@@ -128,6 +150,7 @@ class FixedSheets(Book):
             ws.write_string(row, 3, "; ".join(used), self.fmt.cell)
             ws.set_row(row, height_for([(c.summary, CRITERIA_WIDTHS[1]), (text, CRITERIA_WIDTHS[2]),
                                         ("; ".join(used), CRITERIA_WIDTHS[3])]))
+        ws.keep_together(3 + len(self.spec.criteria) - 1, 3 + len(self.spec.criteria))  # never one row alone
         ws.freeze_panes(4, 0)
         ws.repeat_rows(3)
 

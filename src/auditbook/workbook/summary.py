@@ -8,14 +8,13 @@ cut to what fits with a pointer to where it is whole.
 
 from __future__ import annotations
 
-from xlsxwriter.format import Format
-
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.roles import Role
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.checks import ChecksBlock
 from auditbook.workbook.fit import height_for
-from auditbook.workbook.formulas import CellValue
+from auditbook.workbook.formulas import applies_expression
+from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.layout import Input, SectionLayout
 from auditbook.workbook.summary_actions import SummaryActions
 from auditbook.workbook.summary_grid import clip, clipped
@@ -26,6 +25,8 @@ DETAILS_ROW = 2
 DETAILS: tuple[Role, ...] = (Role.CASE_REF, Role.TEAM, Role.WORKER, Role.TEAM_MANAGER, Role.AUDITOR, Role.COMPLETED)
 #: Where a detail's label and value go: (label span, value span) for the left and right of a row.
 _DETAIL_SPANS = (((0, 1), (2, 3)), ((4, 5), (6, 8)))
+#: A section's status when it is optional for this audit and not started (formulas.Evaluator._status).
+OPTIONAL, NOT_STARTED = "Optional", "Not started"
 #: The longest line shown for an echoed judgement value (the urgent concern's "with whom" and the like).
 ECHO_LIMIT = 160
 
@@ -46,13 +47,18 @@ class SummarySheet(SummaryActions, ChecksBlock):
         for inp in [i for i in (grade, *urgent, when, whom) if i is not None]:
             self._judgement_line(ws, row, inp)
             row += 1
+        if self.checks:
+            self._checks_count(ws, row)
+            row += 1
         row += 1
         header = row
-        self._cells(ws, row, [(grid.SECTION, "Section"), (grid.APPLIES, "Applies"), (grid.STATUS, "Status"),
+        self._spans(ws, row, [(grid.SECTION, "Section"), (grid.APPLIES, "Applies"), (grid.STATUS, "Status"),
                               (grid.GRADE, "Grade"), (grid.THEMES, "Themes")], self.fmt.header)
         for sl in self.layout.sections:
             row += 1
             self._summary_row(ws, row, sl)
+        ws.keep_together(header, header + 1)
+        ws.keep_together(row - 1, row)
         row += 2
         row = self._checks_list(ws, row, self.checks, self.facts) + 1
         actions = self.layout.actions
@@ -81,24 +87,9 @@ class SummarySheet(SummaryActions, ChecksBlock):
                 self._echo(ws, row, value_span[0], inp, fmt)
         return DETAILS_ROW + (len(shown) + 1) // 2
 
-    def _cells(self, ws: FastWorksheet, row: int, cells: list[tuple[tuple[int, int], str]], fmt: Format) -> None:
-        """Fixed text in spans of the grid (merged where a span covers more than one column)."""
-        for (first, last), text in cells:
-            if first == last:
-                ws.write_string(row, first, text, fmt)
-            else:
-                ws.merge_range(row, first, row, last, text, fmt)
-
-    def _span_formula(self, ws: FastWorksheet, row: int, span: tuple[int, int], formula: str, value: CellValue,
-                      fmt: Format) -> None:
-        """A formula in a span of the grid (merged where the span covers more than one column)."""
-        if span[0] != span[1]:
-            ws.merge_range(row, span[0], row, span[1], "", fmt)
-        self._formula(ws, row, span[0], formula, fmt, value)
-
     def _summary_row(self, ws: FastWorksheet, row: int, sl: SectionLayout) -> None:
         s = sl.section
-        self._cells(ws, row, [(grid.SECTION, s.title)], self.fmt.cell)
+        self._spans(ws, row, [(grid.SECTION, s.title)], self.fmt.cell)
         if sl.applies_flag:
             applies = f'IF({sl.applies_flag},"Yes","No")'
             applies_value = "Yes" if self.ev.flag(sl.applies_flag) else "No"
@@ -111,7 +102,12 @@ class SummarySheet(SummaryActions, ChecksBlock):
             applies = f'IF(NOT({sl.applies_flag or "TRUE()"}),"No",IF({sl.required_flag},"Yes","Optional"))'
             applies_value = "Yes" if self.ev.flag(sl.required_flag) else "Optional"
         self._span_formula(ws, row, grid.APPLIES, "=" + applies, applies_value, self.fmt.cell)
-        self._span_formula(ws, row, grid.STATUS, f"={sl.status_name}", self.ev.value(sl.status_name), self.fmt.cell)
+        status, status_value = f"={sl.status_name}", str(self.ev.value(sl.status_name))
+        if sl.required_flag:
+            # Applies already says "Optional": the status says how far it got ("Not started", not "Optional" again).
+            status = f'=IF({sl.status_name}="{OPTIONAL}","{NOT_STARTED}",{sl.status_name})'
+            status_value = NOT_STARTED if status_value == OPTIONAL else status_value
+        self._span_formula(ws, row, grid.STATUS, status, status_value, self.fmt.cell)
         grade = self.layout.section_input(sl, Role.SECTION_GRADE)
         if grade is not None:
             na = f'IF(NOT({sl.applies_flag}),IF({sl.waiting_flag or "FALSE()"},"","n/a"),' if sl.applies_flag \
@@ -121,7 +117,7 @@ class SummarySheet(SummaryActions, ChecksBlock):
             self._span_formula(ws, row, grid.GRADE, f'={na}IF({grade.name}="","",{grade.name}))', na_value,
                                self.fmt.cell)
         else:
-            self._cells(ws, row, [(grid.GRADE, "")], self.fmt.cell)
+            self._spans(ws, row, [(grid.GRADE, "")], self.fmt.cell)
         themes = self.layout.theme_inputs(sl)
         if themes:
             # "a; b; c" without a trailing separator: each tag after the first brings its own "; ".
@@ -130,7 +126,7 @@ class SummarySheet(SummaryActions, ChecksBlock):
                      for i, t in enumerate(themes)]
             self._span_formula(ws, row, grid.THEMES, "=" + "&".join(parts), "", self.fmt.cell)
         else:
-            self._cells(ws, row, [(grid.THEMES, "")], self.fmt.cell)
+            self._spans(ws, row, [(grid.THEMES, "")], self.fmt.cell)
         # The tallest this row can be: the title, and the longest tags the spec allows.
         longest_tags = "; ".join(sorted((t.label for t in self.spec.themes), key=len)[-len(themes):]) \
             if themes else ""
@@ -138,17 +134,29 @@ class SummarySheet(SummaryActions, ChecksBlock):
                                     ("Requires improvement", grid.width(grid.GRADE))]))
 
     def _judgement_line(self, ws: FastWorksheet, row: int, inp: Input) -> None:
-        """An overall judgement value: its label, then its echo (dates as dd/mm/yyyy, text cut to a line or two)."""
-        ws.merge_range(row, grid.LABEL[0], row, grid.LABEL[1], inp.label, self.fmt.bold)
+        """An overall judgement value: its label, then its echo (dates as dd/mm/yyyy, text cut to a line or two).
+
+        A value that applies only sometimes (when the urgent concern was raised) shows nothing, label included,
+        while it does not apply.
+        """
+        flag = applies_expression(self.layout, inp)
+        applies = self.ev.input_applies(inp)
         first, last = grid.VALUE
         fmt = self.fmt.bold_date if inp.type == "date" else self.fmt.bold
-        ws.merge_range(row, first, row, last, "", fmt)
         heights = [(inp.label, grid.width(grid.LABEL))]
+        if flag is None:
+            ws.merge_range(row, grid.LABEL[0], row, grid.LABEL[1], inp.label, self.fmt.bold)
+        else:
+            self._span_formula(ws, row, grid.LABEL, f'=IF({flag},{string_literal(inp.label)},"")',
+                               inp.label if applies else "", self.fmt.bold)
+        ws.merge_range(row, first, row, last, "", fmt)
         if inp.type in ("text", "long_text"):
             raw = self.prefill.get(inp.name)
-            shown = "" if raw is None else str(raw)
-            self._formula(ws, row, first, f"={clipped(inp.name, ECHO_LIMIT)}", fmt, clip(shown, ECHO_LIMIT))
+            shown = "" if raw is None or not applies else str(raw)
+            echo = clipped(inp.name, ECHO_LIMIT)
+            self._formula(ws, row, first, f'=IF({flag},{echo},"")' if flag else f"={echo}", fmt,
+                          clip(shown, ECHO_LIMIT))
             heights.append(("x" * min(inp.max_length, ECHO_LIMIT), grid.width(grid.VALUE)))
         else:
-            self._echo(ws, row, first, inp, fmt)
+            self._echo(ws, row, first, inp, fmt, gate=flag)
         ws.set_row(row, height_for(heights, bold=True))

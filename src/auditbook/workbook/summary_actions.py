@@ -20,14 +20,14 @@ ACTION_LINES = 2
 MORE = " (in full on the Actions sheet)"
 MORE_SHORT = " (see Actions)"
 
-#: Where each action role goes on the grid, and its heading.
-COLUMNS: tuple[tuple[Role, tuple[int, int], str], ...] = (
-    (Role.ACTION_TEXT, grid.ACTION, "Action"),
-    (Role.ACTION_PRIORITY, grid.PRIORITY, "Priority"),
-    (Role.ACTION_SECTION, grid.ACTION_SECTION, "From section"),
-    (Role.ACTION_AGREED, grid.AGREED, "Agreed with practitioner"),
-    (Role.ACTION_TIMESCALE, grid.TIMESCALE, "Timescale"),
-    (Role.ACTION_RESPONSIBLE, grid.RESPONSIBLE, "Responsible person"),
+#: Where each action role goes on the grid (each headed by its field's label in the spec).
+COLUMNS: tuple[tuple[Role, tuple[int, int]], ...] = (
+    (Role.ACTION_TEXT, grid.ACTION),
+    (Role.ACTION_PRIORITY, grid.PRIORITY),
+    (Role.ACTION_SECTION, grid.ACTION_SECTION),
+    (Role.ACTION_AGREED, grid.AGREED),
+    (Role.ACTION_TIMESCALE, grid.TIMESCALE),
+    (Role.ACTION_RESPONSIBLE, grid.RESPONSIBLE),
 )
 
 
@@ -35,16 +35,16 @@ class SummaryActions(Book):
     """The Summary's actions table."""
 
     def _summary_actions(self, ws: FastWorksheet, row: int, sl: SectionLayout) -> None:
-        columns = [(role, span, head, self.layout.action_column(role)) for role, span, head in COLUMNS]
-        present = [(role, span, head, col) for role, span, head, col in columns if col is not None]
+        labels = {f.id: f.label for f in sl.section.fields}
+        columns = [(role, span, self.layout.action_column(role)) for role, span in COLUMNS]
+        present = [(role, span, labels[col], col) for role, span, col in columns if col is not None and col in labels]
         if not any(role is Role.ACTION_TEXT for role, *_ in present):
             return  # without the action's text there is nothing a reader can act on
-        ws.set_h_pagebreaks([row])  # the actions print on a page of their own, headed as below
-        ws.merge_range(row, 0, row, grid.LAST_COL, "Actions", self.fmt.bold)
+        ws.break_before(row)  # the actions print on a page of their own, headed as below
+        ws.merge_range(row, 0, row, grid.LAST_COL, sl.section.title, self.fmt.bold)
         row += 1
         ws.write_string(row, grid.NUMBER[0], "#", self.fmt.header)
-        for _role, span, head, _col in present:
-            self._header(ws, row, span, head)
+        self._spans(ws, row, [(span, head) for _role, span, head, _col in present], self.fmt.header)
         ws.set_row(row, height_for([(head, grid.width(span)) for _r, span, head, _c in present], bold=True))
         manager = self.layout.role_input(Role.TEAM_MANAGER)
         limit = _fits(grid.ACTION)
@@ -64,12 +64,7 @@ class SummaryActions(Book):
                     self._echo(ws, row, span[0], inp, self.fmt.cell_date if inp.type == "date" else self.fmt.cell)
             ws.set_row(row, height_for([("x" * limit, grid.width(grid.ACTION)),
                                         (self._longest_section(), grid.width(grid.ACTION_SECTION))]))
-
-    def _header(self, ws: FastWorksheet, row: int, span: tuple[int, int], text: str) -> None:
-        if span[0] == span[1]:
-            ws.write_string(row, span[0], text, self.fmt.header)
-        else:
-            ws.merge_range(row, span[0], row, span[1], text, self.fmt.header)
+        ws.keep_together(row - 1, row)  # never one action alone on a page
 
     def _longest_section(self) -> str:
         return max(self.spec.lists.get("section", [""]), key=len, default="")

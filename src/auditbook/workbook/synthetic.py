@@ -2,7 +2,10 @@
 
 Nothing here looks like a real person or case: references start SYN-, people are "Example ...". The
 case profile comes from one of the spec's `examples:`; the people, dates and urgent concern go in through
-the spec's roles, so any spec with roles gets sensible returns.
+the spec's roles, so any spec with roles gets sensible returns. They read as an auditor's would: a section's
+theme tags fit the section and its grade, the overall grade is a judgement near the typical section grade,
+actions are things to do with someone responsible for them, and an audit is completed by its due date
+unless it is meant to be late.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import random
 from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
+from auditbook.local import RoundCalendar
 from auditbook.spec.conditions import Condition, Equals, In, Not
 from auditbook.spec.logic import holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
 from auditbook.workbook.formulas import Evaluator, audit_facts
 from auditbook.workbook.layout import Input, Layout, SectionLayout
+from auditbook.workbook.synthetic_text import action_text, fitting, responsible
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
 
@@ -27,6 +32,9 @@ _PHRASES = (
 #: How often each choice is picked, so grades and answers vary the way real audits do.
 _WEIGHTS = {"Yes": 6, "Partly": 3, "No": 2, "Not known": 1, "Good": 5, "Requires improvement": 4,
             "Outstanding": 1, "Inadequate": 1}
+#: How the overall judgement sits against the typical section grade: mostly the same, sometimes a grade worse
+#: (a serious gap weighs more), now and then a grade better.
+_OVERALL_STEPS, _OVERALL_WEIGHTS = (-1, 0, 1), (3, 6, 1)
 
 Answer = str | int | date
 
@@ -49,16 +57,17 @@ def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> Answer:
 
 
 def _theme(layout: Layout, rng: random.Random, answers: dict[str, Answer], sl: SectionLayout) -> str | None:
-    """A theme tag fitting the section's grade (a concern when it needs action), not one already given."""
+    """A theme tag fitting the section (its words) and its grade (a concern when it needs action, else a
+    strength), not one already given; None when no tag of that kind fits the section."""
     spec = layout.spec
     grade_input = layout.section_input(sl, Role.SECTION_GRADE)
     grade = answers.get(grade_input.name) if grade_input is not None else None
     concern = grade in spec.grading.needs_action if grade is not None else rng.random() < 0.5
-    if grade in spec.grading.good_or_better and rng.random() < 0.2:
-        concern = True  # good work can still have a gap
     given = {answers.get(i.name) for i in layout.theme_inputs(sl)}
     pool = [t.label for t in spec.themes if (t.kind == "concern") == concern and t.label not in given]
-    return rng.choice(pool) if pool else None
+    words = " ".join([sl.section.title, sl.section.guidance or "", *(f.label for f in spec.fields_of(sl.section))])
+    best = fitting(pool, sl.section.title, words)
+    return rng.choice(best) if best else None
 
 
 def _making(cond: Condition | None, want: bool, layout: Layout) -> dict[str, Answer]:
@@ -75,16 +84,23 @@ def _making(cond: Condition | None, want: bool, layout: Layout) -> dict[str, Ans
     return {cond.field: others[0]} if others else {}
 
 
+def round_name(month: str, rounds: RoundCalendar | None) -> str:
+    """The audit month's round: as the round calendar names it, else by thirds of the year ("2026 round 3")."""
+    named = rounds.round_of(month) if rounds is not None else None
+    return named or f"{month[:4]} round {(int(month[5:]) - 1) // 4 + 1}"
+
+
 def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, late: bool,
-                 urgent: bool) -> dict[str, Answer]:
+                 urgent: bool, rounds: RoundCalendar | None) -> dict[str, Answer]:
     due = month_end(*parse_month(month))
     period = audit_period(due)
     team = TEAMS[index % len(TEAMS)]
+    # Finished in the last weeks of the audit month, by its end; a late one a few days after.
     completed = due + timedelta(days=3) if late else due - timedelta(days=rng.randrange(0, 20))
     by_role: dict[Role, Answer] = {
         Role.CASE_REF: f"SYN-{index:04d}", Role.TEAM: team, Role.WORKER: f"Example Worker {index % 7 + 1}",
         Role.TEAM_MANAGER: f"Example Manager {team.split()[-1]}", Role.AUDITOR: f"Example Auditor {index % 5 + 1}",
-        Role.AUDIT_MONTH: month, Role.ROUND: f"{month[:4]} round {(int(month[5:]) - 1) // 4 + 1}",
+        Role.AUDIT_MONTH: month, Role.ROUND: round_name(month, rounds),
         Role.DUE_DATE: due, Role.PERIOD_FROM: period[0], Role.PERIOD_TO: period[1], Role.COMPLETED: completed,
         # Feedback follows the completed audit; an urgent concern is raised during it.
         Role.FEEDBACK_TEAM_MANAGER: completed + timedelta(days=rng.randrange(0, 6)),
@@ -101,10 +117,11 @@ def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, 
 
 def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None, index: int = 1,
                       month: str = "2026-11", late: bool = False, actions: int | None = None,
-                      urgent: bool = False) -> dict[str, Answer]:
+                      urgent: bool = False, rounds: RoundCalendar | None = None) -> dict[str, Answer]:
     """Answers keyed by defined name for one complete, valid audit that keeps the spec's rules.
 
     `scenario` names one of the spec's examples (a consistent case profile); without it one is picked.
+    `rounds` names the round as that calendar does (else by thirds of the year).
     """
     rng = random.Random(seed)
     examples = layout.spec.examples
@@ -114,7 +131,7 @@ def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None,
     count = rng.randint(0, 4) if actions is None else actions
     for attempt in range(200):
         answers = _attempt(layout, random.Random(f"{seed}/{attempt}"), examples[kind] if kind else {},
-                           index=index, month=month, late=late, actions=count, urgent=urgent)
+                           index=index, month=month, late=late, actions=count, urgent=urgent, rounds=rounds)
         if not _breaks_rules(layout, answers):
             return answers
     raise RuntimeError(f"no synthetic answers for the spec {layout.spec.id} keep all its rules; check its examples")
@@ -127,9 +144,9 @@ def _breaks_rules(layout: Layout, answers: dict[str, Answer]) -> bool:
 
 
 def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], *, index: int, month: str,
-             late: bool, actions: int, urgent: bool) -> dict[str, Answer]:
+             late: bool, actions: int, urgent: bool, rounds: RoundCalendar | None) -> dict[str, Answer]:
     fixed: dict[str, Answer] = {**example, **_role_values(layout, rng, index=index, month=month, late=late,
-                                                            urgent=urgent)}
+                                                            urgent=urgent, rounds=rounds)}
     period = audit_period(month_end(*parse_month(month)))
     answers: dict[str, Answer] = {}
     by_ref: dict[str, object] = {}
@@ -146,7 +163,7 @@ def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], 
                 continue
             value: Answer | None
             if inp.name in themes:
-                # Auditors tag a section sparingly, with a concern when it needs action, else mostly a strength.
+                # Auditors tag a section sparingly, with a concern when it needs action, else a strength.
                 value = None if rng.random() < 0.6 else _theme(layout, rng, answers, sl)
             else:
                 value = fixed.get(inp.ref, _value(inp, rng, period))
@@ -154,20 +171,22 @@ def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], 
                 continue
             answers[inp.name] = value
             by_ref[inp.ref] = value
-    weak = _grade_consistently(layout, answers, actions)
+    weak = _grade_consistently(layout, rng, answers, actions)
     _fill_actions(layout, rng, answers, period, max(actions, len(weak)), weak)
     return answers
 
 
-def _grade_consistently(layout: Layout, answers: dict[str, Answer], actions: int) -> list[str]:
-    """Keep no more sections needing an action than there are actions; the overall grade is the worst section's.
+def _grade_consistently(layout: Layout, rng: random.Random, answers: dict[str, Answer], actions: int) -> list[str]:
+    """Keep no more sections needing an action than there are actions, and grade the whole case as an auditor
+    would: near the typical section grade, never more than one grade better than the worst section, and not a
+    grade needing action when there are no actions.
 
     Returns the titles of the sections that need an action.
     """
     grading = layout.spec.grading
     grades = layout.spec.lists.get(layout.spec.grade_list, [])
     weak: list[str] = []
-    worst = -1
+    given: list[int] = []
     for sl in layout.sections:
         inp = layout.section_input(sl, Role.SECTION_GRADE) if sl.section.kind == "judged" else None
         if inp is None or inp.name not in answers:
@@ -175,14 +194,29 @@ def _grade_consistently(layout: Layout, answers: dict[str, Answer], actions: int
         if answers[inp.name] in grading.needs_action:
             if len(weak) >= actions and grading.good_or_better:
                 answers[inp.name] = grading.good_or_better[-1]
+                _drop_concerns(layout, sl, answers)  # tagged for the grade it had
             else:
                 weak.append(sl.section.title)
         if answers[inp.name] in grades:
-            worst = max(worst, grades.index(str(answers[inp.name])))
+            given.append(grades.index(str(answers[inp.name])))
     overall = layout.role_input(Role.OVERALL_GRADE)
-    if overall is not None and overall.name in answers and worst >= 0:
-        answers[overall.name] = grades[worst]
+    if overall is None or overall.name not in answers or not given:
+        return weak
+    typical = sorted(given)[len(given) // 2]
+    step = rng.choices(_OVERALL_STEPS, weights=_OVERALL_WEIGHTS)[0]
+    judged = min(max(typical - step, max(given) - 1, 0), max(given), len(grades) - 1)
+    if actions == 0 and grades[judged] in grading.needs_action and grading.good_or_better:
+        judged = grades.index(grading.good_or_better[-1])
+    answers[overall.name] = grades[judged]
     return weak
+
+
+def _drop_concerns(layout: Layout, sl: SectionLayout, answers: dict[str, Answer]) -> None:
+    """Clear a section's concern tags (its grade no longer needs action)."""
+    concerns = {t.label for t in layout.spec.themes if t.kind == "concern"}
+    for inp in layout.theme_inputs(sl):
+        if answers.get(inp.name) in concerns:
+            del answers[inp.name]
 
 
 def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer],
@@ -192,14 +226,25 @@ def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer]
         return
     section_col = layout.action_column(Role.ACTION_SECTION)
     agreed_col = layout.action_column(Role.ACTION_AGREED)
+    text_col = layout.action_column(Role.ACTION_TEXT)
+    responsible_col = layout.action_column(Role.ACTION_RESPONSIBLE)
+    manager = layout.role_input(Role.TEAM_MANAGER)
+    boss = answers.get(manager.name) if manager is not None else None
     for inp in sl.inputs:
         if inp.row_index is None or inp.row_index > count:
             continue
+        source = weak[inp.row_index - 1] if inp.row_index <= len(weak) else None
         if inp.type == "date":
             answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
-        elif inp.field == section_col and inp.row_index <= len(weak):
-            answers[inp.name] = weak[inp.row_index - 1]  # an action from each section that needs one
+        elif inp.field == section_col and source is not None:
+            answers[inp.name] = source  # an action from each section that needs one
         elif inp.field == agreed_col and inp.choices:
             answers[inp.name] = inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" first
+        elif inp.field == text_col:
+            answers[inp.name] = action_text(rng, source or "")
+        elif inp.field == responsible_col:
+            named = responsible(rng, str(boss) if boss else None, required=inp.required)
+            if named is not None:
+                answers[inp.name] = named
         elif inp.required or rng.random() < 0.7:
             answers[inp.name] = _value(inp, rng, period)

@@ -50,6 +50,8 @@ class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
         self._summary(summary)
         self._criteria(criteria)
         self._metadata(meta)
+        for ws in (start, summary, *(ws for _sl, ws in section_sheets), criteria):
+            ws.paginate()
         lists.hide()
         meta.very_hidden()
         start.activate()

@@ -13,6 +13,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.errors import WorkbookError
+from auditbook.workbook.paging import DEFAULT_ROW_POINTS, PAGE_BODY_POINTS, manual_breaks, scale
+from auditbook.workbook.paging import Sheet as PagedSheet
 
 #: Never turn text into formulas, links or numbers: what an auditor typed stays text. Parts are assembled
 #: in memory: no temporary file per sheet.
@@ -48,6 +50,43 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         self.fitting_rows: set[int] = set()
         self._fitting = False
         self.widths: dict[int, float] = {}
+        #: Row heights given, the rows repeated on every page, blocks to print on one page, breaks asked for.
+        self.heights: dict[int, float] = {}
+        self.repeated: tuple[int, int] | None = None
+        self.keeps: list[tuple[int, int]] = []
+        self.forced: list[int] = []
+
+    def set_row(self, row: int, height: float | None = None, cell_format: Any = None, options: Any = None) -> int:
+        """As xlsxwriter's, remembering the height for pagination."""
+        if height is not None:
+            self.heights[row] = height
+        return int(super().set_row(row, height, cell_format, options))
+
+    def repeat_rows(self, first_row: int, last_row: int | None = None) -> None:
+        """As xlsxwriter's, remembering which rows print at the top of every page."""
+        self.repeated = (first_row, first_row if last_row is None else last_row)
+        super().repeat_rows(first_row, last_row)
+
+    def keep_together(self, first_row: int, last_row: int) -> None:
+        """Print these rows on one page when they fit on one (a manual break before them where needed)."""
+        if last_row > first_row:
+            self.keeps.append((first_row, last_row))
+
+    def break_before(self, row: int) -> None:
+        """Start a new printed page at this row."""
+        self.forced.append(row)
+
+    def paginate(self) -> None:
+        """Put in the manual page breaks: those asked for and those that keep blocks together (paging.py)."""
+        if not self.keeps and not self.forced:
+            return
+        last = max([*self.heights, *(b for _a, b in self.keeps), *self.forced])
+        heights = [self.heights.get(r, DEFAULT_ROW_POINTS) for r in range(last + 1)]
+        repeated = 0.0 if self.repeated is None else sum(
+            self.heights.get(r, DEFAULT_ROW_POINTS) for r in range(self.repeated[0], self.repeated[1] + 1))
+        sheet = PagedSheet(heights, PAGE_BODY_POINTS / scale(self.widths.values()), repeated, self.keeps,
+                           self.forced)
+        self.set_h_pagebreaks(manual_breaks(sheet))
 
     def set_widths(self, widths: Sequence[float], first_col: int = 0) -> None:
         """Set the widths of consecutive columns (in character units), remembering them for span()."""
@@ -157,8 +196,6 @@ def excel_date(d: date) -> str:
 def truncate(text: str, limit: int) -> str:
     """Text cut to `limit` characters with an ellipsis (prompts and messages have hard limits)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 
 
 def escape_header(text: str) -> str:
