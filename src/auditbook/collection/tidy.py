@@ -14,14 +14,13 @@ from datetime import date
 from auditbook.collection.actions import Action, State
 from auditbook.collection.cohorts import age_band
 from auditbook.collection.collate import Collation, Merged
-from auditbook.returns.audit import Audit
+from auditbook.returns.audit import SetAside
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
-from auditbook.spec.logic import holds
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.layout import Input
+from auditbook.workbook.layout import Layout
 
 Value = str | int | float | date | None
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
@@ -114,24 +113,22 @@ def audits_table(c: Collation) -> Table:
     return Table("Audits", tuple(cols), rows, key_columns=2)
 
 
-def _refs(a: Audit) -> dict[str, object]:
-    """Every answer of an audit by "section.field", as conditions look at them."""
-    by_ref: dict[str, object] = {}
-    for sid, form in a.forms.items():
-        by_ref.update({f"{sid}.{k}": v for k, v in form.items()})
-    for s in a.sections:
-        by_ref.update({f"{s.id}.{k}": v for k, v in s.answers.items()})
-    return by_ref
-
-
-Plan = list[tuple[str, str, list[tuple[str, Input, tuple[str, str, str]]]]]
+Plan = list[tuple[str, str, list[tuple[str, tuple[str, str, str]]]]]
+#: What the Answers tab says of an answer validate counted (one it set aside says "No" or "Not yet known").
+APPLIES = "Yes"
 
 
 def _answer_plan(registry: SpecRegistry, spec: Spec) -> Plan:
-    """Per section of a spec: (id, kind, [(field id, input, (section title, name, label))])."""
+    """Per section of a spec: (id, kind, [(field id, (section title, name, label))])."""
     layout = registry.layout(spec)
-    return [(sl.section.id, sl.section.kind, [(i.field, i, (sl.section.title, i.name, i.label)) for i in sl.inputs])
+    return [(sl.section.id, sl.section.kind, [(i.field, (sl.section.title, i.name, i.label)) for i in sl.inputs])
             for sl in layout.sections]
+
+
+def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[str, str, str]]:
+    """A table section's cells by (row, field id)."""
+    sl = layout.section(section_id)
+    return {(i.row_index or 0, i.field): (sl.section.title, i.name, i.label) for i in sl.inputs}
 
 
 ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
@@ -142,7 +139,11 @@ Segmented = tuple[tuple[str, str, str], tuple[str, str, str], Value, str]
 
 
 def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]:
-    """The Answers rows in four parts; the first two are the same objects for every row of a return or input."""
+    """The Answers rows in four parts; the first two are the same objects for every row of a return or input.
+
+    "Applies" is what validate decided: every answer it counted applies; one it set aside (the question did not
+    apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
+    """
     plans: dict[str, Plan] = {}
     tables: dict[tuple[str, str], dict[tuple[int, str], tuple[str, str, str]]] = {}
     for m in c.merged:
@@ -151,35 +152,41 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
         spec = registry.by_sha.get(sha)
         if spec is None:
             continue
-        if sha not in plans:
-            plans[sha] = _answer_plan(registry, spec)
-        judged = {s.id: s for s in a.sections}
-        by_ref: dict[str, object] = {}  # made when the first conditional input needs it
+        plan = plans.get(sha)
+        if plan is None:
+            plan = plans[sha] = _answer_plan(registry, spec)
+        judged = {s.id: s.answers for s in a.sections}
+        aside: dict[str, dict[str, SetAside]] = {}
+        for x in a.set_aside:
+            aside.setdefault(x.section, {})[x.field] = x
         who = (a.case_ref, m.round, a.text(Role.TEAM))
-        for sid, kind, inputs in plans[sha]:
+        for sid, kind, inputs in plan:
             if kind == "table":
                 cells = tables.get((sha, sid))
                 if cells is None:
-                    cells = tables[(sha, sid)] = {(i.row_index or 0, f): about for f, i, about in inputs}
+                    cells = tables[(sha, sid)] = _table_plan(registry.layout(spec), sid)
                 for row in a.tables.get(sid, []):
                     r = row.get("row")
                     for f, value in row.items():
                         about = cells.get((r, f)) if isinstance(r, int) else None
                         if about is not None and value is not None:
-                            yield who, about, value, "Yes"
+                            yield who, about, value, APPLIES
                 continue
-            answers = a.forms.get(sid) if kind == "form" else (judged[sid].answers if sid in judged else None)
-            if not answers:
+            answers = a.forms.get(sid) if kind == "form" else judged.get(sid)
+            extra = aside.get(sid)
+            if extra is None:
+                if answers:
+                    for f, about in inputs:
+                        value = answers.get(f)
+                        if value is not None:
+                            yield who, about, value, APPLIES
                 continue
-            section_applies = judged[sid].applies if sid in judged else True
-            for f, inp, about in inputs:
-                value = answers.get(f)
-                if value is None:
-                    continue
-                if inp.condition is not None and not by_ref:
-                    by_ref = _refs(a)
-                applies = section_applies and (inp.condition is None or holds(inp.condition, by_ref))
-                yield who, about, value, "Yes" if applies else "No"
+            for f, about in inputs:
+                value = answers.get(f) if answers else None
+                if value is not None:
+                    yield who, about, value, APPLIES
+                elif f in extra and extra[f].value is not None:
+                    yield who, about, extra[f].value, extra[f].applies
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:

@@ -46,6 +46,16 @@ class SectionResult(_Model):
     to_improve: str | None = None
 
 
+class SetAside(_Model):
+    """An answer validate did not count, and why: listed with the answers (the master's Answers tab), never counted."""
+
+    section: str
+    field: str
+    value: Value
+    #: "No" (it does not apply to this audit) or "Not yet known" (an answer that decides it is blank).
+    applies: str
+
+
 class ActionItem(_Model):
     """One used row of the actions table, read through the action column roles."""
 
@@ -72,6 +82,8 @@ class Audit(_Model):
     #: Used rows of each table section, each with its 1-based row number under "row".
     tables: dict[str, list[dict[str, Value]]]
     actions: list[ActionItem] = Field(default_factory=list)
+    #: Answers given where validate found the question did not apply (or could not yet say): not counted.
+    set_aside: list[SetAside] = Field(default_factory=list)
     due_date: date | None
     late: bool
 

@@ -1,0 +1,63 @@
+"""The master after the code and product reviews: what validate decided is what the master says, section columns
+that cannot clash, changes in percentage points, and the fast row writer's edge cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from auditbook.collection.collect import collect
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
+from tests.returns import spec, valid_return
+
+NOW = datetime(2026, 12, 7, 9, 30)
+REGISTRY = SpecRegistry.of(spec())
+
+
+def rows_of(path: Path, sheet: str) -> list[tuple[Any, ...]]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    return [tuple(row) for row in ws.iter_rows(values_only=True)]
+
+
+# -- "Applies" is what validate decided ------------------------------------------------------------------
+
+
+def test_validate_keeps_the_answers_it_did_not_count_and_why(tmp_path: Path) -> None:
+    blank = validate_file(valid_return(tmp_path / "undecided.xlsx", changes={
+        "profile_had_early_help": None, "early_help_help_offered_early": "Yes"}), registry=REGISTRY)
+    assert blank.audit is not None
+    assert [(x.section, x.field, x.value, x.applies) for x in blank.audit.set_aside] == [
+        ("early_help", "help_offered_early", "Yes", "Not yet known")]
+    follow_up = validate_file(valid_return(tmp_path / "follow-up.xlsx", changes={
+        "child_protection_s47_in_period": "Yes", "child_protection_strategy_before_s47": "Yes",
+        "child_protection_emergency_evidenced": "Yes"}), registry=REGISTRY)
+    assert follow_up.valid and follow_up.audit is not None
+    assert [(x.field, x.applies) for x in follow_up.audit.set_aside] == [
+        ("emergency_evidenced", "No"), ("emergency_evidenced_evidence", "No")]
+
+
+def test_the_answers_tab_lists_answers_not_counted_as_not_applying(tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    # A child protection audit with 1a (early help) graded although no early help was given, and a follow-up
+    # answered whose condition is false: both are warnings, the return is merged, neither answer is counted.
+    valid_return(folder / "SYN-0001.xlsx", changes={
+        "profile_case_ref": "SYN-0001", "early_help_grade": "Inadequate", "child_protection_s47_in_period": "Yes",
+        "child_protection_strategy_before_s47": "Yes", "child_protection_emergency_evidenced": "No"})
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=REGISTRY, now=NOW)
+    assert result.rejected == 0 and len(result.evidence.collation.merged) == 1  # type: ignore[union-attr]
+    answers = {r[4]: (r[6], r[7]) for r in rows_of(result.master, "Answers")[1:]}
+    assert answers["early_help_grade"] == ("Inadequate", "No")
+    assert answers["child_protection_emergency_evidenced"] == ("No", "No")
+    assert answers["child_protection_strategy_before_s47"] == ("Yes", "Yes")
+    assert answers["profile_case_ref"] == ("SYN-0001", "Yes")
+    # Not counted: 1a has no grade on the Audits tab, and the Grades tab has no 1a row.
+    audits = rows_of(result.master, "Audits")
+    head = audits[0]
+    assert audits[1][head.index("1a Early Help and Protection")] == "n/a"
+    assert not [r for r in rows_of(result.master, "Grades") if r[0] == "1a Early Help and Protection"]
+    questions = [r for r in rows_of(result.master, "Themes") if r[3] and "emergency" in str(r[3]).lower()]
+    assert questions == []
