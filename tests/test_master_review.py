@@ -3,15 +3,22 @@ that cannot clash, changes in percentage points, and the fast row writer's edge 
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import xlsxwriter
 
 from auditbook.collection.collect import collect
+from auditbook.collection.master import FAST_OPTIONS
+from auditbook.collection.sheets import Sheets
+from auditbook.collection.sheetxml import CELL_CHARS
+from auditbook.collection.tidy import WRAP, Column, Table
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
+from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 from tests.returns import spec, valid_return
 
 NOW = datetime(2026, 12, 7, 9, 30)
@@ -61,3 +68,38 @@ def test_the_answers_tab_lists_answers_not_counted_as_not_applying(tmp_path: Pat
     assert not [r for r in rows_of(result.master, "Grades") if r[0] == "1a Early Help and Protection"]
     questions = [r for r in rows_of(result.master, "Themes") if r[3] and "emergency" in str(r[3]).lower()]
     assert questions == []
+
+
+# -- the fast row writer -----------------------------------------------------------------------------
+
+
+def _tidy_workbook(path: Path, table: Table) -> None:
+    buffer = io.BytesIO()
+    with strict():
+        wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
+        s = Sheets(wb, "OFFICIAL-SENSITIVE")
+        s.tidy(table)
+        wb.close()
+        s.fast.finish(buffer.getvalue(), path)
+
+
+def test_fast_rows_tell_true_from_one(tmp_path: Path) -> None:
+    """Python holds True == 1 == 1.0: cached cells must still keep each value's own type."""
+    table = Table("T", (Column("Value"), Column("Pair")),
+                  [(True, "x"), (1, "x"), (1.0, "x"), (False, "x"), (0, "x")], groups=((0, 2),))
+    _tidy_workbook(tmp_path / "a.xlsx", table)
+    got = [r for r in rows_of(tmp_path / "a.xlsx", "T")[1:]]
+    assert got == [("Yes", "x"), (1, "x"), (1, "x"), ("No", "x"), (0, "x")]
+    assert [type(r[0]) for r in got] == [str, int, float, str, int]
+    single = Table("T", (Column("Value"),), [(True,), (1,), (False,), (0,)])
+    _tidy_workbook(tmp_path / "b.xlsx", single)
+    assert rows_of(tmp_path / "b.xlsx", "T")[1:] == [("Yes",), (1,), ("No",), (0,)]
+
+
+def test_fast_rows_cut_text_to_what_a_cell_holds(tmp_path: Path) -> None:
+    long = "Example evidence. " * 2500  # 45,000 characters: more than a cell can hold
+    table = Table("T", (Column("Text", 50, WRAP),), [(long,), ("short",)])
+    _tidy_workbook(tmp_path / "a.xlsx", table)
+    got = rows_of(tmp_path / "a.xlsx", "T")
+    assert len(got[1][0]) == CELL_CHARS and got[1][0].endswith("…") and long.startswith(got[1][0][:-1])
+    assert got[2] == ("short",)

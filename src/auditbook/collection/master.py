@@ -29,7 +29,7 @@ from auditbook.collection.tidy import (
     Column,
     Table,
     actions_table,
-    answer_segments,
+    answer_groups,
     audits_table,
     dictionary_table,
     findings_table,
@@ -222,7 +222,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             _actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
-            s.segmented("Answers", ANSWER_COLUMNS, answer_segments(c, e.registry), (3, 3, 1, 1), key_columns=2)
+            s.grouped("Answers", ANSWER_COLUMNS, answer_groups(c, e.registry), (3, 3, 1, 1), key_columns=2)
             if e.returns is not None:
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))

@@ -15,10 +15,9 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.collection.sheetxml import FastRows, Parts, row_height
+from auditbook.collection.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
-from auditbook.text import shown
 from auditbook.workbook.xlsx import escape_header
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -82,14 +81,14 @@ class Sheets:
         elif isinstance(value, int | float):
             ws.write_number(row, col, value, fmt)
         else:
-            ws.write_string(row, col, shown(value, keep_lines=True), fmt)
+            ws.write_string(row, col, cell_text(value), fmt)
 
-    def segmented(self, name: str, columns: Sequence[Column], rows: Iterable[Parts],
-                  sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
-        """A tidy table whose rows come in parts (see FastRows.add_segmented), as an Excel Table named `name`."""
+    def grouped(self, name: str, columns: Sequence[Column], groups: Iterable[Group],
+                sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
+        """A tidy table whose rows come grouped in parts (see FastRows.add_grouped), as an Excel Table `name`."""
         ws, formats = self._table_sheet(Table(name, tuple(columns), [], key_columns=key_columns), None)
-        self.fast.add_segmented(ws, rows, sizes, formats, self.date, widths=[c.width for c in columns],
-                                wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
+        self.fast.add_grouped(ws, groups, sizes, formats, self.date, widths=[c.width for c in columns],
+                              wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
         return ws
 
     def _table_sheet(self, table: Table, sheet: str | None) -> tuple[Worksheet, list[Any]]:

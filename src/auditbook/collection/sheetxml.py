@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.text import shown
 from auditbook.workbook.layout import col_letter
+from auditbook.workbook.xlsx import truncate
 
 Cell = str | int | float | date | None
 _EPOCH = date(1899, 12, 30)
@@ -58,12 +59,27 @@ def row_height(values: Sequence[object], widths: Sequence[float], wrapped: Seque
     return None if lines <= 1 else min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
 
 
+#: The most characters a cell can hold (Excel's limit; xlsxwriter cuts longer text to it too).
+CELL_CHARS = 32767
+
+
+def cell_text(text: str) -> str:
+    """Text as a cell holds it: control characters shown escaped, cut (with an ellipsis) to what a cell can hold."""
+    return truncate(shown(text, keep_lines=True), CELL_CHARS)
+
+
+def cache_key(value: object) -> object:
+    """A value as a cache key that keeps its type: True, 1 and 1.0 are equal in Python but not the same cell."""
+    return value if type(value) is str else (type(value), value)
+
+
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
 _ROW = "\x00"
 
-#: A row in four parts: two runs of cells (tuples) and two single values.
-Parts = tuple[tuple[object, ...], tuple[object, ...], object, object]
+#: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
+#: cells (section, field, question) and two single values (the answer, whether it applied).
+Group = tuple[tuple[object, ...], Sequence[tuple[tuple[object, ...], object, object]]]
 
 
 @dataclass
@@ -96,7 +112,7 @@ class FastRows:
     def _cell(self, ref: str, style: str, date_style: str, v: object) -> str:
         if isinstance(v, str):
             # Control characters and bidirectional overrides are shown escaped, never acted on.
-            return f'<c{ref}{style} t="s"><v>{self._string(shown(v, keep_lines=True))}</v></c>'
+            return f'<c{ref}{style} t="s"><v>{self._string(cell_text(v))}</v></c>'
         if isinstance(v, bool):
             return f'<c{ref}{style} t="s"><v>{self._string("Yes" if v else "No")}</v></c>'
         if isinstance(v, datetime | date):
@@ -141,7 +157,7 @@ class FastRows:
                     lines = max(lines, n)
             cells: list[str] = []
             for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
-                key = values[lo] if hi == lo + 1 else values[lo:hi]
+                key = cache_key(values[lo]) if hi == lo + 1 else (*values[lo:hi], *map(type, values[lo:hi]))
                 frag = cache.get(key)
                 if frag is None:
                     frag = self._fragment(range(lo, hi), values[lo:hi], letters, styles, date_style)
@@ -165,13 +181,14 @@ class FastRows:
         self.wb.str_table.count += cells - (len(self._strings) - self._counted)
         self._counted = len(self._strings)
 
-    def add_segmented(self, ws: Worksheet, rows: Iterable[Parts], sizes: Sequence[int],
-                      formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
-                      table: int | None = None) -> None:
-        """Like `add`, for rows of four parts: (a run of cells, a run of cells, one value, one value).
+    def add_grouped(self, ws: Worksheet, groups: Iterable[Group], sizes: Sequence[int],
+                    formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
+                    table: int | None = None) -> None:
+        """Like `add`, for rows that come grouped by return (see `Group`); `sizes` are the parts' widths.
 
-        A part that repeats (the same return, the same question, "Yes") is made into XML once; a row is then
-        one string made from its parts, which is what makes a 180,000-row Answers tab take a fraction of a second.
+        A part that repeats (the same question, the same answer, "Yes") is made into XML once, and a return's own
+        cells once for all its rows; a row is then one string made from its parts, which is what makes a
+        180,000-row Answers tab take a fraction of a second.
         """
         assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
@@ -187,7 +204,6 @@ class FastRows:
                         if wrapped[c] and isinstance(v, str)), default=1)
             return xml, need, strings
 
-        first: dict[object, tuple[str, int, int]] = {}
         second: dict[object, tuple[str, int, int]] = {}
         third: dict[object, tuple[str, int, int]] = {}
         fourth: dict[object, tuple[str, int, int]] = {}
@@ -197,24 +213,32 @@ class FastRows:
         out: list[str] = []
         append = out.append
         r = 1
-        for a, b, c, d in rows:
-            r += 1
-            pa = first.get(a) or first.setdefault(a, part_xml(0, a))
-            pb = second.get(b) or second.setdefault(b, part_xml(1, b))
-            pc = third.get(c)
-            if pc is None:
-                pc = part_xml(2, (c,))
-                if not isinstance(c, str) or len(c) < 200:
-                    third[c] = pc
-            pd = fourth.get(d) or fourth.setdefault(d, part_xml(3, (d,)))
-            lines = pa[1] if pa[1] > pb[1] else pb[1]
-            if pc[1] > lines:
-                lines = pc[1]
-            ht = height.get(lines)
-            if ht is None:
-                ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
-            append(f'<row r="{r}"{ht}>{(pa[0] + pb[0] + pc[0] + pd[0]).replace(_ROW, str(r))}</row>')
-            strings += pa[2] + pb[2] + pc[2] + pd[2]
+        for who, items in groups:
+            xa, la, sa = part_xml(0, who)
+            strings += sa * len(items)
+            for b, c, d in items:
+                r += 1
+                pb = second.get(b)
+                if pb is None:
+                    pb = second[b] = part_xml(1, b)
+                kc = c if type(c) is str else (type(c), c)
+                pc = third.get(kc)
+                if pc is None:
+                    pc = part_xml(2, (c,))
+                    if not isinstance(c, str) or len(c) < 200:
+                        third[kc] = pc
+                kd = d if type(d) is str else (type(d), d)
+                pd = fourth.get(kd)
+                if pd is None:
+                    pd = fourth[kd] = part_xml(3, (d,))
+                lines = la if la > pb[1] else pb[1]
+                if pc[1] > lines:
+                    lines = pc[1]
+                ht = height.get(lines)
+                if ht is None:
+                    ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
+                append(f'<row r="{r}"{ht}>{(xa + pb[0] + pc[0] + pd[0]).replace(_ROW, str(r))}</row>')
+                strings += pb[2] + pc[2] + pd[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 

@@ -134,12 +134,12 @@ def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[
 ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
                   Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
                   Column("Applies", 8))
-#: Answers rows come as four parts: (case, round, team), (section, field, question), the answer, applies.
-Segmented = tuple[tuple[str, str, str], tuple[str, str, str], Value, str]
+#: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
+AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
 
 
-def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]:
-    """The Answers rows in four parts; the first two are the same objects for every row of a return or input.
+def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
+    """The Answers rows grouped by return; each (section, field, question) is the same object for every return.
 
     "Applies" is what validate decided: every answer it counted applies; one it set aside (the question did not
     apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
@@ -159,7 +159,8 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
         aside: dict[str, dict[str, SetAside]] = {}
         for x in a.set_aside:
             aside.setdefault(x.section, {})[x.field] = x
-        who = (a.case_ref, m.round, a.text(Role.TEAM))
+        rows: list[tuple[tuple[str, str, str], Value, str]] = []
+        add = rows.append
         for sid, kind, inputs in plan:
             if kind == "table":
                 cells = tables.get((sha, sid))
@@ -170,7 +171,7 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
                     for f, value in row.items():
                         about = cells.get((r, f)) if isinstance(r, int) else None
                         if about is not None and value is not None:
-                            yield who, about, value, APPLIES
+                            add((about, value, APPLIES))
                 continue
             answers = a.forms.get(sid) if kind == "form" else judged.get(sid)
             extra = aside.get(sid)
@@ -179,20 +180,21 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
                     for f, about in inputs:
                         value = answers.get(f)
                         if value is not None:
-                            yield who, about, value, APPLIES
+                            add((about, value, APPLIES))
                 continue
             for f, about in inputs:
                 value = answers.get(f) if answers else None
                 if value is not None:
-                    yield who, about, value, APPLIES
+                    add((about, value, APPLIES))
                 elif f in extra and extra[f].value is not None:
-                    yield who, about, extra[f].value, extra[f].applies
+                    add((about, extra[f].value, extra[f].applies))
+        yield (a.case_ref, m.round, a.text(Role.TEAM)), rows
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:
     """One row per return and answered input: the question as the spec words it, the answer, whether it applied."""
-    rows: list[tuple[Value, ...]] = [(*who, *about, value, applies)
-                                     for who, about, value, applies in answer_segments(c, registry)]
+    rows: list[tuple[Value, ...]] = [(*who, *about, value, applies) for who, answers in answer_groups(c, registry)
+                                     for about, value, applies in answers]
     return Table("Answers", ANSWER_COLUMNS, rows, key_columns=2)
 
 

@@ -89,11 +89,11 @@ class Audit(_Model):
 
     def fact(self, role: Role) -> Value:
         """The answer of the field that plays this role, or None."""
-        return self.facts.get(role.value)
+        return self.facts.get(role)  # a Role is its value (StrEnum): no lookup of .value on the hot path
 
     def text(self, role: Role) -> str:
         """The answer of the field that plays this role, as text ("" when blank or not in the spec)."""
-        value = self.facts.get(role.value)
+        value = self.facts.get(role)
         return "" if value is None else str(value)
 
     @property
