@@ -10,16 +10,24 @@ from typing import Any
 
 import openpyxl
 import xlsxwriter
+import yaml
 
+from auditbook.collection.collate import Collation
 from auditbook.collection.collect import collect
 from auditbook.collection.master import FAST_OPTIONS
 from auditbook.collection.sheets import Sheets
 from auditbook.collection.sheetxml import CELL_CHARS
-from auditbook.collection.tidy import WRAP, Column, Table
+from auditbook.collection.tidy import WRAP, Column, Table, audits_table
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
+from auditbook.spec import Spec, default_spec_path, parse_spec
+from auditbook.spec.lint import MASTER_COLUMNS
+from auditbook.workbook.layout import build_layout
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 from tests.returns import spec, valid_return
+from tests.test_second_spec import _renamed
 
 NOW = datetime(2026, 12, 7, 9, 30)
 REGISTRY = SpecRegistry.of(spec())
@@ -103,3 +111,62 @@ def test_fast_rows_cut_text_to_what_a_cell_holds(tmp_path: Path) -> None:
     got = rows_of(tmp_path / "a.xlsx", "T")
     assert len(got[1][0]) == CELL_CHARS and got[1][0].endswith("…") and long.startswith(got[1][0][:-1])
     assert got[2] == ("short",)
+
+
+# -- section columns of the Audits table -----------------------------------------------------------------
+
+
+def _deep_dive_data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
+    return data
+
+
+def _returns_of(folder: Path, *specs: Spec) -> None:
+    for i, sp in enumerate(specs, start=1):
+        build_workbook(sp, out=folder / f"SYN-{i:04d}.xlsx",
+                       prefill=synthetic_answers(build_layout(sp), seed=i, index=i, scenario="child_protection"))
+
+
+def test_returns_of_two_spec_versions_share_a_column_per_section_title(tmp_path: Path) -> None:
+    """Version 2.1.0 renamed every section's id and kept its title: the master still has one column per section."""
+    original = spec()
+    data = _renamed(_deep_dive_data())
+    data["version"] = "2.1.0"
+    renamed = parse_spec(data, source=Path("renamed.yaml"))
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    _returns_of(folder, original, renamed)
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=SpecRegistry.of(original, renamed),
+                     now=NOW)
+    assert result.summary_line().startswith("2 merged, 0 rejected")
+    audits = rows_of(result.master, "Audits")
+    head = audits[0]
+    titles = [s.title for s in original.sections if s.kind == "judged"]
+    assert [h for h in head if h in titles] == titles  # one column each, in the spec's order
+    assert len(head) == len({str(h).casefold() for h in head})
+    for row in audits[1:]:
+        by = dict(zip(head, row, strict=True))
+        assert by["1b Assessment"] in ("Outstanding", "Good", "Requires improvement", "Inadequate")
+    assert {r[head.index("Spec version")] for r in audits[1:]} == {"2.0.0", "2.1.0"}
+
+
+def test_a_section_titled_like_a_fixed_column_gets_a_column_of_its_own(tmp_path: Path) -> None:
+    """A spec loaded without its lint (spec check refuses it) still cannot stop collect writing the master."""
+    data = _deep_dive_data()
+    data["version"] = "2.2.0"
+    section = next(s for s in data["sections"] if s["id"] == "assessment")
+    section["title"] = "team"
+    clash = Spec.model_validate(data)
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    _returns_of(folder, clash)
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=SpecRegistry.of(clash), now=NOW)
+    assert result.summary_line().startswith("1 merged, 0 rejected")
+    head = rows_of(result.master, "Audits")[0]
+    assert "Team" in head and "team (grade)" in head
+    assert openpyxl.load_workbook(result.master)["Audits"].tables["Audits"].ref.startswith("A1:")
+
+
+def test_spec_lint_knows_every_fixed_column_of_the_audits_table() -> None:
+    fixed = audits_table(Collation(specs=(spec(),))).columns  # no audit merged: the fixed columns only
+    assert [c.header for c in fixed] == list(MASTER_COLUMNS)

@@ -19,6 +19,7 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
+from auditbook.text import norm
 from auditbook.workbook.describe import data_dictionary
 from auditbook.workbook.layout import Layout
 
@@ -52,13 +53,26 @@ def _has(specs: Sequence[Spec], role: Role) -> bool:
     return any(s.roles.field(role) for s in specs)
 
 
-def section_titles(merged: Sequence[Merged]) -> list[tuple[str, str]]:
-    """Every judged section the merged audits have, as (id, title), in the order first met."""
-    seen: dict[str, str] = {}
+def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tuple[str, str]]:
+    """One column per judged section title the merged audits have, in the order first met: (key, header).
+
+    A section whose id changed between spec versions but whose title did not shares its column (the key is the
+    title, case- and space-insensitively). Excel refuses a Table whose headers match, ignoring case: a title that
+    matches a column in `taken` ("Team", "Late") is headed "<title> (grade)".
+    """
+    used = {norm(h) for h in taken}
+    out: dict[str, str] = {}
     for m in merged:
         for s in m.audit.sections:
-            seen.setdefault(s.id, s.title)
-    return list(seen.items())
+            key = norm(s.title)
+            if key in out:
+                continue
+            header, n = s.title, 1
+            while norm(header) in used:
+                header, n = f"{s.title} (grade{'' if n == 1 else f' {n}'})", n + 1
+            used.add(norm(header))
+            out[key] = header
+    return list(out.items())
 
 
 #: Profile roles shown on the Audits table, in order, with their column header and width.
@@ -82,21 +96,21 @@ def audits_table(c: Collation) -> Table:
     specs = c.specs
     profile = [p for p in _PROFILE if _has(specs, p[0])]
     judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
-    sections = section_titles(c.merged)
-    cols = [Column("Case reference", 16), Column("Round", 14)]
+    before = [Column("Case reference", 16), Column("Round", 14)]
     for role, h, w, k in profile:
         if role is not Role.OVERALL_GRADE:
-            cols.append(Column(h, w, k))
+            before.append(Column(h, w, k))
         if role is Role.AGE:
-            cols.append(Column("Age band", 11))
-    cols += [Column("Late", 6), *([Column("Overall grade", 18)] if _has(specs, Role.OVERALL_GRADE) else []),
-             *[Column(title, 14) for _, title in sections], *[Column(h, w, k) for _, h, w, k in judgement],
-             Column("Urgent concern", 9), Column("Source file", 30), Column("Source file missing", 9),
-             Column("Spec version", 9), Column("Warnings", 9, INT)]
+            before.append(Column("Age band", 11))
+    before += [Column("Late", 6), *([Column("Overall grade", 18)] if _has(specs, Role.OVERALL_GRADE) else [])]
+    after = [*[Column(h, w, k) for _, h, w, k in judgement], Column("Urgent concern", 9), Column("Source file", 30),
+             Column("Source file missing", 9), Column("Spec version", 9), Column("Warnings", 9, INT)]
+    sections = section_columns(c.merged, [col.header for col in before + after])
+    cols = [*before, *[Column(header, 14) for _, header in sections], *after]
     rows: list[tuple[Value, ...]] = []
     for m in c.merged:
         a = m.audit
-        grades = {s.id: (s.grade or "") if s.applies else "n/a" for s in a.sections}
+        grades = {norm(s.title): (s.grade or "") if s.applies else "n/a" for s in a.sections}
         facts: list[Value] = []
         for role, _, _, _ in profile:
             if role is Role.OVERALL_GRADE:
@@ -107,7 +121,7 @@ def audits_table(c: Collation) -> Table:
                 facts.append(age_band(value))
         rows.append((a.case_ref, m.round, *facts, "Yes" if a.late else "No",
                      *([a.text(Role.OVERALL_GRADE)] if _has(specs, Role.OVERALL_GRADE) else []),
-                     *[grades.get(sid, "") for sid, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
+                     *[grades.get(key, "") for key, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
                      "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
                      a.provenance.spec_version, len(m.warnings)))
     return Table("Audits", tuple(cols), rows, key_columns=2)
