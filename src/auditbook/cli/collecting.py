@@ -163,13 +163,16 @@ def export(
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
+    raw: Annotated[bool, typer.Option("--raw", help=(
+        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @ gets a leading ' so "
+        "that a spreadsheet never runs it as a formula."))] = False,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
     they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
     try:
         evidence = gather_folder(folder, out=out, ledger_path=ledger, round_name=round_name,
                                  registry=SpecRegistry.load(tuple(specs or ())))
-        written = run_export(evidence, to, fmt=fmt)
+        written = run_export(evidence, to, fmt=fmt, raw=raw)
     except AuditbookError as e:
         raise fail(e, 2) from None
     for path in written:
