@@ -9,18 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import xlsxwriter
 import yaml
 
 from auditbook.collection.collate import Collation
 from auditbook.collection.collect import collect
 from auditbook.collection.master import FAST_OPTIONS
+from auditbook.collection.report import render
 from auditbook.collection.sheets import Sheets
 from auditbook.collection.sheetxml import CELL_CHARS
 from auditbook.collection.tidy import WRAP, Column, Table, audits_table
+from auditbook.errors import SpecError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
-from auditbook.spec import Spec, default_spec_path, parse_spec
+from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec, specs_dir
 from auditbook.spec.lint import MASTER_COLUMNS
 from auditbook.workbook.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
@@ -170,3 +173,49 @@ def test_a_section_titled_like_a_fixed_column_gets_a_column_of_its_own(tmp_path:
 def test_spec_lint_knows_every_fixed_column_of_the_audits_table() -> None:
     fixed = audits_table(Collation(specs=(spec(),))).columns  # no audit merged: the fixed columns only
     assert [c.header for c in fixed] == list(MASTER_COLUMNS)
+
+
+# -- the answers that count as falling short come from the spec ------------------------------------------
+
+
+def test_the_supervision_audits_not_met_and_partly_met_are_ranked(tmp_path: Path) -> None:
+    supervision = load_spec(specs_dir() / "supervision_audit.yaml")
+    assert supervision.grading.shortfall == ["Not met", "Partly met"]
+    lay = build_layout(supervision)
+    folder = tmp_path / "returns"
+    for index, said in ((201, "Not met"), (202, "Partly met"), (203, "Not met"), (204, "Met")):
+        answers = synthetic_answers(lay, seed=index, scenario="experienced", index=index)
+        answers["frequency_agreement_in_place"] = said
+        build_workbook(supervision, out=folder / f"SYN-0{index}.xlsx", prefill=answers)
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=SpecRegistry.of(supervision), now=NOW)
+    assert result.summary_line().startswith("4 merged, 0 rejected"), result.summary_line()
+    themes = rows_of(result.master, "Themes")
+    label = next(f.label for f in supervision.section("frequency").fields if f.id == "agreement_in_place")
+    row = next(r for r in themes if r[3] == label)
+    assert row[0] == "Question answered Not met or Partly met"
+    assert (row[5], row[6], row[12]) == (3, 4, "2 Not met, 1 Partly met")
+    assert not [r for r in themes if "No or Partly" in str(r[0])]
+    assert result.evidence is not None
+    page = render(result.evidence, generated_at=NOW)
+    assert "<h3>Practice questions most often answered Not met or Partly met</h3>" in page
+    assert "2 Not met, 1 Partly met" in page
+
+
+def test_the_deep_dive_still_ranks_no_and_partly(tmp_path: Path) -> None:
+    assert spec().grading.shortfall == ["No", "Partly"]
+    folder = tmp_path / "returns"
+    valid_return(folder / "SYN-0001.xlsx", changes={"assessment_assessment_timely": "Partly"})
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=REGISTRY, now=NOW)
+    rows = [r for r in rows_of(result.master, "Themes")[1:] if r[0] == "Question answered No or Partly"]
+    assert ("1b Assessment", 1, 1, "1 Partly") in [(r[2], r[5], r[6], r[12]) for r in rows
+                                                    if "timely" in str(r[3]).lower()]
+
+
+def test_spec_check_wants_shortfall_answers_a_question_can_give() -> None:
+    data = yaml.safe_load((specs_dir() / "supervision_audit.yaml").read_text(encoding="utf-8"))
+    del data["grading"]["shortfall"]  # the default, No and Partly, is not an answer of the Met list
+    with pytest.raises(SpecError) as err:
+        parse_spec(data, source=Path("supervision.yaml"))
+    assert ('grading.shortfall: "No" is not an answer a practice question can give (Met, Partly met, Not met). Under '
+            "grading, list as shortfall the answers that say the practice fell short (the Deep Dive's are No and "
+            "Partly).") in str(err.value)

@@ -143,7 +143,7 @@ def theme_rows(e: Evidence) -> list[tuple[str, Ranked]]:
         return []
     return [*[("Concern (theme tag)", r) for r in t.concerns], *[("Strength (theme tag)", r) for r in t.strengths],
             *[("Section needing action", r) for r in t.sections],
-            *[("Question answered No or Partly", r) for r in t.questions],
+            *[(f"Question {e.collation.answered_short()}", r) for r in t.questions],
             *[(f"{'Concern' if r.kind == CONCERN else 'Strength'} by team", r) for r in t.by_team]]
 
 

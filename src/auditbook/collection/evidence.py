@@ -76,7 +76,8 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
     previous = rounds[index - 1] if index > 0 else None
     in_round = [m for m in c.merged if current is not None and norm(m.round) == norm(current.round)]
     themes = None if current is None else analyse(
-        current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action)
+        current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action,
+        shortfall_words=c.shortfall)
     audits = [m.audit for m in in_round]
     # Sections in the specs' order (sections only older rounds had come after them).
     spec_order = [s.title for spec in c.specs for s in spec.sections if s.kind == "judged"]

@@ -191,7 +191,7 @@ def _themes(e: Evidence) -> str:
         "<h3>Top strengths</h3>", _ranked(t.strengths, item="Strength", recurring=False),
         "<h3>Sections most often needing action</h3>",
         _ranked([r for r in t.sections if r.count], item="Section"),
-        "<h3>Practice questions most often answered No or Partly</h3>",
+        f"<h3>Practice questions most often {escape(e.collation.answered_short())}</h3>",
         _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False),
     ])
 

@@ -13,19 +13,18 @@ from auditbook.spec.roles import Role
 from auditbook.text import norm
 
 OVERALL = "Overall"
-#: Answers to a practice question that say the practice fell short (compared case- and space-insensitively).
-SHORTFALL = ("No", "Partly")
-_SHORT = {norm(w): w for w in SHORTFALL}
+#: The count of answers kept beside the shortfall answers' counts in a question's tally.
+ANSWERED = "answered"
 
 
 def shortfall(tally: dict[str, int]) -> int:
-    """How many answers to a question said No or Partly."""
-    return sum(tally.get(w, 0) for w in SHORTFALL)
+    """How many answers to a question said the practice fell short (the spec's grading.shortfall answers)."""
+    return sum(n for word, n in tally.items() if word != ANSWERED)
 
 
 @dataclass
 class RoundSummary:
-    """One round's figures: grade counts overall and per section, theme tags, questions answered No or Partly."""
+    """One round's figures: grade counts overall and per section, theme tags, questions answered as falling short."""
 
     round: str
     #: Sorts rounds when no calendar is given: the earliest due date (or audit month) of its audits.
@@ -36,7 +35,7 @@ class RoundSummary:
     #: Audits tagged with each theme (a theme tagged in two sections of one audit counts once).
     themes: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
-    #: "section title\tquestion label" -> {"answered": n, "No": n, "Partly": n}.
+    #: "section title\tquestion label" -> {"answered": n, and per shortfall answer given (e.g. "No"): n}.
     questions: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -74,15 +73,16 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
         if spec is None:
             continue
         out.kinds.update({t.label: t.kind for t in spec.themes})
+        short = {norm(w): w for w in spec.grading.shortfall}
         for s in a.sections:
             section = spec.section(s.id)
             for f in section.fields:
                 answer = s.answers.get(f.id)
                 if f.type != "question" or answer is None or not s.applies:
                     continue
-                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {"answered": 0})
-                tally["answered"] += 1
-                word = _SHORT.get(norm(str(answer)))
+                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {ANSWERED: 0})
+                tally[ANSWERED] += 1
+                word = short.get(norm(str(answer)))
                 if word is not None:
                     tally[word] = tally.get(word, 0) + 1
     out.overall = dict(overall)

@@ -160,10 +160,19 @@ def _check_criteria(spec: Spec) -> list[str]:
 
 def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[str]:
     grades = lists.get(spec.grade_list, set())
-    return [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
-            for key, values in (("good_or_better", spec.grading.good_or_better),
-                                ("needs_action", spec.grading.needs_action))
-            for g in values if norm(g) not in grades]
+    out = [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
+           for key, values in (("good_or_better", spec.grading.good_or_better),
+                               ("needs_action", spec.grading.needs_action))
+           for g in values if norm(g) not in grades]
+    # The lists practice questions answer from: each shortfall answer must be one of their choices.
+    used = list(dict.fromkeys(choice_list_of(f) or "" for s in spec.sections for f in spec.fields_of(s)
+                              if f.type == "question"))
+    answers = {a for name in used for a in lists.get(name, set())}
+    choices = ", ".join(dict.fromkeys(c for name in used for c in spec.lists.get(name, [])))
+    out += [f'grading.shortfall: "{a}" is not an answer a practice question can give ({choices}). Under grading, '
+            "list as shortfall the answers that say the practice fell short (the Deep Dive's are No and Partly)."
+            for a in spec.grading.shortfall if used and norm(a) not in answers]
+    return out
 
 
 def _check_examples(spec: Spec, fields: dict[str, FieldSpec], lists: dict[str, set[str]]) -> list[str]:
