@@ -136,6 +136,7 @@ class Register:
             st = states.get(action_id, State())
             changes: dict[str, object] = {}
             disagreements: list[str] = []
+            parties: dict[str, list[str]] = {}
             for name, said in by_field.items():
                 values = {_key(v): v for _, v in said}
                 if len(values) == 1:
@@ -143,9 +144,10 @@ class Register:
                 else:
                     disagreements.append(f"{_LABEL[name]}: " + "; ".join(
                         f"{_who(src)} says {_show(v)}" for src, v in said))
+                    parties[_LABEL[name]] = list(dict.fromkeys(_who(src) for src, _ in said))
             if disagreements:
                 out.conflicts += 1
-                st = replace(st, conflict=" | ".join(disagreements) + ". Type the one to keep into the master.")
+                st = replace(st, conflict=conflict_text(parties, " | ".join(disagreements)))
             elif changes:
                 st = replace(st, conflict="")
             if changes:
@@ -202,6 +204,19 @@ class Register:
 
 
 _LABEL = {"status": "Status", "notes": "Notes", "closed": "Date closed"}
+
+
+def conflict_text(parties: dict[str, list[str]], details: str) -> str:
+    """A conflict as the Actions tab shows it: a first line that says which fields and who, with no value typed (the
+    round report shows only that line unless it includes free text), then what each said."""
+    who = "; ".join(f"{field_} by {' and '.join(names)}" for field_, names in parties.items())
+    return f"Changed differently: {who}. Type the one to keep into the master.\n{details}."
+
+
+def conflict_parties(conflict: str) -> str:
+    """The first line of a conflict (which fields, changed by whom), without what anyone typed."""
+    head, newline, _ = conflict.partition("\n")
+    return head if newline else "Changed differently in the master and a pack: see the master's Actions tab."
 
 
 def _who(source: str) -> str:

@@ -18,6 +18,7 @@ from auditbook.atomic import replacing
 from auditbook.collection.actions import State
 from auditbook.collection.cohorts import SMALL
 from auditbook.collection.evidence import Evidence
+from auditbook.collection.register import conflict_parties
 from auditbook.collection.svg import Bar, share_bars, stacked_grades, trend_lines
 from auditbook.collection.themes import Ranked
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE
@@ -206,7 +207,8 @@ def _actions(e: Evidence, include_text: bool) -> str:
                      *([f'<span class="text">{_e(a.text)}</span>'] if include_text else []), _e(a.responsible),
                      _e(a.timescale), _e(st.status or "Not started"),
                      '<span class="flag">Overdue</span>' if a.id in overdue else "",
-                     f'<span class="flag">{_e(st.conflict)}</span>' if st.conflict else ""])
+                     f'<span class="flag text">{_e(st.conflict if include_text else conflict_parties(st.conflict))}'
+                     "</span>" if st.conflict else ""])
     headers = ["Action", "Case", "Team", "Section", *(["What"] if include_text else []), "Responsible", "Timescale",
                "Status", "Overdue", "Conflicting edits"]
     more = f'<p class="note">The first 200 of {len(e.actions)}: the master\'s Actions tab has them all.</p>' \
