@@ -484,7 +484,7 @@ def test_mixed_folder_grades_tab_counts_this_rounds_grades_by_section(mixed: tup
     ws = load(mixed[1].master)["Grades"]
     filled = [library.answers(key) for key, _, _ in MERGED]
     assert [c.value for c in ws[4]] == ["Section", "Audits graded", *GRADES, "% Good or better", "Previous round",
-                                        "Change"]
+                                        "Change (points)"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
     expected = {"Overall": Counter(a["overall_overall_grade"] for a in filled)}
     for s in JUDGED:
@@ -601,7 +601,7 @@ def test_themes_tab_one_round(tmp_path: Path, library: Library) -> None:
     assert result.summary_line() == "4 merged, 0 rejected, 0 unchanged, 0 superseded"
     ws = load(result.master)["Themes"]
     assert header(ws) == ["Measure", "Scope", "Section", "Item", "Kind", "Audits", "Out of", "Share",
-                          "Previous round", "Change", "Rounds at or above threshold", "Recurring", "Detail"]
+                          "Previous round", "Change (points)", "Rounds at or above threshold", "Recurring", "Detail"]
     assert ws["O1"].value.startswith(f"{ROUND} (no earlier round to compare). Recurring: a concern at or above 30%")
     rows = theme_rows(ws)
     concern = "Concern (theme tag)"
@@ -649,16 +649,16 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
     (seen_alone,) = rows["Concern (theme tag)"]  # Drift and delay was not tagged this round
     assert seen_alone[3:8] + seen_alone[10:] == ("Child not seen alone", "concern", 2, 3, pytest.approx(0.6667, 1e-3),
                                                  2, "Recurring")
-    assert seen_alone[8:10] == (0.5, pytest.approx(0.1667, abs=1e-3))
+    assert seen_alone[8:10] == (0.5, 17)  # 67% now, 50% before: 17 percentage points
     first = rows["Section needing action"][0]
     assert (first[2], first[5], first[6], first[7], first[8], first[9], first[10], first[11]) == (
-        "1b Assessment", 3, 3, 1, 0.75, 0.25, 2, "Recurring")
+        "1b Assessment", 3, 3, 1, 0.75, 25, 2, "Recurring")
     assert [r[11] for r in rows["Section needing action"][1:]] == [None] * (len(rows["Section needing action"]) - 1)
     # Trends: both rounds, oldest first, with the change in % good or better.
     trends = wb["Trends"]
     table = [r for r in trends.iter_rows(min_row=5, max_col=9, values_only=True) if r[0] in (ROUND, NEXT_ROUND)]
     assessment = [r for r in table if r[1] == "1b Assessment"]
-    assert [(r[0], r[2], r[7], r[8]) for r in assessment] == [(ROUND, 4, 0.25, None), (NEXT_ROUND, 3, 0, -0.25)]
+    assert [(r[0], r[2], r[7], r[8]) for r in assessment] == [(ROUND, 4, 0.25, None), (NEXT_ROUND, 3, 0, -25)]
     assert [r[0] for r in table if r[1] == "Overall"] == [ROUND, NEXT_ROUND]
     with zipfile.ZipFile(result.master) as zf:
         charts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/charts/chart")]

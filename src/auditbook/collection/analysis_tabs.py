@@ -10,7 +10,7 @@ from auditbook.collection.register import PLAN_COLUMNS, PLAN_TAB
 from auditbook.collection.sheets import Cell, Sheets
 from auditbook.collection.themes import CONCERN, STRENGTH, Ranked
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
-from auditbook.collection.trends import OVERALL, good_share
+from auditbook.collection.trends import OVERALL, good_share, points
 from auditbook.workbook.layout import col_letter
 
 STATUSES_SAG = ("Not started", "In progress", "Done", "Withdrawn")
@@ -25,7 +25,8 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
     """This round's grades per section: counts, shares, % good or better, and the change from the previous round."""
     c = e.collation
     cols = [Column("Section", 34), Column("Audits graded", 9, INT), *[Column(g, 11, INT) for g in c.grades],
-            Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT), Column("Change", 9, CHANGE)]
+            Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT),
+            Column("Change (points)", 9, CHANGE)]
     ws = s.sheet("Grades", [col.width for col in cols])
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
@@ -42,7 +43,7 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
                 continue
             before = good_share(e.previous.scope(scope), c.grades, c.good_or_better)[1] if e.previous else None
             rows.append([scope, graded, *[counts.get(g, 0) for g in c.grades], _pct(share), _pct(before),
-                         _pct(share - before) if share is not None and before is not None else None])
+                         points(share, before)])
     s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 1)
     ws.repeat_rows(3)
@@ -89,7 +90,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     c = e.collation
     cols = [Column("Round", 16), Column("Scope", 32), Column("Audits graded", 9, INT),
             *[Column(g, 11, PCT) for g in c.grades], Column("% Good or better", 10, PCT),
-            Column("Change from previous round", 11, CHANGE)]
+            Column("Change from previous round (points)", 11, CHANGE)]
     ws = s.sheet("Trends", [col.width for col in cols], 2)
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
@@ -101,7 +102,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
         if not t.graded:
             continue
         rows.append([t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good),
-                     _pct(t.change)])
+                     t.change])
     nxt = s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 2)
     ws.repeat_rows(3)
@@ -132,7 +133,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
 
 THEME_COLUMNS = (Column("Measure", 20, WRAP), Column("Scope", 16, WRAP), Column("Section", 22, WRAP),
                  Column("Item", 34, WRAP), Column("Kind", 9), Column("Audits", 7, INT), Column("Out of", 7, INT),
-                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change", 8, CHANGE),
+                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change (points)", 9, CHANGE),
                  Column("Rounds at or above threshold", 10, INT), Column("Recurring", 10), Column("Detail", 12))
 
 
@@ -151,7 +152,7 @@ def themes_tab(s: Sheets, e: Evidence) -> None:
     """Concerns and strengths apart, ranked by share, against the previous round; recurring concerns flagged."""
     rows = theme_rows(e)
     table = Table("Themes", THEME_COLUMNS, [
-        (m, r.scope, r.section, r.item, r.kind, r.count, r.of, _pct(r.share), _pct(r.previous), _pct(r.change),
+        (m, r.scope, r.section, r.item, r.kind, r.count, r.of, _pct(r.share), _pct(r.previous), r.change,
          r.rounds_high if r.kind in (CONCERN, "section") else None, "Recurring" if r.recurring else "", r.detail)
         for m, r in rows], key_columns=1)
     ws = s.tidy(table)

@@ -36,9 +36,10 @@ from auditbook.collection.tidy import (
     rejected_table,
 )
 from auditbook.collection.tracking import RETURN_STATUSES
-from auditbook.collection.trends import OVERALL, good_share
+from auditbook.collection.trends import OVERALL, good_share, points
 from auditbook.errors import CollectError
 from auditbook.spec.roles import Role
+from auditbook.text import plural
 from auditbook.workbook.layout import col_letter
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
@@ -95,8 +96,7 @@ def _summary(s: Sheets, e: Evidence, generated_at: datetime) -> None:
         ("Overall % Good or better this round", share, "pct"),
         (f"Overall % Good or better in {prev.round}" if prev else "Previous round", before if prev else "(none)",
          "pct"),
-        ("Change since the previous round", share - before if share is not None and before is not None else None,
-         "change"),
+        ("Change since the previous round (percentage points)", points(share, before), "change"),
         ("Recurring concerns", len(recurring), ""),
         ("Actions overdue", len(e.overdue()), ""),
         ("Actions with conflicting edits", sum(1 for a in e.actions if e.states.get(a.id, State()).conflict), ""),
@@ -136,8 +136,8 @@ def _summary(s: Sheets, e: Evidence, generated_at: datetime) -> None:
     row += len(missing) + 2
     notes = [[p] for p in e.readback.problems]
     if e.readback.conflicts:
-        notes.insert(0, [f"{e.readback.conflicts} action(s) were changed differently in the master and a pack: see "
-                         "Conflicting edits on the Actions tab."])
+        notes.insert(0, [f"{plural(e.readback.conflicts, 'action was', 'actions were')} changed differently in the "
+                         "master and a pack: see Conflicting edits on the Actions tab."])
     if notes:
         row = s.block(ws, row, [Column("Action register: edits that need a look", 100, "wrap")], notes)
     row = _overall_grades(s, ws, e, row)

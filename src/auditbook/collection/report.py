@@ -22,9 +22,9 @@ from auditbook.collection.register import conflict_parties
 from auditbook.collection.svg import Bar, share_bars, stacked_grades, trend_lines
 from auditbook.collection.themes import Ranked
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE
-from auditbook.collection.trends import OVERALL, good_share
+from auditbook.collection.trends import OVERALL, good_share, percent, points, section_share
 from auditbook.spec.roles import Role
-from auditbook.text import shown
+from auditbook.text import plural, shown, word
 
 TOP = 10
 CSS = """
@@ -62,15 +62,17 @@ svg.chart { max-width: 100%; height: auto; display: block; margin: 2mm 0 4mm; br
 
 
 def _pct(x: float | None) -> str:
-    return "\u2013" if x is None else f"{x:.0%}"
+    return "\u2013" if x is None else f"{percent(x)}%"
 
 
-def _change(x: float | None) -> str:
-    if x is None:
+def _change(change: int | None) -> str:
+    """A change in percentage points: "+8 points", "-1 point", "no change"."""
+    if change is None:
         return ""
-    points = round(x * 100)
-    cls = "up" if points > 0 else "down" if points < 0 else ""
-    return f'<span class="{cls}">{points:+d} points</span>'
+    if change == 0:
+        return "no change"
+    cls = "up" if change > 0 else "down"
+    return f'<span class="{cls}">{change:+d} point{"" if abs(change) == 1 else "s"}</span>'
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (),
@@ -98,22 +100,34 @@ def _headline(e: Evidence) -> str:
     cur, prev = e.current, e.previous
     share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
     before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
-    change = share - before if share is not None and before is not None else None
+    sections = section_share(cur, c.grades, c.good_or_better) if cur else (0, None)
+    sections_before = section_share(prev, c.grades, c.good_or_better)[1] if prev else None
     good = " or ".join(g for g in c.grades if g in c.good_or_better) or "good or better"
+    since = f" since {escape(prev.round)}" if prev else ""
+    audits = cur.audits if cur else 0
+    late = sum(1 for m in e.in_round if m.audit.late)
+    urgent = sum(1 for m in e.in_round if m.audit.urgent)
+    overdue = len(e.overdue())
+    recurring = sum(1 for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring)
     figures = [
-        (str(cur.audits if cur else 0), "audits this round", ""),
+        (str(audits), f"{word(audits, 'audit')} this round", ""),
         (_pct(share), f"judged {good} overall",
-         (_change(change) + f" since {escape(prev.round)} ({_pct(before)})") if prev else "no earlier round"),
-        (str(sum(1 for m in e.in_round if m.audit.late)), "returned late", ""),
-        (str(sum(1 for m in e.in_round if m.audit.urgent)), "urgent concerns raised", ""),
-        (str(len(e.overdue())), "actions overdue", f"of {len(e.actions)} in the register"),
-        (str(sum(1 for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring)),
-         "recurring concerns", f"at or above {c.threshold:.0%} in more than one round"),
+         ((_change(points(share, before)) + f"{since} ({_pct(before)})") if prev else "no earlier round")
+         + ". The auditor's judgement of the whole case, not an average of its sections."),
+        (_pct(sections[1]), f"of section grades {good}",
+         f"{plural(sections[0], 'section grade')} this round"
+         + (f"; {_change(points(sections[1], sections_before))}{since} ({_pct(sections_before)})" if prev else "")),
+        (str(late), "returned late", ""),
+        (str(urgent), f"urgent {word(urgent, 'concern')} raised", ""),
+        (str(overdue), f"{word(overdue, 'action')} overdue", f"of {len(e.actions)} in the register"),
+        (str(recurring), f"recurring {word(recurring, 'concern')}",
+         f"at or above {c.threshold:.0%} in more than one round"),
     ]
     if e.returns is not None:
         outstanding = sum(1 for r in e.returns if r.status in (OUTSTANDING, OVERDUE))
-        figures.append((str(outstanding), "returns outstanding",
-                        f"{sum(1 for r in e.returns if r.status == OVERDUE)} past their due date"))
+        past = sum(1 for r in e.returns if r.status == OVERDUE)
+        figures.append((str(outstanding), f"{word(outstanding, 'return')} outstanding",
+                        f"{past} past {'its' if past == 1 else 'their'} due date"))
     cells = "".join(f'<div class="figure"><div class="value">{v}</div><div class="label">{escape(label)}</div>'
                     f'<div class="change">{extra}</div></div>' for v, label, extra in figures)
     return f'<div class="headline">{cells}</div>'
@@ -266,7 +280,7 @@ def render(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", include_t
         f'<p class="classification">{label}</p>',
         f"<h1>{escape(c.title)}: {round_name}</h1>",
         f'<p class="note">Round report for the Self-Assessment Group, made by auditbook on {moment:%d/%m/%Y %H:%M} '
-        f"from {len(e.in_round)} audits ({', '.join(f'{escape(t)} {n}' for t, n in sorted(teams.items()))})"
+        f"from {plural(len(e.in_round), 'audit')} ({', '.join(f'{escape(t)} {n}' for t, n in sorted(teams.items()))})"
         + (f", compared with {escape(e.previous.round)}" if e.previous else "") + ". "
         + ("It includes auditors' free text about children." if include_text else
            "It holds no free text about children: case references, grades, themes and counts only.") + "</p>",

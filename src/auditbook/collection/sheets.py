@@ -41,7 +41,8 @@ class Sheets:
         self.date = wb.add_format({**base, "num_format": EXCEL_DATE_FORMAT})
         self.int = wb.add_format({**base, "num_format": "0"})
         self.pct = wb.add_format({**base, "num_format": "0%"})
-        self.change = wb.add_format({**base, "num_format": "+0%;-0%;0%"})
+        # Changes are percentage points (whole numbers, the difference of the whole percentages shown).
+        self.change = wb.add_format({**base, "num_format": '+0;-0;"no change"'})
         self.head = wb.add_format({**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
                                    "text_wrap": True, "border": 1})
         self.title = wb.add_format({**base, "bold": True, "font_size": 14})

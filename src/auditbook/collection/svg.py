@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from auditbook.collection.trends import percent
+
 GRADE_COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
 INK, MUTED, LIGHT = "#1F1F1F", "#595959", "#D9D9D9"
 
@@ -62,7 +64,7 @@ def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width
             x = label_width + plot * b.previous
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + 21}" stroke="{INK}" '
                          'stroke-width="2" stroke-dasharray="3,2"/>')
-        figure = "no grades" if b.share is None else f"{b.share:.0%}"
+        figure = "no grades" if b.share is None else f"{percent(b.share)}%"
         parts.append(_text(label_width + plot + 8, y + 15, f"{figure} {b.note}".strip(), fill=MUTED, size=11))
     height = top + row * max(len(bars), 1) + 8
     return _svg(width, height, title, "".join(parts))
@@ -127,5 +129,6 @@ def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, S
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{4 if k == 0 else 3}" fill="{colour}"/>')
         last = next((v for v in reversed(values) if v is not None), None)
         if last is not None:
-            parts.append(_text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {last:.0%}", size=11, fill=colour))
+            parts.append(_text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {percent(last)}%", size=11,
+                               fill=colour))
     return _svg(width, height, title, "".join(parts))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditbook.collection.collate import Merged
-from auditbook.collection.trends import ANSWERED, RoundSummary, shortfall
+from auditbook.collection.trends import ANSWERED, RoundSummary, points, shortfall
 from auditbook.spec.roles import Role
 
 CONCERN, STRENGTH, SECTION, QUESTION = "concern", "strength", "section", "question"
@@ -42,9 +42,9 @@ class Ranked:
         return self.count / self.of if self.of else 0.0
 
     @property
-    def change(self) -> float | None:
-        """Change in share since the previous round (None when that round had none to compare)."""
-        return None if self.previous is None else self.share - self.previous
+    def change(self) -> int | None:
+        """Change in share since the previous round, in percentage points (None when that round had none)."""
+        return points(self.share, self.previous)
 
 
 @dataclass
