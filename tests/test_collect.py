@@ -432,8 +432,11 @@ def test_mixed_folder_master_tabs(mixed: tuple[Path, CollectResult]) -> None:
             assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9), ws.title
             assert "OFFICIAL-SENSITIVE" in ws.oddHeader.center.text, ws.title
     assert wb["Summary"]["A1"].value == "Deep Dive Case File Audit: master collation"
+    # Two on the Summary, one on Grades, and on Trends one small chart per scope (overall and each section graded).
+    assert result.evidence is not None
+    scopes = {t.scope for t in result.evidence.trends if t.good is not None}
     with zipfile.ZipFile(result.master) as zf:
-        assert len([n for n in zf.namelist() if n.startswith("xl/charts/chart")]) == 4
+        assert len([n for n in zf.namelist() if n.startswith("xl/charts/chart")]) == 3 + len(scopes)
 
 
 def test_summary_tab_has_frozen_panes_and_autofilter(mixed: tuple[Path, CollectResult]) -> None:
@@ -662,7 +665,8 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
     assert [r[0] for r in table if r[1] == "Overall"] == [ROUND, NEXT_ROUND]
     with zipfile.ZipFile(result.master) as zf:
         charts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/charts/chart")]
-    assert sum(b"<c:lineChart>" in c for c in charts) == 1
+    assert result.evidence is not None
+    assert sum(b"<c:lineChart>" in c for c in charts) == len({t.scope for t in result.evidence.trends if t.graded})
 
     # A higher threshold: a concern high in only one round is not recurring.
     again = run(folder, out, threshold=0.6)
@@ -1107,7 +1111,7 @@ def test_demo_makes_the_whole_loop(tmp_path: Path) -> None:
     assert (facts["This round"], facts["Audits this round"]) == (ROUND, 3)
     assert "Overall % Good or better in 2026 round 2" in facts
     assert [r[0] for r in wb["Trends"].iter_rows(min_row=5, max_col=2, values_only=True) if r[1] == "Overall"
-            and r[0] != "Round"] == ["2026 round 2", ROUND]
+            and r[0] not in ("Round", None)] == ["2026 round 2", ROUND]
     assert sorted({(r[0], r[1]) for r in body(wb["Rejected"])}) == [
         ("SYN-0001 first draft.xlsx", "superseded"), ("SYN-0900 bad grade.xlsx", "rejected"),
         ("SYN-0901.xlsx", "rejected"), ("team-beta/SYN-0001 - Copy.xlsx", "duplicate"),

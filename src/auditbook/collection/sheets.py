@@ -128,14 +128,40 @@ class Sheets:
 
     def block(self, ws: Worksheet, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],
               col: int = 0) -> int:
-        """A small table of figures at `row` (header, then rows); returns the next free row."""
+        """A small table of figures at `row` (header, then rows); returns the next free row.
+
+        `columns` give the widths the tab's columns have: the header row and rows of wrapped text are made as tall
+        as their text, so nothing is cut when printed.
+        """
+        widths = [c.width for c in columns]
         for i, c in enumerate(columns):
             ws.write_string(row, col + i, c.header, self.head)
+        self.fit_row(ws, row, [c.header for c in columns], widths, [True] * len(columns))
         for r, values in enumerate(rows, start=row + 1):
             for i, value in enumerate(values):
                 kind = columns[i].kind
                 self.write(ws, r, col + i, value, self.by_kind.get(kind, self.text))
-            height = row_height(values, [c.width for c in columns], [c.kind == WRAP for c in columns])
-            if height:
-                ws.set_row(r, height)
+            self.fit_row(ws, r, values, widths, [c.kind == WRAP for c in columns])
         return row + len(rows) + 2
+
+    @staticmethod
+    def fit_row(ws: Worksheet, row: int, values: Sequence[object], widths: Sequence[float],
+                wrapped: Sequence[bool]) -> None:
+        """Make a row as tall as the wrapped text in it needs (rows of one line keep their height)."""
+        height = row_height(values, widths, wrapped)
+        if height:
+            ws.set_row(row, height)
+
+    def explain(self, ws: Worksheet, row: int, text: str, widths: Sequence[float], fmt: Any = None) -> None:
+        """A line of explanation across the columns of `widths` (merged), as tall as its text: never squeezed
+        into the first column and cut when printed."""
+        if len(widths) > 1:
+            ws.merge_range(row, 0, row, len(widths) - 1, text, fmt or self.note)
+        else:
+            ws.write_string(row, 0, text, fmt or self.note)
+        self.fit_row(ws, row, [text], [sum(widths)], [True])
+
+    def page_break(self, ws: Worksheet, rows: Sequence[int]) -> None:
+        """Start a new printed page above each of these rows (a chart anchored there then never runs under the
+        header rows printed at the top of every page)."""
+        ws.set_h_pagebreaks(sorted(rows))

@@ -46,9 +46,16 @@ class Formula:
     value: str
 
 
+def line_chars(width: float) -> int:
+    """How many characters of wrapped text a line of a column `width` characters wide is counted to hold."""
+    return max(int(width) - 1, 1)
+
+
 def lines_needed(text: str, width: float) -> int:
     """How many lines wrapped text takes in a column `width` characters wide."""
-    chars = max(int(width * 1.1) - 1, 1)  # Arial 10 fits a little more than one character per width unit
+    # A width unit is one digit of Arial 10; text with capitals and wide letters ("Team: Team Gamma") fits about
+    # one character per unit, less the cell's margins: counting one per unit, less one, never runs over.
+    chars = line_chars(width)
     return sum(max(math.ceil(len(part) / chars), 1) for part in text.split("\n"))
 
 
@@ -136,7 +143,7 @@ class FastRows:
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         date_style = f' s="{date_format._get_xf_index()}"'
         letters = [col_letter(c) for c in range(len(formats))]
-        chars = [max(int(w * 1.1) - 1, 1) for w in widths]
+        chars = [line_chars(w) for w in widths]
         wraps = [i for i, w in enumerate(wrapped) if w]
         # Cells (or runs of cells) seen before are not made again: most of a tidy table repeats.
         spans = list(groups) or [(c, c + 1) for c in range(len(formats))]

@@ -12,7 +12,11 @@ from html import escape
 
 from auditbook.collection.trends import percent
 
-GRADE_COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
+#: Grades in list order, best first: greens, amber, red (then purple and grey for longer scales). None is the navy
+#: of the "% good or better" bars, so the two never read as one.
+GRADE_COLOURS = ("#1A7A3A", "#8CC46B", "#F6A53A", "#C0392B", "#7030A0", "#808080")
+#: The colour of a count written on a grade's bar: white on the dark fills, ink on the light ones.
+GRADE_INK = ("#FFFFFF", "#1F1F1F", "#1F1F1F", "#FFFFFF", "#FFFFFF", "#FFFFFF")
 INK, MUTED, LIGHT = "#1F1F1F", "#595959", "#D9D9D9"
 
 
@@ -94,8 +98,8 @@ def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades
             parts.append(f'<rect class="bar" x="{left:.1f}" y="{y + 4}" width="{w:.1f}" height="14" '
                          f'fill="{GRADE_COLOURS[g % 6]}"><title>{escape(grades[g])}: {n}</title></rect>')
             if w > 14:
-                parts.append(_text(left + w / 2, y + 15, str(n), anchor="middle", size=10, fill="#FFFFFF",
-                                   weight="bold"))
+                parts.append(_text(left + w / 2, y + 15, str(n), anchor="middle", size=10,
+                                   fill=GRADE_INK[g % len(GRADE_INK)], weight="bold"))
             left += w
         parts.append(_text(label_width + plot + 6, y + 15, f"n={total}", size=11, fill=MUTED))
     return _svg(width, top + row * max(len(rows), 1) + 8, title, "".join(parts))

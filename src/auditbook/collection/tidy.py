@@ -76,16 +76,17 @@ def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tupl
 
 
 #: Profile roles shown on the Audits table, in order, with their column header and width.
+#: Text that can be longer than its column wraps (WRAP), so a printed tab loses none of it.
 _PROFILE: tuple[tuple[Role, str, float, str], ...] = (
-    (Role.TEAM, "Team", 16, TEXT), (Role.WORKER, "Allocated worker", 20, TEXT),
-    (Role.TEAM_MANAGER, "Team manager", 20, TEXT), (Role.AUDITOR, "Auditor", 18, TEXT),
+    (Role.TEAM, "Team", 16, WRAP), (Role.WORKER, "Allocated worker", 20, WRAP),
+    (Role.TEAM_MANAGER, "Team manager", 20, WRAP), (Role.AUDITOR, "Auditor", 18, WRAP),
     (Role.AUDIT_MONTH, "Audit month", 11, TEXT), (Role.DUE_DATE, "Due date", 11, DATE),
-    (Role.COMPLETED, "Completed", 11, DATE), (Role.AGE, "Age", 6, INT), (Role.GENDER, "Gender", 12, TEXT),
-    (Role.ETHNICITY, "Ethnicity", 20, TEXT), (Role.LEGAL_STATUS, "Legal status", 18, TEXT),
-    (Role.OVERALL_GRADE, "Overall grade", 18, TEXT),
+    (Role.COMPLETED, "Completed", 11, DATE), (Role.AGE, "Age", 6, INT), (Role.GENDER, "Gender", 12, WRAP),
+    (Role.ETHNICITY, "Ethnicity", 20, WRAP), (Role.LEGAL_STATUS, "Legal status", 18, WRAP),
+    (Role.OVERALL_GRADE, "Overall grade", 18, WRAP),
 )
 _JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
-    (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, TEXT),
+    (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, WRAP),
     (Role.FEEDBACK_TEAM_MANAGER, "Feedback to team manager", 12, DATE),
     (Role.FEEDBACK_PRACTITIONER, "Feedback to practitioner", 12, DATE),
 )
@@ -96,17 +97,18 @@ def audits_table(c: Collation) -> Table:
     specs = c.specs
     profile = [p for p in _PROFILE if _has(specs, p[0])]
     judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
-    before = [Column("Case reference", 16), Column("Round", 14)]
+    before = [Column("Case reference", 16, WRAP), Column("Round", 14, WRAP)]
     for role, h, w, k in profile:
         if role is not Role.OVERALL_GRADE:
             before.append(Column(h, w, k))
         if role is Role.AGE:
             before.append(Column("Age band", 11))
-    before += [Column("Late", 6), *([Column("Overall grade", 18)] if _has(specs, Role.OVERALL_GRADE) else [])]
-    after = [*[Column(h, w, k) for _, h, w, k in judgement], Column("Urgent concern", 9), Column("Source file", 30),
-             Column("Source file missing", 9), Column("Spec version", 9), Column("Warnings", 9, INT)]
+    before += [Column("Late", 6), *([Column("Overall grade", 18, WRAP)] if _has(specs, Role.OVERALL_GRADE) else [])]
+    after = [*[Column(h, w, k) for _, h, w, k in judgement], Column("Urgent concern", 9),
+             Column("Source file", 30, WRAP), Column("Source file missing", 9), Column("Spec version", 9),
+             Column("Warnings", 9, INT)]
     sections = section_columns(c.merged, [col.header for col in before + after])
-    cols = [*before, *[Column(header, 14) for _, header in sections], *after]
+    cols = [*before, *[Column(header, 14, WRAP) for _, header in sections], *after]
     rows: list[tuple[Value, ...]] = []
     for m in c.merged:
         a = m.audit
@@ -145,9 +147,9 @@ def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[
     return {(i.row_index or 0, i.field): (sl.section.title, i.name, i.label) for i in sl.inputs}
 
 
-ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
-                  Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
-                  Column("Applies", 8))
+ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16, WRAP),
+                  Column("Section", 28, WRAP), Column("Field", 26, WRAP), Column("Question", 50, WRAP),
+                  Column("Answer", 50, WRAP), Column("Applies", 8))
 #: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
 AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
 
@@ -214,8 +216,9 @@ def answers_table(c: Collation, registry: SpecRegistry) -> Table:
 
 def findings_table(c: Collation, *, include_text: bool = True) -> Table:
     """One row per case and applicable section: grade, theme tags, what is working well, what needs to improve."""
-    cols = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Allocated worker", 18),
-            Column("Section", 28), Column("Grade", 16), Column("Theme tags", 28, WRAP),
+    cols = (Column("Case reference", 16, WRAP), Column("Round", 14, WRAP), Column("Team", 16, WRAP),
+            Column("Allocated worker", 18, WRAP), Column("Section", 28, WRAP), Column("Grade", 16, WRAP),
+            Column("Theme tags", 28, WRAP),
             Column("What is working well", 55, WRAP), Column("What needs to improve", 55, WRAP),
             Column("Impact", 40, WRAP))
     rows: list[tuple[Value, ...]] = []
@@ -234,9 +237,10 @@ def findings_table(c: Collation, *, include_text: bool = True) -> Table:
 
 
 ACTION_COLUMNS = (
-    Column("Action ID", 22), Column("Case reference", 14), Column("Round", 12), Column("Team", 14),
-    Column("Section", 22, WRAP), Column("Action", 45, WRAP), Column("Responsible", 16), Column("Timescale", 11, DATE),
-    Column("Priority", 9), Column("Agreed", 8), Column("Status", 12), Column("Notes", 30, WRAP),
+    Column("Action ID", 22, WRAP), Column("Case reference", 14, WRAP), Column("Round", 12, WRAP),
+    Column("Team", 14, WRAP), Column("Section", 22, WRAP), Column("Action", 45, WRAP), Column("Responsible", 16, WRAP),
+    Column("Timescale", 11, DATE), Column("Priority", 9, WRAP), Column("Agreed", 8, WRAP), Column("Status", 12, WRAP),
+    Column("Notes", 30, WRAP),
     Column("Date closed", 11, DATE), Column("Overdue", 9), Column("Conflicting edits", 30, WRAP),
     Column("Source file", 24, WRAP))
 
@@ -254,8 +258,8 @@ def actions_table(actions: Sequence[Action], states: Mapping[str, State], today:
 
 def rejected_table(c: Collation) -> Table:
     """Every file not merged, one row per problem."""
-    cols = (Column("File", 36, WRAP), Column("Status", 11), Column("Reason", 34, WRAP), Column("Severity", 9),
-            Column("Code", 18), Column("Sheet", 18), Column("Cell", 7), Column("Message", 70, WRAP))
+    cols = (Column("File", 36, WRAP), Column("Status", 11, WRAP), Column("Reason", 34, WRAP), Column("Severity", 9),
+            Column("Code", 18, WRAP), Column("Sheet", 18, WRAP), Column("Cell", 7), Column("Message", 70, WRAP))
     rows: list[tuple[Value, ...]] = []
     for n in sorted(c.not_merged, key=lambda n: (n.status != "rejected", n.file)):
         if not n.problems:
@@ -271,9 +275,9 @@ def _labeller(labels: dict[str, str]) -> Callable[[str], str]:
 
 def dictionary_table(specs: Sequence[Spec], registry: SpecRegistry) -> Table:
     """The data dictionary of the specs: every input's name, section, label, type, choices, when it applies."""
-    cols = (Column("Spec", 12), Column("Version", 8), Column("Field", 28), Column("Section", 26),
+    cols = (Column("Spec", 12, WRAP), Column("Version", 8), Column("Field", 28, WRAP), Column("Section", 26, WRAP),
             Column("Label", 50, WRAP), Column("Type", 10), Column("Choices", 30, WRAP), Column("Required", 9),
-            Column("Applies when", 40, WRAP), Column("Sheet", 16), Column("Cell", 7))
+            Column("Applies when", 40, WRAP), Column("Sheet", 16, WRAP), Column("Cell", 7))
     rows: list[tuple[Value, ...]] = []
     for spec in specs:
         layout = registry.layout(spec)
