@@ -75,18 +75,19 @@ def cell_text(text: str) -> str:
     return truncate(shown(text, keep_lines=True), CELL_CHARS)
 
 
-def cache_key(value: object) -> object:
-    """A value as a cache key that keeps its type: True, 1 and 1.0 are equal in Python but not the same cell."""
-    return value if type(value) is str else (type(value), value)
-
-
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
-_ROW = "\x00"
+_ROW = b"\x00"
 
 #: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
 #: cells (section, field, question) and two single values (the answer, whether it applied).
 Group = tuple[tuple[object, ...], Sequence[tuple[tuple[object, ...], object, object]]]
+
+
+def _height(lines: int) -> bytes:
+    """A row's height attributes for text of this many lines ("" for one)."""
+    points = min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
+    return b"" if lines <= 1 else f' ht="{points:g}" customHeight="1"'.encode()
 
 
 @dataclass
@@ -95,7 +96,8 @@ class _Pending:
     last_row: int
     last_col: int
     table: int | None
-    chunks: list[str] = field(default_factory=list)
+    #: The rows' XML, made as UTF-8 bytes (never a str to encode again: the Answers tab is tens of megabytes).
+    chunks: list[bytes] = field(default_factory=list)
 
 
 class FastRows:
@@ -143,45 +145,52 @@ class FastRows:
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         date_style = f' s="{date_format._get_xf_index()}"'
         letters = [col_letter(c) for c in range(len(formats))]
-        chars = [line_chars(w) for w in widths]
-        wraps = [i for i, w in enumerate(wrapped) if w]
-        # Cells (or runs of cells) seen before are not made again: most of a tidy table repeats.
+        wraps, chars = list(wrapped), [line_chars(w) for w in widths]
+        # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
         spans = list(groups) or [(c, c + 1) for c in range(len(formats))]
-        caches: list[dict[object, str]] = [{} for _ in spans]
-        heights: dict[tuple[int, str], int] = {}
-        out: list[str] = []
+        caches: list[dict[object, tuple[bytes, int]]] = [{} for _ in spans]
+        heights: dict[int, bytes] = {1: b""}
+        out: list[bytes] = []
         append = out.append
         r = first_row + 1  # 1-based, under the header
         for values in rows:
             r += 1
             lines = 1
-            for i in wraps if values else ():
-                v = values[i]
-                if isinstance(v, str) and (len(v) > chars[i] or "\n" in v):
-                    n = heights.get((i, v))
-                    if n is None:
-                        n = heights[(i, v)] = lines_needed(v, widths[i])
-                    lines = max(lines, n)
-            cells: list[str] = []
+            cells: list[bytes] = []
             for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
-                key = cache_key(values[lo]) if hi == lo + 1 else (*values[lo:hi], *map(type, values[lo:hi]))
-                frag = cache.get(key)
-                if frag is None:
-                    frag = self._fragment(range(lo, hi), values[lo:hi], letters, styles, date_style)
+                if hi == lo + 1:
+                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell.
+                    v = values[lo]
+                    key: object = v if type(v) is str else (type(v), v)
+                else:
+                    key = (*values[lo:hi], *map(type, values[lo:hi]))
+                hit = cache.get(key)
+                if hit is None:
+                    run = values[lo:hi]
+                    need = 1
+                    for c, x in zip(range(lo, hi), run, strict=True):
+                        if wraps[c] and type(x) is str and (len(x) > chars[c] or "\n" in x):
+                            need = max(need, lines_needed(x, widths[c]))
+                    hit = (self._fragment(range(lo, hi), run, letters, styles, date_style), need)
                     if not isinstance(key, str) or len(key) < 200:
-                        cache[key] = frag
-                cells.append(frag)
-            height = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"' if lines > 1 else ""
-            append(f'<row r="{r}"{height}>{"".join(cells).replace(_ROW, str(r))}</row>')
-        self._count_strings(sum(row.count(' t="s"') for row in out))
+                        cache[key] = hit
+                cells.append(hit[0])
+                if hit[1] > lines:
+                    lines = hit[1]
+            height = heights.get(lines)
+            if height is None:
+                height = heights[lines] = _height(lines)
+            rs = b"%d" % r
+            append(b'<row r="' + rs + b'"' + height + b">" + b"".join(cells).replace(_ROW, rs) + b"</row>")
+        self._count_strings(sum(row.count(b' t="s"') for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
 
     def _fragment(self, cols: Iterable[int], values: Sequence[object], letters: Sequence[str],
-                  styles: Sequence[str], date_style: str) -> str:
+                  styles: Sequence[str], date_style: str) -> bytes:
         """The XML of a run of cells, their row left as a placeholder."""
-        return "".join(self._cell(f' r="{letters[c]}{_ROW}"', styles[c], date_style, v)
-                       for c, v in zip(cols, values, strict=True) if v is not None and v != "")
+        return "".join(self._cell(f' r="{letters[c]}\x00"', styles[c], date_style, v)
+                       for c, v in zip(cols, values, strict=True) if v is not None and v != "").encode("utf-8")
 
     def _count_strings(self, cells: int) -> None:
         """Bring xlsxwriter's count of shared-string cells up to date with the `cells` just made here."""
@@ -203,21 +212,21 @@ class FastRows:
         starts = [sum(sizes[:k]) for k in range(len(sizes))]
         letters = [col_letter(c) for c in range(len(formats))]
 
-        def part_xml(k: int, values: Sequence[object]) -> tuple[str, int, int]:
+        def part_xml(k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
             cols = range(starts[k], starts[k] + len(values))
             xml = self._fragment(cols, values, letters, styles, date_style)
-            strings = xml.count(' t="s"')
+            strings = xml.count(b' t="s"')
             need = max((lines_needed(v, widths[c]) for c, v in zip(cols, values, strict=True)
                         if wrapped[c] and isinstance(v, str)), default=1)
             return xml, need, strings
 
-        second: dict[object, tuple[str, int, int]] = {}
-        third: dict[object, tuple[str, int, int]] = {}
-        fourth: dict[object, tuple[str, int, int]] = {}
+        second: dict[object, tuple[bytes, int, int]] = {}
+        third: dict[object, tuple[bytes, int, int]] = {}
+        fourth: dict[object, tuple[bytes, int, int]] = {}
         strings = 0
         # The row's height attributes by the lines it needs ("" for one line).
-        height: dict[int, str] = {1: ""}
-        out: list[str] = []
+        height: dict[int, bytes] = {1: b""}
+        out: list[bytes] = []
         append = out.append
         r = 1
         for who, items in groups:
@@ -243,8 +252,9 @@ class FastRows:
                     lines = pc[1]
                 ht = height.get(lines)
                 if ht is None:
-                    ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
-                append(f'<row r="{r}"{ht}>{(xa + pb[0] + pc[0] + pd[0]).replace(_ROW, str(r))}</row>')
+                    ht = height[lines] = _height(lines)
+                rs = b"%d" % r
+                append(b'<row r="' + rs + b'"' + ht + b">" + (xa + pb[0] + pc[0] + pd[0]).replace(_ROW, rs) + b"</row>")
                 strings += pb[2] + pc[2] + pd[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
@@ -263,7 +273,7 @@ class FastRows:
                     with dst.open(info.filename, "w", force_zip64=True) as fh:
                         fh.write(head)
                         for i in range(0, len(p.chunks), 20000):
-                            fh.write("".join(p.chunks[i:i + 20000]).encode("utf-8"))
+                            fh.write(b"".join(p.chunks[i:i + 20000]))
                         fh.write(tail)
                     continue
                 t = tables.get(info.filename)

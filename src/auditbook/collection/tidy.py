@@ -110,9 +110,11 @@ def audits_table(c: Collation) -> Table:
     sections = section_columns(c.merged, [col.header for col in before + after])
     cols = [*before, *[Column(header, 14, WRAP) for _, header in sections], *after]
     rows: list[tuple[Value, ...]] = []
+    keys: dict[str, str] = {}  # each title's column key, worked out once
     for m in c.merged:
         a = m.audit
-        grades = {norm(s.title): (s.grade or "") if s.applies else "n/a" for s in a.sections}
+        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)): (s.grade or "") if s.applies else "n/a"
+                  for s in a.sections}
         facts: list[Value] = []
         for role, _, _, _ in profile:
             if role is Role.OVERALL_GRADE:
@@ -147,9 +149,11 @@ def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[
     return {(i.row_index or 0, i.field): (sl.section.title, i.name, i.label) for i in sl.inputs}
 
 
-ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16, WRAP),
-                  Column("Section", 28, WRAP), Column("Field", 26, WRAP), Column("Question", 50, WRAP),
-                  Column("Answer", 50, WRAP), Column("Applies", 8))
+#: The Answers tab is for filtering and Power Query, not for printing (the Summary says so): only the question and the
+#: answer wrap, so its rows stay small (a wrapped cell carries a style of its own: 180,000 rows of them add up).
+ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 30),
+                  Column("Field", 34), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
+                  Column("Applies", 8))
 #: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
 AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
 
