@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import subprocess
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +16,12 @@ import pytest
 from auditbook.collection.collect import gather_folder
 from auditbook.collection.report import _change, render
 from auditbook.collection.trends import percent, points
+from auditbook.demo import run_demo
 from auditbook.text import plural
+from tests.lo.driver import overprinted
 from tests.test_register import REGISTRY, _returns, actions_tab, run, type_into
 from tests.test_report import REGISTRY as REPORT_REGISTRY
+from tests.test_report import chromium, proxy, require
 from tests.test_report import two_rounds as report_rounds  # noqa: F401 (a fixture)
 
 NOW = datetime(2026, 12, 7, 9, 30)
@@ -103,3 +107,55 @@ def test_changes_read_as_points_and_no_change() -> None:
         '<span class="down">-1 point</span>', '<span class="down">-9 points</span>', ""]
     assert [plural(n, "urgent concern") for n in (0, 1, 2)] == ["0 urgent concerns", "1 urgent concern",
                                                                  "2 urgent concerns"]
+
+
+# -- printed from the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's round report: two rounds, a register of some fifty actions (tables that run over pages)."""
+    out = tmp_path_factory.mktemp("demo-report")
+    run_demo(out)
+    return out / "demo-report.html"
+
+
+def _words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    xml = subprocess.run(["pdftotext", "-bbox", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True,
+                         timeout=120).stdout.decode("utf-8")
+    return [[(float(x0), float(y0), float(x1), float(y1), html.unescape(t)) for x0, y0, x1, y1, t in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)]
+        for page in xml.split("<page ")[1:]]
+
+
+def test_printed_tables_keep_their_header_clear_of_the_classification(demo_report: Path, tmp_path: Path) -> None:
+    require("pdftotext", "poppler-utils")
+    pdf = tmp_path / "report.pdf"
+    with proxy() as p:
+        done = chromium(tmp_path, p, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", demo_report.as_uri())
+    assert done.returncode == 0, done.stderr
+    pages = _words(pdf)
+    assert len(pages) >= 4
+    continued = 0
+    for number, words in enumerate(pages, start=1):
+        # The classification in the page's top margin, and nothing printed over or under it.
+        top = min(words, key=lambda w: w[1])
+        assert top[4] == "OFFICIAL-SENSITIVE", (number, top)
+        assert all(w[1] >= top[3] for w in words if w is not top), number
+        # ... and at its foot, with the page's number.
+        assert f"OFFICIAL-SENSITIVE · page {number} of {len(pages)}" in " ".join(w[4] for w in words
+                                                                                  if w[1] > 780), number
+        text = " ".join(w[4] for w in words)
+        continued += "Action Case Team Section Responsible Timescale Status" in text and number > 1
+    assert continued >= 2  # the register's header row is repeated on its continuation pages, whole
+    assert overprinted(pdf) == []
+
+
+def test_every_column_of_the_report_is_headed_and_no_label_is_cut(demo_report: Path) -> None:
+    page = demo_report.read_text(encoding="utf-8")
+    assert re.findall(r"<th[^>]*>\s*</th>", page) == []
+    assert "<th>Answers</th>" in page  # the practice questions' "2 No, 1 Partly"
+    assert "\u2026" not in page  # labels wrap in the charts instead of being cut
+    svg_text = " ".join(re.findall(r"<text [^>]*>([^<]*)</text>", page))
+    assert "5 Understanding and Practice in relation to Diversity and Culture" in " ".join(svg_text.split())
+    assert page.count("<h3>Share of each grade, by section</h3>") == 1 and "<h3>Grades by section</h3>" not in page

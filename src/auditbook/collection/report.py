@@ -28,7 +28,6 @@ from auditbook.text import plural, shown, word
 
 TOP = 10
 CSS = """
-@page { size: A4; margin: 16mm 14mm 16mm 14mm; }
 * { box-sizing: border-box; }
 body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; color: #1f1f1f; margin: 0 auto; max-width: 190mm;
        padding: 12mm 0; }
@@ -57,8 +56,23 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 section { break-inside: auto; }
 svg.chart { max-width: 100%; height: auto; display: block; margin: 2mm 0 4mm; break-inside: avoid; }
 .text { white-space: pre-wrap; }
-@media print { body { padding: 0; max-width: none; } .screen-only { display: none; } }
+@media print { body { padding: 0; max-width: none; } .screen-only, .banner { display: none; } }
 """
+#: Printed, the classification and page number go in the page's own margins (as a header and footer), where a table's
+#: header row repeated at the top of a page cannot run under them (a fixed banner sat on it).
+PAGE_CSS = """
+@page { size: A4; margin: 18mm 14mm 18mm 14mm;
+  @top-center { content: %(label)s; color: #C00000; font: bold 9pt Arial, Helvetica, sans-serif;
+                letter-spacing: 0.08em; }
+  @bottom-center { content: %(label)s "  \\00B7  page " counter(page) " of " counter(pages); color: #C00000;
+                   font: 9pt Arial, Helvetica, sans-serif; } }
+"""
+
+
+def css_string(text: str) -> str:
+    """Text as a CSS string literal: quotes, backslashes and "<" (which could end the style element) escaped."""
+    out = "".join(f"\\{ord(ch):X} " if ch in '"\\<>' or ord(ch) < 0x20 else ch for ch in text)
+    return f'"{out}"'
 
 
 def _pct(x: float | None) -> str:
@@ -150,7 +164,8 @@ def _sections(e: Evidence) -> str:
            '<p class="note">Bars: this round. Dashed tick: the previous round. Red: under half good or better. '
            'n: audits graded.</p>',
            share_bars("% good or better by section", bars),
-           "<h3>Grades by section</h3>", stacked_grades("Grades by section", stacked, c.grades)]
+           "<h3>Share of each grade, by section</h3>",
+           stacked_grades("Share of each grade, by section", stacked, c.grades)]
     return "".join(out)
 
 
@@ -181,17 +196,19 @@ def _trends(e: Evidence) -> str:
     chart = trend_lines("% good or better by round", names, series)
     rows = [[_e(t.round), _e(t.scope), str(t.graded), _pct(t.good), _change(t.change)]
             for t in e.trends if t.scope == OVERALL and t.graded]
-    return chart + _table(["Round", "Scope", "Audits graded", "% good or better", "Change"], rows, (2, 3, 4))
+    return chart + _table(["Round", "Scope", "Audits graded", "% good or better", "Change (points)"], rows, (2, 3, 4))
 
 
-def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True) -> str:
+def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True, detail: str = "") -> str:
+    """A ranked table; `detail` heads a last column of each row's detail (a question's answers), left out if empty."""
     out = []
     for r in rows[:TOP]:
         what = f"{r.section}: {r.item}" if item == "Question" else r.section if item == "Section" else r.item
         flag = '<span class="flag">Recurring</span>' if r.recurring else ""
         out.append([_e(what), f"{r.count} of {r.of}", _pct(r.share), _pct(r.previous), _change(r.change),
-                    *([flag] if recurring else []), _e(r.detail)])
-    headers = [item, "Audits", "Share", "Previous round", "Change", *(["Recurring"] if recurring else []), ""]
+                    *([flag] if recurring else []), *([_e(r.detail)] if detail else [])])
+    headers = [item, "Audits", "Share", "Previous round", "Change (points)", *(["Recurring"] if recurring else []),
+               *([detail] if detail else [])]
     return _table(headers, out, (1, 2, 3, 4))
 
 
@@ -207,7 +224,8 @@ def _themes(e: Evidence) -> str:
         "<h3>Sections most often needing action</h3>",
         _ranked([r for r in t.sections if r.count], item="Section"),
         f"<h3>Practice questions most often {escape(e.collation.answered_short())}</h3>",
-        _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False),
+        _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False,
+                detail="Answers"),
     ])
 
 
@@ -274,7 +292,7 @@ def render(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", include_t
         # Nothing may be fetched: the page allows no source at all beyond its own inline styles.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "img-src data:\">",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{CSS}{PAGE_CSS % {'label': css_string(classification)}}</style></head><body>",
         f'<div class="banner top classification">{label}</div>',
         f'<div class="banner bottom classification">{label}</div>',
         f'<p class="classification">{label}</p>',
