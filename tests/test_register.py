@@ -134,8 +134,9 @@ def test_a_managers_pack_edit_is_read_back_and_a_conflict_is_shown(folder: Path)
     assert (second.evidence.readback.taken, second.evidence.readback.conflicts) == (1, 1)
     rows = {r["Action ID"]: r for r in actions_tab(second.master)}
     assert rows[one]["Status"] is None  # neither edit is guessed
-    assert rows[one]["Conflicting edits"] == (f'Status: the master says "Done"; {pack.name} says "In progress". '
-                                              "Type the one to keep into the master.")
+    assert rows[one]["Conflicting edits"] == (f"Changed differently: Status by the master and {pack.name}. Type the "
+                                              "one to keep into the master.\n"
+                                              f'Status: the master says "Done"; {pack.name} says "In progress".')
     assert rows[two]["Notes"] == "Discussed with worker"
     assert openpyxl.load_workbook(second.master)["Summary"]["A1"].value.endswith("master collation")
     # The collator settles it in the master: taken, the conflict cleared; the pack's old edit is not taken again.

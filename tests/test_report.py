@@ -114,7 +114,7 @@ def test_report_with_an_allocation_lists_the_returns_outstanding(two_rounds: tup
                                  "--allocation", str(listing)])
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    assert "returns outstanding" in html
+    assert '<div class="value">1</div><div class="label">return outstanding</div>' in html
     assert "<td>SYN-0042</td>" in html
     assert "<td>SYN-0001</td><td>Team Beta</td><td>Example Auditor 2</td>" not in html
 

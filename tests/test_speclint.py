@@ -116,6 +116,19 @@ DEFECTS = [
         id="duplicate-section-id",
     ),
     pytest.param(
+        lambda d: _cp(d).update(title="TEAM "),
+        'sections[1] (cp).title: "TEAM " is already a column of the master\'s Audits table (titles are compared '
+        "ignoring case). Give the section a title of its own.", "title: 'TEAM '", id="section-title-is-a-master-column",
+    ),
+    pytest.param(
+        lambda d: d["sections"].append({
+            "id": "cp2", "title": "1d child protection", "sheet": "1d CP again", "criteria": ["ESN 01"],
+            "fields": [{"id": "seen", "label": "Seen?", "type": "question"}],
+        }),
+        'sections[2] (cp2).title: "1d child protection" is already the title of section cp (titles are compared '
+        "ignoring case). Give the section a title of its own.", "title: 1d child", id="duplicate-section-title",
+    ),
+    pytest.param(
         lambda d: _cp(d)["fields"].append({"id": "seen", "label": "Seen again?", "type": "question"}),
         'sections[1] (cp).fields[2] (seen): duplicate field id "seen" in section cp (the judgement block adds '
         "working_well, to_improve, grade and theme_N to every judged section). Give each field its own id.",

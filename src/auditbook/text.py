@@ -12,6 +12,16 @@ def norm(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
 
 
+def word(n: int, one: str, many: str | None = None) -> str:
+    """The word that goes with a count: "concern" for 1, "concerns" for any other ("child", "children")."""
+    return one if n == 1 else many or one + "s"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """A count and its word, with no "(s)" hedge: "1 urgent concern", "2 urgent concerns", "0 audits"."""
+    return f"{n} {word(n, one, many)}"
+
+
 def slug(text: str) -> str:
     """A file-name-safe lower-case slug."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"

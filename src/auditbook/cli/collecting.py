@@ -201,6 +201,9 @@ def export(
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
     settings: SettingsOption = None,
+    raw: Annotated[bool, typer.Option("--raw", help=(
+        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @ gets a leading ' so "
+        "that a spreadsheet never runs it as a formula."))] = False,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
     they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
@@ -208,7 +211,7 @@ def export(
     try:
         evidence = gather_folder(folder, run_options(local, specs=specs, out=out, ledger=ledger,
                                                      round_name=round_name))
-        written = run_export(evidence, to, fmt=fmt)
+        written = run_export(evidence, to, fmt=fmt, raw=raw)
     except AuditbookError as e:
         raise fail(e, 2) from None
     say_readback(evidence)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xlsxwriter.worksheet import Worksheet
+
 from auditbook.collection.cohorts import SMALL
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.register import PLAN_COLUMNS, PLAN_STATUSES, PLAN_TAB
 from auditbook.collection.sheets import Cell, Sheets
+from auditbook.collection.svg import GRADE_COLOURS
 from auditbook.collection.themes import CONCERN, STRENGTH, Ranked
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
 from auditbook.collection.trends import OVERALL
 from auditbook.workbook.layout import col_letter
 
-COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
+#: The width (in characters) of a column nothing sets.
+DEFAULT_WIDTH = 8.43
 
 
 def _pct(x: float | None) -> float | None:
@@ -23,18 +27,20 @@ def _pct(x: float | None) -> float | None:
 def grades_tab(s: Sheets, e: Evidence) -> None:
     """This round's grades per section: counts, shares, % good or better, and the change from the previous round."""
     c = e.collation
-    cols = [Column("Section", 34), Column("Audits graded", 9, INT), *[Column(g, 11, INT) for g in c.grades],
-            Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT), Column("Change", 9, CHANGE)]
+    cols = [Column("Section", 34, WRAP), Column("Audits graded", 9, INT), *[Column(g, 11, INT) for g in c.grades],
+            Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT),
+            Column("Change (points)", 9, CHANGE)]
     ws = s.sheet("Grades", [col.width for col in cols])
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
     title = f"Grades in {e.current.round}" if e.current else "Grades (no audits merged)"
     ws.write_string(0, 0, title, s.title)
     if e.previous:
-        ws.write_string(1, 0, f"Compared with {e.previous.round}.", s.note)
+        s.explain(ws, 1, f"Compared with {e.previous.round}: the change is in percentage points.",
+                  [col.width for col in cols])
     rows: list[list[Cell]] = [[r.scope, r.graded, *[r.counts.get(g, 0) for g in c.grades], _pct(r.share),
-                               _pct(r.before), _pct(r.change)] for r in e.by_scope()]
-    s.block(ws, 3, cols, rows)
+                               _pct(r.before), r.change] for r in e.by_scope()]
+    nxt = s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 1)
     ws.repeat_rows(3)
     if rows:
@@ -42,24 +48,28 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
         for i in range(len(c.grades)):
             chart.add_series({"name": ["Grades", 3, 2 + i], "categories": ["Grades", 4, 0, 3 + len(rows), 0],
                               "values": ["Grades", 4, 2 + i, 3 + len(rows), 2 + i],
-                              "fill": {"color": COLOURS[i % len(COLOURS)]}})
+                              "fill": {"color": GRADE_COLOURS[i % len(GRADE_COLOURS)]}})
         chart.set_title({"name": "Share of each grade by section"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
-        ws.insert_chart(len(rows) + 6, 0, chart, {"x_scale": 2.0, "y_scale": 1.6})
+        # On a page of its own, under the repeated header row rather than through it.
+        s.page_break(ws, [nxt])
+        ws.insert_chart(nxt, 0, chart, {"x_scale": 2.0, "y_scale": 1.6})
 
 
 def cohorts_tab(s: Sheets, e: Evidence) -> None:
     """Overall grades and % good or better by group of children, with the audits behind each figure."""
     c = e.collation
-    cols = [Column("Group of children", 14), Column("Group", 26), Column("Audits", 8, INT),
+    cols = [Column("Group of children", 14, WRAP), Column("Group", 26, WRAP), Column("Audits", 8, INT),
             *[Column(g, 11, INT) for g in c.grades], Column("% Good or better", 10, PCT), Column("Note", 30, WRAP)]
-    ws = s.sheet("Cohorts", [col.width for col in cols])
+    widths = [col.width for col in cols]
+    ws = s.sheet("Cohorts", widths)
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
     ws.write_string(0, 0, f"Cohorts in {e.current.round if e.current else '(no round)'}", s.title)
-    ws.write_string(1, 0, f"A group with fewer than {SMALL} audits is marked small: its shares move a lot with one "
-                          "audit. Groups are shown, never hidden.", s.note)
+    s.explain(ws, 1, f"A group with fewer than {SMALL} audits is marked small: its shares move a lot with one audit. "
+              "Groups are shown, never hidden. The overall grade is the auditor's judgement of the whole case.",
+              widths)
     rows: list[list[Cell]] = [
         [r.dimension, r.group, r.audits, *r.grades, _pct(r.share),
          f"Small cohort (fewer than {SMALL} audits): read with care" if r.small else ""] for r in e.cohorts]
@@ -69,62 +79,98 @@ def cohorts_tab(s: Sheets, e: Evidence) -> None:
     if rows:
         ws.conditional_format(4, len(cols) - 1, 3 + len(rows), len(cols) - 1,
                               {"type": "text", "criteria": "begins with", "value": "Small", "format": s.amber})
-    missing = [[dim, ", ".join(groups)] for dim, groups in e.not_audited.items()]
-    ws.write_string(nxt, 0, "Groups of children not audited this round", s.bold)
-    s.block(ws, nxt + 1, [Column("Group of children", 14), Column("Not audited", 80, WRAP)],
-            missing or [["(none)", "every group the spec names had at least one audit"]])
+    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
+        ("(none)", "every group the spec names had at least one audit")]
+    s.explain(ws, nxt, "Groups of children not audited this round", widths, s.bold)
+    # The list of groups takes every column but the first (merged), as tall as its text.
+    last, wide = len(cols) - 1, sum(widths[1:])
+    ws.write_string(nxt + 1, 0, "Group of children", s.head)
+    ws.merge_range(nxt + 1, 1, nxt + 1, last, "Not audited", s.head)
+    s.fit_row(ws, nxt + 1, ["Group of children"], widths[:1], [True])
+    for r, (dim, groups) in enumerate(missing, start=nxt + 2):
+        ws.write_string(r, 0, dim, s.wrap)
+        ws.merge_range(r, 1, r, last, groups, s.wrap)
+        s.fit_row(ws, r, [dim, groups], [widths[0], wide], [True, True])
 
 
 def trends_tab(s: Sheets, e: Evidence) -> None:
-    """Grade shares and % good or better per round, overall and per section, with a line chart."""
+    """Grade shares and % good or better per round, overall and per section, with a small chart for each."""
     c = e.collation
-    cols = [Column("Round", 16), Column("Scope", 32), Column("Audits graded", 9, INT),
+    cols = [Column("Round", 16, WRAP), Column("Scope", 32, WRAP), Column("Audits graded", 9, INT),
             *[Column(g, 11, PCT) for g in c.grades], Column("% Good or better", 10, PCT),
-            Column("Change from previous round", 11, CHANGE)]
-    ws = s.sheet("Trends", [col.width for col in cols], 2)
+            Column("Change from previous round (points)", 11, CHANGE)]
+    widths = [col.width for col in cols]
+    ws = s.sheet("Trends", widths, 2)
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
     ws.write_string(0, 0, "Trends across rounds", s.title)
-    ws.write_string(1, 0, f"Every round the ledger has seen ({len(e.rounds)}), oldest first. Shares are of the "
-                          "audits graded in that round.", s.note)
+    s.explain(ws, 1, f"Every round the ledger has seen ({len(e.rounds)}), oldest first. Shares are of the audits "
+              "graded in that round; changes are in percentage points.", widths)
     rows: list[list[Cell]] = []
     for t in e.trends:
         if not t.graded:
             continue
-        rows.append([t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good),
-                     _pct(t.change)])
+        rows.append([t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good), t.change])
     nxt = s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 2)
     ws.repeat_rows(3)
-    # The chart reads a small grid: rounds down, scopes across, % good or better in the cells.
-    ws.write_string(nxt, 0, "% Good or better by round (chart data)", s.bold)
-    grid_row = nxt + 1
-    ws.write_string(grid_row, 0, "Round", s.head)
-    for j, scope in enumerate(e.scopes, start=1):
-        ws.write_string(grid_row, j, scope, s.head)
+    _trend_charts(s, ws, e, nxt, widths)
+
+
+#: The small trend charts: how many across, their size in pixels, and the rows each takes (and how many per page).
+_ACROSS, _CHART_W, _CHART_H, _CHART_ROWS, _PER_PAGE = 4, 215, 170, 9, 3
+
+
+def _trend_charts(s: Sheets, ws: Worksheet, e: Evidence, row: int, widths: Sequence[float]) -> None:
+    """A grid (scopes down, rounds across) and one small line chart per scope: fifteen lines on one chart are
+    unreadable, one chart each with the same 0-100 % scale compares at a glance."""
+    s.explain(ws, row, "% Good or better by round (the charts' figures)", widths, s.bold)
+    grid = row + 1
+    ws.write_string(grid, 1, "Scope", s.head)
+    for j, r in enumerate(e.rounds, start=2):
+        ws.write_string(grid, j, r.round, s.head)
+    s.fit_row(ws, grid, ["Scope", *[r.round for r in e.rounds]],
+              [widths[j] if j < len(widths) else DEFAULT_WIDTH for j in range(1, len(e.rounds) + 2)],
+              [True] * (len(e.rounds) + 1))
     by = {(t.round, t.scope): t.good for t in e.trends}
-    for i, r in enumerate(e.rounds, start=grid_row + 1):
-        s.write(ws, i, 0, r.round, s.text)
-        for j, scope in enumerate(e.scopes, start=1):
+    scopes = [sc for sc in e.scopes if any(by.get((r.round, sc)) is not None for r in e.rounds)]
+    for i, scope in enumerate(scopes, start=grid + 1):
+        ws.write_string(i, 1, scope, s.wrap)
+        s.fit_row(ws, i, [scope], widths[1:2], [True])
+        for j, r in enumerate(e.rounds, start=2):
             s.write(ws, i, j, _pct(by.get((r.round, scope))), s.pct)
-    if e.rounds:
+    if not e.rounds or not scopes:
+        return
+    top = grid + len(scopes) + 2
+    breaks = []
+    last = 1 + len(e.rounds)
+    for k, scope in enumerate(scopes):
         chart = s.wb.add_chart({"type": "line"})
-        last = grid_row + len(e.rounds)
-        for j, scope in enumerate(e.scopes, start=1):
-            line = {"width": 3.0, "color": "#1F4E79"} if scope == OVERALL else {"width": 1.25}
-            chart.add_series({"name": ["Trends", grid_row, j], "categories": ["Trends", grid_row + 1, 0, last, 0],
-                              "values": ["Trends", grid_row + 1, j, last, j], "line": line,
-                              "marker": {"type": "circle", "size": 5}})
-        chart.set_title({"name": "% Good or better by round"})
-        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
-        chart.set_legend({"position": "right"})
-        ws.insert_chart(3, len(cols) + 1, chart, {"x_scale": 1.8, "y_scale": 1.6})
+        at = grid + 1 + k
+        heavy = scope == OVERALL
+        chart.add_series({"name": ["Trends", at, 1], "categories": ["Trends", grid, 2, grid, last],
+                          "values": ["Trends", at, 2, at, last],
+                          "line": {"width": 2.5 if heavy else 1.75, "color": "#1F4E79" if heavy else "#2E75B6"},
+                          "marker": {"type": "circle", "size": 5}})
+        chart.set_title({"name": scope, "name_font": {"size": 9, "bold": heavy}})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_unit": 0.5, "num_font": {"size": 8}})
+        chart.set_x_axis({"num_font": {"size": 8}})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": _CHART_W, "height": _CHART_H})
+        band, across = divmod(k, _ACROSS)
+        at_row = top + band * _CHART_ROWS
+        if band % _PER_PAGE == 0 and across == 0:
+            breaks.append(at_row)
+        ws.insert_chart(at_row, 0, chart, {"x_offset": across * (_CHART_W + 10), "y_offset": 4,
+                                           "object_position": 3})
+    # Each page of charts starts clear of the repeated header row.
+    s.page_break(ws, breaks)
 
 
 THEME_COLUMNS = (Column("Measure", 20, WRAP), Column("Scope", 16, WRAP), Column("Section", 22, WRAP),
                  Column("Item", 34, WRAP), Column("Kind", 9), Column("Audits", 7, INT), Column("Out of", 7, INT),
-                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change", 8, CHANGE),
-                 Column("Rounds at or above threshold", 10, INT), Column("Recurring", 10), Column("Detail", 12))
+                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change (points)", 9, CHANGE),
+                 Column("Rounds at or above threshold", 10, INT), Column("Recurring", 10), Column("Detail", 14, WRAP))
 
 
 def theme_rows(e: Evidence) -> list[tuple[str, Ranked]]:
@@ -134,7 +180,7 @@ def theme_rows(e: Evidence) -> list[tuple[str, Ranked]]:
         return []
     return [*[("Concern (theme tag)", r) for r in t.concerns], *[("Strength (theme tag)", r) for r in t.strengths],
             *[("Section needing action", r) for r in t.sections],
-            *[("Question answered No or Partly", r) for r in t.questions],
+            *[(f"Question {e.collation.answered_short()}", r) for r in t.questions],
             *[(f"{'Concern' if r.kind == CONCERN else 'Strength'} by team", r) for r in t.by_team]]
 
 
@@ -142,7 +188,7 @@ def themes_tab(s: Sheets, e: Evidence) -> None:
     """Concerns and strengths apart, ranked by share, against the previous round; recurring concerns flagged."""
     rows = theme_rows(e)
     table = Table("Themes", THEME_COLUMNS, [
-        (m, r.scope, r.section, r.item, r.kind, r.count, r.of, _pct(r.share), _pct(r.previous), _pct(r.change),
+        (m, r.scope, r.section, r.item, r.kind, r.count, r.of, _pct(r.share), _pct(r.previous), r.change,
          r.rounds_high if r.kind in (CONCERN, "section") else None, "Recurring" if r.recurring else "", r.detail)
         for m, r in rows], key_columns=1)
     ws = s.tidy(table)
@@ -152,6 +198,8 @@ def themes_tab(s: Sheets, e: Evidence) -> None:
             "this round and in at least one earlier round. Strengths are never recurring.") if t else ""
     ws.write_string(0, len(THEME_COLUMNS) + 1, note, s.bold)
     n = len(rows)
+    # The note beside the table is for the screen: printed, it would shrink the table to a fraction of the page.
+    ws.print_area(0, 0, max(n, 1), len(THEME_COLUMNS) - 1)
     if n:
         kind_col = col_letter(4)
         ws.conditional_format(1, 0, n, 4, {"type": "formula", "criteria": f'=${kind_col}2="{STRENGTH}"',

@@ -70,6 +70,8 @@ class Collation:
     grades: tuple[str, ...] = ()
     good_or_better: frozenset[str] = frozenset()
     needs_action: frozenset[str] = frozenset()
+    #: The answers to a practice question that say the practice fell short (the specs' grading.shortfall).
+    shortfall: tuple[str, ...] = ()
     #: The specs the merged audits were made from (all known specs when none was merged).
     specs: tuple[Spec, ...] = ()
     #: The round of every valid return read, whether merged or not (for "rounds seen" when --round matches none).
@@ -78,6 +80,10 @@ class Collation:
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
         return sum(1 for n in self.not_merged if n.status == status)
+
+    def answered_short(self) -> str:
+        """How a heading says "answered as falling short", in the specs' words: "answered No or Partly"."""
+        return "answered " + " or ".join(self.shortfall) if self.shortfall else "answered as falling short"
 
 
 def _sort_key(m: Merged) -> tuple[date, str, str]:
@@ -179,6 +185,7 @@ def _scale(out: Collation, registry: SpecRegistry) -> None:
     out.grades = tuple(dict.fromkeys(g for s in specs for g in s.lists.get(s.grade_list, [])))
     out.good_or_better = frozenset(g for s in specs for g in s.grading.good_or_better)
     out.needs_action = frozenset(g for s in specs for g in s.grading.needs_action)
+    out.shortfall = tuple(dict.fromkeys(w for s in specs for w in s.grading.shortfall))
 
 
 def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:

@@ -16,7 +16,16 @@ from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.register import PlanRow, ReadBack
 from auditbook.collection.themes import Themes, analyse
 from auditbook.collection.tracking import ReturnRow
-from auditbook.collection.trends import OVERALL, RoundSummary, TrendRow, good_share, ordered, summarise, trend_rows
+from auditbook.collection.trends import (
+    OVERALL,
+    RoundSummary,
+    TrendRow,
+    good_share,
+    ordered,
+    points,
+    summarise,
+    trend_rows,
+)
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.text import norm
 
@@ -32,9 +41,10 @@ class ScopeShare:
     before: float | None
 
     @property
-    def change(self) -> float | None:
-        """The change in % good or better since the previous round (a fraction; None without both)."""
-        return self.share - self.before if self.share is not None and self.before is not None else None
+    def change(self) -> int | None:
+        """The change in % good or better since the previous round, in whole percentage points worked out from the
+        percentages shown (None without both)."""
+        return points(self.share, self.before)
 
 
 @dataclass
@@ -108,7 +118,8 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
     previous = rounds[index - 1] if index > 0 else None
     in_round = [m for m in c.merged if current is not None and norm(m.round) == norm(current.round)]
     themes = None if current is None else analyse(
-        current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action)
+        current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action,
+        shortfall_words=c.shortfall)
     audits = [m.audit for m in in_round]
     # Sections in the specs' order (sections only older rounds had come after them).
     spec_order = [s.title for spec in c.specs for s in spec.sections if s.kind == "judged"]

@@ -29,10 +29,14 @@ from auditbook.collection.tidy import (
     rejected_table,
 )
 from auditbook.errors import CollectError
+from auditbook.text import shown
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
 FORMATS = ("csv", "xlsx")
 WORKBOOK_NAME = "auditbook-export.xlsx"
+#: What a spreadsheet reads as the start of a formula when it opens a CSV file (OWASP's list): text starting
+#: with one of them is written with a leading ' unless the export is raw.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def tables(e: Evidence) -> list[Table]:
@@ -42,15 +46,29 @@ def tables(e: Evidence) -> list[Table]:
             actions_table(e.actions, e.states, e.today), rejected_table(c), dictionary_table(c.specs, e.registry)]
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object, *, raw: bool = False) -> str:
+    """A value as a CSV field: dates ISO, text shown safe (control characters escaped, as in the master) and, unless
+    `raw`, text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) kept as text with a leading '."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()[:10]
-    return str(value)
+    if not isinstance(value, str):
+        return str(value)
+    text = shown(value, keep_lines=True)
+    return "'" + text if not raw and text.startswith(FORMULA_STARTS) else text
 
 
-def _readme(e: Evidence, classification: str, written: list[str], generated_at: datetime) -> str:
+#: What README.txt says of text that looks like a formula, in a safe export and in a raw one.
+SAFE_NOTE = ("Text that starts with = + - @, a tab or a carriage return is written with a leading ' so that a",
+             "spreadsheet opening the file shows it as text and never runs it as a formula. For R or pandas, export",
+             "with --raw to have the text exactly as typed, or strip that one leading '.")
+RAW_NOTE = ("Text is written exactly as typed (--raw): do not open these files by double-clicking them in a",
+            "spreadsheet, which would run text starting with = + - or @ as a formula.")
+
+
+def _readme(e: Evidence, classification: str, written: list[str], generated_at: datetime,
+            note: Sequence[str] = ()) -> str:
     c = e.collation
     lines = [
         f"{classification}",
@@ -65,13 +83,17 @@ def _readme(e: Evidence, classification: str, written: list[str], generated_at: 
         *[f"  {name}" for name in written],
         "",
         "Join them on 'Case reference' and 'Round'; 'Field' in answers joins 'Field' in dictionary.",
+        *(["", *note] if note else []),
     ]
     return "\r\n".join(lines) + "\r\n"
 
 
 def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OFFICIAL-SENSITIVE",
-           generated_at: datetime | None = None) -> list[Path]:
-    """Write the tidy tables into the folder `to`; returns the files written (each whole or not at all)."""
+           generated_at: datetime | None = None, raw: bool = False) -> list[Path]:
+    """Write the tidy tables into the folder `to`; returns the files written (each whole or not at all).
+
+    CSV text that a spreadsheet would run as a formula gets a leading ' unless `raw` (see csv_cell).
+    """
     if fmt not in FORMATS:
         raise CollectError(f"unknown export format {fmt!r}: use csv or xlsx.")
     if to.exists() and not to.is_dir():
@@ -85,7 +107,7 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
             writer.writerow([c.header for c in table.columns])
-            writer.writerows([_cell(v) for v in row] for row in table.rows)
+            writer.writerows([csv_cell(v, raw=raw) for v in row] for row in table.rows)
             with replacing(out, prefix=".auditbook-export-") as tmp:
                 # utf-8-sig: Excel opens it with the right characters.
                 tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
@@ -96,7 +118,8 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
         written.append(out)
     readme = to / "README.txt"
     with replacing(readme, prefix=".auditbook-export-") as tmp:
-        tmp.write_text(_readme(e, classification, [p.name for p in written], moment), encoding="utf-8")
+        note = () if fmt != "csv" else RAW_NOTE if raw else SAFE_NOTE
+        tmp.write_text(_readme(e, classification, [p.name for p in written], moment, note), encoding="utf-8")
     return [*written, readme]
 
 

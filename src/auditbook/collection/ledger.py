@@ -80,7 +80,7 @@ class Entry:
 
 
 #: Bumped when what is stored changes, so older rows are read afresh rather than misread.
-FORMAT = "3"
+FORMAT = "4"
 
 
 def _encode(value: object) -> object:

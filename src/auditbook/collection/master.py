@@ -7,7 +7,6 @@ Rejected, Dictionary, SAG action plan) are Excel Tables of the same names, for P
 from __future__ import annotations
 
 import io
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -22,8 +21,9 @@ from auditbook.collection.evidence import Evidence
 from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
 from auditbook.collection.readback import MAX_TEXT
-from auditbook.collection.sheets import BASE_FORMAT, Cell, Sheets
-from auditbook.collection.sheetxml import Formula, row_height
+from auditbook.collection.sheets import BASE_FORMAT, Sheets
+from auditbook.collection.sheetxml import Formula
+from auditbook.collection.summary_tab import summary_tab
 from auditbook.collection.tidy import (
     ACTION_COLUMNS,
     ANSWER_COLUMNS,
@@ -32,16 +32,13 @@ from auditbook.collection.tidy import (
     Column,
     Table,
     actions_table,
-    answer_segments,
+    answer_groups,
     audits_table,
     dictionary_table,
     findings_table,
     rejected_table,
 )
-from auditbook.collection.tracking import RETURN_STATUSES
-from auditbook.collection.trends import OVERALL, good_share
 from auditbook.errors import CollectError
-from auditbook.spec.roles import Role
 from auditbook.workbook.layout import col_letter
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
 
@@ -78,121 +75,10 @@ def _actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, Stat
     ws.conditional_format(1, conflict, n, conflict, {"type": "no_blanks", "format": s.flag})
 
 
-def _summary(s: Sheets, e: Evidence, generated_at: datetime) -> None:
-    c = e.collation
-    ws = s.sheet("Summary", [40, 14, 14, 14, 14])
-    ws.set_column(0, 0, 44)
-    ws.set_column(1, 4, 14)
-    ws.write_string(0, 0, f"{c.title}: master collation", s.title)
-    ws.write_string(1, 0, s.classification, s.red)
-    ws.write_string(2, 0, f"Collected {generated_at:%d/%m/%Y %H:%M}", s.text)
-    merged = c.merged
-    rounds = [r.round for r in e.rounds if r.round in {m.round for m in merged}]
-    due = [d for m in merged if isinstance(d := m.audit.due_date, date)]
-    cur, prev = e.current, e.previous
-    share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
-    before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
-    recurring = [t for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring]
-    facts: list[tuple[str, Cell, str]] = [
-        ("This round", cur.round if cur else "(none)", ""),
-        ("Audits this round", cur.audits if cur else 0, ""),
-        ("Overall % Good or better this round", share, "pct"),
-        (f"Overall % Good or better in {prev.round}" if prev else "Previous round", before if prev else "(none)",
-         "pct"),
-        ("Change since the previous round", share - before if share is not None and before is not None else None,
-         "change"),
-        ("Recurring concerns", len(recurring), ""),
-        ("Actions overdue", len(e.overdue()), ""),
-        ("Actions with conflicting edits", sum(1 for a in e.actions if e.states.get(a.id, State()).conflict), ""),
-        ("Rounds covered", ", ".join(rounds) or "(none)", ""),
-        ("Due dates from", min(due) if due else None, ""),
-        ("Due dates to", max(due) if due else None, ""),
-        ("Audits merged", len(merged), ""),
-        ("Files rejected", c.count("rejected"), ""),
-        ("Files superseded or duplicate", c.count("superseded") + c.count("duplicate"), ""),
-        ("Late returns", sum(1 for m in merged if m.audit.late), ""),
-        ("Urgent concerns raised", sum(1 for m in merged if m.audit.urgent), ""),
-        ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing), ""),
-    ]
-    if e.returns is not None:
-        statuses = Counter(r.status for r in e.returns)
-        facts += [(f"Allocated: {st.lower()}", statuses.get(st, 0), "") for st in RETURN_STATUSES]
-    ws.write_string(4, 0, "Counts", s.head)
-    ws.write_string(4, 1, "", s.head)
-    fmt = {"pct": s.pct, "change": s.change, "": s.text}
-    for r, (label, value, kind) in enumerate(facts, start=5):
-        ws.write_string(r, 0, label, s.text)
-        s.write(ws, r, 1, value, fmt[kind])
-    ws.freeze_panes(4, 0)
-    ws.autofilter(4, 0, 4 + len(facts), 1)
-    ws.repeat_rows(0, 1)
-    row = 5 + len(facts) + 1
-    teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in e.in_round)
-    row = s.block(ws, row, [Column("Audits this round by team", 44), Column("Audits", 14)], sorted(teams.items()))
-    ws.write_string(row, 0, "Groups of children not audited this round", s.head)
-    ws.merge_range(row, 1, row, 4, "Groups", s.head)
-    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
-        ("(none)", "every group the spec names had at least one audit")]
-    for r, (dim, groups) in enumerate(missing, start=row + 1):
-        ws.write_string(r, 0, dim, s.text)
-        ws.merge_range(r, 1, r, 4, groups, s.wrap)  # B:E together are wide enough to read the list
-        ws.set_row(r, row_height([groups], [56], [True]))
-    row += len(missing) + 2
-    notes = [[p] for p in e.readback.problems]
-    if e.readback.conflicts:
-        notes.insert(0, [f"{e.readback.conflicts} action(s) were changed differently in the master and a pack: see "
-                         "Conflicting edits on the Actions tab."])
-    if notes:
-        row = s.block(ws, row, [Column("Action register: edits that need a look", 100, "wrap")], notes)
-    row = _overall_grades(s, ws, e, row)
-    _section_chart(s, ws, e, row)
-
-
-def _overall_grades(s: Sheets, ws: xlsxwriter.worksheet.Worksheet, e: Evidence, row: int) -> int:
-    c = e.collation
-    counts = e.current.overall if e.current else {}
-    ws.write_string(row, 0, "Overall grade this round", s.head)
-    ws.write_string(row, 1, "Audits", s.head)
-    for r, grade in enumerate(c.grades, start=row + 1):
-        ws.write_string(r, 0, grade, s.text)
-        ws.write_number(r, 1, counts.get(grade, 0), s.text)
-    if c.grades:
-        chart = s.wb.add_chart({"type": "column"})
-        chart.add_series({"name": "Audits", "categories": ["Summary", row + 1, 0, row + len(c.grades), 0],
-                          "values": ["Summary", row + 1, 1, row + len(c.grades), 1], "fill": {"color": "#1F4E79"}})
-        chart.set_title({"name": "Overall grades this round"})
-        chart.set_legend({"none": True})
-        ws.insert_chart(4, 6, chart, {"x_scale": 1.2, "y_scale": 1.0})
-    return row + len(c.grades) + 2
-
-
-def _section_chart(s: Sheets, ws: xlsxwriter.worksheet.Worksheet, e: Evidence, row: int) -> None:
-    c = e.collation
-    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
-    ws.write_string(row, 0, "Section grades this round", s.head)
-    for col, grade in enumerate(c.grades, start=1):
-        ws.write_string(row, col, grade, s.head)
-    for r, title in enumerate(sections, start=row + 1):
-        counts = e.current.sections[title] if e.current else {}
-        ws.write_string(r, 0, title, s.text)
-        for col, grade in enumerate(c.grades, start=1):
-            ws.write_number(r, col, counts.get(grade, 0), s.text)
-    if not sections:
-        return
-    chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
-    colours = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
-    last = row + len(sections)
-    for col in range(1, len(c.grades) + 1):
-        chart.add_series({"name": ["Summary", row, col], "categories": ["Summary", row + 1, 0, last, 0],
-                          "values": ["Summary", row + 1, col, last, col], "fill": {"color": colours[(col - 1) % 6]}})
-    chart.set_title({"name": "Grades by section this round"})
-    chart.set_y_axis({"reverse": True})
-    ws.insert_chart(20, 6, chart, {"x_scale": 1.6, "y_scale": 1.6})
-
-
 def _returns_tab(s: Sheets, e: Evidence) -> None:
-    cols = (Column("Case reference", 16), Column("Team"), Column("Auditor", 18), Column("Team manager", 20),
-            Column("Round"), Column("Due date", 11, DATE), Column("Status", 22), Column("Detail", 60, WRAP),
+    cols = (Column("Case reference", 16, WRAP), Column("Team", 16, WRAP), Column("Auditor", 18, WRAP),
+            Column("Team manager", 20, WRAP), Column("Round", 16, WRAP), Column("Due date", 11, DATE),
+            Column("Status", 22, WRAP), Column("Detail", 60, WRAP),
             Column("File", 30, WRAP))
     rows = [(r.case_ref, r.team, r.auditor, r.team_manager, r.round, r.due, r.status, r.detail, r.file)
             for r in e.returns or ()]
@@ -218,7 +104,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             wb.set_custom_property("Classification", classification)
             wb.set_custom_property(OUTPUT_PROPERTY, "master")  # so a copy left among the returns is known
             s = Sheets(wb, classification)
-            _summary(s, e, generated_at or datetime.now())
+            summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
             grades_tab(s, e)
             cohorts_tab(s, e)
@@ -227,7 +113,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             _actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
-            s.segmented("Answers", ANSWER_COLUMNS, answer_segments(c, e.registry), (3, 3, 1, 1), key_columns=2)
+            s.grouped("Answers", ANSWER_COLUMNS, answer_groups(c, e.registry), (3, 3, 1, 1), key_columns=2)
             if e.returns is not None:
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))

@@ -77,17 +77,20 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
         st = states.get(action_id, State())
         changes: dict[str, object] = {}
         disagreements: list[str] = []
+        parties: dict[str, list[str]] = {}
         for name, said in by_field.items():
             values = {_key(v): v for _, v in said}
             if len(values) == 1:
                 changes[name] = said[0][1]
             else:
                 disagreements.append(f"{_LABEL[name]}: " + "; ".join(f"{who} says {_show(v)}" for who, v in said))
+                parties[_LABEL[name]] = list(dict.fromkeys(who for who, _ in said))
         if disagreements:
             out.conflicts += 1
-            conflict = " | ".join(disagreements) + ". Type the one to keep into the master."
-            st = replace(st, conflict=conflict if len(conflict) <= 2 * MAX_TEXT + 200 else
-                         conflict[:2 * MAX_TEXT] + "... Type the one to keep into the master.")
+            details = " | ".join(disagreements)
+            if len(details) > 2 * MAX_TEXT + 200:
+                details = details[:2 * MAX_TEXT] + "..."
+            st = replace(st, conflict=conflict_text(parties, details))
         elif changes:
             st = replace(st, conflict="")
         if changes:
@@ -156,6 +159,19 @@ def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) 
             out.from_master += 1
             register.put_plan(row, now)
             kept[row_id] = row
+
+
+def conflict_text(parties: dict[str, list[str]], details: str) -> str:
+    """A conflict as the Actions tab shows it: a first line that says which fields and who, with no value typed (the
+    round report shows only that line unless it includes free text), then what each said."""
+    who = "; ".join(f"{field_} by {' and '.join(names)}" for field_, names in parties.items())
+    return f"Changed differently: {who}. Type the one to keep into the master.\n{details}."
+
+
+def conflict_parties(conflict: str) -> str:
+    """The first line of a conflict (which fields, changed by whom), without what anyone typed."""
+    head, newline, _ = conflict.partition("\n")
+    return head if newline else "Changed differently in the master and a pack: see the master's Actions tab."
 
 
 def _who(source: str) -> str:

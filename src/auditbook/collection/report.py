@@ -18,16 +18,16 @@ from auditbook.atomic import replacing
 from auditbook.collection.actions import State
 from auditbook.collection.cohorts import SMALL
 from auditbook.collection.evidence import Evidence
+from auditbook.collection.readback import conflict_parties
 from auditbook.collection.svg import Bar, share_bars, stacked_grades, trend_lines
 from auditbook.collection.themes import Ranked
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE
-from auditbook.collection.trends import OVERALL, good_share
+from auditbook.collection.trends import OVERALL, good_share, percent, points, section_share
 from auditbook.spec.roles import Role
-from auditbook.text import shown
+from auditbook.text import plural, shown, word
 
 TOP = 10
 CSS = """
-@page { size: A4; margin: 16mm 14mm 16mm 14mm; }
 * { box-sizing: border-box; }
 body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; color: #1f1f1f; margin: 0 auto; max-width: 190mm;
        padding: 12mm 0; }
@@ -56,20 +56,37 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 section { break-inside: auto; }
 svg.chart { max-width: 100%; height: auto; display: block; margin: 2mm 0 4mm; break-inside: avoid; }
 .text { white-space: pre-wrap; }
-@media print { body { padding: 0; max-width: none; } .screen-only { display: none; } }
+@media print { body { padding: 0; max-width: none; } .screen-only, .banner { display: none; } }
+"""
+#: Printed, the classification and page number go in the page's own margins (as a header and footer), where a table's
+#: header row repeated at the top of a page cannot run under them (a fixed banner sat on it).
+PAGE_CSS = """
+@page { size: A4; margin: 18mm 14mm 18mm 14mm;
+  @top-center { content: %(label)s; color: #C00000; font: bold 9pt Arial, Helvetica, sans-serif;
+                letter-spacing: 0.08em; }
+  @bottom-center { content: %(label)s "  \\00B7  page " counter(page) " of " counter(pages); color: #C00000;
+                   font: 9pt Arial, Helvetica, sans-serif; } }
 """
 
 
+def css_string(text: str) -> str:
+    """Text as a CSS string literal: quotes, backslashes and "<" (which could end the style element) escaped."""
+    out = "".join(f"\\{ord(ch):X} " if ch in '"\\<>' or ord(ch) < 0x20 else ch for ch in text)
+    return f'"{out}"'
+
+
 def _pct(x: float | None) -> str:
-    return "\u2013" if x is None else f"{x:.0%}"
+    return "\u2013" if x is None else f"{percent(x)}%"
 
 
-def _change(x: float | None) -> str:
-    if x is None:
+def _change(change: int | None) -> str:
+    """A change in percentage points: "+8 points", "-1 point", "no change"."""
+    if change is None:
         return ""
-    points = round(x * 100)
-    cls = "up" if points > 0 else "down" if points < 0 else ""
-    return f'<span class="{cls}">{points:+d} points</span>'
+    if change == 0:
+        return "no change"
+    cls = "up" if change > 0 else "down"
+    return f'<span class="{cls}">{change:+d} point{"" if abs(change) == 1 else "s"}</span>'
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = (),
@@ -97,22 +114,34 @@ def _headline(e: Evidence) -> str:
     cur, prev = e.current, e.previous
     share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
     before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
-    change = share - before if share is not None and before is not None else None
+    sections = section_share(cur, c.grades, c.good_or_better) if cur else (0, None)
+    sections_before = section_share(prev, c.grades, c.good_or_better)[1] if prev else None
     good = " or ".join(g for g in c.grades if g in c.good_or_better) or "good or better"
+    since = f" since {escape(prev.round)}" if prev else ""
+    audits = cur.audits if cur else 0
+    late = sum(1 for m in e.in_round if m.audit.late)
+    urgent = sum(1 for m in e.in_round if m.audit.urgent)
+    overdue = len(e.overdue())
+    recurring = sum(1 for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring)
     figures = [
-        (str(cur.audits if cur else 0), "audits this round", ""),
+        (str(audits), f"{word(audits, 'audit')} this round", ""),
         (_pct(share), f"judged {good} overall",
-         (_change(change) + f" since {escape(prev.round)} ({_pct(before)})") if prev else "no earlier round"),
-        (str(sum(1 for m in e.in_round if m.audit.late)), "returned late", ""),
-        (str(sum(1 for m in e.in_round if m.audit.urgent)), "urgent concerns raised", ""),
-        (str(len(e.overdue())), "actions overdue", f"of {len(e.actions)} in the register"),
-        (str(sum(1 for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring)),
-         "recurring concerns", f"at or above {c.threshold:.0%} in more than one round"),
+         ((_change(points(share, before)) + f"{since} ({_pct(before)})") if prev else "no earlier round")
+         + ". The auditor's judgement of the whole case, not an average of its sections."),
+        (_pct(sections[1]), f"of section grades {good}",
+         f"{plural(sections[0], 'section grade')} this round"
+         + (f"; {_change(points(sections[1], sections_before))}{since} ({_pct(sections_before)})" if prev else "")),
+        (str(late), "returned late", ""),
+        (str(urgent), f"urgent {word(urgent, 'concern')} raised", ""),
+        (str(overdue), f"{word(overdue, 'action')} overdue", f"of {len(e.actions)} in the register"),
+        (str(recurring), f"recurring {word(recurring, 'concern')}",
+         f"at or above {c.threshold:.0%} in more than one round"),
     ]
     if e.returns is not None:
         outstanding = sum(1 for r in e.returns if r.status in (OUTSTANDING, OVERDUE))
-        figures.append((str(outstanding), "returns outstanding",
-                        f"{sum(1 for r in e.returns if r.status == OVERDUE)} past their due date"))
+        past = sum(1 for r in e.returns if r.status == OVERDUE)
+        figures.append((str(outstanding), f"{word(outstanding, 'return')} outstanding",
+                        f"{past} past {'its' if past == 1 else 'their'} due date"))
     cells = "".join(f'<div class="figure"><div class="value">{v}</div><div class="label">{escape(label)}</div>'
                     f'<div class="change">{extra}</div></div>' for v, label, extra in figures)
     return f'<div class="headline">{cells}</div>'
@@ -131,7 +160,8 @@ def _sections(e: Evidence) -> str:
            '<p class="note">Bars: this round. Dashed tick: the previous round. Red: under half good or better. '
            'n: audits graded.</p>',
            share_bars("% good or better by section", bars),
-           "<h3>Grades by section</h3>", stacked_grades("Grades by section", stacked, c.grades)]
+           "<h3>Share of each grade, by section</h3>",
+           stacked_grades("Share of each grade, by section", stacked, c.grades)]
     return "".join(out)
 
 
@@ -162,17 +192,19 @@ def _trends(e: Evidence) -> str:
     chart = trend_lines("% good or better by round", names, series)
     rows = [[_e(t.round), _e(t.scope), str(t.graded), _pct(t.good), _change(t.change)]
             for t in e.trends if t.scope == OVERALL and t.graded]
-    return chart + _table(["Round", "Scope", "Audits graded", "% good or better", "Change"], rows, (2, 3, 4))
+    return chart + _table(["Round", "Scope", "Audits graded", "% good or better", "Change (points)"], rows, (2, 3, 4))
 
 
-def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True) -> str:
+def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True, detail: str = "") -> str:
+    """A ranked table; `detail` heads a last column of each row's detail (a question's answers), left out if empty."""
     out = []
     for r in rows[:TOP]:
         what = f"{r.section}: {r.item}" if item == "Question" else r.section if item == "Section" else r.item
         flag = '<span class="flag">Recurring</span>' if r.recurring else ""
         out.append([_e(what), f"{r.count} of {r.of}", _pct(r.share), _pct(r.previous), _change(r.change),
-                    *([flag] if recurring else []), _e(r.detail)])
-    headers = [item, "Audits", "Share", "Previous round", "Change", *(["Recurring"] if recurring else []), ""]
+                    *([flag] if recurring else []), *([_e(r.detail)] if detail else [])])
+    headers = [item, "Audits", "Share", "Previous round", "Change (points)", *(["Recurring"] if recurring else []),
+               *([detail] if detail else [])]
     return _table(headers, out, (1, 2, 3, 4))
 
 
@@ -187,8 +219,9 @@ def _themes(e: Evidence) -> str:
         "<h3>Top strengths</h3>", _ranked(t.strengths, item="Strength", recurring=False),
         "<h3>Sections most often needing action</h3>",
         _ranked([r for r in t.sections if r.count], item="Section"),
-        "<h3>Practice questions most often answered No or Partly</h3>",
-        _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False),
+        f"<h3>Practice questions most often {escape(e.collation.answered_short())}</h3>",
+        _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False,
+                detail="Answers"),
     ])
 
 
@@ -202,7 +235,8 @@ def _actions(e: Evidence, include_text: bool) -> str:
                      *([f'<span class="text">{_e(a.text)}</span>'] if include_text else []), _e(a.responsible),
                      _e(a.timescale), _e(st.status or "Not started"),
                      '<span class="flag">Overdue</span>' if a.id in overdue else "",
-                     f'<span class="flag">{_e(st.conflict)}</span>' if st.conflict else ""])
+                     f'<span class="flag text">{_e(st.conflict if include_text else conflict_parties(st.conflict))}'
+                     "</span>" if st.conflict else ""])
     headers = ["Action", "Case", "Team", "Section", *(["What"] if include_text else []), "Responsible", "Timescale",
                "Status", "Overdue", "Conflicting edits"]
     more = f'<p class="note">The first 200 of {len(e.actions)}: the master\'s Actions tab has them all.</p>' \
@@ -254,13 +288,13 @@ def render(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", include_t
         # Nothing may be fetched: the page allows no source at all beyond its own inline styles.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "img-src data:\">",
-        f"<style>{CSS}</style></head><body>",
+        f"<style>{CSS}{PAGE_CSS % {'label': css_string(classification)}}</style></head><body>",
         f'<div class="banner top classification">{label}</div>',
         f'<div class="banner bottom classification">{label}</div>',
         f'<p class="classification">{label}</p>',
         f"<h1>{escape(c.title)}: {round_name}</h1>",
         f'<p class="note">Round report for the Self-Assessment Group, made by auditbook on {moment:%d/%m/%Y %H:%M} '
-        f"from {len(e.in_round)} audits ({', '.join(f'{escape(t)} {n}' for t, n in sorted(teams.items()))})"
+        f"from {plural(len(e.in_round), 'audit')} ({', '.join(f'{escape(t)} {n}' for t, n in sorted(teams.items()))})"
         + (f", compared with {escape(e.previous.round)}" if e.previous else "") + ". "
         + ("It includes auditors' free text about children." if include_text else
            "It holds no free text about children: case references, grades, themes and counts only.") + "</p>",

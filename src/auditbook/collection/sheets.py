@@ -15,10 +15,9 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.collection.sheetxml import FastRows, Parts, row_height
+from auditbook.collection.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
-from auditbook.text import shown
 from auditbook.workbook.xlsx import escape_header
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -42,7 +41,8 @@ class Sheets:
         self.date = wb.add_format({**base, "num_format": EXCEL_DATE_FORMAT})
         self.int = wb.add_format({**base, "num_format": "0"})
         self.pct = wb.add_format({**base, "num_format": "0%"})
-        self.change = wb.add_format({**base, "num_format": "+0%;-0%;0%"})
+        # Changes are percentage points (whole numbers, the difference of the whole percentages shown).
+        self.change = wb.add_format({**base, "num_format": '+0;-0;"no change"'})
         self.head = wb.add_format({**base, "bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
                                    "text_wrap": True, "border": 1})
         self.title = wb.add_format({**base, "bold": True, "font_size": 14})
@@ -82,14 +82,14 @@ class Sheets:
         elif isinstance(value, int | float):
             ws.write_number(row, col, value, fmt)
         else:
-            ws.write_string(row, col, shown(value, keep_lines=True), fmt)
+            ws.write_string(row, col, cell_text(value), fmt)
 
-    def segmented(self, name: str, columns: Sequence[Column], rows: Iterable[Parts],
-                  sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
-        """A tidy table whose rows come in parts (see FastRows.add_segmented), as an Excel Table named `name`."""
+    def grouped(self, name: str, columns: Sequence[Column], groups: Iterable[Group],
+                sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
+        """A tidy table whose rows come grouped in parts (see FastRows.add_grouped), as an Excel Table `name`."""
         ws, formats = self._table_sheet(Table(name, tuple(columns), [], key_columns=key_columns), None)
-        self.fast.add_segmented(ws, rows, sizes, formats, self.date, widths=[c.width for c in columns],
-                                wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
+        self.fast.add_grouped(ws, groups, sizes, formats, self.date, widths=[c.width for c in columns],
+                              wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
         return ws
 
     def _table_sheet(self, table: Table, sheet: str | None) -> tuple[Worksheet, list[Any]]:
@@ -128,14 +128,40 @@ class Sheets:
 
     def block(self, ws: Worksheet, row: int, columns: Sequence[Column], rows: Sequence[Sequence[Cell]],
               col: int = 0) -> int:
-        """A small table of figures at `row` (header, then rows); returns the next free row."""
+        """A small table of figures at `row` (header, then rows); returns the next free row.
+
+        `columns` give the widths the tab's columns have: the header row and rows of wrapped text are made as tall
+        as their text, so nothing is cut when printed.
+        """
+        widths = [c.width for c in columns]
         for i, c in enumerate(columns):
             ws.write_string(row, col + i, c.header, self.head)
+        self.fit_row(ws, row, [c.header for c in columns], widths, [True] * len(columns))
         for r, values in enumerate(rows, start=row + 1):
             for i, value in enumerate(values):
                 kind = columns[i].kind
                 self.write(ws, r, col + i, value, self.by_kind.get(kind, self.text))
-            height = row_height(values, [c.width for c in columns], [c.kind == WRAP for c in columns])
-            if height:
-                ws.set_row(r, height)
+            self.fit_row(ws, r, values, widths, [c.kind == WRAP for c in columns])
         return row + len(rows) + 2
+
+    @staticmethod
+    def fit_row(ws: Worksheet, row: int, values: Sequence[object], widths: Sequence[float],
+                wrapped: Sequence[bool]) -> None:
+        """Make a row as tall as the wrapped text in it needs (rows of one line keep their height)."""
+        height = row_height(values, widths, wrapped)
+        if height:
+            ws.set_row(row, height)
+
+    def explain(self, ws: Worksheet, row: int, text: str, widths: Sequence[float], fmt: Any = None) -> None:
+        """A line of explanation across the columns of `widths` (merged), as tall as its text: never squeezed
+        into the first column and cut when printed."""
+        if len(widths) > 1:
+            ws.merge_range(row, 0, row, len(widths) - 1, text, fmt or self.note)
+        else:
+            ws.write_string(row, 0, text, fmt or self.note)
+        self.fit_row(ws, row, [text], [sum(widths)], [True])
+
+    def page_break(self, ws: Worksheet, rows: Sequence[int]) -> None:
+        """Start a new printed page above each of these rows (a chart anchored there then never runs under the
+        header rows printed at the top of every page)."""
+        ws.set_h_pagebreaks(sorted(rows))

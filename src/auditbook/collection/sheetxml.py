@@ -27,6 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.text import shown
 from auditbook.workbook.layout import col_letter
+from auditbook.workbook.xlsx import truncate
 
 Cell = str | int | float | date | None
 _EPOCH = date(1899, 12, 30)
@@ -45,9 +46,16 @@ class Formula:
     value: str
 
 
+def line_chars(width: float) -> int:
+    """How many characters of wrapped text a line of a column `width` characters wide is counted to hold."""
+    return max(int(width) - 1, 1)
+
+
 def lines_needed(text: str, width: float) -> int:
     """How many lines wrapped text takes in a column `width` characters wide."""
-    chars = max(int(width * 1.1) - 1, 1)  # Arial 10 fits a little more than one character per width unit
+    # A width unit is one digit of Arial 10; text with capitals and wide letters ("Team: Team Gamma") fits about
+    # one character per unit, less the cell's margins: counting one per unit, less one, never runs over.
+    chars = line_chars(width)
     return sum(max(math.ceil(len(part) / chars), 1) for part in text.split("\n"))
 
 
@@ -58,12 +66,28 @@ def row_height(values: Sequence[object], widths: Sequence[float], wrapped: Seque
     return None if lines <= 1 else min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
 
 
+#: The most characters a cell can hold (Excel's limit; xlsxwriter cuts longer text to it too).
+CELL_CHARS = 32767
+
+
+def cell_text(text: str) -> str:
+    """Text as a cell holds it: control characters shown escaped, cut (with an ellipsis) to what a cell can hold."""
+    return truncate(shown(text, keep_lines=True), CELL_CHARS)
+
+
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
-_ROW = "\x00"
+_ROW = b"\x00"
 
-#: A row in four parts: two runs of cells (tuples) and two single values.
-Parts = tuple[tuple[object, ...], tuple[object, ...], object, object]
+#: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
+#: cells (section, field, question) and two single values (the answer, whether it applied).
+Group = tuple[tuple[object, ...], Sequence[tuple[tuple[object, ...], object, object]]]
+
+
+def _height(lines: int) -> bytes:
+    """A row's height attributes for text of this many lines ("" for one)."""
+    points = min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
+    return b"" if lines <= 1 else f' ht="{points:g}" customHeight="1"'.encode()
 
 
 @dataclass
@@ -72,7 +96,8 @@ class _Pending:
     last_row: int
     last_col: int
     table: int | None
-    chunks: list[str] = field(default_factory=list)
+    #: The rows' XML, made as UTF-8 bytes (never a str to encode again: the Answers tab is tens of megabytes).
+    chunks: list[bytes] = field(default_factory=list)
 
 
 class FastRows:
@@ -96,7 +121,7 @@ class FastRows:
     def _cell(self, ref: str, style: str, date_style: str, v: object) -> str:
         if isinstance(v, str):
             # Control characters and bidirectional overrides are shown escaped, never acted on.
-            return f'<c{ref}{style} t="s"><v>{self._string(shown(v, keep_lines=True))}</v></c>'
+            return f'<c{ref}{style} t="s"><v>{self._string(cell_text(v))}</v></c>'
         if isinstance(v, bool):
             return f'<c{ref}{style} t="s"><v>{self._string("Yes" if v else "No")}</v></c>'
         if isinstance(v, datetime | date):
@@ -120,58 +145,66 @@ class FastRows:
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         date_style = f' s="{date_format._get_xf_index()}"'
         letters = [col_letter(c) for c in range(len(formats))]
-        chars = [max(int(w * 1.1) - 1, 1) for w in widths]
-        wraps = [i for i, w in enumerate(wrapped) if w]
-        # Cells (or runs of cells) seen before are not made again: most of a tidy table repeats.
+        wraps, chars = list(wrapped), [line_chars(w) for w in widths]
+        # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
         spans = list(groups) or [(c, c + 1) for c in range(len(formats))]
-        caches: list[dict[object, str]] = [{} for _ in spans]
-        heights: dict[tuple[int, str], int] = {}
-        out: list[str] = []
+        caches: list[dict[object, tuple[bytes, int]]] = [{} for _ in spans]
+        heights: dict[int, bytes] = {1: b""}
+        out: list[bytes] = []
         append = out.append
         r = first_row + 1  # 1-based, under the header
         for values in rows:
             r += 1
             lines = 1
-            for i in wraps if values else ():
-                v = values[i]
-                if isinstance(v, str) and (len(v) > chars[i] or "\n" in v):
-                    n = heights.get((i, v))
-                    if n is None:
-                        n = heights[(i, v)] = lines_needed(v, widths[i])
-                    lines = max(lines, n)
-            cells: list[str] = []
+            cells: list[bytes] = []
             for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
-                key = values[lo] if hi == lo + 1 else values[lo:hi]
-                frag = cache.get(key)
-                if frag is None:
-                    frag = self._fragment(range(lo, hi), values[lo:hi], letters, styles, date_style)
+                if hi == lo + 1:
+                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell.
+                    v = values[lo]
+                    key: object = v if type(v) is str else (type(v), v)
+                else:
+                    key = (*values[lo:hi], *map(type, values[lo:hi]))
+                hit = cache.get(key)
+                if hit is None:
+                    run = values[lo:hi]
+                    need = 1
+                    for c, x in zip(range(lo, hi), run, strict=True):
+                        if wraps[c] and type(x) is str and (len(x) > chars[c] or "\n" in x):
+                            need = max(need, lines_needed(x, widths[c]))
+                    hit = (self._fragment(range(lo, hi), run, letters, styles, date_style), need)
                     if not isinstance(key, str) or len(key) < 200:
-                        cache[key] = frag
-                cells.append(frag)
-            height = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"' if lines > 1 else ""
-            append(f'<row r="{r}"{height}>{"".join(cells).replace(_ROW, str(r))}</row>')
-        self._count_strings(sum(row.count(' t="s"') for row in out))
+                        cache[key] = hit
+                cells.append(hit[0])
+                if hit[1] > lines:
+                    lines = hit[1]
+            height = heights.get(lines)
+            if height is None:
+                height = heights[lines] = _height(lines)
+            rs = b"%d" % r
+            append(b'<row r="' + rs + b'"' + height + b">" + b"".join(cells).replace(_ROW, rs) + b"</row>")
+        self._count_strings(sum(row.count(b' t="s"') for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
 
     def _fragment(self, cols: Iterable[int], values: Sequence[object], letters: Sequence[str],
-                  styles: Sequence[str], date_style: str) -> str:
+                  styles: Sequence[str], date_style: str) -> bytes:
         """The XML of a run of cells, their row left as a placeholder."""
-        return "".join(self._cell(f' r="{letters[c]}{_ROW}"', styles[c], date_style, v)
-                       for c, v in zip(cols, values, strict=True) if v is not None and v != "")
+        return "".join(self._cell(f' r="{letters[c]}\x00"', styles[c], date_style, v)
+                       for c, v in zip(cols, values, strict=True) if v is not None and v != "").encode("utf-8")
 
     def _count_strings(self, cells: int) -> None:
         """Bring xlsxwriter's count of shared-string cells up to date with the `cells` just made here."""
         self.wb.str_table.count += cells - (len(self._strings) - self._counted)
         self._counted = len(self._strings)
 
-    def add_segmented(self, ws: Worksheet, rows: Iterable[Parts], sizes: Sequence[int],
-                      formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
-                      table: int | None = None) -> None:
-        """Like `add`, for rows of four parts: (a run of cells, a run of cells, one value, one value).
+    def add_grouped(self, ws: Worksheet, groups: Iterable[Group], sizes: Sequence[int],
+                    formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
+                    table: int | None = None) -> None:
+        """Like `add`, for rows that come grouped by return (see `Group`); `sizes` are the parts' widths.
 
-        A part that repeats (the same return, the same question, "Yes") is made into XML once; a row is then
-        one string made from its parts, which is what makes a 180,000-row Answers tab take a fraction of a second.
+        A part that repeats (the same question, the same answer, "Yes") is made into XML once, and a return's own
+        cells once for all its rows; a row is then one string made from its parts, which is what makes a
+        180,000-row Answers tab take a fraction of a second.
         """
         assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
         styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
@@ -179,42 +212,50 @@ class FastRows:
         starts = [sum(sizes[:k]) for k in range(len(sizes))]
         letters = [col_letter(c) for c in range(len(formats))]
 
-        def part_xml(k: int, values: Sequence[object]) -> tuple[str, int, int]:
+        def part_xml(k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
             cols = range(starts[k], starts[k] + len(values))
             xml = self._fragment(cols, values, letters, styles, date_style)
-            strings = xml.count(' t="s"')
+            strings = xml.count(b' t="s"')
             need = max((lines_needed(v, widths[c]) for c, v in zip(cols, values, strict=True)
                         if wrapped[c] and isinstance(v, str)), default=1)
             return xml, need, strings
 
-        first: dict[object, tuple[str, int, int]] = {}
-        second: dict[object, tuple[str, int, int]] = {}
-        third: dict[object, tuple[str, int, int]] = {}
-        fourth: dict[object, tuple[str, int, int]] = {}
+        second: dict[object, tuple[bytes, int, int]] = {}
+        third: dict[object, tuple[bytes, int, int]] = {}
+        fourth: dict[object, tuple[bytes, int, int]] = {}
         strings = 0
         # The row's height attributes by the lines it needs ("" for one line).
-        height: dict[int, str] = {1: ""}
-        out: list[str] = []
+        height: dict[int, bytes] = {1: b""}
+        out: list[bytes] = []
         append = out.append
         r = 1
-        for a, b, c, d in rows:
-            r += 1
-            pa = first.get(a) or first.setdefault(a, part_xml(0, a))
-            pb = second.get(b) or second.setdefault(b, part_xml(1, b))
-            pc = third.get(c)
-            if pc is None:
-                pc = part_xml(2, (c,))
-                if not isinstance(c, str) or len(c) < 200:
-                    third[c] = pc
-            pd = fourth.get(d) or fourth.setdefault(d, part_xml(3, (d,)))
-            lines = pa[1] if pa[1] > pb[1] else pb[1]
-            if pc[1] > lines:
-                lines = pc[1]
-            ht = height.get(lines)
-            if ht is None:
-                ht = height[lines] = f' ht="{min(lines * LINE_POINTS + 2, MAX_ROW_POINTS):g}" customHeight="1"'
-            append(f'<row r="{r}"{ht}>{(pa[0] + pb[0] + pc[0] + pd[0]).replace(_ROW, str(r))}</row>')
-            strings += pa[2] + pb[2] + pc[2] + pd[2]
+        for who, items in groups:
+            xa, la, sa = part_xml(0, who)
+            strings += sa * len(items)
+            for b, c, d in items:
+                r += 1
+                pb = second.get(b)
+                if pb is None:
+                    pb = second[b] = part_xml(1, b)
+                kc = c if type(c) is str else (type(c), c)
+                pc = third.get(kc)
+                if pc is None:
+                    pc = part_xml(2, (c,))
+                    if not isinstance(c, str) or len(c) < 200:
+                        third[kc] = pc
+                kd = d if type(d) is str else (type(d), d)
+                pd = fourth.get(kd)
+                if pd is None:
+                    pd = fourth[kd] = part_xml(3, (d,))
+                lines = la if la > pb[1] else pb[1]
+                if pc[1] > lines:
+                    lines = pc[1]
+                ht = height.get(lines)
+                if ht is None:
+                    ht = height[lines] = _height(lines)
+                rs = b"%d" % r
+                append(b'<row r="' + rs + b'"' + ht + b">" + (xa + pb[0] + pc[0] + pd[0]).replace(_ROW, rs) + b"</row>")
+                strings += pb[2] + pc[2] + pd[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 
@@ -232,7 +273,7 @@ class FastRows:
                     with dst.open(info.filename, "w", force_zip64=True) as fh:
                         fh.write(head)
                         for i in range(0, len(p.chunks), 20000):
-                            fh.write("".join(p.chunks[i:i + 20000]).encode("utf-8"))
+                            fh.write(b"".join(p.chunks[i:i + 20000]))
                         fh.write(tail)
                     continue
                 t = tables.get(info.filename)

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-GRADE_COLOURS = ("#2E75B6", "#70AD47", "#FFC000", "#C00000", "#7030A0", "#808080")
+from auditbook.collection.trends import percent
+
+#: Grades in list order, best first: greens, amber, red (then purple and grey for longer scales). None is the navy
+#: of the "% good or better" bars, so the two never read as one.
+GRADE_COLOURS = ("#1A7A3A", "#8CC46B", "#F6A53A", "#C0392B", "#7030A0", "#808080")
+#: The colour of a count written on a grade's bar: white on the dark fills, ink on the light ones.
+GRADE_INK = ("#FFFFFF", "#1F1F1F", "#1F1F1F", "#FFFFFF", "#FFFFFF", "#FFFFFF")
 INK, MUTED, LIGHT = "#1F1F1F", "#595959", "#D9D9D9"
 
 
@@ -32,10 +38,26 @@ def _svg(width: int, height: int, title: str, body: str) -> str:
             f'width="{width}" height="{height}"><title>{escape(title)}</title>{body}</svg>')
 
 
-def _fit(label: str, width: int, size: int = 12) -> str:
-    """A label cut to what fits in `width` pixels (Arial averages about half its size a character)."""
-    most = max(int(width / (size * 0.52)), 4)
-    return label if len(label) <= most else label[: most - 1] + "\u2026"
+def _lines(label: str, width: int, size: int = 12, most: int = 3) -> list[str]:
+    """A label wrapped at spaces to lines that fit in `width` pixels (Arial averages about half its size a
+    character); only a label longer than `most` lines is cut, with an ellipsis."""
+    per = max(int(width / (size * 0.55)), 4)
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= per:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    lines = [line if len(line) <= per else line[: per - 1] + "\u2026" for line in lines] or [""]
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1][: per - 1] + "\u2026"]
+    return lines
+
+
+def _label(x: float, y: float, lines: Sequence[str], *, size: int = 12) -> str:
+    """A label right-aligned at x, its lines centred on the bar at y (the bar's middle)."""
+    top = y - (len(lines) - 1) * (size + 2) / 2
+    return "".join(_text(x, top + i * (size + 2), line, anchor="end", size=size) for i, line in enumerate(lines))
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 12, fill: str = INK,
@@ -44,34 +66,42 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 1
             f'font-weight="{weight}">{escape(text)}</text>')
 
 
+def _row_height(lines: Sequence[str], size: int = 12) -> int:
+    return max(24, len(lines) * (size + 2) + 8)
+
+
 def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width: int = 760) -> str:
-    """Horizontal bars of shares (e.g. % good or better by section), with the previous round as a tick."""
-    row, top = 24, 8
+    """Horizontal bars of shares (e.g. % good or better by section), with the previous round as a tick; labels wrap
+    over up to three lines rather than being cut."""
+    top = 8
     plot = width - label_width - 170
     parts: list[str] = []
-    for i, b in enumerate(bars):
-        y = top + i * row
-        parts.append(f"<g><title>{escape(b.label)}</title>"
-                     f'{_text(label_width - 8, y + 15, _fit(b.label, label_width - 12), anchor="end")}</g>')
-        parts.append(f'<rect x="{label_width}" y="{y + 4}" width="{plot}" height="14" fill="{LIGHT}"/>')
+    y = top
+    for b in bars:
+        lines = _lines(b.label, label_width - 12)
+        row = _row_height(lines)
+        mid = y + row / 2
+        parts.append(f"<g><title>{escape(b.label)}</title>{_label(label_width - 8, mid + 4, lines)}</g>")
+        parts.append(f'<rect x="{label_width}" y="{mid - 7:.1f}" width="{plot}" height="14" fill="{LIGHT}"/>')
         if b.share is not None:
             colour = {"low": "#C00000", "small": "#BF8F00"}.get(b.mark, "#1F4E79")
-            parts.append(f'<rect class="bar" x="{label_width}" y="{y + 4}" width="{plot * b.share:.1f}" '
+            parts.append(f'<rect class="bar" x="{label_width}" y="{mid - 7:.1f}" width="{plot * b.share:.1f}" '
                          f'height="14" fill="{colour}"/>')
         if b.previous is not None:
             x = label_width + plot * b.previous
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + 21}" stroke="{INK}" '
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mid - 10:.1f}" y2="{mid + 10:.1f}" stroke="{INK}" '
                          'stroke-width="2" stroke-dasharray="3,2"/>')
-        figure = "no grades" if b.share is None else f"{b.share:.0%}"
-        parts.append(_text(label_width + plot + 8, y + 15, f"{figure} {b.note}".strip(), fill=MUTED, size=11))
-    height = top + row * max(len(bars), 1) + 8
-    return _svg(width, height, title, "".join(parts))
+        figure = "no grades" if b.share is None else f"{percent(b.share)}%"
+        parts.append(_text(label_width + plot + 8, mid + 4, f"{figure} {b.note}".strip(), fill=MUTED, size=11))
+        y += row
+    height = max(y, top + 24) + 8
+    return _svg(width, int(height), title, "".join(parts))
 
 
 def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades: Sequence[str], *,
                    label_width: int = 300, width: int = 760) -> str:
     """One bar per row split into its grades' shares, with a legend; the count of each grade is written on it."""
-    row, top = 24, 30
+    top = 30
     plot = width - label_width - 60
     parts = []
     x = label_width
@@ -79,24 +109,27 @@ def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{GRADE_COLOURS[g % 6]}"/>')
         parts.append(_text(x + 16, 16, grade, size=11))
         x += 24 + 7 * len(grade)
-    for i, (label, counts) in enumerate(rows):
-        y = top + i * row
+    y = top
+    for label, counts in rows:
+        lines = _lines(label, label_width - 12)
+        row = _row_height(lines)
+        mid = y + row / 2
         total = sum(counts)
-        parts.append(f"<g><title>{escape(label)}</title>"
-                     f'{_text(label_width - 8, y + 15, _fit(label, label_width - 12), anchor="end")}</g>')
+        parts.append(f"<g><title>{escape(label)}</title>{_label(label_width - 8, mid + 4, lines)}</g>")
         left = float(label_width)
         for g, n in enumerate(counts):
             if not n or not total:
                 continue
             w = plot * n / total
-            parts.append(f'<rect class="bar" x="{left:.1f}" y="{y + 4}" width="{w:.1f}" height="14" '
+            parts.append(f'<rect class="bar" x="{left:.1f}" y="{mid - 7:.1f}" width="{w:.1f}" height="14" '
                          f'fill="{GRADE_COLOURS[g % 6]}"><title>{escape(grades[g])}: {n}</title></rect>')
             if w > 14:
-                parts.append(_text(left + w / 2, y + 15, str(n), anchor="middle", size=10, fill="#FFFFFF",
-                                   weight="bold"))
+                parts.append(_text(left + w / 2, mid + 4, str(n), anchor="middle", size=10,
+                                   fill=GRADE_INK[g % len(GRADE_INK)], weight="bold"))
             left += w
-        parts.append(_text(label_width + plot + 6, y + 15, f"n={total}", size=11, fill=MUTED))
-    return _svg(width, top + row * max(len(rows), 1) + 8, title, "".join(parts))
+        parts.append(_text(label_width + plot + 6, mid + 4, f"n={total}", size=11, fill=MUTED))
+        y += row
+    return _svg(width, int(max(y, top + 24) + 8), title, "".join(parts))
 
 
 def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
@@ -127,5 +160,6 @@ def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, S
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{4 if k == 0 else 3}" fill="{colour}"/>')
         last = next((v for v in reversed(values) if v is not None), None)
         if last is not None:
-            parts.append(_text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {last:.0%}", size=11, fill=colour))
+            parts.append(_text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {percent(last)}%", size=11,
+                               fill=colour))
     return _svg(width, height, title, "".join(parts))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditbook.collection.collate import Merged
-from auditbook.collection.trends import SHORTFALL, RoundSummary, shortfall
+from auditbook.collection.trends import ANSWERED, RoundSummary, points, shortfall
 from auditbook.spec.roles import Role
 
 CONCERN, STRENGTH, SECTION, QUESTION = "concern", "strength", "section", "question"
@@ -42,9 +42,9 @@ class Ranked:
         return self.count / self.of if self.of else 0.0
 
     @property
-    def change(self) -> float | None:
-        """Change in share since the previous round (None when that round had none to compare)."""
-        return None if self.previous is None else self.share - self.previous
+    def change(self) -> int | None:
+        """Change in share since the previous round, in percentage points (None when that round had none)."""
+        return points(self.share, self.previous)
 
 
 @dataclass
@@ -81,8 +81,11 @@ def _history(label: str, earlier: Sequence[RoundSummary], threshold: float, *, s
 
 
 def analyse(current: RoundSummary, earlier: Sequence[RoundSummary], merged: Sequence[Merged], *, threshold: float,
-            grades: Sequence[str], needs_action: frozenset[str]) -> Themes:
-    """Rank this round's themes, sections and questions against the rounds before it (oldest first)."""
+            grades: Sequence[str], needs_action: frozenset[str], shortfall_words: Sequence[str] = ()) -> Themes:
+    """Rank this round's themes, sections and questions against the rounds before it (oldest first).
+
+    A question's detail counts each shortfall answer, in the order of `shortfall_words` (the specs' grading).
+    """
     prev = earlier[-1] if earlier else None
 
     def ranked_theme(label: str, count: int, of: int, scope: str) -> Ranked:
@@ -115,9 +118,10 @@ def analyse(current: RoundSummary, earlier: Sequence[RoundSummary], merged: Sequ
     for key, tally in current.questions.items():
         section, _, label = key.partition("\t")
         last = prev.questions.get(key) if prev is not None else None
-        previous = _share(shortfall(last), last.get("answered", 0)) if last else None
-        detail = ", ".join(f"{tally[w]} {w}" for w in SHORTFALL if tally.get(w))
-        questions.append(Ranked(QUESTION, "All", section, label, shortfall(tally), tally.get("answered", 0),
+        previous = _share(shortfall(last), last.get(ANSWERED, 0)) if last else None
+        words = [*[w for w in shortfall_words if w in tally], *sorted(w for w in tally if w not in shortfall_words)]
+        detail = ", ".join(f"{tally[w]} {w}" for w in words if w != ANSWERED and tally[w])
+        questions.append(Ranked(QUESTION, "All", section, label, shortfall(tally), tally.get(ANSWERED, 0),
                                 previous, 0, False, detail))
     order = {title: i for i, title in enumerate(current.sections)}
     questions = [q for q in questions if q.count]

@@ -14,14 +14,14 @@ from datetime import date
 from auditbook.collection.actions import Action, State
 from auditbook.collection.cohorts import age_band
 from auditbook.collection.collate import Collation, Merged
-from auditbook.returns.audit import Audit
+from auditbook.returns.audit import SetAside
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
-from auditbook.spec.logic import holds
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
+from auditbook.text import norm
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.layout import Input
+from auditbook.workbook.layout import Layout
 
 Value = str | int | float | date | None
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
@@ -53,26 +53,40 @@ def _has(specs: Sequence[Spec], role: Role) -> bool:
     return any(s.roles.field(role) for s in specs)
 
 
-def section_titles(merged: Sequence[Merged]) -> list[tuple[str, str]]:
-    """Every judged section the merged audits have, as (id, title), in the order first met."""
-    seen: dict[str, str] = {}
+def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tuple[str, str]]:
+    """One column per judged section title the merged audits have, in the order first met: (key, header).
+
+    A section whose id changed between spec versions but whose title did not shares its column (the key is the
+    title, case- and space-insensitively). Excel refuses a Table whose headers match, ignoring case: a title that
+    matches a column in `taken` ("Team", "Late") is headed "<title> (grade)".
+    """
+    used = {norm(h) for h in taken}
+    out: dict[str, str] = {}
     for m in merged:
         for s in m.audit.sections:
-            seen.setdefault(s.id, s.title)
-    return list(seen.items())
+            key = norm(s.title)
+            if key in out:
+                continue
+            header, n = s.title, 1
+            while norm(header) in used:
+                header, n = f"{s.title} (grade{'' if n == 1 else f' {n}'})", n + 1
+            used.add(norm(header))
+            out[key] = header
+    return list(out.items())
 
 
 #: Profile roles shown on the Audits table, in order, with their column header and width.
+#: Text that can be longer than its column wraps (WRAP), so a printed tab loses none of it.
 _PROFILE: tuple[tuple[Role, str, float, str], ...] = (
-    (Role.TEAM, "Team", 16, TEXT), (Role.WORKER, "Allocated worker", 20, TEXT),
-    (Role.TEAM_MANAGER, "Team manager", 20, TEXT), (Role.AUDITOR, "Auditor", 18, TEXT),
+    (Role.TEAM, "Team", 16, WRAP), (Role.WORKER, "Allocated worker", 20, WRAP),
+    (Role.TEAM_MANAGER, "Team manager", 20, WRAP), (Role.AUDITOR, "Auditor", 18, WRAP),
     (Role.AUDIT_MONTH, "Audit month", 11, TEXT), (Role.DUE_DATE, "Due date", 11, DATE),
-    (Role.COMPLETED, "Completed", 11, DATE), (Role.AGE, "Age", 6, INT), (Role.GENDER, "Gender", 12, TEXT),
-    (Role.ETHNICITY, "Ethnicity", 20, TEXT), (Role.LEGAL_STATUS, "Legal status", 18, TEXT),
-    (Role.OVERALL_GRADE, "Overall grade", 18, TEXT),
+    (Role.COMPLETED, "Completed", 11, DATE), (Role.AGE, "Age", 6, INT), (Role.GENDER, "Gender", 12, WRAP),
+    (Role.ETHNICITY, "Ethnicity", 20, WRAP), (Role.LEGAL_STATUS, "Legal status", 18, WRAP),
+    (Role.OVERALL_GRADE, "Overall grade", 18, WRAP),
 )
 _JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
-    (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, TEXT),
+    (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, WRAP),
     (Role.FEEDBACK_TEAM_MANAGER, "Feedback to team manager", 12, DATE),
     (Role.FEEDBACK_PRACTITIONER, "Feedback to practitioner", 12, DATE),
 )
@@ -83,21 +97,24 @@ def audits_table(c: Collation) -> Table:
     specs = c.specs
     profile = [p for p in _PROFILE if _has(specs, p[0])]
     judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
-    sections = section_titles(c.merged)
-    cols = [Column("Case reference", 16), Column("Round", 14)]
+    before = [Column("Case reference", 16, WRAP), Column("Round", 14, WRAP)]
     for role, h, w, k in profile:
         if role is not Role.OVERALL_GRADE:
-            cols.append(Column(h, w, k))
+            before.append(Column(h, w, k))
         if role is Role.AGE:
-            cols.append(Column("Age band", 11))
-    cols += [Column("Late", 6), *([Column("Overall grade", 18)] if _has(specs, Role.OVERALL_GRADE) else []),
-             *[Column(title, 14) for _, title in sections], *[Column(h, w, k) for _, h, w, k in judgement],
-             Column("Urgent concern", 9), Column("Source file", 30), Column("Source file missing", 9),
-             Column("Spec version", 9), Column("Warnings", 9, INT)]
+            before.append(Column("Age band", 11))
+    before += [Column("Late", 6), *([Column("Overall grade", 18, WRAP)] if _has(specs, Role.OVERALL_GRADE) else [])]
+    after = [*[Column(h, w, k) for _, h, w, k in judgement], Column("Urgent concern", 9),
+             Column("Source file", 30, WRAP), Column("Source file missing", 9), Column("Spec version", 9),
+             Column("Warnings", 9, INT)]
+    sections = section_columns(c.merged, [col.header for col in before + after])
+    cols = [*before, *[Column(header, 14, WRAP) for _, header in sections], *after]
     rows: list[tuple[Value, ...]] = []
+    keys: dict[str, str] = {}  # each title's column key, worked out once
     for m in c.merged:
         a = m.audit
-        grades = {s.id: (s.grade or "") if s.applies else "n/a" for s in a.sections}
+        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)): (s.grade or "") if s.applies else "n/a"
+                  for s in a.sections}
         facts: list[Value] = []
         for role, _, _, _ in profile:
             if role is Role.OVERALL_GRADE:
@@ -108,41 +125,45 @@ def audits_table(c: Collation) -> Table:
                 facts.append(age_band(value))
         rows.append((a.case_ref, m.round, *facts, "Yes" if a.late else "No",
                      *([a.text(Role.OVERALL_GRADE)] if _has(specs, Role.OVERALL_GRADE) else []),
-                     *[grades.get(sid, "") for sid, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
+                     *[grades.get(key, "") for key, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
                      "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
                      a.provenance.spec_version, len(m.warnings)))
     return Table("Audits", tuple(cols), rows, key_columns=2)
 
 
-def _refs(a: Audit) -> dict[str, object]:
-    """Every answer of an audit by "section.field", as conditions look at them."""
-    by_ref: dict[str, object] = {}
-    for sid, form in a.forms.items():
-        by_ref.update({f"{sid}.{k}": v for k, v in form.items()})
-    for s in a.sections:
-        by_ref.update({f"{s.id}.{k}": v for k, v in s.answers.items()})
-    return by_ref
-
-
-Plan = list[tuple[str, str, list[tuple[str, Input, tuple[str, str, str]]]]]
+Plan = list[tuple[str, str, list[tuple[str, tuple[str, str, str]]]]]
+#: What the Answers tab says of an answer validate counted (one it set aside says "No" or "Not yet known").
+APPLIES = "Yes"
 
 
 def _answer_plan(registry: SpecRegistry, spec: Spec) -> Plan:
-    """Per section of a spec: (id, kind, [(field id, input, (section title, name, label))])."""
+    """Per section of a spec: (id, kind, [(field id, (section title, name, label))])."""
     layout = registry.layout(spec)
-    return [(sl.section.id, sl.section.kind, [(i.field, i, (sl.section.title, i.name, i.label)) for i in sl.inputs])
+    return [(sl.section.id, sl.section.kind, [(i.field, (sl.section.title, i.name, i.label)) for i in sl.inputs])
             for sl in layout.sections]
 
 
-ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 28),
-                  Column("Field", 26), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
+def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[str, str, str]]:
+    """A table section's cells by (row, field id)."""
+    sl = layout.section(section_id)
+    return {(i.row_index or 0, i.field): (sl.section.title, i.name, i.label) for i in sl.inputs}
+
+
+#: The Answers tab is for filtering and Power Query, not for printing (the Summary says so): only the question and the
+#: answer wrap, so its rows stay small (a wrapped cell carries a style of its own: 180,000 rows of them add up).
+ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 30),
+                  Column("Field", 34), Column("Question", 50, WRAP), Column("Answer", 50, WRAP),
                   Column("Applies", 8))
-#: Answers rows come as four parts: (case, round, team), (section, field, question), the answer, applies.
-Segmented = tuple[tuple[str, str, str], tuple[str, str, str], Value, str]
+#: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
+AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
 
 
-def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]:
-    """The Answers rows in four parts; the first two are the same objects for every row of a return or input."""
+def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
+    """The Answers rows grouped by return; each (section, field, question) is the same object for every return.
+
+    "Applies" is what validate decided: every answer it counted applies; one it set aside (the question did not
+    apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
+    """
     plans: dict[str, Plan] = {}
     tables: dict[tuple[str, str], dict[tuple[int, str], tuple[str, str, str]]] = {}
     for m in c.merged:
@@ -151,48 +172,57 @@ def answer_segments(c: Collation, registry: SpecRegistry) -> Iterator[Segmented]
         spec = registry.by_sha.get(sha)
         if spec is None:
             continue
-        if sha not in plans:
-            plans[sha] = _answer_plan(registry, spec)
-        judged = {s.id: s for s in a.sections}
-        by_ref: dict[str, object] = {}  # made when the first conditional input needs it
-        who = (a.case_ref, m.round, a.text(Role.TEAM))
-        for sid, kind, inputs in plans[sha]:
+        plan = plans.get(sha)
+        if plan is None:
+            plan = plans[sha] = _answer_plan(registry, spec)
+        judged = {s.id: s.answers for s in a.sections}
+        aside: dict[str, dict[str, SetAside]] = {}
+        for x in a.set_aside:
+            aside.setdefault(x.section, {})[x.field] = x
+        rows: list[tuple[tuple[str, str, str], Value, str]] = []
+        add = rows.append
+        for sid, kind, inputs in plan:
             if kind == "table":
                 cells = tables.get((sha, sid))
                 if cells is None:
-                    cells = tables[(sha, sid)] = {(i.row_index or 0, f): about for f, i, about in inputs}
+                    cells = tables[(sha, sid)] = _table_plan(registry.layout(spec), sid)
                 for row in a.tables.get(sid, []):
                     r = row.get("row")
                     for f, value in row.items():
                         about = cells.get((r, f)) if isinstance(r, int) else None
                         if about is not None and value is not None:
-                            yield who, about, value, "Yes"
+                            add((about, value, APPLIES))
                 continue
-            answers = a.forms.get(sid) if kind == "form" else (judged[sid].answers if sid in judged else None)
-            if not answers:
+            answers = a.forms.get(sid) if kind == "form" else judged.get(sid)
+            extra = aside.get(sid)
+            if extra is None:
+                if answers:
+                    for f, about in inputs:
+                        value = answers.get(f)
+                        if value is not None:
+                            add((about, value, APPLIES))
                 continue
-            section_applies = judged[sid].applies if sid in judged else True
-            for f, inp, about in inputs:
-                value = answers.get(f)
-                if value is None:
-                    continue
-                if inp.condition is not None and not by_ref:
-                    by_ref = _refs(a)
-                applies = section_applies and (inp.condition is None or holds(inp.condition, by_ref))
-                yield who, about, value, "Yes" if applies else "No"
+            for f, about in inputs:
+                value = answers.get(f) if answers else None
+                if value is not None:
+                    add((about, value, APPLIES))
+                elif f in extra and extra[f].value is not None:
+                    add((about, extra[f].value, extra[f].applies))
+        yield (a.case_ref, m.round, a.text(Role.TEAM)), rows
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:
     """One row per return and answered input: the question as the spec words it, the answer, whether it applied."""
-    rows: list[tuple[Value, ...]] = [(*who, *about, value, applies)
-                                     for who, about, value, applies in answer_segments(c, registry)]
+    rows: list[tuple[Value, ...]] = [(*who, *about, value, applies) for who, answers in answer_groups(c, registry)
+                                     for about, value, applies in answers]
     return Table("Answers", ANSWER_COLUMNS, rows, key_columns=2)
 
 
 def findings_table(c: Collation, *, include_text: bool = True) -> Table:
     """One row per case and applicable section: grade, theme tags, what is working well, what needs to improve."""
-    cols = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Allocated worker", 18),
-            Column("Section", 28), Column("Grade", 16), Column("Theme tags", 28, WRAP),
+    cols = (Column("Case reference", 16, WRAP), Column("Round", 14, WRAP), Column("Team", 16, WRAP),
+            Column("Allocated worker", 18, WRAP), Column("Section", 28, WRAP), Column("Grade", 16, WRAP),
+            Column("Theme tags", 28, WRAP),
             Column("What is working well", 55, WRAP), Column("What needs to improve", 55, WRAP),
             Column("Impact", 40, WRAP))
     rows: list[tuple[Value, ...]] = []
@@ -211,9 +241,10 @@ def findings_table(c: Collation, *, include_text: bool = True) -> Table:
 
 
 ACTION_COLUMNS = (
-    Column("Action ID", 22), Column("Case reference", 14), Column("Round", 12), Column("Team", 14),
-    Column("Section", 22, WRAP), Column("Action", 45, WRAP), Column("Responsible", 16), Column("Timescale", 11, DATE),
-    Column("Priority", 9), Column("Agreed", 8), Column("Status", 12), Column("Notes", 30, WRAP),
+    Column("Action ID", 22, WRAP), Column("Case reference", 14, WRAP), Column("Round", 12, WRAP),
+    Column("Team", 14, WRAP), Column("Section", 22, WRAP), Column("Action", 45, WRAP), Column("Responsible", 16, WRAP),
+    Column("Timescale", 11, DATE), Column("Priority", 9, WRAP), Column("Agreed", 8, WRAP), Column("Status", 12, WRAP),
+    Column("Notes", 30, WRAP),
     Column("Date closed", 11, DATE), Column("Overdue", 9), Column("Conflicting edits", 30, WRAP),
     Column("Source file", 24, WRAP))
 
@@ -231,8 +262,8 @@ def actions_table(actions: Sequence[Action], states: Mapping[str, State], today:
 
 def rejected_table(c: Collation) -> Table:
     """Every file not merged, one row per problem."""
-    cols = (Column("File", 36, WRAP), Column("Status", 11), Column("Reason", 34, WRAP), Column("Severity", 9),
-            Column("Code", 18), Column("Sheet", 18), Column("Cell", 7), Column("Message", 70, WRAP))
+    cols = (Column("File", 36, WRAP), Column("Status", 11, WRAP), Column("Reason", 34, WRAP), Column("Severity", 9),
+            Column("Code", 18, WRAP), Column("Sheet", 18, WRAP), Column("Cell", 7), Column("Message", 70, WRAP))
     rows: list[tuple[Value, ...]] = []
     for n in sorted(c.not_merged, key=lambda n: (n.status != "rejected", n.file)):
         if not n.problems:
@@ -248,9 +279,9 @@ def _labeller(labels: dict[str, str]) -> Callable[[str], str]:
 
 def dictionary_table(specs: Sequence[Spec], registry: SpecRegistry) -> Table:
     """The data dictionary of the specs: every input's name, section, label, type, choices, when it applies."""
-    cols = (Column("Spec", 12), Column("Version", 8), Column("Field", 28), Column("Section", 26),
+    cols = (Column("Spec", 12, WRAP), Column("Version", 8), Column("Field", 28, WRAP), Column("Section", 26, WRAP),
             Column("Label", 50, WRAP), Column("Type", 10), Column("Choices", 30, WRAP), Column("Required", 9),
-            Column("Applies when", 40, WRAP), Column("Sheet", 16), Column("Cell", 7))
+            Column("Applies when", 40, WRAP), Column("Sheet", 16, WRAP), Column("Cell", 7))
     rows: list[tuple[Value, ...]] = []
     for spec in specs:
         layout = registry.layout(spec)

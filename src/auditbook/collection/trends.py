@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,19 +14,29 @@ from auditbook.spec.roles import Role
 from auditbook.text import norm
 
 OVERALL = "Overall"
-#: Answers to a practice question that say the practice fell short (compared case- and space-insensitively).
-SHORTFALL = ("No", "Partly")
-_SHORT = {norm(w): w for w in SHORTFALL}
+#: The count of answers kept beside the shortfall answers' counts in a question's tally.
+ANSWERED = "answered"
+
+
+def percent(share: float) -> int:
+    """A share as the whole percentage shown for it (halves up, as a spreadsheet's 0% format shows them)."""
+    return math.floor(share * 100 + 0.5 + 1e-9)
+
+
+def points(now: float | None, before: float | None) -> int | None:
+    """The change between two shares in percentage points, worked out from the whole percentages shown, so the
+    figures side by side add up (17% then 8% is -9 points, never -8)."""
+    return None if now is None or before is None else percent(now) - percent(before)
 
 
 def shortfall(tally: dict[str, int]) -> int:
-    """How many answers to a question said No or Partly."""
-    return sum(tally.get(w, 0) for w in SHORTFALL)
+    """How many answers to a question said the practice fell short (the spec's grading.shortfall answers)."""
+    return sum(n for word, n in tally.items() if word != ANSWERED)
 
 
 @dataclass
 class RoundSummary:
-    """One round's figures: grade counts overall and per section, theme tags, questions answered No or Partly."""
+    """One round's figures: grade counts overall and per section, theme tags, questions answered as falling short."""
 
     round: str
     #: Sorts rounds when no calendar is given: the earliest due date (or audit month) of its audits.
@@ -36,7 +47,7 @@ class RoundSummary:
     #: Audits tagged with each theme (a theme tagged in two sections of one audit counts once).
     themes: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
-    #: "section title\tquestion label" -> {"answered": n, "No": n, "Partly": n}.
+    #: "section title\tquestion label" -> {"answered": n, and per shortfall answer given (e.g. "No"): n}.
     questions: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -74,15 +85,16 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
         if spec is None:
             continue
         out.kinds.update({t.label: t.kind for t in spec.themes})
+        short = {norm(w): w for w in spec.grading.shortfall}
         for s in a.sections:
             section = spec.section(s.id)
             for f in section.fields:
                 answer = s.answers.get(f.id)
                 if f.type != "question" or answer is None or not s.applies:
                     continue
-                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {"answered": 0})
-                tally["answered"] += 1
-                word = _SHORT.get(norm(str(answer)))
+                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {ANSWERED: 0})
+                tally[ANSWERED] += 1
+                word = short.get(norm(str(answer)))
                 if word is not None:
                     tally[word] = tally.get(word, 0) + 1
     out.overall = dict(overall)
@@ -105,7 +117,8 @@ class TrendRow:
     graded: int
     counts: tuple[int, ...]
     good: float | None
-    change: float | None
+    #: Percentage points since the round before (see `points`).
+    change: int | None
 
 
 def good_share(counts: dict[str, int], grades: Sequence[str],
@@ -113,6 +126,15 @@ def good_share(counts: dict[str, int], grades: Sequence[str],
     """How many were graded and the share of them good or better."""
     graded = sum(counts.get(g, 0) for g in grades)
     return graded, (sum(counts.get(g, 0) for g in grades if g in good_or_better) / graded if graded else None)
+
+
+def section_share(summary: RoundSummary, grades: Sequence[str],
+                  good_or_better: frozenset[str]) -> tuple[int, float | None]:
+    """Every section grade of a round together: how many were given and the share good or better."""
+    total: Counter[str] = Counter()
+    for counts in summary.sections.values():
+        total.update(counts)
+    return good_share(dict(total), grades, good_or_better)
 
 
 def trend_rows(rounds: Sequence[RoundSummary], scopes: Sequence[str], grades: Sequence[str],
@@ -125,7 +147,7 @@ def trend_rows(rounds: Sequence[RoundSummary], scopes: Sequence[str], grades: Se
             counts = r.scope(scope)
             graded, share = good_share(counts, grades, good_or_better)
             before = previous.get(scope)
-            change = share - before if share is not None and before is not None else None
+            change = points(share, before)
             rows.append(TrendRow(r.round, scope, graded, tuple(counts.get(g, 0) for g in grades), share, change))
             if share is not None:
                 previous[scope] = share

@@ -6,7 +6,7 @@ from datetime import date
 
 from auditbook.dates import uk
 from auditbook.problems import Code, Problem
-from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, Value
+from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, SetAside, Value
 from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.values import ReadValues, quoted
 from auditbook.spec.due import due_date
@@ -16,9 +16,12 @@ from auditbook.workbook.formulas import Evaluator
 from auditbook.workbook.layout import Input, Layout, SectionLayout
 
 
-def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced],
-             provenance: Provenance) -> tuple[Audit, list[Problem]]:
-    """The audit these answers make, and the problems only the whole of it shows (table rows, timeliness)."""
+def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provenance: Provenance,
+             set_aside: dict[str, str] | None = None) -> tuple[Audit, list[Problem]]:
+    """The audit these answers make, and the problems only the whole of it shows (table rows, timeliness).
+
+    `set_aside` names the inputs answered but not counted, with why ("No": it does not apply; "Not yet known").
+    """
     problems: list[Problem] = []
     final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
     forms: dict[str, dict[str, Value]] = {}
@@ -44,8 +47,10 @@ def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced],
         facts[Role.DUE_DATE.value] = due
     urgent_cond = layout.spec.roles.urgent
     urgent = urgent_cond is not None and truth(urgent_cond, Facts(final.by_ref)) is True
+    aside = [SetAside(section=layout.by_name[name].section, field=layout.by_name[name].field,
+                      value=read.values.get(name), applies=why) for name, why in (set_aside or {}).items()]
     audit = Audit(provenance=provenance, facts=facts, urgent=urgent, forms=forms, sections=sections, tables=tables,
-                  actions=_actions(layout, tables), due_date=due, late=late)
+                  actions=_actions(layout, tables), set_aside=aside, due_date=due, late=late)
     return audit, problems
 
 

@@ -46,6 +46,16 @@ class SectionResult(_Model):
     to_improve: str | None = None
 
 
+class SetAside(_Model):
+    """An answer validate did not count, and why: listed with the answers (the master's Answers tab), never counted."""
+
+    section: str
+    field: str
+    value: Value
+    #: "No" (it does not apply to this audit) or "Not yet known" (an answer that decides it is blank).
+    applies: str
+
+
 class ActionItem(_Model):
     """One used row of the actions table, read through the action column roles."""
 
@@ -72,16 +82,18 @@ class Audit(_Model):
     #: Used rows of each table section, each with its 1-based row number under "row".
     tables: dict[str, list[dict[str, Value]]]
     actions: list[ActionItem] = Field(default_factory=list)
+    #: Answers given where validate found the question did not apply (or could not yet say): not counted.
+    set_aside: list[SetAside] = Field(default_factory=list)
     due_date: date | None
     late: bool
 
     def fact(self, role: Role) -> Value:
         """The answer of the field that plays this role, or None."""
-        return self.facts.get(role.value)
+        return self.facts.get(role)  # a Role is its value (StrEnum): no lookup of .value on the hot path
 
     def text(self, role: Role) -> str:
         """The answer of the field that plays this role, as text ("" when blank or not in the spec)."""
-        value = self.facts.get(role.value)
+        value = self.facts.get(role)
         return "" if value is None else str(value)
 
     @property

@@ -90,6 +90,8 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     problems: list[Problem] = []
     ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
     kept: dict[str, Coerced] = {}
+    #: Answered but not counted, with why (what the master's Answers tab says under "Applies").
+    set_aside: dict[str, str] = {}
     unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
     for inp in layout.inputs:
         value = read.values.get(inp.name)
@@ -104,12 +106,14 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
             continue
         if value is not None and ev.input_waiting(inp):
             problems.append(read.problem(inp, "warning", Code.ANSWERED_UNDECIDED, _waiting_message(layout, inp, ev)))
+            set_aside[inp.name] = "Not yet known"
             continue
         if value is not None and not ev.input_applies(inp):
             because = inp.not_applicable_because or "it does not apply"
             problems.append(read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
                                      f"{quoted(inp.label)} has an answer but does not apply because {because}; it is "
                                      "not counted. Clear it, or check the answers that decide it."))
+            set_aside[inp.name] = "No"
             continue
         if value is None and inp.name not in read.reported and ev.input_required(inp):
             problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
@@ -124,7 +128,7 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     for sl in layout.sections:
         if sl.section.kind == "judged":
             problems += _optional_grade(layout, sl, read, kept, final)
-    audit, more = assemble(layout, read, kept, provenance)
+    audit, more = assemble(layout, read, kept, provenance, set_aside)
     problems += more
     rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])

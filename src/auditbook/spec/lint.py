@@ -11,6 +11,13 @@ from auditbook.text import norm
 
 #: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
 RESERVED_SHEETS = ("Start", "Summary", "Lists", "Metadata")
+#: The fixed columns of the master's Audits table, which has one more column per section, headed by its title:
+#: a section may not be titled as one of them (the headers of an Excel Table must differ, ignoring case).
+MASTER_COLUMNS = (
+    "Case reference", "Round", "Team", "Allocated worker", "Team manager", "Auditor", "Audit month", "Due date",
+    "Completed", "Age", "Age band", "Gender", "Ethnicity", "Legal status", "Late", "Overall grade",
+    "Record reflects practice", "Feedback to team manager", "Feedback to practitioner", "Urgent concern",
+    "Source file", "Source file missing", "Spec version", "Warnings")
 
 
 
@@ -65,11 +72,17 @@ def lint(spec: Spec) -> list[str]:
                               for s in (*RESERVED_SHEETS, spec.wording.criteria_sheet)}
     known = Known.of(spec)
     section_ids: set[str] = set()
+    titles: dict[str, str] = {norm(c): "a column of the master's Audits table" for c in MASTER_COLUMNS}
     for si, section in enumerate(spec.sections):
         sw = f"sections[{si}] ({section.id})"
         if section.id in section_ids:
             out.append(f'{sw}: duplicate section id "{section.id}". Give each section its own id.')
         section_ids.add(section.id)
+        clash = titles.get(norm(section.title))
+        if clash is not None and (section.kind == "judged" or not clash.startswith("a column")):
+            out.append(f'{sw}.title: "{section.title}" is already {clash} (titles are compared ignoring case). Give '
+                       "the section a title of its own.")
+        titles.setdefault(norm(section.title), f"the title of section {section.id}")
         if norm(section.sheet) in sheets:
             out.append(f'{sw}.sheet: "{section.sheet}" is already used by {sheets[norm(section.sheet)]}.')
         sheets[norm(section.sheet)] = f"section {section.id}"
@@ -147,10 +160,19 @@ def _check_criteria(spec: Spec) -> list[str]:
 
 def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[str]:
     grades = lists.get(spec.grade_list, set())
-    return [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
-            for key, values in (("good_or_better", spec.grading.good_or_better),
-                                ("needs_action", spec.grading.needs_action))
-            for g in values if norm(g) not in grades]
+    out = [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
+           for key, values in (("good_or_better", spec.grading.good_or_better),
+                               ("needs_action", spec.grading.needs_action))
+           for g in values if norm(g) not in grades]
+    # The lists practice questions answer from: each shortfall answer must be one of their choices.
+    used = list(dict.fromkeys(choice_list_of(f) or "" for s in spec.sections for f in spec.fields_of(s)
+                              if f.type == "question"))
+    answers = {a for name in used for a in lists.get(name, set())}
+    choices = ", ".join(dict.fromkeys(c for name in used for c in spec.lists.get(name, [])))
+    out += [f'grading.shortfall: "{a}" is not an answer a practice question can give ({choices}). Under grading, '
+            "list as shortfall the answers that say the practice fell short (the Deep Dive's are No and Partly)."
+            for a in spec.grading.shortfall if used and norm(a) not in answers]
+    return out
 
 
 def _check_examples(spec: Spec, fields: dict[str, FieldSpec], lists: dict[str, set[str]]) -> list[str]:

@@ -141,6 +141,10 @@ class Grading(_Model):
     """Grades counted in "% good or better"."""
     needs_action: list[str] = Field(default_factory=list)
     """Grades that call for an action from the section."""
+    shortfall: list[str] = Field(default_factory=lambda: ["No", "Partly"])
+    """Answers to a practice question that say the practice fell short: the master and the round report rank the
+    questions most often answered so (the Deep Dive's "No" and "Partly"; a Met / Partly met / Not met list's
+    "Not met" and "Partly met")."""
 
 
 SheetName = Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=SHEET_PATTERN)]

@@ -1,0 +1,177 @@
+"""The master's Summary tab: the round's headline figures and counts, then its charts, each on a page of its own.
+
+Printed, it keeps every word: labels and headings wrap in rows as tall as their text, lists span the tab's
+width (merged), and the charts come after the tables, below a page break, never under the repeated title rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+
+from xlsxwriter.worksheet import Worksheet
+
+from auditbook.collection.actions import State
+from auditbook.collection.evidence import Evidence
+from auditbook.collection.sheets import Cell, Sheets
+from auditbook.collection.svg import GRADE_COLOURS
+from auditbook.collection.tidy import INT, WRAP, Column
+from auditbook.collection.tracking import RETURN_STATUSES
+from auditbook.collection.trends import OVERALL, good_share, points
+from auditbook.spec.roles import Role
+from auditbook.text import plural
+
+#: The Summary's columns: labels, then four of figures (wide enough for a grade's name over two lines).
+WIDTHS = (44.0, 14.0, 14.0, 14.0, 14.0)
+#: What the note under the title says about printing the master.
+PRINTING = ("To print: this tab and Grades, Cohorts, Trends, Themes and Actions. Audits, Answers, Findings and "
+            "Dictionary are tables to filter or read with Power Query; printed whole they run to hundreds of pages.")
+#: Rows a chart takes on the sheet (20-pixel rows), to anchor the next one below it.
+_CHART_ROWS = 26
+
+
+def summary_tab(s: Sheets, e: Evidence, generated_at: datetime) -> None:
+    """The Summary tab."""
+    c = e.collation
+    ws = s.sheet("Summary", WIDTHS)
+    for i, width in enumerate(WIDTHS):
+        ws.set_column(i, i, width)
+    ws.write_string(0, 0, f"{c.title}: master collation", s.title)
+    ws.write_string(1, 0, s.classification, s.red)
+    ws.write_string(2, 0, f"Collected {generated_at:%d/%m/%Y %H:%M}", s.text)
+    s.explain(ws, 3, PRINTING, WIDTHS)
+    facts = _facts(e)
+    ws.write_string(4, 0, "Counts", s.head)
+    ws.write_string(4, 1, "", s.head)
+    fmt = {"pct": s.pct, "change": s.change, "": s.text}
+    for r, (label, value, kind) in enumerate(facts, start=5):
+        ws.write_string(r, 0, label, s.wrap)
+        s.write(ws, r, 1, value, fmt[kind])
+        s.fit_row(ws, r, [label], WIDTHS[:1], [True])
+    ws.freeze_panes(4, 0)
+    ws.autofilter(4, 0, 4 + len(facts), 1)
+    ws.repeat_rows(0, 1)
+    row = 5 + len(facts) + 1
+    teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in e.in_round)
+    row = s.block(ws, row, [Column("Audits this round by team", WIDTHS[0], WRAP), Column("Audits", WIDTHS[1], INT)],
+                  sorted(teams.items()))
+    row = _not_audited(s, ws, e, row)
+    row = _register_notes(s, ws, e, row)
+    sections_at = _overall_grades(s, ws, e, row)
+    end = _section_grades(s, ws, e, sections_at)
+    _charts(s, ws, e, row, sections_at, end)
+
+
+def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
+    c = e.collation
+    merged = c.merged
+    rounds = [r.round for r in e.rounds if r.round in {m.round for m in merged}]
+    due = [d for m in merged if isinstance(d := m.audit.due_date, date)]
+    cur, prev = e.current, e.previous
+    share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
+    before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
+    recurring = [t for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring]
+    facts: list[tuple[str, Cell, str]] = [
+        ("This round", cur.round if cur else "(none)", ""),
+        ("Audits this round", cur.audits if cur else 0, ""),
+        ("Overall % Good or better this round", share, "pct"),
+        (f"Overall % Good or better in {prev.round}" if prev else "Previous round", before if prev else "(none)",
+         "pct"),
+        ("Change since the previous round (percentage points)", points(share, before), "change"),
+        (f"Recurring concerns (at or above {c.threshold:.0%} this round and in an earlier one: see Themes)",
+         len(recurring), ""),
+        ("Actions overdue", len(e.overdue()), ""),
+        ("Actions with conflicting edits", sum(1 for a in e.actions if e.states.get(a.id, State()).conflict), ""),
+        ("Rounds covered", ", ".join(rounds) or "(none)", ""),
+        ("Due dates from", min(due) if due else None, ""),
+        ("Due dates to", max(due) if due else None, ""),
+        ("Audits merged", len(merged), ""),
+        ("Files rejected", c.count("rejected"), ""),
+        ("Files superseded or duplicate", c.count("superseded") + c.count("duplicate"), ""),
+        ("Late returns", sum(1 for m in merged if m.audit.late), ""),
+        ("Urgent concerns raised", sum(1 for m in merged if m.audit.urgent), ""),
+        ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing), ""),
+    ]
+    if e.returns is not None:
+        statuses = Counter(r.status for r in e.returns)
+        facts += [(f"Allocated: {st.lower()}", statuses.get(st, 0), "") for st in RETURN_STATUSES]
+    return facts
+
+
+def _not_audited(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
+    """The groups the spec names that no audit of the round fell in: each list across B:E, as tall as it is."""
+    ws.write_string(row, 0, "Groups of children not audited this round", s.head)
+    ws.merge_range(row, 1, row, len(WIDTHS) - 1, "Groups", s.head)
+    s.fit_row(ws, row, ["Groups of children not audited this round"], WIDTHS[:1], [True])
+    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
+        ("(none)", "every group the spec names had at least one audit")]
+    for r, (dim, groups) in enumerate(missing, start=row + 1):
+        ws.write_string(r, 0, dim, s.wrap)
+        ws.merge_range(r, 1, r, len(WIDTHS) - 1, groups, s.wrap)
+        s.fit_row(ws, r, [dim, groups], [WIDTHS[0], sum(WIDTHS[1:])], [True, True])
+    return row + len(missing) + 2
+
+
+def _register_notes(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
+    """Edits to the action register that need a look, each across the tab's width."""
+    notes = list(e.readback.problems)
+    if e.readback.conflicts:
+        notes.insert(0, f"{plural(e.readback.conflicts, 'action was', 'actions were')} changed differently in the "
+                        "master and a pack: see Conflicting edits on the Actions tab.")
+    if not notes:
+        return row
+    s.explain(ws, row, "Action register: edits that need a look", WIDTHS, s.head)
+    for r, note in enumerate(notes, start=row + 1):
+        s.explain(ws, r, note, WIDTHS, s.wrap)
+    return row + len(notes) + 2
+
+
+def _overall_grades(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
+    """The round's overall grades (the auditors' judgement of each whole case); returns the next free row."""
+    counts = e.current.overall if e.current else {}
+    rows: list[list[Cell]] = [[grade, counts.get(grade, 0)] for grade in e.collation.grades]
+    return s.block(ws, row, [Column("Overall grade this round", WIDTHS[0], WRAP), Column("Audits", WIDTHS[1], INT)],
+                   rows)
+
+
+def _section_grades(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
+    """Each section's grades this round; returns the next free row."""
+    c = e.collation
+    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
+    rows: list[list[Cell]] = [[title, *[(e.current.sections[title] if e.current else {}).get(g, 0)
+                                        for g in c.grades]] for title in sections]
+    cols = [Column("Section grades this round", WIDTHS[0], WRAP),
+            *[Column(g, WIDTHS[1 + i] if 1 + i < len(WIDTHS) else WIDTHS[-1], INT) for i, g in enumerate(c.grades)]]
+    return s.block(ws, row, cols, rows) if sections else row
+
+
+def _charts(s: Sheets, ws: Worksheet, e: Evidence, overall_row: int, sections_row: int, end: int) -> None:
+    """The overall grades and the section grades as charts, each on a page of its own after the tables."""
+    c = e.collation
+    breaks = []
+    if c.grades:
+        chart = s.wb.add_chart({"type": "column"})
+        first, last = overall_row + 1, overall_row + len(c.grades)
+        chart.add_series({"name": "Audits", "categories": ["Summary", first, 0, last, 0],
+                          "values": ["Summary", first, 1, last, 1], "fill": {"color": "#1F4E79"}})
+        chart.set_title({"name": "Overall grades this round (the auditor's judgement of the whole case)",
+                         "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        breaks.append(end)
+        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+        end += _CHART_ROWS
+    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
+    if sections:
+        chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
+        last = sections_row + len(sections)
+        for col in range(1, len(c.grades) + 1):
+            chart.add_series({"name": ["Summary", sections_row, col],
+                              "categories": ["Summary", sections_row + 1, 0, last, 0],
+                              "values": ["Summary", sections_row + 1, col, last, col],
+                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]}})
+        chart.set_title({"name": "Grades by section this round"})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"position": "bottom"})
+        breaks.append(end)
+        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.6})
+    s.page_break(ws, breaks)
