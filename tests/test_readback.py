@@ -85,8 +85,9 @@ def test_a_repeated_action_id_with_different_edits_is_a_conflict(folder: Path) -
     kept = {r["Action ID"]: r for r in actions_tab(second.master)}
     assert kept[target]["Status"] is None
     assert kept[target]["Conflicting edits"] == (
-        f'Status: the master (Actions row 3) says "Done"; the master (Actions row {copy}) says "Not needed". '
-        "Type the one to keep into the master.")
+        f"Changed differently: Status by the master (Actions row 3) and the master (Actions row {copy}). "
+        "Type the one to keep into the master.\n"
+        f'Status: the master (Actions row 3) says "Done"; the master (Actions row {copy}) says "Not needed".')
     assert len(kept) == len(rows)
 
 

@@ -583,7 +583,7 @@ def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
     monkeypatch.setattr("auditbook.cli.collecting.today", lambda: date(2026, 11, 26))
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
-        "late.xlsx (case SYN-0001): valid, 2 warning(s)",
+        f"{returns['late']} (case SYN-0001): valid, 2 warning(s)",
         f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
         "month): the return is late.",
         f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "

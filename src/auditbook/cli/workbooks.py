@@ -123,6 +123,8 @@ def allocate(
         rows, bad = read_allocation(allocation, rounds=local.rounds)
     except AllocationFileError as e:
         raise fail(e, 2) from None
+    except AllocationError as e:  # read, but its header or rows cannot be used
+        raise fail(e, 1) from None
     try:
         if bad and not partial:
             raise AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or use "
