@@ -555,7 +555,16 @@ def test_generate_with_invalid_spec_exits_2_with_the_lint_message(tmp_out: Path)
     assert [p.name for p in tmp_out.iterdir()] == ["bad.yaml"]
 
 
-@pytest.mark.parametrize("month", ["2026-13", "Nov 2026", "2026-1"])
+@pytest.mark.parametrize("written", ["11/2026", "Nov-26", "November 2026", "01/11/2026"])
+def test_generate_reads_a_month_as_allocate_does(tmp_out: Path, written: str) -> None:
+    result = _generate("--out", str(tmp_out / "audit.xlsx"), "--month", written)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_out / "audit.xlsx", data_only=True)
+    assert (_value_of(book, "profile_audit_month"), _value_of(book, "profile_due_date")) == (
+        "2026-11", datetime(2026, 11, 30))
+
+
+@pytest.mark.parametrize("month", ["2026-13", "Smarch 2026", "2026-1"])
 def test_generate_with_bad_month_exits_1_saying_yyyy_mm(tmp_out: Path, month: str) -> None:
     result = _generate("--out", str(tmp_out), "--month", month)
     assert result.exit_code == 1, result.output

@@ -195,7 +195,8 @@ def print_collect(result: CollectResult) -> None:
 def export(
     folder: Annotated[Path, typer.Argument(help="The returns folder, already collected.")],
     to: Annotated[Path, typer.Option("--to", help="The folder to write the tables into.", file_okay=False)],
-    fmt: Annotated[str, typer.Option("--format", help="csv (one file per table) or xlsx (one workbook).")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
+        "csv (one file per table) or xlsx (one workbook)."))] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help=f"The master, if not FOLDER/{MASTER_NAME}.")] = None,
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,

@@ -30,6 +30,7 @@ from auditbook.collection.allocation import (
     read_allocation,
 )
 from auditbook.collection.allocation_template import write_template
+from auditbook.dates import read_month
 from auditbook.errors import AuditbookError
 from auditbook.settings import example_settings, find_settings, settings_lines
 from auditbook.spec import default_spec_path, json_schema, load_spec
@@ -47,7 +48,8 @@ def generate(
     auditor: Annotated[str | None, typer.Option("--auditor", help="Auditor to prefill.")] = None,
     team: Annotated[str | None, typer.Option("--team", help="Team to prefill.")] = None,
     month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM", help=(
-        "Audit month: sets the due date, the period and, with a round calendar in the settings, the round."))] = None,
+        "Audit month (2026-11; 11/2026 and Nov-26 are read too): sets the due date, the period and, with a round "
+        "calendar in the settings, the round."))] = None,
     round_name: Annotated[str | None, typer.Option("--round", help=(
         "Audit round to prefill. Default: the one the settings' round calendar gives the month."))] = None,
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
@@ -58,6 +60,9 @@ def generate(
     loaded = spec_or_exit(spec)
     local = settings_or_exit(settings).local
     try:
+        if month:  # as allocate reads it: 2026-11, also 11/2026, Nov-26, 01/11/2026
+            year, mon, _how = read_month(month)
+            month = f"{year:04d}-{mon:02d}"
         prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month,
                                round_name=round_name, rounds=local.rounds)
         path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force, local=local)
