@@ -12,6 +12,8 @@ import inspect
 import io
 import re
 import zipfile
+import zlib
+from xml.etree import ElementTree
 
 import pytest
 import xlsxwriter
@@ -21,7 +23,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.workbook.protect import LockedWorkbook
-from auditbook.workbook.xlsx import FastWorkbook, FastWorksheet
+from auditbook.workbook.xlsx import DEFLATE_LEVEL, FastWorkbook, FastWorksheet
 
 #: The versions the internals below were checked against (pyproject.toml pins the same).
 SUPPORTED = ((3, 3, 1), (3, 4, 0))
@@ -35,6 +37,10 @@ METHODS = [
     (Worksheet, "_xml_start_tag_unencoded", ["self", "tag", "attributes"], "workbook/xlsx.py"),
     (Worksheet, "_xml_empty_tag_unencoded", ["self", "tag", "attributes"], "workbook/xlsx.py"),
     (Worksheet, "_prepare_formula", ["self", "formula", "expand_future_functions"], "workbook/xlsx.py"),
+    (Worksheet, "_escape_attributes", ["self", "attribute"], "workbook/xlsx.py"),
+    (Worksheet, "_escape_data", ["self", "data"], "workbook/xlsx.py"),
+    (Worksheet, "_escape_control_characters", ["data"], "workbook/xlsx.py"),
+    (Workbook, "_store_workbook", ["self"], "workbook/xlsx.py"),
     (Workbook, "_extract_named_ranges", ["self", "defined_names"], "workbook/xlsx.py"),
     (Workbook, "_write_workbook_pr", ["self"], "workbook/protect.py"),
     (Workbook, "_xml_empty_tag", ["self", "tag", "attributes"], "workbook/protect.py"),
@@ -113,3 +119,36 @@ def test_the_overrides_still_change_what_is_written() -> None:
     assert ["customHeight" in r for r in rows] == [False, True], (rows, ADVICE)
     assert re.search(r"<workbookPr[^>]*/><workbookProtection lockStructure=\"1\"/>", book), ADVICE
     assert "a_name" not in app, ADVICE
+
+
+def test_parts_are_deflated_at_the_chosen_level_and_attributes_still_escaped() -> None:
+    # FastWorkbook swaps the ZipFile xlsxwriter makes for one deflating at DEFLATE_LEVEL, only while it writes;
+    # FastWorksheet remembers escaped attribute values, which must still be escaped.
+    made = xlsxwriter.workbook.ZipFile
+    buf = io.BytesIO()
+    wb = FastWorkbook(buf)
+    ws = wb.add_worksheet("One")
+    title = 'Fish & "chips" <now>'
+    for row in range(2):  # the second time from what was remembered
+        ws.data_validation(row, 0, row, 0, {"validate": "any", "input_title": title, "input_message": "m"})
+        ws.data_validation(row, 1, row, 1, {"validate": "list", "source": ["A&B", "C<D"]})
+    ws.set_header("&LCase _x0041_ & co")
+    ws.write_string(0, 0, "text " * 200)
+    ws.write_number(0, 2, 1)
+    ws.write_boolean(0, 3, True)
+    wb.close()
+    assert xlsxwriter.workbook.ZipFile is made, ADVICE
+    with zipfile.ZipFile(buf) as zf:
+        for info in zf.infolist():
+            data = zf.read(info)
+            packer = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+            assert info.compress_size == len(packer.compress(data) + packer.flush()), (info.filename, ADVICE)
+        root = ElementTree.fromstring(zf.read("xl/worksheets/sheet1.xml"))
+    titles = [e.get("promptTitle") for e in root.iter() if e.tag.endswith("}dataValidation")]
+    assert titles == [title, None, title, None], ADVICE
+    lists = [e.text for e in root.iter() if e.tag.endswith("}formula1")]
+    assert lists == ['"A&B,C<D"', '"A&B,C<D"'], ADVICE
+    # A literal _x0041_ is escaped so that Excel does not read it as the character "A".
+    assert [e.text for e in root.iter() if e.tag.endswith("}oddHeader")] == ["&LCase _x005F_x0041_ & co"], ADVICE
+    cells = {e.get("r"): (e.get("t"), e.findtext("{*}v")) for e in root.iter() if e.tag.endswith("}c")}
+    assert (cells["C1"], cells["D1"]) == ((None, "1"), ("b", "1")), ADVICE
