@@ -54,6 +54,19 @@ def test_validate_checks_every_workbook_in_a_folder(tmp_path: Path) -> None:
                                                 "themselves, or collect the folder with `auditbook collect`.")
 
 
+def test_validate_says_a_master_left_among_the_returns_is_auditbook_output(tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    valid_return(folder / "a.xlsx")
+    collected = invoke("collect", folder)  # the master goes into the folder, as collect does by default
+    assert collected.exit_code == 0, collected.output
+    master = folder / "auditbook-master.xlsx"
+    assert master.is_file()
+    result = invoke("validate", folder)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [f"{folder / 'a.xlsx'} (case SYN-0001): valid",
+                                          f"{master}: auditbook output (a master workbook), not a return"]
+
+
 def test_allocate_on_a_missing_list_is_a_plain_usage_error(tmp_path: Path) -> None:
     result = invoke("allocate", tmp_path / "nope.csv", "--out", tmp_path / "out")
     assert result.exit_code == 2

@@ -671,6 +671,19 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
         charts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/charts/chart")]
     assert result.evidence is not None
     assert sum(b"<c:lineChart>" in c for c in charts) == len({t.scope for t in result.evidence.trends if t.graded})
+    # Scope by scope, each scope's rounds next to each other, and each chart draws its own scope's rows of the
+    # table (no second table of the charts' figures to print under the first one's header).
+    scopes = [r[1] for r in table]
+    assert scopes == sorted(scopes, key=scopes.index), scopes
+    good = openpyxl.utils.get_column_letter(3 + len(GRADES) + 1)
+    for chart in (c for c in charts if b"<c:lineChart>" in c):
+        title = re.search(rb"<c:ser>.*?<c:tx><c:v>(.*?)</c:v>", chart)
+        refs = re.search(rb"<c:val><c:numRef><c:f>Trends!\$" + good.encode() + rb"\$(\d+):\$" + good.encode()
+                         + rb"\$(\d+)</c:f>", chart)
+        assert title and refs, chart[:300]
+        first, last = int(refs.group(1)), int(refs.group(2))
+        assert {trends.cell(row=n, column=2).value for n in range(first, last + 1)} == {title.group(1).decode()}
+    assert not any("charts' figures" in str(v) for row in trends.iter_rows(values_only=True) for v in row)
 
     # A higher threshold: a concern high in only one round is not recurring.
     again = run(folder, out, threshold=0.6)

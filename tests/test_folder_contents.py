@@ -87,8 +87,12 @@ def test_auditbook_output_and_other_files_are_skipped_not_rejected(tmp_path: Pat
         in lines
     assert "skipped notes.txt: not a workbook (.txt file), not a return" in lines
     assert result.exit_code == 1  # for the three meant as returns
+    # The counts add up: of the files read, 3 merged, 3 rejected and auditbook's own files (two masters, the
+    # packs and an export workbook) told apart by reading them.
+    own = 2 + len(packs) + 1
+    assert files - 9 == 3 + 3 + own
     assert lines[-1] == (f"{files} files: 0 unchanged since last run, {files - 9} read, 9 skipped; master holds 3 "
-                         "audits; 3 rejected; 0 duplicate; 0 superseded")
+                         f"audits; 3 rejected; 0 duplicate; 0 superseded; {own} auditbook output, not a return")
 
     # Without the three: nothing was rejected, so exit 0; the second run reads nothing again.
     for name in ("SYN-0901.xlsx", "SYN-0902.xlsx", "SYN-0903.xls"):
@@ -97,4 +101,4 @@ def test_auditbook_output_and_other_files_are_skipped_not_rejected(tmp_path: Pat
     assert again.exit_code == 0, again.output
     assert again.stdout.splitlines()[-1] == (f"{files - 3} files: {files - 3 - 9} unchanged since last run, 0 read, "
                                              "9 skipped; master holds 3 audits; 0 rejected; 0 duplicate; "
-                                             "0 superseded")
+                                             f"0 superseded; {own} auditbook output, not a return")

@@ -168,8 +168,8 @@ def test_the_grades_cohorts_and_trends_tabs_print_whole(master_pdf: Printed) -> 
     assert on(p, "Cohorts", "Groups of children not audited this round")
     for dimension, groups in p.not_audited.items():
         assert on(p, "Cohorts", dimension) and on(p, "Cohorts", ", ".join(groups)), groups
-    assert on(p, "Trends", "Every round the ledger has seen (2), oldest first. Shares are of the audits graded in "
-                           "that round; changes are in percentage points.")
+    assert on(p, "Trends", "Every round the ledger has seen (2), oldest first, scope by scope. Shares are of the "
+                           "audits graded in that round; changes are in percentage points.")
     assert on(p, "Trends", "Change from previous round (points)", header_of="Round")
     # One small chart per scope, each titled with it (charts print their text as text).
     assert OVERALL in p.scopes

@@ -19,7 +19,9 @@ from auditbook.collection.master import FAST_OPTIONS
 from auditbook.collection.report import render
 from auditbook.collection.sheets import Sheets
 from auditbook.collection.sheetxml import CELL_CHARS
+from auditbook.collection.themes import analyse
 from auditbook.collection.tidy import WRAP, Column, Table, audits_table
+from auditbook.collection.trends import ANSWERED, RoundSummary
 from auditbook.errors import SpecError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
@@ -219,3 +221,17 @@ def test_spec_check_wants_shortfall_answers_a_question_can_give() -> None:
     assert ('grading.shortfall: "No" is not an answer a practice question can give (Met, Partly met, Not met). Under '
             "grading, list as shortfall the answers that say the practice fell short (the Deep Dive's are No and "
             "Partly).") in str(err.value)
+
+
+def test_practice_questions_rank_section_by_section_in_the_specs_order() -> None:
+    # A round read back from the ledger holds its sections and questions in the stored (alphabetical) order,
+    # where "10 Independence" sorts before "1a Early Help"; the Themes tab and the report follow the spec.
+    current = RoundSummary("2026 round 2", audits=2, questions={
+        "10 Independence\tIs there a pathway plan?": {ANSWERED: 2, "No": 2},
+        "1a Early Help\tWas the plan reviewed?": {ANSWERED: 2, "No": 1},
+        "2 Child's Voice\tWas the child seen alone?": {ANSWERED: 2, "Partly": 2}})
+    ranked = analyse(current, [], [], threshold=0.3, grades=("Good", "Inadequate"), needs_action=frozenset(
+        {"Inadequate"}), shortfall_words=("No", "Partly"),
+        section_order=["1a Early Help", "2 Child's Voice", "10 Independence"])
+    assert [q.section for q in ranked.questions] == ["1a Early Help", "2 Child's Voice", "10 Independence"]
+    assert [q.detail for q in ranked.questions] == ["1 No", "2 Partly", "2 No"]

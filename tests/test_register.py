@@ -139,6 +139,11 @@ def test_a_managers_pack_edit_is_read_back_and_a_conflict_is_shown(folder: Path)
                                               f'Status: the master says "Done"; {pack.name} says "In progress".')
     assert rows[two]["Notes"] == "Discussed with worker"
     assert openpyxl.load_workbook(second.master)["Summary"]["A1"].value.endswith("master collation")
+    # The packs written now show the conflict's first line only: who changed what, not what the master says.
+    run(folder, packs=packs)
+    in_pack = {r["Action ID"]: r for r in actions_tab(pack)}[one]["Conflicting edits"]
+    assert in_pack == (f"Changed differently: Status by the master and {pack.name}. Type the one to keep into the "
+                       "master.")
     # The collator settles it in the master: taken, the conflict cleared; the pack's old edit is not taken again.
     type_into(second.master, "Actions", {(one, "Status"): "In progress"})
     third = run(folder)
@@ -251,6 +256,7 @@ def test_export_csv_writes_every_tidy_table_with_a_classified_readme(folder: Pat
     readme = (to / "README.txt").read_text(encoding="utf-8")
     assert readme.startswith("OFFICIAL-SENSITIVE")
     assert "free text" in readme
+    assert "Files (UTF-8 with a byte order mark, one header row, dates as YYYY-MM-DD):" in readme
     with (to / "answers.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["Case reference", "Round", "Team", "Section", "Field", "Question", "Answer", "Applies"]
@@ -272,6 +278,10 @@ def test_export_xlsx_has_excel_tables_and_is_marked(folder: Path, tmp_path: Path
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"]
     assert wb["About"]["A1"].value == "OFFICIAL-SENSITIVE"
+    about = [r[0] for r in wb["About"].iter_rows(values_only=True) if r[0]]
+    assert "One sheet and Excel Table per table (one header row, dates as dates):" in about
+    readme = (tmp_path / "x" / "README.txt").read_text(encoding="utf-8")
+    assert "byte order mark" not in readme and "  auditbook-export.xlsx" in readme
     assert wb.properties.category == "OFFICIAL-SENSITIVE"
     for name in wb.sheetnames[1:]:
         assert list(wb[name].tables) == [name]

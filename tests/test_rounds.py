@@ -22,6 +22,7 @@ from auditbook.collection.collect import Options, collect, default_paths, gather
 from auditbook.collection.history import History
 from auditbook.collection.ledger import Ledger
 from auditbook.collection.ledger_location import folder_identity
+from auditbook.collection.trends import percent
 from auditbook.local import Round, RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_settings
@@ -42,17 +43,20 @@ def invoke(*args: object) -> Result:
 
 
 def _returns(spec: Spec, layout: Layout, folder: Path, rounds: Sequence[str | None], month: str = "2026-11",
-             actions: int = 0) -> None:
-    """One return per round given (None: the return names no round), all for the same audit month."""
+             actions: int = 0, overall: Sequence[str] = ()) -> None:
+    """One return per round given (None: the return names no round), all for the same audit month; the overall
+    grades given, in order, where there are any."""
     folder.mkdir(parents=True, exist_ok=True)
-    round_input = layout.role_input(Role.ROUND)
-    assert round_input is not None
+    round_input, grade_input = layout.role_input(Role.ROUND), layout.role_input(Role.OVERALL_GRADE)
+    assert round_input is not None and grade_input is not None
     for i, name in enumerate(rounds, start=1):
         answers = synthetic_answers(layout, seed=i, index=i, month=month, actions=actions)
         if name is None:
             answers.pop(round_input.name, None)
         else:
             answers[round_input.name] = name
+        if i <= len(overall):
+            answers[grade_input.name] = overall[i - 1]
         build_workbook(spec, out=folder / f"SYN-{i:04d}.xlsx", prefill=answers)
 
 
@@ -184,8 +188,11 @@ def test_share_by_section_against_the_previous_round_is_worked_out_once(tmp_path
                                                                         layout: Layout) -> None:
     """Evidence.by_scope is what the master's Grades tab and the round report show (review D9)."""
     folder = tmp_path / "returns"
-    _returns(spec, layout, folder, ["2026 round 2", "2026 round 2", "2026 round 3", "2026 round 3", "2026 round 3"])
+    # Overall 1 of 2 good or better (50%), then 2 of 3 (67%): a change of 17 percentage points.
+    _returns(spec, layout, folder, ["2026 round 2", "2026 round 2", "2026 round 3", "2026 round 3", "2026 round 3"],
+             actions=2, overall=["Good", "Requires improvement", "Good", "Outstanding", "Requires improvement"])
     result = collect(folder, out=tmp_path / "m.xlsx", registry=SpecRegistry.of(spec), now=NOW)
+    assert not result.rejected, result.summary_line()
     e = result.evidence
     assert e is not None and e.current is not None and e.previous is not None
     good = e.collation.good_or_better
@@ -197,10 +204,13 @@ def test_share_by_section_against_the_previous_round_is_worked_out_once(tmp_path
     assert (overall.scope, overall.graded) == ("Overall", 3)
     assert overall.share == sum(g in good for g in now) / 3
     assert overall.before == sum(g in good for g in then) / 2
-    assert overall.change == pytest.approx(overall.share - overall.before)
+    assert (overall.share, overall.before, overall.change) == (pytest.approx(2 / 3), 0.5, 17)
+    assert overall.change == percent(overall.share) - percent(overall.before)
     # The Grades tab is those figures, row for row.
     ws = openpyxl.load_workbook(tmp_path / "m.xlsx")["Grades"]
     head = [c.value for c in ws[4]]
     rows = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
     assert [(r["Section"], r["Audits graded"]) for r in rows] == [(s.scope, s.graded) for s in e.by_scope()]
     assert [r["% Good or better"] for r in rows] == [round(s.share, 4) for s in e.by_scope() if s.share is not None]
+    assert [r["Change (points)"] for r in rows] == [s.change for s in e.by_scope()]
+    assert rows[0]["Change (points)"] == 17

@@ -13,6 +13,8 @@ import io
 import re
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
 from xml.etree import ElementTree
 
 import pytest
@@ -152,3 +154,31 @@ def test_parts_are_deflated_at_the_chosen_level_and_attributes_still_escaped() -
     assert [e.text for e in root.iter() if e.tag.endswith("}oddHeader")] == ["&LCase _x005F_x0041_ & co"], ADVICE
     cells = {e.get("r"): (e.get("t"), e.findtext("{*}v")) for e in root.iter() if e.tag.endswith("}c")}
     assert (cells["C1"], cells["D1"]) == ((None, "1"), ("b", "1")), ADVICE
+
+
+def test_workbooks_stored_in_threads_leave_xlsxwriter_as_it_was() -> None:
+    made = xlsxwriter.workbook.ZipFile
+
+    def store(n: int) -> None:
+        wb = FastWorkbook(io.BytesIO())
+        wb.add_worksheet("One").write_string(0, 0, "text " * 2000 + str(n))
+        wb.close()
+
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(store, range(8)))
+        assert xlsxwriter.workbook.ZipFile is made
+
+
+def test_text_of_a_str_subclass_is_escaped_too() -> None:
+    class Title(StrEnum):
+        FISH = 'Fish & "chips" <now>'
+
+    buf = io.BytesIO()
+    wb = FastWorkbook(buf)
+    ws = wb.add_worksheet("One")
+    ws.data_validation(0, 0, 0, 0, {"validate": "any", "input_title": Title.FISH, "input_message": "m"})
+    wb.close()
+    with zipfile.ZipFile(buf) as zf:
+        root = ElementTree.fromstring(zf.read("xl/worksheets/sheet1.xml"))
+    assert [e.get("promptTitle") for e in root.iter() if e.tag.endswith("}dataValidation")] == [Title.FISH.value]

@@ -27,6 +27,7 @@ from auditbook.collection.collect import MASTER_NAME, Options, gather_folder
 from auditbook.collection.collect import collect as run_collect
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.export import export as run_export
+from auditbook.collection.own_output import as_own_output
 from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult, collect_json
 from auditbook.demo import run_demo
@@ -62,7 +63,8 @@ def validate(
     """
     registry = SpecRegistry.load(tuple(specs or ()))
     checked = today()
-    reports = [validate_file(f, registry=registry, today=checked) for f in workbooks_in(files)]
+    # A master, pack or export of auditbook's own is said to be one, as collect says it (not an error).
+    reports = [as_own_output(validate_file(f, registry=registry, today=checked), f) for f in workbooks_in(files)]
     for r in reports:
         r.file = name_key(r.file)  # whatever bytes the name has, printed and in JSON as text
     if as_json:
@@ -203,8 +205,8 @@ def export(
     specs: SpecsOption = None,
     settings: SettingsOption = None,
     raw: Annotated[bool, typer.Option("--raw", help=(
-        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @ gets a leading ' so "
-        "that a spreadsheet never runs it as a formula."))] = False,
+        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @, a tab or a carriage "
+        "return gets a leading ' so that a spreadsheet never runs it as a formula."))] = False,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
     they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""

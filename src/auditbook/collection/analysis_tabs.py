@@ -16,9 +16,6 @@ from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Tabl
 from auditbook.collection.trends import OVERALL
 from auditbook.workbook.layout import col_letter
 
-#: The width (in characters) of a column nothing sets.
-DEFAULT_WIDTH = 8.43
-
 
 def _pct(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
@@ -94,7 +91,12 @@ def cohorts_tab(s: Sheets, e: Evidence) -> None:
 
 
 def trends_tab(s: Sheets, e: Evidence) -> None:
-    """Grade shares and % good or better per round, overall and per section, with a small chart for each."""
+    """Grade shares and % good or better per round, overall and per section, with a small chart for each.
+
+    The table runs scope by scope, each scope's rounds oldest first next to each other (so a change reads
+    against the row above it), and each chart draws its scope's rows of the table itself: there is no second
+    table to print under the first one's repeated header row.
+    """
     c = e.collation
     cols = [Column("Round", 16, WRAP), Column("Scope", 32, WRAP), Column("Audits graded", 9, INT),
             *[Column(g, 11, PCT) for g in c.grades], Column("% Good or better", 10, PCT),
@@ -104,52 +106,36 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
     ws.write_string(0, 0, "Trends across rounds", s.title)
-    s.explain(ws, 1, f"Every round the ledger has seen ({len(e.rounds)}), oldest first. Shares are of the audits "
-              "graded in that round; changes are in percentage points.", widths)
-    rows: list[list[Cell]] = []
-    for t in e.trends:
-        if not t.graded:
-            continue
-        rows.append([t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good), t.change])
+    s.explain(ws, 1, f"Every round the ledger has seen ({len(e.rounds)}), oldest first, scope by scope. Shares are "
+              "of the audits graded in that round; changes are in percentage points.", widths)
+    place = {scope: i for i, scope in enumerate(e.scopes)}
+    graded = [t for t in e.trends if t.graded]
+    ordered = sorted(graded, key=lambda t: place.get(t.scope, len(place)))  # stable: rounds keep their order
+    rows: list[list[Cell]] = [[t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good),
+                               t.change] for t in ordered]
     nxt = s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 2)
     ws.repeat_rows(3)
-    _trend_charts(s, ws, e, nxt, widths)
+    spans: dict[str, tuple[int, int]] = {}
+    for r, t in enumerate(ordered, start=4):
+        first, _ = spans.get(t.scope, (r, r))
+        spans[t.scope] = (first, r)
+    _trend_charts(s, ws, spans, nxt, good_col=3 + len(c.grades))
 
 
 #: The small trend charts: how many across, their size in pixels, and the rows each takes (and how many per page).
 _ACROSS, _CHART_W, _CHART_H, _CHART_ROWS, _PER_PAGE = 4, 215, 170, 9, 3
 
 
-def _trend_charts(s: Sheets, ws: Worksheet, e: Evidence, row: int, widths: Sequence[float]) -> None:
-    """A grid (scopes down, rounds across) and one small line chart per scope: fifteen lines on one chart are
-    unreadable, one chart each with the same 0-100 % scale compares at a glance."""
-    s.explain(ws, row, "% Good or better by round (the charts' figures)", widths, s.bold)
-    grid = row + 1
-    ws.write_string(grid, 1, "Scope", s.head)
-    for j, r in enumerate(e.rounds, start=2):
-        ws.write_string(grid, j, r.round, s.head)
-    s.fit_row(ws, grid, ["Scope", *[r.round for r in e.rounds]],
-              [widths[j] if j < len(widths) else DEFAULT_WIDTH for j in range(1, len(e.rounds) + 2)],
-              [True] * (len(e.rounds) + 1))
-    by = {(t.round, t.scope): t.good for t in e.trends}
-    scopes = [sc for sc in e.scopes if any(by.get((r.round, sc)) is not None for r in e.rounds)]
-    for i, scope in enumerate(scopes, start=grid + 1):
-        ws.write_string(i, 1, scope, s.wrap)
-        s.fit_row(ws, i, [scope], widths[1:2], [True])
-        for j, r in enumerate(e.rounds, start=2):
-            s.write(ws, i, j, _pct(by.get((r.round, scope))), s.pct)
-    if not e.rounds or not scopes:
-        return
-    top = grid + len(scopes) + 2
+def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], row: int, good_col: int) -> None:
+    """One small line chart per scope, from its rows of the table (rounds across, % good or better up): fifteen
+    lines on one chart are unreadable, one chart each with the same 0-100 % scale compares at a glance."""
     breaks = []
-    last = 1 + len(e.rounds)
-    for k, scope in enumerate(scopes):
+    for k, (scope, (first, last)) in enumerate(spans.items()):
         chart = s.wb.add_chart({"type": "line"})
-        at = grid + 1 + k
         heavy = scope == OVERALL
-        chart.add_series({"name": ["Trends", at, 1], "categories": ["Trends", grid, 2, grid, last],
-                          "values": ["Trends", at, 2, at, last],
+        chart.add_series({"name": scope, "categories": ["Trends", first, 0, last, 0],
+                          "values": ["Trends", first, good_col, last, good_col],
                           "line": {"width": 2.5 if heavy else 1.75, "color": "#1F4E79" if heavy else "#2E75B6"},
                           "marker": {"type": "circle", "size": 5}})
         chart.set_title({"name": scope, "name_font": {"size": 9, "bold": heavy}})
@@ -158,12 +144,12 @@ def _trend_charts(s: Sheets, ws: Worksheet, e: Evidence, row: int, widths: Seque
         chart.set_legend({"none": True})
         chart.set_size({"width": _CHART_W, "height": _CHART_H})
         band, across = divmod(k, _ACROSS)
-        at_row = top + band * _CHART_ROWS
+        at_row = row + band * _CHART_ROWS
         if band % _PER_PAGE == 0 and across == 0:
             breaks.append(at_row)
         ws.insert_chart(at_row, 0, chart, {"x_offset": across * (_CHART_W + 10), "y_offset": 4,
                                            "object_position": 3})
-    # Each page of charts starts clear of the repeated header row.
+    # Each page of charts starts clear of the table (the repeated header row still prints above them).
     s.page_break(ws, breaks)
 
 

@@ -119,7 +119,7 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
     in_round = [m for m in c.merged if current is not None and norm(m.round) == norm(current.round)]
     themes = None if current is None else analyse(
         current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action,
-        shortfall_words=c.shortfall)
+        shortfall_words=c.shortfall, section_order=[s.title for spec in c.specs for s in spec.sections])
     audits = [m.audit for m in in_round]
     # Sections in the specs' order (sections only older rounds had come after them).
     spec_order = [s.title for spec in c.specs for s in spec.sections if s.kind == "judged"]

@@ -68,8 +68,10 @@ RAW_NOTE = ("Text is written exactly as typed (--raw): do not open these files b
 
 
 def _readme(e: Evidence, classification: str, written: list[str], generated_at: datetime,
-            note: Sequence[str] = ()) -> str:
+            note: Sequence[str] = (), *, fmt: str = "csv") -> str:
     c = e.collation
+    form = ("Files (UTF-8 with a byte order mark, one header row, dates as YYYY-MM-DD):" if fmt == "csv" else
+            "One sheet and Excel Table per table (one header row, dates as dates):")
     lines = [
         f"{classification}",
         "",
@@ -79,7 +81,7 @@ def _readme(e: Evidence, classification: str, written: list[str], generated_at: 
         "(answers, evidence, findings). Keep them under the same access controls as the returns, share them",
         "only with those who need them, and delete them when the round's returns are deleted.",
         "",
-        "Files (UTF-8 with a byte order mark, one header row, dates as YYYY-MM-DD):",
+        form,
         *[f"  {name}" for name in written],
         "",
         "Join them on 'Case reference' and 'Round'; 'Field' in answers joins 'Field' in dictionary.",
@@ -119,7 +121,8 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
     readme = to / "README.txt"
     with replacing(readme, prefix=".auditbook-export-") as tmp:
         note = () if fmt != "csv" else RAW_NOTE if raw else SAFE_NOTE
-        tmp.write_text(_readme(e, classification, [p.name for p in written], moment, note), encoding="utf-8")
+        tmp.write_text(_readme(e, classification, [p.name for p in written], moment, note, fmt=fmt),
+                       encoding="utf-8")
     return [*written, readme]
 
 
@@ -137,8 +140,8 @@ def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> 
         about = s.sheet("About")
         about.set_column(0, 0, 100)
         about.write_string(0, 0, classification, s.red)
-        for r, line in enumerate(_readme(e, classification, [t.name for t in written], moment).splitlines()[2:],
-                                 start=2):
+        for r, line in enumerate(_readme(e, classification, [t.name for t in written], moment,
+                                         fmt="xlsx").splitlines()[2:], start=2):
             about.write_string(r, 0, line, s.text)
         for table in written:
             s.tidy(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
-from auditbook.collection.readback import MAX_TEXT
+from auditbook.collection.readback import MAX_TEXT, conflict_parties
 from auditbook.collection.sheets import BASE_FORMAT, Sheets
 from auditbook.collection.sheetxml import Formula
 from auditbook.collection.summary_tab import summary_tab
@@ -145,7 +146,10 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
         s = Sheets(wb, classification)
         write_guide(s, manager, len(merged), len(actions), MAX_TEXT)
         s.tidy(findings_table(sub))
-        _actions_tab(s, actions, e.states, e.today)
+        # A conflict's first line only: who changed what, not what the collator typed into the master.
+        states = {a.id: replace(st, conflict=conflict_parties(st.conflict)) if st.conflict else st
+                  for a in actions if (st := e.states.get(a.id)) is not None}
+        _actions_tab(s, actions, states, e.today)
         wb.close()
         s.fast.finish(buffer.getvalue(), tmp)
     return [a.id for a in actions]

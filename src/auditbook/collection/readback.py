@@ -89,7 +89,7 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
             out.conflicts += 1
             details = " | ".join(disagreements)
             if len(details) > 2 * MAX_TEXT + 200:
-                details = details[:2 * MAX_TEXT] + "..."
+                details = details[:2 * MAX_TEXT] + " (cut short)"
             st = replace(st, conflict=conflict_text(parties, details))
         elif changes:
             st = replace(st, conflict="")

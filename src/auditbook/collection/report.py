@@ -135,7 +135,8 @@ def _headline(e: Evidence) -> str:
         (str(urgent), f"urgent {word(urgent, 'concern')} raised", ""),
         (str(overdue), f"{word(overdue, 'action')} overdue", f"of {len(e.actions)} in the register"),
         (str(recurring), f"recurring {word(recurring, 'concern')}",
-         f"at or above {c.threshold:.0%} in more than one round"),
+         f"theme tags and sections needing action at or above {c.threshold:.0%} this round and in an earlier "
+         "round"),
     ]
     if e.returns is not None:
         outstanding = sum(1 for r in e.returns if r.status in (OUTSTANDING, OVERDUE))

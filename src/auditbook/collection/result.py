@@ -88,8 +88,12 @@ class CollectResult:
         damaged = self.count("not read") - self.not_read
         outcomes = [f"{self.count('rejected')} rejected", f"{self.count('duplicate')} duplicate",
                     f"{self.count('superseded')} superseded"]
+        # auditbook's own files (a master, pack or export left among the returns) are told apart by reading them:
+        # read or unchanged, then skipped.
+        own = self.count("skipped") - self.skipped
         outcomes += [f"{n} {what}" for n, what in ((self.count("other round"), "in other rounds"),
-                                                     (damaged, "damaged in the ledger")) if n]
+                                                     (damaged, "damaged in the ledger"),
+                                                     (own, "auditbook output, not a return")) if n]
         return f"{_n(self.files, 'file')}: {', '.join(reading)}; {held}; {'; '.join(outcomes)}"
 
 

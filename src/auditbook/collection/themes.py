@@ -81,10 +81,12 @@ def _history(label: str, earlier: Sequence[RoundSummary], threshold: float, *, s
 
 
 def analyse(current: RoundSummary, earlier: Sequence[RoundSummary], merged: Sequence[Merged], *, threshold: float,
-            grades: Sequence[str], needs_action: frozenset[str], shortfall_words: Sequence[str] = ()) -> Themes:
+            grades: Sequence[str], needs_action: frozenset[str], shortfall_words: Sequence[str] = (),
+            section_order: Sequence[str] = ()) -> Themes:
     """Rank this round's themes, sections and questions against the rounds before it (oldest first).
 
-    A question's detail counts each shortfall answer, in the order of `shortfall_words` (the specs' grading).
+    A question's detail counts each shortfall answer, in the order of `shortfall_words` (the specs' grading);
+    questions come section by section in `section_order` (the specs' order of section titles).
     """
     prev = earlier[-1] if earlier else None
 
@@ -123,7 +125,7 @@ def analyse(current: RoundSummary, earlier: Sequence[RoundSummary], merged: Sequ
         detail = ", ".join(f"{tally[w]} {w}" for w in words if w != ANSWERED and tally[w])
         questions.append(Ranked(QUESTION, "All", section, label, shortfall(tally), tally.get(ANSWERED, 0),
                                 previous, 0, False, detail))
-    order = {title: i for i, title in enumerate(current.sections)}
+    order = {title: i for i, title in enumerate(dict.fromkeys([*section_order, *current.sections]))}
     questions = [q for q in questions if q.count]
     questions.sort(key=lambda r: (order.get(r.section, len(order)), -r.share, -r.count, r.item))
     by_team = _by_team(merged, threshold, current)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,8 @@ _CHECKED_NAMES: set[str] = set()
 _ESCAPED: dict[str, str] = {}
 _ESCAPED_DATA: dict[str, str] = {}
 _ESCAPED_CONTROLS: dict[str, str] = {}
+#: Longer text is escaped each time, never remembered (a bound on memory; what an auditor typed is not kept).
+_REMEMBER_UP_TO = 1000
 #: The zlib level the parts are deflated at: 1 is about three times faster than zlib's default 6, for a file
 #: about 15 % larger (about 100 KB for an audit workbook).
 DEFLATE_LEVEL = 1
@@ -135,33 +138,30 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             return [a for a in attributes if a[0] != "customHeight"]
         return attributes
 
-    # xlsxwriter escapes text only (numbers pass as they are); text is remembered as escaped, keyed by itself
-    # (never by a number: True, 1 and 1.0 are one key).
+    # xlsxwriter escapes text only (numbers pass as they are); short text is remembered as escaped, keyed by
+    # itself (never by a number: True, 1 and 1.0 are one key).
     def _escape_attributes(self, attribute: object) -> object:
-        if type(attribute) is not str:
+        if not isinstance(attribute, str):
             return attribute
         done = _ESCAPED.get(attribute)
         if done is None:
-            done = _ESCAPED[attribute] = super()._escape_attributes(attribute)
-            _forget_if_full(_ESCAPED)
+            done = _remember(_ESCAPED, attribute, super()._escape_attributes(attribute))
         return done
 
     def _escape_data(self, data: object) -> object:
-        if type(data) is not str:
+        if not isinstance(data, str):
             return data
         done = _ESCAPED_DATA.get(data)
         if done is None:
-            done = _ESCAPED_DATA[data] = super()._escape_data(data)
-            _forget_if_full(_ESCAPED_DATA)
+            done = _remember(_ESCAPED_DATA, data, super()._escape_data(data))
         return done
 
     def _escape_control_characters(self, data: object) -> object:
-        if type(data) is not str:
+        if not isinstance(data, str):
             return data
         done = _ESCAPED_CONTROLS.get(data)
         if done is None:
-            done = _ESCAPED_CONTROLS[data] = Worksheet._escape_control_characters(data)
-            _forget_if_full(_ESCAPED_CONTROLS)
+            done = _remember(_ESCAPED_CONTROLS, data, Worksheet._escape_control_characters(data))
         return done
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
@@ -190,14 +190,16 @@ class FastWorkbook(Workbook):  # type: ignore[misc]
         super().__init__(filename, {**WORKBOOK_OPTIONS, **(options or {})})
 
     def _store_workbook(self) -> None:
-        # xlsxwriter makes its own ZipFile, deflating at zlib's default level: for the time it is made, the
-        # zip file it makes writes each part at DEFLATE_LEVEL instead.
-        made = xlsxwriter.workbook.ZipFile
-        xlsxwriter.workbook.ZipFile = _QuickZipFile
-        try:
-            super()._store_workbook()
-        finally:
-            xlsxwriter.workbook.ZipFile = made
+        # xlsxwriter makes its own ZipFile, deflating at zlib's default level: while this workbook is stored, the
+        # zip file it makes deflates each part at DEFLATE_LEVEL instead. The lock keeps two threads from
+        # swapping at once (which could leave the swap in place for good).
+        with _SWAP:
+            made = xlsxwriter.workbook.ZipFile
+            xlsxwriter.workbook.ZipFile = _QuickZipFile
+            try:
+                super()._store_workbook()
+            finally:
+                xlsxwriter.workbook.ZipFile = made
 
     def _extract_named_ranges(self, defined_names: Any) -> list[str]:
         # docProps/app.xml may list every defined name as a "part" (hundreds here); nothing reads that list.
@@ -214,14 +216,24 @@ class FastWorkbook(Workbook):  # type: ignore[misc]
         return rc
 
 
-def _forget_if_full(cache: dict[str, str]) -> None:
-    """Start a cache again once it holds more than a long run of workbooks needs (a bound on memory)."""
-    if len(cache) > _PREPARED_MAX:
-        cache.clear()
+def _remember(cache: dict[str, str], text: str, escaped: str) -> str:
+    """Keep short text's escaped form; start again once the cache holds more than a long run of workbooks needs."""
+    if len(text) <= _REMEMBER_UP_TO:
+        if len(cache) >= _PREPARED_MAX:
+            cache.clear()
+        cache[text] = escaped
+    return escaped
+
+
+_SWAP = threading.Lock()
 
 
 class _QuickZipFile(zipfile.ZipFile):
-    """A zip file whose parts are deflated at DEFLATE_LEVEL."""
+    """A zip file whose parts are deflated at DEFLATE_LEVEL (written from memory, or from files)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", DEFLATE_LEVEL)
+        super().__init__(*args, **kwargs)
 
     def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: Any, compress_type: int | None = None,
                  compresslevel: int | None = None) -> None:
