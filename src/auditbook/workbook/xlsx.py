@@ -6,7 +6,7 @@ import re
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -141,28 +141,13 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     # xlsxwriter escapes text only (numbers pass as they are); short text is remembered as escaped, keyed by
     # itself (never by a number: True, 1 and 1.0 are one key).
     def _escape_attributes(self, attribute: object) -> object:
-        if not isinstance(attribute, str):
-            return attribute
-        done = _ESCAPED.get(attribute)
-        if done is None:
-            done = _remember(_ESCAPED, attribute, super()._escape_attributes(attribute))
-        return done
+        return _escaped(_ESCAPED, attribute, super()._escape_attributes)
 
     def _escape_data(self, data: object) -> object:
-        if not isinstance(data, str):
-            return data
-        done = _ESCAPED_DATA.get(data)
-        if done is None:
-            done = _remember(_ESCAPED_DATA, data, super()._escape_data(data))
-        return done
+        return _escaped(_ESCAPED_DATA, data, super()._escape_data)
 
     def _escape_control_characters(self, data: object) -> object:
-        if not isinstance(data, str):
-            return data
-        done = _ESCAPED_CONTROLS.get(data)
-        if done is None:
-            done = _remember(_ESCAPED_CONTROLS, data, Worksheet._escape_control_characters(data))
-        return done
+        return _escaped(_ESCAPED_CONTROLS, data, Worksheet._escape_control_characters)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         key = (formula, bool(expand_future_functions or self.use_future_functions))
@@ -216,13 +201,19 @@ class FastWorkbook(Workbook):  # type: ignore[misc]
         return rc
 
 
-def _remember(cache: dict[str, str], text: str, escaped: str) -> str:
-    """Keep short text's escaped form; start again once the cache holds more than a long run of workbooks needs."""
-    if len(text) <= _REMEMBER_UP_TO:
-        if len(cache) >= _PREPARED_MAX:
-            cache.clear()
-        cache[text] = escaped
-    return escaped
+def _escaped(cache: dict[str, str], value: object, escape: Callable[[str], str]) -> object:
+    """Text as `escape` gives it, remembered when short (numbers pass as they are); the cache starts again once
+    it holds more than a long run of workbooks needs."""
+    if not isinstance(value, str):
+        return value
+    done = cache.get(value)
+    if done is None:
+        done = escape(value)
+        if len(value) <= _REMEMBER_UP_TO:
+            if len(cache) >= _PREPARED_MAX:
+                cache.clear()
+            cache[value] = done
+    return done
 
 
 _SWAP = threading.Lock()
