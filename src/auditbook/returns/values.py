@@ -63,19 +63,13 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             out.reported.add(inp.name)
             continue
         text = raw.names.get(inp.name)
-        if text is None:
-            out.reported.add(inp.name)
-            out.problems.append(Problem("error", Code.NAME_MISSING, f'the cell name "{inp.name}" for '
-                                        f"{quoted(inp.label)} is missing, so its answer cannot be found. Copy the "
-                                        "answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
-                                        field=inp.ref))
-            continue
-        ref = parse_ref(text)
+        ref = None if text is None else parse_ref(text)
         if ref is None or ref[0] not in raw.sheets:
+            code, what = ((Code.NAME_MISSING, "is missing, so its answer cannot be found") if text is None else
+                          (Code.NAME_BROKEN, "no longer points at a cell (it was deleted)"))
             out.reported.add(inp.name)
-            out.problems.append(Problem("error", Code.NAME_BROKEN, f'the cell name "{inp.name}" for '
-                                        f"{quoted(inp.label)} no longer points at a cell (it was deleted). Copy the "
-                                        "answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
+            out.problems.append(Problem("error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} {what}. '
+                                        "Copy the answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
                                         field=inp.ref))
             continue
         sheet_name, cell = ref
