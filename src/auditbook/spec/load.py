@@ -31,8 +31,20 @@ Positions = dict[Path_, tuple[int, int]]
 _STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?(?: \([^)]*\))?")
 
 
-def positions(text: str) -> Positions:
-    """Line and column (1-based) of every key and list item of a YAML text, by its path of keys and indexes."""
+def parse_yaml(text: str) -> tuple[Any, Positions]:
+    """The data of a YAML text (as yaml.safe_load gives it) and where each of its keys and items is, from one
+    parse: the node tree is composed once, then made into data and walked for positions."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return data, positions(root)
+
+
+def positions(root: yaml.Node | None) -> Positions:
+    """Line and column (1-based) of every key and list item of a YAML node tree, by its path of keys and indexes."""
     out: Positions = {}
 
     def walk(node: yaml.Node, path: Path_) -> None:
@@ -46,7 +58,6 @@ def positions(text: str) -> Positions:
                 out.setdefault((*path, i), (item.start_mark.line + 1, item.start_mark.column + 1))
                 walk(item, (*path, i))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
     if root is not None:
         out[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
         walk(root, ())
@@ -167,8 +178,7 @@ def load_spec(path: Path) -> Spec:
     except UnicodeDecodeError:
         raise SpecError(f"{path}: the spec is not UTF-8 text. Save it as UTF-8.") from None
     try:
-        data = yaml.safe_load(text)
-        where = positions(text)
+        data, where = parse_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
