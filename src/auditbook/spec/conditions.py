@@ -308,16 +308,6 @@ def fields_in(cond: Condition | None) -> Iterator[str]:
         yield from fields_in(c)
 
 
-def tables_in(cond: Condition | None) -> Iterator[Rows]:
-    """Every count of table rows a condition makes."""
-    if cond is None:
-        return
-    if isinstance(cond, NumberCompare):
-        yield from (op for op in (cond.number, cond.right) if isinstance(op, Rows))
-    for c in children(cond):
-        yield from tables_in(c)
-
-
 def combine(*conds: Condition | None) -> Condition | None:
     """All of the given conditions (ignoring None), or None when there are none."""
     present = [c for c in conds if c is not None]
