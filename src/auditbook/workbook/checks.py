@@ -105,9 +105,15 @@ class ChecksBlock(Book):
         """The starting answers as the rules see them (for the formulas' first values)."""
         return audit_facts(self.layout, self.prefill, self.ev)
 
-    def _check_cells(self, ws: Worksheet, checks: list[Check], facts: Facts) -> None:
+    @cached_property
+    def fired(self) -> dict[str, list[Firing]]:
+        """Where each check fails on the starting answers (the first values of its formulas), by check name."""
+        return {c.name: firings(c.rule, self.facts) for c in self.checks}
+
+    def _check_cells(self, ws: Worksheet) -> None:
+        checks = self.checks
         for check in checks:
-            fired = firings(check.rule, facts)
+            fired = self.fired[check.name]
             for item in check.items:
                 hit = any(f.section == item.section and f.row == item.table_row for f in fired)
                 ws.write_string(item.row, check.col - 1, f"{check.rule.id} {item.label}".strip())
@@ -129,7 +135,7 @@ class ChecksBlock(Book):
         live = [c for c in self.checks if c.live]
         if not self.checks:
             return
-        fired = {c.name: len(firings(c.rule, self.facts)) for c in live}
+        fired = {c.name: len(self.fired[c.name]) for c in live}
         fix = [c.name for c in live if c.rule.severity == "error"]
         look = [c.name for c in live if c.rule.severity != "error"]
         n_fix, n_look = "+".join(fix) or "0", "+".join(look) or "0"
@@ -143,11 +149,12 @@ class ChecksBlock(Book):
                                                                   "format": shade, "stop_if_true": True}),
                "the checks' count")
 
-    def _checks_list(self, ws: Worksheet, row: int, checks: list[Check], facts: Facts) -> int:
+    def _checks_list(self, ws: Worksheet, row: int) -> int:
         """The Summary's Checks, from `row`, on the Summary's grid; returns the row after them.
 
         A row whose check fails is shaded (red for Fix, amber for Check), so the ones to act on stand out.
         """
+        checks = self.checks
         if not checks:
             return row
         ws.merge_range(row, 0, row, grid.LAST_COL, "Checks: answers that contradict each other (Fix before sending; "
@@ -159,7 +166,7 @@ class ChecksBlock(Book):
         for check in checks:
             row += 1
             rule = check.rule
-            fired = firings(rule, facts) if check.live else []
+            fired = self.fired[check.name] if check.live else []
             self._spans(ws, row, [(CHECK, rule.message), (SEVERITY, rule.severity.capitalize()),
                                   (FIX, rule.fix)], self.fmt.cell)
             word = "Fix" if rule.severity == "error" else "Check"
@@ -187,11 +194,11 @@ class ChecksBlock(Book):
         pieces = [(item, [self._at(i) for i in self._item_cells(check, item)]) for item in check.items]
         pieces = [(item, cells) for item, cells in pieces if cells]
         if check.rule.each is None or not check.live or not pieces:
-            text = where_text([self._at(i) for i in self._item_cells(check, None)] + fixed)
+            text = where_text(fixed)
             self._spans(ws, row, [(WHERE, text)], self.fmt.cell)
             return text
         one_sheet = len({sheet for _item, cells in pieces for sheet, _cell in cells}) == 1
-        prefix = f"{pieces[0][1][0][0]} " if one_sheet and pieces else ""
+        prefix = f"{pieces[0][1][0][0]} " if one_sheet else ""
 
         def piece(cells: list[tuple[str, str]]) -> str:
             return ", " + ", ".join(c for _s, c in cells) if one_sheet else "; " + where_text(cells)
@@ -214,16 +221,12 @@ class ChecksBlock(Book):
     def _at(self, inp: Input) -> tuple[str, str]:
         return inp.sheet, inp.cell
 
-    def _item_cells(self, check: Check, item: CheckItem | None) -> list[Input]:
-        """The inputs a check's item points at through `this.` (for a rule run once: its form cells)."""
+    def _item_cells(self, check: Check, item: CheckItem) -> list[Input]:
+        """The inputs a check's item points at through `this.`."""
         out: list[Input] = []
         for ref in check.rule.cells:
             section, _, field = ref.partition(".")
             if section != THIS:
-                if item is None and ref in self.layout.by_ref:
-                    out.append(self.layout.by_ref[ref])
-                continue
-            if item is None:
                 continue
             if item.section is not None:
                 found = self.layout.by_ref.get(f"{item.section}.{field}")
@@ -235,11 +238,9 @@ class ChecksBlock(Book):
         return out
 
     def _fixed_cells(self, check: Check) -> list[Input]:
-        """For a check run on each section or row, the cells it names that are not that section's or row's."""
-        if check.rule.each is None:
-            return []
+        """The cells a check names that are not reached through `this.` (all of them, for a rule run once)."""
         return [self.layout.by_ref[r] for r in check.rule.cells
-                if not r.startswith(f"{THIS}.") and r in self.layout.by_ref]
+                if r.partition(".")[0] != THIS and r in self.layout.by_ref]
 
 
 def where_text(cells: list[tuple[str, str]]) -> str:

@@ -60,7 +60,7 @@ class SummarySheet(SummaryActions, ChecksBlock):
         ws.keep_together(header, header + 1)
         ws.keep_together(row - 1, row)
         row += 2
-        row = self._checks_list(ws, row, self.checks, self.facts) + 1
+        row = self._checks_list(ws, row) + 1
         actions = self.layout.actions
         if actions is not None:
             self._summary_actions(ws, row, actions)

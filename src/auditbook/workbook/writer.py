@@ -39,7 +39,7 @@ class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
         lists = self._sheet(LISTS_SHEET)
         meta = self._sheet(META_SHEET)
         self._lists(lists)
-        self._check_cells(lists, self.checks, self.facts)
+        self._check_cells(lists)
         for sl, ws in section_sheets:
             if sl.section.kind == "table":
                 self._table_section(ws, sl)
