@@ -12,6 +12,8 @@ from auditbook.errors import AuditbookError
 MIN_YEAR, MAX_YEAR = 2000, 2100
 #: Dates outside this window are refused by the workbook's data validation and by validate.
 MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+#: Day 0 of a spreadsheet's 1900 date system: a date is stored as its number of days since then.
+SERIAL_EPOCH = date(1899, 12, 30)
 #: How every date is shown, in workbooks, the master and messages.
 EXCEL_DATE_FORMAT = "dd/mm/yyyy"
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -20,6 +22,11 @@ MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def uk(d: date) -> str:
     """A date as dd/mm/yyyy."""
     return f"{d:%d/%m/%Y}"
+
+
+def serial(d: date) -> int:
+    """A date as the spreadsheet's day number (1900 date system)."""
+    return (d - SERIAL_EPOCH).days
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -71,6 +78,12 @@ def read_month(text: str) -> tuple[int, int, str]:
             return year, month, how
         break
     raise AuditbookError(f'audit month "{cleaned[:20]}" is not a month: write it as YYYY-MM, for example 2026-11.')
+
+
+def month_text(text: str) -> str:
+    """A month as people and spreadsheets write it (see read_month), as "YYYY-MM"."""
+    year, month, _how = read_month(text)
+    return f"{year:04d}-{month:02d}"
 
 
 def month_name(year: int, month: int) -> str:

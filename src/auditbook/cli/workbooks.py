@@ -30,7 +30,7 @@ from auditbook.collection.allocation import (
     read_allocation,
 )
 from auditbook.collection.allocation_template import write_template
-from auditbook.dates import read_month
+from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
 from auditbook.settings import example_settings, find_settings, settings_lines
 from auditbook.spec import default_spec_path, json_schema, load_spec
@@ -61,8 +61,7 @@ def generate(
     local = settings_or_exit(settings).local
     try:
         if month:  # as allocate reads it: 2026-11, also 11/2026, Nov-26, 01/11/2026
-            year, mon, _how = read_month(month)
-            month = f"{year:04d}-{mon:02d}"
+            month = month_text(month)
         prefill = role_prefill(loaded, case_ref=case_ref, auditor=auditor, team=team, month=month,
                                round_name=round_name, rounds=local.rounds)
         path = generate_workbook(loaded, out=out, prefill=prefill, password=password, overwrite=force, local=local)

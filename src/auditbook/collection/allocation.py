@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from auditbook.dates import month_name, parse_month, read_month, uk
+from auditbook.dates import (
+    MAX_DATE,
+    MIN_DATE,
+    SERIAL_EPOCH,
+    month_name,
+    month_text,
+    parse_month,
+    read_month,
+    serial,
+    uk,
+)
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
@@ -28,7 +38,7 @@ COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 REQUIRED = ("case_ref", "team", "auditor", "month")
 #: Spreadsheet day numbers of the years an audit month may name (2000 to 2100).
-SERIAL_RANGE = (36526, 73415)
+SERIAL_RANGE = (serial(MIN_DATE), serial(MAX_DATE))
 
 
 class AllocationError(AuditbookError):
@@ -179,7 +189,7 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
         if not any(values.values()):
             continue
         problems = _row_problems(values)
-        month = _month(values["month"]) if not problems else ""
+        month = month_text(values["month"]) if not problems else ""
         derived = rounds.round_of(month) if rounds is not None and month and not values.get("round") else None
         round_name = values.get("round") or derived or ""
         # Keyed as the file name will be, so two rows can never write the same workbook.
@@ -198,15 +208,10 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
     return good, bad
 
 
-def _month(text: str) -> str:
-    year, month, _how = read_month(text)
-    return f"{year:04d}-{month:02d}"
-
-
 def _serial_month(text: str) -> str:
     """A date stored as a spreadsheet day number in a text column (LibreOffice keeps 46327 there) as dd/mm/yyyy."""
     if re.fullmatch(r"\d{5}(\.0+)?", text) and SERIAL_RANGE[0] <= int(float(text)) <= SERIAL_RANGE[1]:
-        return uk(date(1899, 12, 30) + timedelta(days=int(float(text))))
+        return uk(SERIAL_EPOCH + timedelta(days=int(float(text))))
     return text
 
 

@@ -25,12 +25,12 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.dates import serial
 from auditbook.text import shown
 from auditbook.workbook.layout import col_letter
 from auditbook.workbook.xlsx import truncate
 
 Cell = str | int | float | date | None
-_EPOCH = date(1899, 12, 30)
 #: Points of row height a line of 10-point Arial needs, and the most a row may be.
 LINE_POINTS, MAX_ROW_POINTS = 13.0, 409.0
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -126,7 +126,7 @@ class FastRows:
             return f'<c{ref}{style} t="s"><v>{self._string("Yes" if v else "No")}</v></c>'
         if isinstance(v, datetime | date):
             day = v.date() if isinstance(v, datetime) else v
-            return f"<c{ref}{date_style}><v>{(day - _EPOCH).days}</v></c>"
+            return f"<c{ref}{date_style}><v>{serial(day)}</v></c>"
         if isinstance(v, int | float):
             return f"<c{ref}{style}><v>{v!r}</v></c>"
         if isinstance(v, Formula):

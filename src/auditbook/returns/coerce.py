@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR
+from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, SERIAL_EPOCH
 from auditbook.problems import Code
 from auditbook.returns.reader import RawCell
 from auditbook.text import norm, shown, unstorable
 from auditbook.workbook.layout import NOT_APPLICABLE_CHOICE, Input
 
-_EPOCH_1900 = date(1899, 12, 30)
 _EPOCH_1904 = date(1904, 1, 1)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
@@ -41,7 +40,7 @@ def _quote(text: str) -> str:
 def serial_to_date(serial: float, *, date1904: bool = False) -> date | None:
     """A spreadsheet date serial as a date, or None when it is no date at all (negative, or past year 9999)."""
     try:
-        return (_EPOCH_1904 if date1904 else _EPOCH_1900) + timedelta(days=int(serial))
+        return (_EPOCH_1904 if date1904 else SERIAL_EPOCH) + timedelta(days=int(serial))
     except (OverflowError, ValueError):
         return None
 

@@ -7,6 +7,7 @@ from datetime import date
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
+from auditbook.dates import serial
 from auditbook.local import LocalDetails
 from auditbook.spec.conditions import describe, fields_in
 from auditbook.spec.models import Spec
@@ -186,8 +187,3 @@ def as_text(value: str | int | date) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def serial(d: date) -> int:
-    """A date as the spreadsheet's day number (1900 date system), for a formula's cached result."""
-    return (d - date(1899, 12, 30)).days

@@ -15,7 +15,7 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.dates import MAX_DATE, MIN_DATE
+from auditbook.dates import MAX_DATE, MIN_DATE, serial
 from auditbook.workbook.book import Book
 from auditbook.workbook.formulas import (
     CellValue,
@@ -145,7 +145,7 @@ class InputSheet(Book):
         assert inp.derived is not None
         expr = date_expression(inp.derived, Scope(self.layout))
         value = self.ev.by_ref.get(inp.ref)
-        cached: CellValue = (value - date(1899, 12, 30)).days if isinstance(value, date) else ""
+        cached: CellValue = serial(value) if isinstance(value, date) else ""
         self._formula(ws, inp.row, inp.col, f'=IFERROR({expr},"")', self.fmt.prefilled["date"], cached)
         self._define(inp.name, sheet_ref(inp.sheet, inp.row, inp.col))
 
