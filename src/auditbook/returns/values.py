@@ -68,27 +68,24 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             code, what = ((Code.NAME_MISSING, "is missing, so its answer cannot be found") if text is None else
                           (Code.NAME_BROKEN, "no longer points at a cell (it was deleted)"))
             out.reported.add(inp.name)
-            out.problems.append(Problem("error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} {what}. '
-                                        "Copy the answers into a fresh workbook.", sheet=inp.sheet, cell=inp.cell,
-                                        field=inp.ref))
+            out.problems.append(out.problem(inp, "error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} '
+                                            f"{what}. Copy the answers into a fresh workbook."))
             continue
-        sheet_name, cell = ref
+        sheet_name, cell = out.where[inp.name] = ref
         if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
-            out.problems.append(Problem("warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at {inp.sheet}!"
-                                        f"{inp.cell} but rows or columns were moved; it was read from here. Check "
-                                        "it is right.", sheet=sheet_name, cell=cell, field=inp.ref))
-        out.where[inp.name] = (sheet_name, cell)
+            out.problems.append(out.problem(inp, "warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at "
+                                            f"{inp.sheet}!{inp.cell} but rows or columns were moved; it was read from "
+                                            "here. Check it is right."))
         raw_cell = raw.sheets[sheet_name].cell(cell)
         if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(Problem("error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a formula, not an "
-                                        "answer. Type the answer itself.", sheet=sheet_name, cell=cell, field=inp.ref))
+            out.problems.append(out.problem(inp, "error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a "
+                                            "formula, not an answer. Type the answer itself."))
             out.reported.add(inp.name)
             continue
         value = coerce(inp, raw_cell, date1904=raw.date1904)
         if isinstance(value, Bad):
             # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
-            out.problems.append(Problem("error", value.code, f"{inp.label}: {value.message}", sheet=sheet_name,
-                                        cell=cell, field=inp.ref))
+            out.problems.append(out.problem(inp, "error", value.code, f"{inp.label}: {value.message}"))
             out.reported.add(inp.name)
             continue
         if value is not None:
