@@ -44,11 +44,8 @@ def ledger_key() -> bytes:
             os.fsync(f.fileno())
         try:
             os.link(tmp, path)  # in place only if no key is there yet
-        except FileExistsError:
-            if _read_key(path) is None:  # a short key left by an older version's crash: replace it
-                os.replace(tmp, path)
-        except OSError:  # a file system without hard links
-            if _read_key(path) is None:
+        except OSError:  # a key is there, or the file system has no hard links
+            if _read_key(path) is None:  # none, or a short key left by an older version's crash: replace it
                 os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SML = "application/vnd.openxmlformats-officedocument.spreadsheetml."
 _OFFICE = "application/vnd.openxmlformats-officedocument."
 #: Content types of the parts a workbook saved by auditbook, Excel or LibreOffice holds (learnt from their saves).
@@ -143,10 +143,10 @@ def check_binary(label: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None
     """A binary part that is an OLE container (VBA projects, OLE objects and ActiveX controls are) is refused."""
     try:
         with zf.open(info) as member:
-            head = member.read(len(_OLE_MAGIC))
+            head = member.read(len(OLE_MAGIC))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         return  # read_member reports damage when the part is read
-    if head == _OLE_MAGIC:
+    if head == OLE_MAGIC:
         raise refuse(label, f"an embedded OLE container such as a VBA project or an OLE object ({info.filename})")
 
 

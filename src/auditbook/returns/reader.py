@@ -18,13 +18,13 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_part, read_member
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OwnedZip, open_checked, parse_part, read_member
 from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
@@ -324,11 +324,9 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozense
         zf.close()
 
 
-def _sha256(zf: zipfile.ZipFile) -> str:
+def _sha256(zf: OwnedZip) -> str:
     """SHA-256 of the very bytes the zip was read from."""
-    fp: IO[bytes] | None = getattr(zf, "owned", None)
-    if fp is None:
-        return file_sha256(Path(str(zf.filename)))
+    fp = zf.owned
     fp.seek(0)
     h = hashlib.sha256()
     for chunk in iter(lambda: fp.read(1 << 20), b""):
@@ -385,12 +383,3 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
         path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
         properties=_properties(parts), date1904=date1904, structure_locked=locked,
     )
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -17,11 +17,10 @@ from defusedxml import DefusedXmlException
 
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
-from auditbook.returns.active import check_binary, check_parts, check_relationships, content_types
+from auditbook.returns.active import OLE_MAGIC, check_binary, check_parts, check_relationships, content_types
 from auditbook.text import name_key
 
 MIB = 1024 * 1024
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # The bytes `file` treats as text; anything else in the first few hundred bytes means binary.
@@ -107,7 +106,7 @@ def _unsafe(member: str) -> bool:
     return member.startswith("/") or "\\" in member or bool(_DRIVE.match(member)) or ".." in member.split("/")
 
 
-class _OwnedZip(zipfile.ZipFile):
+class OwnedZip(zipfile.ZipFile):
     """A zip read from a file this module opened: closing the zip closes the file."""
 
     def __init__(self, file: IO[bytes], path: Path) -> None:
@@ -149,7 +148,7 @@ def special_kind(mode: int) -> str:
     return "a special file"
 
 
-def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
     """Open a returned workbook as a zip after every safety check, or raise UnreadableFileError."""
     name = name_key(path.name)
     try:
@@ -196,10 +195,10 @@ def _picture(member: str) -> bool:
     return member.lower().startswith("xl/media/") and member.lower().endswith(_PICTURE_EXT)
 
 
-def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> zipfile.ZipFile:
+def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
     head = f.read(512)
     # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
-    if head.startswith(_OLE_MAGIC):
+    if head.startswith(OLE_MAGIC):
         if _ENCRYPTED_STREAM in head + f.read():
             raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
         raise _fail(
@@ -212,7 +211,7 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> zipfile.Zi
         raise _fail(name, Code.NOT_A_WORKBOOK, f"not an Excel workbook, it looks like {_describe(head)}: {_WRONG_FILE}")
     f.seek(0)
     try:
-        zf = _OwnedZip(f, path)
+        zf = OwnedZip(f, path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise _fail(name, Code.CORRUPT, f"the workbook is damaged and cannot be read: {_RESEND}") from e
     try:
