@@ -7,7 +7,7 @@ from datetime import date
 from auditbook.dates import uk
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, SetAside, Value
-from auditbook.returns.coerce import Coerced, as_condition_text
+from auditbook.returns.coerce import Coerced
 from auditbook.returns.values import ReadValues, quoted
 from auditbook.spec.due import due_date
 from auditbook.spec.logic import Facts, truth
@@ -16,14 +16,15 @@ from auditbook.workbook.formulas import Evaluator
 from auditbook.workbook.layout import Input, Layout, SectionLayout
 
 
-def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provenance: Provenance,
+def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provenance: Provenance, final: Evaluator,
              set_aside: dict[str, str] | None = None) -> tuple[Audit, list[Problem]]:
     """The audit these answers make, and the problems only the whole of it shows (table rows, timeliness).
 
-    `set_aside` names the inputs answered but not counted, with why ("No": it does not apply; "Not yet known").
+    `final` is validate's Evaluator of the answers kept (the derived dates added to `kept` since change none of
+    its flags: they are worked out by the same rule). `set_aside` names the inputs answered but not counted,
+    with why ("No": it does not apply; "Not yet known").
     """
     problems: list[Problem] = []
-    final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
     forms: dict[str, dict[str, Value]] = {}
     sections: list[SectionResult] = []
     tables: dict[str, list[dict[str, Value]]] = {}

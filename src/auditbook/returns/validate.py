@@ -128,7 +128,7 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     for sl in layout.sections:
         if sl.section.kind == "judged":
             problems += _optional_grade(layout, sl, read, kept, final)
-    audit, more = assemble(layout, read, kept, provenance, set_aside)
+    audit, more = assemble(layout, read, kept, provenance, final, set_aside)
     problems += more
     rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
@@ -137,9 +137,9 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
 
 def completed_in_future(layout: Layout, audit: Audit, read: ReadValues, today: date) -> list[Problem]:
     """A warning when the audit says it was completed after `today`, the day it is checked."""
-    completed = audit.fact(Role.COMPLETED)
+    completed = audit.completed
     inp = layout.role_input(Role.COMPLETED)
-    if inp is None or not isinstance(completed, date) or completed <= today:
+    if inp is None or completed is None or completed <= today:
         return []
     return [read.problem(inp, "warning", Code.COMPLETED_IN_FUTURE,
                          f"completed {uk(completed)}, a date still to come when the return was checked "
