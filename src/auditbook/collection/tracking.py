@@ -69,16 +69,25 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
     rows: list[ReturnRow] = []
     used: set[str] = set()
     rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
+    # Each case's returns and rejected files, in the collation's order: an allocated case looks at its own only.
+    merged_by_case: dict[str, list[Merged]] = {}
+    for m in collation.merged:
+        merged_by_case.setdefault(norm(m.audit.case_ref), []).append(m)
+    rejected_by_case: dict[str, list[NotMerged]] = {}
+    for n in collation.not_merged:
+        if n.status == "rejected" and n.case_ref:
+            rejected_by_case.setdefault(norm(n.case_ref), []).append(n)
     for a in allocated:
         due = allocated_due(a, collation.specs)
-        merged = next((m for m in collation.merged if m.file not in used and _matches(
+        case = norm(a.case_ref)
+        merged = next((m for m in merged_by_case.get(case, ()) if m.file not in used and _matches(
             a, m.audit.case_ref, m.round, m.audit.text(Role.AUDIT_MONTH))), None)
         if merged is not None:
             used.add(merged.file)
             rows.append(_merged_row(a, merged, due))
             continue
-        rejected = next((n for n in collation.not_merged if n.status == "rejected" and n.case_ref
-                         and n.file not in used and _matches(a, n.case_ref, n.round, n.audit_month)), None)
+        rejected = next((n for n in rejected_by_case.get(case, ()) if n.file not in used
+                         and _matches(a, n.case_ref or "", n.round, n.audit_month)), None)
         if rejected is not None:
             used.add(rejected.file)
             rows.append(_rejected_row(a, rejected, due))
