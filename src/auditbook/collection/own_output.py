@@ -25,8 +25,9 @@ _MASTER_SHEETS = frozenset({"Summary", "Audits", "Grades", "Cohorts", "Trends", 
                             "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Lists"})
 _EXPORT_SHEETS = frozenset({"About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"})
 _PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack"})
-#: Enough for the largest master; every other safety check still runs before a part is read.
-_LIMITS = Limits(max_file_bytes=500 * MIB, max_uncompressed_bytes=4000 * MIB, max_member_bytes=2000 * MIB,
+#: auditbook's own files (a master, with its tidy tabs, is far larger than a return) get larger caps; every
+#: other safety check still runs before a part is read.
+OUTPUT_LIMITS = Limits(max_file_bytes=500 * MIB, max_uncompressed_bytes=4000 * MIB, max_member_bytes=2000 * MIB,
                  max_ratio=5000.0)
 #: The parts read here are small in any workbook.
 _PART = Limits(max_member_bytes=MIB)
@@ -57,7 +58,7 @@ def as_own_output(report: Report, path: Path) -> Report:
 def output_kind(path: Path) -> str | None:
     """What kind of auditbook output a workbook is (a master, a pack, an export), or None."""
     try:
-        with open_checked(path, _LIMITS) as zf:
+        with open_checked(path, OUTPUT_LIMITS) as zf:
             custom = "docProps/custom.xml" in zf.namelist()
             props = _properties(read_member(zf, "docProps/custom.xml", _PART)) if custom else {}
             sheets = _sheets(read_member(zf, "xl/workbook.xml", _PART))

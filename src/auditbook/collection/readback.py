@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from auditbook.collection.actions import ACTION_STATUSES, State
+from auditbook.collection.own_output import OUTPUT_LIMITS
 from auditbook.collection.register import (
     ACTIONS_TAB,
     MASTER,
@@ -30,13 +31,12 @@ from auditbook.collection.register import (
 from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.returns.coerce import parse_text_date, serial_to_date
 from auditbook.returns.reader import RawSheet, read_workbook
-from auditbook.returns.safety import DEFAULT_LIMITS, MIB, Limits
+from auditbook.returns.safety import DEFAULT_LIMITS
 from auditbook.text import name_key, norm, storable, unstorable
 
-#: The master is auditbook's own file, edited by the collator, but read as untrusted like any return;
-#: its tidy tabs make it far larger than a return, so it gets larger caps.
-MASTER_LIMITS = Limits(max_file_bytes=500 * MIB, max_uncompressed_bytes=4000 * MIB, max_member_bytes=2000 * MIB,
-                       max_ratio=5000.0)
+#: The master is auditbook's own file, edited by the collator, but read as untrusted like any return, with the
+#: caps of auditbook's own files.
+MASTER_LIMITS = OUTPUT_LIMITS
 #: A pack holds one team manager's cases: no larger than a return.
 PACK_LIMITS = DEFAULT_LIMITS
 #: The longest note or SAG plan entry kept (a long note still prints; a conflict quotes two of them).

@@ -10,6 +10,7 @@ from typing import Any
 
 from auditbook.collection.collate import Collation, NotMerged
 from auditbook.collection.evidence import Evidence
+from auditbook.collection.register import iso
 from auditbook.collection.scan import Scan
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE, ReturnRow
 from auditbook.dates import uk
@@ -57,11 +58,6 @@ class CollectResult:
         """Files with errors, and files or folders that could not be read."""
         return self.count("rejected") + self.count("not read")
 
-    @property
-    def late(self) -> list[str]:
-        """Merged returns completed after their due date."""
-        return [m["file"] for m in self.merged if any(w["code"] == "late" for w in m["warnings"])]
-
     def late_lines(self) -> list[str]:
         """Each late return with its due and completed dates: `late FILE: completed 03/12/2026, due 30/11/2026`."""
         out = []
@@ -103,20 +99,16 @@ def _n(count: int, word: str) -> str:
 
 def result_of(c: Collation, master: Path, ledger: Path, scan: Scan) -> CollectResult:
     merged = [{"file": m.file, "case_ref": m.audit.case_ref, "round": m.round, "source_missing": m.source_missing,
-               "due": _iso(m.audit.due_date), "completed": _iso(m.audit.completed),
+               "due": iso(m.audit.due_date), "completed": iso(m.audit.completed),
                "warnings": [p.as_dict() for p in m.warnings]} for m in c.merged]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
                          merged=merged, not_merged=list(c.not_merged), collation=c, skipped=scan.skipped,
                          not_read=scan.not_read)
 
 
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
 def outcome_json(result: CollectResult) -> dict[str, Any]:
     returns = None if result.returns is None else [
-        {**dataclasses.asdict(r), "due": r.due.isoformat() if r.due else None} for r in result.returns]
+        {**dataclasses.asdict(r), "due": iso(r.due)} for r in result.returns]
     return {"merged": result.merged, "returns": returns,
             "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
                             "problems": [p.as_dict() for p in n.problems]} for n in result.not_merged]}
