@@ -18,7 +18,7 @@ import xlsxwriter
 from auditbook.atomic import replacing
 from auditbook.collection.evidence import Evidence
 from auditbook.collection.own_output import OUTPUT_PROPERTY
-from auditbook.collection.sheets import BASE_FORMAT, Sheets
+from auditbook.collection.sheets import FAST_OPTIONS, Sheets
 from auditbook.collection.tidy import (
     Table,
     actions_table,
@@ -30,7 +30,7 @@ from auditbook.collection.tidy import (
 )
 from auditbook.errors import CollectError
 from auditbook.text import shown
-from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
+from auditbook.workbook.xlsx import strict
 
 FORMATS = ("csv", "xlsx")
 WORKBOOK_NAME = "auditbook-export.xlsx"
@@ -129,8 +129,7 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
 def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> None:
     with replacing(out, prefix=".auditbook-export-") as tmp, strict():
         buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, "in_memory": True,
-                                          "default_format_properties": BASE_FORMAT})
+        wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
         wb.set_properties({"title": f"{e.collation.title}: tidy tables", "category": classification,
                            "keywords": classification, "comments": f"{classification}: do not share further."})
         wb.set_custom_property("Classification", classification)

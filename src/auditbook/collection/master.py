@@ -22,7 +22,7 @@ from auditbook.collection.evidence import Evidence
 from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
 from auditbook.collection.readback import MAX_TEXT, conflict_parties
-from auditbook.collection.sheets import BASE_FORMAT, Sheets
+from auditbook.collection.sheets import FAST_OPTIONS, Sheets
 from auditbook.collection.sheetxml import Formula
 from auditbook.collection.summary_tab import summary_tab
 from auditbook.collection.tidy import (
@@ -41,10 +41,8 @@ from auditbook.collection.tidy import (
 )
 from auditbook.errors import CollectError
 from auditbook.workbook.layout import col_letter
-from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict
+from auditbook.workbook.xlsx import strict
 
-#: Parts are zipped from memory (no temporary file per part) and plain cells need no format of their own.
-FAST_OPTIONS = {"in_memory": True, "default_format_properties": BASE_FORMAT}
 _COL = {c.header: col_letter(i) for i, c in enumerate(ACTION_COLUMNS)}
 _CLOSED = ",".join(f'{_COL["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))
 OVERDUE_FORMULA = (f'=IF(AND({_COL["Timescale"]}{{r}}<>"",{_CLOSED},{_COL["Date closed"]}{{r}}="",'
@@ -99,7 +97,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
     try:
         with replacing(out, prefix=".auditbook-master-") as tmp, strict():
             buffer = io.BytesIO()
-            wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
+            wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
             wb.set_properties({"title": f"{c.title}: master collation", "category": classification,
                                "keywords": classification, "comments": f"{classification}: do not share further."})
             wb.set_custom_property("Classification", classification)
@@ -139,7 +137,7 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
     actions = [a for a in e.actions if a.file in cases]
     with replacing(out, prefix=".auditbook-pack-") as tmp, strict():
         buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, {**WORKBOOK_OPTIONS, **FAST_OPTIONS})
+        wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
         wb.set_properties({"title": f"Audits for {manager}", "category": classification, "keywords": classification})
         wb.set_custom_property("Classification", classification)
         wb.set_custom_property(OUTPUT_PROPERTY, "pack")
