@@ -6,10 +6,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditbook.collection.collect import collect, gather_folder
+from auditbook.collection.collect import collect
 from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult
-from auditbook.dates import month_end, parse_month
+from auditbook.dates import month_start, parse_month
 from auditbook.local import RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_calendar
@@ -75,7 +75,7 @@ def _returns(spec: Spec, folder: Path, count: int, rounds: RoundCalendar) -> Non
     early = synthetic_answers(layout, seed=1, scenario=kinds[1 % len(kinds)], index=1, rounds=rounds)
     completed = layout.role_input(Role.COMPLETED)
     if completed is not None:
-        early[completed.name] = month_end(*parse_month("2026-11")).replace(day=1)
+        early[completed.name] = month_start(*parse_month("2026-11"))
     build_workbook(spec, out=folder / "SYN-0001 first draft.xlsx", prefill=early)
     first = next(folder.glob("*/SYN-0001.xlsx"))
     shutil.copyfile(first, first.with_name("SYN-0001 - Copy.xlsx"))
@@ -102,6 +102,6 @@ def run_demo(out: Path, *, count: int = 12, rounds: RoundCalendar | None = None)
     ledger.unlink(missing_ok=True)
     registry = SpecRegistry.of(spec)
     result = collect(returns, out=master, ledger_path=ledger, registry=registry, rounds=rounds)
-    evidence = gather_folder(returns, out=master, ledger_path=ledger, registry=registry, rounds=rounds)
-    report = write_report(evidence, out / "demo-report.html")
+    assert result.evidence is not None  # a new ledger: the master was written, from this evidence
+    report = write_report(result.evidence, out / "demo-report.html")
     return DemoResult(blank=blank, returns=returns, collected=result, report=report)

@@ -12,7 +12,7 @@ from auditbook.spec.models import judged_sections
 from auditbook.spec.rules import EACH_SECTION, Firing, Rule, firings
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
-from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
+from auditbook.workbook.fit import height_for
 from auditbook.workbook.formulas import audit_facts
 from auditbook.workbook.kleene import Scope, kleene, string_literal
 from auditbook.workbook.layout import LISTS_SHEET, Input, Layout, cell_ref, sheet_ref
@@ -204,7 +204,7 @@ class ChecksBlock(Book):
             return ", " + ", ".join(c for _s, c in cells) if one_sheet else "; " + where_text(cells)
 
         tail = "; " + where_text(fixed) if fixed else ""
-        limit = _where_limit()
+        limit = grid.fits(WHERE, WHERE_LINES)
 
         def shown_for(items: list[list[tuple[str, str]]]) -> str:
             joined = "".join(piece(cells) for cells in items)
@@ -268,5 +268,4 @@ CHECK, SEVERITY, RESULT, WHERE, FIX = (0, 1), (2, 2), (3, 3), (4, 7), (8, 8)
 WHERE_LINES = 3
 
 
-def _where_limit() -> int:
-    return int(grid.width(WHERE) * CHARS_PER_UNIT * WHERE_LINES * 0.9)
+

@@ -160,5 +160,4 @@ class SectionSheets(InputSheet):
                 ws.write_number(inp.row, 0, inp.row_index or 0, self.fmt.text)
                 ws.fit_row(inp.row, row_points(TABLE_ROW_LINES))
             self._input(ws, inp)
-        last = max(i.row for i in sl.inputs)
-        ws.keep_together(last - 1, last)  # never one row alone on the last page
+        ws.keep_together(sl.last_row - 1, sl.last_row)  # never one row alone on the last page

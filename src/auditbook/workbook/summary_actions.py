@@ -10,7 +10,7 @@ from __future__ import annotations
 from auditbook.spec.roles import Role
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
-from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
+from auditbook.workbook.fit import height_for
 from auditbook.workbook.layout import Input, SectionLayout, cell_ref, quote_sheet
 from auditbook.workbook.summary_grid import clip, clipped
 from auditbook.workbook.xlsx import FastWorksheet
@@ -47,7 +47,7 @@ class SummaryActions(Book):
         self._spans(ws, row, [(span, head) for _role, span, head, _col in present], self.fmt.header)
         ws.set_row(row, height_for([(head, grid.width(span)) for _r, span, head, _c in present], bold=True))
         manager = self.layout.role_input(Role.TEAM_MANAGER)
-        limit = _fits(grid.ACTION)
+        limit = grid.fits(grid.ACTION, ACTION_LINES)
         for r in range(1, sl.section.rows + 1):
             row += 1
             cells = {i.field: i for i in sl.inputs if i.row_index == r}
@@ -78,7 +78,7 @@ class SummaryActions(Book):
                      cells: list[Input]) -> None:
         """Who is responsible: the person named, else the case's team manager once the row has any entry."""
         name = inp.name
-        limit = _fits(span)
+        limit = grid.fits(span, ACTION_LINES)
         if manager is None:
             self._clipped(ws, row, span, inp, limit, MORE_SHORT)
             return
@@ -92,8 +92,3 @@ class SummaryActions(Book):
         shown = clip(str(raw), limit, MORE_SHORT) if raw else (
             f"{boss} (team manager)" if boss and any_entry else "")
         self._formula(ws, row, span[0], formula, self.fmt.cell, shown)
-
-
-def _fits(span: tuple[int, int]) -> int:
-    """Characters that surely fit in ACTION_LINES lines of a span (words wrap, so a little under the full)."""
-    return int(grid.width(span) * CHARS_PER_UNIT * ACTION_LINES * 0.9)

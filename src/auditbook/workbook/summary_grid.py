@@ -6,6 +6,7 @@ spans of grid columns, each as wide as its values need (the action's text wide, 
 
 from __future__ import annotations
 
+from auditbook.workbook.fit import CHARS_PER_UNIT
 from auditbook.workbook.kleene import string_literal
 
 #: Grid column widths. Every value on the Summary is a formula and its row has a height fixed for the longest
@@ -24,6 +25,11 @@ LAST_COL = len(WIDTHS) - 1
 def width(span: tuple[int, int]) -> float:
     """The width of a span of grid columns."""
     return sum(WIDTHS[span[0] : span[1] + 1])
+
+
+def fits(span: tuple[int, int], lines: int) -> int:
+    """Characters that surely fit in `lines` lines of a span (words wrap, so a little under the full)."""
+    return int(width(span) * CHARS_PER_UNIT * lines * 0.9)
 
 
 def clipped(name: str, limit: int, more: str = "") -> str:

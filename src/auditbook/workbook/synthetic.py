@@ -19,6 +19,7 @@ from auditbook.spec.conditions import Condition, Equals, In, Not
 from auditbook.spec.logic import holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
+from auditbook.workbook.book import as_text
 from auditbook.workbook.formulas import Evaluator, audit_facts
 from auditbook.workbook.layout import Input, Layout, SectionLayout
 from auditbook.workbook.synthetic_text import action_text, fitting, responsible
@@ -138,7 +139,7 @@ def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None,
 
 
 def _breaks_rules(layout: Layout, answers: dict[str, Answer]) -> bool:
-    ev = Evaluator(layout, {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in answers.items()})
+    ev = Evaluator(layout, {k: as_text(v) for k, v in answers.items()})
     facts = audit_facts(layout, answers, ev)
     return any(firings(rule, facts) for rule in layout.spec.rules)
 
