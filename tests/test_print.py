@@ -60,14 +60,14 @@ def printed(tmp_path_factory: pytest.TempPathFactory, spec: Spec,
     assessment = layout.section("assessment")
     questions = [i for i in assessment.inputs if i.field.endswith("_evidence")]
     long = {
-        layout.name_of("profile.story"): entry("story", 4000, 1),
+        layout.by_ref["profile.story"].name: entry("story", 4000, 1),
         questions[0].name: entry("evidenceA", 600, 2),
         questions[1].name: entry("evidenceB", 1500, 3),
         questions[2].name: entry("evidenceC", 3000, 4),
         questions[3].name: entry("evidenceD", 4000, 5),
         layout.section_input(assessment, Role.WORKING_WELL).name: entry("well", 4000, 6),  # type: ignore[union-attr]
         layout.section_input(assessment, Role.TO_IMPROVE).name: entry("improve", 2500, 7),  # type: ignore[union-attr]
-        layout.name_of("overall.impact"): entry("impact", 3000, 8),
+        layout.by_ref["overall.impact"].name: entry("impact", 3000, 8),
     }
     actions = layout.actions
     assert actions is not None

@@ -111,14 +111,7 @@ def not_audited(audits: Sequence[Audit], specs: Sequence[Spec]) -> dict[str, lis
 
 def _choices(spec: Spec, role: Role) -> list[str]:
     ref = spec.roles.field(role)
-    if ref is None:
-        return []
-    section_id, _, field_id = ref.partition(".")
-    try:
-        section = spec.section(section_id)
-    except KeyError:
-        return []
-    f = next((f for f in spec.fields_of(section) if f.id == field_id), None)
+    f = spec.field_at(ref) if ref is not None else None
     if f is None or f.choices is None:
         return []
     return [c for c in spec.lists.get(f.choices, []) if norm(c) not in ("not known", "prefer not to say")]

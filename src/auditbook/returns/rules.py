@@ -14,8 +14,7 @@ from auditbook.workbook.layout import Input, Layout
 def _cell_input(layout: Layout, firing: Firing, ref: str) -> Input | None:
     section, _, field = ref.partition(".")
     if firing.row is not None and firing.rule.each is not None and section == "this":
-        return next((i for i in layout.section(firing.rule.each).inputs
-                     if i.row_index == firing.row and i.field == field), None)
+        return layout.row_input(firing.rule.each, firing.row, field)
     return layout.by_ref.get(ref)
 
 

@@ -16,14 +16,8 @@ from auditbook.spec.roles import Role
 def due_rule(spec: Spec) -> DateOf | None:
     """The `derived:` rule of the spec's due date field, or None when its due date is typed (or it has none)."""
     ref = spec.roles.field(Role.DUE_DATE)
-    if ref is None:
-        return None
-    section_id, _, field_id = ref.partition(".")
-    try:
-        section = spec.section(section_id)
-    except KeyError:
-        return None
-    return next((f.derived for f in spec.fields_of(section) if f.id == field_id), None)
+    f = spec.field_at(ref) if ref is not None else None
+    return f.derived if f is not None else None
 
 
 def due_date(spec: Spec, month: str) -> date | None:

@@ -242,6 +242,15 @@ class Spec(_Model):
             return [*section.fields, *self.judgement_fields]
         return list(section.fields)
 
+    def field_at(self, ref: str) -> FieldSpec | None:
+        """The field a "section.field" reference names, or None when there is none."""
+        section_id, _, field_id = ref.partition(".")
+        try:
+            section = self.section(section_id)
+        except KeyError:
+            return None
+        return next((f for f in self.fields_of(section) if f.id == field_id), None)
+
 
 
 

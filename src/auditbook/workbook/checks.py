@@ -231,8 +231,7 @@ class ChecksBlock(Book):
             if item.section is not None:
                 found = self.layout.by_ref.get(f"{item.section}.{field}")
             else:
-                found = next((i for i in self.layout.section(check.rule.each or "").inputs
-                              if i.row_index == item.table_row and i.field == field), None)
+                found = self.layout.row_input(check.rule.each or "", item.table_row, field)
             if found is not None:
                 out.append(found)
         return out

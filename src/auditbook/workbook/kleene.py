@@ -60,8 +60,10 @@ class Scope:
         """The input a reference names ("this.field" resolved)."""
         section, _, field = ref.partition(".")
         if section == THIS and self.table is not None:
-            return next(i for i in self.layout.section(self.table).inputs
-                        if i.row_index == self.row and i.field == field)
+            found = self.layout.row_input(self.table, self.row, field)
+            if found is None:
+                raise KeyError(ref)  # lint makes sure every rule's `this.` field is in its table
+            return found
         if section == THIS:
             section = self.this or ""
         return self.layout.by_ref[f"{section}.{field}"]

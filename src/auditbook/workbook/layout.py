@@ -201,9 +201,9 @@ class Layout:
         """The layout of one section."""
         return self._sections_by_id[section_id]
 
-    def name_of(self, ref: str) -> str:
-        """The defined name of a "section.field" reference."""
-        return self.by_ref[ref].name
+    def row_input(self, table: str, row: int | None, field: str) -> Input | None:
+        """The input of one field in one row of a table section, or None."""
+        return next((i for i in self.section(table).inputs if i.row_index == row and i.field == field), None)
 
     def role_input(self, role: Role) -> Input | None:
         """The input that plays a field role (case reference, team, overall grade, ...), or None."""
