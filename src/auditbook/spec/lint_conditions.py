@@ -26,7 +26,9 @@ from auditbook.spec.conditions import (
     NumberOperand,
     Rows,
     children,
+    normed_choices,
 )
+from auditbook.spec.conditions import choices as choices_of
 from auditbook.spec.logic import Truth
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.rules import EACH_SECTION, Rule
@@ -169,7 +171,7 @@ def check_condition(cond: Condition | None, where: _Where, known: Known) -> list
                        "with equals / in.")
         elif field is not None:
             choices = known.spec.lists.get(lst or "", [])
-            for value in [cond.equals] if isinstance(cond, Equals) else cond.in_:
+            for value in choices_of(cond):
                 if norm(value) not in known.lists.get(lst or "", set()):
                     out.append(f'{where.at}: "{value}" is not a choice of {cond.field}.{suggest(value, choices)} Use '
                                "one of its choices, spelled as in the list.")
@@ -258,7 +260,7 @@ def _value(cond: Condition | None, env: dict[object, object]) -> Truth:
         return True
     if isinstance(cond, Equals | In):
         v = env[cond.field]
-        return None if v is None else v in {norm(w) for w in ([cond.equals] if isinstance(cond, Equals) else cond.in_)}
+        return None if v is None else v in normed_choices(cond)
     if isinstance(cond, Filled):
         return env[cond.filled] is not None
     if isinstance(cond, Blank):

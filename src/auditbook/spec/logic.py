@@ -31,6 +31,7 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
+    normed_choices,
     parse_offset,
 )
 from auditbook.text import norm
@@ -164,8 +165,7 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
         value = facts.get(cond.field)
         if value is None:
             return None
-        wanted = [cond.equals] if isinstance(cond, Equals) else cond.in_
-        return norm(str(value)) in {norm(w) for w in wanted}
+        return norm(str(value)) in normed_choices(cond)
     if isinstance(cond, Filled):
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):

@@ -45,7 +45,7 @@ class Evaluator:
         self.layout = layout
         self.answers = answers
         self.by_ref = refs_to_values(layout, answers)
-        self._flags = {f.name: f for f in layout.flags}
+        self._flags = layout.flags_by_name
         self._cache: dict[str, CellValue] = {}
 
     def flag(self, name: str | None) -> bool:

@@ -28,6 +28,7 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
+    choices,
     parse_offset,
 )
 from auditbook.spec.models import judged_sections
@@ -151,7 +152,7 @@ def kleene(cond: Condition | None, scope: Scope) -> str:
         return "1"
     if isinstance(cond, Equals | In):
         v = scope.value(cond.field)
-        wanted = [cond.equals] if isinstance(cond, Equals) else cond.in_
+        wanted = choices(cond)
         test = "OR(" + ",".join(f"TRIM({v})={string_literal(w)}" for w in wanted) + ")" if len(wanted) > 1 \
             else f"TRIM({v})={string_literal(wanted[0])}"
         return f"IF(LEN({v})=0,0.5,({test})*1)"

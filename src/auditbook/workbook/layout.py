@@ -194,6 +194,11 @@ class Layout:
         return {i.ref: i for i in self.inputs if i.row_index is None}
 
     @cached_property
+    def flags_by_name(self) -> dict[str, Flag]:
+        """Every flag by its cell's name (each Evaluator of this layout looks its flags up here)."""
+        return {f.name: f for f in self.flags}
+
+    @cached_property
     def _sections_by_id(self) -> dict[str, SectionLayout]:
         return {s.section.id: s for s in self.sections}
 

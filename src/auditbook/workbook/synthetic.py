@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.local import RoundCalendar
-from auditbook.spec.conditions import Condition, Equals, In, Not
+from auditbook.spec.conditions import Condition, Equals, In, Not, choices
 from auditbook.spec.logic import holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
@@ -77,7 +77,7 @@ def _making(cond: Condition | None, want: bool, layout: Layout) -> dict[str, Ans
         return _making(cond.not_, not want, layout)
     if not isinstance(cond, Equals | In):
         return {}
-    wanted = [cond.equals] if isinstance(cond, Equals) else cond.in_
+    wanted = choices(cond)
     inp = layout.by_ref.get(cond.field)
     if want:
         return {cond.field: wanted[0]}
