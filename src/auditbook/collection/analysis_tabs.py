@@ -76,18 +76,8 @@ def cohorts_tab(s: Sheets, e: Evidence) -> None:
     if rows:
         ws.conditional_format(4, len(cols) - 1, 3 + len(rows), len(cols) - 1,
                               {"type": "text", "criteria": "begins with", "value": "Small", "format": s.amber})
-    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
-        ("(none)", "every group the spec names had at least one audit")]
     s.explain(ws, nxt, "Groups of children not audited this round", widths, s.bold)
-    # The list of groups takes every column but the first (merged), as tall as its text.
-    last, wide = len(cols) - 1, sum(widths[1:])
-    ws.write_string(nxt + 1, 0, "Group of children", s.head)
-    ws.merge_range(nxt + 1, 1, nxt + 1, last, "Not audited", s.head)
-    s.fit_row(ws, nxt + 1, ["Group of children"], widths[:1], [True])
-    for r, (dim, groups) in enumerate(missing, start=nxt + 2):
-        ws.write_string(r, 0, dim, s.wrap)
-        ws.merge_range(r, 1, r, last, groups, s.wrap)
-        s.fit_row(ws, r, [dim, groups], [widths[0], wide], [True, True])
+    s.spread(ws, nxt + 1, ("Group of children", "Not audited"), e.not_audited_rows(), widths)
 
 
 def trends_tab(s: Sheets, e: Evidence) -> None:

@@ -6,6 +6,7 @@ before it in the ledger's history (the caller's round calendar first, then by du
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +15,7 @@ from auditbook.collection.actions import Action, State, actions_of
 from auditbook.collection.cohorts import CohortRow, cohorts, not_audited
 from auditbook.collection.collate import Collation, Merged
 from auditbook.collection.register import PlanRow, ReadBack
-from auditbook.collection.themes import Themes, analyse
+from auditbook.collection.themes import Ranked, Themes, analyse
 from auditbook.collection.tracking import ReturnRow
 from auditbook.collection.trends import (
     OVERALL,
@@ -27,6 +28,7 @@ from auditbook.collection.trends import (
     trend_rows,
 )
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.roles import Role
 from auditbook.text import norm
 
 
@@ -73,6 +75,28 @@ class Evidence:
     def overdue(self) -> list[Action]:
         """Actions past their timescale and not closed."""
         return [a for a in self.actions if a.overdue(self.states.get(a.id, State()), self.today)]
+
+    def overall_share(self) -> tuple[float | None, float | None]:
+        """% good or better of this round's overall grades and of the previous round's (None where there is none):
+        the headline of the master's Summary and of the round report."""
+        c = self.collation
+        now = good_share(self.current.overall, c.grades, c.good_or_better)[1] if self.current else None
+        before = good_share(self.previous.overall, c.grades, c.good_or_better)[1] if self.previous else None
+        return now, before
+
+    def recurring(self) -> list[Ranked]:
+        """The concerns flagged recurring this round: theme tags and sections needing action."""
+        return [t for t in (self.themes.concerns + self.themes.sections if self.themes else []) if t.recurring]
+
+    def teams(self) -> Counter[str]:
+        """Audits this round by team."""
+        return Counter(m.audit.text(Role.TEAM) or "(none)" for m in self.in_round)
+
+    def not_audited_rows(self) -> list[tuple[str, str]]:
+        """The groups of children the specs name that no audit of the round fell in, by dimension (or a row saying
+        there are none)."""
+        return [(dim, ", ".join(groups)) for dim, groups in self.not_audited.items()] or [
+            ("(none)", "every group the spec names had at least one audit")]
 
     def by_scope(self) -> list[ScopeShare]:
         """This round overall and by section (those graded), each against the previous round: what the master's

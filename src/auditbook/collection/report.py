@@ -22,7 +22,7 @@ from auditbook.collection.readback import conflict_parties
 from auditbook.collection.svg import Bar, share_bars, stacked_grades, trend_lines
 from auditbook.collection.themes import Ranked
 from auditbook.collection.tracking import OUTSTANDING, OVERDUE
-from auditbook.collection.trends import OVERALL, good_share, percent, points, section_share
+from auditbook.collection.trends import OVERALL, percent, points, section_share
 from auditbook.spec.roles import Role
 from auditbook.text import plural, shown, word
 
@@ -112,8 +112,7 @@ def _e(value: object) -> str:
 def _headline(e: Evidence) -> str:
     c = e.collation
     cur, prev = e.current, e.previous
-    share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
-    before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
+    share, before = e.overall_share()
     sections = section_share(cur, c.grades, c.good_or_better) if cur else (0, None)
     sections_before = section_share(prev, c.grades, c.good_or_better)[1] if prev else None
     good = " or ".join(g for g in c.grades if g in c.good_or_better) or "good or better"
@@ -122,7 +121,7 @@ def _headline(e: Evidence) -> str:
     late = sum(1 for m in e.in_round if m.audit.late)
     urgent = sum(1 for m in e.in_round if m.audit.urgent)
     overdue = len(e.overdue())
-    recurring = sum(1 for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring)
+    recurring = len(e.recurring())
     figures = [
         (str(audits), f"{word(audits, 'audit')} this round", ""),
         (_pct(share), f"judged {good} overall",
@@ -281,7 +280,7 @@ def render(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", include_t
     moment = generated_at or datetime.now()
     label = escape(classification)
     round_name = escape(e.current.round) if e.current else "(no round)"
-    teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in e.in_round)
+    teams = e.teams()
     parts = [
         "<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
         f"<title>{escape(c.title)}: {round_name} ({label})</title>",

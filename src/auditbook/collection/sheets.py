@@ -146,6 +146,20 @@ class Sheets:
             self.fit_row(ws, r, values, widths, [c.kind == WRAP for c in columns])
         return row + len(rows) + 2
 
+    def spread(self, ws: Worksheet, row: int, heads: tuple[str, str], rows: Sequence[tuple[str, str]],
+               widths: Sequence[float]) -> int:
+        """A two-column list at `row` whose second column takes every other column of the tab (merged), each row as
+        tall as its text; returns the next free row."""
+        last, wide = len(widths) - 1, sum(widths[1:])
+        ws.write_string(row, 0, heads[0], self.head)
+        ws.merge_range(row, 1, row, last, heads[1], self.head)
+        self.fit_row(ws, row, [heads[0]], widths[:1], [True])
+        for r, (first, rest) in enumerate(rows, start=row + 1):
+            ws.write_string(r, 0, first, self.wrap)
+            ws.merge_range(r, 1, r, last, rest, self.wrap)
+            self.fit_row(ws, r, [first, rest], [widths[0], wide], [True, True])
+        return row + len(rows) + 2
+
     @staticmethod
     def fit_row(ws: Worksheet, row: int, values: Sequence[object], widths: Sequence[float],
                 wrapped: Sequence[bool]) -> None:

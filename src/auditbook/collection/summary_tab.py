@@ -17,8 +17,7 @@ from auditbook.collection.sheets import Cell, Sheets
 from auditbook.collection.svg import GRADE_COLOURS
 from auditbook.collection.tidy import INT, WRAP, Column
 from auditbook.collection.tracking import RETURN_STATUSES
-from auditbook.collection.trends import OVERALL, good_share, points
-from auditbook.spec.roles import Role
+from auditbook.collection.trends import OVERALL, points
 from auditbook.text import plural
 
 #: The Summary's columns: labels, then four of figures (wide enough for a grade's name over two lines).
@@ -52,14 +51,14 @@ def summary_tab(s: Sheets, e: Evidence, generated_at: datetime) -> None:
     ws.autofilter(4, 0, 4 + len(facts), 1)
     ws.repeat_rows(0, 1)
     row = 5 + len(facts) + 1
-    teams = Counter(m.audit.text(Role.TEAM) or "(none)" for m in e.in_round)
     row = s.block(ws, row, [Column("Audits this round by team", WIDTHS[0], WRAP), Column("Audits", WIDTHS[1], INT)],
-                  sorted(teams.items()))
-    row = _not_audited(s, ws, e, row)
+                  sorted(e.teams().items()))
+    row = s.spread(ws, row, ("Groups of children not audited this round", "Groups"), e.not_audited_rows(), WIDTHS)
     row = _register_notes(s, ws, e, row)
     sections_at = _overall_grades(s, ws, e, row)
-    end = _section_grades(s, ws, e, sections_at)
-    _charts(s, ws, e, row, sections_at, end)
+    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
+    end = _section_grades(s, ws, e, sections, sections_at)
+    _charts(s, ws, e, sections, row, sections_at, end)
 
 
 def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
@@ -68,9 +67,7 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
     rounds = [r.round for r in e.rounds if r.round in {m.round for m in merged}]
     due = [d for m in merged if isinstance(d := m.audit.due_date, date)]
     cur, prev = e.current, e.previous
-    share = good_share(cur.overall, c.grades, c.good_or_better)[1] if cur else None
-    before = good_share(prev.overall, c.grades, c.good_or_better)[1] if prev else None
-    recurring = [t for t in (e.themes.concerns + e.themes.sections if e.themes else []) if t.recurring]
+    share, before = e.overall_share()
     facts: list[tuple[str, Cell, str]] = [
         ("This round", cur.round if cur else "(none)", ""),
         ("Audits this round", cur.audits if cur else 0, ""),
@@ -79,7 +76,7 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
          "pct"),
         ("Change since the previous round (percentage points)", points(share, before), "change"),
         (f"Recurring concerns (at or above {c.threshold:.0%} this round and in an earlier one: see Themes)",
-         len(recurring), ""),
+         len(e.recurring()), ""),
         ("Actions overdue", len(e.overdue()), ""),
         ("Actions with conflicting edits", sum(1 for a in e.actions if e.states.get(a.id, State()).conflict), ""),
         ("Rounds covered", ", ".join(rounds) or "(none)", ""),
@@ -96,20 +93,6 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
         statuses = Counter(r.status for r in e.returns)
         facts += [(f"Allocated: {st.lower()}", statuses.get(st, 0), "") for st in RETURN_STATUSES]
     return facts
-
-
-def _not_audited(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
-    """The groups the spec names that no audit of the round fell in: each list across B:E, as tall as it is."""
-    ws.write_string(row, 0, "Groups of children not audited this round", s.head)
-    ws.merge_range(row, 1, row, len(WIDTHS) - 1, "Groups", s.head)
-    s.fit_row(ws, row, ["Groups of children not audited this round"], WIDTHS[:1], [True])
-    missing = [(dim, ", ".join(groups)) for dim, groups in e.not_audited.items()] or [
-        ("(none)", "every group the spec names had at least one audit")]
-    for r, (dim, groups) in enumerate(missing, start=row + 1):
-        ws.write_string(r, 0, dim, s.wrap)
-        ws.merge_range(r, 1, r, len(WIDTHS) - 1, groups, s.wrap)
-        s.fit_row(ws, r, [dim, groups], [WIDTHS[0], sum(WIDTHS[1:])], [True, True])
-    return row + len(missing) + 2
 
 
 def _register_notes(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
@@ -134,18 +117,18 @@ def _overall_grades(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
                    rows)
 
 
-def _section_grades(s: Sheets, ws: Worksheet, e: Evidence, row: int) -> int:
-    """Each section's grades this round; returns the next free row."""
+def _section_grades(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], row: int) -> int:
+    """Each graded section's grades this round; returns the next free row."""
     c = e.collation
-    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
-    rows: list[list[Cell]] = [[title, *[(e.current.sections[title] if e.current else {}).get(g, 0)
-                                        for g in c.grades]] for title in sections]
+    graded = e.current.sections if e.current else {}
+    rows: list[list[Cell]] = [[title, *[graded[title].get(g, 0) for g in c.grades]] for title in sections]
     cols = [Column("Section grades this round", WIDTHS[0], WRAP),
             *[Column(g, WIDTHS[1 + i] if 1 + i < len(WIDTHS) else WIDTHS[-1], INT) for i, g in enumerate(c.grades)]]
     return s.block(ws, row, cols, rows) if sections else row
 
 
-def _charts(s: Sheets, ws: Worksheet, e: Evidence, overall_row: int, sections_row: int, end: int) -> None:
+def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_row: int, sections_row: int,
+            end: int) -> None:
     """The overall grades and the section grades as charts, each on a page of its own after the tables."""
     c = e.collation
     breaks = []
@@ -160,7 +143,6 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, overall_row: int, sections_ro
         breaks.append(end)
         ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
         end += _CHART_ROWS
-    sections = [sc for sc in e.scopes if sc != OVERALL and e.current and sc in e.current.sections]
     if sections:
         chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
         last = sections_row + len(sections)
