@@ -52,10 +52,10 @@ def _check_lists(spec: Spec) -> list[str]:
 def lint(spec: Spec) -> list[str]:
     """Every cross-field problem in the spec, or an empty list."""
     out = _check_lists(spec)
-    lists = {k: {norm(v) for v in vs} for k, vs in spec.lists.items()}
+    known = Known.of(spec)
     criteria = [c.id for c in spec.criteria]
     out += _check_criteria(spec)
-    out += _check_grading(spec, lists)
+    out += _check_grading(spec, known.lists)
     out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
     # Every field's position first, so a condition on a later field is told apart from an unknown one.
     order: dict[str, int] = {}
@@ -70,7 +70,6 @@ def lint(spec: Spec) -> list[str]:
     names: dict[str, str] = {}
     sheets: dict[str, str] = {norm(s): "a sheet the generator adds"
                               for s in (*RESERVED_SHEETS, spec.wording.criteria_sheet)}
-    known = Known.of(spec)
     section_ids: set[str] = set()
     titles: dict[str, str] = {norm(c): "a column of the master's Audits table" for c in MASTER_COLUMNS}
     for si, section in enumerate(spec.sections):
@@ -122,7 +121,7 @@ def lint(spec: Spec) -> list[str]:
                            f'{", ".join(spec.lists)}.')
             elif field.choices is not None and lst is None:
                 out.append(f"{fw}.choices: only choice and question fields take choices.")
-            if field.default is not None and lst and norm(field.default) not in lists.get(lst, set()):
+            if field.default is not None and lst and norm(field.default) not in known.lists.get(lst, set()):
                 out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
             for c in field.criteria:
                 if c not in criteria:
@@ -134,8 +133,8 @@ def lint(spec: Spec) -> list[str]:
                 out += _check_derived(field, fw, section.kind, known, position, order)
             position += 1
     out += lint_roles(spec)
-    out += _check_examples(spec, fields, lists)
-    out += lint_rules(spec)
+    out += _check_examples(spec, fields, known.lists)
+    out += lint_rules(known)
     return out
 
 

@@ -206,9 +206,9 @@ def check_derived(op: DateOf, at: str, known: Known, *, before: int, order: dict
     return out
 
 
-def lint_rules(spec: Spec) -> list[str]:
+def lint_rules(known: Known) -> list[str]:
     """Every problem with the spec's rules."""
-    known = Known.of(spec)
+    spec = known.spec
     out: list[str] = []
     seen: set[str] = set()
     tables = [s.id for s in spec.sections if s.kind == "table"]
