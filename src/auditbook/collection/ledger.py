@@ -186,6 +186,10 @@ class Ledger:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
+        for table in TABLES:
+            self.db.execute(table.create)
+            if "mac" not in self._columns(table.name):  # version 3's tables, or a mac column removed by hand:
+                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")  # unsigned
         old_key = self._old_id()
         if version == "3" and not old_key:
             self._upgrade_3(tables)
@@ -195,10 +199,6 @@ class Ledger:
             self._new_id()
         if version is None and folder is not None:
             self.set_meta("folder", folder)
-        for table in TABLES:
-            self.db.execute(table.create)
-            if "mac" not in self._columns(table.name):  # a mac column removed by hand: every row is unsigned
-                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")
         self.set_meta("schema", SCHEMA_VERSION)
 
     def _old_id(self) -> str:
@@ -230,8 +230,6 @@ class Ledger:
         for table in TABLES:
             if table.name not in tables:
                 continue
-            if "mac" not in self._columns(table.name):
-                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")
             for row in self.db.execute(f"SELECT {', '.join(table.names)} FROM {table.name}").fetchall():
                 self.put_row(table, row)
 
