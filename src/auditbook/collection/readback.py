@@ -138,12 +138,7 @@ def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) 
     claimed: set[str] = set()
     for r in sorted({row for row, _ in tab.cells if row > 0}):
         where = f"{PLAN_TAB} row {r + 1}"
-
-        def text(name: str, r: int = r, where: str = where) -> str:
-            cell = tab.cells.get((r, cols[name])) if name in cols else None
-            return _checked(_as_text(cell.value), f"{where}, {name}", out) if cell is not None else ""
-
-        values = {n: text(n) for n in PLAN_COLUMNS}
+        values = {n: _text_at(tab, r, cols, n, where, out) for n in PLAN_COLUMNS}
         if not any(values[n] for n in PLAN_COLUMNS[1:]):
             continue
         due = _as_date(tab, r, cols.get("Due"), where, out)
@@ -194,6 +189,12 @@ def _as_text(value: object) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
     return str(value).strip()
+
+
+def _text_at(tab: RawSheet, r: int, cols: dict[str, int], name: str, where: str, out: ReadBack) -> str:
+    """The text of column `name` in row `r`, as it can be kept ("" where the tab has no such column or cell)."""
+    cell = tab.cells.get((r, cols[name])) if name in cols else None
+    return _checked(_as_text(cell.value), f"{where}, {name}", out) if cell is not None else ""
 
 
 def _checked(text: str, where: str, out: ReadBack) -> str:
@@ -248,14 +249,9 @@ def _action_rows(tab: RawSheet, source: str, out: ReadBack) -> dict[str, list[tu
         if not action_id:
             continue
         where = f"{_who(source)}, {ACTIONS_TAB} row {r + 1}"
-
-        def text(name: str, r: int = r, where: str = where) -> str:
-            c = tab.cells.get((r, cols[name])) if name in cols else None
-            return _checked(_as_text(c.value), f"{where}, {name}", out) if c is not None else ""
-
         closed = _as_date(tab, r, cols.get("Date closed"), where, out)
-        rows.setdefault(action_id, []).append((r + 1, (_status(text("Status"), ACTION_STATUSES), text("Notes"),
-                                                       closed)))
+        status, notes = (_text_at(tab, r, cols, name, where, out) for name in ("Status", "Notes"))
+        rows.setdefault(action_id, []).append((r + 1, (_status(status, ACTION_STATUSES), notes, closed)))
     return rows
 
 
