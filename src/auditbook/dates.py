@@ -12,6 +12,9 @@ from auditbook.errors import AuditbookError
 MIN_YEAR, MAX_YEAR = 2000, 2100
 #: Dates outside this window are refused by the workbook's data validation and by validate.
 MIN_DATE, MAX_DATE = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+#: The months' names, in English whatever the machine's locale.
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
 #: Day 0 of a spreadsheet's 1900 date system: a date is stored as its number of days since then.
 SERIAL_EPOCH = date(1899, 12, 30)
 #: How every date is shown, in workbooks, the master and messages.
@@ -71,7 +74,7 @@ def read_month(text: str) -> tuple[int, int, str]:
             day, year, month = 1, int(m.group(1)), int(m.group(2))
         else:
             word = m.group(1).lower()
-            month = next((i for i in range(1, 13) if calendar.month_name[i].lower().startswith(word)), 0)
+            month = next((i for i, name in enumerate(MONTH_NAMES, start=1) if name.lower().startswith(word)), 0)
             year = int(m.group(2)) + (2000 if len(m.group(2)) == 2 else 0)
             day = 1
         if 1 <= month <= 12 and MIN_YEAR <= year <= MAX_YEAR and 1 <= day <= calendar.monthrange(year, month)[1]:
@@ -88,7 +91,7 @@ def month_text(text: str) -> str:
 
 def month_name(year: int, month: int) -> str:
     """A month as a person says it: November 2026."""
-    return f"{calendar.month_name[month]} {year}"
+    return f"{MONTH_NAMES[month - 1]} {year}"
 
 
 def month_end(year: int, month: int) -> date:

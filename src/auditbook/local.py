@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from auditbook.dates import parse_month
+from auditbook.dates import MONTH_NAMES, parse_month
 from auditbook.errors import AuditbookError
 from auditbook.text import norm
-
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")
 
 
 @dataclass(frozen=True)

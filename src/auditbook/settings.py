@@ -16,8 +16,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from auditbook.dates import MONTH_NAMES
 from auditbook.errors import AuditbookError
-from auditbook.local import MONTH_NAMES, LocalDetails, Round, RoundCalendar
+from auditbook.local import LocalDetails, Round, RoundCalendar
 
 SETTINGS_NAME = "auditbook.toml"
 EXAMPLE_NAME = "auditbook.example.toml"
