@@ -13,7 +13,7 @@ from auditbook.atomic import replacing
 from auditbook.collection.allocation import COLUMNS, REQUIRED, template_csv
 from auditbook.dates import month_name, parse_month
 from auditbook.errors import AuditbookError
-from auditbook.workbook.xlsx import FastWorkbook, ok, strict
+from auditbook.workbook.xlsx import ARIAL_10, FastWorkbook, ok, strict
 
 SHEET = "Allocation"
 MONTHS_SHEET = "Months"
@@ -51,7 +51,7 @@ def write_template_xlsx(out: Path, *, today: date | None = None, classification:
     months = month_choices(today or date.today())
     example = months[MONTHS_BACK]
     with replacing(out) as tmp, strict():
-        wb = FastWorkbook(str(tmp), {"default_format_properties": {"font_name": "Arial", "font_size": 10}})
+        wb = FastWorkbook(str(tmp), {"default_format_properties": ARIAL_10})
         head = wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True,
                               "valign": "top", "border": 1})
         text = wb.add_format({"num_format": "@"})

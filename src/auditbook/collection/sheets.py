@@ -18,10 +18,10 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook.collection.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
-from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, escape_header
+from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
-BASE_FORMAT = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+BASE_FORMAT = {**ARIAL_10, "valign": "top"}
 #: The options of every workbook the collection writes (master, packs, export): plain cells need no format.
 FAST_OPTIONS = {**WORKBOOK_OPTIONS, "default_format_properties": BASE_FORMAT}
 #: Width (in characters) that still prints legibly on one A4 landscape page.

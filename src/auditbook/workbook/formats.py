@@ -8,6 +8,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
 from auditbook.dates import EXCEL_DATE_FORMAT as DATE_FORMAT
+from auditbook.workbook.xlsx import ARIAL_10
 
 #: Each state of a cell has its own colour, each named on the Start sheet: an input (pale yellow), required and
 #: still empty (amber), does not apply (grey), waiting for the answer that decides it (pale blue), and filled in
@@ -33,7 +34,7 @@ class Formats:
     """Every cell format the audit workbook uses, made once."""
 
     def __init__(self, wb: Workbook) -> None:
-        base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+        base = {**ARIAL_10, "valign": "top"}
         inp = {**base, "locked": False, "bg_color": INPUT_FILL, "border": 1, "border_color": "#A6A6A6"}
 
         def f(**kw: Any) -> Format:
@@ -49,8 +50,7 @@ class Formats:
         #: Criteria references beside a question.
         self.refs = f(font_size=9, font_color="#262626", text_wrap=True)
         #: The help under a label (a run of a rich string: font only).
-        self.help_run = wb.add_format({"font_name": "Arial", "font_size": 10, "italic": True,
-                                       "font_color": "#404040"})
+        self.help_run = wb.add_format({**ARIAL_10, "italic": True, "font_color": "#404040"})
         self.bold = f(bold=True, text_wrap=True)
         self.header = f(bold=True, bg_color="#1F4E79", font_color="#FFFFFF", text_wrap=True, border=1)
         self.cell = f(text_wrap=True, border=1, border_color="#BFBFBF")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditbook.workbook.xlsx import FastWorkbook
+from auditbook.workbook.xlsx import ARIAL_10, FastWorkbook
 
 
 def _password_hash(password: str) -> str:
@@ -26,9 +26,7 @@ class LockedWorkbook(FastWorkbook):
     """
 
     def __init__(self, filename: Any, *, password: str = "") -> None:
-        # Arial 10 is also the sheets' default font, so a column's width means the same in Excel and in a
-        # LibreOffice without Calibri: the width unit is the default font's digit.
-        super().__init__(filename, {"default_format_properties": {"font_name": "Arial", "font_size": 10}})
+        super().__init__(filename, {"default_format_properties": ARIAL_10})
         self.structure_password = password
 
     def _write_workbook_pr(self) -> None:

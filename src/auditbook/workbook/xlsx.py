@@ -24,6 +24,10 @@ from auditbook.workbook.paging import Sheet as PagedSheet
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "in_memory": True}
 
+#: Every workbook's default font: a column's width means the same in Excel and in a LibreOffice without Calibri
+#: (the width unit is the default font's digit).
+ARIAL_10 = {"font_name": "Arial", "font_size": 10}
+
 #: Functions of the 2007 file format that need no "_xlfn." prefix: a formula using only these is stored as
 #: written. Anything else goes through xlsxwriter's own preparation.
 _CLASSIC_FUNCTIONS = frozenset((
