@@ -64,14 +64,18 @@ def positions(root: yaml.Node | None) -> Positions:
     return out
 
 
-def _at(loc: tuple[Any, ...], where: Positions) -> tuple[Path_, str]:
-    """The deepest known path along a pydantic error location (union tags skipped) and "line L, column C"."""
+def _at(loc: tuple[Any, ...], where: Positions) -> str:
+    """ "line L, column C" of the deepest known path along an error's location (union tags skipped), or ""."""
     path: Path_ = ()
     for step in loc:
         if (*path, step) in where:
             path = (*path, step)
     line, col = where.get(path, (0, 0))
-    return path, (f"line {line}, column {col}" if line else "")
+    return f"line {line}, column {col}" if line else ""
+
+
+def _not_valid(source: Path, lines: list[str]) -> str:
+    return "\n".join([f"{source}: the spec is not valid ({len(lines)} problem(s)):", *lines])
 
 
 def _model_fields(model: type[BaseModel]) -> dict[str, Any]:
@@ -128,11 +132,11 @@ def _format_validation_error(path: Path, err: ValidationError, where: Positions)
     lines: list[str] = []
     for e in err.errors():
         loc = tuple(e["loc"])
-        _, at = _at(loc, where)
+        at = _at(loc, where)
         dotted = ".".join(str(p) for p in loc if not any(p == key for key, _ in KINDS)) or "(top level)"
         for part in _explain(e).split("\n"):
             lines.append(f"  {at}: {dotted}: {part}" if at else f"  {dotted}: {part}")
-    return "\n".join([f"{path}: the spec is not valid ({len(lines)} problem(s)):", *lines])
+    return _not_valid(path, lines)
 
 
 def lint_path(message: str) -> Path_:
@@ -163,9 +167,9 @@ def parse_spec(data: object, *, source: Path, where: Positions | None = None) ->
     if problems:
         lines = []
         for p in problems:
-            _, at = _at(lint_path(p), where)
+            at = _at(lint_path(p), where)
             lines.append(f"  {at}: {p}" if at else f"  {p}")
-        raise SpecError("\n".join([f"{source}: the spec is not valid ({len(lines)} problem(s)):", *lines]))
+        raise SpecError(_not_valid(source, lines))
     return spec
 
 
