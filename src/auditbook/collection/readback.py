@@ -59,6 +59,7 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
     """Take the edits typed into the master (Actions, SAG action plan) and the packs since they were written."""
     out = ReadBack()
     edits = _Edits()
+    states = register.states()  # the register's rows are only written once every file has been read
     files: list[tuple[str, Path]] = ([(MASTER, master)] if master is not None else []) + [
         (f"pack:{p.name}", p) for p in packs]
     for source, path in files:
@@ -69,10 +70,9 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
             out.packs_read.append(path.name)
         tab = sheets.get(ACTIONS_TAB)
         if tab is not None:
-            _diff(register, source, tab, edits, out)
+            _diff(register, source, tab, edits, out, states)
         if source == MASTER and PLAN_TAB in sheets:
             _take_plan(register, sheets[PLAN_TAB], now, out)
-    states = register.states()
     for action_id, by_field in edits.said.items():
         st = states.get(action_id, State())
         changes: dict[str, object] = {}
@@ -104,9 +104,9 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
     return out
 
 
-def _diff(register: Register, source: str, tab: RawSheet, edits: _Edits, out: ReadBack) -> None:
+def _diff(register: Register, source: str, tab: RawSheet, edits: _Edits, out: ReadBack,
+          stored: dict[str, State]) -> None:
     seen = register.seen(source)
-    stored = register.states()
     now_holds: dict[str, Seen] = {}
     for action_id, rows in _action_rows(tab, source, out).items():
         if source != MASTER and action_id not in seen:
