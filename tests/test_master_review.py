@@ -15,9 +15,8 @@ import yaml
 
 from auditbook.collection.collate import Collation
 from auditbook.collection.collect import collect
-from auditbook.collection.master import FAST_OPTIONS
 from auditbook.collection.report import render
-from auditbook.collection.sheets import Sheets
+from auditbook.collection.sheets import FAST_OPTIONS, Sheets
 from auditbook.collection.sheetxml import CELL_CHARS
 from auditbook.collection.themes import analyse
 from auditbook.collection.tidy import WRAP, Column, Table, audits_table

@@ -13,12 +13,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
-
 from auditbook.atomic import replacing
 from auditbook.collection.evidence import Evidence
-from auditbook.collection.own_output import OUTPUT_PROPERTY
-from auditbook.collection.sheets import FAST_OPTIONS, Sheets
+from auditbook.collection.sheets import output_workbook
 from auditbook.collection.tidy import (
     Table,
     actions_table,
@@ -30,7 +27,6 @@ from auditbook.collection.tidy import (
 )
 from auditbook.errors import CollectError
 from auditbook.text import shown
-from auditbook.workbook.xlsx import strict
 
 FORMATS = ("csv", "xlsx")
 WORKBOOK_NAME = "auditbook-export.xlsx"
@@ -127,14 +123,8 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
 
 
 def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> None:
-    with replacing(out, prefix=".auditbook-export-") as tmp, strict():
-        buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
-        wb.set_properties({"title": f"{e.collation.title}: tidy tables", "category": classification,
-                           "keywords": classification, "comments": f"{classification}: do not share further."})
-        wb.set_custom_property("Classification", classification)
-        wb.set_custom_property(OUTPUT_PROPERTY, "export")
-        s = Sheets(wb, classification)
+    with output_workbook(out, kind="export", title=f"{e.collation.title}: tidy tables",
+                         classification=classification) as s:
         written = tables(e)
         about = s.sheet("About")
         about.set_column(0, 0, 100)
@@ -144,8 +134,6 @@ def _workbook(e: Evidence, out: Path, classification: str, moment: datetime) -> 
             about.write_string(r, 0, line, s.text)
         for table in written:
             s.tidy(table)
-        wb.close()
-        s.fast.finish(buffer.getvalue(), tmp)
 
 
 def names(fmt: str) -> Sequence[str]:

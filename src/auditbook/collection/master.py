@@ -6,23 +6,18 @@ Rejected, Dictionary, SAG action plan) are Excel Tables of the same names, for P
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
-
-from auditbook.atomic import replacing
 from auditbook.collection.actions import ACTION_STATUSES, Action, State
 from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
 from auditbook.collection.collate import Collation
 from auditbook.collection.evidence import Evidence
-from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
 from auditbook.collection.readback import MAX_TEXT, conflict_parties
-from auditbook.collection.sheets import FAST_OPTIONS, Sheets
+from auditbook.collection.sheets import Sheets, output_workbook
 from auditbook.collection.sheetxml import Formula
 from auditbook.collection.summary_tab import summary_tab
 from auditbook.collection.tidy import (
@@ -41,7 +36,6 @@ from auditbook.collection.tidy import (
 )
 from auditbook.errors import CollectError
 from auditbook.workbook.layout import col_letter
-from auditbook.workbook.xlsx import strict
 
 _COL = {c.header: col_letter(i) for i, c in enumerate(ACTION_COLUMNS)}
 _CLOSED = ",".join(f'{_COL["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))
@@ -95,14 +89,8 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
     c = e.collation
     themes = list(dict.fromkeys(t.label for spec in c.specs for t in spec.themes))
     try:
-        with replacing(out, prefix=".auditbook-master-") as tmp, strict():
-            buffer = io.BytesIO()
-            wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
-            wb.set_properties({"title": f"{c.title}: master collation", "category": classification,
-                               "keywords": classification, "comments": f"{classification}: do not share further."})
-            wb.set_custom_property("Classification", classification)
-            wb.set_custom_property(OUTPUT_PROPERTY, "master")  # so a copy left among the returns is known
-            s = Sheets(wb, classification)
+        with output_workbook(out, kind="master", title=f"{c.title}: master collation",
+                             classification=classification) as s:
             summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
             grades_tab(s, e)
@@ -118,8 +106,6 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             s.tidy(rejected_table(c))
             s.tidy(dictionary_table(c.specs, e.registry))
             lists_tab(s, themes)
-            wb.close()
-            s.fast.finish(buffer.getvalue(), tmp)
     except PermissionError:
         raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
                            "run collect again.") from None
@@ -135,19 +121,12 @@ def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
     merged = [m for m in e.collation.merged if m.file in cases]
     sub = Collation(merged=merged, specs=e.collation.specs, grades=e.collation.grades)
     actions = [a for a in e.actions if a.file in cases]
-    with replacing(out, prefix=".auditbook-pack-") as tmp, strict():
-        buffer = io.BytesIO()
-        wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
-        wb.set_properties({"title": f"Audits for {manager}", "category": classification, "keywords": classification})
-        wb.set_custom_property("Classification", classification)
-        wb.set_custom_property(OUTPUT_PROPERTY, "pack")
-        s = Sheets(wb, classification)
+    with output_workbook(out, kind="pack", title=f"Audits for {manager}", classification=classification,
+                         shared=False) as s:
         write_guide(s, manager, len(merged), len(actions), MAX_TEXT)
         s.tidy(findings_table(sub))
         # A conflict's first line only: who changed what, not what the collator typed into the master.
         states = {a.id: replace(st, conflict=conflict_parties(st.conflict)) if st.conflict else st
                   for a in actions if (st := e.states.get(a.id)) is not None}
         _actions_tab(s, actions, states, e.today)
-        wb.close()
-        s.fast.finish(buffer.getvalue(), tmp)
     return [a.id for a in actions]

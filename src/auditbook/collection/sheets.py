@@ -8,17 +8,23 @@ prints over the next row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from auditbook.atomic import replacing
+from auditbook.collection.own_output import OUTPUT_PROPERTY
 from auditbook.collection.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
-from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header
+from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header, strict
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
 BASE_FORMAT = {**ARIAL_10, "valign": "top"}
@@ -28,6 +34,27 @@ FAST_OPTIONS = {**WORKBOOK_OPTIONS, "default_format_properties": BASE_FORMAT}
 PAGE_WIDTH = 175
 A4 = 9
 Cell = str | int | float | date | None
+
+
+@contextmanager
+def output_workbook(out: Path, *, kind: str, title: str, classification: str, shared: bool = True
+                    ) -> Iterator[Sheets]:
+    """One of auditbook's own workbooks (a master, a pack, an export), written whole to `out` or not at all:
+    marked with its classification and its kind (so a copy left among the returns is known for what it is).
+    `shared`: a master or export also says not to share it further."""
+    with replacing(out, prefix=f".auditbook-{kind}-") as tmp, strict():
+        buffer = io.BytesIO()
+        wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
+        properties = {"title": title, "category": classification, "keywords": classification}
+        if shared:
+            properties["comments"] = f"{classification}: do not share further."
+        wb.set_properties(properties)
+        wb.set_custom_property("Classification", classification)
+        wb.set_custom_property(OUTPUT_PROPERTY, kind)
+        s = Sheets(wb, classification)
+        yield s
+        wb.close()
+        s.fast.finish(buffer.getvalue(), tmp)
 
 
 class Sheets:
