@@ -148,6 +148,9 @@ class Rows(_Model):
 NumberOperand = int | FieldRef | Rows
 DATE_OPS = ("before", "after", "on_or_before", "on_or_after")
 NUMBER_OPS = ("less_than", "more_than", "at_most", "at_least", "equal_to")
+#: What each comparison tests, as a spreadsheet formula writes it.
+OPERATORS = {"before": "<", "less_than": "<", "after": ">", "more_than": ">", "on_or_before": "<=", "at_most": "<=",
+             "on_or_after": ">=", "at_least": ">=", "equal_to": "="}
 
 
 class DateCompare(_Model):

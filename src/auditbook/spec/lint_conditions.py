@@ -29,7 +29,7 @@ from auditbook.spec.conditions import (
     normed_choices,
 )
 from auditbook.spec.conditions import choices as choices_of
-from auditbook.spec.logic import Truth
+from auditbook.spec.logic import Truth, all_of, any_of, negated
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.rules import EACH_SECTION, Rule
 from auditbook.text import norm
@@ -267,11 +267,9 @@ def _value(cond: Condition | None, env: dict[object, object]) -> Truth:
         return env[cond.blank] is None
     if isinstance(cond, All | AnyOf):
         parts = [_value(c, env) for c in children(cond)]
-        win, lose = (False, True) if isinstance(cond, All) else (True, False)
-        return win if win in parts else None if None in parts else lose
+        return all_of(parts) if isinstance(cond, All) else any_of(parts)
     if isinstance(cond, Not):
-        inner = _value(cond.not_, env)
-        return None if inner is None else not inner
+        return negated(_value(cond.not_, env))
     value = env[id(cond)]
     return value if isinstance(value, bool) else None
 

@@ -8,6 +8,7 @@ The workbook's formulas compute the same thing with 1, 0.5 and 0 (MIN for all, M
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from auditbook.dates import add_months, month_end, month_start
 from auditbook.spec.conditions import (
+    OPERATORS,
     THIS,
     All,
     AnyOf,
@@ -145,16 +147,12 @@ def number_value(op: NumberOperand, facts: Facts) -> int | None:
     return None
 
 
+#: Each comparison (conditions.OPERATORS) as Python makes it.
+_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "=": operator.eq}
+
+
 def _compare(op: str, left: date | int, right: date | int) -> bool:
-    if op in ("before", "less_than"):
-        return left < right  # type: ignore[operator]
-    if op in ("after", "more_than"):
-        return left > right  # type: ignore[operator]
-    if op in ("on_or_before", "at_most"):
-        return left <= right  # type: ignore[operator]
-    if op in ("on_or_after", "at_least"):
-        return left >= right  # type: ignore[operator]
-    return left == right
+    return bool(_COMPARE[OPERATORS[op]](left, right))
 
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:
@@ -181,14 +179,26 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
     if isinstance(cond, EverySection):
         return all(truth(cond.every_section, facts.on_section(s)) is not False for s in facts.sections)
     if isinstance(cond, All):
-        parts = [truth(c, facts) for c in cond.all]
-        return False if False in parts else None if None in parts else True
+        return all_of([truth(c, facts) for c in cond.all])
     if isinstance(cond, AnyOf):
-        parts = [truth(c, facts) for c in cond.any]
-        return True if True in parts else None if None in parts else False
+        return any_of([truth(c, facts) for c in cond.any])
     assert isinstance(cond, Not)
-    inner = truth(cond.not_, facts)
-    return None if inner is None else not inner
+    return negated(truth(cond.not_, facts))
+
+
+def all_of(parts: Sequence[Truth]) -> Truth:
+    """Kleene's and: False as soon as one part is False, else not yet known while one is, else True."""
+    return False if False in parts else None if None in parts else True
+
+
+def any_of(parts: Sequence[Truth]) -> Truth:
+    """Kleene's or: True as soon as one part is True, else not yet known while one is, else False."""
+    return True if True in parts else None if None in parts else False
+
+
+def negated(value: Truth) -> Truth:
+    """Kleene's not: not yet known stays not yet known."""
+    return None if value is None else not value
 
 
 def holds(cond: Condition | None, values: Mapping[str, object]) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from auditbook.spec.conditions import (
+    OPERATORS,
     THIS,
     All,
     AnyOf,
@@ -40,10 +41,6 @@ def string_literal(text: str) -> str:
     """Text as a formula string: a constant may hold at most 255 characters, so longer text is joined from pieces."""
     pieces = [text[i : i + 250] for i in range(0, len(text), 250)] or [""]
     return "&".join('"' + p.replace('"', '""') + '"' for p in pieces)
-
-
-_OPS = {"before": "<", "less_than": "<", "after": ">", "more_than": ">", "on_or_before": "<=", "at_most": "<=",
-        "on_or_after": ">=", "at_least": ">=", "equal_to": "="}
 
 
 @dataclass(frozen=True)
@@ -140,7 +137,7 @@ def number_expression(op: NumberOperand, scope: Scope) -> str:
 
 
 def _compare(left: str, right: str, op: str, known: list[str]) -> str:
-    test = f"(({left}){_OPS[op]}({right}))*1"
+    test = f"(({left}){OPERATORS[op]}({right}))*1"
     if not known:
         return test
     return f"IF(AND({','.join(f'ISNUMBER({k})' for k in known)}),{test},0.5)"
