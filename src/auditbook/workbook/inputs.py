@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
@@ -96,17 +96,22 @@ class InputSheet(Book):
             for kind, options in rules]
         return found
 
+    @cached_property
+    def _pending_rules(self) -> dict[str, dict[tuple[Any, ...], _Rule]]:
+        """Each sheet's validations and conditional formats, gathered by kind and form until the sheet is done."""
+        return {}
+
     def _rule(self, ws: Worksheet, rule: RuleOf, row: int, col: int) -> None:
         """Add a cell to the sheet's rule of this kind and form, or start one."""
         kind, key, options = rule
-        rules: dict[tuple[Any, ...], _Rule] = self.__dict__.setdefault("_rules", {}).setdefault(ws.name, {})
+        rules = self._pending_rules.setdefault(ws.name, {})
         # One column per rule, filled top down: its first cell is then the top-left of all its cells, which is
         # where LibreOffice anchors a rule's relative references (Excel anchors them at the first cell).
         rules.setdefault((kind, col, *key), _Rule(kind, options)).cells.append((row, col))
 
     def _flush_rules(self, ws: Worksheet) -> None:
         """Write the sheet's rules: validations, then waiting (blue), does not apply (grey), required (amber)."""
-        rules = list(self.__dict__.get("_rules", {}).pop(ws.name, {}).values())
+        rules = list(self._pending_rules.pop(ws.name, {}).values())
         order = {"validation": 0, "waiting": 1, "not applicable": 2, "required": 3}
         formats = {"waiting": self.fmt.waiting, "not applicable": self.fmt.na, "required": self.fmt.required}
         for rule in sorted(rules, key=lambda r: order[r.kind]):

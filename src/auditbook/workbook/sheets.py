@@ -34,9 +34,9 @@ class FixedSheets(Book):
             for i, v in enumerate(lr.values, start=1):
                 ws.write_string(i, lr.col, v)
             self._define(lr.name, lr.ref)
+        formulas: dict[str, str] = self.layout.caches.setdefault("flag formulas", {})
         for flag in self.layout.flags:
             ws.write_string(flag.row, flag.col - 1, flag.label)
-            formulas: dict[str, str] = self.layout.caches.setdefault("flag formulas", {})
             if flag.name not in formulas:
                 formulas[flag.name] = flag_formula(self.layout, flag)
             self._formula(ws, flag.row, flag.col, formulas[flag.name], self.fmt.text,

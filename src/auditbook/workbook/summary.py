@@ -79,10 +79,7 @@ class SummarySheet(SummaryActions, ChecksBlock):
             fmt = self.fmt.value_date if inp.type == "date" else self.fmt.value
             ws.merge_range(row, value_span[0], row, value_span[1], "", fmt)
             if inp.type in ("text", "long_text"):
-                limit = int(grid.width(value_span) * 1.0)  # one line
-                raw = self.prefill.get(inp.name)
-                self._formula(ws, row, value_span[0], f"={clipped(inp.name, limit)}", fmt,
-                              clip("" if raw is None else str(raw), limit))
+                self._clipped(ws, row, value_span, inp, int(grid.width(value_span) * 1.0), fmt=fmt)  # one line
             else:
                 self._echo(ws, row, value_span[0], inp, fmt)
         return DETAILS_ROW + (len(shown) + 1) // 2

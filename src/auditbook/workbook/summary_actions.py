@@ -7,6 +7,8 @@ Action text longer than two lines is cut with a pointer to the Actions sheet, wh
 
 from __future__ import annotations
 
+from xlsxwriter.format import Format
+
 from auditbook.spec.roles import Role
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
@@ -69,10 +71,12 @@ class SummaryActions(Book):
     def _longest_section(self) -> str:
         return max(self.spec.lists.get("section", [""]), key=len, default="")
 
-    def _clipped(self, ws: FastWorksheet, row: int, span: tuple[int, int], inp: Input, limit: int, more: str) -> None:
+    def _clipped(self, ws: FastWorksheet, row: int, span: tuple[int, int], inp: Input, limit: int, more: str = "",
+                 fmt: Format | None = None) -> None:
+        """A text input echoed in a span, cut to `limit` characters (with `more` after the ellipsis)."""
         raw = self.prefill.get(inp.name)
         shown = clip("" if raw is None else str(raw), limit, more)
-        self._formula(ws, row, span[0], "=" + clipped(inp.name, limit, more), self.fmt.cell, shown)
+        self._formula(ws, row, span[0], "=" + clipped(inp.name, limit, more), fmt or self.fmt.cell, shown)
 
     def _responsible(self, ws: FastWorksheet, row: int, span: tuple[int, int], inp: Input, manager: Input | None,
                      cells: list[Input]) -> None:
