@@ -103,7 +103,8 @@ def audits_table(c: Collation) -> Table:
             before.append(Column(h, w, k))
         if role is Role.AGE:
             before.append(Column("Age band", 11))
-    before += [Column("Late", 6), *([Column("Overall grade", 18, WRAP)] if _has(specs, Role.OVERALL_GRADE) else [])]
+    overall = _has(specs, Role.OVERALL_GRADE)
+    before += [Column("Late", 6), *([Column("Overall grade", 18, WRAP)] if overall else [])]
     after = [*[Column(h, w, k) for _, h, w, k in judgement], Column("Urgent concern", 9),
              Column("Source file", 30, WRAP), Column("Source file missing", 9), Column("Spec version", 9),
              Column("Warnings", 9, INT)]
@@ -124,7 +125,7 @@ def audits_table(c: Collation) -> Table:
             if role is Role.AGE:
                 facts.append(age_band(value))
         rows.append((a.case_ref, m.round, *facts, "Yes" if a.late else "No",
-                     *([a.text(Role.OVERALL_GRADE)] if _has(specs, Role.OVERALL_GRADE) else []),
+                     *([a.text(Role.OVERALL_GRADE)] if overall else []),
                      *[grades.get(key, "") for key, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
                      "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
                      a.provenance.spec_version, len(m.warnings)))
@@ -226,6 +227,7 @@ def findings_table(c: Collation, *, include_text: bool = True) -> Table:
             Column("What is working well", 55, WRAP), Column("What needs to improve", 55, WRAP),
             Column("Impact", 40, WRAP))
     rows: list[tuple[Value, ...]] = []
+    judged_whole = _has(c.specs, Role.OVERALL_GRADE) or _has(c.specs, Role.IMPACT)
     for m in c.merged:
         a = m.audit
         who = (a.case_ref, m.round, a.text(Role.TEAM), a.text(Role.WORKER))
@@ -234,7 +236,7 @@ def findings_table(c: Collation, *, include_text: bool = True) -> Table:
                 rows.append((*who, s.title, s.grade or "", "; ".join(s.themes),
                              (s.working_well or "") if include_text else "", (s.to_improve or "") if include_text
                              else "", ""))
-        if _has(c.specs, Role.OVERALL_GRADE) or _has(c.specs, Role.IMPACT):
+        if judged_whole:
             rows.append((*who, "Overall judgement", a.text(Role.OVERALL_GRADE), "", "", "",
                          a.text(Role.IMPACT) if include_text else ""))
     return Table("Findings", cols, rows, key_columns=2, groups=((0, 4), *((c, c + 1) for c in range(4, 10))))
