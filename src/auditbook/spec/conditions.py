@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
-from auditbook.text import norm, running
+from auditbook.text import running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -77,16 +77,6 @@ class In(_Model):
     """The field, as "section.field"."""
     in_: list[str] = Field(alias="in", min_length=1)
     """The choices, spelled as in the field's list."""
-
-
-def choices(cond: Equals | In) -> list[str]:
-    """The choices an equals or in condition accepts, as spelled in the spec."""
-    return [cond.equals] if isinstance(cond, Equals) else cond.in_
-
-
-def normed_choices(cond: Equals | In) -> set[str]:
-    """Those choices as norm() compares them."""
-    return {norm(w) for w in choices(cond)}
 
 
 class Filled(_Model):

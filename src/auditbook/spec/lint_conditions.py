@@ -26,10 +26,9 @@ from auditbook.spec.conditions import (
     NumberOperand,
     Rows,
     children,
-    normed_choices,
 )
-from auditbook.spec.conditions import choices as choices_of
-from auditbook.spec.logic import Truth, all_of, any_of, negated
+from auditbook.spec.logic import Truth, all_of, any_of, negated, normed_choices
+from auditbook.spec.logic import choices as choices_of
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.rules import EACH_SECTION, Rule
 from auditbook.text import norm

@@ -33,7 +33,6 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
-    normed_choices,
     parse_offset,
 )
 from auditbook.text import norm
@@ -153,6 +152,16 @@ _COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operato
 
 def _compare(op: str, left: date | int, right: date | int) -> bool:
     return bool(_COMPARE[OPERATORS[op]](left, right))
+
+
+def choices(cond: Equals | In) -> list[str]:
+    """The choices an equals or in condition accepts, as spelled in the spec."""
+    return [cond.equals] if isinstance(cond, Equals) else cond.in_
+
+
+def normed_choices(cond: Equals | In) -> set[str]:
+    """Those choices as norm() compares them."""
+    return {norm(w) for w in choices(cond)}
 
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:

@@ -29,9 +29,9 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
-    choices,
     parse_offset,
 )
+from auditbook.spec.logic import choices
 from auditbook.spec.models import judged_sections
 from auditbook.workbook.layout import Input, Layout, col_letter, quote_sheet
 

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.local import RoundCalendar
-from auditbook.spec.conditions import Condition, Equals, In, Not, choices
-from auditbook.spec.logic import holds
+from auditbook.spec.conditions import Condition, Equals, In, Not
+from auditbook.spec.logic import choices, holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
 from auditbook.workbook.book import as_text
