@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from auditbook.spec import default_spec_path, load_spec
-from auditbook.workbook.layout import build_layout
+from auditbook.spec.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

@@ -17,12 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.lo.driver import fill, pdf_text, to_pdf  # noqa: E402
+
 from auditbook.spec import default_spec_path, load_spec  # noqa: E402
+from auditbook.spec.layout import build_layout  # noqa: E402
 from auditbook.spec.roles import Role  # noqa: E402
-from auditbook.workbook.layout import build_layout  # noqa: E402
 from auditbook.workbook.synthetic import synthetic_answers  # noqa: E402
 from auditbook.workbook.writer import build_workbook  # noqa: E402
-from tests.lo.driver import fill, pdf_text, to_pdf  # noqa: E402
 
 EVIDENCE = (
     "Single assessment completed within timescales and updated after the strategy discussion. It draws on the "

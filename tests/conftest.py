@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditbook.spec import Spec, default_spec_path, load_spec
-from auditbook.workbook.layout import Layout, build_layout
+from auditbook.spec.layout import Layout, build_layout
 
 # Ledgers and the ledger key go to a throwaway data folder, never the real home folder (subprocesses inherit it).
 os.environ["AUDITBOOK_DATA_DIR"] = tempfile.mkdtemp(prefix="auditbook-test-data-")

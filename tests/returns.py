@@ -29,7 +29,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from auditbook.dates import month_end, parse_month
 from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec
-from auditbook.workbook.layout import (
+from auditbook.spec.layout import (
     META_SHEET,
     Layout,
     build_layout,
@@ -37,7 +37,7 @@ from auditbook.workbook.layout import (
     quote_sheet,
     sheet_ref,
 )
-from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name
+from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

@@ -17,13 +17,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
+from auditbook.allocation.lists import read_allocation
 from auditbook.cli import app
-from auditbook.collection.allocation import read_allocation
 from auditbook.collection.collect import collect
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
@@ -610,7 +610,7 @@ def test_each_manager_pack_holds_exactly_that_managers_cases_and_actions(
 
 def test_a_failure_in_one_worker_leaves_no_workbook_behind(spec: Spec, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditbook.collection import allocate as allocate_module
+    from auditbook.allocation import prefilled as allocate_module
     from auditbook.errors import WorkbookError
 
     real = allocate_module.build_workbook

@@ -15,12 +15,12 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
+from auditbook.allocation.lists import read_allocation
+from auditbook.allocation.template import MONTHS_BACK, month_choices, write_template_xlsx
 from auditbook.cli import app
-from auditbook.collection.allocation import read_allocation
-from auditbook.collection.allocation_template import MONTHS_BACK, month_choices, write_template_xlsx
 from auditbook.settings import example_settings
+from auditbook.spec.layout import Layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout
 from tests.lo.driver import fill, require_libreoffice
 
 HEADER = ["Case reference", "Team", "Allocated worker", "Team manager", "Auditor", "Audit month (YYYY-MM)",

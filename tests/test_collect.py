@@ -34,16 +34,16 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-import auditbook.collection.master
+import auditbook.outputs.master
 from auditbook.cli import app
 from auditbook.collection.collect import collect
-from auditbook.collection.ledger import Ledger
 from auditbook.collection.result import CollectResult, collect_json
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec.logic import holds
-from auditbook.workbook.metadata import Metadata, new_metadata
+from auditbook.spec.metadata import Metadata, new_metadata
+from auditbook.store.ledger import Ledger
 from auditbook.workbook.writer import build_workbook
 from tests.returns import (
     Answers,
@@ -719,7 +719,7 @@ def validated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(path.name)
         return validate_file(path, **kwargs)
 
-    monkeypatch.setattr("auditbook.collection.workers.validate_file", spy)
+    monkeypatch.setattr("auditbook.returns.workers.validate_file", spy)
     return seen
 
 
@@ -914,7 +914,7 @@ def test_failure_mid_write_leaves_the_previous_master(tmp_path: Path, library: L
     def fail(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(auditbook.collection.master, "rejected_table", fail)
+    monkeypatch.setattr(auditbook.outputs.master, "rejected_table", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         run(folder, out)
     assert fingerprint(master) == before
@@ -937,7 +937,7 @@ print(collect(Path(folder), out=Path(master), ledger_path=Path(ledger), threshol
 #: Collect, stopping for good once the master's zip is half written (flushed to disk) and saying so.
 _COLLECT_STALLED = """
 import time, zipfile
-import auditbook.collection.sheetxml
+import auditbook.outputs.sheetxml
 
 class Stalling(zipfile.ZipFile):
     written = 0
@@ -957,7 +957,7 @@ class Stalling(zipfile.ZipFile):
             print("half-written", flush=True)
             time.sleep(120)
 
-auditbook.collection.sheetxml.ZipFile = Stalling
+auditbook.outputs.sheetxml.ZipFile = Stalling
 """ + _COLLECT
 
 

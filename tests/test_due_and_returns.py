@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from auditbook.collection.allocation import read_allocation
+from auditbook.allocation.lists import read_allocation
 from auditbook.collection.collect import collect
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, load_spec
 from auditbook.spec.due import due_date
+from auditbook.spec.layout import Layout, build_layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout, build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

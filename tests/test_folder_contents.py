@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from auditbook.cli import app
 from auditbook.collection.collect import collect
-from auditbook.collection.export import export
-from auditbook.collection.own_output import OUTPUT_PROPERTY
+from auditbook.outputs.export import export
+from auditbook.store.ours import OUTPUT_PROPERTY
 from tests.test_register import NOW, REGISTRY, _returns
 
 runner = CliRunner()

@@ -26,10 +26,10 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook.cli import app
 from auditbook.errors import AuditbookError, WorkbookError
 from auditbook.spec import Spec, default_spec_path, parse_spec
+from auditbook.spec.layout import VALUE_COL, Layout
+from auditbook.spec.metadata import PROPERTY_NAMES, meta_name, new_metadata
 from auditbook.workbook import protect, writer, xlsx
 from auditbook.workbook.kleene import string_literal
-from auditbook.workbook.layout import VALUE_COL, Layout
-from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name, new_metadata
 from auditbook.workbook.writer import build_workbook
 
 GOLDEN = Path(__file__).parent / "golden" / "deep_dive_fingerprint.json"

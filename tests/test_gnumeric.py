@@ -18,9 +18,9 @@ import pytest
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.spec.evaluate import Evaluator
+from auditbook.spec.layout import Layout
 from auditbook.workbook.checks import build_checks
-from auditbook.workbook.formulas import Evaluator
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.test_rules import contradictory

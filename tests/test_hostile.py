@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from auditbook.cli import app
-from auditbook.collection import scan as scan_module
 from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store import scan as scan_module
 from tests import hazards as hz
 from tests.returns import spec, valid_return, where
 

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.collection.export import FORMULA_STARTS, csv_cell, export
-from auditbook.collection.report import render
+from auditbook.outputs.export import FORMULA_STARTS, csv_cell, export
+from auditbook.outputs.report import render
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, parse_spec
-from auditbook.workbook.layout import build_layout
+from auditbook.spec.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

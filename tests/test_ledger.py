@@ -20,13 +20,13 @@ from typer.testing import CliRunner
 
 import auditbook.collection.collect as collect_module
 from auditbook.cli import app
-from auditbook.collection import workers
 from auditbook.collection.collect import collect, default_paths
-from auditbook.collection.ledger import Ledger
-from auditbook.collection.ledger_location import default_ledger, network_fs
 from auditbook.errors import CollectError
+from auditbook.returns import workers
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
+from auditbook.store.ledger import Ledger
+from auditbook.store.location import default_ledger, network_fs
 from auditbook.userdata import data_dir
 from tests.returns import spec, valid_return
 
@@ -232,7 +232,7 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pyt
 _SLOW_COLLECT = """
 import sys, time
 from pathlib import Path
-from auditbook.collection import workers
+from auditbook.returns import workers
 from auditbook.collection.collect import collect
 real = workers.validate_file
 def slow(path, **kwargs):

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from auditbook.collection.actions import _legacy_id
-from auditbook.collection.collate import Merged
+from auditbook.analysis.actions import _legacy_id
+from auditbook.analysis.collate import Merged
 from auditbook.collection.collect import collect
-from auditbook.collection.ledger import Ledger
 from auditbook.collection.result import CollectResult
-from auditbook.collection.tables import TABLES
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store.ledger import Ledger
+from auditbook.store.tables import TABLES
 from tests.returns import make_return, spec
 from tests.test_register import _returns, actions_tab, type_into
 

@@ -18,8 +18,8 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.reader import parse_ref
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, require_libreoffice

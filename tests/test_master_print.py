@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from auditbook.analysis.trends import OVERALL
 from auditbook.collection.collect import collect
-from auditbook.collection.summary_tab import PRINTING
-from auditbook.collection.svg import GRADE_COLOURS
-from auditbook.collection.trends import OVERALL
+from auditbook.outputs.summary_tab import PRINTING
+from auditbook.outputs.svg import GRADE_COLOURS
 from auditbook.returns.provenance import SpecRegistry
 from tests.lo.driver import overprinted, require_libreoffice, require_print_fonts, to_pdf
 from tests.returns import answers, make_return, spec

@@ -13,20 +13,20 @@ import pytest
 import xlsxwriter
 import yaml
 
-from auditbook.collection.collate import Collation
+from auditbook.analysis.collate import Collation
+from auditbook.analysis.themes import analyse
+from auditbook.analysis.trends import ANSWERED, RoundSummary
 from auditbook.collection.collect import collect
-from auditbook.collection.report import render
-from auditbook.collection.sheets import FAST_OPTIONS, Sheets
-from auditbook.collection.sheetxml import CELL_CHARS
-from auditbook.collection.themes import analyse
-from auditbook.collection.tidy import WRAP, Column, Table, audits_table
-from auditbook.collection.trends import ANSWERED, RoundSummary
 from auditbook.errors import SpecError
+from auditbook.outputs.report import render
+from auditbook.outputs.sheets import FAST_OPTIONS, Sheets
+from auditbook.outputs.sheetxml import CELL_CHARS
+from auditbook.outputs.tidy import WRAP, Column, Table, audits_table
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec, specs_dir
+from auditbook.spec.layout import build_layout
 from auditbook.spec.lint import MASTER_COLUMNS
-from auditbook.workbook.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from auditbook.workbook.xlsx import WORKBOOK_OPTIONS, strict

@@ -16,8 +16,8 @@ import pytest
 
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, overprinted, pdf_text, require_libreoffice, require_print_fonts, to_pdf

@@ -25,11 +25,11 @@ import pytest
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.spec.models import judged_sections
 from auditbook.spec.roles import Role
 from auditbook.workbook.formats import INPUT_FILL, LOCKED_FILL, NA_FILL, REQUIRED_FILL, WAITING_FILL
 from auditbook.workbook.generate import role_prefill
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, pdf_text, require_libreoffice, require_print_fonts, to_pdf

@@ -15,10 +15,10 @@ from pathlib import Path
 import openpyxl
 from typer.testing import CliRunner
 
+from auditbook.analysis.plan import PLAN_STATUSES
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.collection.readback import MAX_TEXT
-from auditbook.collection.register import PLAN_STATUSES
+from auditbook.store.readback import MAX_TEXT
 from tests.test_register import NOW, REGISTRY, _returns, actions_tab, built, folder, run, type_into
 
 __all__ = ["built", "folder"]  # the fixtures test_register makes

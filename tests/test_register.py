@@ -18,14 +18,14 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from auditbook.analysis.cohorts import AGE_BANDS, SMALL, age_band
 from auditbook.cli import app
-from auditbook.collection.cohorts import AGE_BANDS, SMALL, age_band
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.collection.export import export, names
 from auditbook.errors import CollectError
+from auditbook.outputs.export import export, names
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import load_spec, specs_dir
-from auditbook.workbook.layout import build_layout
+from auditbook.spec.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.returns import answers, make_return, spec, type_value

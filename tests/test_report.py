@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from auditbook.allocation.lists import template_csv
 from auditbook.cli import app
-from auditbook.collection.allocation import template_csv
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.collection.report import render
+from auditbook.outputs.report import render
 from auditbook.returns.provenance import SpecRegistry
 from tests.returns import answers, make_return, spec
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from auditbook.analysis.trends import percent, points
 from auditbook.collection.collect import gather_folder
-from auditbook.collection.report import _change, render
-from auditbook.collection.trends import percent, points
 from auditbook.demo import run_demo
+from auditbook.outputs.report import _change, render
 from auditbook.text import plural
 from tests.lo.driver import overprinted
 from tests.test_register import REGISTRY, _returns, actions_tab, run, type_into

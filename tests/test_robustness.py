@@ -12,16 +12,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from auditbook.allocation.lists import read_allocation
 from auditbook.cli import app
-from auditbook.collection.allocation import read_allocation
 from auditbook.collection.collect import collect
 from auditbook.returns import validate as validate_module
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec import default_spec_path, parse_spec
+from auditbook.spec.layout import build_layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import build_layout
 from tests.returns import (
     answers,
     copy_of_valid,

@@ -17,18 +17,18 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
+from auditbook.analysis.trends import percent
 from auditbook.cli import app
 from auditbook.collection.collect import Options, collect, default_paths, gather_folder
-from auditbook.collection.history import History
-from auditbook.collection.ledger import Ledger
-from auditbook.collection.ledger_location import folder_identity
-from auditbook.collection.trends import percent
 from auditbook.local import Round, RoundCalendar
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_settings
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout
+from auditbook.store.history import History
+from auditbook.store.ledger import Ledger
+from auditbook.store.location import folder_identity
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.test_register import actions_tab, type_into

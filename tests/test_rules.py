@@ -14,11 +14,11 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec
+from auditbook.spec.evaluate import Evaluator, audit_facts
+from auditbook.spec.layout import Layout
 from auditbook.spec.logic import Facts, truth
 from auditbook.spec.rules import firings
 from auditbook.workbook.checks import build_checks
-from auditbook.workbook.formulas import Evaluator, audit_facts
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, require_libreoffice
 from tests.returns import Answer, Answers, answers, make_return, spec, where

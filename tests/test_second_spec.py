@@ -15,15 +15,15 @@ import openpyxl
 import pytest
 import yaml
 
-from auditbook.collection.allocate import allocate
-from auditbook.collection.allocation import read_allocation
+from auditbook.allocation.lists import read_allocation
+from auditbook.allocation.prefilled import allocate
 from auditbook.collection.collect import collect
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec, specs_dir
+from auditbook.spec.layout import Layout, build_layout
+from auditbook.spec.metadata import new_metadata
 from auditbook.workbook.checks import build_checks
-from auditbook.workbook.layout import Layout, build_layout
-from auditbook.workbook.metadata import new_metadata
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 from tests.lo.driver import fill, require_libreoffice

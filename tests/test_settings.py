@@ -25,8 +25,8 @@ from auditbook.settings import (
     parse_share,
 )
 from auditbook.spec import Spec
+from auditbook.spec.layout import Layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

@@ -13,8 +13,8 @@ import yaml
 from auditbook.dates import audit_period
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.spec.conditions import Condition
-from auditbook.workbook.formulas import refs_to_values
-from auditbook.workbook.layout import build_layout
+from auditbook.spec.evaluate import refs_to_values
+from auditbook.spec.layout import build_layout
 
 #: The official wording the spec must quote word for word (headings, section guidance, ESN criteria, grade
 #: descriptors), kept with the tests so they pass in a fresh clone; it names no person.

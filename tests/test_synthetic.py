@@ -11,8 +11,8 @@ import pytest
 
 from auditbook.dates import month_end
 from auditbook.settings import example_calendar
+from auditbook.spec.layout import Layout
 from auditbook.spec.roles import Role
-from auditbook.workbook.layout import Layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.synthetic_text import fitting
 

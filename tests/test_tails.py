@@ -19,7 +19,7 @@ from auditbook.returns import tails
 from auditbook.returns.active import check_tree
 from auditbook.returns.reader import read_workbook
 from auditbook.returns.safety import parse_part
-from auditbook.workbook.layout import LISTS_SHEET, META_SHEET
+from auditbook.spec.layout import LISTS_SHEET, META_SHEET
 from tests.returns import answers, make_return
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

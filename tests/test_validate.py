@@ -24,7 +24,7 @@ from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
-from auditbook.workbook.layout import META_SHEET, cell_ref
+from auditbook.spec.layout import META_SHEET, cell_ref
 from tests.returns import (
     CARRIERS,
     SCENARIOS,

@@ -13,9 +13,9 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from auditbook.spec import Spec
+from auditbook.spec.layout import SUMMARY_SHEET, Layout
+from auditbook.spec.metadata import new_metadata
 from auditbook.workbook.inputs import relative_form
-from auditbook.workbook.layout import SUMMARY_SHEET, Layout
-from auditbook.workbook.metadata import new_metadata
 from auditbook.workbook.writer import _AuditWorkbook, build_workbook
 from auditbook.workbook.xlsx import FastWorkbook
 

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditbook.collection.collect import collect
-from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult
 from auditbook.dates import month_start, parse_month
 from auditbook.local import RoundCalendar
+from auditbook.outputs.report import write_report
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_calendar
 from auditbook.spec import Spec, default_spec_path, load_spec
+from auditbook.spec.layout import build_layout
 from auditbook.spec.roles import Role
 from auditbook.text import slug
 from auditbook.workbook.generate import generate_workbook
-from auditbook.workbook.layout import build_layout
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

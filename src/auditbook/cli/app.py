@@ -15,7 +15,7 @@ from rich.progress import Progress
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from auditbook import __version__
-from auditbook.collection.allocation import Allocated, AllocationError, bad_rows_message, read_allocation
+from auditbook.allocation.lists import Allocated, AllocationError, bad_rows_message, read_allocation
 from auditbook.errors import AuditbookError
 from auditbook.settings import Settings, find_settings, load_settings, parse_share
 from auditbook.spec import Spec, default_spec_path, load_spec

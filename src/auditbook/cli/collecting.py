@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from auditbook.analysis.evidence import Evidence
 from auditbook.cli.app import (
     Command,
     SettingsOption,
@@ -25,17 +26,16 @@ from auditbook.cli.app import (
 )
 from auditbook.collection.collect import MASTER_NAME, Options, gather_folder
 from auditbook.collection.collect import collect as run_collect
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.export import export as run_export
-from auditbook.collection.own_output import as_own_output
-from auditbook.collection.report import write_report
 from auditbook.collection.result import CollectResult, collect_json
 from auditbook.demo import run_demo
 from auditbook.errors import AuditbookError
+from auditbook.outputs.export import export as run_export
+from auditbook.outputs.report import write_report
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.settings import Settings
+from auditbook.store.ours import as_own_output
 from auditbook.text import name_key, shown
 
 

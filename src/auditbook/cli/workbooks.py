@@ -9,6 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from auditbook.allocation.lists import (
+    AllocationError,
+    AllocationFileError,
+    bad_rows_message,
+    read_allocation,
+)
+from auditbook.allocation.prefilled import allocate as run_allocate
+from auditbook.allocation.template import write_template
 from auditbook.cli.app import (
     Command,
     SettingsOption,
@@ -22,14 +30,6 @@ from auditbook.cli.app import (
     spec_app,
     spec_or_exit,
 )
-from auditbook.collection.allocate import allocate as run_allocate
-from auditbook.collection.allocation import (
-    AllocationError,
-    AllocationFileError,
-    bad_rows_message,
-    read_allocation,
-)
-from auditbook.collection.allocation_template import write_template
 from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
 from auditbook.settings import example_settings, find_settings, settings_lines

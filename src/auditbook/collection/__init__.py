@@ -1,1 +1,1 @@
-"""The collection layer: the ledger, the pure merge, the master and packs, allocation and its tracking."""
+"""One collection run over a returns folder: the session collect, export and report share, and collect itself."""

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from auditbook.collection.actions import ids_of
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.ledger import Entry
-from auditbook.collection.ledger_location import network_fs
-from auditbook.collection.master import check_not_open, write_master
-from auditbook.collection.packs import write_packs
-from auditbook.collection.register import MASTER, Register
+from auditbook.analysis.actions import ids_of
+from auditbook.analysis.evidence import Evidence
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
 from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, file_sha, options
 from auditbook.errors import CollectError
+from auditbook.outputs.master import check_not_open, write_master
+from auditbook.outputs.packs import write_packs
+from auditbook.store.ledger import Entry
+from auditbook.store.location import network_fs
+from auditbook.store.register import MASTER, Register
 from auditbook.text import name_key
 
 __all__ = ["MASTER_NAME", "Options", "collect", "default_paths", "forget_key", "gather_folder"]

@@ -8,13 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from auditbook.collection.collate import Collation, NotMerged
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.register import iso
-from auditbook.collection.scan import Scan
-from auditbook.collection.tracking import OUTSTANDING, OVERDUE, ReturnRow
+from auditbook.analysis.collate import Collation, NotMerged
+from auditbook.analysis.evidence import Evidence
+from auditbook.analysis.tracking import OUTSTANDING, OVERDUE, ReturnRow
 from auditbook.dates import uk
 from auditbook.problems import Problem
+from auditbook.store.register import iso
+from auditbook.store.scan import Scan
 from auditbook.text import name_key
 
 

@@ -19,24 +19,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from auditbook.collection.actions import actions_of, legacy_ids
-from auditbook.collection.allocation import Allocated
-from auditbook.collection.collate import Collation, merge
-from auditbook.collection.evidence import Evidence, gather, round_summaries
-from auditbook.collection.history import History
-from auditbook.collection.ledger import FORMAT as LEDGER_FORMAT
-from auditbook.collection.ledger import Ledger
-from auditbook.collection.ledger_location import default_ledger, folder_identity
-from auditbook.collection.packs import PACK_GLOB
-from auditbook.collection.readback import read_back
-from auditbook.collection.register import Register
-from auditbook.collection.scan import Scan, file_hash, scan_folder
-from auditbook.collection.tracking import ReturnRow, returns_status
-from auditbook.collection.trends import ordered
-from auditbook.collection.workers import Progress
+from auditbook.allocation.lists import Allocated
+from auditbook.analysis.actions import actions_of, legacy_ids
+from auditbook.analysis.collate import Collation, merge
+from auditbook.analysis.evidence import Evidence, gather, round_summaries
+from auditbook.analysis.tracking import ReturnRow, returns_status
+from auditbook.analysis.trends import ordered
 from auditbook.errors import CollectError
 from auditbook.local import RoundCalendar
+from auditbook.outputs.packs import PACK_GLOB
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.workers import Progress
+from auditbook.store.history import History
+from auditbook.store.ledger import FORMAT as LEDGER_FORMAT
+from auditbook.store.ledger import Ledger
+from auditbook.store.location import default_ledger, folder_identity
+from auditbook.store.readback import read_back
+from auditbook.store.register import Register
+from auditbook.store.scan import Scan, file_hash, scan_folder
 from auditbook.text import name_key, norm
 
 MASTER_NAME = "auditbook-master.xlsx"

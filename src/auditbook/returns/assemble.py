@@ -10,10 +10,10 @@ from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult
 from auditbook.returns.coerce import Coerced
 from auditbook.returns.values import ReadValues, quoted
 from auditbook.spec.due import due_date
+from auditbook.spec.evaluate import Evaluator
+from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import Facts, truth
 from auditbook.spec.roles import Role
-from auditbook.workbook.formulas import Evaluator
-from auditbook.workbook.layout import Input, Layout, SectionLayout
 
 
 def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provenance: Provenance, final: Evaluator,

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, SERIAL_EPOCH
 from auditbook.problems import Code
 from auditbook.returns.reader import RawCell
+from auditbook.spec.layout import NOT_APPLICABLE_CHOICE, Input
 from auditbook.text import norm, shown, unstorable
-from auditbook.workbook.layout import NOT_APPLICABLE_CHOICE, Input
 
 _EPOCH_1904 = date(1904, 1, 1)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from auditbook.problems import Code, Problem
 from auditbook.returns.reader import RawWorkbook
+from auditbook.spec.layout import META_SHEET, Layout, build_layout
 from auditbook.spec.load import known_specs
+from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
 from auditbook.spec.models import Spec
-from auditbook.workbook.layout import META_SHEET, Layout, build_layout
-from auditbook.workbook.metadata import PROPERTY_NAMES, meta_name
 
 KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at")
 REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")

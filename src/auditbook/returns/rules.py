@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from auditbook.problems import Code, Problem
 from auditbook.returns.values import ReadValues
+from auditbook.spec.evaluate import Evaluator, audit_facts
+from auditbook.spec.layout import Input, Layout
 from auditbook.spec.rules import Firing, firings
-from auditbook.workbook.formulas import Evaluator, audit_facts
-from auditbook.workbook.layout import Input, Layout
 
 
 def _cell_input(layout: Layout, firing: Firing, ref: str) -> Input | None:

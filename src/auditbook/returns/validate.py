@@ -18,10 +18,10 @@ from auditbook.returns.rules import check_rules
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
+from auditbook.spec.evaluate import Evaluator, waiting_words
+from auditbook.spec.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 from auditbook.spec.roles import Role
 from auditbook.text import name_key
-from auditbook.workbook.formulas import Evaluator, waiting_words
-from auditbook.workbook.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
 
 
 def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from auditbook.problems import Code, Problem
 from auditbook.returns.coerce import Bad, Coerced, coerce
 from auditbook.returns.reader import RawWorkbook, parse_ref
-from auditbook.workbook.layout import Input, Layout, SectionLayout
+from auditbook.spec.layout import Input, Layout, SectionLayout
 
 
 @dataclass

@@ -10,13 +10,8 @@ from xlsxwriter.workbook import Workbook
 from auditbook.dates import serial
 from auditbook.local import LocalDetails
 from auditbook.spec.conditions import describe, fields_in
-from auditbook.spec.models import Spec
-from auditbook.spec.roles import Role
-from auditbook.workbook.fit import height_for
-from auditbook.workbook.formats import Formats
-from auditbook.workbook.formulas import CellValue, Evaluator, waiting_words
-from auditbook.workbook.kleene import string_literal
-from auditbook.workbook.layout import (
+from auditbook.spec.evaluate import CellValue, Evaluator, waiting_words
+from auditbook.spec.layout import (
     BANNER_ROW,
     CLASS_ROW,
     LABEL_COL,
@@ -28,7 +23,12 @@ from auditbook.workbook.layout import (
     build_layout,
     cell_ref,
 )
-from auditbook.workbook.metadata import PROPERTY_NAMES, Metadata, meta_name
+from auditbook.spec.metadata import PROPERTY_NAMES, Metadata, meta_name
+from auditbook.spec.models import Spec
+from auditbook.spec.roles import Role
+from auditbook.workbook.fit import height_for
+from auditbook.workbook.formats import Formats
+from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.xlsx import FastWorksheet, escape_header, ok
 
 

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from auditbook.spec.conditions import THIS
+from auditbook.spec.evaluate import audit_facts
+from auditbook.spec.layout import LISTS_SHEET, Input, Layout, cell_ref, sheet_ref
 from auditbook.spec.logic import Facts
 from auditbook.spec.models import judged_sections
 from auditbook.spec.rules import EACH_SECTION, Firing, Rule, firings
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
 from auditbook.workbook.fit import height_for
-from auditbook.workbook.formulas import audit_facts
 from auditbook.workbook.kleene import Scope, kleene, string_literal
-from auditbook.workbook.layout import LISTS_SHEET, Input, Layout, cell_ref, sheet_ref
 from auditbook.workbook.summary_grid import clip
 from auditbook.workbook.xlsx import FastWorksheet as Worksheet
 from auditbook.workbook.xlsx import ok

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from auditbook.spec.conditions import Condition, combine
+from auditbook.spec.layout import Layout, build_layout
 from auditbook.spec.models import Spec
 from auditbook.workbook.checks import build_checks
-from auditbook.workbook.layout import Layout, build_layout
 
 
 def _cond(cond: Condition | None) -> Any:

@@ -8,10 +8,10 @@ from pathlib import Path
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails, RoundCalendar
+from auditbook.spec.layout import Layout, build_layout
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import slug
-from auditbook.workbook.layout import Layout, build_layout
 from auditbook.workbook.writer import Prefill, build_workbook
 
 #: Longest case reference accepted: it goes into every page footer, which Excel caps at 255 characters.

@@ -16,18 +16,15 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.dates import MAX_DATE, MIN_DATE, serial
-from auditbook.workbook.book import Book
-from auditbook.workbook.formulas import (
-    CellValue,
-    applies_expression,
-    required_empty_formula,
-)
-from auditbook.workbook.kleene import Scope, date_expression
-from auditbook.workbook.layout import (
+from auditbook.spec.evaluate import CellValue
+from auditbook.spec.layout import (
     Input,
     cell_ref,
     sheet_ref,
 )
+from auditbook.workbook.book import Book
+from auditbook.workbook.formulas import applies_expression, required_empty_formula
+from auditbook.workbook.kleene import Scope, date_expression
 from auditbook.workbook.xlsx import excel_date, ok, truncate
 
 _REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?)([0-9]+)(?![0-9A-Za-z_(])")

@@ -31,9 +31,9 @@ from auditbook.spec.conditions import (
     Rows,
     parse_offset,
 )
+from auditbook.spec.layout import Input, Layout, col_letter, quote_sheet
 from auditbook.spec.logic import choices
 from auditbook.spec.models import judged_sections
-from auditbook.workbook.layout import Input, Layout, col_letter, quote_sheet
 
 
 @lru_cache(maxsize=16384)  # every workbook of a spec writes the same labels and messages

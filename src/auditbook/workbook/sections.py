@@ -8,11 +8,7 @@ typed in (FastWorksheet.fit_row). Only rows of fixed text get a fixed height.
 from __future__ import annotations
 
 from auditbook.spec.conditions import Condition, derived_words, fields_in
-from auditbook.spec.roles import Role
-from auditbook.workbook.fit import height_for, row_points
-from auditbook.workbook.inputs import InputSheet
-from auditbook.workbook.kleene import string_literal
-from auditbook.workbook.layout import (
+from auditbook.spec.layout import (
     CRITERIA_COL,
     CRITERIA_ROW,
     GUIDANCE_ROW,
@@ -23,6 +19,10 @@ from auditbook.workbook.layout import (
     Input,
     SectionLayout,
 )
+from auditbook.spec.roles import Role
+from auditbook.workbook.fit import height_for, row_points
+from auditbook.workbook.inputs import InputSheet
+from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.xlsx import FastWorksheet
 
 #: Column widths of a form or judged sheet: number, label (and long entries under it), answer, criteria.

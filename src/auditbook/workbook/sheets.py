@@ -8,13 +8,14 @@ from xlsxwriter.format import Format
 
 from auditbook.dates import uk
 from auditbook.spec.conditions import fields_in
-from auditbook.workbook.book import Book
-from auditbook.workbook.fit import height_for
-from auditbook.workbook.formulas import flag_formula, waiting_words
-from auditbook.workbook.layout import (
+from auditbook.spec.evaluate import waiting_words
+from auditbook.spec.layout import (
     LISTS_SHEET,
     sheet_ref,
 )
+from auditbook.workbook.book import Book
+from auditbook.workbook.fit import height_for
+from auditbook.workbook.formulas import flag_formula
 from auditbook.workbook.xlsx import FastWorksheet
 
 START_WIDTHS = (28, 110)

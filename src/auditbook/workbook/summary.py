@@ -9,13 +9,13 @@ cut to what fits with a pointer to where it is whole.
 from __future__ import annotations
 
 from auditbook.spec.conditions import fields_in
+from auditbook.spec.layout import Input, SectionLayout
 from auditbook.spec.roles import Role
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.checks import ChecksBlock
 from auditbook.workbook.fit import height_for
 from auditbook.workbook.formulas import applies_expression
 from auditbook.workbook.kleene import string_literal
-from auditbook.workbook.layout import Input, SectionLayout
 from auditbook.workbook.summary_actions import SummaryActions
 from auditbook.workbook.summary_grid import clip, clipped
 from auditbook.workbook.xlsx import FastWorksheet

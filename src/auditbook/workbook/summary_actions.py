@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from xlsxwriter.format import Format
 
+from auditbook.spec.layout import Input, SectionLayout, cell_ref, quote_sheet
 from auditbook.spec.roles import Role
 from auditbook.workbook import summary_grid as grid
 from auditbook.workbook.book import Book
 from auditbook.workbook.fit import height_for
-from auditbook.workbook.layout import Input, SectionLayout, cell_ref, quote_sheet
 from auditbook.workbook.summary_grid import clip, clipped
 from auditbook.workbook.xlsx import FastWorksheet
 

@@ -16,12 +16,12 @@ from datetime import date, timedelta
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.local import RoundCalendar
 from auditbook.spec.conditions import Condition, Equals, In, Not
+from auditbook.spec.evaluate import Evaluator, audit_facts
+from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import choices, holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
 from auditbook.workbook.book import as_text
-from auditbook.workbook.formulas import Evaluator, audit_facts
-from auditbook.workbook.layout import Input, Layout, SectionLayout
 from auditbook.workbook.synthetic_text import action_text, fitting, responsible
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")

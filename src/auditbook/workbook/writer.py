@@ -9,15 +9,15 @@ from pathlib import Path
 from auditbook.atomic import replacing
 from auditbook.errors import WorkbookError
 from auditbook.local import LocalDetails
-from auditbook.spec.models import Spec
-from auditbook.workbook.layout import (
+from auditbook.spec.layout import (
     LISTS_SHEET,
     META_SHEET,
     START_SHEET,
     SUMMARY_SHEET,
     build_layout,
 )
-from auditbook.workbook.metadata import Metadata, new_metadata
+from auditbook.spec.metadata import Metadata, new_metadata
+from auditbook.spec.models import Spec
 from auditbook.workbook.protect import LockedWorkbook
 from auditbook.workbook.sections import SectionSheets
 from auditbook.workbook.sheets import FixedSheets

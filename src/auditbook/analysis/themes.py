@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from auditbook.collection.collate import Merged
-from auditbook.collection.trends import ANSWERED, RoundSummary, points, shortfall
+from auditbook.analysis.collate import Merged
+from auditbook.analysis.trends import ANSWERED, RoundSummary, points, shortfall
 from auditbook.spec.roles import Role
 
 CONCERN, STRENGTH, SECTION, QUESTION = "concern", "strength", "section", "question"

@@ -11,17 +11,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.collection.actions import Action, State
-from auditbook.collection.cohorts import age_band
-from auditbook.collection.collate import Collation, Merged
+from auditbook.analysis.actions import Action, State
+from auditbook.analysis.cohorts import age_band
+from auditbook.analysis.collate import Collation, Merged
 from auditbook.returns.audit import SetAside
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
+from auditbook.spec.layout import Layout
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 from auditbook.workbook.describe import data_dictionary
-from auditbook.workbook.layout import Layout
 
 Value = str | int | float | date | None
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"

@@ -10,49 +10,17 @@ never a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from auditbook.collection.actions import State
-from auditbook.collection.ledger import Ledger
-from auditbook.collection.tables import ACTION_REGISTER, ACTION_SEEN, SAG_PLAN, Table
+from auditbook.analysis.actions import State
+from auditbook.analysis.plan import PlanRow
+from auditbook.store.ledger import Ledger
+from auditbook.store.tables import ACTION_REGISTER, ACTION_SEEN, SAG_PLAN, Table
 
 ACTIONS_TAB, PLAN_TAB = "Actions", "SAG action plan"
 MASTER = "master"
-PLAN_COLUMNS = ("ID", "Theme", "Action", "Owner", "Due", "Status", "Linked themes", "Notes")
-#: What the SAG may say of one of its thematic actions (the Status dropdown of the SAG action plan tab).
-PLAN_STATUSES = ("Not started", "In progress", "Done", "Withdrawn")
 
 Seen = tuple[str, str, date | None]
-
-
-@dataclass(frozen=True)
-class PlanRow:
-    """One thematic action of the SAG action plan."""
-
-    id: str
-    theme: str = ""
-    action: str = ""
-    owner: str = ""
-    due: date | None = None
-    status: str = ""
-    linked: str = ""
-    notes: str = ""
-
-
-@dataclass
-class ReadBack:
-    """What reading the master and packs back found: edits taken, conflicts, and cells that made no sense."""
-
-    taken: int = 0
-    conflicts: int = 0
-    problems: list[str] = field(default_factory=list)
-    #: Edits taken from the master (the rest came from packs).
-    from_master: int = 0
-    #: Things the collator should know about where edits came from, or about the ledger's own tables.
-    warnings: list[str] = field(default_factory=list)
-    #: The packs whose edits were read (a pack that could not be read is read again next time).
-    packs_read: list[str] = field(default_factory=list)
 
 
 def iso(d: date | None) -> str | None:

@@ -11,16 +11,16 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from auditbook.collection.actions import ACTION_STATUSES, Action, State
-from auditbook.collection.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
-from auditbook.collection.collate import Collation
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.pack_guide import STATUS_PROMPT, write_guide
-from auditbook.collection.readback import MAX_TEXT, conflict_parties
-from auditbook.collection.sheets import Sheets, output_workbook
-from auditbook.collection.sheetxml import Formula
-from auditbook.collection.summary_tab import summary_tab
-from auditbook.collection.tidy import (
+from auditbook.analysis.actions import ACTION_STATUSES, Action, State
+from auditbook.analysis.collate import Collation
+from auditbook.analysis.evidence import Evidence
+from auditbook.errors import CollectError
+from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
+from auditbook.outputs.pack_guide import STATUS_PROMPT, write_guide
+from auditbook.outputs.sheets import Sheets, output_workbook
+from auditbook.outputs.sheetxml import Formula
+from auditbook.outputs.summary_tab import summary_tab
+from auditbook.outputs.tidy import (
     ACTION_COLUMNS,
     ANSWER_COLUMNS,
     DATE,
@@ -34,8 +34,8 @@ from auditbook.collection.tidy import (
     findings_table,
     rejected_table,
 )
-from auditbook.errors import CollectError
-from auditbook.workbook.layout import col_letter
+from auditbook.spec.layout import col_letter
+from auditbook.store.readback import MAX_TEXT, conflict_parties
 
 _COL = {c.header: col_letter(i) for i, c in enumerate(ACTION_COLUMNS)}
 _CLOSED = ",".join(f'{_COL["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))

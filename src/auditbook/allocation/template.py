@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from auditbook.allocation.lists import COLUMNS, REQUIRED, template_csv
 from auditbook.atomic import replacing
-from auditbook.collection.allocation import COLUMNS, REQUIRED, template_csv
 from auditbook.dates import month_name, parse_month
 from auditbook.errors import AuditbookError
 from auditbook.workbook.xlsx import ARIAL_10, FastWorkbook, ok, strict

@@ -10,13 +10,13 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from datetime import date
 from pathlib import Path
 
-from auditbook.collection.allocation import Allocated
+from auditbook.allocation.lists import Allocated
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails
 from auditbook.spec import Spec
+from auditbook.spec.layout import build_layout
 from auditbook.text import slug
 from auditbook.workbook.generate import role_prefill
-from auditbook.workbook.layout import build_layout
 from auditbook.workbook.writer import build_workbook
 
 #: Below this many workbooks a second process costs more than it saves.

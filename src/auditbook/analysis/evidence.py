@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.collection.actions import Action, State, actions_of
-from auditbook.collection.cohorts import CohortRow, cohorts, not_audited
-from auditbook.collection.collate import Collation, Merged
-from auditbook.collection.register import PlanRow, ReadBack
-from auditbook.collection.themes import Ranked, Themes, analyse
-from auditbook.collection.tracking import ReturnRow
-from auditbook.collection.trends import (
+from auditbook.analysis.actions import Action, ReadBack, State, actions_of
+from auditbook.analysis.cohorts import CohortRow, cohorts, not_audited
+from auditbook.analysis.collate import Collation, Merged
+from auditbook.analysis.plan import PlanRow
+from auditbook.analysis.themes import Ranked, Themes, analyse
+from auditbook.analysis.tracking import ReturnRow
+from auditbook.analysis.trends import (
     OVERALL,
     RoundSummary,
     TrendRow,

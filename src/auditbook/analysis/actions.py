@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.collection.collate import Merged
+from auditbook.analysis.collate import Merged
 from auditbook.returns.audit import Audit
 from auditbook.spec.roles import Role
 from auditbook.text import norm
@@ -121,3 +121,18 @@ def actions_of(merged: list[Merged]) -> list[Action]:
                 a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), act.section or "", act.text or "",
                 act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
     return out
+
+
+@dataclass
+class ReadBack:
+    """What reading the master and packs back found: edits taken, conflicts, and cells that made no sense."""
+
+    taken: int = 0
+    conflicts: int = 0
+    problems: list[str] = field(default_factory=list)
+    #: Edits taken from the master (the rest came from packs).
+    from_master: int = 0
+    #: Things the collator should know about where edits came from, or about the ledger's own tables.
+    warnings: list[str] = field(default_factory=list)
+    #: The packs whose edits were read (a pack that could not be read is read again next time).
+    packs_read: list[str] = field(default_factory=list)

@@ -20,10 +20,10 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.atomic import replacing
-from auditbook.collection.own_output import OUTPUT_PROPERTY
-from auditbook.collection.sheetxml import FastRows, Group, cell_text, row_height
-from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.dates import EXCEL_DATE_FORMAT
+from auditbook.outputs.sheetxml import FastRows, Group, cell_text, row_height
+from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
+from auditbook.store.ours import OUTPUT_PROPERTY
 from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header, strict
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from auditbook.collection.trends import percent
+from auditbook.analysis.trends import percent
 
 #: Grades in list order, best first: greens, amber, red (then purple and grey for longer scales). None is the navy
 #: of the "% good or better" bars, so the two never read as one.

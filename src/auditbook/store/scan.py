@@ -15,14 +15,14 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditbook.collection.collate import NotMerged, Source
-from auditbook.collection.ledger import Entry, Ledger
-from auditbook.collection.own_output import as_own_output, not_a_workbook
-from auditbook.collection.workers import Progress, validate_all
+from auditbook.analysis.collate import NotMerged, Source
 from auditbook.problems import Code, Problem
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_regular, skip_reason, special_kind
+from auditbook.returns.workers import Progress, validate_all
+from auditbook.store.ledger import Entry, Ledger
+from auditbook.store.ours import as_own_output, not_a_workbook
 from auditbook.text import name_key
 
 NOT_READ = "not read"

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from auditbook.analysis.evidence import Evidence
 from auditbook.atomic import replacing
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.sheets import output_workbook
-from auditbook.collection.tidy import (
+from auditbook.errors import CollectError
+from auditbook.outputs.sheets import output_workbook
+from auditbook.outputs.tidy import (
     Table,
     actions_table,
     answers_table,
@@ -25,7 +26,6 @@ from auditbook.collection.tidy import (
     findings_table,
     rejected_table,
 )
-from auditbook.errors import CollectError
 from auditbook.text import shown
 
 FORMATS = ("csv", "xlsx")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditbook.collection.allocation import Allocated
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.master import write_pack
-from auditbook.collection.register import Register
+from auditbook.allocation.lists import Allocated
+from auditbook.analysis.evidence import Evidence
+from auditbook.outputs.master import write_pack
 from auditbook.spec.roles import Role
+from auditbook.store.register import Register
 from auditbook.text import name_key, norm, slug
 
 #: Longest slug of a manager's name in a pack's file name: well inside every file system's 255-byte limit, and

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditbook.collection.collate import Merged
+from auditbook.analysis.collate import Merged
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.roles import Role
 from auditbook.text import norm

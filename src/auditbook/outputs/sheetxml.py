@@ -26,8 +26,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.dates import serial
+from auditbook.spec.layout import col_letter
 from auditbook.text import shown
-from auditbook.workbook.layout import col_letter
 from auditbook.workbook.xlsx import truncate
 
 Cell = str | int | float | date | None

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditbook.collection.tables import TABLES, Table
 from auditbook.errors import CollectError
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.report import Report
+from auditbook.store.tables import TABLES, Table
 from auditbook.text import name_key
 from auditbook.userdata import ledger_key
 

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.collection.cohorts import SMALL
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.register import PLAN_COLUMNS, PLAN_STATUSES, PLAN_TAB
-from auditbook.collection.sheets import Cell, Sheets
-from auditbook.collection.svg import GRADE_COLOURS
-from auditbook.collection.themes import CONCERN, STRENGTH, Ranked
-from auditbook.collection.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
-from auditbook.collection.trends import OVERALL
-from auditbook.workbook.layout import col_letter
+from auditbook.analysis.cohorts import SMALL
+from auditbook.analysis.evidence import Evidence
+from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES
+from auditbook.analysis.themes import CONCERN, STRENGTH, Ranked
+from auditbook.analysis.trends import OVERALL
+from auditbook.outputs.sheets import Cell, Sheets
+from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
+from auditbook.spec.layout import col_letter
+from auditbook.store.register import PLAN_TAB
 
 
 def _pct(x: float | None) -> float | None:

@@ -12,9 +12,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from auditbook.collection.ledger import Ledger
-from auditbook.collection.tables import ROUNDS
-from auditbook.collection.trends import RoundSummary
+from auditbook.analysis.trends import RoundSummary
+from auditbook.store.ledger import Ledger
+from auditbook.store.tables import ROUNDS
 from auditbook.text import norm
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.collection.allocation import Allocated
-from auditbook.collection.collate import Collation, Merged, NotMerged
+from auditbook.allocation.lists import Allocated
+from auditbook.analysis.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
 from auditbook.spec.due import due_date
 from auditbook.spec.models import Spec

@@ -3,8 +3,8 @@ happens next. Written in plain words for someone who has never seen auditbook.""
 
 from __future__ import annotations
 
-from auditbook.collection.actions import ACTION_STATUSES
-from auditbook.collection.sheets import Sheets
+from auditbook.analysis.actions import ACTION_STATUSES
+from auditbook.outputs.sheets import Sheets
 from auditbook.workbook.fit import height_for
 
 GUIDE_TAB = "How to use this pack"

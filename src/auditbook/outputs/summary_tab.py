@@ -11,13 +11,13 @@ from datetime import date, datetime
 
 from xlsxwriter.worksheet import Worksheet
 
-from auditbook.collection.actions import State
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.sheets import Cell, Sheets
-from auditbook.collection.svg import GRADE_COLOURS
-from auditbook.collection.tidy import INT, WRAP, Column
-from auditbook.collection.tracking import RETURN_STATUSES
-from auditbook.collection.trends import OVERALL, points
+from auditbook.analysis.actions import State
+from auditbook.analysis.evidence import Evidence
+from auditbook.analysis.tracking import RETURN_STATUSES
+from auditbook.analysis.trends import OVERALL, points
+from auditbook.outputs.sheets import Cell, Sheets
+from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.tidy import INT, WRAP, Column
 from auditbook.text import plural
 
 #: The Summary's columns: labels, then four of figures (wide enough for a grade's name over two lines).

@@ -15,23 +15,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from auditbook.collection.actions import ACTION_STATUSES, State
-from auditbook.collection.own_output import OUTPUT_LIMITS
-from auditbook.collection.register import (
-    ACTIONS_TAB,
-    MASTER,
-    PLAN_COLUMNS,
-    PLAN_STATUSES,
-    PLAN_TAB,
-    PlanRow,
-    ReadBack,
-    Register,
-    Seen,
-)
+from auditbook.analysis.actions import ACTION_STATUSES, ReadBack, State
+from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES, PlanRow
 from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.returns.coerce import parse_text_date, serial_to_date
 from auditbook.returns.reader import RawSheet, read_workbook
 from auditbook.returns.safety import DEFAULT_LIMITS
+from auditbook.store.ours import OUTPUT_LIMITS
+from auditbook.store.register import (
+    ACTIONS_TAB,
+    MASTER,
+    PLAN_TAB,
+    Register,
+    Seen,
+)
 from auditbook.text import name_key, norm, storable, unstorable
 
 #: The master is auditbook's own file, edited by the collator, but read as untrusted like any return, with the

@@ -14,16 +14,16 @@ from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
+from auditbook.analysis.actions import State
+from auditbook.analysis.cohorts import SMALL
+from auditbook.analysis.evidence import Evidence
+from auditbook.analysis.themes import Ranked
+from auditbook.analysis.tracking import OUTSTANDING, OVERDUE
+from auditbook.analysis.trends import OVERALL, percent, points, section_share
 from auditbook.atomic import replacing
-from auditbook.collection.actions import State
-from auditbook.collection.cohorts import SMALL
-from auditbook.collection.evidence import Evidence
-from auditbook.collection.readback import conflict_parties
-from auditbook.collection.svg import Bar, share_bars, stacked_grades, trend_lines
-from auditbook.collection.themes import Ranked
-from auditbook.collection.tracking import OUTSTANDING, OVERDUE
-from auditbook.collection.trends import OVERALL, percent, points, section_share
+from auditbook.outputs.svg import Bar, share_bars, stacked_grades, trend_lines
 from auditbook.spec.roles import Role
+from auditbook.store.readback import conflict_parties
 from auditbook.text import plural, shown, word
 
 TOP = 10
