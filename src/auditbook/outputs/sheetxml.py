@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +37,8 @@ LINE_POINTS, MAX_ROW_POINTS = 13.0, 409.0
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 #: The range of an Excel Table and of its filter, as xlsxwriter wrote them (header and one row).
 _TABLE_REF = re.compile(rb'(<table [^>]*?ref|<autoFilter ref)="[^"]*"')
+#: The deflate level of the sheets whose rows are streamed in (tens of megabytes: level 1 is several times faster).
+STREAM_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -263,14 +266,15 @@ class FastRows:
         """Write the closed workbook to `out` with the collected rows in their sheets."""
         pending = {p.member: p for p in self._sheets}
         tables = {f"xl/tables/table{p.table}.xml": p for p in self._sheets if p.table is not None}
-        with ZipFile(io.BytesIO(written)) as src, ZipFile(out, "w", ZIP_DEFLATED, compresslevel=1) as dst:
+        with ZipFile(io.BytesIO(written)) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
             for info in src.infolist():
                 data = src.read(info)
                 p = pending.get(info.filename)
                 if p is not None:
-                    # Streamed in (the archive's level 1): the rows are never joined into one large string.
+                    # Streamed in: the rows are never joined into one large string.
                     head, tail = _around_rows(data, p)
-                    with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    size = len(head) + sum(map(len, p.chunks)) + len(tail)
+                    with dst.open(_streamed(info, size), "w") as fh:
                         fh.write(head)
                         for i in range(0, len(p.chunks), 20000):
                             fh.write(b"".join(p.chunks[i:i + 20000]))
@@ -283,6 +287,25 @@ class FastRows:
                 target.compress_type = ZIP_DEFLATED
                 target.external_attr = info.external_attr
                 dst.writestr(target, data, compresslevel=6)
+
+
+def _streamed(source: ZipInfo, size: int) -> ZipInfo:
+    """The member for a sheet written in pieces: its size given before its data, deflated at level 1.
+
+    Given the size, ZipFile writes Zip64 fields only for a member that needs them (4 GiB or more); a Zip64 field in
+    the local header of a small member, as `force_zip64` writes, is legal but has been reported to make Office
+    refuse a file, and Excel never writes one.
+    """
+    info = ZipInfo(source.filename, date_time=source.date_time)
+    info.compress_type = ZIP_DEFLATED
+    info.external_attr = source.external_attr
+    info.file_size = size
+    # A member opened by its ZipInfo takes the compression level from it, not from the archive.
+    if sys.version_info >= (3, 13):
+        info.compress_level = STREAM_LEVEL
+    else:
+        info._compresslevel = STREAM_LEVEL  # type: ignore[attr-defined]  # the same attribute before Python 3.13
+    return info
 
 
 def _around_rows(xml: bytes, p: _Pending) -> tuple[bytes, bytes]:
