@@ -21,7 +21,7 @@ from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import choices, holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
-from auditbook.workbook.book import as_text
+from auditbook.workbook.context import as_text
 from auditbook.workbook.synthetic_text import action_text, fitting, responsible
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
