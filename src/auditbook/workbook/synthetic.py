@@ -21,7 +21,7 @@ from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import choices, holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
-from auditbook.workbook.context import as_text
+from auditbook.workbook.context import Answer, as_text
 from auditbook.workbook.synthetic_text import action_text, fitting, responsible
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
@@ -36,8 +36,6 @@ _WEIGHTS = {"Yes": 6, "Partly": 3, "No": 2, "Not known": 1, "Good": 5, "Requires
 #: How the overall judgement sits against the typical section grade: mostly the same, sometimes a grade worse
 #: (a serious gap weighs more), now and then a grade better.
 _OVERALL_STEPS, _OVERALL_WEIGHTS = (-1, 0, 1), (3, 6, 1)
-
-Answer = str | int | date
 
 
 def _text(rng: random.Random, long: bool) -> str:
