@@ -27,6 +27,9 @@ from auditbook.workbook.xlsx import FastWorksheet, excel_date, ok, truncate
 
 _REF = re.compile(r"(\$?)([A-Z]{1,3})(\$?)([0-9]+)(?![0-9A-Za-z_(])")
 _STRING = re.compile(r'"(?:[^"]|"")*"')
+#: The longest error message of a data validation Excel takes: 224 characters, not the 255 of its prompt
+#: (MS-OI29500 2.1.613; xlsxwriter checks 255).
+ERROR_MESSAGE_CHARS = 224
 
 
 @lru_cache(maxsize=65536)  # every workbook of a spec asks for the same ones
@@ -153,7 +156,7 @@ def validation(layout: Layout, inp: Input) -> dict[str, Any]:
     if expr and inp.not_applicable_because:
         dv["error_message"] = truncate(
             f"{dv['error_message']} If nothing can be entered, this does not apply because "
-            f"{inp.not_applicable_because}.", 255)
+            f"{inp.not_applicable_because}.", ERROR_MESSAGE_CHARS)
     dv["error_title"] = "Not accepted"
     dv.update(_prompt(layout.spec, inp))
     return dv
@@ -171,7 +174,7 @@ def _choice(layout: Layout, inp: Input, expr: str | None) -> dict[str, Any]:
     assert na is not None
     source = f"=IF({expr},{lst.name},{na.name})" if expr else f"={lst.name}"
     return {"validate": "list", "source": source,
-            "error_message": truncate(f"Choose one of: {', '.join(inp.choices)}.", 255)}
+            "error_message": truncate(f"Choose one of: {', '.join(inp.choices)}.", ERROR_MESSAGE_CHARS)}
 
 
 def _date(layout: Layout, inp: Input, expr: str | None) -> dict[str, Any]:
