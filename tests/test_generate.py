@@ -12,6 +12,7 @@ import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import openpyxl
@@ -28,7 +29,7 @@ from auditbook.errors import AuditbookError, WorkbookError
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.spec.layout import VALUE_COL, Layout
 from auditbook.spec.metadata import PROPERTY_NAMES, meta_name, new_metadata
-from auditbook.workbook import protect, writer, xlsx
+from auditbook.workbook import protect, summary, writer, xlsx
 from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.writer import build_workbook
 
@@ -738,17 +739,17 @@ def test_overlong_text_is_refused_not_cut_short(tmp_out: Path) -> None:
         build_workbook(parse_spec(data, source=Path("long.yaml")), out=tmp_out / "long.xlsx")
 
 
-@pytest.mark.parametrize("method", ["write", "_summary"])
+@pytest.mark.parametrize(("module", "function"), [(writer, "_write_sheets"), (summary, "write")])
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(
-    spec: Spec, tmp_out: Path, monkeypatch: pytest.MonkeyPatch, method: str
+    spec: Spec, tmp_out: Path, monkeypatch: pytest.MonkeyPatch, module: ModuleType, function: str
 ) -> None:
     target = tmp_out / "audit.xlsx"
     target.write_bytes(b"the previous workbook")
 
-    def boom(self: Any, *args: Any) -> None:
+    def boom(*args: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(writer._AuditWorkbook, method, boom)
+    monkeypatch.setattr(module, function, boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         build_workbook(spec, out=target)
     assert [p.name for p in tmp_out.iterdir()] == ["audit.xlsx"]

@@ -4,7 +4,6 @@ top-left of all the cells), so for every cell it must say what the input's own r
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +13,8 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from auditbook.spec import Spec
 from auditbook.spec.layout import SUMMARY_SHEET, Layout
-from auditbook.spec.metadata import new_metadata
-from auditbook.workbook.inputs import relative_form
-from auditbook.workbook.writer import _AuditWorkbook, build_workbook
-from auditbook.workbook.xlsx import FastWorkbook
+from auditbook.workbook.inputs import input_rules, relative_form
+from auditbook.workbook.writer import build_workbook
 
 
 def _cells(sqref: Any) -> list[tuple[int, int]]:
@@ -36,15 +33,13 @@ def blank(spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def own_rules(spec: Spec, layout: Layout) -> dict[tuple[str, int, int], dict[str, tuple[str, str]]]:
+def own_rules(layout: Layout) -> dict[tuple[str, int, int], dict[str, tuple[str, str]]]:
     """Each input's own rules, as the writer works them out: (sheet, row, col) -> kind -> (formula, relative form)."""
-    book = _AuditWorkbook(spec, FastWorkbook(io.BytesIO()), prefill={}, lock_prefill=False, password="",
-                          meta=new_metadata(spec))
     out: dict[tuple[str, int, int], dict[str, tuple[str, str]]] = {}
     for inp in layout.inputs:
         if inp.derived is not None:
             continue  # a locked formula cell, under no rule
-        for kind, _key, options in book._rules_of(inp, False):
+        for kind, _key, options in input_rules(layout, inp, locked=False):
             formula = str(options.get("value") or options.get("source") or options.get("criteria"))
             out.setdefault((inp.sheet, inp.row, inp.col), {})[kind] = (
                 formula, relative_form(formula, inp.row, inp.col))

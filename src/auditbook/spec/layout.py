@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from auditbook.spec.conditions import Condition, DateOf, combine
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
@@ -32,24 +35,23 @@ TABLE_FIRST_COL = 1
 NOT_APPLICABLE_CHOICE = "(does not apply)"
 
 
-def col_letter(col: int) -> str:
-    """Spreadsheet column letters for a 0-based column index."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+#: Spreadsheet column letters for a 0-based column index ("A" for 0): xlsxwriter.utility's, a pure function.
+col_letter: Callable[[int], str] = xl_col_to_name
 
 
 def cell_ref(row: int, col: int, *, absolute: bool = False) -> str:
-    """A1-style reference for 0-based row and column."""
-    d = "$" if absolute else ""
-    return f"{d}{col_letter(col)}{d}{row + 1}"
+    """A1-style reference for 0-based row and column ($-anchored when absolute), as xlsxwriter.utility makes it."""
+    ref: str = xl_rowcol_to_cell(row, col, absolute, absolute)
+    return ref
 
 
 def quote_sheet(sheet: str) -> str:
-    """A sheet name as it must appear in a formula."""
+    """A sheet name as it must appear in a formula: always quoted.
+
+    Not xlsxwriter.utility.quote_sheetname, which leaves a name bare when Excel does not need the quotes ("Lists",
+    "Actions"): quoted, every reference the workbook writes has one shape whatever the spec names a sheet, and
+    making it takes no regular expression (quote_sheetname runs three, for each of some 550 references a workbook).
+    """
     return "'" + sheet.replace("'", "''") + "'"
 
 

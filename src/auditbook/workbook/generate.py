@@ -12,6 +12,7 @@ from auditbook.spec.layout import Layout, build_layout
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import slug
+from auditbook.workbook.context import Answer
 from auditbook.workbook.writer import Prefill, build_workbook
 
 #: Longest case reference accepted: it goes into every page footer, which Excel caps at 255 characters.
@@ -22,7 +23,7 @@ def role_prefill(
     spec: Spec | Layout, *, case_ref: str | None = None, auditor: str | None = None, team: str | None = None,
     month: str | None = None, worker: str | None = None, team_manager: str | None = None,
     round_name: str | None = None, rounds: RoundCalendar | None = None,
-) -> dict[str, str | int | date]:
+) -> dict[str, Answer]:
     """Starting values keyed by defined name, placed through the spec's roles (only those given).
 
     With no round named, the round calendar (if any) gives the round of the audit month.
@@ -45,7 +46,7 @@ def role_prefill(
         derived = rounds.round_of(month) if rounds is not None else None
         if derived and Role.ROUND not in given:
             given[Role.ROUND] = derived
-    values: dict[str, str | int | date] = {}
+    values: dict[str, Answer] = {}
     for role, value in given.items():
         inp = layout.role_input(role)
         if inp is not None and inp.derived is not None:

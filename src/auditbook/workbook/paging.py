@@ -67,16 +67,3 @@ def manual_breaks(sheet: Sheet) -> list[int]:
         used += heights[r]
         r += 1
     return sorted(out)
-
-
-def pages(sheet: Sheet, breaks: Sequence[int]) -> list[int]:
-    """The first row of every printed page, with these manual breaks (for checking a layout)."""
-    heights, wanted = sheet.heights, set(breaks)
-    starts, used, first_page = [0], 0.0, True
-    for r, height in enumerate(heights):
-        room = sheet.capacity - (0.0 if first_page else sheet.repeated)
-        if r > starts[-1] and (r in wanted or used + height > room + 0.01):
-            starts.append(r)
-            used, first_page = 0.0, False
-        used += height
-    return starts

@@ -7,21 +7,32 @@ typed in (FastWorksheet.fit_row). Only rows of fixed text get a fixed height.
 
 from __future__ import annotations
 
-from auditbook.spec.conditions import Condition, derived_words, fields_in
+from collections.abc import Callable
+
+from xlsxwriter.format import Format
+
+from auditbook.spec.conditions import Condition, derived_words, describe, fields_in
+from auditbook.spec.evaluate import waiting_words
 from auditbook.spec.layout import (
+    BANNER_ROW,
+    CLASS_ROW,
     CRITERIA_COL,
     CRITERIA_ROW,
     GUIDANCE_ROW,
     HEADER_ROW,
     LABEL_COL,
     NUM_COL,
+    STATUS_ROW,
     TABLE_FIRST_COL,
+    VALUE_COL,
     Input,
+    Layout,
     SectionLayout,
 )
 from auditbook.spec.roles import Role
+from auditbook.workbook.context import Context
 from auditbook.workbook.fit import height_for, row_points
-from auditbook.workbook.inputs import InputSheet
+from auditbook.workbook.inputs import InputCells, help_of
 from auditbook.workbook.kleene import string_literal
 from auditbook.workbook.xlsx import FastWorksheet
 
@@ -35,129 +46,193 @@ EVIDENCE_LINES, LONG_TEXT_LINES, TABLE_ROW_LINES = 2, 3, 2
 TABLE_WIDTHS = {"long_text": 56, "choice": 24, "date": 13, "text": 24, "integer": 10, "month": 10}
 
 
-class SectionSheets(InputSheet):
-    """Section sheets: title, banner, status, guidance, criteria, then the form's questions or the table's rows."""
+def write(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
+    """A section's sheet: a form (or judged form) of questions, or a table of rows."""
+    cells = InputCells(ctx, ws)
+    if sl.section.kind == "table":
+        _table(ctx, ws, sl, cells)
+    else:
+        _form(ctx, ws, sl, cells)
+    cells.close()
 
-    def _section_top(self, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
-        s = sl.section
-        self._top(ws, s.title, last_col)
-        self._banner(ws, sl, last_col)
-        self._status_line(ws, sl)
-        if s.guidance:
-            self._long_row(ws, GUIDANCE_ROW, s.guidance.strip(), last_col, self.fmt.text)
-        if s.criteria:
-            by_id = {c.id: c for c in self.spec.criteria}
-            text = "Judged against the 'good' criteria: " + "; ".join(f"{c} {by_id[c].summary}" for c in s.criteria) \
-                + f" (full text on the {self.spec.wording.criteria_sheet} sheet)."
-            self._long_row(ws, CRITERIA_ROW, text, last_col, self.fmt.criteria)
-        ws.freeze_panes(HEADER_ROW + 1, 0)
-        ws.repeat_rows(HEADER_ROW)
 
-    def _form_section(self, ws: FastWorksheet, sl: SectionLayout) -> None:
-        judged = sl.section.kind == "judged"
-        ws.set_widths(FORM_WIDTHS)
-        self._section_top(ws, sl, CRITERIA_COL)
-        heads = ("#", "Question (the evidence goes in the box under it)", "Answer",
-                 self.spec.wording.criteria_column) if judged else \
-            ("", "Field (long entries go in the box under their label)", "Entry", "")
-        for col, text in enumerate(heads):
-            ws.write_string(HEADER_ROW, col, text, self.fmt.header)
-        fields = {f.id: f for f in self.spec.fields_of(sl.section)}
-        number = 0
-        for inp in sl.inputs:
-            self._input(ws, inp)
-            f = fields.get(inp.field)
-            if f is None:  # a question's evidence, in the box under its answer
-                ws.fit_row(inp.row, row_points(EVIDENCE_LINES))
-                continue
-            if f.type == "question":
-                number += 1
-                ws.write_number(inp.label_at, NUM_COL, number, self.fmt.text)
-            if f.criteria:
-                ws.write_string(inp.label_at, CRITERIA_COL, ", ".join(f.criteria), self.fmt.refs)
-            self._label(ws, sl, inp, f.applies_when)
-            if inp.label_row is not None:
-                ws.fit_row(inp.row, row_points(LONG_TEXT_LINES))
-        for inp in sl.inputs:  # a label prints with the box under it
-            if inp.label_row is not None:
-                ws.keep_together(inp.label_row, inp.row)
-        if judged:
-            self._keep_judgement(ws, sl)
+def _top(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
+    """Title, the case, banner, status, guidance and criteria, over the header row every printed page repeats."""
+    s = sl.section
+    ctx.title(ws, s.title, last_col)
+    case = ctx.case_input
+    if case is not None and ws.name != case.sheet:
+        prefix = f"{ctx.case_word}: "
+        ctx.formula(ws, CLASS_ROW, VALUE_COL, f"={string_literal(prefix)}&{case.name}", ctx.fmt.bold,
+                    prefix + ctx.case_ref)
+    _banner(ctx, ws, sl, last_col)
+    ctx.formula(ws, STATUS_ROW, LABEL_COL, f'="Status: "&{sl.status_name}', ctx.fmt.bold,
+                f"Status: {ctx.ev.value(sl.status_name)}")
+    if s.guidance:
+        _long_row(ws, GUIDANCE_ROW, s.guidance.strip(), last_col, ctx.fmt.text)
+    if s.criteria:
+        by_id = {c.id: c for c in ctx.spec.criteria}
+        text = "Judged against the 'good' criteria: " + "; ".join(f"{c} {by_id[c].summary}" for c in s.criteria) \
+            + f" (full text on the {ctx.spec.wording.criteria_sheet} sheet)."
+        _long_row(ws, CRITERIA_ROW, text, last_col, ctx.fmt.criteria)
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+    ws.repeat_rows(HEADER_ROW)
 
-    def _keep_judgement(self, ws: FastWorksheet, sl: SectionLayout) -> None:
-        """The section's grade and theme tags print together, with what needs to improve before them."""
-        grade = self.layout.section_input(sl, Role.SECTION_GRADE)
-        if grade is None:
-            return
-        improve = self.layout.section_input(sl, Role.TO_IMPROVE)
-        block = [grade, *self.layout.theme_inputs(sl), *([improve] if improve is not None else [])]
-        ws.keep_together(min(i.label_at for i in block), max(i.row for i in block))
 
-    def _label(self, ws: FastWorksheet, sl: SectionLayout, inp: Input, own: Condition | None) -> None:
-        """The question's label: a star when it must be answered, and, as its own banner, why it does not apply or
-        what it waits for. No star while the section does not apply, waits for an answer or is optional for this
-        audit; in a section that does not apply, a question with a condition of its own gives the section's reason
-        (its own condition is beside the point). Its help is on the lines under it, and its row is as tall as the
-        longest thing it can say."""
-        plain = inp.label
-        label = plain + (" *" if inp.required else "")
-        if inp.derived is not None:
-            label = f"{plain} ({derived_words(inp.derived, self._label_of)})"
-        formula, shown = string_literal(label), label
-        texts = [label]
-        gate = sl.required_flag or sl.applies_flag
-        if inp.required and gate:
-            formula, shown = f"IF({gate},{formula},{string_literal(plain)})", label if self.ev.flag(gate) else plain
-            texts.append(plain)
-        if own is not None and inp.applies_flag and inp.waiting_flag:
-            off = f"{plain} (does not apply: {inp.not_applicable_because})"
-            off_formula, off_shown = string_literal(off), off
-            if sl.applies_flag and sl.section.not_applicable_because:
-                section_off = f"{plain} (does not apply: {sl.section.not_applicable_because})"
-                off_formula = f"IF({sl.applies_flag},{off_formula},{string_literal(section_off)})"
-                off_shown = off if self.ev.flag(sl.applies_flag) else section_off
-                texts.append(section_off)
-            wait = f"{plain} ({self.waiting_text(list(fields_in(own)), 'it applies', here=sl.sheet)})"
-            if sl.waiting_flag:  # while the section waits, its banner says what for
-                wait_formula = f"IF({sl.waiting_flag},{string_literal(plain)},{string_literal(wait)})"
-                wait_shown = plain if self.ev.value(sl.waiting_flag) else wait
-            else:
-                wait_formula, wait_shown = string_literal(wait), wait
-            formula = f"IF({inp.waiting_flag},{wait_formula},IF({inp.applies_flag},{formula},{off_formula}))"
-            shown = wait_shown if self.ev.value(inp.waiting_flag) else shown if self.ev.flag(inp.applies_flag) \
-                else off_shown
-            texts += [off, wait]
-        help_text = self.help_of(inp)
-        row, width = inp.label_at, ws.widths[LABEL_COL]
-        below = "\n" + help_text if help_text else ""
-        if formula.startswith('"') and formula == string_literal(shown):
-            if help_text:
-                ws.write_rich_string(row, LABEL_COL, shown + "\n", self.fmt.help_run, help_text, self.fmt.text)
-            else:
-                ws.write_string(row, LABEL_COL, shown, self.fmt.text)
-            ws.fit_row(row, height_for([(shown + below, width)]))
-            return
+def _banner(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
+    """Why the section does not apply, what it waits for, or that it is optional for this audit (else blank)."""
+    s, ev = sl.section, ctx.ev
+    if sl.applies_flag and sl.waiting_flag:
+        text = f"This section does not apply because {s.not_applicable_because}. Leave it blank."
+        wait = waiting_text(ctx.layout, list(fields_in(s.applies_when)), "this section applies")
+        value = wait if ev.value(sl.waiting_flag) else "" if ev.flag(sl.applies_flag) else text
+        formula = (f'=IF({sl.waiting_flag},{string_literal(wait)},'
+                   f'IF({sl.applies_flag},"",{string_literal(text)}))')
+        texts = [text, wait]
+    elif sl.required_flag:
+        cond = describe(s.required_when, _labels(ctx.layout))
+        text = f"Optional for {ctx.spec.wording.subject}: required only when {cond}. Complete it where it helps."
+        value = "" if ev.flag(sl.required_flag) else text
+        formula = f'=IF({sl.required_flag},"",{string_literal(text)})'
+        texts = [text]
+    else:
+        ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", ctx.fmt.banner)
+        return
+    ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", ctx.fmt.banner)
+    ctx.formula(ws, BANNER_ROW, 0, formula, ctx.fmt.banner, value)
+    # A formula's text: neither program refits the row when it changes, so it is sized for the text.
+    ws.set_row(BANNER_ROW, height_for([(t, ws.span(0, last_col)) for t in texts], bold=True))
+
+
+def waiting_text(layout: Layout, refs: list[str], what: str, *, here: str | None = None) -> str:
+    """'Answer "X" on the Case profile first: it decides whether ...' for the answers something waits for."""
+    known = [r for r in dict.fromkeys(refs) if r in layout.by_ref]
+    labels = " and ".join(f'"{layout.by_ref[r].label}"' for r in known)
+    where = waiting_words(layout, known)
+    place = "above" if where == here else f"on the {where}"
+    return f"Answer {labels} {place} first: {'they decide' if len(known) > 1 else 'it decides'} whether {what}."
+
+
+def _labels(layout: Layout) -> Callable[[str], str]:
+    """A field's label by its reference ("section.field"), as conditions are put in words."""
+    return lambda ref: layout.by_ref[ref].label
+
+
+def _long_row(ws: FastWorksheet, row: int, text: str, last_col: int, fmt: Format) -> None:
+    """Fixed text across the sheet's columns, in a row as tall as the text needs."""
+    ws.merge_range(row, 0, row, last_col, text, fmt)
+    ws.set_row(row, height_for([(text, ws.span(0, last_col))]))
+
+
+def _form(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells) -> None:
+    """A form's questions (numbered, with their criteria, when judged), each long entry in the box under it."""
+    judged = sl.section.kind == "judged"
+    ws.set_widths(FORM_WIDTHS)
+    _top(ctx, ws, sl, CRITERIA_COL)
+    heads = ("#", "Question (the evidence goes in the box under it)", "Answer",
+             ctx.spec.wording.criteria_column) if judged else \
+        ("", "Field (long entries go in the box under their label)", "Entry", "")
+    for col, text in enumerate(heads):
+        ws.write_string(HEADER_ROW, col, text, ctx.fmt.header)
+    fields = {f.id: f for f in ctx.spec.fields_of(sl.section)}
+    number = 0
+    for inp in sl.inputs:
+        cells.write(inp)
+        f = fields.get(inp.field)
+        if f is None:  # a question's evidence, in the box under its answer
+            ws.fit_row(inp.row, row_points(EVIDENCE_LINES))
+            continue
+        if f.type == "question":
+            number += 1
+            ws.write_number(inp.label_at, NUM_COL, number, ctx.fmt.text)
+        if f.criteria:
+            ws.write_string(inp.label_at, CRITERIA_COL, ", ".join(f.criteria), ctx.fmt.refs)
+        _label(ctx, ws, sl, inp, f.applies_when)
+        if inp.label_row is not None:
+            ws.fit_row(inp.row, row_points(LONG_TEXT_LINES))
+    for inp in sl.inputs:  # a label prints with the box under it
+        if inp.label_row is not None:
+            ws.keep_together(inp.label_row, inp.row)
+    if judged:
+        _keep_judgement(ctx.layout, ws, sl)
+
+
+def _keep_judgement(layout: Layout, ws: FastWorksheet, sl: SectionLayout) -> None:
+    """The section's grade and theme tags print together, with what needs to improve before them."""
+    grade = layout.section_input(sl, Role.SECTION_GRADE)
+    if grade is None:
+        return
+    improve = layout.section_input(sl, Role.TO_IMPROVE)
+    block = [grade, *layout.theme_inputs(sl), *([improve] if improve is not None else [])]
+    ws.keep_together(min(i.label_at for i in block), max(i.row for i in block))
+
+def _label(ctx: Context, ws: FastWorksheet, sl: SectionLayout, inp: Input, own: Condition | None) -> None:
+    """The question's label: a star when it must be answered, and, as its own banner, why it does not apply or
+    what it waits for. No star while the section does not apply, waits for an answer or is optional for this
+    audit; in a section that does not apply, a question with a condition of its own gives the section's reason
+    (its own condition is beside the point). Its help is on the lines under it, and its row is as tall as the
+    longest thing it can say."""
+    plain = inp.label
+    label = plain + (" *" if inp.required else "")
+    if inp.derived is not None:
+        label = f"{plain} ({derived_words(inp.derived, _labels(ctx.layout))})"
+    formula, shown = string_literal(label), label
+    texts = [label]
+    gate = sl.required_flag or sl.applies_flag
+    if inp.required and gate:
+        formula, shown = f"IF({gate},{formula},{string_literal(plain)})", label if ctx.ev.flag(gate) else plain
+        texts.append(plain)
+    if own is not None and inp.applies_flag and inp.waiting_flag:
+        off = f"{plain} (does not apply: {inp.not_applicable_because})"
+        off_formula, off_shown = string_literal(off), off
+        if sl.applies_flag and sl.section.not_applicable_because:
+            section_off = f"{plain} (does not apply: {sl.section.not_applicable_because})"
+            off_formula = f"IF({sl.applies_flag},{off_formula},{string_literal(section_off)})"
+            off_shown = off if ctx.ev.flag(sl.applies_flag) else section_off
+            texts.append(section_off)
+        wait = f"{plain} ({waiting_text(ctx.layout, list(fields_in(own)), 'it applies', here=sl.sheet)})"
+        if sl.waiting_flag:  # while the section waits, its banner says what for
+            wait_formula = f"IF({sl.waiting_flag},{string_literal(plain)},{string_literal(wait)})"
+            wait_shown = plain if ctx.ev.value(sl.waiting_flag) else wait
+        else:
+            wait_formula, wait_shown = string_literal(wait), wait
+        formula = f"IF({inp.waiting_flag},{wait_formula},IF({inp.applies_flag},{formula},{off_formula}))"
+        shown = wait_shown if ctx.ev.value(inp.waiting_flag) else shown if ctx.ev.flag(inp.applies_flag) \
+            else off_shown
+        texts += [off, wait]
+    help_text = help_of(ctx.spec, inp)
+    row, width = inp.label_at, ws.widths[LABEL_COL]
+    below = "\n" + help_text if help_text else ""
+    if formula.startswith('"') and formula == string_literal(shown):
         if help_text:
-            formula += f"&CHAR(10)&{string_literal(help_text)}"
-            shown += below
-        self._formula(ws, row, LABEL_COL, "=" + formula, self.fmt.text, shown)
-        # A formula's text: neither program refits the row when it changes, so it is sized for the longest.
-        ws.set_row(row, height_for([(t + below, width) for t in texts]))
+            ws.write_rich_string(row, LABEL_COL, shown + "\n", ctx.fmt.help_run, help_text, ctx.fmt.text)
+        else:
+            ws.write_string(row, LABEL_COL, shown, ctx.fmt.text)
+        ws.fit_row(row, height_for([(shown + below, width)]))
+        return
+    if help_text:
+        formula += f"&CHAR(10)&{string_literal(help_text)}"
+        shown += below
+    ctx.formula(ws, row, LABEL_COL, "=" + formula, ctx.fmt.text, shown)
+    # A formula's text: neither program refits the row when it changes, so it is sized for the longest.
+    ws.set_row(row, height_for([(t + below, width) for t in texts]))
 
-    def _table_section(self, ws: FastWorksheet, sl: SectionLayout) -> None:
-        fields = sl.section.fields
-        last_col = TABLE_FIRST_COL + len(fields) - 1
-        ws.set_widths([4, *(TABLE_WIDTHS["choice" if f.type == "question" else f.type] for f in fields)])
-        self._section_top(ws, sl, last_col)
-        ws.write_string(HEADER_ROW, 0, "#", self.fmt.header)
-        for c, f in enumerate(fields):
-            label = f.label + (" *" if f.required else "")
-            ws.write_string(HEADER_ROW, TABLE_FIRST_COL + c, label, self.fmt.header)
-        ws.set_row(HEADER_ROW, height_for([(f.label + " *", ws.widths[TABLE_FIRST_COL + c])
-                                           for c, f in enumerate(fields)], bold=True))
-        for inp in sl.inputs:
-            if inp.col == TABLE_FIRST_COL:
-                ws.write_number(inp.row, 0, inp.row_index or 0, self.fmt.text)
-                ws.fit_row(inp.row, row_points(TABLE_ROW_LINES))
-            self._input(ws, inp)
-        ws.keep_together(sl.last_row - 1, sl.last_row)  # never one row alone on the last page
+
+def _table(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells) -> None:
+    """A table: a numbered row per entry, a column per field."""
+    fields = sl.section.fields
+    last_col = TABLE_FIRST_COL + len(fields) - 1
+    ws.set_widths([4, *(TABLE_WIDTHS["choice" if f.type == "question" else f.type] for f in fields)])
+    _top(ctx, ws, sl, last_col)
+    ws.write_string(HEADER_ROW, 0, "#", ctx.fmt.header)
+    for c, f in enumerate(fields):
+        label = f.label + (" *" if f.required else "")
+        ws.write_string(HEADER_ROW, TABLE_FIRST_COL + c, label, ctx.fmt.header)
+    ws.set_row(HEADER_ROW, height_for([(f.label + " *", ws.widths[TABLE_FIRST_COL + c])
+                                       for c, f in enumerate(fields)], bold=True))
+    for inp in sl.inputs:
+        if inp.col == TABLE_FIRST_COL:
+            ws.write_number(inp.row, 0, inp.row_index or 0, ctx.fmt.text)
+            ws.fit_row(inp.row, row_points(TABLE_ROW_LINES))
+        cells.write(inp)
+    ws.keep_together(sl.last_row - 1, sl.last_row)  # never one row alone on the last page

@@ -21,7 +21,7 @@ from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import choices, holds
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import firings
-from auditbook.workbook.book import as_text
+from auditbook.workbook.context import Answer, as_text
 from auditbook.workbook.synthetic_text import action_text, fitting, responsible
 
 TEAMS = ("Team Alpha", "Team Beta", "Team Gamma")
@@ -36,8 +36,6 @@ _WEIGHTS = {"Yes": 6, "Partly": 3, "No": 2, "Not known": 1, "Good": 5, "Requires
 #: How the overall judgement sits against the typical section grade: mostly the same, sometimes a grade worse
 #: (a serious gap weighs more), now and then a grade better.
 _OVERALL_STEPS, _OVERALL_WEIGHTS = (-1, 0, 1), (3, 6, 1)
-
-Answer = str | int | date
 
 
 def _text(rng: random.Random, long: bool) -> str:
@@ -222,30 +220,35 @@ def _drop_concerns(layout: Layout, sl: SectionLayout, answers: dict[str, Answer]
 
 def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer],
                   period: tuple[date, date], count: int, weak: list[str]) -> None:
+    """Fill the first `count` rows of the actions table, a row for each section that needs an action first."""
     sl = layout.actions
     if sl is None:
         return
-    section_col = layout.action_column(Role.ACTION_SECTION)
-    agreed_col = layout.action_column(Role.ACTION_AGREED)
-    text_col = layout.action_column(Role.ACTION_TEXT)
-    responsible_col = layout.action_column(Role.ACTION_RESPONSIBLE)
     manager = layout.role_input(Role.TEAM_MANAGER)
     boss = answers.get(manager.name) if manager is not None else None
     for inp in sl.inputs:
         if inp.row_index is None or inp.row_index > count:
             continue
         source = weak[inp.row_index - 1] if inp.row_index <= len(weak) else None
-        if inp.type == "date":
-            answers[inp.name] = period[1] + timedelta(days=rng.randint(14, 90))
-        elif inp.field == section_col and source is not None:
-            answers[inp.name] = source  # an action from each section that needs one
-        elif inp.field == agreed_col and inp.choices:
-            answers[inp.name] = inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" first
-        elif inp.field == text_col:
-            answers[inp.name] = action_text(rng, source or "")
-        elif inp.field == responsible_col:
-            named = responsible(rng, str(boss) if boss else None, required=inp.required)
-            if named is not None:
-                answers[inp.name] = named
-        elif inp.required or rng.random() < 0.7:
-            answers[inp.name] = _value(inp, rng, period)
+        value = _action_value(layout, rng, inp, period, source, str(boss) if boss else None)
+        if value is not None:
+            answers[inp.name] = value
+
+
+def _action_value(layout: Layout, rng: random.Random, inp: Input, period: tuple[date, date], source: str | None,
+                  boss: str | None) -> Answer | None:
+    """An entry of an action's row (None to leave it blank): its timescale after the audit period, the section it
+    comes from, agreed, its text, who is responsible, and anything else as any input."""
+    if inp.type == "date":
+        return period[1] + timedelta(days=rng.randint(14, 90))
+    if inp.field == layout.action_column(Role.ACTION_SECTION) and source is not None:
+        return source  # an action from each section that needs one
+    if inp.field == layout.action_column(Role.ACTION_AGREED) and inp.choices:
+        return inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" first
+    if inp.field == layout.action_column(Role.ACTION_TEXT):
+        return action_text(rng, source or "")
+    if inp.field == layout.action_column(Role.ACTION_RESPONSIBLE):
+        return responsible(rng, boss, required=inp.required)
+    if inp.required or rng.random() < 0.7:
+        return _value(inp, rng, period)
+    return None

@@ -1,60 +1,26 @@
-"""The audit workbook, written with xlsxwriter: the sheets in order, atomically, then locked."""
+"""The audit workbook, written with xlsxwriter: the sheets in order, atomically, then locked.
+
+Each kind of sheet has its own writer (start, summary, sections, criteria, lists, metadata), each handed the
+one Context (context.py) the workbook is written from.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 from auditbook.atomic import replacing
 from auditbook.errors import WorkbookError
 from auditbook.local import LocalDetails
-from auditbook.spec.layout import (
-    LISTS_SHEET,
-    META_SHEET,
-    START_SHEET,
-    SUMMARY_SHEET,
-    build_layout,
-)
+from auditbook.spec.layout import LISTS_SHEET, META_SHEET, START_SHEET, SUMMARY_SHEET, build_layout
 from auditbook.spec.metadata import Metadata, new_metadata
 from auditbook.spec.models import Spec
+from auditbook.workbook import criteria, lists, metadata, sections, start, summary
+from auditbook.workbook.context import Answer, Context, new_context
 from auditbook.workbook.protect import LockedWorkbook
-from auditbook.workbook.sections import SectionSheets
-from auditbook.workbook.sheets import FixedSheets
-from auditbook.workbook.summary import SummarySheet
 from auditbook.workbook.xlsx import strict
 
-Prefill = Mapping[str, str | int | date]
-
-
-class _AuditWorkbook(SummarySheet, SectionSheets, FixedSheets):
-    """Writes one audit workbook for a spec, sheet by sheet."""
-
-    def write(self) -> None:
-        self._properties()
-        start = self._sheet(START_SHEET)
-        summary = self._sheet(SUMMARY_SHEET)
-        section_sheets = [(sl, self._sheet(sl.sheet)) for sl in self.layout.sections]
-        criteria = self._sheet(self.spec.wording.criteria_sheet)
-        lists = self._sheet(LISTS_SHEET)
-        meta = self._sheet(META_SHEET)
-        self._lists(lists)
-        self._check_cells(lists)
-        for sl, ws in section_sheets:
-            if sl.section.kind == "table":
-                self._table_section(ws, sl)
-            else:
-                self._form_section(ws, sl)
-            self._flush_rules(ws)
-        self._start(start)
-        self._summary(summary)
-        self._criteria(criteria)
-        self._metadata(meta)
-        for ws in (start, summary, *(ws for _sl, ws in section_sheets), criteria):
-            ws.paginate()
-        lists.hide()
-        meta.very_hidden()
-        start.activate()
+Prefill = Mapping[str, Answer]
 
 
 def build_workbook(
@@ -83,7 +49,30 @@ def build_workbook(
     meta = meta or new_metadata(spec)
     with replacing(out) as tmp, strict():
         wb = LockedWorkbook(str(tmp), password=password)
-        _AuditWorkbook(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password, meta=meta,
-                       local=local).write()
+        _write_sheets(new_context(spec, wb, prefill=values, lock_prefill=lock_prefill, password=password,
+                                  meta=meta, local=local))
         wb.close()
     return out
+
+
+def _write_sheets(ctx: Context) -> None:
+    """Every sheet, added in the order a person meets them, then written one by one, paginated and hidden."""
+    metadata.properties(ctx)
+    start_ws = ctx.sheet(START_SHEET)
+    summary_ws = ctx.sheet(SUMMARY_SHEET)
+    section_sheets = [(sl, ctx.sheet(sl.sheet)) for sl in ctx.layout.sections]
+    criteria_ws = ctx.sheet(ctx.spec.wording.criteria_sheet)
+    lists_ws = ctx.sheet(LISTS_SHEET)
+    meta_ws = ctx.sheet(META_SHEET)
+    lists.write(ctx, lists_ws)
+    for sl, ws in section_sheets:
+        sections.write(ctx, ws, sl)
+    start.write(ctx, start_ws)
+    summary.write(ctx, summary_ws)
+    criteria.write(ctx, criteria_ws)
+    metadata.write(ctx, meta_ws)
+    for ws in (start_ws, summary_ws, *(ws for _sl, ws in section_sheets), criteria_ws):
+        ws.paginate()
+    lists_ws.hide()
+    meta_ws.very_hidden()
+    start_ws.activate()
