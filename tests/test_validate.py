@@ -267,7 +267,7 @@ def test_file_refusals_have_no_audit_and_say_why(tmp_path: Path) -> None:
     report = check(path)
     assert (report.valid, report.audit, report.skipped) == (False, None, None)
     assert [p.render() for p in report.problems] == [
-        "Return 07.xlsx: this workbook is password-protected: ask the auditor for an unprotected copy"]
+        "Return 07.xlsx: this workbook is password-protected. Ask the auditor for an unprotected copy."]
 
 
 def test_grade_not_in_list_message(tmp_path: Path) -> None:
@@ -615,8 +615,8 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
         f"{returns['csv']}: 1 error(s)",
-        "  error not-a-workbook not an Excel workbook, it looks like a CSV or plain-text file: ask the "
-        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook)",
+        "  error not-a-workbook not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
+        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook).",
     ])
 
 

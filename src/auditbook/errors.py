@@ -1,6 +1,8 @@
 """AuditbookError and its few subclasses: fatal problems, never bad cell values."""
 
-from auditbook.problems import Code
+from __future__ import annotations
+
+from auditbook.problems import Code, words
 
 
 class AuditbookError(Exception):
@@ -21,6 +23,13 @@ class UnreadableFileError(AuditbookError):
     def __init__(self, message: str, *, code: Code) -> None:
         super().__init__(message)
         self.code = code
+
+    @classmethod
+    def of(cls, code: Code, case: str | None = None, *, file: str | None = None,
+           **values: object) -> UnreadableFileError:
+        """The refusal a code reports, in the catalogue's words (after the file's name, when given)."""
+        text = words(code, case, **values)
+        return cls(f"{file}: {text}" if file else text, code=code)
 
 
 class CollectError(AuditbookError):
