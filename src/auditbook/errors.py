@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditbook.problems import Code, words
+from auditbook.problems import Code, KeyProblem, words
 
 
 class AuditbookError(Exception):
@@ -10,7 +10,11 @@ class AuditbookError(Exception):
 
 
 class SpecError(AuditbookError):
-    """The spec file is missing, unreadable or invalid."""
+    """The spec file is missing, unreadable or invalid (then with its problems as data)."""
+
+    def __init__(self, message: str, problems: tuple[KeyProblem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class WorkbookError(AuditbookError):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
+from auditbook.problems import Code, ValueProblem, words
 from auditbook.text import running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
@@ -96,8 +97,7 @@ class Blank(_Model):
 def _exactly_one(model: BaseModel, keys: tuple[str, ...], what: str) -> None:
     given = [k for k in keys if getattr(model, k) is not None]
     if len(given) != 1:
-        raise ValueError(f"{what} takes exactly one of {', '.join(keys)}"
-                         + (f" (it has {', '.join(given)})" if given else ""))
+        raise ValueProblem(Code.SPEC_ONE_OF, what=what, keys=", ".join(keys), given=", ".join(given) or "none")
 
 
 class DateOf(_Model):
@@ -264,10 +264,8 @@ Condition = Annotated[
         Annotated[EverySection, Tag("every_section")], Annotated[All, Tag("all")], Annotated[AnyOf, Tag("any")],
         Annotated[Not, Tag("not")],
     ],
-    Discriminator(_kind, custom_error_type="condition", custom_error_message=(
-        "not a condition: write {field: F, equals: X}, {field: F, in: [...]}, {filled: F}, {blank: F}, "
-        "{date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, {every_section: ...}, "
-        "{all: [...]}, {any: [...]} or {not: ...}")),
+    Discriminator(_kind, custom_error_type=str(Code.SPEC_NOT_A_CONDITION),
+                  custom_error_message=words(Code.SPEC_NOT_A_CONDITION, suggestion="")),
 ]
 
 
