@@ -361,20 +361,6 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
     """The condition in words, for banners, messages and the data dictionary."""
     if cond is None:
         return "always"
-    if isinstance(cond, Equals):
-        return f'"{label_of(cond.field)}" is {cond.equals}'
-    if isinstance(cond, In):
-        return f'"{label_of(cond.field)}" is one of {", ".join(cond.in_)}'
-    if isinstance(cond, Filled):
-        return f'"{label_of(cond.filled)}" is answered'
-    if isinstance(cond, Blank):
-        return f'"{label_of(cond.blank)}" is blank'
-    if isinstance(cond, DateCompare):
-        op = cond.op.replace("_", " ")
-        return f"{describe_date(cond.date, label_of)} is {op} {describe_date(cond.right, label_of)}"
-    if isinstance(cond, NumberCompare):
-        op = cond.op.replace("_", " ")
-        return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
     if isinstance(cond, AnySection):
         return f"for some section, {describe(cond.any_section, label_of)}"
     if isinstance(cond, EverySection):
@@ -383,7 +369,26 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
         return " and ".join(describe(c, label_of) for c in cond.all)
     if isinstance(cond, AnyOf):
         return "(" + " or ".join(describe(c, label_of) for c in cond.any) + ")"
-    return f"not ({describe(cond.not_, label_of)})"
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.not_, label_of)})"
+    return _describe_answered(cond, label_of)
+
+
+def _describe_answered(cond: Equals | In | Filled | Blank | DateCompare | NumberCompare,
+                       label_of: Callable[[str], str]) -> str:
+    """A condition on answers in words: '"Seen alone?" is one of No, Partly'."""
+    if isinstance(cond, Equals):
+        return f'"{label_of(cond.field)}" is {cond.equals}'
+    if isinstance(cond, In):
+        return f'"{label_of(cond.field)}" is one of {", ".join(cond.in_)}'
+    if isinstance(cond, Filled):
+        return f'"{label_of(cond.filled)}" is answered'
+    if isinstance(cond, Blank):
+        return f'"{label_of(cond.blank)}" is blank'
+    op = cond.op.replace("_", " ")
+    if isinstance(cond, DateCompare):
+        return f"{describe_date(cond.date, label_of)} is {op} {describe_date(cond.right, label_of)}"
+    return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
 
 
 for _m in (AnySection, EverySection, All, AnyOf, Not):
