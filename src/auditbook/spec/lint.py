@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 
 from auditbook.problems import Code, Key, KeyProblem
-from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules, suggest
+from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules
 from auditbook.spec.lint_roles import lint_roles
 from auditbook.spec.models import DERIVED_LISTS, FieldSpec, SectionSpec, Spec, choice_list_of, input_name
-from auditbook.text import norm
+from auditbook.text import norm, suggest
 
 #: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
 RESERVED_SHEETS = ("Start", "Summary", "Lists", "Metadata")

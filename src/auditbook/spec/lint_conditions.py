@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditbook.problems import Code, Key, KeyProblem
@@ -32,16 +30,10 @@ from auditbook.spec.logic import Truth, all_of, any_of, negated, normed_choices
 from auditbook.spec.logic import choices as choices_of
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.rules import EACH_SECTION, Rule
-from auditbook.text import norm
+from auditbook.text import norm, suggest
 
 #: The most combinations of answers tried when looking for a way a rule can fire.
 MAX_COMBINATIONS = 50_000
-
-
-def suggest(word: str, options: Iterable[str]) -> str:
-    """' Did you mean "x"?' for the closest option, or ''."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f' Did you mean "{close[0]}"?' if close else ""
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.conditions import fields_in
-from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import FieldSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.roles import ACTION_ROLES, FIELD_ROLES, ROLE_EFFECTS, SECTION_ROLES, Role
+from auditbook.text import suggest
 
 #: The field types a role's field may have (roles not listed take any type).
 _TYPES: dict[Role, tuple[str, ...]] = {

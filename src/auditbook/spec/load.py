@@ -19,9 +19,8 @@ from auditbook.errors import SpecError
 from auditbook.problems import Code, Key, KeyProblem, ValueProblem, words
 from auditbook.spec.conditions import KINDS
 from auditbook.spec.lint import lint
-from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import Spec
-from auditbook.text import plural
+from auditbook.text import plural, suggest
 
 #: The package the bundled specs install as (the repository's workbook_specs/ folder, mapped in pyproject.toml).
 BUNDLED_PACKAGE = "auditbook.workbook_specs"
