@@ -168,6 +168,11 @@ class Words:
         """The message and the fix with the values filled in."""
         return self.message.format_map(values), self.fix.format_map(values)
 
+    def shown(self) -> str:
+        """The message and fix as one text, each value shown by its {name} (for the catalogue's readers)."""
+        message, fix = self.render({name: f"{{{name}}}" for name in self.names()})
+        return f"{message} {fix}" if fix else message
+
     def names(self) -> set[str]:
         """The values the templates need."""
         return {name for text in (self.message, self.fix) for _, name, _, _ in string.Formatter().parse(text)
@@ -745,7 +750,7 @@ def described() -> Iterator[dict[str, object]]:
 
 def _code_span(w: Words) -> str:
     # Words may hold a backtick (`auditbook generate`): a double-backtick span keeps it as it is.
-    text = f"{w.message} {w.fix}" if w.fix else w.message
+    text = w.shown()
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 

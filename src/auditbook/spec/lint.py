@@ -161,8 +161,8 @@ class _SectionLint:
         return out + _unknown_criteria(self.spec, section.criteria, key.key("criteria"))
 
     def _duplicate(self, section: SectionSpec, f: FieldSpec, key: Key) -> list[KeyProblem]:
-        case = "judged" if section.kind == "judged" else None
-        return [KeyProblem.of(Code.SPEC_DUPLICATE_FIELD, key, case=case, id=f.id, section=section.id)]
+        return [KeyProblem.of(Code.SPEC_DUPLICATE_FIELD, key, case="judged" if section.kind == "judged" else None,
+                              id=f.id, section=section.id)]
 
     def _field(self, section: SectionSpec, f: FieldSpec, key: Key) -> list[KeyProblem]:
         """One field: its cell name, its list and default, its criteria, its condition and how it is derived."""
