@@ -66,12 +66,12 @@ class Code(StrEnum):
     # Completeness, applicability and time.
     REQUIRED_MISSING = "required-missing"
     ANSWERED_NOT_APPLICABLE = "answered-not-applicable"
+    ANSWERED_UNDECIDED = "answered-undecided"
     DUE_DATE_CHANGED = "due-date-changed"
     LATE = "late"
     COMPLETED_IN_FUTURE = "completed-in-future"
     # The spec's rules across fields.
     RULE = "rule"
-    ANSWERED_UNDECIDED = "answered-undecided"
     # The collection.
     TEMPLATE_REUSED = "template-reused"
     ROUND_NOT_IN_CALENDAR = "round-not-in-calendar"
@@ -213,10 +213,6 @@ _UNKNOWN_FIELD = 'Use "section.field" with ids from this spec.'
 _SPELLED = "Use one of its choices, spelled as in the list."
 _EXAMPLE_SETTINGS = "`auditbook settings --example` prints a settings file to start from."
 
-#: Topics that are about returned workbooks (validate and collect); the others are about a spec or the settings.
-WORKBOOK_TOPICS = ("A returned file that cannot be read", "Where it came from", "Its structure", "One cell's value",
-                   "Completeness, applicability and time", "The spec's rules across fields", "The collection")
-
 #: Every code: its usual severity, what it means, and the words of its message and fix.
 CATALOGUE: dict[Code, Entry] = {
     **_topic("A returned file that cannot be read", {
@@ -279,7 +275,7 @@ CATALOGUE: dict[Code, Entry] = {
             ledger=Words("what was read could not be recorded in the ledger ({why}).",
                          "Send the file to the auditbook maintainers.")),
     }),
-    **_topic("Where it came from", {
+    **_topic("A returned workbook: where it came from", {
         Code.NOT_AN_AUDIT_WORKBOOK: _e(
             "error", "The workbook carries no auditbook template metadata.",
             "this workbook carries no auditbook template information: it was not made by `auditbook generate` or "
@@ -295,7 +291,7 @@ CATALOGUE: dict[Code, Entry] = {
             "made from a template auditbook does not know ({spec} version {version}, hash {sha}).",
             "Add that spec version to workbook_specs/ (or give --specs), or send the auditor a new workbook."),
     }),
-    **_topic("Its structure", {
+    **_topic("A returned workbook: its structure", {
         Code.SHEET_MISSING: _e("error", "A section's sheet was deleted.",
                                'the sheet "{sheet}" has been deleted, so {section} cannot be read.', _FRESH),
         Code.SHEET_RENAMED: _e("warning", "A section's sheet was renamed; read through its cell names.",
@@ -316,7 +312,7 @@ CATALOGUE: dict[Code, Entry] = {
         Code.FORMULA_IN_INPUT: _e("error", "An input holds a formula instead of an answer.",
                                   '"{label}" holds a formula, not an answer.', "Type the answer itself."),
     }),
-    **_topic("One cell's value", {
+    **_topic("A returned workbook: one cell's value", {
         Code.CELL_ERROR: _e("error", "An input shows a spreadsheet error such as #VALUE!.",
                             "{label}: the cell shows the error {error}.", "Clear it and enter the value again."),
         Code.BAD_DATE: _e("error", "Not a date, or a US-order date.", "{label}: {value} is not a date.",
@@ -345,7 +341,7 @@ CATALOGUE: dict[Code, Entry] = {
             stored=Words("holds a character no workbook can store ({character}).",
                          "Check it again with auditbook validate and have it corrected.")),
     }),
-    **_topic("Completeness, applicability and time", {
+    **_topic("A returned workbook: completeness, applicability and time", {
         Code.REQUIRED_MISSING: _e(
             "error", "A required input is empty.", '"{label}" is required.', "Fill it in.",
             optional_grade=Words('"{label}" is required once any of this optional section is answered.',
@@ -356,6 +352,11 @@ CATALOGUE: dict[Code, Entry] = {
             "warning", "An input that does not apply has an answer; it is not counted.",
             '"{label}" has an answer but does not apply because {because}; it is not counted.',
             "Clear it, or check the answers that decide it."),
+        Code.ANSWERED_UNDECIDED: _e(
+            "warning", "An answer where whether the input applies waits for a blank answer; it is not counted until "
+            "that is given.",
+            '"{label}" has an answer, but whether it applies waits for {blank} on the {place}; until then it is not '
+            "counted.", "Answer that first."),
         Code.DUE_DATE_CHANGED: _e(
             "warning", "A due date typed over the one the audit month decides.",
             "the due date says {typed} but audits are due by the end of the audit month, {due}; lateness is judged "
@@ -367,17 +368,12 @@ CATALOGUE: dict[Code, Entry] = {
             "completed {completed}, a date still to come when the return was checked ({today}).",
             "Enter the day the audit was finished."),
     }),
-    **_topic("The spec's rules across fields", {
+    **_topic("A returned workbook: the spec's rules across fields", {
         Code.RULE: _e("error", "Answers that contradict each other: a rule of the spec fails (its id is given; its "
                       "severity is the rule's).", "{message}", "{fix}",
                       others=Words("{message}", "{fix} See also {others}.")),
-        Code.ANSWERED_UNDECIDED: _e(
-            "warning", "An answer where whether the input applies waits for a blank answer; it is not counted until "
-            "that is given.",
-            '"{label}" has an answer, but whether it applies waits for {blank} on the {place}; until then it is not '
-            "counted.", "Answer that first."),
     }),
-    **_topic("The collection", {
+    **_topic("Collecting a folder of returns", {
         Code.TEMPLATE_REUSED: _e("warning", "One blank workbook was used for several cases.",
                                  "this return was made from the same blank workbook as {cases}; merged as a separate "
                                  "audit.", "Generate one workbook per case next time."),
