@@ -166,15 +166,10 @@ def normed_choices(cond: Equals | In) -> set[str]:
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:
     """The condition's value: True, False, or None while an answer it needs is blank. No condition is True."""
+    # The conditions on one answer, the most common, are worked out here; comparisons and conditions made of
+    # others have a function each.
     if cond is None:
         return True
-    if isinstance(cond, All | AnyOf | Not | AnySection | EverySection):
-        return _combined(cond, facts)
-    return _answered(cond, facts)
-
-
-def _answered(cond: Equals | In | Filled | Blank | DateCompare | NumberCompare, facts: Facts) -> Truth:
-    """A condition on answers: a choice, filled or blank, two dates or two numbers compared."""
     if isinstance(cond, Equals | In):
         value = facts.get(cond.field)
         return None if value is None else norm(str(value)) in normed_choices(cond)
@@ -182,6 +177,13 @@ def _answered(cond: Equals | In | Filled | Blank | DateCompare | NumberCompare, 
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):
         return facts.get(cond.blank) is None
+    if isinstance(cond, DateCompare | NumberCompare):
+        return _compared(cond, facts)
+    return _combined(cond, facts)
+
+
+def _compared(cond: DateCompare | NumberCompare, facts: Facts) -> Truth:
+    """Two dates or two numbers compared; not yet known while either is blank."""
     if isinstance(cond, DateCompare):
         left_d, right_d = date_value(cond.date, facts), date_value(cond.right, facts)
         return None if left_d is None or right_d is None else _compare(cond.op, left_d, right_d)
