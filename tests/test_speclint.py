@@ -159,6 +159,12 @@ DEFECTS = [
         id="unknown-key",
     ),
     pytest.param(
+        lambda d: _cp(d).pop("title"),
+        "sections.1.title: this key is required but not given. Add it; `auditbook spec schema` says what it "
+        "takes.", "id: cp",
+        id="missing-key",
+    ),
+    pytest.param(
         lambda d: _cp(d).update(not_aplicable_because=_cp(d).pop("not_applicable_because")),
         'sections.1.not_aplicable_because: unknown key "not_aplicable_because". Did you mean '
         '"not_applicable_because"? Allowed here: applies_when, criteria, fields, guidance, id, kind, '

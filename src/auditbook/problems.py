@@ -84,6 +84,7 @@ class Code(StrEnum):
     # The spec format: keys and values.
     SPEC_SCHEMA = "spec-schema"
     SPEC_UNKNOWN_KEY = "spec-unknown-key"
+    SPEC_MISSING_KEY = "spec-missing-key"
     SPEC_NOT_A_CONDITION = "spec-not-a-condition"
     SPEC_ONE_OF = "spec-one-of"
     # Choice lists, grades and criteria.
@@ -407,6 +408,9 @@ CATALOGUE: dict[Code, Entry] = {
                              "`auditbook spec schema` says what each key takes."),
         Code.SPEC_UNKNOWN_KEY: _e("error", "A key the spec format does not have here.",
                                   'unknown key "{key}".{suggestion}', "Allowed here: {allowed}."),
+        Code.SPEC_MISSING_KEY: _e("error", "A key the spec format requires here is not given.",
+                                  "this key is required but not given.",
+                                  "Add it; `auditbook spec schema` says what it takes."),
         Code.SPEC_NOT_A_CONDITION: _e(
             "error", "A condition of no kind the spec language has.", "not a condition.{suggestion}",
             "Write {{field: F, equals: X}}, {{field: F, in: [...]}}, {{filled: F}}, {{blank: F}}, "

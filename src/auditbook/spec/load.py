@@ -128,6 +128,8 @@ def _schema_problem(e: Any) -> KeyProblem:
         allowed = sorted({k for m in _model_at(loc[:-1]) for k in _model_fields(m)})
         return KeyProblem.of(Code.SPEC_UNKNOWN_KEY, key, key=name, suggestion=suggest(name, allowed),
                              allowed=", ".join(allowed))
+    if e["type"] == "missing":
+        return KeyProblem.of(Code.SPEC_MISSING_KEY, key)
     if e["type"] == Code.SPEC_NOT_A_CONDITION:
         keys = sorted({k for _, m in KINDS for k in _model_fields(m)} | {"offset"})
         odd = [str(k) for k in e["input"] if k not in keys] if isinstance(e.get("input"), dict) else []
