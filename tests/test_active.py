@@ -95,6 +95,6 @@ def test_a_picture_too_big_for_a_return_is_called_a_picture(tmp_path: Path) -> N
     with pytest.raises(UnreadableFileError) as err:
         open_checked(path, Limits(max_file_bytes=2 * 1024 * 1024)).close()
     assert err.value.code == "file-too-large"
-    assert "because it holds a picture of 3.0 MB (xl/media/image1.png): ask the auditor to delete pasted " \
+    assert "because it holds a picture of 3.0 MB (xl/media/image1.png). Ask the auditor to delete pasted " \
         "pictures" in str(err.value)
     assert "zip bomb" not in str(err.value) and "malicious" not in str(err.value)

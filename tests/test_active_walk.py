@@ -21,7 +21,7 @@ def refusal(body: str) -> str | None:
     try:
         check_tree("x.xlsx", "sheet1.xml", root)
     except UnreadableFileError as err:
-        return str(err).split("contains ", 1)[1].split(";")[0]
+        return str(err).split("contains ", 1)[1].split(". The collator")[0]
     return None
 
 

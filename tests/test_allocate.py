@@ -294,7 +294,7 @@ def test_a_bad_row_refuses_the_whole_list_and_writes_nothing(defect: str, tmp_pa
     result = invoke("allocate", listing, "--out", out)
     refused(result)
     assert result.stderr.splitlines() == [
-        f"Error: {listing}: 1 row(s) cannot be used:",
+        f"Error: {listing}: 1 row cannot be used:",
         f"  row 3: {message}",
         "Nothing was written. Fix those rows, or use --partial to write the good rows only.",
     ]
@@ -314,7 +314,7 @@ def test_every_bad_row_is_named_by_its_spreadsheet_row(tmp_path: Path) -> None:
     result = invoke("allocate", listing, "--out", out)
     refused(result)
     assert result.stderr.splitlines() == [
-        f"Error: {listing}: 3 row(s) cannot be used:",
+        f"Error: {listing}: 3 rows cannot be used:",
         "  row 4: Case reference is missing",
         f'  row 6: Team is missing; audit month "2026/13" {MONTH_HINT}',
         "  row 7: case SYN-0003 is already allocated in row 5 for the same round",
@@ -332,7 +332,7 @@ def test_partial_writes_the_good_rows_and_lists_the_bad(tmp_path: Path) -> None:
     assert [Path(line).name for line in result.stdout.splitlines()] == [
         "2026-round-3_team-alpha_syn-0001.xlsx", "2026-round-3_team-beta_syn-0003.xlsx"]
     assert result.stderr.splitlines() == [
-        f"{listing}: 2 row(s) cannot be used:",
+        f"{listing}: 2 rows cannot be used:",
         f'  row 3: audit month "Nov 20026" {MONTH_HINT}',
         "  row 5: Auditor is missing",
     ]
@@ -389,7 +389,7 @@ def test_error_names_the_allocation_file_exactly(tmp_path: Path) -> None:
     listing = write_csv(tmp_path / "allocation [v2].csv", [GOOD_A, _bad(auditor="")])
     result = invoke("allocate", listing, "--out", tmp_path / "out")
     refused(result)
-    assert result.stderr.splitlines()[0] == f"Error: {listing}: 1 row(s) cannot be used:"
+    assert result.stderr.splitlines()[0] == f"Error: {listing}: 1 row cannot be used:"
 
 
 def test_template_has_the_headers_and_is_accepted_once_filled(tmp_path: Path,

@@ -50,4 +50,4 @@ def test_threshold_is_taken_as_a_percentage_or_a_share(given: str, tmp_path: Pat
 def test_a_threshold_that_is_no_percentage_says_how_to_write_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["collect", str(tmp_path), "--threshold", "lots"], env=WIDE)
     assert result.exit_code == 2
-    assert 'Invalid value for \'--threshold\': "lots" is not a percentage: write 30, 30% or 0.3' in result.output
+    assert 'Invalid value for \'--threshold\': "lots" is not a percentage. Write 30, 30% or 0.3.' in result.output

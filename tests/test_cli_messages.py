@@ -32,7 +32,7 @@ def test_validate_names_files_by_the_path_given(tmp_path: Path) -> None:
     assert result.exit_code == 1
     heads = [line for line in result.stdout.splitlines() if not line.startswith("  ")]
     assert heads == [f"{tmp_path / 'team-a' / 'return.xlsx'} (case SYN-0001): valid",
-                     f"{tmp_path / 'team-b' / 'return.xlsx'}: 1 error(s)"]
+                     f"{tmp_path / 'team-b' / 'return.xlsx'}: 1 error"]
 
 
 def test_validate_checks_every_workbook_in_a_folder(tmp_path: Path) -> None:

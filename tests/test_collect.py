@@ -395,8 +395,8 @@ def test_mixed_folder_reused_template_warns_on_both(mixed: tuple[Path, CollectRe
     assert warnings == {"SYN-0001": [], "SYN-0002": [("late", "warning")], "SYN-0003": [],
                         "SYN-0005": [("template-reused", "warning")], "SYN-0006": [("template-reused", "warning")]}
     messages = {m["case_ref"]: m["warnings"][0]["message"] for m in result.merged if m["warnings"]}
-    assert "case(s) SYN-0006" in messages["SYN-0005"]
-    assert "case(s) SYN-0005" in messages["SYN-0006"]
+    assert "case SYN-0006" in messages["SYN-0005"]
+    assert "case SYN-0005" in messages["SYN-0006"]
 
 
 def test_every_master_cell_carries_its_reference_and_the_string_count_is_exact(
@@ -553,10 +553,10 @@ def test_mixed_folder_rejected_tab(mixed: tuple[Path, CollectResult]) -> None:
     assert header(ws) == ["File", "Status", "Reason", "Severity", "Code", "Sheet", "Cell", "Message"]
     rows = body(ws)
     assert [r[:7] for r in rows] == [
-        ("SYN-0004 goodish.xlsx", "rejected", "1 error(s)", "error", "not-in-list", *where("assessment_grade")),
-        ("SYN-0007.xlsx", "rejected", "1 error(s)", "error", "not-a-workbook", None, None),
-        ("SYN-0008 protected.xlsx", "rejected", "1 error(s)", "error", "encrypted", None, None),
-        ("SYN-0009.xls", "rejected", "1 error(s)", "error", "legacy-xls", None, None),
+        ("SYN-0004 goodish.xlsx", "rejected", "1 error", "error", "not-in-list", *where("assessment_grade")),
+        ("SYN-0007.xlsx", "rejected", "1 error", "error", "not-a-workbook", None, None),
+        ("SYN-0008 protected.xlsx", "rejected", "1 error", "error", "encrypted", None, None),
+        ("SYN-0009.xls", "rejected", "1 error", "error", "legacy-xls", None, None),
         (".DS_Store", "skipped", "hidden file (.DS_Store): skipped", None, None, None, None),
         ("team-beta/sent again/SYN-0001.xlsx", "duplicate", "an exact copy of team-beta/SYN-0001.xlsx",
          None, None, None, None),
@@ -578,7 +578,7 @@ def test_mixed_folder_cli_exit_code_and_summary(mixed: tuple[Path, CollectResult
     lines = result.stdout.splitlines()
     assert lines[-1] == ("13 files: 0 unchanged since last run, 11 read, 2 skipped; "
                          "master holds 5 audits; 4 rejected; 1 duplicate; 1 superseded")
-    assert "rejected SYN-0004 goodish.xlsx: 1 error(s)" in lines
+    assert "rejected SYN-0004 goodish.xlsx: 1 error" in lines
     sheet, cell = where("assessment_grade")
     assert f'    {sheet}!{cell}: Section grade: "Goodish" is not one of' in result.stdout
     assert "superseded team-gamma/SYN-0002 first draft.xlsx: a later return" in result.stdout

@@ -314,7 +314,7 @@ def test_collect_says_how_many_edits_it_took(folder: Path) -> None:
     result = runner.invoke(app, ["collect", str(folder), "--out", str(first.master)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert ("Action register: 1 edit(s) taken from the master and packs, 0 conflicting (see Conflicting edits on "
+    assert ("Action register: 1 edit taken from the master and packs, 0 conflicting (see Conflicting edits on "
             "the Actions tab)") in lines
     assert "    the master, Actions row 3: 'soon' is not a date (dd/mm/yyyy); left out. Type it again." in lines
 

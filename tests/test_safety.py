@@ -103,7 +103,7 @@ DEFECTS: dict[str, tuple[Callable[[Path], bytes], str, Limits, str]] = {
         lambda _: make_zip({"notes.txt": b"hi"}, workbook=False),
         "not-a-workbook",
         Limits(),
-        "a zip file but not an Excel workbook",
+        "not an Excel workbook: it looks like a zip file",
     ),
     "docx": (
         lambda _: make_zip({"word/document.xml": b"<w/>"}, workbook=False),

@@ -90,15 +90,18 @@ def test_a_share_that_is_no_percentage_is_refused_saying_how_to_write_it(given: 
 
 #: One defect each: (what to replace in the example, by what, the line and key the message must name).
 DEFECTS = [
-    ('"February"', '"Febuary"', r"line 27, rounds\.calendar\[2\]\.months: \"Febuary\" is not a month"),
-    ('"May", "June"', '"June", "May"', r"line 25, rounds\.calendar\[0\]: .*must follow each other"),
-    ('"August", "September"', '"July", "August", "September"', r"line 20, rounds: July is in both round 1 and round 2"),
-    ('naming = "{year} {round}"', 'naming = "{year}"', r"line 23, rounds\.naming: .*\{round\}"),
-    ('recurring_threshold = "30%"', 'recurring_threshold = "300%"', r"line 32, themes\.recurring_threshold: "),
-    ("[themes]", "[themes]\ncolour = \"red\"", r"line 31, themes\.colour: unknown setting: the keys here are "
-                                               r"recurring_threshold"),
-    ("[authority]", "[authorty]", r"line 7, authorty: unknown setting: the keys here are authority, returns, "
-                                  r"rounds, themes"),
+    ('"February"', '"Febuary"',
+     r"line 27, column 3: rounds\.calendar\[2\]\.months: \"Febuary\" is not a month\. Write its name"),
+    ('"May", "June"', '"June", "May"', r"line 25, column 3: rounds\.calendar\[0\]: .*must follow each other"),
+    ('"August", "September"', '"July", "August", "September"',
+     r"line 20, column 1: rounds: July is in both round 1 and round 2"),
+    ('naming = "{year} {round}"', 'naming = "{year}"', r"line 23, column 1: rounds\.naming: .*\{round\}"),
+    ('recurring_threshold = "30%"', 'recurring_threshold = "300%"',
+     r"line 32, column 1: themes\.recurring_threshold: \"300%\" is not a share of audits"),
+    ("[themes]", "[themes]\ncolour = \"red\"", r"line 31, column 1: themes\.colour: unknown setting \"colour\"\. "
+                                               r"The keys here are recurring_threshold"),
+    ("[authority]", "[authorty]", r"line 7, column 1: authorty: unknown setting \"authorty\"\. Did you mean "
+                                  r"\"authority\"\? The keys here are authority, returns, rounds, themes"),
     ("save_to = '", "save_to = ", r"not valid TOML: .*\(at line 18"),
 ]
 
@@ -112,6 +115,17 @@ def test_a_bad_settings_file_is_refused_naming_the_file_line_and_key(tmp_path: P
     with pytest.raises(SettingsError, match=message) as refused:
         load_settings(path)
     assert str(refused.value).startswith(str(path))
+
+
+def test_the_settings_problems_are_data_with_their_code_key_and_place(tmp_path: Path) -> None:
+    path = write(tmp_path, example_settings().replace('"February"', '"Febuary"').replace("[authority]", "[authorty]"))
+    with pytest.raises(SettingsError) as refused:
+        load_settings(path)
+    assert str(refused.value).splitlines()[0] == f"{path}: the settings are not valid (2 problems):"
+    assert [(p.code, p.key.text, p.line, p.column, p.fix) for p in refused.value.problems] == [
+        ("settings-not-a-month", "rounds.calendar[2].months", 27, 3, "Write its name (February) or its number (2)."),
+        ("settings-unknown-key", "authorty", 7, 1, "The keys here are authority, returns, rounds, themes."),
+    ]
 
 
 def test_settings_are_found_in_the_working_folder_or_given(tmp_path: Path) -> None:
@@ -161,7 +175,7 @@ def test_a_bad_settings_file_stops_generate_with_its_line(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path)
     result = invoke("generate", "--out", "out.xlsx")
     assert result.exit_code == 2
-    assert "line 27, rounds.calendar[2].months: \"Marhc\" is not a month" in result.stderr
+    assert "line 27, column 3: rounds.calendar[2].months: \"Marhc\" is not a month" in result.stderr
     assert not (tmp_path / "out.xlsx").exists()
 
 

@@ -159,6 +159,12 @@ DEFECTS = [
         id="unknown-key",
     ),
     pytest.param(
+        lambda d: _cp(d).pop("title"),
+        "sections.1.title: this key is required but not given. Add it; `auditbook spec schema` says what it "
+        "takes.", "id: cp",
+        id="missing-key",
+    ),
+    pytest.param(
         lambda d: _cp(d).update(not_aplicable_because=_cp(d).pop("not_applicable_because")),
         'sections.1.not_aplicable_because: unknown key "not_aplicable_because". Did you mean '
         '"not_applicable_because"? Allowed here: applies_when, criteria, fields, guidance, id, kind, '
@@ -189,9 +195,9 @@ DEFECTS = [
     ),
     pytest.param(
         _rule(when={"field": "profile.had_cp", "equal": "Yes"}),
-        "rules.0.when: not a condition: write {field: F, equals: X}, {field: F, in: [...]}, {filled: F}, "
-        "{blank: F}, {date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, {every_section: ...}, "
-        '{all: [...]}, {any: [...]} or {not: ...}. Did you mean "equals"?', "when:", id="rule-misspelt-condition",
+        'rules.0.when: not a condition. Did you mean "equals"? Write {field: F, equals: X}, {field: F, in: [...]}, '
+        "{filled: F}, {blank: F}, {date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, "
+        "{every_section: ...}, {all: [...]}, {any: [...]} or {not: ...}.", "when:", id="rule-misspelt-condition",
     ),
     pytest.param(
         _rule(require={"number": "profile.case_ref", "at_least": 1}),
@@ -246,7 +252,7 @@ def test_load_spec_says_where_and_how_to_fix(tmp_path: Path, defect: Callable[[D
     with pytest.raises(SpecError) as err:
         load_spec(path)
     head, line = str(err.value).splitlines()
-    assert (head, line.split(": ", 1)[1]) == (f"{path}: the spec is not valid (1 problem(s)):", message)
+    assert (head, line.split(": ", 1)[1]) == (f"{path}: the spec is not valid (1 problem):", message)
     assert _at(path, line).startswith(at)
 
 
@@ -259,7 +265,7 @@ def test_spec_check_prints_the_problem_and_exits_1(
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     head, line = result.stderr.splitlines()
-    assert (head, line.split(": ", 1)[1]) == (f"Error: {path}: the spec is not valid (1 problem(s)):", message)
+    assert (head, line.split(": ", 1)[1]) == (f"Error: {path}: the spec is not valid (1 problem):", message)
     assert _at(path, line).startswith(at)
 
 
@@ -295,7 +301,44 @@ def test_problem_count_counts_every_lint_problem(tmp_path: Path) -> None:
         load_spec(path)
     lines = str(err.value).splitlines()
     assert len(lines) == 3
-    assert lines[0] == f"{path}: the spec is not valid (2 problem(s)):"
+    assert lines[0] == f"{path}: the spec is not valid (2 problems):"
+
+
+def test_the_problems_are_data_with_their_code_key_place_and_fix(tmp_path: Path) -> None:
+    def two_defects(d: Data) -> None:
+        d["choice_lists"]["priority"] = []
+        _cp(d)["applies_when"]["field"] = "profile.nope"
+
+    path = _write(tmp_path / "broken.yaml", _broken(two_defects))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert [(p.code, p.key.path, p.key.text, p.line, p.column, p.fix) for p in err.value.problems] == [
+        ("spec-empty-list", ("choice_lists", "priority"), "choice_lists.priority", 19, 3,
+         "Add at least one choice or remove the list."),
+        ("spec-unknown-field", ("sections", 1, "applies_when"), "sections[1] (cp).applies_when", 52, 3,
+         'Use "section.field" with ids from this spec.'),
+    ]
+    assert _at(path, f"  line {err.value.problems[1].line}, column {err.value.problems[1].column}: ").startswith(
+        "applies_when:")
+
+
+def test_an_unknown_key_is_a_problem_with_its_code(tmp_path: Path) -> None:
+    path = _write(tmp_path / "broken.yaml", _broken(lambda d: _cp(d)["fields"][0].update(colour="red")))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert [(p.code, p.key.text, p.what) for p in err.value.problems] == [
+        ("spec-unknown-key", "sections.1.fields.0.colour", 'unknown key "colour".')]
+
+
+def test_a_date_with_two_sources_is_refused_with_its_code(tmp_path: Path) -> None:
+    derived = {"field": "profile.due", "end_of": "profile.month"}
+    path = _write(tmp_path / "broken.yaml", _broken(
+        lambda d: d["sections"][0]["fields"].append({"id": "due", "label": "Due", "type": "date", "derived": derived})))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert [(p.code, p.message) for p in err.value.problems] == [
+        ("spec-one-of", "a date takes exactly one of field, start_of, end_of (it has field, end_of). Keep exactly one "
+                        "of them.")]
 
 
 def test_spec_check_prints_pydantic_patterns_verbatim(tmp_path: Path) -> None:
@@ -317,7 +360,7 @@ def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["spec", "check", str(path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "34 role(s) not given, which switches off:"]
+    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "34 roles not given, which switches off:"]
     assert "  case_ref: switches off the case reference in file names, page footers, messages and the master; " \
            "duplicate and superseded returns are found by case and round" in lines
 

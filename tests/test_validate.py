@@ -267,7 +267,7 @@ def test_file_refusals_have_no_audit_and_say_why(tmp_path: Path) -> None:
     report = check(path)
     assert (report.valid, report.audit, report.skipped) == (False, None, None)
     assert [p.render() for p in report.problems] == [
-        "Return 07.xlsx: this workbook is password-protected: ask the auditor for an unprotected copy"]
+        "Return 07.xlsx: this workbook is password-protected. Ask the auditor for an unprotected copy."]
 
 
 def test_grade_not_in_list_message(tmp_path: Path) -> None:
@@ -572,7 +572,7 @@ def test_cli_valid_files_exit_0(returns: dict[str, Path]) -> None:
 def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
-        f"{returns['late']} (case SYN-0001): valid, 1 warning(s)",
+        f"{returns['late']} (case SYN-0001): valid, 1 warning",
         f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
         "month): the return is late.",
     ])
@@ -583,7 +583,7 @@ def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
     monkeypatch.setattr("auditbook.cli.collecting.today", lambda: date(2026, 11, 26))
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
-        f"{returns['late']} (case SYN-0001): valid, 2 warning(s)",
+        f"{returns['late']} (case SYN-0001): valid, 2 warnings",
         f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
         "month): the return is late.",
         f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
@@ -606,7 +606,7 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     sheet, cell = where("assessment_grade")
     assert validate(returns["valid"], returns["goodish"]) == (1, [
         f"{returns['valid']} (case SYN-0001): valid",
-        f"{returns['goodish']} (case SYN-0001): 1 error(s)",
+        f"{returns['goodish']} (case SYN-0001): 1 error",
         f'  error not-in-list {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
         "Requires improvement, Inadequate. Choose one from the dropdown.",
     ])
@@ -614,9 +614,9 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
 
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
-        f"{returns['csv']}: 1 error(s)",
-        "  error not-a-workbook not an Excel workbook, it looks like a CSV or plain-text file: ask the "
-        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook)",
+        f"{returns['csv']}: 1 error",
+        "  error not-a-workbook not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
+        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook).",
     ])
 
 

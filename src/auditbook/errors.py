@@ -1,6 +1,8 @@
 """AuditbookError and its few subclasses: fatal problems, never bad cell values."""
 
-from auditbook.problems import Code
+from __future__ import annotations
+
+from auditbook.problems import Code, KeyProblem, words
 
 
 class AuditbookError(Exception):
@@ -8,7 +10,11 @@ class AuditbookError(Exception):
 
 
 class SpecError(AuditbookError):
-    """The spec file is missing, unreadable or invalid."""
+    """The spec file is missing, unreadable or invalid (then with its problems as data)."""
+
+    def __init__(self, message: str, problems: tuple[KeyProblem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class WorkbookError(AuditbookError):
@@ -21,6 +27,13 @@ class UnreadableFileError(AuditbookError):
     def __init__(self, message: str, *, code: Code) -> None:
         super().__init__(message)
         self.code = code
+
+    @classmethod
+    def of(cls, code: Code, case: str | None = None, *, file: str | None = None,
+           **values: object) -> UnreadableFileError:
+        """The refusal a code reports, in the catalogue's words (after the file's name, when given)."""
+        text = words(code, case, **values)
+        return cls(f"{file}: {text}" if file else text, code=code)
 
 
 class CollectError(AuditbookError):

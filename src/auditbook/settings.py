@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from auditbook.dates import MONTH_NAMES
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails, Round, RoundCalendar
+from auditbook.problems import Code, Key, KeyProblem, ValueProblem, words
+from auditbook.text import plural, suggest
 
 SETTINGS_NAME = "auditbook.toml"
 EXAMPLE_NAME = "auditbook.example.toml"
@@ -30,7 +32,12 @@ _MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)} | {
 
 
 class SettingsError(AuditbookError):
-    """The settings file cannot be used; the message names the file, line and key."""
+    """The settings file cannot be used; the message names the file, line and key (and, when its values are
+    refused, each problem as data)."""
+
+    def __init__(self, message: str, problems: tuple[KeyProblem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 def parse_share(value: object) -> float:
@@ -40,11 +47,11 @@ def parse_share(value: object) -> float:
     try:
         number = float(text.removesuffix("%").strip())
     except ValueError:
-        raise ValueError(f'"{text[:20]}" is not a percentage: write 30, 30% or 0.3') from None
+        raise ValueProblem(Code.SETTINGS_NOT_A_SHARE, value=text[:20]) from None
     if percent or number > 1:
         number /= 100
     if not 0 < number <= 1:
-        raise ValueError(f'"{text[:20]}" is not a share of audits: give a percentage from 1 to 100, for example 30%')
+        raise ValueProblem(Code.SETTINGS_NOT_A_SHARE, case="out-of-range", value=text[:20])
     return number
 
 
@@ -53,7 +60,7 @@ def _month(value: object) -> int:
         return value
     if isinstance(value, str) and value.strip().lower().rstrip(".") in _MONTHS:
         return _MONTHS[value.strip().lower().rstrip(".")]
-    raise ValueError(f'"{str(value)[:20]}" is not a month: write its name (February) or its number (2)')
+    raise ValueProblem(Code.SETTINGS_NOT_A_MONTH, value=str(value)[:20])
 
 
 class _Section(BaseModel):
@@ -88,9 +95,8 @@ class RoundSettings(_Section):
     def _consecutive(self) -> RoundSettings:
         for a, b in zip(self.months, self.months[1:], strict=False):
             if b != a % 12 + 1:
-                raise ValueError(f"the months of {self.name} must follow each other ({MONTH_NAMES[a - 1]} is "
-                                 f"followed by {MONTH_NAMES[b - 1]}): list them in order, a year end may fall "
-                                 "inside a round")
+                raise ValueProblem(Code.SETTINGS_MONTHS_APART, name=self.name, first=MONTH_NAMES[a - 1],
+                                   then=MONTH_NAMES[b - 1])
         return self
 
 
@@ -105,8 +111,7 @@ class RoundsSettings(_Section):
     def _naming(cls, value: str) -> str:
         names = set(re.findall(r"{([^{}]*)}", value))
         if "round" not in names or not names <= {"year", "round"}:
-            raise ValueError(f'"{value}" must name the round with {{round}}, and may add the year it starts in with '
-                             '{year}: for example "{year} {round}"')
+            raise ValueProblem(Code.SETTINGS_ROUND_NAMING, naming=value)
         return value
 
     @model_validator(mode="after")
@@ -115,12 +120,12 @@ class RoundsSettings(_Section):
         for r in self.calendar:
             for m in r.months:
                 if m in seen:
-                    raise ValueError(f"{MONTH_NAMES[m - 1]} is in both {seen[m]} and {r.name}: each month belongs "
-                                     "to one round")
+                    raise ValueProblem(Code.SETTINGS_MONTH_TWICE, month=MONTH_NAMES[m - 1], first=seen[m],
+                                       second=r.name)
                 seen[m] = r.name
         names = [r.name.casefold() for r in self.calendar]
         if len(set(names)) != len(names):
-            raise ValueError("two rounds have the same name: give each its own")
+            raise ValueProblem(Code.SETTINGS_ROUND_TWICE)
         return self
 
 
@@ -169,8 +174,7 @@ def find_settings(given: Path | None, *, folder: Path | None = None) -> Path | N
     """The settings file to use: the one given, else auditbook.toml in the working folder, else None."""
     if given is not None:
         if not given.is_file():
-            raise SettingsError(f"{given}: no such settings file. Give the path of an auditbook.toml, or leave "
-                                "--settings out to use the one in this folder.")
+            raise SettingsError(f"{given}: {words(Code.SETTINGS_MISSING)}")
         return given
     here = (folder or Path.cwd()) / SETTINGS_NAME
     return here if here.is_file() else None
@@ -183,18 +187,18 @@ def load_settings(path: Path | None) -> Settings:
     try:
         source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
-        raise SettingsError(f"{path}: cannot read the settings file ({err}). Save it as UTF-8 text.") from None
+        raise SettingsError(f"{path}: {words(Code.SETTINGS_UNREADABLE, reason=err)}") from None
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"{path}: not valid TOML: {err}. `auditbook settings --example` prints a settings file "
-                            "to start from.") from None
+        raise SettingsError(f"{path}: {words(Code.SETTINGS_NOT_TOML, error=err)}") from None
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
-        lines = [_located(path, source, e) for e in err.errors()]
-        raise SettingsError(f"{path}: {len(lines)} problem(s):\n" + "\n".join(f"  {line}" for line in lines)) \
-            from None
+        problems = [_problem(e).placed(*_place(source, tuple(e.get("loc", ())))) for e in err.errors()]
+        lines = [f"{path}: the settings are not valid ({plural(len(problems), 'problem')}):",
+                 *(f"  {p.render()}" for p in problems)]
+        raise SettingsError("\n".join(lines), tuple(problems)) from None
 
 
 def settings_lines(settings: Settings, path: Path | None) -> list[str]:
@@ -219,18 +223,22 @@ def example_calendar() -> RoundCalendar:
     return Settings.model_validate(tomllib.loads(example_settings())).calendar
 
 
-def _located(path: Path, source: str, error: Any) -> str:
+def _problem(error: Any) -> KeyProblem:
+    """One of pydantic's errors as a problem at its key ("rounds.calendar[2].months")."""
     loc = tuple(error.get("loc", ()))
-    key = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
-    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    key = Key.of(*loc) if loc else Key((), "(top)")
+    refused = (error.get("ctx") or {}).get("error")
+    if isinstance(refused, ValueProblem):
+        return KeyProblem.of(refused.code, key, case=refused.case, **refused.values)
     if error.get("type") == "extra_forbidden":
-        message = f"unknown setting: the keys here are {_known(loc[:-1])}"
-    line = _line_of(source, loc)
-    where = f"line {line}, " if line else ""
-    return f"{path.name}, {where}{key or '(top)'}: {message}"
+        keys = _known(loc[:-1])
+        return KeyProblem.of(Code.SETTINGS_UNKNOWN_KEY, key, name=loc[-1], suggestion=suggest(str(loc[-1]), keys),
+                             keys=", ".join(keys) or "(none)")
+    return KeyProblem.of(Code.SETTINGS_INVALID, key, detail=str(error.get("msg", "")).rstrip("."))
 
 
-def _known(loc: tuple[Any, ...]) -> str:
+def _known(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a table of the settings has (none when the path is not a table)."""
     model: Any = Settings
     for part in loc:
         if isinstance(part, int):
@@ -240,29 +248,18 @@ def _known(loc: tuple[Any, ...]) -> str:
         args = getattr(inner, "__args__", ())
         model = args[0] if args and isinstance(args[0], type) else inner
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return "(none)"
-    return ", ".join(model.model_fields)
+            return []
+    return list(model.model_fields)
 
 
-def _line_of(source: str, loc: tuple[Any, ...]) -> int | None:
-    """The line (1-based) where the key at `loc` is written, or the nearest enclosing one; None if not found.
+def _place(source: str, loc: tuple[Any, ...]) -> tuple[int | None, int | None]:
+    """The line and column (1-based) where the key at `loc` is written, or the nearest enclosing one's.
 
     TOML parsers give no positions, so this follows the file's tables and keys by hand: enough for the way a
     settings file is written (tables, keys, arrays of tables, arrays of inline tables one to a line).
     """
     lines = source.splitlines()
-    found: dict[tuple[str, ...], list[int]] = {}
-    table: tuple[str, ...] = ()
-    for number, raw in enumerate(lines, start=1):
-        text = raw.split("#", 1)[0].strip()
-        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?$", text)
-        if header:
-            table = tuple(h.strip() for h in header.group(1).split("."))
-            found.setdefault(table, []).append(number)
-            continue
-        assigned = re.match(r"^([A-Za-z0-9_\-]+)\s*=", text)
-        if assigned:
-            found.setdefault((*table, assigned.group(1)), []).append(number)
+    found = _keys_written(lines)
     keys = [p for p in loc if isinstance(p, str)]
     for n in range(len(keys), 0, -1):
         at = found.get(tuple(keys[:n]))
@@ -273,8 +270,27 @@ def _line_of(source: str, loc: tuple[Any, ...]) -> int | None:
             return at[0]
         if len(at) > 1:  # an array of tables: one header per item
             return at[index] if index < len(at) else at[0]
-        return _inline_item(lines, at[0], index) or at[0]
-    return None
+        return _inline_item(lines, at[0][0], index) or at[0]
+    return None, None
+
+
+def _keys_written(lines: list[str]) -> dict[tuple[str, ...], list[tuple[int, int]]]:
+    """Where each table header and key is written, by its dotted path: (line, column) for each time it is."""
+    found: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    table: tuple[str, ...] = ()
+    for number, raw in enumerate(lines, start=1):
+        code = raw.split("#", 1)[0]
+        text = code.strip()
+        column = len(code) - len(code.lstrip()) + 1
+        header = re.match(r"^\[\[?\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?$", text)
+        if header:
+            table = tuple(h.strip() for h in header.group(1).split("."))
+            found.setdefault(table, []).append((number, column))
+            continue
+        assigned = re.match(r"^([A-Za-z0-9_\-]+)\s*=", text)
+        if assigned:
+            found.setdefault((*table, assigned.group(1)), []).append((number, column))
+    return found
 
 
 def _index_after(loc: tuple[Any, ...], n: int) -> int | None:
@@ -289,15 +305,15 @@ def _index_after(loc: tuple[Any, ...], n: int) -> int | None:
     return None
 
 
-def _inline_item(lines: list[str], start: int, index: int) -> int | None:
-    """The line of the index-th inline table of the array that starts on line `start`."""
+def _inline_item(lines: list[str], start: int, index: int) -> tuple[int, int] | None:
+    """The line and column of the index-th inline table of the array that starts on line `start`."""
     seen = -1
     for number in range(start, len(lines) + 1):
         if number > start and re.match(r"^\s*([A-Za-z0-9_\-]+\s*=|\[)", lines[number - 1]):
             return None
-        for char in lines[number - 1].split("#", 1)[0]:
+        for column, char in enumerate(lines[number - 1].split("#", 1)[0], start=1):
             if char == "{":
                 seen += 1
                 if seen == index:
-                    return number
+                    return number, column
     return None

@@ -3,8 +3,10 @@ to show (terminal, JSON, the master) or to store in a workbook."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Iterable
 
 
 def norm(text: str | None) -> str:
@@ -20,6 +22,12 @@ def word(n: int, one: str, many: str | None = None) -> str:
 def plural(n: int, one: str, many: str | None = None) -> str:
     """A count and its word, with no "(s)" hedge: "1 urgent concern", "2 urgent concerns", "0 audits"."""
     return f"{n} {word(n, one, many)}"
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """' Did you mean "x"?' for the closest option, or '' (for a mistyped key, id or field)."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f' Did you mean "{close[0]}"?' if close else ""
 
 
 def slug(text: str) -> str:

@@ -23,7 +23,7 @@ from auditbook.dates import (
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
-from auditbook.text import norm, slug
+from auditbook.text import norm, plural, slug
 from auditbook.workbook.generate import MAX_CASE_REF
 
 #: Column key, the header a template gets, and other headers people write for it.
@@ -156,12 +156,35 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
 
     A row that names no round gets the one the round calendar gives its audit month, if any.
     """
+    cells = _cells(path)
+    if not cells:
+        raise AllocationError(f"{path}: the allocation list is empty. Start from `auditbook allocate --template`.")
+    cols = _header_map(cells[0], str(path))
+    if not any(any(c for c in row) for row in cells[1:]):
+        raise AllocationError(f"{path}: the allocation list has no cases: add one row per case under the header.")
+    good: list[Allocated] = []
+    bad: list[RowProblem] = []
+    #: The row that took each workbook (case and round, as the file name has them).
+    seen: dict[tuple[str, str], int] = {}
+    for number, row in enumerate(cells[1:], start=2):
+        values = {key: (row[i] if i < len(row) else "").strip() for key, i in cols.items()}
+        if any(values.values()):
+            read = _allocated(number, values, rounds, seen)
+            if isinstance(read, RowProblem):
+                bad.append(read)
+            else:
+                good.append(read)
+    return good, bad
+
+
+def _cells(path: Path) -> list[list[str]]:
+    """The allocation list's cells, row by row, from CSV or xlsx; AllocationFileError when it cannot be read."""
     try:
         if path.is_dir():
             raise IsADirectoryError(path)
         if not path.exists():
             raise FileNotFoundError(path)
-        cells = _cells_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _cells_csv(path)
+        return _cells_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _cells_csv(path)
     except FileNotFoundError:
         raise AllocationFileError(f"{path}: no such file. Give the allocation list's path (CSV or xlsx), or make "
                                   "one with `auditbook allocate --template`.") from None
@@ -173,39 +196,31 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise AllocationFileError(f"{path}: cannot read the allocation list ({err}). Save it as CSV (UTF-8) or "
                                   ".xlsx.") from None
-    if not cells:
-        raise AllocationError(f"{path}: the allocation list is empty. Start from `auditbook allocate --template`.")
-    cols = _header_map(cells[0], str(path))
-    if not any(any(c for c in row) for row in cells[1:]):
-        raise AllocationError(f"{path}: the allocation list has no cases: add one row per case under the header.")
-    good: list[Allocated] = []
-    bad: list[RowProblem] = []
-    seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(cells[1:], start=2):
-        values = {key: (row[i] if i < len(row) else "").strip() for key, i in cols.items()}
-        written = values.get("month", "")
-        if written:
-            values["month"] = _serial_month(written)
-        if not any(values.values()):
-            continue
-        problems = _row_problems(values)
-        month = month_text(values["month"]) if not problems else ""
-        derived = rounds.round_of(month) if rounds is not None and month and not values.get("round") else None
-        round_name = values.get("round") or derived or ""
-        # Keyed as the file name will be, so two rows can never write the same workbook.
-        key = (slug(values.get("case_ref", "")), slug(round_name or month or values.get("month", "")))
-        if not problems and key in seen:
-            problems.append(f"case {values['case_ref']} is already allocated in row {seen[key]} for the same round")
-        if problems:
-            bad.append(RowProblem(number, "; ".join(problems)))
-            continue
-        seen[key] = number
-        contradicts = rounds.contradicts(round_name, month) if rounds is not None and derived is None else None
-        good.append(Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
-                              values.get("team_manager", ""), values["auditor"], month, round_name,
-                              month_written=written if written != month else "", round_derived=derived is not None,
-                              calendar_round=contradicts or ""))
-    return good, bad
+
+
+def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None,
+               seen: dict[tuple[str, str], int]) -> Allocated | RowProblem:
+    """One row with something in it: the case it allocates (its round from the calendar when it names none), or
+    what is wrong with it. `seen` gains the workbook it takes."""
+    written = values.get("month", "")
+    if written:
+        values["month"] = _serial_month(written)
+    problems = _row_problems(values)
+    month = month_text(values["month"]) if not problems else ""
+    derived = rounds.round_of(month) if rounds is not None and month and not values.get("round") else None
+    round_name = values.get("round") or derived or ""
+    # Keyed as the file name will be, so two rows can never write the same workbook.
+    key = (slug(values.get("case_ref", "")), slug(round_name or month or values.get("month", "")))
+    if not problems and key in seen:
+        problems.append(f"case {values['case_ref']} is already allocated in row {seen[key]} for the same round")
+    if problems:
+        return RowProblem(number, "; ".join(problems))
+    seen[key] = number
+    contradicts = rounds.contradicts(round_name, month) if rounds is not None and derived is None else None
+    return Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
+                     values.get("team_manager", ""), values["auditor"], month, round_name,
+                     month_written=written if written != month else "", round_derived=derived is not None,
+                     calendar_round=contradicts or "")
 
 
 def _serial_month(text: str) -> str:
@@ -232,7 +247,8 @@ def _row_problems(values: dict[str, str]) -> list[str]:
 
 def bad_rows_message(path: Path, bad: list[RowProblem]) -> str:
     """The allocation list's bad rows, one line each under a line naming the file."""
-    return "\n".join([f"{path}: {len(bad)} row(s) cannot be used:", *(f"  row {b.row}: {b.message}" for b in bad)])
+    return "\n".join([f"{path}: {plural(len(bad), 'row')} cannot be used:",
+                      *(f"  row {b.row}: {b.message}" for b in bad)])
 
 
 def template_csv() -> str:

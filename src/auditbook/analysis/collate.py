@@ -14,7 +14,7 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
-from auditbook.text import norm
+from auditbook.text import norm, plural, word
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,7 @@ def calendar_warning(audit: Audit, rounds: RoundCalendar | None) -> Problem | No
     derived = rounds.contradicts(named, month) if rounds is not None else None
     if derived is None:
         return None
-    return Problem("warning", Code.ROUND_NOT_IN_CALENDAR,
-                   f'the return names the round "{named}", but the round calendar puts its audit month {month} in '
-                   f'"{derived}"; it is counted in "{named}". Check the round (or the audit month) with the auditor, '
-                   "or the calendar in auditbook.toml.")
+    return Problem.of(Code.ROUND_NOT_IN_CALENDAR, named=named, month=month, derived=derived)
 
 
 def spellings(names: Iterable[str]) -> dict[str, str]:
@@ -138,7 +135,7 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         if r.skipped is not None:
             out.not_merged.append(NotMerged(src.path, "skipped", r.skipped))
         elif not r.valid or r.audit is None:
-            reason = f"{len(r.errors)} error(s)" if r.errors else "could not be read"
+            reason = plural(len(r.errors), "error") if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
                 r.audit.case_ref or None, round_of(r.audit, rounds), r.audit.text(Role.AUDIT_MONTH))
             out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
@@ -196,9 +193,7 @@ def _flag_reused_templates(merged: list[Merged]) -> list[Merged]:
     for m in merged:
         others = sorted(cases[m.audit.provenance.instance_id] - {m.audit.case_ref})
         if others:
-            warning = Problem("warning", Code.TEMPLATE_REUSED,
-                              f"this return was made from the same blank workbook as case(s) {', '.join(others)}; "
-                              "merged as a separate audit. Generate one workbook per case next time.")
+            warning = Problem.of(Code.TEMPLATE_REUSED, cases=f"{word(len(others), 'case')} {', '.join(others)}")
             m = Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
         result.append(m)
     return result

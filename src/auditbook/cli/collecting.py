@@ -36,7 +36,7 @@ from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.settings import Settings
 from auditbook.store.ours import as_own_output
-from auditbook.text import name_key, shown
+from auditbook.text import name_key, plural, shown
 
 
 def run_options(local: Settings, *, specs: list[Path] | None, threshold: float | None = None,
@@ -99,13 +99,14 @@ def today() -> date:
 
 
 def print_report(report: Report) -> None:
+    """One file's result: a heading (valid, or its count of errors and warnings), then each problem."""
     name = report.file  # the path as given, so two files of one name in different folders are told apart
     if report.skipped:
         console.print(shown(f"{name}: {report.skipped}"), soft_wrap=True, markup=False)
         return
-    head = "[green]valid[/]" if report.valid else f"[red]{len(report.errors)} error(s)[/]"
+    head = "[green]valid[/]" if report.valid else f"[red]{plural(len(report.errors), 'error')}[/]"
     if report.warnings:
-        head += f", [yellow]{len(report.warnings)} warning(s)[/]"
+        head += f", [yellow]{plural(len(report.warnings), 'warning')}[/]"
     case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
     console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
     for p in report.problems:
@@ -159,11 +160,34 @@ def collect(
         raise typer.Exit(1)
 
 
-def print_collect(result: CollectResult) -> None:
-    def say(text: str, style: str = "") -> None:
-        line = escape(shown(text))
-        console.print(f"[{style}]{line}[/]" if style else line, soft_wrap=True)
+def say(text: str, style: str = "") -> None:
+    """A line of untrusted text (file names, what returns hold) on the screen, made safe, in a colour if given."""
+    line = escape(shown(text))
+    console.print(f"[{style}]{line}[/]" if style else line, soft_wrap=True)
 
+
+def print_collect(result: CollectResult) -> None:
+    """What collect did: the files not merged and why, what to look at, where it wrote, and a summary line."""
+    print_files(result)
+    back = result.evidence.readback if result.evidence is not None else None
+    for warning in [*result.warnings, *(back.warnings if back is not None else [])]:
+        say(f"Warning: {warning}", "yellow")
+    say(f"Master: {result.master}")
+    if back is not None and (back.taken or back.conflicts or back.problems):
+        say(f"Action register: {plural(back.taken, 'edit')} taken from the master and packs, {back.conflicts} "
+            "conflicting (see Conflicting edits on the Actions tab)")
+        for problem in back.problems:
+            say(f"    {problem}", "yellow")
+    for pack in result.packs:
+        say(f"Pack: {pack}")
+    line = result.summary_line()
+    if result.returns is not None:
+        line += f"; {result.outstanding} outstanding"
+    console.print(line, markup=False, soft_wrap=True)
+
+
+def print_files(result: CollectResult) -> None:
+    """The files collect did not merge, each with why (and its problems), then the late and the missing ones."""
     for forgotten in result.forgotten:
         say(f"forgotten {forgotten}: its stored answers were removed from the ledger")
     for n in result.not_merged:
@@ -176,21 +200,6 @@ def print_collect(result: CollectResult) -> None:
         say(line, "yellow")
     for file in result.source_missing:
         say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
-    back = result.evidence.readback if result.evidence is not None else None
-    for warning in [*result.warnings, *(back.warnings if back is not None else [])]:
-        say(f"Warning: {warning}", "yellow")
-    say(f"Master: {result.master}")
-    if back is not None and (back.taken or back.conflicts or back.problems):
-        say(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} conflicting "
-            "(see Conflicting edits on the Actions tab)")
-        for problem in back.problems:
-            say(f"    {problem}", "yellow")
-    for pack in result.packs:
-        say(f"Pack: {pack}")
-    line = result.summary_line()
-    if result.returns is not None:
-        line += f"; {result.outstanding} outstanding"
-    console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command(cls=Command)
@@ -257,8 +266,9 @@ def say_readback(evidence: Evidence) -> None:
     """On stderr: what export or report took back from the master and packs, and anything to look at."""
     back = evidence.readback
     if back.taken or back.conflicts:
-        err_console.print(f"Action register: {back.taken} edit(s) taken from the master and packs, {back.conflicts} "
-                          "conflicting; the next collect writes them into the master.", markup=False, soft_wrap=True)
+        err_console.print(f"Action register: {plural(back.taken, 'edit')} taken from the master and packs, "
+                          f"{back.conflicts} conflicting; the next collect writes them into the master.", markup=False,
+                          soft_wrap=True)
     for line in [*(f"Warning: {w}" for w in back.warnings), *(f"    {p}" for p in back.problems)]:
         err_console.print(shown(line), markup=False, soft_wrap=True)
 

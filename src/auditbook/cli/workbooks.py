@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from auditbook.allocation.lists import (
+    Allocated,
     AllocationError,
     AllocationFileError,
+    RowProblem,
     bad_rows_message,
     read_allocation,
 )
@@ -32,9 +35,12 @@ from auditbook.cli.app import (
 )
 from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
+from auditbook.local import RoundCalendar
+from auditbook.problems import CATALOGUE, catalogue_markdown, described
 from auditbook.settings import example_settings, find_settings, settings_lines
 from auditbook.spec import default_spec_path, json_schema, load_spec
 from auditbook.spec.lint_roles import missing_roles
+from auditbook.text import plural
 from auditbook.workbook.describe import data_dictionary
 from auditbook.workbook.generate import generate_workbook, role_prefill
 
@@ -78,9 +84,21 @@ def generate(
 @app.command(cls=Command)
 def describe(
     spec: SpecOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the data dictionary as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+    problems: Annotated[bool, typer.Option("--problems", help=(
+        "Print the catalogue of problems instead: every code auditbook reports, its severity, what it means and "
+        "the words of its message and fix."))] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help=(
+        "With --problems: print the catalogue as Markdown, as docs/problems.md holds it."))] = False,
 ) -> None:
-    """Print the data dictionary: every input's defined name, sheet, cell, type, choices and condition."""
+    """Print the data dictionary: every input's defined name, sheet, cell, type, choices and condition (or, with
+    --problems, every problem code auditbook reports)."""
+    if problems:
+        print_problems(as_json=as_json, markdown=markdown)
+        return
+    if markdown:
+        err_console.print("Error: --markdown is for --problems: the data dictionary is printed as a table or --json.")
+        raise typer.Exit(2)
     dd = data_dictionary(spec_or_exit(spec))
     if as_json:
         print(json.dumps(dd, indent=2, ensure_ascii=False))
@@ -90,6 +108,24 @@ def describe(
         cond = json.dumps(i["applies_when"]) if i["applies_when"] else ""
         table.add_row(i["name"], i["sheet"], i["cell"], i["type"], "yes" if i["required"] else "", cond, i["label"])
     console.print(table)
+
+
+def print_problems(*, as_json: bool, markdown: bool) -> None:
+    """The catalogue of problems: as JSON, as Markdown (docs/problems.md), or topic by topic on the screen."""
+    if as_json:
+        print(json.dumps(list(described()), indent=2, ensure_ascii=False))
+        return
+    if markdown:
+        print(catalogue_markdown(), end="")
+        return
+    topic = ""
+    for code, entry in CATALOGUE.items():
+        if entry.topic != topic:
+            console.print(f"{chr(10) if topic else ''}[bold]{escape(entry.topic)}[/]", soft_wrap=True)
+            topic = entry.topic
+        console.print(f"{code} ({entry.severity}): {entry.title}", markup=False, soft_wrap=True)
+        for name, said in [(None, entry.words), *entry.cases.items()]:
+            console.print(f"    {f'({name}) ' if name else ''}{said.shown()}", markup=False, soft_wrap=True)
 
 
 @app.command(cls=Command)
@@ -113,26 +149,15 @@ def allocate(
     gets the one the settings' round calendar gives its audit month.
     """
     if template:
-        try:
-            console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
-        except AuditbookError as e:
-            raise fail(e, 2) from None
+        template_or_exit(out, fmt)
         return
     if allocation is None:
         err_console.print("Error: give the allocation list, or --template to get an empty one.")
         raise typer.Exit(2)
     loaded = spec_or_exit(spec)
     local = settings_or_exit(settings).local
+    rows, bad = allocation_or_exit(allocation, local.rounds, partial=partial)
     try:
-        rows, bad = read_allocation(allocation, rounds=local.rounds)
-    except AllocationFileError as e:
-        raise fail(e, 2) from None
-    except AllocationError as e:  # read, but its header or rows cannot be used
-        raise fail(e, 1) from None
-    try:
-        if bad and not partial:
-            raise AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or use "
-                                  "--partial to write the good rows only.")
         with progress_bar(enabled=True) as progress:
             paths = run_allocate(loaded, rows, out=out, progress=progress, local=local)
     except AuditbookError as e:
@@ -144,6 +169,30 @@ def allocate(
     if bad:
         err_console.print(bad_rows_message(allocation, bad), markup=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def template_or_exit(out: Path, fmt: str) -> None:
+    """Write an empty allocation list and print its path; exit 2 saying why when it cannot be written."""
+    try:
+        console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+
+
+def allocation_or_exit(allocation: Path, rounds: RoundCalendar, *,
+                       partial: bool) -> tuple[list[Allocated], list[RowProblem]]:
+    """The allocation list's good and bad rows; exit 2 when it cannot be read, 1 when it cannot be used (bad rows
+    without --partial included)."""
+    try:
+        rows, bad = read_allocation(allocation, rounds=rounds)
+    except AllocationFileError as e:
+        raise fail(e, 2) from None
+    except AllocationError as e:  # read, but its header or rows cannot be used
+        raise fail(e, 1) from None
+    if bad and not partial:
+        raise fail(AllocationError(bad_rows_message(allocation, bad) + "\nNothing was written. Fix those rows, or "
+                                   "use --partial to write the good rows only."), 1)
+    return rows, bad
 
 
 @app.command("settings", cls=Command)
@@ -174,7 +223,7 @@ def spec_check(
                   soft_wrap=True, markup=False)
     missing = missing_roles(loaded)
     if missing:
-        console.print(f"{len(missing)} role(s) not given, which switches off:", markup=False)
+        console.print(f"{plural(len(missing), 'role')} not given, which switches off:", markup=False)
         for line in missing:
             console.print(f"  {line}", soft_wrap=True, markup=False)
 

@@ -71,14 +71,11 @@ SAFE_RELATIONSHIPS = frozenset({
     f"{_MS_REL}2011/relationships/timeline", f"{_MS_REL}2011/relationships/timelineCache",
 })
 _WEB_LINK = re.compile(r"^(?:https?://|mailto:|#)", re.IGNORECASE)
-_RESEND = ("the collator must not open it. Ask the auditor to copy the answers into a fresh workbook (no links, "
-           "objects or macros) and send that")
 
 
 def refuse(label: str, what: str) -> UnreadableFileError:
     """The refusal of a workbook with active content, saying what was found."""
-    return UnreadableFileError(f"{label}: active content: the workbook contains {what}; {_RESEND}.",
-                               code=Code.ACTIVE_CONTENT)
+    return UnreadableFileError.of(Code.ACTIVE_CONTENT, file=label, what=what)
 
 
 def _kind(text: str) -> str | None:

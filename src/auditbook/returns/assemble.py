@@ -8,7 +8,7 @@ from auditbook.dates import uk
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, SetAside, Value
 from auditbook.returns.coerce import Coerced
-from auditbook.returns.values import ReadValues, quoted
+from auditbook.returns.values import ReadValues
 from auditbook.spec.due import due_date
 from auditbook.spec.evaluate import Evaluator
 from auditbook.spec.layout import Input, Layout, SectionLayout
@@ -93,14 +93,10 @@ def _table_rows(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[
             values[responsible] = default_responsible
         for inp in inputs:
             if inp.required and values.get(inp.field) is None and inp.name not in read.reported:
-                problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
-                                             f"{quoted(inp.label)} is required because this row has other entries. "
-                                             "Fill it in, or clear the row."))
+                problems.append(read.problem(inp, Code.REQUIRED_MISSING, case="row"))
         if responsible is not None and values.get(responsible) is None:
             resp = next(i for i in inputs if i.field == responsible)
-            problems.append(read.problem(resp, "error", Code.REQUIRED_MISSING,
-                                         f"{quoted(resp.label)} is required: name the person, or fill in the team "
-                                         "manager."))
+            problems.append(read.problem(resp, Code.REQUIRED_MISSING, case="responsible"))
         out.append({"row": index, **values})
     return out
 
@@ -140,14 +136,10 @@ def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tu
         "as the workbook works it out from the audit month"
     problems: list[Problem] = []
     if rule is None and isinstance(typed, date) and due is not None and typed != due and due_input is not None:
-        problems.append(read.problem(due_input, "warning", Code.DUE_DATE_CHANGED,
-                                     f"the due date says {uk(typed)} but audits are due by the end of the audit "
-                                     f"month, {uk(due)}; lateness is judged against {uk(due)}."))
+        problems.append(read.problem(due_input, Code.DUE_DATE_CHANGED, typed=uk(typed), due=uk(due)))
     completed = facts.get(Role.COMPLETED.value)
     late = due is not None and isinstance(completed, date) and completed > due
     inp = layout.role_input(Role.COMPLETED)
     if late and inp is not None and isinstance(completed, date) and due is not None:
-        problems.append(read.problem(inp, "warning", Code.LATE,
-                                     f"completed {uk(completed)}, after the due date {uk(due)} ({how}): the return "
-                                     "is late."))
+        problems.append(read.problem(inp, Code.LATE, completed=uk(completed), due=uk(due), how=how))
     return due, late, problems

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, SERIAL_EPOCH
@@ -21,10 +22,15 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 @dataclass(frozen=True)
 class Bad:
-    """Why a cell's value cannot be taken: a stable code and a message that says how to fix it."""
+    """Why a cell's value cannot be taken: a catalogue code (and case) and the values its words name."""
 
     code: Code
-    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+    case: str | None = None
+
+
+def _bad(code: Code, case: str | None = None, **values: object) -> Bad:
+    return Bad(code, values, case)
 
 
 Coerced = str | int | date | None
@@ -56,12 +62,11 @@ def parse_text_date(text: str) -> date | Bad:
         if m:
             day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             if month > 12 and day <= 12:
-                return Bad(Code.BAD_DATE, f"{_quote(t)} looks like a US date (month first). "
-                                       f"Write it day first: {month:02d}/{day:02d}/{year}.")
+                return _bad(Code.BAD_DATE, case="us-order", value=_quote(t), day_first=f"{month:02d}/{day:02d}/{year}")
             return date(year, month, day)
     except ValueError:
-        return Bad(Code.BAD_DATE, f"{_quote(t)} is not a real date. Enter it as dd/mm/yyyy.")
-    return Bad(Code.BAD_DATE, f"{_quote(t)} is not a date. Enter it as dd/mm/yyyy, for example 31/12/2026.")
+        return _bad(Code.BAD_DATE, case="not-real", value=_quote(t))
+    return _bad(Code.BAD_DATE, value=_quote(t))
 
 
 def _text(cell: RawCell) -> str:
@@ -78,7 +83,7 @@ def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
     if isinstance(v, float) and cell.kind == "n":
         serial = serial_to_date(v, date1904=date1904) if v >= 1 else None
         if serial is None:
-            return Bad(Code.BAD_DATE, f"{v:g} is not a date. Enter it as dd/mm/yyyy.")
+            return _bad(Code.BAD_DATE, value=f"{v:g}")
         d = serial
     elif isinstance(v, str):
         parsed = parse_text_date(v)
@@ -86,9 +91,9 @@ def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
             return parsed
         d = parsed
     else:
-        return Bad(Code.BAD_DATE, f"{_quote(_text(cell))} is not a date. Enter it as dd/mm/yyyy.")
+        return _bad(Code.BAD_DATE, value=_quote(_text(cell)))
     if not MIN_DATE <= d <= MAX_DATE:
-        return Bad(Code.DATE_OUT_OF_RANGE, f"{d:%d/%m/%Y} is outside {MIN_DATE:%Y}-{MAX_DATE:%Y}. Check the year.")
+        return _bad(Code.DATE_OUT_OF_RANGE, value=f"{d:%d/%m/%Y}", first=f"{MIN_DATE:%Y}", last=f"{MAX_DATE:%Y}")
     return d
 
 
@@ -100,10 +105,10 @@ def _integer(inp: Input, cell: RawCell) -> int | Bad:
     elif isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.0*)?\s*", v):
         number = float(v)
     if number is None or not number.is_integer():
-        return Bad(Code.NOT_A_NUMBER, f"{_quote(_text(cell))} is not a whole number. Enter digits only, e.g. 7.")
+        return _bad(Code.NOT_A_NUMBER, value=_quote(_text(cell)))
     n = int(number)
     if (inp.min is not None and n < inp.min) or (inp.max is not None and n > inp.max):
-        return Bad(Code.OUT_OF_RANGE, f"{n} is outside {inp.min} to {inp.max}. Check the number.")
+        return _bad(Code.OUT_OF_RANGE, value=n, min=inp.min, max=inp.max)
     return n
 
 
@@ -121,7 +126,7 @@ def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
     if key in table:
         return table[key]
     listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
-    return Bad(Code.NOT_IN_LIST, f"{_quote(text)} is not one of {listed}. Choose one from the dropdown.")
+    return _bad(Code.NOT_IN_LIST, value=_quote(text), choices=listed)
 
 
 def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
@@ -132,16 +137,16 @@ def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
     m = _MONTH.match(_text(cell).strip())
     if m and 1 <= int(m.group(2)) <= 12 and MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    return Bad(Code.BAD_MONTH, f"{_quote(_text(cell))} is not a month. Enter it as YYYY-MM, for example 2026-11.")
+    return _bad(Code.BAD_MONTH, value=_quote(_text(cell)))
 
 
 def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerced | Bad:
-    """The input's value from its cell: None when empty, a Bad when it cannot be taken (its message says what is
+    """The input's value from its cell: None when empty, a Bad when it cannot be taken (its values say what is
     wrong with the value; the caller names the field)."""
     if cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
         return None
     if cell.kind == "e":
-        return Bad(Code.CELL_ERROR, f"the cell shows the error {cell.value}. Clear it and enter the value again.")
+        return _bad(Code.CELL_ERROR, error=cell.value)
     if inp.type == "date":
         return _date(inp, cell, date1904)
     if inp.type == "integer":
@@ -153,12 +158,11 @@ def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerc
     text = _text(cell)
     bad = unstorable(text)
     if bad is not None:
-        return Bad(Code.UNSTORABLE_TEXT, f"the text holds a character no workbook can store ({bad}), perhaps pasted "
-                   "from another program or typed as _xD800_. Retype the text without it.")
+        return _bad(Code.UNSTORABLE_TEXT, character=bad)
     # Bidirectional overrides could make a case reference or name read differently on screen: shown escaped.
     text = shown(text, keep_lines=True)
     if len(text) > inp.max_length:
-        return Bad(Code.TEXT_TOO_LONG, f"the text is {len(text)} characters; the most is {inp.max_length}. Shorten it.")
+        return _bad(Code.TEXT_TOO_LONG, length=len(text), most=inp.max_length)
     return text
 
 

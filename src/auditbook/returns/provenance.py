@@ -75,16 +75,11 @@ def read_provenance(raw: RawWorkbook) -> tuple[dict[str, str], list[Problem]]:
             agreed[key] = value
         elif key in REQUIRED_KEYS:
             where = ", ".join(name for name, c in carriers.items() if key in c)
-            problems.append(Problem("error", Code.PROVENANCE_CONFLICT,
-                                    f"the template's {key.replace('_', ' ')} could not be confirmed (found only in "
-                                    f"{where}, or the copies disagree). The workbook has been altered or was not "
-                                    "made by auditbook: send the auditor a fresh workbook.", sheet=META_SHEET))
+            problems.append(Problem.of(Code.PROVENANCE_CONFLICT, sheet=META_SHEET, key=key.replace("_", " "),
+                                       found=where))
     missing = [k for k in REQUIRED_KEYS if k not in agreed and not any(k in c for c in carriers.values())]
     if missing:
-        problems.append(Problem("error", Code.NOT_AN_AUDIT_WORKBOOK,
-                                "this workbook carries no auditbook template information: it was not made by "
-                                "`auditbook generate` or has been copied into a new file. Ask the auditor to "
-                                "use the workbook they were sent."))
+        problems.append(Problem.of(Code.NOT_AN_AUDIT_WORKBOOK))
     return agreed, problems
 
 
@@ -92,15 +87,9 @@ def find_spec(agreed: dict[str, str], registry: SpecRegistry) -> Spec | Problem:
     """The spec the workbook was made from, or the problem saying why it is not known."""
     spec = registry.by_sha.get(agreed.get("spec_sha256", ""))
     if spec is None:
-        return Problem("error", Code.UNKNOWN_SPEC,
-                       f"made from a template auditbook does not know ({agreed.get('spec_id', '?')[:40]} version "
-                       f"{agreed.get('spec_version', '?')[:20]}, hash {agreed.get('spec_sha256', '?')[:12]}). "
-                       "Add that spec version to workbook_specs/ (or give --specs), or send the auditor a new "
-                       "workbook.",
-                       sheet=META_SHEET)
+        return Problem.of(Code.UNKNOWN_SPEC, sheet=META_SHEET, spec=agreed.get("spec_id", "?")[:40],
+                          version=agreed.get("spec_version", "?")[:20], sha=agreed.get("spec_sha256", "?")[:12])
     if spec.id != agreed.get("spec_id") or spec.version != agreed.get("spec_version"):
-        return Problem("error", Code.PROVENANCE_CONFLICT,
-                       f"the template hash belongs to {spec.id} {spec.version} but the workbook says "
-                       f"{agreed.get('spec_id', '')[:40]} {agreed.get('spec_version', '')[:20]}: it has been altered. "
-                       "Send the auditor a fresh workbook.", sheet=META_SHEET)
+        return Problem.of(Code.PROVENANCE_CONFLICT, case="hash", sheet=META_SHEET, spec=f"{spec.id} {spec.version}",
+                          says=f"{agreed.get('spec_id', '')[:40]} {agreed.get('spec_version', '')[:20]}")
     return spec

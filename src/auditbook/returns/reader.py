@@ -148,7 +148,7 @@ class _Parts:
     def read(self, name: str) -> bytes:
         actual = self.names.get(name.lower())
         if actual is None:
-            raise UnreadableFileError(f"the workbook part {name} is missing", code=Code.CORRUPT)
+            raise UnreadableFileError.of(Code.CORRUPT, case="part-missing", part=name)
         return read_member(self.zf, actual, self.limits, file_name=self.label)
 
     def parse(self, name: str) -> Element:
@@ -221,8 +221,7 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
 
 
 def _bad(what: str, text: str, member: str) -> UnreadableFileError:
-    return UnreadableFileError(f'the {what} "{text}" in {member} is not one Excel writes: ask the auditor to save '
-                               "the workbook again from Excel and resend it", code=Code.CORRUPT)
+    return UnreadableFileError.of(Code.CORRUPT, case="value", what=what, text=text, part=member)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -273,8 +272,7 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
             return text
         return float(text)
     except (ValueError, IndexError, OverflowError):
-        raise UnreadableFileError(f"cell {ref} in {member} holds a value that cannot be read", code=Code.CORRUPT) \
-            from None
+        raise UnreadableFileError.of(Code.CORRUPT, case="cell", cell=ref, part=member) from None
 
 
 def _properties(parts: _Parts) -> dict[str, str]:
@@ -293,7 +291,7 @@ def _properties(parts: _Parts) -> dict[str, str]:
 def _rels(parts: _Parts) -> dict[str, str]:
     member = "xl/_rels/workbook.xml.rels"
     if member not in parts:
-        raise UnreadableFileError("the workbook's part list is missing", code=Code.CORRUPT)
+        raise UnreadableFileError.of(Code.CORRUPT, case="no-parts-list", part=member)
     root = parts.parse(member)
     out: dict[str, str] = {}
     for rel in root.iterfind("{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"):
@@ -371,7 +369,7 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
         states[name] = state
         member = rels.get(s.get(f"{{{_REL_NS}}}id", ""), "")
         if member not in parts:
-            raise UnreadableFileError(f'sheet "{name}" is listed but its part is missing', code=Code.CORRUPT)
+            raise UnreadableFileError.of(Code.CORRUPT, case="sheet-missing", name=name)
         if name not in wanted and name not in whole:
             parts.look(member)
             continue

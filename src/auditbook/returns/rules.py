@@ -33,11 +33,11 @@ def check_rules(layout: Layout, answers: Mapping[str, object], ev: Evaluator, re
             cells = [i for ref in firing.cells() if (i := _cell_input(layout, firing, ref)) is not None]
             if not cells:
                 continue
-            first = read.problem(cells[0], rule.severity, Code.RULE, "")
-            if (first.sheet, first.cell) in taken:
+            sheet, cell = read.place(cells[0])
+            if (sheet, cell) in taken:
                 continue
-            others = [f"{s}!{c}" for i in cells[1:] for s, c in [read.where.get(i.name, (i.sheet, i.cell))]]
-            also = f" See also {', '.join(others)}." if others else ""
-            out.append(Problem(first.severity, Code.RULE, f"{rule.message} {rule.fix}{also}", sheet=first.sheet,
-                               cell=first.cell, field=first.field, rule=rule.id))
+            others = ", ".join(f"{s}!{c}" for s, c in map(read.place, cells[1:]))
+            out.append(Problem.of(Code.RULE, case="others" if others else None, sheet=sheet, cell=cell,
+                                  field=cells[0].ref, rule=rule.id, severity=rule.severity, message=rule.message,
+                                  fix=rule.fix, others=others))
     return out

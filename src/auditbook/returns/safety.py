@@ -25,9 +25,6 @@ _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # The bytes `file` treats as text; anything else in the first few hundred bytes means binary.
 _TEXT_BYTES = bytes({7, 8, 9, 10, 12, 13, 27} | set(range(0x20, 0x100)) - {0x7F})
-_ENCRYPTED_MSG = "this workbook is password-protected: ask the auditor for an unprotected copy"
-_RESEND = "ask the auditor to save it again from Excel as .xlsx (Excel Workbook) and resend it"
-_WRONG_FILE = "ask the auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook)"
 
 
 @dataclass(frozen=True)
@@ -60,8 +57,8 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-def _fail(name: str, code: Code, problem: str) -> UnreadableFileError:
-    return UnreadableFileError(f"{name}: {problem}", code=code)
+def _fail(name: str, code: Code, case: str | None = None, **values: object) -> UnreadableFileError:
+    return UnreadableFileError.of(code, case, file=name, **values)
 
 
 def _mb(n: float) -> str:
@@ -154,27 +151,25 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
     try:
         kind = path.stat().st_mode  # a device is never opened: opening some has effects
         if not stat.S_ISREG(kind):
-            raise _fail(name, Code.UNREADABLE, f"this is {special_kind(kind)}, not a file: nothing was read")
+            raise _fail(name, Code.UNREADABLE, case="not-a-file", kind=special_kind(kind))
         f, st = open_regular(path)
     except OSError as e:
-        raise _fail(
-            name, Code.UNREADABLE, f"could not be opened ({e.strerror}): check it is not open or still syncing"
-        ) from e
+        raise _fail(name, Code.UNREADABLE, reason=e.strerror) from e
     try:
         # The size of the very file opened, before a byte of it is read.
         if st.st_size == 0:
-            raise _fail(name, Code.FILE_EMPTY, "the file is empty (0 bytes): ask the auditor to send it again")
+            raise _fail(name, Code.FILE_EMPTY)
         if st.st_size > limits.max_file_bytes:
-            raise _fail(name, Code.FILE_TOO_LARGE, _too_large(path, st.st_size, limits))
+            raise _too_large(path, name, st.st_size, limits)
         return _open_zip(f, path, name, limits)
     except BaseException:
         f.close()
         raise
 
 
-def _too_large(path: Path, size: int, limits: Limits) -> str:
-    """Why a file is over the size limit: pictures pasted into it, when its zip directory says so."""
-    msg = f"the file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a returned workbook"
+def _too_large(path: Path, name: str, size: int, limits: Limits) -> UnreadableFileError:
+    """The refusal of a file over the size limit, naming the pictures pasted into it when its zip directory says so."""
+    sizes = {"size": _mb(size), "limit": _mb(limits.max_file_bytes)}
     try:
         with zipfile.ZipFile(path) as zf:
             pictures = sorted((i.compress_size, i.filename) for i in zf.infolist() if _picture(i.filename))
@@ -184,8 +179,8 @@ def _too_large(path: Path, size: int, limits: Limits) -> str:
         biggest, part = pictures[-1]
         what = f"a picture of {_mb(biggest)} ({part})" if len(pictures) == 1 else (
             f"{len(pictures)} pictures of {_mb(sum(s for s, _ in pictures))} in all (the largest {_mb(biggest)})")
-        return f"{msg}, because it holds {what}: ask the auditor to delete pasted pictures and send it again"
-    return f"{msg}: check it is the right file, or ask the auditor to remove pasted pictures"
+        return _fail(name, Code.FILE_TOO_LARGE, case="pictures", pictures=what, **sizes)
+    return _fail(name, Code.FILE_TOO_LARGE, **sizes)
 
 
 _PICTURE_EXT = (".png", ".jpeg", ".jpg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg", ".webp")
@@ -200,20 +195,16 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
     # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
     if head.startswith(OLE_MAGIC):
         if _ENCRYPTED_STREAM in head + f.read():
-            raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
-        raise _fail(
-            name,
-            Code.LEGACY_XLS,
-            "an old-format .xls file (Excel 97-2003): open it and save it as .xlsx (Excel Workbook)",
-        )
+            raise _fail(name, Code.ENCRYPTED)
+        raise _fail(name, Code.LEGACY_XLS)
     # zipfile would accept junk in front of a zip; Excel never writes that, so judge by the first bytes.
     if not head.startswith(b"PK"):
-        raise _fail(name, Code.NOT_A_WORKBOOK, f"not an Excel workbook, it looks like {_describe(head)}: {_WRONG_FILE}")
+        raise _fail(name, Code.NOT_A_WORKBOOK, kind=_describe(head))
     f.seek(0)
     try:
         zf = OwnedZip(f, path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
-        raise _fail(name, Code.CORRUPT, f"the workbook is damaged and cannot be read: {_RESEND}") from e
+        raise _fail(name, Code.CORRUPT) from e
     try:
         _check_members(zf, name, limits)
         _check_active(zf, name, limits)
@@ -228,7 +219,7 @@ def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     names = {n.lower(): n for n in zf.namelist()}
     types_member = names.get("[content_types].xml")
     if types_member is None:
-        raise _fail(name, Code.CORRUPT, f"the workbook's list of parts ([Content_Types].xml) is missing: {_RESEND}")
+        raise _fail(name, Code.CORRUPT, case="no-parts-list", part="[Content_Types].xml")
     types = content_types(parse_part(read_member(zf, types_member, limits, file_name=name), types_member))
     check_parts(name, names.values(), types)
     for low, member in names.items():
@@ -240,41 +231,31 @@ def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
 
 def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     infos = zf.infolist()
-    bomb = f"the workbook's contents are implausibly large (possibly malicious): {_RESEND}"
     if len(infos) > limits.max_members:
-        raise _fail(name, Code.ZIP_BOMB, bomb)
+        raise _fail(name, Code.ZIP_BOMB)
     total = 0
     for info in infos:
         if _unsafe(info.filename):
-            raise _fail(
-                name,
-                Code.UNSAFE_PATH,
-                f"the workbook contains an internal file with an unsafe name ({info.filename!r}),"
-                f" which Excel never writes: {_RESEND}",
-            )
+            raise _fail(name, Code.UNSAFE_PATH, part=repr(info.filename))
         if info.flag_bits & 0x1:  # a zip-level password, not Excel's own protection
-            raise _fail(name, Code.ENCRYPTED, _ENCRYPTED_MSG)
+            raise _fail(name, Code.ENCRYPTED)
         if _picture(info.filename):
             continue  # never unpacked: a large pasted picture is not a zip bomb
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         too_dense = info.file_size > MIB and ratio > limits.max_ratio
         if info.file_size > limits.max_member_bytes or too_dense or total > limits.max_uncompressed_bytes:
-            raise _fail(name, Code.ZIP_BOMB, bomb)
+            raise _fail(name, Code.ZIP_BOMB)
     names = {n.lower() for n in zf.namelist()}
     macros = "xl/vbaproject.bin" in names
     if not macros and "[content_types].xml" in names:
         types = next(i for i in infos if i.filename.lower() == "[content_types].xml")
         macros = b"macroenabled" in read_member(zf, types.filename, limits, file_name=name).lower()
     if macros:
-        raise _fail(
-            name,
-            Code.MACROS,
-            "this workbook contains macros (.xlsm); save it as a plain .xlsx workbook and send that",
-        )
+        raise _fail(name, Code.MACROS)
     if "xl/workbook.xml" not in names:
-        what = next((f", it looks like {w}" for m, w in _OTHER_ZIPS.items() if m in names), "")
-        raise _fail(name, Code.NOT_A_WORKBOOK, f"a zip file but not an Excel workbook{what}: {_WRONG_FILE}")
+        what = next((w for m, w in _OTHER_ZIPS.items() if m in names), "a zip file of some other kind")
+        raise _fail(name, Code.NOT_A_WORKBOOK, kind=what)
 
 
 def read_member(
@@ -283,7 +264,7 @@ def read_member(
     """Read one member, refusing it past max_member_bytes whatever its header claims."""
     label = file_name or name_key(Path(str(zf.filename or "workbook")).name)
     info = zf.getinfo(name)
-    bomb = _fail(label, Code.ZIP_BOMB, f"the part {name} is implausibly large (possibly malicious): {_RESEND}")
+    bomb = _fail(label, Code.ZIP_BOMB, case="part", part=name)
     if info.file_size > limits.max_member_bytes:
         raise bomb
     try:
@@ -291,7 +272,7 @@ def read_member(
             data = member.read(limits.max_member_bytes + 1)  # one call (not one per 64 KB); never past the cap
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError) as e:
         # Bad CRC, truncated or garbled data, or a compression method Excel never uses.
-        raise _fail(label, Code.CORRUPT, f"the workbook is damaged (part {name} unreadable): {_RESEND}") from e
+        raise _fail(label, Code.CORRUPT, case="part", part=name) from e
     if len(data) > limits.max_member_bytes:
         raise bomb
     return data
@@ -312,9 +293,7 @@ def _check_encoding(data: bytes, where: str) -> None:
         head = head.decode(utf16, errors="replace").encode("utf-8", errors="replace")
     m = _DECLARED.match(head)
     if m and m.group(1).decode("ascii").lower() not in _ALLOWED_ENCODINGS:
-        raise UnreadableFileError(
-            f'the workbook\'s {where} declares the text encoding "{m.group(1).decode("ascii")}", which Excel and '
-            f"LibreOffice never write (workbooks are UTF-8 or UTF-16): {_RESEND}", code=Code.CORRUPT)
+        raise UnreadableFileError.of(Code.CORRUPT, case="encoding", where=where, encoding=m.group(1).decode("ascii"))
 
 
 def parse_xml(data: bytes, member: str | None = None) -> Element:
@@ -325,12 +304,9 @@ def parse_xml(data: bytes, member: str | None = None) -> Element:
     try:
         root: Element = DET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as e:
-        raise UnreadableFileError(
-            f"the workbook's {where} has XML features Excel never writes (possibly malicious): {_RESEND}",
-            code=Code.CORRUPT,
-        ) from e
+        raise UnreadableFileError.of(Code.CORRUPT, case="xml-features", where=where) from e
     except (ParseError, ValueError, LookupError) as e:  # Value/LookupError: encodings expat cannot handle
-        raise UnreadableFileError(f"the workbook's {where} is damaged: {_RESEND}", code=Code.CORRUPT) from e
+        raise UnreadableFileError.of(Code.CORRUPT, case="xml", where=where) from e
     return root
 
 

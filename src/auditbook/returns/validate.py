@@ -42,8 +42,8 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
     except UnreadableFileError as err:
         return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
     except OSError as err:
-        return Report(file=str(path), problems=[Problem("error", Code.UNREADABLE, f"{name}: could not be read "
-                                                        f"({err.strerror or type(err).__name__}).")])
+        return Report(file=str(path), problems=[Problem.of(Code.UNREADABLE, file=name,
+                                                           reason=err.strerror or type(err).__name__)])
     except Exception as err:
         return internal_error(path, err)
     try:
@@ -55,9 +55,7 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
 def internal_error(path: Path, err: BaseException | str) -> Report:
     """The report of a file auditbook could not check for a reason of its own (named by class, never a traceback)."""
     why = err if isinstance(err, str) else type(err).__name__
-    return Report(file=str(path), problems=[Problem(
-        "error", Code.INTERNAL_ERROR, f"{name_key(path.name)}: auditbook could not check this workbook ({why}). "
-        "Send it to the auditbook maintainers; meanwhile check it by hand.")])
+    return Report(file=str(path), problems=[Problem.of(Code.INTERNAL_ERROR, file=name_key(path.name), why=why)])
 
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
@@ -105,19 +103,16 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
         if inp.derived is not None:
             continue
         if value is not None and ev.input_waiting(inp):
-            problems.append(read.problem(inp, "warning", Code.ANSWERED_UNDECIDED, _waiting_message(layout, inp, ev)))
+            problems.append(read.problem(inp, Code.ANSWERED_UNDECIDED, **_waiting_for(layout, inp, ev)))
             set_aside[inp.name] = "Not yet known"
             continue
         if value is not None and not ev.input_applies(inp):
             because = inp.not_applicable_because or "it does not apply"
-            problems.append(read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
-                                     f"{quoted(inp.label)} has an answer but does not apply because {because}; it is "
-                                     "not counted. Clear it, or check the answers that decide it."))
+            problems.append(read.problem(inp, Code.ANSWERED_NOT_APPLICABLE, because=because))
             set_aside[inp.name] = "No"
             continue
         if value is None and inp.name not in read.reported and ev.input_required(inp):
-            problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
-                                     f"{quoted(inp.label)} is required. Fill it in."))
+            problems.append(read.problem(inp, Code.REQUIRED_MISSING))
         if value is not None:
             kept[inp.name] = value
     final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
@@ -141,19 +136,16 @@ def completed_in_future(layout: Layout, audit: Audit, read: ReadValues, today: d
     inp = layout.role_input(Role.COMPLETED)
     if inp is None or completed is None or completed <= today:
         return []
-    return [read.problem(inp, "warning", Code.COMPLETED_IN_FUTURE,
-                         f"completed {uk(completed)}, a date still to come when the return was checked "
-                         f"({uk(today)}). Enter the day the audit was finished.")]
+    return [read.problem(inp, Code.COMPLETED_IN_FUTURE, completed=uk(completed), today=uk(today))]
 
 
-def _waiting_message(layout: Layout, inp: Input, ev: Evaluator) -> str:
-    """What an answered input waits for: the blank answers that decide whether it applies."""
+def _waiting_for(layout: Layout, inp: Input, ev: Evaluator) -> dict[str, str]:
+    """What an answered input waits for: the blank answers that decide whether it applies, and where they are."""
     sl = layout.section(inp.section)
     conds = [sl.section.applies_when] if sl.waiting_flag and ev.value(sl.waiting_flag) else [inp.condition]
     blank = [r for c in conds for r in fields_in(c) if r in layout.by_ref and not ev.by_ref.get(r)]
     labels = " and ".join(quoted(layout.by_ref[r].label) for r in dict.fromkeys(blank)) or "the answers it depends on"
-    return (f"{quoted(inp.label)} has an answer, but whether it applies waits for {labels} on the "
-            f"{waiting_words(layout, blank)}: answer that first. Until then it is not counted.")
+    return {"blank": labels, "place": waiting_words(layout, blank)}
 
 
 def _depends_on(layout: Layout, refs: set[str]) -> set[str]:
@@ -178,6 +170,4 @@ def _optional_grade(layout: Layout, sl: SectionLayout, read: ReadValues, kept: d
     answered = any(i.name in kept for i in sl.inputs if i is not grade)
     if grade is None or not answered or grade.name in kept or grade.name in read.reported:
         return []
-    return [read.problem(grade, "error", Code.REQUIRED_MISSING,
-                     f"{quoted(grade.label)} is required once any of this optional section is answered. Give a grade "
-                     "or clear the answers.")]
+    return [read.problem(grade, Code.REQUIRED_MISSING, case="optional-grade")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditbook.problems import Code, Problem
 from auditbook.returns.coerce import Bad, Coerced, coerce
@@ -20,11 +21,15 @@ class ReadValues:
     #: Inputs already reported (unreadable, bad value): not reported again as missing.
     reported: set[str] = field(default_factory=set)
 
-    def problem(self, inp: Input, severity: str, code: Code, message: str) -> Problem:
-        """A problem on the cell an input was read from (or where it should be)."""
-        sheet, cell = self.where.get(inp.name, (inp.sheet, inp.cell))
-        return Problem("error" if severity == "error" else "warning", code, message, sheet=sheet, cell=cell,
-                       field=inp.ref)
+    def place(self, inp: Input) -> tuple[str, str]:
+        """The sheet and cell an input was read from (or where it should be)."""
+        return self.where.get(inp.name, (inp.sheet, inp.cell))
+
+    def problem(self, inp: Input, code: Code, /, case: str | None = None, **values: Any) -> Problem:
+        """A problem on the cell an input was read from (or where it should be), in the catalogue's words; its
+        label is a value they may name."""
+        sheet, cell = self.place(inp)
+        return Problem.of(code, case=case, sheet=sheet, cell=cell, field=inp.ref, label=inp.label, **values)
 
 
 def quoted(label: str) -> str:
@@ -43,19 +48,13 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             renamed_to = _renamed(raw, sl)
             if renamed_to is None:
                 missing_sheets.add(sl.sheet)
-                out.problems.append(Problem("error", Code.SHEET_MISSING, f'the sheet "{sl.sheet}" has been deleted, '
-                                            f"so {sl.section.title} cannot be read. Copy the answers into a fresh "
-                                            "workbook.", sheet=sl.sheet))
+                out.problems.append(Problem.of(Code.SHEET_MISSING, sheet=sl.sheet, section=sl.section.title))
                 continue
             renamed[sl.sheet] = renamed_to
             sheet = raw.sheets.get(renamed_to)
-            out.problems.append(Problem("warning", Code.SHEET_RENAMED, f'the sheet "{sl.sheet}" was renamed '
-                                        f'"{renamed_to}"; its answers were read through their cell names. Rename '
-                                        "it back if you can.", sheet=renamed_to))
+            out.problems.append(Problem.of(Code.SHEET_RENAMED, sheet=renamed_to, expected=sl.sheet))
         if sheet is not None and not sheet.protected:
-            out.problems.append(Problem("warning", Code.SHEET_UNPROTECTED, "the sheet's protection has been removed. "
-                                        "Check nothing outside the input cells was changed, then protect it again.",
-                                        sheet=sheet.name))
+            out.problems.append(Problem.of(Code.SHEET_UNPROTECTED, sheet=sheet.name))
     for inp in layout.inputs:
         if inp.derived is not None:
             continue  # a locked formula: validate works the value out itself
@@ -65,27 +64,22 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
         text = raw.names.get(inp.name)
         ref = None if text is None else parse_ref(text)
         if ref is None or ref[0] not in raw.sheets:
-            code, what = ((Code.NAME_MISSING, "is missing, so its answer cannot be found") if text is None else
-                          (Code.NAME_BROKEN, "no longer points at a cell (it was deleted)"))
             out.reported.add(inp.name)
-            out.problems.append(out.problem(inp, "error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} '
-                                            f"{what}. Copy the answers into a fresh workbook."))
+            out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN,
+                                            name=inp.name))
             continue
         sheet_name, cell = out.where[inp.name] = ref
         if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
-            out.problems.append(out.problem(inp, "warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at "
-                                            f"{inp.sheet}!{inp.cell} but rows or columns were moved; it was read from "
-                                            "here. Check it is right."))
+            out.problems.append(out.problem(inp, Code.NAME_MOVED, expected=f"{inp.sheet}!{inp.cell}"))
         raw_cell = raw.sheets[sheet_name].cell(cell)
         if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(out.problem(inp, "error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a "
-                                            "formula, not an answer. Type the answer itself."))
+            out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
             out.reported.add(inp.name)
             continue
         value = coerce(inp, raw_cell, date1904=raw.date1904)
         if isinstance(value, Bad):
             # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
-            out.problems.append(out.problem(inp, "error", value.code, f"{inp.label}: {value.message}"))
+            out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
             out.reported.add(inp.name)
             continue
         if value is not None:

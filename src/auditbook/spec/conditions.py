@@ -14,6 +14,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
+from auditbook.problems import Code, ValueProblem, words
 from auditbook.text import running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
@@ -96,8 +97,7 @@ class Blank(_Model):
 def _exactly_one(model: BaseModel, keys: tuple[str, ...], what: str) -> None:
     given = [k for k in keys if getattr(model, k) is not None]
     if len(given) != 1:
-        raise ValueError(f"{what} takes exactly one of {', '.join(keys)}"
-                         + (f" (it has {', '.join(given)})" if given else ""))
+        raise ValueProblem(Code.SPEC_ONE_OF, what=what, keys=", ".join(keys), given=", ".join(given) or "none")
 
 
 class DateOf(_Model):
@@ -264,10 +264,8 @@ Condition = Annotated[
         Annotated[EverySection, Tag("every_section")], Annotated[All, Tag("all")], Annotated[AnyOf, Tag("any")],
         Annotated[Not, Tag("not")],
     ],
-    Discriminator(_kind, custom_error_type="condition", custom_error_message=(
-        "not a condition: write {field: F, equals: X}, {field: F, in: [...]}, {filled: F}, {blank: F}, "
-        "{date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, {every_section: ...}, "
-        "{all: [...]}, {any: [...]} or {not: ...}")),
+    Discriminator(_kind, custom_error_type=str(Code.SPEC_NOT_A_CONDITION),
+                  custom_error_message=words(Code.SPEC_NOT_A_CONDITION, suggestion="")),
 ]
 
 
@@ -363,20 +361,6 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
     """The condition in words, for banners, messages and the data dictionary."""
     if cond is None:
         return "always"
-    if isinstance(cond, Equals):
-        return f'"{label_of(cond.field)}" is {cond.equals}'
-    if isinstance(cond, In):
-        return f'"{label_of(cond.field)}" is one of {", ".join(cond.in_)}'
-    if isinstance(cond, Filled):
-        return f'"{label_of(cond.filled)}" is answered'
-    if isinstance(cond, Blank):
-        return f'"{label_of(cond.blank)}" is blank'
-    if isinstance(cond, DateCompare):
-        op = cond.op.replace("_", " ")
-        return f"{describe_date(cond.date, label_of)} is {op} {describe_date(cond.right, label_of)}"
-    if isinstance(cond, NumberCompare):
-        op = cond.op.replace("_", " ")
-        return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
     if isinstance(cond, AnySection):
         return f"for some section, {describe(cond.any_section, label_of)}"
     if isinstance(cond, EverySection):
@@ -385,7 +369,26 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
         return " and ".join(describe(c, label_of) for c in cond.all)
     if isinstance(cond, AnyOf):
         return "(" + " or ".join(describe(c, label_of) for c in cond.any) + ")"
-    return f"not ({describe(cond.not_, label_of)})"
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.not_, label_of)})"
+    return _describe_answered(cond, label_of)
+
+
+def _describe_answered(cond: Equals | In | Filled | Blank | DateCompare | NumberCompare,
+                       label_of: Callable[[str], str]) -> str:
+    """A condition on answers in words: '"Seen alone?" is one of No, Partly'."""
+    if isinstance(cond, Equals):
+        return f'"{label_of(cond.field)}" is {cond.equals}'
+    if isinstance(cond, In):
+        return f'"{label_of(cond.field)}" is one of {", ".join(cond.in_)}'
+    if isinstance(cond, Filled):
+        return f'"{label_of(cond.filled)}" is answered'
+    if isinstance(cond, Blank):
+        return f'"{label_of(cond.blank)}" is blank'
+    op = cond.op.replace("_", " ")
+    if isinstance(cond, DateCompare):
+        return f"{describe_date(cond.date, label_of)} is {op} {describe_date(cond.right, label_of)}"
+    return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
 
 
 for _m in (AnySection, EverySection, All, AnyOf, Not):

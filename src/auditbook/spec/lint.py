@@ -1,13 +1,17 @@
-"""Cross-field rules of a spec, each problem said as where, what and how to fix it."""
+"""Cross-field rules of a spec, each problem a KeyProblem: its key, what is wrong and how to fix it (the catalogue's
+words). Lists and grades, criteria, sections and their fields, examples; conditions and rules in lint_conditions,
+roles in lint_roles."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules, suggest
+from auditbook.problems import Code, Key, KeyProblem
+from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules
 from auditbook.spec.lint_roles import lint_roles
-from auditbook.spec.models import DERIVED_LISTS, FieldSpec, Spec, choice_list_of, input_name
-from auditbook.text import norm
+from auditbook.spec.models import DERIVED_LISTS, FieldSpec, SectionSpec, Spec, choice_list_of, input_name
+from auditbook.text import norm, suggest
 
 #: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
 RESERVED_SHEETS = ("Start", "Summary", "Lists", "Metadata")
@@ -18,148 +22,67 @@ MASTER_COLUMNS = (
     "Completed", "Age", "Age band", "Gender", "Ethnicity", "Legal status", "Late", "Overall grade",
     "Record reflects practice", "Feedback to team manager", "Feedback to practitioner", "Urgent concern",
     "Source file", "Source file missing", "Spec version", "Warnings")
+_MASTER_COLUMN = "a column of the master's Audits table"
 
 
+def lint(spec: Spec) -> list[KeyProblem]:
+    """Every cross-field problem in the spec, or an empty list."""
+    known = Known.of(spec)
+    return [*_check_lists(spec), *_check_criteria(spec), *_check_grading(spec, known.lists),
+            *_SectionLint(spec, known).run(), *lint_roles(spec), *_check_examples(spec, known), *lint_rules(known)]
 
 
-def _check_lists(spec: Spec) -> list[str]:
-    out: list[str] = []
-    for name in DERIVED_LISTS:
-        if name in spec.choice_lists:
-            out.append(f'choice_lists.{name}: "{name}" is made by the generator; rename your list.')
+# -- choice lists, grades and criteria -----------------------------------------------------------------------------
+
+
+def _check_lists(spec: Spec) -> list[KeyProblem]:
+    out = [KeyProblem.of(Code.SPEC_RESERVED_LIST, Key.of("choice_lists", name), name=name)
+           for name in DERIVED_LISTS if name in spec.choice_lists]
     lists = {**spec.choice_lists, "theme": [t.label for t in spec.themes]}
     for name, values in lists.items():
-        where = "themes" if name == "theme" and name not in spec.choice_lists else f"choice_lists.{name}"
-        if not values:
-            out.append(f"{where}: the list is empty. Add at least one choice or remove the list.")
-        seen: set[str] = set()
-        for v in values:
-            if not v.strip():
-                out.append(f"{where}: a choice is blank. Remove it.")
-            elif norm(v) in seen:
-                out.append(f'{where}: duplicate choice "{v}". Each choice must differ (ignoring case and spaces).')
-            seen.add(norm(v))
+        key = Key.of("themes") if name == "theme" and name not in spec.choice_lists else Key.of("choice_lists", name)
+        out += _check_choices(key, values)
+    return out + _check_grade_list(spec)
+
+
+def _check_choices(key: Key, values: list[str]) -> list[KeyProblem]:
+    """An empty list, a blank choice, a choice twice (ignoring case and spaces)."""
+    out = [] if values else [KeyProblem.of(Code.SPEC_EMPTY_LIST, key)]
+    seen: set[str] = set()
+    for v in values:
+        if not v.strip():
+            out.append(KeyProblem.of(Code.SPEC_BLANK_CHOICE, key))
+        elif norm(v) in seen:
+            out.append(KeyProblem.of(Code.SPEC_DUPLICATE_CHOICE, key, choice=v))
+        seen.add(norm(v))
+    return out
+
+
+def _check_grade_list(spec: Spec) -> list[KeyProblem]:
     if spec.grade_list not in spec.choice_lists:
-        out.append(f'grade_list: no choice list "{spec.grade_list}". Name one of {", ".join(spec.choice_lists)}.')
-    else:
-        grades = {norm(g) for g in spec.choice_lists[spec.grade_list]}
-        for i, d in enumerate(spec.grade_descriptors):
-            if norm(d.grade) not in grades:
-                out.append(f'grade_descriptors[{i}]: "{d.grade}" is not in list {spec.grade_list}.')
-    return out
+        return [KeyProblem.of(Code.SPEC_UNKNOWN_GRADE_LIST, Key.of("grade_list"), name=spec.grade_list,
+                              lists=", ".join(spec.choice_lists))]
+    grades = {norm(g) for g in spec.choice_lists[spec.grade_list]}
+    return [KeyProblem.of(Code.SPEC_NOT_A_GRADE, Key.of("grade_descriptors", i), grade=d.grade,
+                          grade_list=spec.grade_list)
+            for i, d in enumerate(spec.grade_descriptors) if norm(d.grade) not in grades]
 
 
-def lint(spec: Spec) -> list[str]:
-    """Every cross-field problem in the spec, or an empty list."""
-    out = _check_lists(spec)
-    known = Known.of(spec)
-    criteria = [c.id for c in spec.criteria]
-    out += _check_criteria(spec)
-    out += _check_grading(spec, known.lists)
-    out += [f'criteria: duplicate id "{c}".' for c in sorted({c for c in criteria if criteria.count(c) > 1})]
-    # Every field's position first, so a condition on a later field is told apart from an unknown one.
-    order: dict[str, int] = {}
-    fields: dict[str, FieldSpec] = {}
-    for section in spec.sections:
-        for field in spec.fields_of(section):
-            ref = f"{section.id}.{field.id}"
-            if ref not in order:
-                order[ref] = len(order)
-                fields[ref] = field
-    position = 0
-    names: dict[str, str] = {}
-    sheets: dict[str, str] = {norm(s): "a sheet the generator adds"
-                              for s in (*RESERVED_SHEETS, spec.wording.criteria_sheet)}
-    section_ids: set[str] = set()
-    titles: dict[str, str] = {norm(c): "a column of the master's Audits table" for c in MASTER_COLUMNS}
-    for si, section in enumerate(spec.sections):
-        sw = f"sections[{si}] ({section.id})"
-        if section.id in section_ids:
-            out.append(f'{sw}: duplicate section id "{section.id}". Give each section its own id.')
-        section_ids.add(section.id)
-        clash = titles.get(norm(section.title))
-        if clash is not None and (section.kind == "judged" or not clash.startswith("a column")):
-            out.append(f'{sw}.title: "{section.title}" is already {clash} (titles are compared ignoring case). Give '
-                       "the section a title of its own.")
-        titles.setdefault(norm(section.title), f"the title of section {section.id}")
-        if norm(section.sheet) in sheets:
-            out.append(f'{sw}.sheet: "{section.sheet}" is already used by {sheets[norm(section.sheet)]}.')
-        sheets[norm(section.sheet)] = f"section {section.id}"
-        if section.applies_when is not None and not section.not_applicable_because:
-            out.append(f"{sw}: applies_when needs not_applicable_because, the words the banner shows.")
-        if section.kind == "table" and section.rows < 1:
-            out.append(f"{sw}: a table section needs rows: N (how many rows to offer).")
-        if section.kind == "table" and (section.applies_when or any(f.applies_when for f in section.fields)):
-            out.append(f"{sw}: table sections cannot have conditions.")
-        for c in section.criteria:
-            if c not in criteria:
-                out.append(f'{sw}.criteria: unknown criterion "{c}".{suggest(c, criteria)} Add it under criteria: or '
-                           "fix the id.")
-        out += check_applies(section.applies_when, f"{sw}.applies_when", known, before=position, order=order)
-        out += check_applies(section.required_when, f"{sw}.required_when", known, before=position, order=order)
-        seen: set[str] = set()
-        for fi, field in enumerate(spec.fields_of(section)):
-            fw = f"{sw}.fields[{fi}] ({field.id})"
-            ref = f"{section.id}.{field.id}"
-            if field.id in seen:
-                also = " (the judgement block adds working_well, to_improve, grade and theme_N to every judged " \
-                    "section)" if section.kind == "judged" else ""
-                out.append(f'{fw}: duplicate field id "{field.id}" in section {section.id}{also}. '
-                           "Give each field its own id.")
-                position += 1
-                continue
-            seen.add(field.id)
-            name = input_name(section.id, field.id)
-            if name in names and names[name] != ref:
-                out.append(f'{fw}: its name "{name}" clashes with {names[name]}. Rename one of them.')
-            names[name] = ref
-            lst = choice_list_of(field)
-            if field.type == "choice" and field.choices is None:
-                out.append(f"{fw}: a choice field needs choices: LIST_ID.")
-            elif lst is not None and lst not in spec.lists:
-                out.append(f'{fw}.choices: unknown list "{lst}".{suggest(lst, spec.lists)} Use one of '
-                           f'{", ".join(spec.lists)}.')
-            elif field.choices is not None and lst is None:
-                out.append(f"{fw}.choices: only choice and question fields take choices.")
-            if field.default is not None and lst and norm(field.default) not in known.lists.get(lst, set()):
-                out.append(f'{fw}.default: "{field.default}" is not in list {lst}.')
-            for c in field.criteria:
-                if c not in criteria:
-                    out.append(f'{fw}.criteria: unknown criterion "{c}".{suggest(c, criteria)}')
-            if field.applies_when is not None and not field.not_applicable_because:
-                out.append(f"{fw}: applies_when needs not_applicable_because, the words shown when it does not apply.")
-            out += check_applies(field.applies_when, f"{fw}.applies_when", known, before=position, order=order)
-            if field.derived is not None:
-                out += _check_derived(field, fw, section.kind, known, position, order)
-            position += 1
-    out += lint_roles(spec)
-    out += _check_examples(spec, fields, known.lists)
-    out += lint_rules(known)
-    return out
-
-
-def _check_derived(field: FieldSpec, fw: str, kind: str, known: Known, position: int,
-                   order: dict[str, int]) -> list[str]:
-    if field.type != "date" or kind == "table":
-        return [f"{fw}.derived: only a date field of a form or judged section can be derived."]
-    if field.applies_when is not None:
-        return [f"{fw}.derived: a derived field always applies; remove its applies_when."]
-    return check_derived(field.derived, f"{fw}.derived", known, before=position, order=order) \
-        if field.derived is not None else []
-
-
-def _check_criteria(spec: Spec) -> list[str]:
+def _check_criteria(spec: Spec) -> list[KeyProblem]:
+    ids = [c.id for c in spec.criteria]
+    twice = [KeyProblem.of(Code.SPEC_DUPLICATE_CRITERION, Key.of("criteria"), id=c)
+             for c in sorted({c for c in ids if ids.count(c) > 1})]
     try:
         pattern = re.compile(spec.criteria_pattern)
     except re.error as err:
-        return [f"criteria_pattern: not a valid regular expression ({err}). Write it as, e.g., ^ESN \\d{{2}}$."]
-    return [f'criteria[{i}]: id "{c.id}" does not match criteria_pattern {spec.criteria_pattern}. Fix the id or '
-            "the pattern." for i, c in enumerate(spec.criteria) if not pattern.fullmatch(c.id)]
+        return [KeyProblem.of(Code.SPEC_BAD_CRITERIA_PATTERN, Key.of("criteria_pattern"), error=err), *twice]
+    return [KeyProblem.of(Code.SPEC_CRITERION_ID, Key.of("criteria", i), id=c.id, pattern=spec.criteria_pattern)
+            for i, c in enumerate(spec.criteria) if not pattern.fullmatch(c.id)] + twice
 
 
-def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[str]:
+def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[KeyProblem]:
     grades = lists.get(spec.grade_list, set())
-    out = [f'grading.{key}: "{g}" is not in the grade list {spec.grade_list}.'
+    out = [KeyProblem.of(Code.SPEC_NOT_A_GRADE, Key.of("grading", key), grade=g, grade_list=spec.grade_list)
            for key, values in (("good_or_better", spec.grading.good_or_better),
                                ("needs_action", spec.grading.needs_action))
            for g in values if norm(g) not in grades]
@@ -168,22 +91,156 @@ def _check_grading(spec: Spec, lists: dict[str, set[str]]) -> list[str]:
                               if f.type == "question"))
     answers = {a for name in used for a in lists.get(name, set())}
     choices = ", ".join(dict.fromkeys(c for name in used for c in spec.lists.get(name, [])))
-    out += [f'grading.shortfall: "{a}" is not an answer a practice question can give ({choices}). Under grading, '
-            "list as shortfall the answers that say the practice fell short (the Deep Dive's are No and Partly)."
+    out += [KeyProblem.of(Code.SPEC_SHORTFALL_NOT_AN_ANSWER, Key.of("grading", "shortfall"), answer=a, choices=choices)
             for a in spec.grading.shortfall if used and norm(a) not in answers]
     return out
 
 
-def _check_examples(spec: Spec, fields: dict[str, FieldSpec], lists: dict[str, set[str]]) -> list[str]:
-    out: list[str] = []
+# -- sections and their fields ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _SectionLint:
+    """The sections in order, with what earlier ones took (ids, titles, sheets, cell names) to find clashes."""
+
+    spec: Spec
+    known: Known
+    #: Each field's position ("section.field" by its first appearance): a condition may look only at earlier ones.
+    order: dict[str, int] = field(default_factory=dict)
+    section_ids: set[str] = field(default_factory=set)
+    titles: dict[str, str] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    #: The position of the next input.
+    position: int = 0
+
+    def __post_init__(self) -> None:
+        # Every field's position first, so a condition on a later field is told apart from an unknown one.
+        self.order = {ref: i for i, ref in enumerate(fields_in_order(self.spec))}
+        self.titles = {norm(c): _MASTER_COLUMN for c in MASTER_COLUMNS}
+        reserved = (*RESERVED_SHEETS, self.spec.wording.criteria_sheet)
+        self.sheets = {norm(s): "a sheet the generator adds" for s in reserved}
+
+    def run(self) -> list[KeyProblem]:
+        """Every problem of every section and field, in order."""
+        out: list[KeyProblem] = []
+        for si, section in enumerate(self.spec.sections):
+            key = Key.of("sections").item(si, section.id)
+            out += self._section(section, key)
+            out += check_applies(section.applies_when, key.key("applies_when"), self.known, before=self.position,
+                                 order=self.order)
+            out += check_applies(section.required_when, key.key("required_when"), self.known, before=self.position,
+                                 order=self.order)
+            seen: set[str] = set()
+            for fi, f in enumerate(self.spec.fields_of(section)):
+                fkey = key.key("fields").item(fi, f.id)
+                out += self._duplicate(section, f, fkey) if f.id in seen else self._field(section, f, fkey)
+                seen.add(f.id)
+                self.position += 1
+        return out
+
+    def _section(self, section: SectionSpec, key: Key) -> list[KeyProblem]:
+        """The section itself: its id, title and sheet against the others', its condition's words, a table's rows."""
+        out: list[KeyProblem] = []
+        if section.id in self.section_ids:
+            out.append(KeyProblem.of(Code.SPEC_DUPLICATE_SECTION, key, id=section.id))
+        self.section_ids.add(section.id)
+        taken = self.titles.get(norm(section.title))
+        # An info section may share a master column's name: it has no column of its own there.
+        if taken is not None and (section.kind == "judged" or taken != _MASTER_COLUMN):
+            out.append(KeyProblem.of(Code.SPEC_TITLE_TAKEN, key.key("title"), title=section.title, taken=taken))
+        self.titles.setdefault(norm(section.title), f"the title of section {section.id}")
+        if norm(section.sheet) in self.sheets:
+            out.append(KeyProblem.of(Code.SPEC_SHEET_TAKEN, key.key("sheet"), sheet=section.sheet,
+                                     taken=self.sheets[norm(section.sheet)]))
+        self.sheets[norm(section.sheet)] = f"section {section.id}"
+        if section.applies_when is not None and not section.not_applicable_because:
+            out.append(KeyProblem.of(Code.SPEC_NO_REASON, key, case="section"))
+        if section.kind == "table":
+            out += _check_table(section, key)
+        return out + _unknown_criteria(self.spec, section.criteria, key.key("criteria"))
+
+    def _duplicate(self, section: SectionSpec, f: FieldSpec, key: Key) -> list[KeyProblem]:
+        return [KeyProblem.of(Code.SPEC_DUPLICATE_FIELD, key, case="judged" if section.kind == "judged" else None,
+                              id=f.id, section=section.id)]
+
+    def _field(self, section: SectionSpec, f: FieldSpec, key: Key) -> list[KeyProblem]:
+        """One field: its cell name, its list and default, its criteria, its condition and how it is derived."""
+        out: list[KeyProblem] = []
+        ref, name = f"{section.id}.{f.id}", input_name(section.id, f.id)
+        if self.names.get(name, ref) != ref:
+            out.append(KeyProblem.of(Code.SPEC_NAME_CLASH, key, name=name, other=self.names[name]))
+        self.names[name] = ref
+        out += _check_field_list(self.spec, self.known, f, key)
+        out += _unknown_criteria(self.spec, f.criteria, key.key("criteria"))
+        if f.applies_when is not None and not f.not_applicable_because:
+            out.append(KeyProblem.of(Code.SPEC_NO_REASON, key))
+        out += check_applies(f.applies_when, key.key("applies_when"), self.known, before=self.position,
+                             order=self.order)
+        if f.derived is not None:
+            out += self._derived(f, key.key("derived"), section.kind)
+        return out
+
+    def _derived(self, f: FieldSpec, key: Key, kind: str) -> list[KeyProblem]:
+        if f.type != "date" or kind == "table":
+            return [KeyProblem.of(Code.SPEC_DERIVED_NOT_A_DATE, key)]
+        if f.applies_when is not None:
+            return [KeyProblem.of(Code.SPEC_DERIVED_CONDITION, key)]
+        return check_derived(f.derived, key, self.known, before=self.position, order=self.order) \
+            if f.derived is not None else []
+
+
+def fields_in_order(spec: Spec) -> dict[str, FieldSpec]:
+    """Every field of the spec by "section.field", in order (the first, when an id is used twice)."""
+    out: dict[str, FieldSpec] = {}
+    for section in spec.sections:
+        for f in spec.fields_of(section):
+            out.setdefault(f"{section.id}.{f.id}", f)
+    return out
+
+
+def _check_table(section: SectionSpec, key: Key) -> list[KeyProblem]:
+    out = [KeyProblem.of(Code.SPEC_TABLE_ROWS, key)] if section.rows < 1 else []
+    if section.applies_when or any(f.applies_when for f in section.fields):
+        out.append(KeyProblem.of(Code.SPEC_TABLE_CONDITION, key))
+    return out
+
+
+def _check_field_list(spec: Spec, known: Known, f: FieldSpec, key: Key) -> list[KeyProblem]:
+    """A choice field's list is there; only choice and question fields have one; a default is one of its choices."""
+    lst = choice_list_of(f)
+    out: list[KeyProblem] = []
+    if f.type == "choice" and f.choices is None:
+        out.append(KeyProblem.of(Code.SPEC_NO_CHOICES, key))
+    elif lst is not None and lst not in spec.lists:
+        out.append(KeyProblem.of(Code.SPEC_UNKNOWN_LIST, key.key("choices"), name=lst,
+                                 suggestion=suggest(lst, spec.lists), lists=", ".join(spec.lists)))
+    elif f.choices is not None and lst is None:
+        out.append(KeyProblem.of(Code.SPEC_CHOICES_NOT_TAKEN, key.key("choices")))
+    if f.default is not None and lst and norm(f.default) not in known.lists.get(lst, set()):
+        out.append(KeyProblem.of(Code.SPEC_DEFAULT_NOT_A_CHOICE, key.key("default"), value=f.default, name=lst))
+    return out
+
+
+def _unknown_criteria(spec: Spec, ids: list[str], key: Key) -> list[KeyProblem]:
+    criteria = [c.id for c in spec.criteria]
+    return [KeyProblem.of(Code.SPEC_UNKNOWN_CRITERION, key, id=c, suggestion=suggest(c, criteria))
+            for c in ids if c not in criteria]
+
+
+def _check_examples(spec: Spec, known: Known) -> list[KeyProblem]:
+    fields = fields_in_order(spec)
+    out: list[KeyProblem] = []
     for name, values in spec.examples.items():
+        key = Key.of("examples", name)
         for ref, value in values.items():
-            field = fields.get(ref)
-            lst = choice_list_of(field) if field is not None else None
-            if field is None:
-                out.append(f'examples.{name}: unknown field "{ref}".{suggest(ref, fields)}')
-            elif lst is not None and norm(str(value)) not in lists.get(lst, set()):
-                out.append(f'examples.{name}: "{value}" is not a choice of {ref}.')
-            elif field.type == "integer" and not isinstance(value, int):
-                out.append(f"examples.{name}: {ref} takes a whole number.")
+            f = fields.get(ref)
+            lst = choice_list_of(f) if f is not None else None
+            if f is None:
+                out.append(KeyProblem.of(Code.SPEC_UNKNOWN_FIELD, key, ref=ref, suggestion=suggest(ref, fields)))
+            elif lst is not None and norm(str(value)) not in known.lists.get(lst, set()):
+                out.append(KeyProblem.of(Code.SPEC_NOT_A_CHOICE, key, value=value, ref=ref,
+                                         suggestion=suggest(str(value), spec.lists.get(lst, []))))
+            elif f.type == "integer" and not isinstance(value, int):
+                out.append(KeyProblem.of(Code.SPEC_EXAMPLE_NOT_A_NUMBER, key, ref=ref))
     return out

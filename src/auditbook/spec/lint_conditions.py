@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 
+from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.conditions import (
     THIS,
     All,
@@ -31,16 +30,10 @@ from auditbook.spec.logic import Truth, all_of, any_of, negated, normed_choices
 from auditbook.spec.logic import choices as choices_of
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.rules import EACH_SECTION, Rule
-from auditbook.text import norm
+from auditbook.text import norm, suggest
 
 #: The most combinations of answers tried when looking for a way a rule can fire.
 MAX_COMBINATIONS = 50_000
-
-
-def suggest(word: str, options: Iterable[str]) -> str:
-    """' Did you mean "x"?' for the closest option, or ''."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f' Did you mean "{close[0]}"?' if close else ""
 
 
 @dataclass(frozen=True)
@@ -72,108 +65,114 @@ class Known:
 
 @dataclass(frozen=True)
 class _Where:
-    at: str
+    key: Key
     this: str | None = None
     #: For applies_when: the position of the input it decides; it may only look at fields before it.
     before: int | None = None
     order: dict[str, int] | None = None
 
+    def problem(self, code: Code, case: str | None = None, **values: object) -> KeyProblem:
+        """A problem at this key."""
+        return KeyProblem.of(code, self.key, case=case, **values)
 
-def _resolve(ref: str, where: _Where, known: Known, out: list[str]) -> FieldSpec | None:
+
+def _resolve(ref: str, where: _Where, known: Known, out: list[KeyProblem]) -> FieldSpec | None:
     section, _, field_id = ref.partition(".")
     if section == THIS:
-        if where.this is None:
-            out.append(f'{where.at}: "{ref}" is only for a rule with each: or inside any_section / every_section.')
-            return None
-        if where.this == EACH_SECTION:
-            ids = known.section_field_ids()
-            found = {f.id: f for s in judged_sections(known.spec) for f in known.spec.fields_of(s)}
-        else:
-            table = known.table(where.this)
-            found = {f.id: f for f in table.fields} if table is not None else {}
-            ids = set(found)
-        if field_id not in ids:
-            out.append(f'{where.at}: "{ref}": no field "{field_id}" in every one of them.'
-                       f'{suggest(field_id, sorted(ids))}')
-            return None
-        return found[field_id]
-    field = known.fields.get(ref)
-    if field is None:
-        out.append(f'{where.at}: unknown field "{ref}".{suggest(ref, known.fields)} Use "section.field" with ids from '
-                   "this spec.")
+        return _resolve_this(ref, field_id, where, known, out)
+    found = known.fields.get(ref)
+    if found is None:
+        out.append(where.problem(Code.SPEC_UNKNOWN_FIELD, ref=ref, suggestion=suggest(ref, known.fields)))
         return None
     if where.before is not None and where.order is not None and where.order.get(ref, 0) >= where.before:
-        out.append(f'{where.at}: condition on "{ref}", which comes at or after this input. A condition may only look '
-                   "at earlier fields: move the field up or the condition down.")
+        out.append(where.problem(Code.SPEC_LATER_FIELD, ref=ref))
         return None
-    return field
+    return found
 
 
-def _date(op: DateOperand, where: _Where, known: Known, out: list[str]) -> None:
+def _resolve_this(ref: str, field_id: str, where: _Where, known: Known, out: list[KeyProblem]) -> FieldSpec | None:
+    """The field "this.FIELD" means in every judged section or row a rule runs on."""
+    if where.this is None:
+        out.append(where.problem(Code.SPEC_THIS_OUTSIDE_EACH, ref=ref))
+        return None
+    if where.this == EACH_SECTION:
+        ids = known.section_field_ids()
+        found = {f.id: f for s in judged_sections(known.spec) for f in known.spec.fields_of(s)}
+    else:
+        table = known.table(where.this)
+        found = {f.id: f for f in table.fields} if table is not None else {}
+        ids = set(found)
+    if field_id not in ids:
+        out.append(where.problem(Code.SPEC_THIS_FIELD_MISSING, ref=ref, field_id=field_id,
+                                 suggestion=suggest(field_id, sorted(ids))))
+        return None
+    return found[field_id]
+
+
+def _date(op: DateOperand, where: _Where, known: Known, out: list[KeyProblem]) -> None:
     ref = op if isinstance(op, str) else op.ref
-    field = _resolve(ref, where, known, out)
-    if field is None:
+    found = _resolve(ref, where, known, out)
+    if found is None:
         return
     of_month = isinstance(op, DateOf) and op.field is None
-    allowed = ("date", "month") if of_month else ("date",)
-    if field.type not in allowed:
-        out.append(f'{where.at}: "{ref}" is a {field.type} field; a date comparison needs a '
-                   f'{" or ".join(allowed)} field' + ("" if of_month else " (use start_of / end_of for a month)")
-                   + ".")
+    if found.type not in (("date", "month") if of_month else ("date",)):
+        out.append(where.problem(Code.SPEC_NOT_A_DATE_FIELD, case="month" if of_month else None, ref=ref,
+                                 type=found.type))
 
 
-def _number(op: NumberOperand, where: _Where, known: Known, out: list[str]) -> None:
+def _number(op: NumberOperand, where: _Where, known: Known, out: list[KeyProblem]) -> None:
     if isinstance(op, int):
         return
     if isinstance(op, str):
-        field = _resolve(op, where, known, out)
-        if field is not None and field.type != "integer":
-            out.append(f'{where.at}: "{op}" is a {field.type} field; a number comparison needs an integer field.')
+        found = _resolve(op, where, known, out)
+        if found is not None and found.type != "integer":
+            out.append(where.problem(Code.SPEC_NOT_AN_INTEGER_FIELD, ref=op, type=found.type))
         return
     if where.before is not None:
-        out.append(f"{where.at}: counting rows is for rules, not for when an input applies.")
+        out.append(where.problem(Code.SPEC_ONLY_IN_RULES))
         return
     _rows(op, where, known, out)
 
 
-def _rows(op: Rows, where: _Where, known: Known, out: list[str]) -> None:
+def _rows(op: Rows, where: _Where, known: Known, out: list[KeyProblem]) -> None:
     table = known.table(op.rows)
     if table is None:
         tables = [s.id for s in known.spec.sections if s.kind == "table"]
-        out.append(f'{where.at}: rows of "{op.rows}": no table section with that id.{suggest(op.rows, tables)}')
+        out.append(where.problem(Code.SPEC_UNKNOWN_TABLE, table=op.rows, suggestion=suggest(op.rows, tables)))
         return
     columns = {f.id: f for f in table.fields}
     for col, value in op.where.items():
         if col not in columns:
-            out.append(f'{where.at}: the table {op.rows} has no column "{col}".{suggest(col, columns)}')
+            out.append(where.problem(Code.SPEC_UNKNOWN_COLUMN, table=op.rows, column=col,
+                                     suggestion=suggest(col, columns)))
         elif value == THIS:
             if where.this != EACH_SECTION:
-                out.append(f"{where.at}: where {col}: this needs a rule with each: sections (or any_section).")
+                out.append(where.problem(Code.SPEC_THIS_NEEDS_SECTIONS, column=col))
             elif choice_list_of(columns[col]) != "section":
-                out.append(f'{where.at}: where {col}: this compares with section titles, but "{col}" is not a choice '
-                           'from the "section" list.')
+                out.append(where.problem(Code.SPEC_THIS_NOT_A_SECTION_COLUMN, column=col))
         elif (lst := choice_list_of(columns[col])) is not None and norm(value) not in known.lists.get(lst, set()):
-            out.append(f'{where.at}: "{value}" is not a choice of {op.rows}.{col}.'
-                       f'{suggest(value, known.spec.lists.get(lst, []))}')
+            out.append(where.problem(Code.SPEC_NOT_A_CHOICE, value=value, ref=f"{op.rows}.{col}",
+                                     suggestion=suggest(value, known.spec.lists.get(lst, []))))
 
 
-def check_condition(cond: Condition | None, where: _Where, known: Known) -> list[str]:
-    """Every problem with one condition: references, types, choices."""
-    out: list[str] = []
-    if cond is None:
-        return out
+def _choices(cond: Equals | In, where: _Where, known: Known, out: list[KeyProblem]) -> None:
+    """An equals / in condition names a choice field, and only its choices."""
+    found = _resolve(cond.field, where, known, out)
+    if found is None:
+        return
+    lst = choice_list_of(found)
+    if lst is None:
+        out.append(where.problem(Code.SPEC_NOT_COMPARABLE, ref=cond.field))
+        return
+    choices = known.spec.lists.get(lst, [])
+    out += [where.problem(Code.SPEC_NOT_A_CHOICE, value=value, ref=cond.field, suggestion=suggest(value, choices))
+            for value in choices_of(cond) if norm(value) not in known.lists.get(lst, set())]
+
+
+def _check_answer(cond: Condition, where: _Where, known: Known, out: list[KeyProblem]) -> None:
+    """A condition on answers: the fields it names, their types, and the choices it compares with."""
     if isinstance(cond, Equals | In):
-        field = _resolve(cond.field, where, known, out)
-        lst = choice_list_of(field) if field is not None else None
-        if field is not None and lst is None:
-            out.append(f'{where.at}: "{cond.field}" is not a choice or question field, so it cannot be compared '
-                       "with equals / in.")
-        elif field is not None:
-            choices = known.spec.lists.get(lst or "", [])
-            for value in choices_of(cond):
-                if norm(value) not in known.lists.get(lst or "", set()):
-                    out.append(f'{where.at}: "{value}" is not a choice of {cond.field}.{suggest(value, choices)} Use '
-                               "one of its choices, spelled as in the list.")
+        _choices(cond, where, known, out)
     elif isinstance(cond, Filled | Blank):
         _resolve(cond.filled if isinstance(cond, Filled) else cond.blank, where, known, out)
     elif isinstance(cond, DateCompare):
@@ -182,53 +181,62 @@ def check_condition(cond: Condition | None, where: _Where, known: Known) -> list
     elif isinstance(cond, NumberCompare):
         _number(cond.number, where, known, out)
         _number(cond.right, where, known, out)
-    elif isinstance(cond, AnySection | EverySection):
+
+
+def check_condition(cond: Condition | None, where: _Where, known: Known) -> list[KeyProblem]:
+    """Every problem with one condition: references, types, choices."""
+    if cond is None:
+        return []
+    if isinstance(cond, AnySection | EverySection):
         if where.before is not None:
-            out.append(f"{where.at}: any_section / every_section are for rules, not for when an input applies.")
-            return out
-        inner = _Where(where.at, EACH_SECTION)
-        return out + check_condition(children(cond)[0], inner, known)
+            return [where.problem(Code.SPEC_ONLY_IN_RULES, case="quantifier")]
+        return check_condition(children(cond)[0], _Where(where.key, EACH_SECTION), known)
+    out: list[KeyProblem] = []
+    _check_answer(cond, where, known, out)
     for c in children(cond):
         out += check_condition(c, where, known)
     return out
 
 
-def check_applies(cond: Condition | None, at: str, known: Known, *, before: int, order: dict[str, int]) -> list[str]:
+def check_applies(cond: Condition | None, key: Key, known: Known, *, before: int,
+                  order: dict[str, int]) -> list[KeyProblem]:
     """Problems with an applies_when / required_when condition (which may only look at earlier fields)."""
-    return check_condition(cond, _Where(at, None, before, order), known)
+    return check_condition(cond, _Where(key, None, before, order), known)
 
 
-def check_derived(op: DateOf, at: str, known: Known, *, before: int, order: dict[str, int]) -> list[str]:
+def check_derived(op: DateOf, key: Key, known: Known, *, before: int, order: dict[str, int]) -> list[KeyProblem]:
     """Problems with a derived date: it is worked out from an earlier date or month field."""
-    out: list[str] = []
-    _date(op, _Where(at, None, before, order), known, out)
+    out: list[KeyProblem] = []
+    _date(op, _Where(key, None, before, order), known, out)
     return out
 
 
-def lint_rules(known: Known) -> list[str]:
+def lint_rules(known: Known) -> list[KeyProblem]:
     """Every problem with the spec's rules."""
-    spec = known.spec
-    out: list[str] = []
+    out: list[KeyProblem] = []
     seen: set[str] = set()
-    tables = [s.id for s in spec.sections if s.kind == "table"]
-    for i, rule in enumerate(spec.rules):
-        at = f"rules[{i}] ({rule.id})"
+    for i, rule in enumerate(known.spec.rules):
+        key = Key.of("rules").item(i, rule.id)
         if rule.id in seen:
-            out.append(f'{at}: duplicate rule id "{rule.id}". Give each rule its own id.')
+            out.append(KeyProblem.of(Code.SPEC_DUPLICATE_RULE, key, id=rule.id))
         seen.add(rule.id)
-        if rule.each is not None and rule.each != EACH_SECTION and rule.each not in tables:
-            out.append(f'{at}.each: "{rule.each}" is neither "sections" nor a table section.'
-                       f"{suggest(rule.each, [EACH_SECTION, *tables])}")
-            continue
-        found = check_condition(rule.when, _Where(f"{at}.when", rule.each), known)
-        found += check_condition(rule.require, _Where(f"{at}.require", rule.each), known)
-        for ref in rule.cells:
-            _resolve(ref, _Where(f"{at}.cells", rule.each), known, found)
-        out += found
-        if not found and can_fire(rule, known) is False:
-            out.append(f"{at}: this rule can never fire: no answers make `when` hold and `require` fail. Check its "
-                       "conditions.")
+        out += _check_rule(rule, key, known)
     return out
+
+
+def _check_rule(rule: Rule, key: Key, known: Known) -> list[KeyProblem]:
+    """One rule: what it runs on, its conditions and cells, and whether any answers can make it fire."""
+    tables = [s.id for s in known.spec.sections if s.kind == "table"]
+    if rule.each is not None and rule.each != EACH_SECTION and rule.each not in tables:
+        return [KeyProblem.of(Code.SPEC_UNKNOWN_EACH, key.key("each"), each=rule.each,
+                              suggestion=suggest(rule.each, [EACH_SECTION, *tables]))]
+    found = check_condition(rule.when, _Where(key.key("when"), rule.each), known)
+    found += check_condition(rule.require, _Where(key.key("require"), rule.each), known)
+    for ref in rule.cells:
+        _resolve(ref, _Where(key.key("cells"), rule.each), known, found)
+    if not found and can_fire(rule, known) is False:
+        found.append(KeyProblem.of(Code.SPEC_RULE_NEVER_FIRES, key))
+    return found
 
 
 def _any_field(ref: str, known: Known) -> FieldSpec | None:

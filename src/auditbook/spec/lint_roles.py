@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.conditions import fields_in
-from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import FieldSpec, Spec, choice_list_of, judged_sections
 from auditbook.spec.roles import ACTION_ROLES, FIELD_ROLES, ROLE_EFFECTS, SECTION_ROLES, Role
+from auditbook.text import suggest
 
 #: The field types a role's field may have (roles not listed take any type).
 _TYPES: dict[Role, tuple[str, ...]] = {
@@ -25,70 +26,87 @@ _TYPES: dict[Role, tuple[str, ...]] = {
 _GRADED = (Role.OVERALL_GRADE, Role.SECTION_GRADE)
 
 
-def _kind(role: Role, field: FieldSpec, spec: Spec, where: str) -> list[str]:
-    out: list[str] = []
+def _kind(role: Role, f: FieldSpec, spec: Spec, key: Key) -> list[KeyProblem]:
     allowed = _TYPES.get(role)
-    if allowed and field.type not in allowed:
-        out.append(f'{where}: the {role.value} must be a {" or ".join(allowed)} field, not {field.type}. Point the '
-                   "role at another field or change the field's type.")
-    elif role in _GRADED and choice_list_of(field) != spec.grade_list:
-        out.append(f"{where}: the {role.value} must use the grade list ({spec.grade_list}), not "
-                   f"{choice_list_of(field)}.")
-    return out
+    if allowed and f.type not in allowed:
+        return [KeyProblem.of(Code.SPEC_ROLE_TYPE, key, role=role.value, types=" or ".join(allowed), type=f.type)]
+    if role in _GRADED and choice_list_of(f) != spec.grade_list:
+        return [KeyProblem.of(Code.SPEC_ROLE_GRADE_LIST, key, role=role.value, grade_list=spec.grade_list,
+                              name=choice_list_of(f))]
+    return []
 
 
-def lint_roles(spec: Spec) -> list[str]:
+def lint_roles(spec: Spec) -> list[KeyProblem]:
     """Every role that names a field that is not there or not of the right kind."""
-    roles = spec.roles
     forms = {s.id: {f.id: f for f in spec.fields_of(s)} for s in spec.sections if s.kind != "table"}
-    out: list[str] = []
+    return [*_field_roles(spec, forms), *_urgent(spec, forms), *_section_roles(spec, forms), *_action_roles(spec)]
+
+
+def _field_roles(spec: Spec, forms: dict[str, dict[str, FieldSpec]]) -> list[KeyProblem]:
+    """Roles that name one field of a form or judged section ("section.field")."""
+    out: list[KeyProblem] = []
     for role in FIELD_ROLES:
-        ref = roles.field(role)
+        ref = spec.roles.field(role)
         if ref is None:
             continue
         section, _, field_id = ref.partition(".")
-        field = forms.get(section, {}).get(field_id)
-        where = f"roles.{role.value}"
-        if field is None:
+        found = forms.get(section, {}).get(field_id)
+        key = Key.of("roles", role.value)
+        if found is None:
             refs = [f"{s}.{f}" for s, fs in forms.items() for f in fs]
-            out.append(f'{where}: no form field "{ref}".{suggest(ref, refs)} Name a field of a form or judged section '
-                       'as "section.field".')
+            out.append(KeyProblem.of(Code.SPEC_ROLE_NO_FIELD, key, ref=ref, suggestion=suggest(ref, refs)))
         else:
-            out += _kind(role, field, spec, where)
-    for ref in fields_in(roles.urgent):
-        section, _, field_id = ref.partition(".")
-        if field_id not in forms.get(section, {}):
-            out.append(f'roles.urgent: no form field "{ref}" for the condition. Use "section.field".')
-    judged = judged_sections(spec)
+            out += _kind(role, found, spec, key)
+    return out
+
+
+def _urgent(spec: Spec, forms: dict[str, dict[str, FieldSpec]]) -> list[KeyProblem]:
+    """The fields the urgent-concern condition looks at."""
+    refs = [f"{s}.{f}" for s, fs in forms.items() for f in fs]
+    return [KeyProblem.of(Code.SPEC_UNKNOWN_FIELD, Key.of("roles", "urgent"), ref=ref, suggestion=suggest(ref, refs))
+            for ref in fields_in(spec.roles.urgent) if ref not in refs]
+
+
+def _section_roles(spec: Spec, forms: dict[str, dict[str, FieldSpec]]) -> list[KeyProblem]:
+    """Roles that name a field every judged section has (its grade, its theme tags ...)."""
+    roles = spec.roles
     per_section = [r for r in SECTION_ROLES if roles.section_field(r)]
     per_section += [Role.THEME_TAGS] if roles.theme_tags else []
+    out: list[KeyProblem] = []
     for role in per_section:
         ids = roles.theme_tags if role is Role.THEME_TAGS else [roles.section_field(role) or ""]
-        for s in judged:
+        for s in judged_sections(spec):
             for field_id in ids:
-                field = forms[s.id].get(field_id)
-                if field is None:
-                    out.append(f'roles.{role.value}: section {s.id} has no field "{field_id}". Add it to the '
-                               "judgement block (judgement_fields) or to the section.")
+                found = forms[s.id].get(field_id)
+                key = Key.of("roles").key(role.value, f"{s.id}.{field_id}")
+                if found is None:
+                    out.append(KeyProblem.of(Code.SPEC_ROLE_SECTION_FIELD, Key.of("roles", role.value),
+                                             section=s.id, field_id=field_id))
                 elif role is not Role.THEME_TAGS:
-                    out += _kind(role, field, spec, f"roles.{role.value} ({s.id}.{field_id})")
-                elif choice_list_of(field) != "theme":
-                    out.append(f'roles.theme_tags ({s.id}.{field_id}): a theme tag must be a choice from the "theme" '
-                               "list.")
-    if roles.actions is not None:
-        table = next((s for s in spec.sections if s.id == roles.actions), None)
-        if table is None or table.kind != "table":
-            out.append(f'roles.actions: "{roles.actions}" is not a table section. Name the actions table\'s id.')
-        else:
-            columns = {f.id: f for f in table.fields}
-            for role in ACTION_ROLES:
-                col = roles.column(role)
-                if col is not None and col not in columns:
-                    out.append(f'roles.{role.value}: the actions table has no column "{col}".')
-                elif col is not None:
-                    out += _kind(role, columns[col], spec, f"roles.{role.value}")
-    elif any(roles.column(r) for r in ACTION_ROLES):
-        out.append("roles: action columns are named but roles.actions (the table section) is not.")
+                    out += _kind(role, found, spec, key)
+                elif choice_list_of(found) != "theme":
+                    out.append(KeyProblem.of(Code.SPEC_THEME_TAG_LIST, key))
+    return out
+
+
+def _action_roles(spec: Spec) -> list[KeyProblem]:
+    """The actions table and the roles of its columns."""
+    roles = spec.roles
+    if roles.actions is None:
+        named = any(roles.column(r) for r in ACTION_ROLES)
+        return [KeyProblem.of(Code.SPEC_ACTIONS_NOT_NAMED, Key.of("roles"))] if named else []
+    table = next((s for s in spec.sections if s.id == roles.actions), None)
+    if table is None or table.kind != "table":
+        return [KeyProblem.of(Code.SPEC_ACTIONS_NOT_A_TABLE, Key.of("roles", "actions"), name=roles.actions)]
+    columns = {f.id: f for f in table.fields}
+    out: list[KeyProblem] = []
+    for role in ACTION_ROLES:
+        col = roles.column(role)
+        if col is not None and col not in columns:
+            out.append(KeyProblem.of(Code.SPEC_UNKNOWN_COLUMN, Key.of("roles", role.value), table=table.id,
+                                     column=col, suggestion=suggest(col, columns)))
+        elif col is not None:
+            out += _kind(role, columns[col], spec, Key.of("roles", role.value))
     return out
 
 

@@ -6,7 +6,6 @@ YAML) and, for an unknown key or name, what was probably meant.
 
 from __future__ import annotations
 
-import re
 import types
 import typing
 from importlib import resources
@@ -17,10 +16,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from auditbook.errors import SpecError
+from auditbook.problems import Code, Key, KeyProblem, ValueProblem, words
 from auditbook.spec.conditions import KINDS
 from auditbook.spec.lint import lint
-from auditbook.spec.lint_conditions import suggest
 from auditbook.spec.models import Spec
+from auditbook.text import plural, suggest
 
 #: The package the bundled specs install as (the repository's workbook_specs/ folder, mapped in pyproject.toml).
 BUNDLED_PACKAGE = "auditbook.workbook_specs"
@@ -28,7 +28,6 @@ DEFAULT_SPEC = "deep_dive.yaml"
 
 Path_ = tuple[str | int, ...]
 Positions = dict[Path_, tuple[int, int]]
-_STEP = re.compile(r"([a-z_]+)(?:\[(\d+)\])?(?: \([^)]*\))?")
 
 
 def parse_yaml(text: str) -> tuple[Any, Positions]:
@@ -64,18 +63,22 @@ def positions(root: yaml.Node | None) -> Positions:
     return out
 
 
-def _at(loc: tuple[Any, ...], where: Positions) -> str:
-    """ "line L, column C" of the deepest known path along an error's location (union tags skipped), or ""."""
+def _at(loc: tuple[Any, ...], where: Positions) -> tuple[int | None, int | None]:
+    """The line and column of the deepest known path along a key's path (union tags skipped), or None."""
     path: Path_ = ()
     for step in loc:
         if (*path, step) in where:
             path = (*path, step)
     line, col = where.get(path, (0, 0))
-    return f"line {line}, column {col}" if line else ""
+    return (line, col) if line else (None, None)
 
 
-def _not_valid(source: Path, lines: list[str]) -> str:
-    return "\n".join([f"{source}: the spec is not valid ({len(lines)} problem(s)):", *lines])
+def _not_valid(source: Path, problems: list[KeyProblem], where: Positions) -> SpecError:
+    """The error for an invalid spec: a heading, then each problem on its line and column."""
+    placed = [p.placed(*_at(p.key.path, where)) for p in problems]
+    lines = [f"{source}: the spec is not valid ({plural(len(placed), 'problem')}):",
+             *(f"  {p.render()}" for p in placed)]
+    return SpecError("\n".join(lines), tuple(placed))
 
 
 def _model_fields(model: type[BaseModel]) -> dict[str, Any]:
@@ -113,63 +116,40 @@ def _model_at(loc: tuple[Any, ...]) -> list[type[BaseModel]]:
     return current
 
 
-def _explain(e: Any) -> str:
+def _schema_problem(e: Any) -> KeyProblem:
+    """One of pydantic's errors as a problem at its key, with a did-you-mean for an unknown key or condition."""
     loc = tuple(e["loc"])
-    msg = str(e["msg"]).removeprefix("Value error, ")
+    key = Key(loc, ".".join(str(p) for p in loc if not any(p == kind for kind, _ in KINDS)) or "(top level)")
+    refused = (e.get("ctx") or {}).get("error")
+    if isinstance(refused, ValueProblem):
+        return KeyProblem.of(refused.code, key, case=refused.case, **refused.values)
     if e["type"] == "extra_forbidden":
-        key = str(loc[-1])
+        name = str(loc[-1])
         allowed = sorted({k for m in _model_at(loc[:-1]) for k in _model_fields(m)})
-        return f'unknown key "{key}".{suggest(key, allowed)} Allowed here: {", ".join(allowed)}.'
-    if e["type"] == "condition" and isinstance(e.get("input"), dict):
+        return KeyProblem.of(Code.SPEC_UNKNOWN_KEY, key, key=name, suggestion=suggest(name, allowed),
+                             allowed=", ".join(allowed))
+    if e["type"] == "missing":
+        return KeyProblem.of(Code.SPEC_MISSING_KEY, key)
+    if e["type"] == Code.SPEC_NOT_A_CONDITION:
         keys = sorted({k for _, m in KINDS for k in _model_fields(m)} | {"offset"})
-        odd = [k for k in e["input"] if k not in keys]
-        hints = "".join(suggest(str(k), keys) for k in odd)
-        return f"{msg}.{hints}"
-    return msg
-
-
-def _format_validation_error(path: Path, err: ValidationError, where: Positions) -> str:
-    lines: list[str] = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        at = _at(loc, where)
-        dotted = ".".join(str(p) for p in loc if not any(p == key for key, _ in KINDS)) or "(top level)"
-        for part in _explain(e).split("\n"):
-            lines.append(f"  {at}: {dotted}: {part}" if at else f"  {dotted}: {part}")
-    return _not_valid(path, lines)
-
-
-def lint_path(message: str) -> Path_:
-    """The path a lint message starts with ("sections[3] (early_help).applies_when: ..." -> sections, 3, ...)."""
-    head = message.split(": ", 1)[0]
-    path: list[str | int] = []
-    for part in head.split("."):
-        m = _STEP.fullmatch(part.strip())
-        if m is None:
-            break
-        path.append(m.group(1))
-        if m.group(2) is not None:
-            path.append(int(m.group(2)))
-    return tuple(path)
+        odd = [str(k) for k in e["input"] if k not in keys] if isinstance(e.get("input"), dict) else []
+        return KeyProblem.of(Code.SPEC_NOT_A_CONDITION, key, suggestion="".join(suggest(k, keys) for k in odd))
+    return KeyProblem.of(Code.SPEC_SCHEMA, key, detail=str(e["msg"]).removeprefix("Value error, ").rstrip("."))
 
 
 def parse_spec(data: object, *, source: Path, where: Positions | None = None) -> Spec:
     """Validate already-parsed YAML data into a Spec and lint it, raising SpecError with every problem.
 
-    `where` (from positions()) puts each problem's line and column in front of it.
+    `where` (from positions()) gives each problem the line and column of its key.
     """
     where = where or {}
     try:
         spec = Spec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(_format_validation_error(source, err, where)) from None
+        raise _not_valid(source, [_schema_problem(e) for e in err.errors()], where) from None
     problems = lint(spec)
     if problems:
-        lines = []
-        for p in problems:
-            at = _at(lint_path(p), where)
-            lines.append(f"  {at}: {p}" if at else f"  {p}")
-        raise SpecError(_not_valid(source, lines))
+        raise _not_valid(source, problems, where)
     return spec
 
 
@@ -178,17 +158,18 @@ def load_spec(path: Path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise SpecError(f"{path}: cannot read the spec ({err.strerror}). Check the path.") from None
+        raise SpecError(f"{path}: {words(Code.SPEC_UNREADABLE, reason=err.strerror)}") from None
     except UnicodeDecodeError:
-        raise SpecError(f"{path}: the spec is not UTF-8 text. Save it as UTF-8.") from None
+        raise SpecError(f"{path}: {words(Code.SPEC_NOT_UTF8)}") from None
     try:
         data, where = parse_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"{path}: not valid YAML{at}. Fix the indentation or quoting there.") from None
+        said = words(Code.SPEC_NOT_YAML, line=mark.line + 1, column=mark.column + 1) if mark else \
+            words(Code.SPEC_NOT_YAML, case="nowhere")
+        raise SpecError(f"{path}: {said}") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{path}: a spec must be a YAML mapping with keys id, version, sections, ...")
+        raise SpecError(f"{path}: {words(Code.SPEC_NOT_A_MAPPING)}")
     return parse_spec(data, source=path, where=where)
 
 

@@ -166,23 +166,33 @@ def normed_choices(cond: Equals | In) -> set[str]:
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:
     """The condition's value: True, False, or None while an answer it needs is blank. No condition is True."""
+    # The conditions on one answer, the most common, are worked out here; comparisons and conditions made of
+    # others have a function each.
     if cond is None:
         return True
     if isinstance(cond, Equals | In):
         value = facts.get(cond.field)
-        if value is None:
-            return None
-        return norm(str(value)) in normed_choices(cond)
+        return None if value is None else norm(str(value)) in normed_choices(cond)
     if isinstance(cond, Filled):
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):
         return facts.get(cond.blank) is None
+    if isinstance(cond, DateCompare | NumberCompare):
+        return _compared(cond, facts)
+    return _combined(cond, facts)
+
+
+def _compared(cond: DateCompare | NumberCompare, facts: Facts) -> Truth:
+    """Two dates or two numbers compared; not yet known while either is blank."""
     if isinstance(cond, DateCompare):
         left_d, right_d = date_value(cond.date, facts), date_value(cond.right, facts)
         return None if left_d is None or right_d is None else _compare(cond.op, left_d, right_d)
-    if isinstance(cond, NumberCompare):
-        left_n, right_n = number_value(cond.number, facts), number_value(cond.right, facts)
-        return None if left_n is None or right_n is None else _compare(cond.op, left_n, right_n)
+    left_n, right_n = number_value(cond.number, facts), number_value(cond.right, facts)
+    return None if left_n is None or right_n is None else _compare(cond.op, left_n, right_n)
+
+
+def _combined(cond: All | AnyOf | Not | AnySection | EverySection, facts: Facts) -> Truth:
+    """Kleene's all / any / not of other conditions, and the quantifiers over the judged sections."""
     if isinstance(cond, AnySection):
         return any(truth(cond.any_section, facts.on_section(s)) is True for s in facts.sections)
     if isinstance(cond, EverySection):
@@ -191,7 +201,6 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
         return all_of([truth(c, facts) for c in cond.all])
     if isinstance(cond, AnyOf):
         return any_of([truth(c, facts) for c in cond.any])
-    assert isinstance(cond, Not)
     return negated(truth(cond.not_, facts))
 
 

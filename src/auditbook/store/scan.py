@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditbook.analysis.collate import NotMerged, Source
-from auditbook.problems import Code, Problem
+from auditbook.problems import Code, Problem, words
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_regular, skip_reason, special_kind
@@ -27,7 +27,6 @@ from auditbook.text import name_key
 
 NOT_READ = "not read"
 SKIPPED = "skipped"
-_AGAIN = "Check the collator's account can open it, then collect again."
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def walk(folder: Path, own: set[Path]) -> tuple[list[Found], list[NotMerged]]:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as err:
             notes.append(NotMerged(name_key(prefix.rstrip("/")) or ".", NOT_READ, _cannot("folder", err),
-                                   (Problem("error", Code.UNREADABLE, _cannot("folder", err)),)))
+                                   (_unreadable("folder", err),)))
             continue
         subfolders: list[tuple[Path, str, frozenset[tuple[int, int]]]] = []
         for e in entries:
@@ -107,12 +106,15 @@ def walk(folder: Path, own: set[Path]) -> tuple[list[Found], list[NotMerged]]:
 
 
 def _cannot(what: str, err: OSError) -> str:
-    return f"this {what} could not be read ({err.strerror or type(err).__name__}). {_AGAIN}"
+    return words(Code.UNREADABLE, case="collect", what=what, reason=err.strerror or type(err).__name__)
+
+
+def _unreadable(what: str, err: OSError, key: str | None = None) -> Problem:
+    return Problem.of(Code.UNREADABLE, case="collect", file=key, what=what, reason=err.strerror or type(err).__name__)
 
 
 def _not_read(key: str, what: str, err: OSError) -> NotMerged:
-    message = _cannot(what, err)
-    return NotMerged(key, NOT_READ, message, (Problem("error", Code.UNREADABLE, f"{key}: {message}"),))
+    return NotMerged(key, NOT_READ, _cannot(what, err), (_unreadable(what, err, key),))
 
 
 def file_hash(path: Path, limit: int) -> str:
@@ -157,9 +159,8 @@ def _stored(entry: Entry, rel: str) -> Report:
     bad = _UNSTORABLE_JSON.search(entry.report_json)
     if bad is not None:
         # Stored by an older auditbook, say: that return is rejected, the master is written with the others.
-        return Report(file=rel, problems=[Problem(
-            "error", Code.UNSTORABLE_TEXT, f"{rel}: holds a character no workbook can store ({bad.group()}). Check "
-            "it again with auditbook validate and have it corrected.")])
+        return Report(file=rel, problems=[Problem.of(Code.UNSTORABLE_TEXT, case="stored", file=rel,
+                                                     character=bad.group())])
     try:
         report = entry.report
     except Exception:  # signed by this collator yet unreadable: a fault, reported, never a crash
@@ -174,8 +175,7 @@ _UNSTORABLE_JSON = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:d[89a-f][0-9a-f]{2}|000[0-
 
 
 def _damaged(rel: str, why: str) -> Problem:
-    return Problem("error", Code.LEDGER_DAMAGED, f"{rel}: ledger entry damaged ({why}). Put the file back in the "
-                   f"folder to have it read again, or remove the entry with collect --forget \"{rel}\".")
+    return Problem.of(Code.LEDGER_DAMAGED, file=rel, why=why, name=rel)
 
 
 def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: set[Path], workers: int,
@@ -222,9 +222,8 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, 
             ledger.put(found.rel, size=found.st.st_size, mtime_ns=found.st.st_mtime_ns, sha256=sha, report=report,
                        registry=key)
         except Exception as err:  # one file's answers that cannot be stored cost that file only
-            report = Report(file=found.rel, problems=[Problem(
-                "error", Code.INTERNAL_ERROR, f"{found.rel}: what was read could not be recorded in the ledger "
-                f"({type(err).__name__}). Send the file to the auditbook maintainers.")])
+            report = Report(file=found.rel, problems=[Problem.of(Code.INTERNAL_ERROR, case="ledger", file=found.rel,
+                                                                 why=type(err).__name__)])
         scan.fresh.append(Source(found.rel, report, sha))
         scan.state.append((found.rel, sha, True))
     scan.read = len(to_read)
