@@ -115,7 +115,6 @@ class RawWorkbook:
     names: dict[str, str]
     properties: dict[str, str]
     date1904: bool = False
-    structure_locked: bool = False
 
 
 class _Strings:
@@ -351,8 +350,6 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     root = parts.parse("xl/workbook.xml")
     pr = root.find(f"{MAIN}workbookPr")
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    wp = root.find(f"{MAIN}workbookProtection")
-    locked = wp is not None and _is_true(wp.get("lockStructure"))
     names: dict[str, str] = {}
     for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
         text = element_text(dn)
@@ -381,5 +378,5 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
         parts.look(other)
     return RawWorkbook(
         path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
-        properties=_properties(parts), date1904=date1904, structure_locked=locked,
+        properties=_properties(parts), date1904=date1904,
     )
