@@ -200,7 +200,10 @@ def needs_look(data: bytes) -> bool:
     if low.count(b"<?") > 1:
         return True
     fresh = [piece for piece in low.split(ROW_CUT) if piece not in _clean_rows]
-    if any(t in piece for piece in fresh for t in _TRIGGERS):
+    # The fresh rows searched together, joined by the cut: no trigger lies across one, so this finds a trigger
+    # exactly when one of them holds it (one search per trigger, not one per trigger and row).
+    joined = ROW_CUT.join(fresh)
+    if any(t in joined for t in _TRIGGERS):
         return True
     if _clean_bytes > _MAX_CLEAN_BYTES:
         _clean_rows.clear()
