@@ -25,13 +25,21 @@ from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
 from auditbook.returns.repeats import NAMES, ROWS, STRINGS, Repeats
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OwnedZip, open_checked, parse_part, read_member
+from auditbook.returns.safety import (
+    DEFAULT_LIMITS,
+    Limits,
+    Outline,
+    OwnedZip,
+    custom_properties,
+    open_checked,
+    parse_part,
+    read_member,
+)
 from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
@@ -116,6 +124,11 @@ class RawWorkbook:
     names: dict[str, str]
     properties: dict[str, str]
     date1904: bool = False
+
+    @property
+    def outline(self) -> Outline:
+        """What the workbook says it is: its custom properties and its sheets' names."""
+        return Outline(self.properties, frozenset(self.sheet_states))
 
 
 class _Strings:
@@ -329,15 +342,7 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
 
 def _properties(parts: _Parts) -> dict[str, str]:
     member = "docProps/custom.xml"
-    if member not in parts:
-        return {}
-    root = parts.parse(member)
-    out: dict[str, str] = {}
-    for prop in root.iterfind(f"{_CUSTOM}property"):
-        name = prop.get("name")
-        if name and len(prop):
-            out[name] = "".join(prop[0].itertext())
-    return out
+    return custom_properties(parts.parse(member)) if member in parts else {}
 
 
 def _rels(parts: _Parts) -> dict[str, str]:

@@ -15,7 +15,7 @@ from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenanc
 from auditbook.returns.reader import RawWorkbook, read_workbook
 from auditbook.returns.report import Report
 from auditbook.returns.rules import check_rules
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OversizeError, skip_reason
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.evaluate import Evaluator, waiting_words
@@ -40,7 +40,8 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
         # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
         raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
-        return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
+        outline = err.outline if isinstance(err, OversizeError) else None
+        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline)
     except OSError as err:
         return Report(file=str(path), problems=[Problem("error", Code.UNREADABLE, f"{name}: could not be read "
                                                         f"({err.strerror or type(err).__name__}).")])
@@ -62,7 +63,7 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
     """Validate an already-read workbook (`today` as validate_file)."""
-    report = Report(file=str(raw.path))
+    report = Report(file=str(raw.path), outline=raw.outline)
     agreed, problems = read_provenance(raw)
     report.problems += problems
     if problems:
