@@ -35,6 +35,20 @@ def quoted(label: str) -> str:
 def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
     """Every input's coerced value, where it was read, and what stopped an input being read."""
     out = ReadValues()
+    missing_sheets, renamed = _check_sheets(raw, layout, out)
+    for inp in layout.inputs:
+        if inp.derived is not None:
+            continue  # a locked formula: validate works the value out itself
+        if inp.sheet in missing_sheets:
+            out.reported.add(inp.name)
+            continue
+        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out)
+    return out
+
+
+def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[set[str], dict[str, str]]:
+    """The section sheets deleted, and those renamed (to their new names), with a problem for each and for every
+    sheet whose protection was removed."""
     missing_sheets: set[str] = set()
     renamed: dict[str, str] = {}
     for sl in layout.sections:
@@ -56,41 +70,39 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             out.problems.append(Problem("warning", Code.SHEET_UNPROTECTED, "the sheet's protection has been removed. "
                                         "Check nothing outside the input cells was changed, then protect it again.",
                                         sheet=sheet.name))
-    for inp in layout.inputs:
-        if inp.derived is not None:
-            continue  # a locked formula: validate works the value out itself
-        if inp.sheet in missing_sheets:
-            out.reported.add(inp.name)
-            continue
-        text = raw.names.get(inp.name)
-        ref = None if text is None else parse_ref(text)
-        if ref is None or ref[0] not in raw.sheets:
-            code, what = ((Code.NAME_MISSING, "is missing, so its answer cannot be found") if text is None else
-                          (Code.NAME_BROKEN, "no longer points at a cell (it was deleted)"))
-            out.reported.add(inp.name)
-            out.problems.append(out.problem(inp, "error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} '
-                                            f"{what}. Copy the answers into a fresh workbook."))
-            continue
-        sheet_name, cell = out.where[inp.name] = ref
-        if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
-            out.problems.append(out.problem(inp, "warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at "
-                                            f"{inp.sheet}!{inp.cell} but rows or columns were moved; it was read from "
-                                            "here. Check it is right."))
-        raw_cell = raw.sheets[sheet_name].cell(cell)
-        if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(out.problem(inp, "error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a "
-                                            "formula, not an answer. Type the answer itself."))
-            out.reported.add(inp.name)
-            continue
-        value = coerce(inp, raw_cell, date1904=raw.date1904)
-        if isinstance(value, Bad):
-            # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
-            out.problems.append(out.problem(inp, "error", value.code, f"{inp.label}: {value.message}"))
-            out.reported.add(inp.name)
-            continue
-        if value is not None:
-            out.values[inp.name] = value
-    return out
+    return missing_sheets, renamed
+
+
+def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues) -> None:
+    """One input's value through its defined name (its sheet called `sheet_now`), or the problem that stops it."""
+    text = raw.names.get(inp.name)
+    ref = None if text is None else parse_ref(text)
+    if ref is None or ref[0] not in raw.sheets:
+        code, what = ((Code.NAME_MISSING, "is missing, so its answer cannot be found") if text is None else
+                      (Code.NAME_BROKEN, "no longer points at a cell (it was deleted)"))
+        out.reported.add(inp.name)
+        out.problems.append(out.problem(inp, "error", code, f'the cell name "{inp.name}" for {quoted(inp.label)} '
+                                        f"{what}. Copy the answers into a fresh workbook."))
+        return
+    sheet_name, cell = out.where[inp.name] = ref
+    if (sheet_name, cell) != (sheet_now, inp.cell):
+        out.problems.append(out.problem(inp, "warning", Code.NAME_MOVED, f"{quoted(inp.label)} was expected at "
+                                        f"{inp.sheet}!{inp.cell} but rows or columns were moved; it was read from "
+                                        "here. Check it is right."))
+    raw_cell = raw.sheets[sheet_name].cell(cell)
+    if raw_cell is not None and raw_cell.formula is not None:
+        out.problems.append(out.problem(inp, "error", Code.FORMULA_IN_INPUT, f"{quoted(inp.label)} holds a "
+                                        "formula, not an answer. Type the answer itself."))
+        out.reported.add(inp.name)
+        return
+    value = coerce(inp, raw_cell, date1904=raw.date1904)
+    if isinstance(value, Bad):
+        # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
+        out.problems.append(out.problem(inp, "error", value.code, f"{inp.label}: {value.message}"))
+        out.reported.add(inp.name)
+        return
+    if value is not None:
+        out.values[inp.name] = value
 
 
 def _renamed(raw: RawWorkbook, sl: SectionLayout) -> str | None:
