@@ -88,39 +88,8 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
 
 
 def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -> tuple[Audit, list[Problem]]:
-    problems: list[Problem] = []
     ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
-    kept: dict[str, Coerced] = {}
-    #: Answered but not counted, with why (what the master's Answers tab says under "Applies").
-    set_aside: dict[str, str] = {}
-    unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
-    for inp in layout.inputs:
-        value = read.values.get(inp.name)
-        if inp.row_index is not None:
-            continue
-        if inp.name in unsure:
-            # Whether it applies turns on an answer already reported as unreadable: say nothing more about it.
-            if value is not None:
-                kept[inp.name] = value
-            continue
-        if inp.derived is not None:
-            continue
-        if value is not None and ev.input_waiting(inp):
-            problems.append(read.problem(inp, "warning", Code.ANSWERED_UNDECIDED, _waiting_message(layout, inp, ev)))
-            set_aside[inp.name] = "Not yet known"
-            continue
-        if value is not None and not ev.input_applies(inp):
-            because = inp.not_applicable_because or "it does not apply"
-            problems.append(read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
-                                     f"{quoted(inp.label)} has an answer but does not apply because {because}; it is "
-                                     "not counted. Clear it, or check the answers that decide it."))
-            set_aside[inp.name] = "No"
-            continue
-        if value is None and inp.name not in read.reported and ev.input_required(inp):
-            problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
-                                     f"{quoted(inp.label)} is required. Fill it in."))
-        if value is not None:
-            kept[inp.name] = value
+    kept, set_aside, problems = _kept_answers(layout, read, ev)
     final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
     for inp in layout.inputs:
         derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
@@ -134,6 +103,46 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
+
+
+def _kept_answers(layout: Layout, read: ReadValues, ev: Evaluator
+                  ) -> tuple[dict[str, Coerced], dict[str, str], list[Problem]]:
+    """The form answers that count; those answered but not counted, with why (what the master's Answers tab says
+    under "Applies"); and the problems met deciding (answers set aside, required answers missing)."""
+    problems: list[Problem] = []
+    kept: dict[str, Coerced] = {}
+    set_aside: dict[str, str] = {}
+    unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
+    for inp in layout.inputs:
+        value = read.values.get(inp.name)
+        # Whether an input applies may turn on an answer already reported as unreadable: then nothing more is said
+        # about it. Derived inputs are worked out from the answers, not answered.
+        if inp.row_index is not None or (inp.derived is not None and inp.name not in unsure):
+            continue
+        if value is None:
+            if inp.name not in unsure and inp.name not in read.reported and ev.input_required(inp):
+                problems.append(read.problem(inp, "error", Code.REQUIRED_MISSING,
+                                             f"{quoted(inp.label)} is required. Fill it in."))
+            continue
+        aside = None if inp.name in unsure else _set_aside(layout, read, ev, inp)
+        if aside is None:
+            kept[inp.name] = value
+        else:
+            problems.append(aside[0])
+            set_aside[inp.name] = aside[1]
+    return kept, set_aside, problems
+
+
+def _set_aside(layout: Layout, read: ReadValues, ev: Evaluator, inp: Input) -> tuple[Problem, str] | None:
+    """Why an answered input is not counted (the warning, and what "Applies" says), or None when it counts."""
+    if ev.input_waiting(inp):
+        return read.problem(inp, "warning", Code.ANSWERED_UNDECIDED, _waiting_message(layout, inp, ev)), "Not yet known"
+    if not ev.input_applies(inp):
+        because = inp.not_applicable_because or "it does not apply"
+        return read.problem(inp, "warning", Code.ANSWERED_NOT_APPLICABLE,
+                            f"{quoted(inp.label)} has an answer but does not apply because {because}; it is "
+                            "not counted. Clear it, or check the answers that decide it."), "No"
+    return None
 
 
 def completed_in_future(layout: Layout, audit: Audit, read: ReadValues, today: date) -> list[Problem]:
