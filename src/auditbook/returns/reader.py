@@ -215,7 +215,9 @@ class _Cells(NamedTuple):
 
 
 def _read_rows(data_el: Element, into: _Cells) -> None:
-    """Place each row's cells as Excel does (a row or cell without a reference follows the one before)."""
+    """Place each row's cells as Excel does (a row or cell without a reference follows the one before).
+
+    A remembered row (repeats.py) is placed once and noted: then only its cells on wanted rows are looked at."""
     wanted_rows = {row for row, _ in into.wanted} if into.wanted is not None else None
     notes = ROWS.notes
     row_no = 0
@@ -226,35 +228,66 @@ def _read_rows(data_el: Element, into: _Cells) -> None:
         row_no = _row_number(r) if r is not None else row_no + 1
         if not row_no:
             raise _bad("row number", str(r), into.member)
-        if wanted_rows is not None and row in notes and _passes(row, row_no, wanted_rows, notes):
-            continue
-        _read_row(row, row_no, into)
-
-
-def _passes(row: Element, row_no: int, wanted_rows: set[int], notes: dict[Element, object]) -> bool:
-    """Whether a remembered row places no cell on a wanted row (the rows its cells name are noted the first time)."""
-    named = notes[row]
-    if named is None:
-        named = notes[row] = _rows_named(row)
-    if not isinstance(named, frozenset):
-        return False  # a reference Excel never writes: read the row, which refuses it
-    return not (named & wanted_rows) and (_OWN_ROW not in named or row_no - 1 not in wanted_rows)
+        placed = notes.get(row, False)
+        if placed is None:
+            placed = notes[row] = _place(row)
+        if isinstance(placed, _Placed):
+            _read_placed(placed, row_no, into, wanted_rows)
+        else:  # not remembered, or a reference Excel never writes (read here, which refuses it)
+            _read_row(row, row_no, into)
 
 
 _OWN_ROW = -1  # a cell without a reference, placed on the row it is in
 
 
-def _rows_named(row: Element) -> frozenset[int] | bool:
-    """The 0-based rows a row's cells are placed on (_OWN_ROW for its own), or False if a reference is not one."""
-    out = set()
+class _Placed(NamedTuple):
+    """A remembered row's cells, placed: the rows their references name, and each cell's place, reference and
+    element (a cell without a reference is on _OWN_ROW, the row's own)."""
+
+    named: frozenset[int]
+    cells: tuple[tuple[tuple[int, int], str, Element], ...]
+
+
+def _place(row: Element) -> _Placed | bool:
+    """A row's cells placed as _read_row places them, or False if a reference is not one Excel writes."""
+    named: set[int] = set()
+    cells: list[tuple[tuple[int, int], str, Element]] = []
+    col_no = 0
     for c in row:
-        if c.tag == _C:
-            ref = c.get("r")
+        if c.tag != _C:
+            continue
+        ref = c.get("r") or ""
+        if ref:
             try:
-                out.add(split_cell(ref)[0] if ref else _OWN_ROW)
+                at = split_cell(ref)
             except ValueError:
                 return False
-    return frozenset(out)
+            col_no = at[1] + 1
+        else:
+            col_no += 1
+            at = (_OWN_ROW, col_no - 1)
+        named.add(at[0])
+        cells.append((at, ref, c))
+    return _Placed(frozenset(named), tuple(cells))
+
+
+def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[int] | None) -> None:
+    """A remembered row's cells that are wanted; a row with no cell on a wanted row is passed over."""
+    own = row_no - 1
+    if wanted_rows is not None and not (placed.named & wanted_rows) and (
+            _OWN_ROW not in placed.named or own not in wanted_rows):
+        return
+    cells, wanted = into.cells, into.wanted
+    for at, ref, c in placed.cells:
+        if at[0] == _OWN_ROW:
+            at = (own, at[1])
+        if wanted is not None and at not in wanted:
+            continue
+        cell = _cell(c, into.strings, into.member, ref or f"row {row_no}")
+        if cell is None:
+            cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
+        else:
+            cells[at] = cell
 
 
 def _read_row(row: Element, row_no: int, into: _Cells) -> None:

@@ -118,20 +118,21 @@ class Repeats:
         found: list[list[Element]] = []
         out = [data[:first]]
         meet: list[bytes] = []
-        known, met, cut, mark = self.known, self.met, self.cut, self.mark
+        get, met, cut, mark, add = self.known.get, self.met.get, self.cut, self.mark, out.append
         run: list[Element] | None = None
         for piece in data[first:stop].split(cut)[1:]:
-            elements = known.get(piece)
+            elements = get(piece)
             if elements is not None:
                 if run is None:
                     run = []
                     found.append(run)
-                    out.append(mark)
+                    add(mark)
                 run += elements
                 continue
             run = None
-            out += (cut, piece)
-            if met.get(hash(piece)) is not False:
+            add(cut)
+            add(piece)
+            if met(hash(piece)) is not False:
                 meet.append(piece)
         self._meet(meet, judge)
         out.append(data[stop:])

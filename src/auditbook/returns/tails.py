@@ -91,6 +91,24 @@ def _root_tag_end(data: bytes) -> int | None:
     return None
 
 
+#: Prologs and root start tags met before, each exactly as a parser ended it, and their lengths: the same bytes
+#: end the root's start tag at the same place, so they are not handed to a parser again.
+_roots: OrderedDict[bytes, None] = OrderedDict()
+_root_lengths: set[int] = set()
+
+
+def _root_end(head: bytes) -> int | None:
+    """_root_tag_end, remembered by the bytes up to it (one prolog and root start tag per template sheet)."""
+    for length in _root_lengths:
+        if head[:length] in _roots:
+            return length
+    end = _root_tag_end(head)
+    if end is not None and len(_roots) < 1024:
+        _roots[head[:end]] = None
+        _root_lengths.add(end)
+    return end
+
+
 def _cut(data: bytes) -> _Cut | None:
     head_end = data.find(_CELLS_END)
     if head_end < 0:
@@ -104,7 +122,7 @@ def _cut(data: bytes) -> _Cut | None:
     head = data[:head_end] + _CLOSE
     if not plain_utf8(head):  # UTF-8 without a DTD (which would come before the root): no entity declared
         return None
-    tag_end = _root_tag_end(head)
+    tag_end = _root_end(head)
     if tag_end is None or not 0 < tag_end <= head_end:
         return None
     return _Cut(data[:tag_end], head_end, end_start, head)
@@ -159,6 +177,8 @@ def forget() -> None:
     _judged.clear()
     _met.clear()
     _judged_bytes = 0
+    _roots.clear()
+    _root_lengths.clear()
     repeats.forget()
 
 
