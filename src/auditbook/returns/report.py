@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
+from auditbook.returns.safety import Outline
 
 
 @dataclass
@@ -16,6 +17,8 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     audit: Audit | None = None
     skipped: str | None = None
+    #: What the file says it is (its custom properties and sheet names), when it could be read that far.
+    outline: Outline | None = None
 
     @property
     def errors(self) -> list[Problem]:
