@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import openpyxl
 import pytest
 import yaml
@@ -22,7 +23,7 @@ from auditbook.allocation.lists import read_allocation, template_csv
 from auditbook.analysis.evidence import Evidence
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.outputs.report import css_string, render
+from auditbook.outputs.report import Span, _template, css_string, render
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.spec.layout import build_layout
@@ -207,3 +208,13 @@ def test_the_report_command_writes_it_escaped(evidence: tuple[Evidence, Path, Pa
                                  "--specs", str(folder.parent / "specs"), "--include-text"])
     assert result.exit_code == 0, result.output
     _inert(out.read_text(encoding="utf-8"), shown=ALWAYS + WITH_TEXT)
+
+
+def test_the_templates_escape_everything_and_a_missing_value_is_an_error() -> None:
+    env = _template().environment
+    assert env.from_string("<p>{{ s.text }}</p>").render(s=Span(IMG, "flag")) == (
+        "<p>&#34;&gt;&lt;img src=x onerror=alert(1)&gt;</p>")
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("<p>{{ s.words }}</p>").render(s=Span("text", "flag"))
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("report.html.j2").render()
