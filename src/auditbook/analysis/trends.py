@@ -11,6 +11,7 @@ from typing import Any
 from auditbook.analysis.collate import Merged
 from auditbook.returns.audit import APPLIES, Audit
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.layout import Layout
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
@@ -74,7 +75,7 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
     out.audits = len(merged)
     overall: Counter[str] = Counter()
     themes: Counter[str] = Counter()
-    questions: dict[str, dict[tuple[str, str], str]] = {}
+    questions: dict[str, dict[str, tuple[str, str]]] = {}
     for m in merged:
         a = m.audit
         if a.text(Role.OVERALL_GRADE):
@@ -91,27 +92,29 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
         out.kinds.update({t.label: t.kind for t in spec.themes})
         asked = questions.get(sha)
         if asked is None:
-            asked = questions[sha] = _questions(spec)
+            asked = questions[sha] = _questions(spec, registry.layout(spec))
         _tally(out.questions, a, asked, {norm(w): w for w in spec.grading.shortfall})
     out.overall = dict(overall)
     out.themes = dict(themes)
     return out
 
 
-def _questions(spec: Spec) -> dict[tuple[str, str], str]:
-    """A spec's practice questions by (section id, field id), each with its key: "section title\tquestion label"."""
-    return {(s.id, f.id): f"{s.title}\t{f.label}" for s in spec.sections if s.kind == "judged" for f in s.fields
-            if f.type == "question"}
+def _questions(spec: Spec, layout: Layout) -> dict[str, tuple[str, str]]:
+    """A spec's practice questions by their inputs' names: (section id, "section title\tquestion label")."""
+    asked = {(s.id, f.id): f"{s.title}\t{f.label}" for s in spec.sections if s.kind == "judged" for f in s.fields
+             if f.type == "question"}
+    return {i.name: (i.section, key) for i in layout.inputs if (key := asked.get((i.section, i.field))) is not None}
 
 
-def _tally(tallies: dict[str, dict[str, int]], a: Audit, asked: dict[tuple[str, str], str],
+def _tally(tallies: dict[str, dict[str, int]], a: Audit, asked: dict[str, tuple[str, str]],
            short: dict[str, str]) -> None:
     """Count an audit's counted answers to the practice questions of the sections that apply to it."""
     applying = {s.id for s in a.sections if s.applies}
     for x in a.answers:
-        key = asked.get((x.section, x.field)) if x.applies == APPLIES and x.section in applying else None
-        if key is None:
+        found = asked.get(x.name)
+        if found is None or found[0] not in applying or x.applies != APPLIES:
             continue
+        key = found[1]
         tally = tallies.setdefault(key, {ANSWERED: 0})
         tally[ANSWERED] += 1
         word = short.get(norm(str(x.value)))

@@ -11,7 +11,7 @@ from typing import Any
 from auditbook.analysis.actions import ids_of
 from auditbook.analysis.evidence import Evidence
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
-from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, options
+from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, options, paused_gc
 from auditbook.errors import CollectError
 from auditbook.outputs.master import check_not_open, write_master
 from auditbook.outputs.packs import write_packs
@@ -21,6 +21,7 @@ from auditbook.store.location import network_fs
 from auditbook.store.ours import stale_temporaries
 from auditbook.store.register import Register
 from auditbook.store.reports import report_from_json
+from auditbook.store.scan import Scan
 from auditbook.text import name_key
 
 __all__ = ["MASTER_NAME", "Options", "collect", "default_paths", "forget_key", "gather_folder"]
@@ -54,7 +55,8 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     """
     with Session(folder, options(opts, given), existing=True) as session:
         scan = session.scan()
-        _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
+        with paused_gc():
+            _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
     return evidence
 
 
@@ -99,24 +101,31 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             result = result_from_json(json.loads(previous), master, s.ledger_file, scan)
         else:
             check_not_open(master)
-            collation, evidence, rows = s.evidence(scan, master=edited_master, packs=edited_packs,
-                                                   forgotten=forgotten_ids)
-            register = Register(s.ledger)
-            _write(lambda: write_master(evidence, out=master, generated_at=o.now), master)
-            register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
-            result = result_of(collation, master, s.ledger_file, scan)
-            result.returns = rows
-            result.evidence = evidence
-            if packs is not None:
-                result.packs, failed = write_packs(evidence, packs, o.allocation or [], register)
-                result.warnings += failed
-                s.ledger.remember_packs_dir(packs)
-                for path in result.packs:
-                    s.ledger.remember_written(pack_source(path), path)
+            with paused_gc():
+                result = _rebuild(s, scan, master, packs, edited=(edited_master, edited_packs), forgotten=forgotten_ids)
             s.ledger.remember_run(state, json.dumps(outcome_json(result)))
             s.ledger.remember_written(MASTER, master)
     result.forgotten = forgotten
     result.warnings = _warnings(s.ledger_file) + result.warnings
+    return result
+
+
+def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited: tuple[Path | None, list[Path]],
+             forgotten: list[str]) -> CollectResult:
+    """Take back the edits, work out the evidence, write the master (and the packs, when asked for)."""
+    collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
+    register = Register(s.ledger)
+    _write(lambda: write_master(evidence, out=master, generated_at=s.opts.now), master)
+    register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
+    result = result_of(collation, master, s.ledger_file, scan)
+    result.returns = rows
+    result.evidence = evidence
+    if packs is not None:
+        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register)
+        result.warnings += failed
+        s.ledger.remember_packs_dir(packs)
+        for path in result.packs:
+            s.ledger.remember_written(pack_source(path), path)
     return result
 
 

@@ -147,18 +147,20 @@ class FastRows:
         letters = [col_letter(c) for c in range(len(formats))]
         wraps, chars = list(wrapped), [line_chars(w) for w in widths]
         # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
-        spans = list(groups) or [(c, c + 1) for c in range(len(formats))]
-        caches: list[dict[object, tuple[bytes, int]]] = [{} for _ in spans]
+        # Each run of columns with its cache of the XML made for the values met in it.
+        spans: list[tuple[int, int, bool, dict[object, tuple[bytes, int]]]] = [
+            (lo, hi, hi == lo + 1, {}) for lo, hi in list(groups) or [(c, c + 1) for c in range(len(formats))]]
         heights: dict[int, bytes] = {1: b""}
         out: list[bytes] = []
         append = out.append
+        row_xml = b'<row r="%b"%b>%b</row>'
         r = first_row + 1  # 1-based, under the header
         for values in rows:
             r += 1
             lines = 1
             cells: list[bytes] = []
-            for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
-                if hi == lo + 1:
+            for lo, hi, single, cache in spans if values else ():
+                if single:
                     # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell.
                     v = values[lo]
                     key: object = v if type(v) is str else (type(v), v)
@@ -181,7 +183,7 @@ class FastRows:
             if height is None:
                 height = heights[lines] = _height(lines)
             rs = b"%d" % r
-            append(b'<row r="' + rs + b'"' + height + b">" + b"".join(cells).replace(_ROW, rs) + b"</row>")
+            append(row_xml % (rs, height, b"".join(cells).replace(_ROW, rs)))
         self._count_strings(sum(row.count(b' t="s"') for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
@@ -229,6 +231,7 @@ class FastRows:
         out: list[bytes] = []
         append = out.append
         r = 1
+        row_xml = b'<row r="%b"%b>%b</row>'
         for who, items in groups:
             xa, la, sa = part_xml(0, who)
             strings += sa * len(items)
@@ -254,7 +257,7 @@ class FastRows:
                 if ht is None:
                     ht = height[lines] = _height(lines)
                 rs = b"%d" % r
-                append(b'<row r="' + rs + b'"' + ht + b">" + (xa + pb[0] + pc[0] + pd[0]).replace(_ROW, rs) + b"</row>")
+                append(row_xml % (rs, ht, b"".join((xa, pb[0], pc[0], pd[0])).replace(_ROW, rs)))
                 strings += pb[2] + pc[2] + pd[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))

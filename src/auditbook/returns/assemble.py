@@ -9,7 +9,7 @@ from datetime import date
 
 from auditbook.dates import uk
 from auditbook.problems import Code, Problem
-from auditbook.returns.audit import APPLIES, ActionItem, Answer, Audit, Provenance, SectionResult, Value
+from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance, Value
 from auditbook.returns.coerce import Coerced
 from auditbook.returns.values import ReadValues, quoted
 from auditbook.spec.due import due_date
@@ -58,14 +58,14 @@ def audit_of(layout: Layout, provenance: Provenance, answers: list[Answer], *, j
     """
     plan = views(layout)
     counted = _counted(answers)
-    sections = [SectionResult.model_construct(
-        id=s.id, title=s.title, applies=applies, required=required, status=status, grade=_text(counted.get(s.grade)),
-        themes=[str(v) for n in s.themes if (v := counted.get(n))], working_well=_text(counted.get(s.working_well)),
-        to_improve=_text(counted.get(s.to_improve))) for s, (applies, required, status) in
-        zip(plan.judged, judged, strict=True)]
-    return Audit.model_construct(
-        provenance=provenance, answers=answers, facts=plan.facts(counted, due), urgent=urgent, sections=sections,
-        actions=plan.actions(answers), due_date=due, late=late)
+    sections = [{"id": s.id, "title": s.title, "applies": applies, "required": required, "status": status,
+                 "grade": _text(counted.get(s.grade)), "themes": [str(v) for n in s.themes if (v := counted.get(n))],
+                 "working_well": _text(counted.get(s.working_well)), "to_improve": _text(counted.get(s.to_improve))}
+                for s, (applies, required, status) in zip(plan.judged, judged, strict=True)]
+    # Sections and actions are made into their models by the Audit's own validation (faster than one by one).
+    return Audit.model_validate({
+        "provenance": provenance, "answers": answers, "facts": plan.facts(counted, due), "urgent": urgent,
+        "sections": sections, "actions": plan.actions(counted), "due_date": due, "late": late})
 
 
 def _counted(answers: list[Answer]) -> dict[str, Value]:
@@ -97,9 +97,8 @@ class Views:
     roles: tuple[tuple[str, str], ...]
     has_due: bool
     judged: tuple[_Section, ...]
-    #: The actions table's id and, per action role, its column's field id ("" when the spec gives none).
-    actions_table: str | None
-    columns: dict[Role, str]
+    #: Each row of the actions table: its number, its inputs' names, and the input each action role reads.
+    action_rows: tuple[tuple[int, tuple[str, ...], dict[Role, str]], ...]
     #: Every input by name, as an answer of it is placed: (section, field, name, label, row).
     places: dict[str, tuple[str, str, str, str, int | None]]
 
@@ -110,25 +109,20 @@ class Views:
             facts[Role.DUE_DATE.value] = due
         return facts
 
-    def actions(self, answers: list[Answer]) -> list[ActionItem]:
-        """One item per used row of the actions table, read through the action column roles."""
-        if self.actions_table is None:
-            return []
-        rows: dict[int, dict[str, Value]] = {}
-        for a in answers:
-            if a.section == self.actions_table and a.row is not None:
-                rows.setdefault(a.row, {})[a.field] = a.value
-        cols = self.columns
-        items = []
-        for row, values in rows.items():
-            timescale = values.get(cols[Role.ACTION_TIMESCALE])
-            items.append(ActionItem.model_construct(
-                row=row, text=_text(values.get(cols[Role.ACTION_TEXT])),
-                section=_text(values.get(cols[Role.ACTION_SECTION])),
-                responsible=_text(values.get(cols[Role.ACTION_RESPONSIBLE])),
-                timescale=timescale if isinstance(timescale, date) else None,
-                agreed=_text(values.get(cols[Role.ACTION_AGREED])),
-                priority=_text(values.get(cols[Role.ACTION_PRIORITY]))))
+    def actions(self, counted: dict[str, Value]) -> list[dict[str, Value]]:
+        """Each used row of the actions table, read through the action column roles (an ActionItem's fields)."""
+        items: list[dict[str, Value]] = []
+        for row, names, by_role in self.action_rows:
+            if not any(n in counted for n in names):
+                continue
+            values = {role: counted.get(name) for role, name in by_role.items()}
+            timescale = values.get(Role.ACTION_TIMESCALE)
+            items.append({
+                "row": row, "text": _text(values.get(Role.ACTION_TEXT)),
+                "section": _text(values.get(Role.ACTION_SECTION)),
+                "responsible": _text(values.get(Role.ACTION_RESPONSIBLE)),
+                "timescale": timescale if isinstance(timescale, date) else None,
+                "agreed": _text(values.get(Role.ACTION_AGREED)), "priority": _text(values.get(Role.ACTION_PRIORITY))})
         return items
 
 
@@ -148,10 +142,14 @@ def views(layout: Layout) -> Views:
                             name(layout.section_input(sl, Role.TO_IMPROVE)),
                             tuple(i.name for i in layout.theme_inputs(sl)))
                    for sl in layout.sections if sl.section.kind == "judged")
-    table = layout.actions
-    made = Views(roles, layout.role_input(Role.DUE_DATE) is not None, judged,
-                 None if table is None else table.section.id,
-                 {role: layout.action_column(role) or "" for role in ACTION_ROLES},
+    rows: dict[int, list[Input]] = {}
+    for i in layout.actions.inputs if layout.actions is not None else ():
+        rows.setdefault(i.row_index or 0, []).append(i)
+    columns = {role: column for role in ACTION_ROLES if (column := layout.action_column(role)) is not None}
+    action_rows = tuple((row, tuple(i.name for i in inputs),
+                         {role: i.name for role, column in columns.items() for i in inputs if i.field == column})
+                        for row, inputs in sorted(rows.items()))
+    made = Views(roles, layout.role_input(Role.DUE_DATE) is not None, judged, action_rows,
                  {i.name: (i.section, i.field, i.name, i.label, i.row_index) for i in layout.inputs})
     layout.caches["views"] = made
     return made

@@ -10,9 +10,9 @@ sections' grades, themes and findings, and actions. Nothing downstream of valida
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_serializer
 
 from auditbook.spec.roles import Role
 
@@ -83,8 +83,8 @@ class Audit(_Model):
 
     provenance: Provenance
     #: Every answered input, in the workbook's order: those counted, and those set aside (not applying, or not yet
-    #: known) with why.
-    answers: list[Answer] = Field(default_factory=list)
+    #: known) with why. Made only by returns/assemble.py (and read back by the ledger): not checked again here.
+    answers: Annotated[list[Answer], SkipValidation] = Field(default_factory=list)
     #: The value of every field role the spec gives (Role value -> answer).
     facts: dict[str, Value] = Field(default_factory=dict)
     #: Whether an urgent concern was raised (False when the spec has no urgent role).
