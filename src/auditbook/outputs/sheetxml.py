@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from xlsxwriter.workbook import Workbook
@@ -130,7 +130,8 @@ class FastRows:
         if isinstance(v, int | float):
             return f"<c{ref}{style}><v>{v!r}</v></c>"
         if isinstance(v, Formula):
-            return f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="))}</f><v>{escape(v.value)}</v></c>'
+            return (f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="), quote=False)}</f>'
+                    f'<v>{escape(v.value, quote=False)}</v></c>')
         raise TypeError(f"cannot write a {type(v).__name__} into a cell")
 
     def add(self, ws: Worksheet, first_row: int, rows: Sequence[Sequence[object]], formats: Sequence[Any],

@@ -252,12 +252,11 @@ class Ledger:
     # -- signatures ----------------------------------------------------------------------------------
 
     def _mac(self, ledger_id: bytes | None, *parts: object) -> str:
-        mac = hmac.new(self.key, digestmod=hashlib.sha256)
-        for part in ([ledger_id] if ledger_id is not None else []) + [
-                ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]:
-            mac.update(len(part).to_bytes(8, "big"))
-            mac.update(part)
-        return mac.hexdigest()
+        data = ([ledger_id] if ledger_id is not None else []) + [
+            ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]
+        # Each part after its length, so no two sets of parts sign alike; one call (every row is checked each run).
+        message = b"".join(x for part in data for x in (len(part).to_bytes(8, "big"), part))
+        return hmac.digest(self.key, message, "sha256").hex()
 
     def sign(self, *parts: object) -> str:
         """The signature of some stored values under this collator's key and this ledger's id (None signs as "")."""
