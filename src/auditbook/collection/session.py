@@ -151,9 +151,13 @@ class Session:
 
     def edited_master(self) -> Path | None:
         """The master, when it was changed since auditbook wrote it (someone typed into it)."""
+        written = self.ledger.written_sha(MASTER)
+        if written and self.ledger.same_as_written(MASTER, self.master):
+            self.master_sha = written  # its size and time are as written: not read (a master is megabytes)
+            return None
         self.master_sha = output_sha(self.master)
         sha = self.master_sha
-        return self.master if sha is not None and sha != self.ledger.written_sha(MASTER) else None
+        return self.master if sha is not None and sha != written else None
 
     def edited_packs(self) -> list[Path]:
         """Packs written before that have been changed since (a team manager typed into them)."""

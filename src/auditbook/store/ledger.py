@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from auditbook.errors import CollectError
 from auditbook.returns.report import Report
@@ -70,6 +71,15 @@ def pack_source(pack: Path) -> str:
 def _written_key(source: str) -> str:
     # The keys ledgers already hold: a master's or pack's SHA-256 when auditbook last wrote or read it.
     return "master_sha256" if source == MASTER else f"pack_sha256:{source.removeprefix('pack:')}"
+
+
+def _stat_of(path: Path) -> str:
+    """A regular file's size and modification time as the ledger keeps them ("" when it is not one)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}" if S_ISREG(st.st_mode) else ""
 
 
 @dataclass(frozen=True)
@@ -334,8 +344,15 @@ class Ledger:
 
     def remember_written(self, source: str, path: Path) -> None:
         """Remember what the master or a pack holds now (what it says has been taken: only a later change is an
-        edit)."""
+        edit), and its size and time, which tell it unchanged without reading it."""
         self._set_meta(_written_key(source), output_sha(path) or "")
+        self._set_meta(_written_key(source) + ":stat", _stat_of(path))
+
+    def same_as_written(self, source: str, path: Path) -> bool:
+        """Whether the master or a pack has the size and modification time it had when remembered: unchanged since
+        (a file saved again by someone has another time), as a return whose size and time match is."""
+        now = _stat_of(path)
+        return bool(now) and self._get_meta(_written_key(source) + ":stat") == now
 
     def packs_dir(self) -> Path | None:
         """The folder packs were last written into."""
