@@ -94,6 +94,19 @@ def test_a_report_stored_by_format_4_reads_back(tmp_path: Path) -> None:
     assert report_from_json(_format_4(report, layout), REGISTRY) == report
 
 
+def test_a_report_stored_before_format_4_reads_back_with_the_answers_it_kept(tmp_path: Path) -> None:
+    """Before format 4 an audit kept no answers set aside (nor, earlier still, an urgent flag)."""
+    report = _report(tmp_path / "r.xlsx")
+    assert report.audit is not None
+    older = json.loads(_format_4(report, REGISTRY.layout(spec())))
+    del older["audit"]["set_aside"], older["audit"]["urgent"]
+    back = report_from_json(json.dumps(older), REGISTRY).audit
+    assert back is not None
+    assert back.answers == [x for x in report.audit.answers if x.applies == APPLIES]
+    assert (back.sections, back.facts, back.actions) == (report.audit.sections, report.audit.facts,
+                                                         report.audit.actions)
+
+
 def test_a_stored_report_whose_spec_is_not_known_now_is_said_so(tmp_path: Path) -> None:
     with pytest.raises(SpecNotKnown):
         report_from_json(report_to_json(_report(tmp_path / "r.xlsx")), SpecRegistry({}))

@@ -85,7 +85,7 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
         answers = _answers(views(layout).places, d["answers"])
         judged = [(bool(a), bool(r), str(s)) for a, r, s in d["judged"]]
     due = d["due_date"]
-    return audit_of(layout, provenance, answers, judged=judged, urgent=bool(d["urgent"]),
+    return audit_of(layout, provenance, answers, judged=judged, urgent=bool(d.get("urgent", False)),
                     due=due if isinstance(due, date) else None, late=bool(d["late"]))
 
 
@@ -101,15 +101,16 @@ def _answers(places: dict[str, tuple[str, str, str, str, int | None]], stored: l
 
 
 def _earlier(layout: Layout, d: dict[str, Any]) -> tuple[list[Answer], list[Judged]]:
-    """The answers of an audit stored by format 4 (answers split into forms, sections, table rows and answers set
-    aside), which a return gone from the folder is read back from: it cannot be read afresh."""
+    """The answers of an audit stored by format 4 or before (answers split into forms, sections, table rows and, from
+    format 4, answers set aside), which a return gone from the folder is read back from: it cannot be read afresh."""
     sections = {s["id"]: s for s in d["sections"]}
-    aside = {(x["section"], x["field"]): x for x in d["set_aside"]}
+    aside = {(x["section"], x["field"]): x for x in d.get("set_aside", [])}
+    tables = d.get("tables", {})
     answers: list[Answer] = []
     for sl in layout.sections:
         sid = sl.section.id
         if sl.section.kind == "table":
-            cells = {(row["row"], f): v for row in d["tables"].get(sid, []) for f, v in row.items() if f != "row"}
+            cells = {(row["row"], f): v for row in tables.get(sid, []) for f, v in row.items() if f != "row"}
             answers += [Answer(i.section, i.field, i.name, i.label, v, APPLIES, i.row_index) for i in sl.inputs
                         if (v := cells.get((i.row_index, i.field))) is not None]
             continue
