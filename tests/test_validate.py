@@ -296,7 +296,12 @@ def audit_of(report: Report) -> Audit:
 
 def section(audit: Audit, section_id: str) -> dict[str, object]:
     s = next(s for s in audit.sections if s.id == section_id)
-    return {"applies": s.applies, "grade": s.grade, "themes": s.themes, **s.answers}
+    return {"applies": s.applies, "grade": s.grade, "themes": s.themes, **answered(audit, section_id)}
+
+
+def answered(audit: Audit, section_id: str) -> dict[str, object]:
+    """A form or section's counted answers, None for each input without one (as `form` gives what was filled)."""
+    return {i.field: audit.answer(section_id, i.field) for i in layout().section(section_id).inputs}
 
 
 def test_choices_are_stored_in_their_canonical_spelling(tmp_path: Path) -> None:
@@ -309,7 +314,7 @@ def test_choices_are_stored_in_their_canonical_spelling(tmp_path: Path) -> None:
 def test_uk_text_dates_are_read_as_dates(tmp_path: Path, typed: str) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={"overall_feedback_team_manager": typed}))
     assert found(report) == []
-    assert audit_of(report).forms["overall"]["feedback_team_manager"] == date(2026, 12, 31)
+    assert audit_of(report).answer("overall", "feedback_team_manager") == date(2026, 12, 31)
 
 
 def test_answer_in_a_section_that_does_not_apply_is_not_counted(tmp_path: Path) -> None:
@@ -355,7 +360,7 @@ def test_moved_name_is_read_from_where_it_points(tmp_path: Path) -> None:
         '(including in care, care leavers, and young people who have left home or been homeless)?" was expected at '
         f"{sheet}!{where('profile_independent_living')[1]} but rows or columns were moved; it was read from here. "
         "Check it is right."]
-    assert audit_of(report).forms["profile"]["independent_living"] == "No"
+    assert audit_of(report).answer("profile", "independent_living") == "No"
 
 
 def test_action_responsible_defaults_to_the_team_manager(tmp_path: Path) -> None:
@@ -473,9 +478,9 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     audit = audit_of(report)
     assert "profile_due_date" not in filled  # worked out from the audit month, not typed
     derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 12, 1), "period_to": date(2026, 11, 30)}
-    assert audit.forms["profile"] == {**form(filled, "profile"), **derived}
-    assert audit.forms["overall"] == form(filled, "overall")
-    assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
+    assert answered(audit, "profile") == {**form(filled, "profile"), **derived}
+    assert answered(audit, "overall") == form(filled, "overall")
+    assert [(s.id, s.applies, s.required, s.grade, s.themes, answered(audit, s.id)) for s in audit.sections] == \
         expected_sections(filled, scenario)
     assert [a.model_dump() for a in audit.actions] == expected_actions(filled)
     assert len(audit.actions) == 3
@@ -503,7 +508,7 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
     report = check(make_return(tmp_path / "r.xlsx", filled))
     assert (found(report), report.valid) == ([], True)
     audit = audit_of(report)
-    assert (audit.due_date, audit.forms["profile"]["period_from"], audit.forms["profile"]["period_to"]) == (
+    assert (audit.due_date, audit.answer("profile", "period_from"), audit.answer("profile", "period_to")) == (
         date(2027, 2, 28), date(2025, 3, 1), date(2027, 2, 28))
 
 
@@ -655,4 +660,5 @@ def test_cli_json_equals_the_library_call(returns: dict[str, Path]) -> None:
         (str(files[4]), False, []),
     ]
     assert set(printed[1]["problems"][0]) == {"severity", "code", "sheet", "cell", "field", "message"}
-    assert printed[0]["audit"]["forms"]["profile"]["case_ref"] == "SYN-0001"
+    assert [a["value"] for a in printed[0]["audit"]["answers"] if (a["section"], a["field"]) == ("profile", "case_ref")
+            ] == ["SYN-0001"]

@@ -43,6 +43,7 @@ from auditbook.outputs.svg import (
     trend_lines,
 )
 from auditbook.spec.roles import Role
+from auditbook.store.ours import temporary
 from auditbook.store.readback import conflict_parties
 from auditbook.text import plural, shown, word
 
@@ -413,6 +414,6 @@ def write_report(e: Evidence, out: Path, *, classification: str = "OFFICIAL-SENS
                  generated_at: datetime | None = None) -> Path:
     """Write the report (whole or not at all)."""
     html = render(e, classification=classification, include_text=include_text, generated_at=generated_at)
-    with replacing(out, prefix=".auditbook-report-") as tmp:
+    with replacing(out, prefix=temporary("report")) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return out
