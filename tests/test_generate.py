@@ -610,8 +610,8 @@ def _condition_shapes(cond: Any) -> set[str]:
 def test_describe_conditions_are_structured(dictionary: dict[str, Any]) -> None:
     shapes = set().union(*(_condition_shapes(i["applies_when"]) for i in dictionary["inputs"]))
     assert shapes == {"null", "equals", "in", "any", "all"}
-    rule_keys = {next(iter(k for k in ("equals", "in", "filled", "date", "number", "share", "any_section",
-                                       "every_section", "all", "any") if k in r["require"])) for r in dictionary["rules"]}
+    kinds = ("equals", "in", "filled", "date", "number", "share", "any_section", "every_section", "all", "any")
+    rule_keys = {next(iter(k for k in kinds if k in r["require"])) for r in dictionary["rules"]}
     assert rule_keys == {"equals", "in", "filled", "date", "number", "share", "every_section", "all", "any"}
 
 

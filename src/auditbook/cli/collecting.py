@@ -110,11 +110,11 @@ def print_report(report: Report) -> None:
     case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
     console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
     for p in report.problems:
+        # Plain words first, the code last in brackets; what one answer causes is indented under it.
         colour = "red" if p.severity == "error" else "yellow"
-        text = p.render().removeprefix(f"{name.rsplit('/', 1)[-1]}: ")  # the file is named on the line above
-        code = f"{p.code} {p.rule}" if p.rule else p.code
-        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(shown(code))}[/] {escape(shown(text))}",
-                      soft_wrap=True)
+        text = p.said().removeprefix(f"{name.rsplit('/', 1)[-1]}: ")  # the file is named on the line above
+        indent = "    " if p.under else "  "
+        console.print(f"{indent}[{colour}]{p.severity}[/] {escape(shown(text))}", soft_wrap=True)
 
 
 @app.command(cls=Command)
