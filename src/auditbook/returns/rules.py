@@ -50,16 +50,28 @@ def check_rules(layout: Layout, answers: Mapping[str, object], ev: Evaluator, re
 def foreign_themes(layout: Layout, answers: Mapping[str, object], read: ReadValues) -> list[Problem]:
     """An error on each theme tag (of the answers counted) that belongs to another section, saying whose it is."""
     out: list[Problem] = []
-    for sl in layout.sections:
-        for inp in layout.theme_inputs(sl):
-            value = answers.get(inp.name)
-            own = layout.lists.get(inp.list_id or "")
-            if value is None or own is None or norm(str(value)) in {norm(v) for v in own.values}:
-                continue
-            owners = themes_of(layout.spec, str(value))
-            out.append(read.problem(inp, Code.THEME_OF_OTHER_SECTION, value=value, section=sl.section.title,
-                                    owners=_either(owners)))
+    for inp, own, title in _theme_tags(layout):
+        value = answers.get(inp.name)
+        if value is None or norm(str(value)) in own:
+            continue
+        out.append(read.problem(inp, Code.THEME_OF_OTHER_SECTION, value=value, section=title,
+                                owners=_either(themes_of(layout.spec, str(value)))))
     return out
+
+
+def _theme_tags(layout: Layout) -> list[tuple[Input, frozenset[str], str]]:
+    """Each judged section's theme tag inputs, with the section's own themes (normalised) and its title: worked out
+    once per layout, as every return of a spec has the same."""
+    found: list[tuple[Input, frozenset[str], str]] | None = layout.caches.get("theme tags")
+    if found is None:
+        found = []
+        for sl in layout.sections:
+            for inp in layout.theme_inputs(sl):
+                own = layout.lists.get(inp.list_id or "")
+                if own is not None:
+                    found.append((inp, frozenset(norm(v) for v in own.values), sl.section.title))
+        layout.caches["theme tags"] = found
+    return found
 
 
 def _either(titles: list[str]) -> str:

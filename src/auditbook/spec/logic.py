@@ -11,8 +11,9 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from auditbook.dates import add_months, month_end, month_start
 from auditbook.spec.conditions import (
@@ -85,17 +86,25 @@ class Facts:
         """Whether a judged section (by id) or an input (by "section.field") applies."""
         return self.applicable is None or key in self.applicable
 
+    def _with(self, **changes: object) -> Facts:
+        # dataclasses.replace works out the fields on every call: rules make a Facts per section and per question
+        # of every return, so the copy is made directly (frozen: the new one's fields are set before it is seen).
+        new = object.__new__(Facts)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
     def on_section(self, section_id: str) -> Facts:
         """The same facts with "this" meaning a judged section."""
-        return replace(self, this=section_id, row=None, question=None)
+        return self._with(this=section_id, row=None, question=None)
 
     def on_question(self, section_id: str, question: str) -> Facts:
         """The same facts with "this" meaning a practice question ("section.field") of a judged section."""
-        return replace(self, this=section_id, row=None, question=question)
+        return self._with(this=section_id, row=None, question=question)
 
     def on_row(self, row: Mapping[str, object]) -> Facts:
         """The same facts with "this" meaning a table row."""
-        return replace(self, row=row)
+        return self._with(row=row)
 
 
 def _as_date(value: object) -> date | None:
@@ -180,9 +189,14 @@ def choices(cond: Equals | In) -> list[str]:
     return [cond.equals] if isinstance(cond, Equals) else cond.in_
 
 
-def normed_choices(cond: Equals | In) -> set[str]:
+def normed_choices(cond: Equals | In) -> frozenset[str]:
     """Those choices as norm() compares them."""
-    return {norm(w) for w in choices(cond)}
+    return _normed((cond.equals,) if isinstance(cond, Equals) else tuple(cond.in_))
+
+
+@lru_cache(maxsize=4096)  # a spec's conditions name few choice sets, asked for on every section and question
+def _normed(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(norm(w) for w in words)
 
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:

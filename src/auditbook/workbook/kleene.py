@@ -193,6 +193,18 @@ def _share(cond: ShareCompare, scope: Scope) -> str:
     return f"IF({total}=0,0.5,({low}+{high})/2)"
 
 
+def _compared(cond: DateCompare | NumberCompare | ShareCompare, scope: Scope) -> str:
+    """Two dates, two numbers or a share and a percentage compared."""
+    if isinstance(cond, ShareCompare):
+        return _share(cond, scope)
+    if isinstance(cond, DateCompare):
+        left, right = date_expression(cond.date, scope), date_expression(cond.right, scope)
+        return _compare(left, right, cond.op, [left, right])
+    left, right = number_expression(cond.number, scope), number_expression(cond.right, scope)
+    known = [e for op, e in ((cond.number, left), (cond.right, right)) if isinstance(op, str)]
+    return _compare(left, right, cond.op, known)
+
+
 def kleene(cond: Condition | None, scope: Scope) -> str:
     """The condition as a formula whose value is 1, 0 or 0.5 (no leading "=")."""
     if cond is None:
@@ -207,15 +219,8 @@ def kleene(cond: Condition | None, scope: Scope) -> str:
         return f"(LEN({scope.value(cond.filled)})>0)*1"
     if isinstance(cond, Blank):
         return f"(LEN({scope.value(cond.blank)})=0)*1"
-    if isinstance(cond, DateCompare):
-        left, right = date_expression(cond.date, scope), date_expression(cond.right, scope)
-        return _compare(left, right, cond.op, [left, right])
-    if isinstance(cond, NumberCompare):
-        left, right = number_expression(cond.number, scope), number_expression(cond.right, scope)
-        known = [e for op, e in ((cond.number, left), (cond.right, right)) if isinstance(op, str)]
-        return _compare(left, right, cond.op, known)
-    if isinstance(cond, ShareCompare):
-        return _share(cond, scope)
+    if isinstance(cond, DateCompare | NumberCompare | ShareCompare):
+        return _compared(cond, scope)
     if isinstance(cond, AnySection | EverySection):
         inner = cond.any_section if isinstance(cond, AnySection) else cond.every_section
         test = "=1" if isinstance(cond, AnySection) else "<>0"
