@@ -84,7 +84,7 @@ def test_statuses_are_computed_inside_libreoffice(
         "status_voice": "Complete",
         "status_permanence": shown["status_permanence"],  # optional for this child: Optional or Complete
         "status_independence": "Not applicable",
-        "status_actions": "2 action(s)",
+        "status_actions": "2 actions",
         "status_overall": "Complete",
     }
     assert shown["status_permanence"] in ("Optional", "Complete")

@@ -24,7 +24,8 @@ from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
-from auditbook.spec.layout import META_SHEET, cell_ref
+from auditbook.spec import load_spec, specs_dir
+from auditbook.spec.layout import META_SHEET, build_layout, cell_ref
 from tests.returns import (
     CARRIERS,
     SCENARIOS,
@@ -202,8 +203,20 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
     ),
     "urgent-concern-without-when-and-whom": (
         filled({"overall_urgent_when": None, "overall_urgent_with_whom": None}, urgent=True),
-        [at("error", "overall_urgent_when", "required-missing"),
+        # What one answer makes required is said under it, on its cell.
+        [at("error", "overall_urgent_concern", "answer-decides"),
+         at("error", "overall_urgent_when", "required-missing"),
          at("error", "overall_urgent_with_whom", "required-missing")],
+    ),
+    "urgent-concern-without-what-or-response": (
+        filled({"overall_urgent_what": None, "overall_urgent_agreed": None}, urgent=True),
+        [at("error", "overall_urgent_concern", "answer-decides"),
+         at("error", "overall_urgent_what", "required-missing"),
+         at("error", "overall_urgent_agreed", "required-missing")],
+    ),
+    "theme-of-another-section": (
+        filled({"assessment_theme_1": "Pathway plan not in place"}),
+        [at("error", "assessment_theme_1", "theme-of-other-section")],
     ),
     "action-without-timescale": (
         filled({"actions_r01_action": "Update the chronology.", "actions_r01_agreed": "Yes"}, actions=0),
@@ -320,7 +333,8 @@ def test_uk_text_dates_are_read_as_dates(tmp_path: Path, typed: str) -> None:
 def test_answer_in_a_section_that_does_not_apply_is_not_counted(tmp_path: Path) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={
         "early_help_grade": "Good", "early_help_theme_1": "Drift and delay", "early_help_working_well": "Kept"}))
-    assert [(p.cell, p.code) for p in report.problems] == [
+    # Said under the answer that decides it: "Because "Early help provided ..." is No, 3 answers on 1a ..."
+    assert [(p.cell, p.code) for p in report.problems] == [(where("profile_had_early_help")[1], "answer-decides")] + [
         (where(n)[1], "answered-not-applicable") for n in ("early_help_working_well", "early_help_grade",
                                                           "early_help_theme_1")]
     got = section(audit_of(report), "early_help")
@@ -445,8 +459,8 @@ def expected_sections(filled: Answers, scenario: str) -> list[tuple[object, ...]
             continue
         sid = sl.section.id
         applies = sid not in NOT_APPLICABLE[scenario]
-        # Section 9 is required only for children in care or care leavers.
-        required = applies and (sid != "permanence" or filled.get("profile_in_care") == "Yes")
+        # Every section that applies is required (section 9's permanence planning is for every child).
+        required = applies
         themes = [filled[n] for n in (f"{sid}_theme_{k}" for k in (1, 2, 3)) if n in filled]
         rows.append((sid, applies, required, filled.get(f"{sid}_grade"), themes, form(filled, sid)))
     return rows
@@ -522,10 +536,14 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
 ])
 def test_an_optional_section_needs_a_grade_once_started(
         tmp_path: Path, changes: dict[str, Answer], expected: tuple[str, str] | None) -> None:
-    # Section 9 is optional for a child who was not in care (the child protection example).
-    filled = {k: v for k, v in answers("child_protection").items() if not k.startswith("permanence_")}
-    report = check(make_return(tmp_path / "r.xlsx", {**filled, **changes}))
-    assert found(report) == ([("error", *where(expected[0]), expected[1])] if expected else [])
+    # In Deep Dive 2.0.0 (kept in workbook_specs/ for the returns made from it), section 9 was optional for a child
+    # who was not in care (the child protection example): required only when "In care" is Yes.
+    old = load_spec(specs_dir() / "deep_dive-2.0.0.yaml")
+    lay = build_layout(old)
+    assert old.section("permanence").required_when is not None
+    filled = {k: v for k, v in answers("child_protection", lay=lay).items() if not k.startswith("permanence_")}
+    report = check(make_return(tmp_path / "r.xlsx", {**filled, **changes}, of=old))
+    assert found(report) == ([("error", *where(expected[0], lay), expected[1])] if expected else [])
     if expected is None:
         assert {s.id: s.status for s in audit_of(report).sections}["permanence"] == "Optional"
 
@@ -578,8 +596,8 @@ def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
         f"{returns['late']} (case SYN-0001): valid, 1 warning",
-        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
-        "month): the return is late.",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late. (late)",
     ])
 
 
@@ -589,10 +607,10 @@ def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
         f"{returns['late']} (case SYN-0001): valid, 2 warnings",
-        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
-        "month): the return is late.",
-        f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
-        "was checked (26/11/2026). Enter the day the audit was finished.",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late. (late)",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
+        "was checked (26/11/2026). Enter the day the audit was finished. (completed-in-future)",
     ])
 
 
@@ -612,16 +630,16 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     assert validate(returns["valid"], returns["goodish"]) == (1, [
         f"{returns['valid']} (case SYN-0001): valid",
         f"{returns['goodish']} (case SYN-0001): 1 error",
-        f'  error not-in-list {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
-        "Requires improvement, Inadequate. Choose one from the dropdown.",
+        f'  error {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
+        "Requires improvement, Inadequate. Choose one from the dropdown. (not-in-list)",
     ])
 
 
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
         f"{returns['csv']}: 1 error",
-        "  error not-a-workbook not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
-        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook).",
+        "  error not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
+        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook). (not-a-workbook)",
     ])
 
 
