@@ -15,8 +15,8 @@ def folder_feedback(folder: Path, opts: Options, out: Path, *, checked: date) ->
     """Write one note per auditor into `out` for the returns in `folder` (of `opts.round_name` when given), as the
     ledger remembers them after a collect; the paths written."""
     with Session(folder, opts, existing=True) as session:
-        sources = session.scan().sources()
         registry = session.registry
+        sources = session.scan().sources(registry)
     wanted = opts.round_name
     reports = [s.report for s in sources if s.present and (
         wanted is None or (s.report.audit is not None and norm(round_of(s.report.audit, opts.rounds)) == norm(wanted)))]
