@@ -18,12 +18,14 @@ from auditbook.allocation.lists import (
     bad_rows_message,
     read_allocation,
 )
+from auditbook.allocation.moderate import moderation_from_return
 from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
 from auditbook.cli.app import (
     Command,
     SettingsOption,
     SpecOption,
+    SpecsOption,
     app,
     console,
     err_console,
@@ -37,6 +39,7 @@ from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.problems import CATALOGUE, catalogue_markdown, described
+from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_settings, find_settings, settings_lines
 from auditbook.spec import default_spec_path, json_schema, load_spec
 from auditbook.spec.lint_roles import missing_roles
@@ -61,10 +64,23 @@ def generate(
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
     settings: SettingsOption = None,
+    moderate: Annotated[Path | None, typer.Option("--moderate", metavar="RETURN.xlsx", dir_okay=False, exists=True,
+                                                  help=(
+        "Write the moderation workbook of this (valid) return instead: its answers, grades and evidence locked, "
+        "and each section's and the overall grade for the moderator to judge."))] = None,
+    specs: SpecsOption = None,
 ) -> None:
-    """Write one locked audit workbook and print its path."""
-    loaded = spec_or_exit(spec)
+    """Write one locked audit workbook (or, with --moderate, a moderation workbook) and print its path."""
     local = settings_or_exit(settings).local
+    if moderate is not None:
+        try:
+            path = moderation_from_return(moderate, out=out, registry=SpecRegistry.load(tuple(specs or ())),
+                                          password=password, overwrite=force, local=local)
+        except AuditbookError as e:
+            raise fail(e) from None
+        console.print(str(path), soft_wrap=True, markup=False)
+        return
+    loaded = spec_or_exit(spec)
     try:
         if month:  # as allocate reads it: 2026-11, also 11/2026, Nov-26, 01/11/2026
             month = month_text(month)
