@@ -419,7 +419,7 @@ CATALOGUE: dict[Code, Entry] = {
         Code.MODERATION_NO_AUDIT: _e(
             "warning", "A moderation whose audit is not among the audits collected: it is kept, unpaired, until its "
             "audit is collected.",
-            "this moderation is of an audit (case {case}, round {round}) that is not among the audits collected.",
+            "this moderation is of an audit (case {case_ref}, round {round}) that is not among the audits collected.",
             "Put the audit's return in the returns folder and collect again; or check the moderator was sent the "
             "right workbook."),
         Code.MODERATION_MISMATCH: _e(

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.analysis.pairing import Candidate, Pair, moderated, pair
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
@@ -37,6 +38,8 @@ class Merged:
     source_missing: bool = False
     #: The audit round, worked out once by `merge` (see `round_of`) and spelt one way for every audit in it.
     round: str = ""
+    #: The audit as returned, when a moderation changed its grades (`audit` then has the moderator's grades).
+    original: Audit | None = None
 
     def __post_init__(self) -> None:
         if not self.round:
@@ -76,6 +79,8 @@ class Collation:
     specs: tuple[Spec, ...] = ()
     #: The round of every valid return read, whether merged or not (for "rounds seen" when --round matches none).
     rounds_seen: list[str] = field(default_factory=list)
+    #: Each moderation paired with its audit (analysis/pairing.py); the audit's grades as merged are the moderator's.
+    moderations: list[Pair] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -160,6 +165,9 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
         else:
             candidates.append(m)
+    # A moderation is never a later return of its case: it is paired with its audit, and both are kept.
+    moderations = [m for m in candidates if m.audit.is_moderation]
+    candidates = [m for m in candidates if not m.audit.is_moderation]
     groups: dict[tuple[str, str], list[Merged]] = defaultdict(list)
     for m in candidates:
         groups[(norm(m.audit.case_ref), norm(m.round))].append(m)
@@ -172,8 +180,21 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
                                             f"a later return for case {keep.audit.case_ref} in round {keep.round} "
                                             f"is {keep.file}"))
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
+    _pair(out, moderations, registry)
     _scale(out, registry)
     return out
+
+
+def _pair(out: Collation, moderations: list[Merged], registry: SpecRegistry) -> None:
+    """Pair each moderation with its merged audit; the audit then counts the moderator's grades, its own kept."""
+    found, unpaired = pair([Candidate(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
+                           [(m.file, m.audit, m.round) for m in out.merged], registry)
+    out.moderations = found
+    out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round)
+                       for u in unpaired]
+    by_file = {p.audit_file: p for p in found}
+    out.merged = [Merged(moderated(m.audit, p), m.file, m.warnings, m.source_missing, m.round, original=m.audit)
+                  if (p := by_file.get(m.file)) is not None else m for m in out.merged]
 
 
 def _scale(out: Collation, registry: SpecRegistry) -> None:

@@ -1,0 +1,256 @@
+"""Moderation (issue 17): a moderation workbook made from a return, paired with its audit by collect, both kept; the
+Moderation tab's agreement and weighted kappa; the round's figures counting the moderator's grades, the auditor's
+still in the master."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from auditbook.analysis.moderation import agreement, quadratic_weights, weighted_kappa
+from auditbook.collection.collect import collect
+from auditbook.returns.audit import Audit
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
+from auditbook.spec.moderation import MODERATION, moderation_spec
+from auditbook.spec.roles import Role
+from tests import returns
+from tests.moderation import MODERATOR, moderation_return, moderator_answers
+
+SCALE = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+G, RI, INAD = "Good", "Requires improvement", "Inadequate"
+#: The round's overall grades: the auditors', and the moderators' of the same ten audits. Worked out by hand: 7 of 10
+#: the same (1, 3, 4, 5, 7, 9, 10), all 10 within one grade, moderators stricter on 2 (2: Good to RI; 8: RI to
+#: Inadequate) and more lenient on 1 (6: RI to Good).
+AUDITOR = [G, G, RI, RI, INAD, RI, G, RI, G, RI]
+MODERATOR_GRADES = [G, RI, RI, RI, INAD, G, G, INAD, G, RI]
+SCENARIOS = ("child_protection", "in_care_16_plus", "early_help")
+NOW = datetime(2026, 12, 5, 9, 0)
+REGISTRY = SpecRegistry.of(returns.spec())
+
+
+def by_hand_kappa(first: list[str], second: list[str]) -> float:
+    """Quadratic weighted kappa worked out from the pairs themselves, as 1 - observed / chance-expected mean squared
+    distance between the two grades (an algebraically equivalent form, written independently of the module's)."""
+    a = [SCALE.index(g) for g in first]
+    b = [SCALE.index(g) for g in second]
+    n = len(a)
+    observed = sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) / n
+    expected = sum((x - y) ** 2 for x in a for y in b) / n ** 2
+    return 1 - observed / expected
+
+
+# -- the statistic against published and independent values -----------------------------------------------------
+
+
+def test_weighted_kappa_matches_sas_worked_example_with_fleiss_cohen_everitt_standard_error() -> None:
+    # SAS/STAT PROC FREQ, AGREE option, the 3 x 3 agreement table [[0, 4, 1], [0, 8, 0], [0, 1, 5]] as printed in SAS's
+    # output (recorded in statsmodels' test_inter_rater.py, "comparison to printout of a SAS example"): simple kappa
+    # 0.4842, ASE 0.1380, 95% limits 0.2137 to 0.7547; weighted kappa (Cicchetti-Allison weights 1 - |i-j|/2) 0.4701,
+    # ASE 0.1457, 95% limits 0.1845 to 0.7558. SAS's ASE is the Fleiss, Cohen and Everitt (1969) large-sample one.
+    table = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]
+    simple = weighted_kappa(table, [[1.0 if i == j else 0.0 for j in range(3)] for i in range(3)])
+    linear = weighted_kappa(table, [[1 - abs(i - j) / 2 for j in range(3)] for i in range(3)])
+    assert simple is not None and linear is not None
+    assert [round(x, 4) for x in (simple.value, simple.se, simple.low, simple.high)] == [0.4842, 0.1380, 0.2137,
+                                                                                          0.7547]
+    assert [round(x, 4) for x in (linear.value, linear.se, linear.low, linear.high)] == [0.4701, 0.1457, 0.1845,
+                                                                                          0.7558]
+    # The same table with quadratic weights: sklearn 1.9.1's cohen_kappa_score(weights="quadratic") gives
+    # 0.45016077170418 (worked out when this test was written, outside the test run).
+    quadratic = weighted_kappa(table)
+    assert quadratic is not None and quadratic.value == pytest.approx(0.45016077170418, abs=1e-12)
+
+
+def test_quadratic_kappa_matches_r_irr_on_its_anxiety_data() -> None:
+    # R package irr (Gamer, Lemon, Fellows and Singh), its data set `anxiety`, raters 2 and 3:
+    # kappa2(anxiety[, 2:3], "squared") = 0.2520325 (irr leaves out the grade neither rater used, as here).
+    rater2 = [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4]
+    rater3 = [2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2]
+    used = sorted(set(rater2) | set(rater3))
+    table = [[0] * len(used) for _ in used]
+    for x, y in zip(rater2, rater3, strict=True):
+        table[used.index(x)][used.index(y)] += 1
+    found = weighted_kappa(table)
+    assert found is not None and round(found.value, 7) == 0.2520325
+
+
+def test_kappa_is_not_defined_when_every_pair_has_one_grade() -> None:
+    assert weighted_kappa([[0, 0], [0, 0]]) is None
+    assert weighted_kappa([[5, 0], [0, 0]]) is None
+    assert quadratic_weights(4)[0] == [1.0, 1 - 1 / 9, 1 - 4 / 9, 0.0]
+
+
+def test_agreement_of_the_round_by_hand() -> None:
+    found = agreement("overall", list(zip(AUDITOR, MODERATOR_GRADES, strict=True)), SCALE)
+    assert (found.pairs, found.exact, found.within_one, found.stricter, found.lenient) == (10, 7, 10, 2, 1)
+    assert found.kappa is not None
+    assert found.kappa.value == pytest.approx(by_hand_kappa(AUDITOR, MODERATOR_GRADES), abs=1e-12)
+    # sklearn 1.9.1: cohen_kappa_score(auditor, moderator, weights="quadratic", labels=[0, 1, 2, 3]) on these grades.
+    assert found.kappa.value == pytest.approx(0.6938775510204083, abs=1e-12)
+    assert found.words().startswith("moderators agreed with 7 of 10 overall grades; 2 were graded lower (moderator "
+                                    "stricter) and 1 was graded higher (moderator more lenient); weighted kappa 0.69")
+
+
+# -- a round of ten audits and ten moderations ----------------------------------------------------------------------
+
+
+class Round:
+    """Ten audits with known overall grades, each moderated, collected together."""
+
+    def __init__(self, folder: Path, out: Path) -> None:
+        self.folder, self.out = folder, out
+        overall = returns.layout().role_input(Role.OVERALL_GRADE)
+        assert overall is not None
+        self.audits: list[Audit] = []
+        for i, grade in enumerate(AUDITOR):
+            answers = returns.answers(SCENARIOS[i % 3], seed=100 + i, index=i + 1)
+            answers[overall.name] = grade
+            path = returns.make_return(folder / f"audit-{i + 1:02d}.xlsx", answers)
+            report = validate_file(path, registry=REGISTRY)
+            assert report.valid and report.audit is not None, [p.render() for p in report.errors]
+            self.audits.append(report.audit)
+        for i, audit in enumerate(self.audits):
+            answers = moderator_answers(returns.spec(), audit, MODERATOR_GRADES[i])
+            moderation_return(folder / "moderations" / f"moderation-{i + 1:02d}.xlsx", audit, answers)
+        self.result = collect(folder, out=out / "master.xlsx", ledger_path=out / "ledger.sqlite3", registry=REGISTRY,
+                              now=NOW)
+        self.master = out / "master.xlsx"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Round:
+    folder = tmp_path_factory.mktemp("round")
+    (folder / "moderations").mkdir()
+    return Round(folder, tmp_path_factory.mktemp("out"))
+
+
+def rows_of(ws: Any) -> list[list[Any]]:
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_a_moderation_return_validates_as_a_moderation_of_its_audit(made: Round) -> None:
+    report = validate_file(made.folder / "moderations" / "moderation-02.xlsx", registry=REGISTRY)
+    assert report.valid, [p.render() for p in report.errors]
+    assert report.audit is not None and report.audit.provenance.kind == MODERATION
+    assert report.audit.provenance.audit_instance_id == made.audits[1].provenance.instance_id
+    assert report.audit.case_ref == made.audits[1].case_ref
+
+
+def test_collect_pairs_every_moderation_and_keeps_both(made: Round) -> None:
+    collation = made.result.evidence.collation if made.result.evidence else None
+    assert collation is not None
+    assert [(n.file, n.status) for n in collation.not_merged] == []
+    assert len(collation.merged) == 10
+    assert sorted(p.audit.case_ref for p in collation.moderations) == sorted(a.case_ref for a in made.audits)
+    # The audit is never superseded by its moderation: each merged audit is the auditor's file.
+    assert sorted(m.file for m in collation.merged) == [f"audit-{i:02d}.xlsx" for i in range(1, 11)]
+
+
+def test_moderation_tab_agreement_and_kappa(made: Round) -> None:
+    wb = openpyxl.load_workbook(made.master)
+    ws = wb["Moderation"]
+    rows = rows_of(ws)
+    assert rows[0][0].endswith("10 of 10 audits moderated")
+    header = rows[4]
+    assert header[:6] == ["Grade", "Pairs", "Agreed exactly", "% agreed", "Within one grade", "% within one grade"]
+    overall = dict(zip(header, rows[5], strict=True))
+    expected = by_hand_kappa(AUDITOR, MODERATOR_GRADES)
+    assert (overall["Grade"], overall["Pairs"], overall["Agreed exactly"], overall["Within one grade"],
+            overall["Moderator stricter"], overall["Moderator more lenient"]) == ("Overall grade", 10, 7, 10, 2, 1)
+    assert overall["% agreed"] == pytest.approx(0.7)
+    assert overall["Weighted kappa"] == f"{expected:.2f}" == "0.69"
+    assert overall["In words"].startswith("moderators agreed with 7 of 10 overall grades")
+    # Sections: moderators gave each section the auditor's grade, so every section agrees in full.
+    sections = [dict(zip(header, r, strict=True)) for r in rows[6:] if r[0] and r[1]]
+    assert sections and all(s["Agreed exactly"] == s["Pairs"] for s in sections)
+
+
+def test_the_original_grades_stay_in_the_master_and_the_figures_use_the_moderated(made: Round) -> None:
+    wb = openpyxl.load_workbook(made.master)
+    graded = rows_of(wb["Moderated grades"])
+    head = graded[0]
+    overall_rows = sorted((r[head.index("Case reference")], r[head.index("Auditor's grade")],
+                           r[head.index("Moderator's grade")], r[head.index("Agreed")])
+                          for r in graded[1:] if r[head.index("Grade")] == "Overall grade")
+    cases = [a.case_ref for a in made.audits]
+    assert overall_rows == sorted((c, a, m, "Yes" if a == m else "No")
+                                  for c, a, m in zip(cases, AUDITOR, MODERATOR_GRADES, strict=True))
+    # The Answers tab keeps every audit's own overall grade as returned.
+    answers = rows_of(wb["Answers"])
+    ahead = answers[0]
+    label = returns.layout().role_input(Role.OVERALL_GRADE)
+    assert label is not None
+    own = [r[ahead.index("Answer")] for r in answers[1:] if r[ahead.index("Question")] == label.label]
+    assert sorted(own) == sorted(AUDITOR)
+    # The Audits tab (and every figure of the round) counts the moderator's grade.
+    audits = rows_of(wb["Audits"])
+    column = audits[0].index("Overall grade")
+    assert sorted(r[column] for r in audits[1:]) == sorted(MODERATOR_GRADES)
+    summary = {r[0]: r[1] for r in rows_of(wb["Summary"]) if r and r[0]}
+    assert summary["Audits moderated: their figures count the moderator's grades (see Moderation)"] == 10
+
+
+def test_a_moderation_whose_case_was_changed_is_not_paired(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = returns.valid_return(folder / "audit.xlsx")
+    audit = validate_file(path, registry=REGISTRY).audit
+    assert audit is not None
+    answers = moderator_answers(returns.spec(), audit, G)
+    case = returns.layout().role_input(Role.CASE_REF)
+    assert case is not None
+    moderation_return(folder / "moderation.xlsx", audit, {**answers, case.name: "SYN-9999"})
+    result = collect(folder, out=tmp_path / "master.xlsx", ledger_path=tmp_path / "ledger.sqlite3",
+                     registry=REGISTRY, now=NOW)
+    assert result.evidence is not None
+    c = result.evidence.collation
+    assert [m.file for m in c.merged] == ["audit.xlsx"] and c.moderations == []
+    [note] = c.not_merged
+    assert (note.file, note.status) == ("moderation.xlsx", "moderation rejected")
+    layout = REGISTRY.layout_of(returns.spec(), MODERATION)
+    inp = layout.role_input(Role.CASE_REF)
+    assert inp is not None
+    assert [(p.sheet, p.cell, p.code) for p in note.problems] == [(inp.sheet, inp.cell, "moderation-mismatch")]
+    assert 'says case reference "SYN-9999"' in note.problems[0].message
+
+
+def test_a_moderation_without_its_audit_waits_unpaired(tmp_path: Path) -> None:
+    path = returns.valid_return(tmp_path / "audit.xlsx")
+    audit = validate_file(path, registry=REGISTRY).audit
+    assert audit is not None
+    folder = tmp_path / "in"
+    folder.mkdir()
+    moderation_return(folder / "moderation.xlsx", audit, moderator_answers(returns.spec(), audit, G))
+    result = collect(folder, out=tmp_path / "master.xlsx", ledger_path=tmp_path / "ledger.sqlite3",
+                     registry=REGISTRY, now=NOW)
+    assert result.evidence is not None
+    [note] = result.evidence.collation.not_merged
+    assert (note.status, [p.code for p in note.problems]) == ("moderation unpaired", ["moderation-no-audit"])
+
+
+def test_disagreeing_without_a_reason_is_an_error_on_the_reason(tmp_path: Path) -> None:
+    path = returns.valid_return(tmp_path / "audit.xlsx")
+    audit = validate_file(path, registry=REGISTRY).audit
+    assert audit is not None
+    answers = moderator_answers(returns.spec(), audit, INAD if audit.text(Role.OVERALL_GRADE) != INAD else G)
+    answers.pop("moderation_moderation_reason")
+    report = validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
+    layout = REGISTRY.layout_of(returns.spec(), MODERATION)
+    reason = layout.by_name["moderation_moderation_reason"]
+    assert [(p.cell, p.rule) for p in report.errors] == [(reason.cell, "moderation_reason_overall")]
+
+
+def test_the_moderation_spec_locks_the_audit_and_adds_the_moderators_inputs() -> None:
+    spec = returns.spec()
+    made = moderation_spec(spec)
+    assert made.sections[-1].sheet == "Moderation" and made.rules and all(
+        r.id.startswith("moderation_") for r in made.rules)
+    assert [f.id for f in made.judgement_fields][-3:] == ["moderation_grade", "moderation_agree", "moderation_reason"]
+    # A spec's hash leaves the default moderation block out: the bundled specs' returns keep their hashes.
+    assert "moderation" not in spec.model_dump(exclude_defaults=True)
+    assert MODERATOR == "Example Moderator"
