@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from auditbook.returns.audit import APPLIES, Audit
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
 from auditbook.spec.models import Spec
 from auditbook.spec.moderation import AGREE, GRADE, REASON, SECTION, block_of
 from auditbook.spec.roles import Role
@@ -44,3 +46,26 @@ def moderation_return(path: Path, audit: Audit, answers: Mapping[str, str | date
                            audit.case_ref, audit.text(Role.ROUND) or audit.text(Role.AUDIT_MONTH),
                            audit.text(Role.TEAM))
     return build_moderation(made, out=path)
+
+
+#: The scenarios the round's audits cycle through.
+SCENARIOS = ("child_protection", "in_care_16_plus", "early_help")
+
+
+def audit_round(folder: Path, grades: list[str], *, teams: list[str] | None = None) -> list[Audit]:
+    """Valid audits (SYN-0001 ...) with these overall grades (and teams), written into `folder` as audit-NN.xlsx."""
+    registry = SpecRegistry.of(returns.spec())
+    overall = returns.layout().role_input(Role.OVERALL_GRADE)
+    team = returns.layout().role_input(Role.TEAM)
+    assert overall is not None and team is not None
+    audits: list[Audit] = []
+    for i, grade in enumerate(grades):
+        answers = returns.answers(SCENARIOS[i % 3], seed=100 + i, index=i + 1)
+        answers[overall.name] = grade
+        if teams is not None:
+            answers[team.name] = teams[i]
+        path = returns.make_return(folder / f"audit-{i + 1:02d}.xlsx", answers)
+        report = validate_file(path, registry=registry)
+        assert report.valid and report.audit is not None, [p.render() for p in report.errors]
+        audits.append(report.audit)
+    return audits

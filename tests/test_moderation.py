@@ -13,13 +13,12 @@ import pytest
 
 from auditbook.analysis.moderation import agreement, quadratic_weights, weighted_kappa
 from auditbook.collection.collect import collect
-from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec.moderation import MODERATION, moderation_spec
 from auditbook.spec.roles import Role
 from tests import returns
-from tests.moderation import MODERATOR, moderation_return, moderator_answers
+from tests.moderation import MODERATOR, audit_round, moderation_return, moderator_answers
 
 SCALE = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 G, RI, INAD = "Good", "Requires improvement", "Inadequate"
@@ -28,7 +27,6 @@ G, RI, INAD = "Good", "Requires improvement", "Inadequate"
 #: Inadequate) and more lenient on 1 (6: RI to Good).
 AUDITOR = [G, G, RI, RI, INAD, RI, G, RI, G, RI]
 MODERATOR_GRADES = [G, RI, RI, RI, INAD, G, G, INAD, G, RI]
-SCENARIOS = ("child_protection", "in_care_16_plus", "early_help")
 NOW = datetime(2026, 12, 5, 9, 0)
 REGISTRY = SpecRegistry.of(returns.spec())
 
@@ -104,16 +102,7 @@ class Round:
 
     def __init__(self, folder: Path, out: Path) -> None:
         self.folder, self.out = folder, out
-        overall = returns.layout().role_input(Role.OVERALL_GRADE)
-        assert overall is not None
-        self.audits: list[Audit] = []
-        for i, grade in enumerate(AUDITOR):
-            answers = returns.answers(SCENARIOS[i % 3], seed=100 + i, index=i + 1)
-            answers[overall.name] = grade
-            path = returns.make_return(folder / f"audit-{i + 1:02d}.xlsx", answers)
-            report = validate_file(path, registry=REGISTRY)
-            assert report.valid and report.audit is not None, [p.render() for p in report.errors]
-            self.audits.append(report.audit)
+        self.audits = audit_round(folder, AUDITOR)
         for i, audit in enumerate(self.audits):
             answers = moderator_answers(returns.spec(), audit, MODERATOR_GRADES[i])
             moderation_return(folder / "moderations" / f"moderation-{i + 1:02d}.xlsx", audit, answers)
@@ -211,7 +200,7 @@ def test_a_moderation_whose_case_was_changed_is_not_paired(tmp_path: Path) -> No
     c = result.evidence.collation
     assert [m.file for m in c.merged] == ["audit.xlsx"] and c.moderations == []
     [note] = c.not_merged
-    assert (note.file, note.status) == ("moderation.xlsx", "moderation rejected")
+    assert (note.file, note.status, note.moderation) == ("moderation.xlsx", "rejected", True)
     layout = REGISTRY.layout_of(returns.spec(), MODERATION)
     inp = layout.role_input(Role.CASE_REF)
     assert inp is not None
@@ -230,7 +219,7 @@ def test_a_moderation_without_its_audit_waits_unpaired(tmp_path: Path) -> None:
                      registry=REGISTRY, now=NOW)
     assert result.evidence is not None
     [note] = result.evidence.collation.not_merged
-    assert (note.status, [p.code for p in note.problems]) == ("moderation unpaired", ["moderation-no-audit"])
+    assert (note.status, [p.code for p in note.problems]) == ("unpaired", ["moderation-no-audit"])
 
 
 def test_disagreeing_without_a_reason_is_an_error_on_the_reason(tmp_path: Path) -> None:

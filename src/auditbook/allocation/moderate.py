@@ -3,14 +3,19 @@ moderate, stratified by team and grade, every Inadequate included (allocate --mo
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import random
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from auditbook.allocation.lists import COLUMNS
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails
 from auditbook.returns.audit import APPLIES, Audit
@@ -116,3 +121,42 @@ def _quotas(sizes: dict[tuple[str, str], int], wanted: int, rng: random.Random) 
     for k in sorted(sizes, key=lambda k: (-(exact[k] - quotas[k]), ties[k]))[: wanted - sum(quotas.values())]:
         quotas[k] += 1
     return quotas
+
+
+def write_moderations(audits: Sequence[AuditToModerate], *, out: Path, local: LocalDetails | None = None,
+                      now: datetime | None = None) -> list[Path]:
+    """Write each audit's moderation workbook into `out`; on any failure none is left behind, and none is written
+    over a file already there (a moderator may have started on it)."""
+    targets = [out / moderation_name(a) for a in audits]
+    existing = [t.name for t in targets if t.exists()]
+    if existing:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise AuditbookError(f"{out}: {shown} already {'exists' if len(existing) == 1 else 'exist'}; a moderator may "
+                             "have started on them. Choose another --out folder, or move those files away first.")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".auditbook-moderate-", dir=out))
+    try:
+        for audit, target in zip(audits, targets, strict=True):
+            build_moderation(audit, out=staging / target.name, local=local, now=now)
+        for target in targets:
+            (staging / target.name).replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return targets
+
+
+#: The moderator's name on the moderation list's rows when none is given.
+TO_BE_NAMED = "Moderator to be named"
+
+
+def moderation_list(chosen: Sequence[Candidate], *, moderator: str = "") -> str:
+    """The sample as rows of an allocation list (Kind: Moderation; the moderator in the Auditor column), for the
+    Returns tab to track: add them to the round's allocation list."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([*(label for _, label, _ in COLUMNS), "Kind"])
+    for c in chosen:
+        a = c.audit
+        writer.writerow([a.case_ref, c.team, a.text(Role.WORKER), a.text(Role.TEAM_MANAGER), moderator or TO_BE_NAMED,
+                         a.text(Role.AUDIT_MONTH), c.round, "Moderation"])
+    return buf.getvalue()

@@ -58,6 +58,8 @@ class NotMerged:
     case_ref: str | None = None
     round: str = ""
     audit_month: str = ""
+    #: Whether the file is a moderation (rejected, not paired with its audit, or superseded by a later one).
+    moderation: bool = False
 
 
 @dataclass
@@ -146,7 +148,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             reason = plural(len(r.errors), "error") if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
                 r.audit.case_ref or None, round_of(r.audit, rounds), r.audit.text(Role.AUDIT_MONTH))
-            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
+            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month,
+                                            moderation=r.audit is not None and r.audit.is_moderation))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:
@@ -190,7 +193,7 @@ def _pair(out: Collation, moderations: list[Merged], registry: SpecRegistry) -> 
     found, unpaired = pair([Candidate(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
                            [(m.file, m.audit, m.round) for m in out.merged], registry)
     out.moderations = found
-    out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round)
+    out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round, moderation=True)
                        for u in unpaired]
     by_file = {p.audit_file: p for p in found}
     out.merged = [Merged(moderated(m.audit, p), m.file, m.warnings, m.source_missing, m.round, original=m.audit)

@@ -117,18 +117,18 @@ def _match(c: Candidate, audits: list[tuple[str, Audit, str]], registry: SpecReg
     if not audits:
         sheet, cell = _where(layout, Role.CASE_REF)
         problem = Problem.of(Code.MODERATION_NO_AUDIT, sheet=sheet, cell=cell, round=c.round, case_ref=m.case_ref)
-        return Unpaired(c.file, "moderation unpaired", "its audit is not collected", (problem,), m.case_ref, c.round)
+        return Unpaired(c.file, "unpaired", "its audit is not collected", (problem,), m.case_ref, c.round)
     if not same_case:
         sheet, cell = _where(layout, Role.CASE_REF)
         problem = Problem.of(Code.MODERATION_MISMATCH, sheet=sheet, cell=cell, what="case reference",
                              theirs=m.case_ref, ours=audits[0][1].case_ref)
-        return Unpaired(c.file, "moderation rejected", "not its audit's case", (problem,), m.case_ref, c.round)
+        return Unpaired(c.file, "rejected", "not its audit's case", (problem,), m.case_ref, c.round)
     file, audit, merged_round = same_case[0]
     if norm(merged_round) != norm(c.round):
         sheet, cell = _where(layout, Role.ROUND)
         problem = Problem.of(Code.MODERATION_MISMATCH, sheet=sheet, cell=cell, what="round", theirs=c.round,
                              ours=merged_round)
-        return Unpaired(c.file, "moderation rejected", "not its audit's round", (problem,), m.case_ref, c.round)
+        return Unpaired(c.file, "rejected", "not its audit's round", (problem,), m.case_ref, c.round)
     block = block_of(spec)
     on = m.answer(SECTION, block.moderated_on)
     found = judgements(spec.roles.field(Role.OVERALL_GRADE) is not None, audit, m, block.agree, block.disagree)

@@ -10,7 +10,7 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.reader import RawWorkbook
 from auditbook.spec.layout import META_SHEET, Layout, build_layout
 from auditbook.spec.load import known_specs
-from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
+from auditbook.spec.metadata import MODERATION_PROPERTY_NAMES, PROPERTY_NAMES, meta_name
 from auditbook.spec.models import Spec
 from auditbook.spec.moderation import AUDIT, MODERATION, moderation_spec
 
@@ -58,7 +58,8 @@ class SpecRegistry:
 
 
 def _carriers(raw: RawWorkbook) -> dict[str, dict[str, str]]:
-    props = {k: raw.properties[p] for k, p in PROPERTY_NAMES.items() if p in raw.properties}
+    props = {k: raw.properties[p] for k, p in (*PROPERTY_NAMES.items(), *MODERATION_PROPERTY_NAMES.items())
+             if p in raw.properties}
     names: dict[str, str] = {}
     for key in KEYS:
         text = raw.names.get(meta_name(key))

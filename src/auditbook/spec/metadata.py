@@ -15,11 +15,19 @@ PROPERTY_NAMES = {
     "spec_sha256": "AuditbookSpecSha256",
     "instance_id": "AuditbookInstanceId",
     "generated_at": "AuditbookGeneratedAt",
+}
+#: The same for the keys only a moderation workbook carries.
+MODERATION_PROPERTY_NAMES = {
     "kind": "AuditbookKind",
     "audit_instance_id": "AuditbookAuditInstanceId",
     "audit_case_ref": "AuditbookAuditCaseRef",
     "audit_round": "AuditbookAuditRound",
 }
+
+
+def property_name(key: str) -> str:
+    """The custom document property of a metadata key."""
+    return PROPERTY_NAMES.get(key) or MODERATION_PROPERTY_NAMES[key]
 
 
 def meta_name(key: str) -> str:
