@@ -10,9 +10,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
 from auditbook.analysis.moderation import agreement, quadratic_weights, weighted_kappa
-from auditbook.collection.collect import collect
+from auditbook.cli import app
+from auditbook.collection.collect import collect, gather_folder
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec.moderation import MODERATION, moderation_spec
@@ -243,3 +245,38 @@ def test_the_moderation_spec_locks_the_audit_and_adds_the_moderators_inputs() ->
     # A spec's hash leaves the default moderation block out: the bundled specs' returns keep their hashes.
     assert "moderation" not in spec.model_dump(exclude_defaults=True)
     assert MODERATOR == "Example Moderator"
+
+
+def test_moderations_read_back_from_the_ledger_pair_as_when_read(made: Round) -> None:
+    # Nothing changed: every return is taken from the ledger, moderations read back with the moderation's layout.
+    evidence = gather_folder(made.folder, ledger_path=made.out / "ledger.sqlite3", registry=REGISTRY, now=NOW)
+    again = evidence.collation
+    first = made.result.evidence.collation if made.result.evidence else None
+    assert first is not None
+    assert [(p.file, p.audit_file, p.judgements) for p in again.moderations] == [
+        (p.file, p.audit_file, p.judgements) for p in first.moderations]
+    assert sorted(str(m.audit.text(Role.OVERALL_GRADE)) for m in again.merged) == sorted(MODERATOR_GRADES)
+
+
+def test_generate_moderate_writes_the_moderation_of_a_valid_return_only(made: Round, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["generate", "--moderate", str(made.folder / "audit-01.xlsx"),
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = Path(result.stdout.strip())
+    assert written.parent == tmp_path and written.name.startswith("moderation_")
+    report = validate_file(written, registry=REGISTRY)
+    assert report.audit is not None and report.audit.provenance.audit_instance_id == \
+        made.audits[0].provenance.instance_id
+    # The moderator has not started: only their inputs are missing.
+    assert {str(p.field).split(".")[1] for p in report.errors} == {"moderation_grade", "moderation_agree", "moderator",
+                                                                   "moderated_on"}
+    again = CliRunner().invoke(app, ["generate", "--moderate", str(made.folder / "audit-01.xlsx"),
+                                     "--out", str(tmp_path)])
+    assert again.exit_code == 1 and "already exists" in again.output
+    bad = returns.valid_return(tmp_path / "bad.xlsx", changes={"assessment_grade": None})
+    refused = CliRunner().invoke(app, ["generate", "--moderate", str(bad), "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 1
+    assert "bad.xlsx is not a valid return" in refused.output and "Only a valid audit can be moderated" in \
+        refused.output
+    moderation = CliRunner().invoke(app, ["generate", "--moderate", str(written), "--out", str(tmp_path / "y")])
+    assert moderation.exit_code == 1 and "is a moderation already" in moderation.output

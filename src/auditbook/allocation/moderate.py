@@ -52,12 +52,12 @@ def moderation_from_return(path: Path, *, out: Path, registry: SpecRegistry | No
     registry = registry or SpecRegistry.load()
     report = validate_file(path, registry=registry)
     name = name_key(path.name)
+    if report.audit is not None and report.audit.is_moderation:
+        raise AuditbookError(f"{name} is a moderation already. Give the audit's own return.")
     if report.audit is None or not report.valid:
         first = report.errors[0].render() if report.errors else "it could not be read as an audit"
         raise AuditbookError(f"{name} is not a valid return ({plural(len(report.errors), 'error')}; first: {first}). "
                              f"Only a valid audit can be moderated: see `auditbook validate {name}`.")
-    if report.audit.is_moderation:
-        raise AuditbookError(f"{name} is a moderation already. Give the audit's own return.")
     audit = to_moderate(report.audit, registry)
     target = out / moderation_name(audit) if out.suffix.lower() != ".xlsx" else out
     if target.exists() and not overwrite:
