@@ -17,6 +17,9 @@ from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
+from auditbook.spec import Spec, load_spec, specs_dir
+from auditbook.spec.layout import build_layout
+from auditbook.spec.lint import lint
 from auditbook.spec.moderation import MODERATION, moderation_spec
 from auditbook.spec.roles import Role
 from tests import returns
@@ -280,3 +283,23 @@ def test_generate_moderate_writes_the_moderation_of_a_valid_return_only(made: Ro
         refused.output
     moderation = CliRunner().invoke(app, ["generate", "--moderate", str(written), "--out", str(tmp_path / "y")])
     assert moderation.exit_code == 1 and "is a moderation already" in moderation.output
+
+
+@pytest.mark.parametrize("name", ["deep_dive.yaml", "deep_dive-2.0.0.yaml", "supervision_audit.yaml"])
+def test_every_bundled_spec_makes_a_moderation_spec_that_lints_clean(name: str) -> None:
+    spec = load_spec(specs_dir() / name)
+    made = moderation_spec(spec)
+    assert lint(made) == []
+    layout = build_layout(made)
+    assert layout.section("moderation").sheet == "Moderation"
+    # Every judged section carries the moderator's three inputs.
+    judged = [s.id for s in spec.sections if s.kind == "judged"]
+    assert all(f"{sid}_moderation_agree" in layout.by_name for sid in judged)
+
+
+def test_a_spec_whose_audits_are_not_moderated_says_so() -> None:
+    spec = returns.spec()
+    plain = Spec.model_validate({**{k: getattr(spec, k) for k in Spec.model_fields}, "moderation": None})
+    with pytest.raises(ValueError, match="not moderated"):
+        moderation_spec(plain)
+    assert lint(plain) == []

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.analysis.pairing import Candidate, Pair, moderated, pair
+from auditbook.analysis.pairing import Pair, ToPair, moderated, pair
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
@@ -190,7 +190,7 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
 
 def _pair(out: Collation, moderations: list[Merged], registry: SpecRegistry) -> None:
     """Pair each moderation with its merged audit; the audit then counts the moderator's grades, its own kept."""
-    found, unpaired = pair([Candidate(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
+    found, unpaired = pair([ToPair(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
                            [(m.file, m.audit, m.round) for m in out.merged], registry)
     out.moderations = found
     out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round, moderation=True)

@@ -70,7 +70,7 @@ class Unpaired:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class ToPair:
     """A valid moderation as collate found it: its file, its audit, its round (as merged) and whether it is still in
     the folder."""
 
@@ -81,7 +81,7 @@ class Candidate:
     warnings: tuple[Problem, ...] = ()
 
 
-def pair(moderations: Sequence[Candidate], audits: Sequence[tuple[str, Audit, str]],
+def pair(moderations: Sequence[ToPair], audits: Sequence[tuple[str, Audit, str]],
          registry: SpecRegistry) -> tuple[list[Pair], list[Unpaired]]:
     """Pair each moderation with its audit among `audits` (file, audit, round as merged)."""
     by_instance: dict[str, list[tuple[str, Audit, str]]] = {}
@@ -108,7 +108,7 @@ def _order(p: Pair) -> tuple[date, str, str]:
     return (p.moderated_on or date.min, p.moderation.provenance.generated_at or "", p.file)
 
 
-def _match(c: Candidate, audits: list[tuple[str, Audit, str]], registry: SpecRegistry) -> Pair | Unpaired:
+def _match(c: ToPair, audits: list[tuple[str, Audit, str]], registry: SpecRegistry) -> Pair | Unpaired:
     """The pair a moderation makes with the audit of its instance id, or why it makes none."""
     m = c.moderation
     spec = registry.by_sha[m.provenance.spec_sha256]
