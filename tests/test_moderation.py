@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from auditbook.analysis.moderation import agreement, quadratic_weights, weighted_kappa
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
+from auditbook.returns.feedback import feedback_notes
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, load_spec, specs_dir
@@ -303,3 +304,14 @@ def test_a_spec_whose_audits_are_not_moderated_says_so() -> None:
     with pytest.raises(ValueError, match="not moderated"):
         moderation_spec(plain)
     assert lint(plain) == []
+
+
+def test_a_moderations_feedback_goes_to_the_moderator(tmp_path: Path) -> None:
+    path = returns.valid_return(tmp_path / "audit.xlsx")
+    audit = validate_file(path, registry=REGISTRY).audit
+    assert audit is not None
+    answers = moderator_answers(returns.spec(), audit, INAD if audit.text(Role.OVERALL_GRADE) != INAD else G)
+    answers.pop("moderation_moderation_reason")
+    report = validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
+    [note] = feedback_notes([report], registry=REGISTRY, checked=NOW.date())
+    assert MODERATOR in note.text and audit.text(Role.AUDITOR) not in note.text
