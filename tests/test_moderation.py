@@ -315,3 +315,18 @@ def test_a_moderations_feedback_goes_to_the_moderator(tmp_path: Path) -> None:
     report = validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
     [note] = feedback_notes([report], registry=REGISTRY, checked=NOW.date())
     assert MODERATOR in note.text and audit.text(Role.AUDITOR) not in note.text
+
+
+def test_a_moderation_whose_kind_was_altered_is_refused(tmp_path: Path) -> None:
+    path = returns.valid_return(tmp_path / "audit.xlsx")
+    audit = validate_file(path, registry=REGISTRY).audit
+    assert audit is not None
+    made = moderation_return(tmp_path / "m.xlsx", audit, moderator_answers(returns.spec(), audit, G))
+    # One carrier changed: two still agree, so it is still a moderation.
+    returns.tamper(made, {"document properties": "audit"}, key="kind")
+    assert validate_file(made, registry=REGISTRY).audit is not None
+    # Two changed, each differently: no two carriers agree on what it is.
+    returns.tamper(made, {"metadata sheet": "something else"}, key="kind")
+    report = validate_file(made, registry=REGISTRY)
+    assert [(p.code, p.sheet) for p in report.errors] == [("provenance-conflict", "Metadata")]
+    assert report.audit is None
