@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from auditbook.analysis.moderation import agreement, quadratic_weights, weighted_kappa
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
+from auditbook.outputs.report import render
 from auditbook.returns.feedback import feedback_notes
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
@@ -330,3 +331,12 @@ def test_a_moderation_whose_kind_was_altered_is_refused(tmp_path: Path) -> None:
     report = validate_file(made, registry=REGISTRY)
     assert [(p.code, p.sheet) for p in report.errors] == [("provenance-conflict", "Metadata")]
     assert report.audit is None
+
+
+def test_the_round_report_says_its_figures_count_the_moderated_grades(made: Round) -> None:
+    assert made.result.evidence is not None
+    page = render(made.result.evidence, generated_at=NOW)
+    intro = page[page.index('<p class="note">Round report'):]
+    intro = intro[:intro.index("</p>")]
+    assert intro.endswith("counts only. 10 of the audits were moderated: the figures count the moderator's grades "
+                          "for them (the master's Moderation tab has the auditors' and the agreement)."), intro
