@@ -145,6 +145,10 @@ def test_collect_pairs_every_moderation_and_keeps_both(made: Round) -> None:
     assert sorted(p.audit.case_ref for p in collation.moderations) == sorted(a.case_ref for a in made.audits)
     # The audit is never superseded by its moderation: each merged audit is the auditor's file.
     assert sorted(m.file for m in collation.merged) == [f"audit-{i:02d}.xlsx" for i in range(1, 11)]
+    # The counts add up: 20 files, 10 audits and 10 moderations of them.
+    assert made.result.summary_line() == ("20 files: 0 unchanged since last run, 20 read; master holds 10 audits and "
+                                          "10 moderations of them; 0 rejected; 0 duplicate; 0 superseded")
+    assert len(made.result.moderations) == 10
 
 
 def test_moderation_tab_agreement_and_kappa(made: Round) -> None:
@@ -227,6 +231,8 @@ def test_a_moderation_without_its_audit_waits_unpaired(tmp_path: Path) -> None:
     assert result.evidence is not None
     [note] = result.evidence.collation.not_merged
     assert (note.status, [p.code for p in note.problems]) == ("unpaired", ["moderation-no-audit"])
+    assert result.summary_line().endswith("master holds 0 audits; 0 rejected; 0 duplicate; 0 superseded; "
+                                          "1 moderation waiting for its audit")
 
 
 def test_disagreeing_without_a_reason_is_an_error_on_the_reason(tmp_path: Path) -> None:
