@@ -43,11 +43,13 @@ def afresh() -> Iterator[None]:
     tails.forget()
 
 
-def seen(root: Element) -> tuple[bytes | None, dict[str, str] | None]:
-    """What the reader takes from a sheet: its cells and its (first) protection."""
+def seen(root: Element) -> tuple[bytes | None, dict[str, str] | None, list[bytes]]:
+    """What the reader takes from a sheet: its cells, its (first) protection, its merged cells and conditional
+    formats."""
     cells, protection = root.find(f"{M}sheetData"), root.find(f"{M}sheetProtection")
+    shown = [tostring(el) for el in root if el.tag in (f"{M}mergeCells", f"{M}conditionalFormatting")]
     return (tostring(cells) if cells is not None else None, dict(protection.attrib) if protection is not None
-            else None)
+            else None, shown)
 
 
 def outcome(read: object) -> object:
@@ -82,9 +84,12 @@ def test_a_middle_met_twice_is_remembered_and_not_parsed_again() -> None:
     data = sheet("3")
     judge = functools.partial(check_tree, "x.xlsx", "xl/worksheets/sheet1.xml")
     root = tails.parse_sheet(data, "xl/worksheets/sheet1.xml", judge)
-    assert root.find(f"{M}conditionalFormatting") is None  # the middle was not parsed again...
-    assert seen(root) == whole(data) == (tostring(parse_part(data, "s").find(f"{M}sheetData")), {"sheet": "1"})
-    assert [el.tag for el in root] == [f"{M}sheetData", f"{M}sheetProtection", f"{M}headerFooter"]
+    assert root.find("{urn:example:other}f") is None  # the middle was not parsed again...
+    part = parse_part(data, "s")
+    assert seen(root) == whole(data) == (tostring(part.find(f"{M}sheetData")), {"sheet": "1"},
+                                         [tostring(part.find(f"{M}conditionalFormatting"))])
+    assert [el.tag for el in root] == [f"{M}sheetData", f"{M}sheetProtection", f"{M}conditionalFormatting",
+                                       f"{M}headerFooter"]
 
 
 ROW = '<row r="1"><c r="A1" t="str"><v>{value}</v></c></row>'

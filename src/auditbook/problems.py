@@ -254,7 +254,18 @@ CATALOGUE: dict[Code, Entry] = {
                                _RESEND),
             xml=Words("the workbook's {where} is damaged.", _RESEND),
             value=Words('the {what} "{text}" in {part} is not one Excel writes.', _RESEND),
-            cell=Words("cell {cell} in {part} holds a value that cannot be read.", _RESEND)),
+            cell=Words("cell {cell} in {part} holds a value that cannot be read.", _RESEND),
+            relationships=Words("the workbook's list of relationships {part} is not one Excel writes: {what}, so "
+                                "programs could read different parts.", _RESEND),
+            part_twice=Words("the workbook holds two parts named {part} and {other} (part names are the same "
+                             "whatever their case), and programs differ on which they read.", _RESEND),
+            not_a_part=Words("the part {part} is used as a {kind} part but is not one.", _RESEND),
+            twice=Words("{part} gives {what} twice, where Excel writes it once, and programs differ on which they "
+                        "read.", _RESEND),
+            sheet_twice=Words('two sheets are named "{name}" (sheet names are the same whatever their case), and '
+                              "programs differ on which they read.", _RESEND),
+            cell_twice=Words("cell {cell} in {part} is given {what}, and programs differ on which they show.",
+                             _RESEND)),
         Code.ZIP_BOMB: _e("error", "The workbook's contents are implausibly large.",
                           "the workbook's contents are implausibly large (possibly malicious).", _RESEND,
                           part=Words("the part {part} is implausibly large (possibly malicious).", _RESEND)),

@@ -162,15 +162,12 @@ _EXTERNAL = re.compile(r"\[\s*\d+\s*\]|\[[^\]]*\.(?:xl\w*|ods|csv)\s*\]", re.IGN
 _HYPERLINK = re.compile(r"(?<![\w.])HYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
 
 
-#: Parts read in full anyway (the workbook's defined names are checked one by one) or holding no formula.
-_NOT_FORMULAS = {"xl/workbook.xml", "xl/sharedstrings.xml", "xl/styles.xml", "xl/calcchain.xml"}
-
-
-def formula_parts(names: Iterable[str], sheets: Iterable[str]) -> list[str]:
-    """Parts besides the sheets that can hold formulas or objects: charts, pivot caches, tables, drawings..."""
-    skip = {s.lower() for s in sheets} | _NOT_FORMULAS
-    return [n for n in names if (low := n.lower()).endswith(".xml") and low.startswith("xl/") and low not in skip
-            and not low.startswith(("xl/theme/", "xl/comments", "xl/threadedcomments/", "xl/persons/"))]
+def formula_parts(names: Iterable[str], read: Iterable[str]) -> list[str]:
+    """The XML parts besides those read (and judged, or holding no formula: found by their relationships, not their
+    names) that could hold formulas or objects, wherever they are in the file: charts, pivot caches, tables,
+    drawings... A part read is named as the reader found it (any case)."""
+    skip = {r.lower() for r in read} | {"[content_types].xml"}
+    return [n for n in names if (low := n.lower()).endswith(".xml") and low not in skip]
 
 
 #: needs_look cuts a part's bytes before each row: most rows of a return are its template's, met before in a

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from defusedxml import DefusedXmlException
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import OLE_MAGIC, check_binary, check_parts, check_relationships, content_types
+from auditbook.returns.package import CUSTOM_PROPERTIES, OFFICE_DOCUMENT, only, relationships, rels_part
 from auditbook.text import name_key
 
 MIB = 1024 * 1024
@@ -268,13 +270,19 @@ def _outline_within(zf: zipfile.ZipFile, name: str) -> Outline | None:
 
 
 def outline(zf: zipfile.ZipFile, name: str) -> Outline:
-    """A checked workbook's outline: its custom properties and sheet names (parts found without regard to case)."""
+    """A checked workbook's outline: its custom properties and sheet names (parts found through the package's
+    relationships, by type, and then without regard to case)."""
     names = {n.lower(): n for n in zf.namelist()}
-    custom = names.get("docprops/custom.xml")
-    props = {} if custom is None else custom_properties(
-        parse_part(read_member(zf, custom, _OUTLINE_PART, file_name=name), custom))
-    book = names["xl/workbook.xml"]
-    root = parse_part(read_member(zf, book, _OUTLINE_PART, file_name=name), book)
+
+    def parse(part: str) -> Element:
+        return parse_part(read_member(zf, names[part.lower()], _OUTLINE_PART, file_name=name), part)
+
+    package = relationships(parse(rels_part("")), "")
+    custom, book = only(package, CUSTOM_PROPERTIES, ""), only(package, OFFICE_DOCUMENT, "")
+    props = {} if custom is None else custom_properties(parse(custom))
+    if book is None:
+        raise KeyError("officeDocument")
+    root = parse(book)
     return Outline(props, frozenset(s.get("name", "") for s in root.iterfind(f"{_MAIN}sheets/{_MAIN}sheet")))
 
 
@@ -320,6 +328,7 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
         too_dense = info.file_size > MIB and ratio > limits.max_ratio
         if info.file_size > limits.max_member_bytes or too_dense or total > limits.max_uncompressed_bytes:
             raise _fail(name, Code.ZIP_BOMB)
+    _check_unique(zf, name)
     names = {n.lower() for n in zf.namelist()}
     macros = "xl/vbaproject.bin" in names
     if not macros and "[content_types].xml" in names:
@@ -330,6 +339,18 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
     if "xl/workbook.xml" not in names:
         what = next((w for m, w in _OTHER_ZIPS.items() if m in names), "a zip file of some other kind")
         raise _fail(name, Code.NOT_A_WORKBOOK, kind=what)
+
+
+def _check_unique(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse two parts of one name: programs differ on which copy they read (Python's zipfile the last), and the
+    other copy would be checked by nobody. Part names are the same whatever their case (the Open Packaging
+    Conventions), and here whatever their Unicode form."""
+    seen: dict[str, str] = {}
+    for member in zf.namelist():
+        key = unicodedata.normalize("NFKC", member).casefold() if not member.isascii() else member.lower()
+        if key in seen:
+            raise _fail(name, Code.CORRUPT, case="part-twice", part=repr(member), other=repr(seen[key]))
+        seen[key] = member
 
 
 def read_member(
