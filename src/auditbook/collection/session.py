@@ -29,6 +29,7 @@ from auditbook.errors import CollectError
 from auditbook.local import RoundCalendar
 from auditbook.outputs.packs import PACK_GLOB
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.reader import READING
 from auditbook.returns.workers import Progress
 from auditbook.store.history import History
 from auditbook.store.ledger import FORMAT as LEDGER_FORMAT
@@ -110,7 +111,8 @@ class Session:
             raise CollectError(f"no ledger for {name_key(str(folder))} yet: run `auditbook collect` on it first (or "
                                "give --ledger).")
         self.moment = opts.now or datetime.now()
-        self.key = hashlib.sha256(",".join([LEDGER_FORMAT, *sorted(self.registry.by_sha)]).encode()).hexdigest()[:16]
+        self.key = hashlib.sha256(",".join([LEDGER_FORMAT, READING, *sorted(self.registry.by_sha)]).encode()
+                                  ).hexdigest()[:16]
         self.ledger = Ledger(self.ledger_file, folder=folder_identity(folder))
         recorded = self.ledger.get_meta("packs_dir")
         #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
@@ -168,7 +170,7 @@ class Session:
         """
         o = self.opts
         collation = merge(scan.sources(), self.registry, threshold=o.threshold, round_name=o.round_name,
-                          rounds=o.rounds)
+                          rounds=o.rounds, today=self.moment.date())
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)

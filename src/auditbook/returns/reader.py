@@ -56,6 +56,9 @@ from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+#: Bumped when a return is read otherwise (refused, read differently, warned of): a collect then reads every file
+#: again rather than keep what an older reader made of it.
+READING = "2"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]+)")  # ASCII digits only: int() also reads "\u0669" as 9
 _REF = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?[0-9]+)")
@@ -605,11 +608,9 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
             return {"0": False, "1": True, "false": False, "true": True}[text.strip()]
         if kind in ("str", "e", "d"):
             return text
-        if not _NUMBER.fullmatch(text):
-            raise ValueError(text)
-        number = float(text)
+        number = float(text) if _NUMBER.fullmatch(text) else math.inf
         if not math.isfinite(number):
-            raise ValueError(text)
+            raise UnreadableFileError.of(Code.CORRUPT, case="number", cell=ref, part=member, text=text.strip()[:20])
         return number
     except _Twice as twice:
         raise _twice(member, ref, str(twice)) from None
@@ -705,7 +706,7 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     package = parts.rels("", required=True)
     book = only(package, OFFICE_DOCUMENT, "")
     if book is None or book not in parts:
-        raise UnreadableFileError.of(Code.CORRUPT, case="part-missing", part=book or "the workbook (officeDocument)")
+        raise UnreadableFileError.of(Code.CORRUPT, case="no-workbook")
     rels = parts.rels(book, required=True)
     root = parts.parse(book, NAMES, root="workbook")
     pr = root.find(f"{MAIN}workbookPr")

@@ -330,13 +330,12 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
             raise _fail(name, Code.ZIP_BOMB)
     _check_unique(zf, name)
     names = {n.lower() for n in zf.namelist()}
-    macros = "xl/vbaproject.bin" in names
-    if not macros and "[content_types].xml" in names:
-        types = next(i for i in infos if i.filename.lower() == "[content_types].xml")
-        macros = b"macroenabled" in read_member(zf, types.filename, limits, file_name=name).lower()
-    if macros:
+    types = next((i for i in infos if i.filename.lower() == "[content_types].xml"), None)
+    listed = b"" if types is None else read_member(zf, types.filename, limits, file_name=name).lower()
+    if "xl/vbaproject.bin" in names or b"macroenabled" in listed:
         raise _fail(name, Code.MACROS)
-    if "xl/workbook.xml" not in names:
+    # A workbook's main part may have any name (its relationship says which it is): its content type says it is one.
+    if "xl/workbook.xml" not in names and not re.search(rb"spreadsheetml\.(?:sheet|template)\.main\+xml", listed):
         what = next((w for m, w in _OTHER_ZIPS.items() if m in names), "a zip file of some other kind")
         raise _fail(name, Code.NOT_A_WORKBOOK, kind=what)
 
@@ -349,7 +348,8 @@ def _check_unique(zf: zipfile.ZipFile, name: str) -> None:
     for member in zf.namelist():
         key = unicodedata.normalize("NFKC", member).casefold() if not member.isascii() else member.lower()
         if key in seen:
-            raise _fail(name, Code.CORRUPT, case="part-twice", part=repr(member), other=repr(seen[key]))
+            raise _fail(name, Code.CORRUPT, case="part-twice" if member == seen[key] else "part-alike",
+                        part=repr(seen[key]), other=repr(member))
         seen[key] = member
 
 
