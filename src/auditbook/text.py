@@ -59,8 +59,9 @@ def look_alikes(text: str) -> list[str]:
     for ch in text:
         if ch in _DASHES or unicodedata.category(ch) == "Cf" or unicodedata.normalize("NFKC", ch) != ch:
             name = unicodedata.name(ch, "").lower()
+            name = name or "character"
             what = "full-width characters" if name.startswith("fullwidth") else (
-                f"a {name or 'character'} (U+{ord(ch):04X})")
+                f"{'an' if name[0] in 'aeiou' else 'a'} {name} (U+{ord(ch):04X})")
             if what not in found:
                 found.append(what)
     return found

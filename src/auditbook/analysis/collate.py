@@ -110,12 +110,16 @@ def _superseded(older: Merged, keep: Merged, today: date | None) -> NotMerged:
                      tuple(w for w in older.warnings if w.code is Code.COMPLETED_IN_FUTURE))
 
 
-def _in_future(m: Merged, today: date | None) -> Merged:
-    """The audit with a warning when it says it was completed after `today` (validate's own, when it has one)."""
+def _in_future(m: Merged, today: date | None, registry: SpecRegistry) -> Merged:
+    """The audit with a warning, on the cell of its completed date, when it says it was completed after `today`
+    (validate's own, when it has one)."""
     if not _ahead(m, today) or any(w.code is Code.COMPLETED_IN_FUTURE for w in m.warnings):
         return m
     assert today is not None and m.audit.completed is not None
-    warning = Problem.of(Code.COMPLETED_IN_FUTURE, case="collect", completed=uk(m.audit.completed), today=uk(today))
+    spec = registry.by_sha.get(m.audit.provenance.spec_sha256)
+    inp = registry.layout(spec).role_input(Role.COMPLETED) if spec is not None else None
+    warning = Problem.of(Code.COMPLETED_IN_FUTURE, case="collect", sheet=inp.sheet if inp else None,
+                         cell=inp.cell if inp else None, completed=uk(m.audit.completed), today=uk(today))
     return Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
 
 
@@ -182,7 +186,7 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         assert audit is not None
         warning = calendar_warning(audit, rounds)
         m = _in_future(Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
-                              source_missing=not src.present, round=spelt[norm(name)]), today)
+                              source_missing=not src.present, round=spelt[norm(name)]), today, registry)
         if round_name is not None and norm(m.round) != norm(round_name):
             out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
         else:

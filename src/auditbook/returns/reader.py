@@ -313,6 +313,8 @@ class _Sheet(NamedTuple):
 
 
 def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles) -> RawSheet:
+    """A worksheet's cells wanted and what decides how they show, from the root's children of the kinds tails.READ
+    names (and no others: tails keeps those of a middle it does not parse again)."""
     root = parts.sheet(sheet.member)
     protection = root.find(f"{MAIN}sheetProtection")
     out = RawSheet(name=sheet.name, state=sheet.state,
@@ -391,7 +393,7 @@ def _conditional(root: Element, styles: Styles, member: str) -> tuple[tuple[tupl
                  if (dxf := rule.get("dxfId", "")).isascii() and dxf.isdigit()]
         areas = tuple(_areas(cf.get("sqref", ""), member))
         out += [(areas, code) for code in codes if code]
-    for cf in root.iter(f"{_X14}conditionalFormatting"):
+    for cf in root.iterfind(f"{MAIN}extLst/{MAIN}ext/{_X14}conditionalFormattings/{_X14}conditionalFormatting"):
         sqref = cf.find(f"{_XM}sqref")
         areas = tuple(_areas(sqref.text or "" if sqref is not None else "", member))
         out += [(areas, fmt.get("formatCode", "")) for fmt in cf.iter(f"{MAIN}numFmt")]
