@@ -360,3 +360,32 @@ def with_name_in_hidden_cell(path: Path) -> Path:
                                     f't="inlineStr"><is><t>{FORGED}</t></is></c></row></sheetData>', 1)
     book = m["xl/workbook.xml"].decode().replace(f"'{GRADE_SHEET}'!$C$9<", f"'{GRADE_SHEET}'!$C${HIDDEN_ROW}<")
     return rewrite(path, {part: text.encode(), "xl/workbook.xml": book.encode()})
+
+
+def with_conditional_format(path: Path, code: str = ';;;"Requires improvement"') -> Path:
+    """The grade's cell holding Outstanding, given a number format by a conditional format that always applies (a
+    style of the styles part's own, as Conditional Formatting > New Rule > Format writes it)."""
+    m = parts(path)
+    styles = m["xl/styles.xml"].decode()
+    escaped = code.replace('"', "&quot;")
+    dxf = f'<dxf><numFmt numFmtId="201" formatCode="{escaped}"/></dxf>'
+    count = re.search(r'<dxfs count="(\d+)">', styles)
+    assert count is not None
+    styles = styles.replace("</dxfs>", dxf + "</dxfs>").replace(count[0], f'<dxfs count="{int(count[1]) + 1}">')
+    part = sheet_part(m, GRADE_SHEET)
+    rule = (f'<conditionalFormatting sqref="{GRADE_CELL}"><cfRule type="expression" dxfId="{count[1]}" priority="99">'
+            "<formula>TRUE</formula></cfRule></conditionalFormatting>")
+    sheet = _inline(m[part].decode(), FORGED).replace("<conditionalFormatting ", rule + "<conditionalFormatting ", 1)
+    return rewrite(path, {"xl/styles.xml": styles.encode(), part: sheet.encode()})
+
+
+def with_icons_only(path: Path, name: str = "profile_age") -> Path:
+    """A number input under an icon set that shows its icon, not its value (showValue="0")."""
+    m = parts(path)
+    sheet, cell = where(name)
+    part = sheet_part(m, sheet)
+    rule = (f'<conditionalFormatting sqref="{cell}"><cfRule type="iconSet" priority="99"><iconSet showValue="0">'
+            '<cfvo type="percent" val="0"/><cfvo type="percent" val="33"/><cfvo type="percent" val="67"/></iconSet>'
+            "</cfRule></conditionalFormatting>")
+    text = m[part].decode().replace("<conditionalFormatting ", rule + "<conditionalFormatting ", 1)
+    return rewrite(path, {part: text.encode()})

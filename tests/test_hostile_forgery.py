@@ -50,11 +50,22 @@ WARNED: dict[str, tuple[Forge, tuple[str, str, str, str]]] = {
     "merge": (hz.with_merge_over, (
         "shown-otherwise", "Overall judgement", "C9", 'Overall grade: the cell is merged into B9:C9, which shows '
         '"Requires improvement" from B9; the value here, "Outstanding", was read.')),
+    "conditional": (hz.with_conditional_format, (
+        "shown-otherwise", "Overall judgement", "C9", 'Overall grade: the cell holds "Outstanding", but a conditional '
+        f'format may show it as "Requires improvement" (number format "{FORMAT}"); "Outstanding" was read.')),
     "hidden-name": (hz.with_name_in_hidden_cell, (
         "name-moved", "Overall judgement", f"C{hz.HIDDEN_ROW}", '"Overall grade" was expected at Overall '
         'judgement!C9, which holds "Requires improvement", but its name now points at this hidden cell, holding '
         '"Outstanding"; "Outstanding" was read.')),
 }
+
+
+def test_an_icon_set_that_hides_a_number_is_a_warning_on_its_cell(tmp_path: Path) -> None:
+    report = validate_file(hz.with_icons_only(hz.graded(tmp_path / "icons.xlsx")), registry=REGISTRY)
+    assert report.valid and report.audit is not None and report.audit.fact(Role.AGE) == 8
+    assert [(p.code, p.sheet, p.cell, p.message.split(" Ask ")[0]) for p in report.problems] == [
+        ("shown-otherwise", "Case profile", "C16", 'Child\'s age at audit: the cell holds "8", but a conditional '
+         'format shows an icon or a bar in its place, not the value; "8" was read.')]
 
 
 def grade(path: Path) -> tuple[bool, object]:
@@ -152,8 +163,8 @@ def test_collect_merges_no_forged_value_silently(collected: tuple[str, dict[str,
     out, rows = collected
     grades = {file: row["Overall grade"] for file, row in rows.items() if row["Case reference"] not in (
         "SYN-0003", "SYN-0004", "SYN-0006", "SYN-0007")}
-    assert grades == {"SYN-0001 genuine.xlsx": hz.GRADED, "decoy.xlsx": hz.GRADED, "format.xlsx": hz.FORGED,
-                      "merge.xlsx": hz.FORGED, "hidden-name.xlsx": hz.FORGED}
+    assert grades == {"SYN-0001 genuine.xlsx": hz.GRADED, "decoy.xlsx": hz.GRADED,
+                      **{f"{name}.xlsx": hz.FORGED for name in WARNED}}
     for name in ("twin", *REFUSED):
         assert f"rejected {name}.xlsx: 1 error" in out, name
     # Each value read where the workbook shows another is told on the screen, not only in --json and the master.
@@ -186,11 +197,14 @@ def test_a_return_dated_ahead_supersedes_nothing_and_is_told(
 # -- what LibreOffice shows -----------------------------------------------------------------------------------------
 
 #: The forgeries whose claim is about what is shown: the cell a person looks at, and what validate reads or says.
-SHOWN = {"decoy": (hz.with_decoy_strings, "Overall judgement!C9"), "format": (WARNED["format"][0],
-                                                                             "Overall judgement!C9"),
-         "merge": (hz.with_merge_over, "Overall judgement!B9"), "hidden-name": (hz.with_name_in_hidden_cell,
-                                                                               "Overall judgement!C9"),
-         "twin": (hz.with_hidden_twin, f"{hz.LOOK_ALIKE_SHEET}!C9")}
+#: (A conditional format's number format is Excel's: LibreOffice reports a cell's text without it.)
+SHOWN: dict[str, tuple[Forge, str]] = {
+    "decoy": (hz.with_decoy_strings, "Overall judgement!C9"),
+    "format": (WARNED["format"][0], "Overall judgement!C9"),
+    "merge": (hz.with_merge_over, "Overall judgement!B9"),
+    "hidden-name": (hz.with_name_in_hidden_cell, "Overall judgement!C9"),
+    "twin": (hz.with_hidden_twin, f"{hz.LOOK_ALIKE_SHEET}!C9"),
+}
 
 
 @pytest.mark.libreoffice

@@ -368,6 +368,10 @@ CATALOGUE: dict[Code, Entry] = {
                               "(number format {format}); {value} was read.",
                               "Ask the auditor which is meant, and remove the conditional format (Home > "
                               "Conditional Formatting > Clear Rules)."),
+            icons=Words("{label}: the cell holds {value}, but a conditional format shows an icon or a bar in its "
+                        "place, not the value; {value} was read.",
+                        "Ask the auditor which is meant, and remove the conditional format (Home > Conditional "
+                        "Formatting > Clear Rules)."),
             merged=Words("{label}: the cell is merged into {area}, which shows {shown} from {anchor}; the value here, "
                          "{value}, was read.",
                          "Ask the auditor which is meant: anyone reading or printing the workbook sees {anchor}. "

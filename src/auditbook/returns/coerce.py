@@ -14,7 +14,8 @@ from auditbook.returns.reader import RawCell
 from auditbook.spec.layout import NOT_APPLICABLE_CHOICE, Input
 from auditbook.text import folded, norm, shown, unstorable
 
-_EPOCH_1904 = date(1904, 1, 1)
+#: Day 0 of a workbook that counts its dates from 1904 (workbookPr date1904).
+EPOCH_1904 = date(1904, 1, 1)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -47,7 +48,7 @@ def quote(text: str) -> str:
 def serial_to_date(serial: float, *, date1904: bool = False) -> date | None:
     """A spreadsheet date serial as a date, or None when it is no date at all (negative, or past year 9999)."""
     try:
-        return (_EPOCH_1904 if date1904 else SERIAL_EPOCH) + timedelta(days=int(serial))
+        return (EPOCH_1904 if date1904 else SERIAL_EPOCH) + timedelta(days=int(serial))
     except (OverflowError, ValueError):
         return None
 

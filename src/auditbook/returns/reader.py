@@ -329,8 +329,7 @@ def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles)
     out.merges = tuple(_areas(" ".join(m.get("ref", "") for m in root.iterfind(f"{MAIN}mergeCells/{MAIN}mergeCell")),
                               sheet.member))
     out.hidden_cols = _hidden_cols(root)
-    if styles.conditional:
-        out.conditional = _conditional(root, styles, sheet.member)
+    out.conditional = _conditional(root, styles, sheet.member)
     return out
 
 
@@ -382,6 +381,8 @@ def _zero(text: str) -> bool:
 
 
 _X14 = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}"
+#: What a data bar or icon set that hides the value (showValue="0") shows of a number: nothing; of text: the text.
+ICONS_ONLY = ";;;@"
 _XM = "{http://schemas.microsoft.com/office/excel/2006/main}"
 
 
@@ -389,15 +390,29 @@ def _conditional(root: Element, styles: Styles, member: str) -> tuple[tuple[tupl
     """The number formats conditional formats may give cells (Excel 2007's, and Excel 2010's in extLst)."""
     out: list[tuple[tuple[Area, ...], str]] = []
     for cf in root.iterfind(f"{MAIN}conditionalFormatting"):
-        codes = [styles.conditional.get(int(dxf), "") for rule in cf.iterfind(f"{MAIN}cfRule")
-                 if (dxf := rule.get("dxfId", "")).isascii() and dxf.isdigit()]
-        areas = tuple(_areas(cf.get("sqref", ""), member))
-        out += [(areas, code) for code in codes if code]
+        codes = [code for rule in cf.iterfind(f"{MAIN}cfRule") if (code := _rule_format(rule, styles))]
+        if codes:
+            areas = tuple(_areas(cf.get("sqref", ""), member))
+            out += [(areas, code) for code in codes]
     for cf in root.iterfind(f"{MAIN}extLst/{MAIN}ext/{_X14}conditionalFormattings/{_X14}conditionalFormatting"):
         sqref = cf.find(f"{_XM}sqref")
         areas = tuple(_areas(sqref.text or "" if sqref is not None else "", member))
         out += [(areas, fmt.get("formatCode", "")) for fmt in cf.iter(f"{MAIN}numFmt")]
     return tuple(out)
+
+
+def _rule_format(rule: Element, styles: Styles) -> str:
+    """The number format a conditional format's rule may give a cell: its style's, or one that shows no number
+    (ICONS_ONLY) for a data bar or icon set that hides the value; "" when it gives none."""
+    kind = rule.get("type")
+    if kind in ("dataBar", "iconSet") and any(_is_false(el.get("showValue")) for el in rule.iter(f"{MAIN}{kind}")):
+        return ICONS_ONLY
+    dxf = rule.get("dxfId", "") if styles.conditional else ""
+    return styles.conditional.get(int(dxf), "") if dxf.isascii() and dxf.isdigit() else ""
+
+
+def _is_false(value: str | None) -> bool:
+    return (value or "").strip() in ("0", "false")
 
 
 class _Cells(NamedTuple):
@@ -711,7 +726,8 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
         raise UnreadableFileError.of(Code.CORRUPT, case="no-workbook")
     rels = parts.rels(book, required=True)
     root = parts.parse(book, NAMES, root="workbook")
-    pr = root.find(f"{MAIN}workbookPr")
+    pr = _one(root, "workbookPr", book)
+    _one(root, "definedNames", book)
     date1904 = pr is not None and _is_true(pr.get("date1904"))
     names = _defined_names(root, parts.label, book)
     wanted = _wanted_cells(names, skip)

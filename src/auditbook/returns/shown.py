@@ -8,11 +8,13 @@ it on screen or on paper takes for the answer. So such a cell is a warning on th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 
+from auditbook.dates import SERIAL_EPOCH
 from auditbook.problems import Code, Problem
-from auditbook.returns.coerce import as_text, quote, serial_to_date
+from auditbook.returns.coerce import EPOCH_1904, as_text, parse_text_date, quote, serial_to_date
 from auditbook.returns.numfmt import Want, otherwise
-from auditbook.returns.reader import RawCell, RawSheet, RawWorkbook
+from auditbook.returns.reader import ICONS_ONLY, RawCell, RawSheet, RawWorkbook
 from auditbook.spec.layout import cell_ref
 
 #: Makes the problem on the cell of the input being read (ReadValues.problem, for one input).
@@ -30,7 +32,7 @@ def seen_otherwise(raw: RawWorkbook, sheet: RawSheet, place: tuple[int, int], ce
                    say: Say) -> Iterator[Problem]:
     """How a cell read shows otherwise than its value, each a shown-otherwise warning: under a merge, through its
     number format, or through a conditional format's."""
-    value = cell.value
+    value = _dated(cell, raw.date1904)
     if value is None or isinstance(value, bool) or cell.kind == "e":
         return  # TRUE, FALSE and errors show as they are whatever the format
     read = shown_value(raw, cell, wanted)
@@ -47,9 +49,20 @@ def seen_otherwise(raw: RawWorkbook, sheet: RawSheet, place: tuple[int, int], ce
                   format=_code(code), shown=_words(found.shown))
     for code in sheet.conditional_formats(place):
         found = otherwise(value, code, wanted, date1904=raw.date1904)
-        if found is not None:
+        if found is not None and code == ICONS_ONLY:
+            yield say(Code.SHOWN_OTHERWISE, case="icons", value=read)
+        elif found is not None:
             yield say(Code.SHOWN_OTHERWISE, case="conditional", value=read, format=_code(code),
                       shown="otherwise" if found.shown is None else f"as {_words(found.shown)}")
+
+
+def _dated(cell: RawCell, date1904: bool) -> str | float | bool | None:
+    """A cell's value as its format takes it: a date stored as ISO text (t="d") is a date, shown as a number is."""
+    if cell.kind == "d" and isinstance(cell.value, str):
+        day = parse_text_date(cell.value.partition("T")[0])
+        if isinstance(day, date):
+            return float((day - (EPOCH_1904 if date1904 else SERIAL_EPOCH)).days)
+    return cell.value
 
 
 def shown_value(raw: RawWorkbook, cell: RawCell, wanted: Want) -> str:
