@@ -101,6 +101,14 @@ def sections(code: str) -> tuple[tuple[Token, ...], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1024)
+def plain(code: str, text: bool, want: Want) -> bool:
+    """Whether a format shows every value of a kind as it is: probed with a text, or a date, or a positive, a negative
+    and a zero number (the format's sections; what `otherwise` says of one depends on nothing else)."""
+    probes: tuple[str | float, ...] = ("x",) if text else (46000.0,) if want in ("date", "month") else (1.0, -1.0, 0.0)
+    return all(otherwise(probe, code, want) is None for probe in probes)
+
+
 def otherwise(value: str | float, code: str, want: Want, *, date1904: bool = False) -> Otherwise | None:
     """None when the format shows the value as it is (a date in any order of day, month and year but month first);
     else what it shows instead (Otherwise(None) when that cannot be said here). A date serial counts from 1904

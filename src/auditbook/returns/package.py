@@ -11,6 +11,7 @@ refused: programs would not agree on which part is meant.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
@@ -41,6 +42,17 @@ def rels_part(part: str) -> str:
     """The relationships part of a part ("" for the package itself): xl/workbook.xml -> xl/_rels/workbook.xml.rels."""
     folder, _, name = part.rpartition("/")
     return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+
+
+def source_of(rels: str) -> str | None:
+    """The part a relationships part belongs to ("" for the package's own), or None when it is no relationships part:
+    xl/_rels/workbook.xml.rels -> xl/workbook.xml."""
+    folder, _, name = rels.rpartition("/")
+    parent, _, rels_folder = folder.rpartition("/")
+    if rels_folder.lower() != "_rels" or not name.lower().endswith(".rels"):
+        return None
+    part = name[: -len(".rels")]
+    return f"{parent}/{part}" if parent else part
 
 
 def resolve(source: str, target: str) -> str | None:
@@ -75,7 +87,7 @@ def relationships(root: Element, source: str) -> dict[str, Relationship]:
     return out
 
 
-def only(rels: dict[str, Relationship], rtype: str, source: str) -> str | None:
+def only(rels: Mapping[str, Relationship], rtype: str, source: str) -> str | None:
     """The part the one relationship of a type names, or None when there is none; more than one, or one whose target
     is not a plain path inside the package, is refused."""
     found = [r for r in rels.values() if r.type == rtype]

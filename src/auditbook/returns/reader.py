@@ -18,8 +18,7 @@ import functools
 import hashlib
 import math
 import re
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -234,11 +233,13 @@ class _Twice(ValueError):
 class _Parts:
     """The zip's parts by name, looked up as the safety checks did: without regard to case (names are unique so)."""
 
-    def __init__(self, zf: zipfile.ZipFile, limits: Limits, label: str) -> None:
+    def __init__(self, zf: OwnedZip, limits: Limits, label: str) -> None:
         self.zf = zf
         self.limits = limits
         self.label = label
         self.names = {n.lower(): n for n in zf.namelist()}
+        #: The package's relationships, as the safety checks read them.
+        self.links = zf.links
 
     def __contains__(self, name: str) -> bool:
         return name.lower() in self.names
@@ -260,14 +261,15 @@ class _Parts:
             raise UnreadableFileError.of(Code.CORRUPT, case="not-a-part", part=name, kind=root)
         return tree
 
-    def rels(self, part: str, *, required: bool = False) -> dict[str, Relationship]:
-        """A part's relationships ("" for the package's own), by id."""
+    def rels(self, part: str, *, required: bool = False) -> Mapping[str, Relationship]:
+        """A part's relationships ("" for the package's own), by id: as the safety checks read them."""
         member = rels_part(part)
         if member not in self:
             if required:
                 raise UnreadableFileError.of(Code.CORRUPT, case="no-parts-list", part=member)
             return {}
-        return relationships(self.parse(member), part)
+        known = self.links.rels.get(member.lower())
+        return known if known is not None else relationships(self.parse(member), part)
 
     def sheet(self, name: str) -> Element:
         """A worksheet parsed and checked as parse() does, without parsing again a tail judged before (tails.py)."""
@@ -304,12 +306,14 @@ def _is_true(value: str | None) -> bool:
 
 
 class _Sheet(NamedTuple):
-    """A worksheet to read: its part, name and state, and the cells wanted (None: all)."""
+    """A sheet of the workbook: its part, name and state, whether it is a chart sheet (no cells), and the cells
+    wanted of it (None: all)."""
 
     member: str
     name: str
     state: str
-    wanted: set[tuple[int, int]] | None
+    chart: bool = False
+    wanted: set[tuple[int, int]] | None = None
 
 
 def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles) -> RawSheet:
@@ -736,16 +740,17 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     styles = _styles(parts, styles_part)
     states: dict[str, str] = {}
     sheets: dict[str, RawSheet] = {}
-    read = {book, *(p for p in (strings_part, styles_part) if p is not None)}
+    # The parts read (their formulas judged, or holding none) or looked at already: the rest is looked at below.
+    done = {book, *(p for p in (strings_part, styles_part) if p is not None)}
     for sheet in _sheet_list(root, rels, parts, book):
         states[sheet.name] = sheet.state
-        if sheet.wanted is None or (sheet.name not in wanted and sheet.name not in whole):
+        done.add(sheet.member)
+        if sheet.chart or (sheet.name not in wanted and sheet.name not in whole):
             parts.look(sheet.member)  # a chart sheet, or a sheet no name points into
             continue
-        read.add(sheet.member)
         cells = None if sheet.name in whole else wanted[sheet.name]
         sheets[sheet.name] = _read_sheet(parts, sheet._replace(wanted=cells), strings, styles)
-    for other in formula_parts(parts.names.values(), read):
+    for other in formula_parts(parts.names.values(), done, parts.links.targets):
         parts.look(other)
     custom = only(package, CUSTOM_PROPERTIES, "")
     return RawWorkbook(
@@ -755,8 +760,8 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     )
 
 
-def _sheet_list(root: Element, rels: dict[str, Relationship], parts: _Parts, book: str) -> list[_Sheet]:
-    """The workbook's sheets, each through its relationship (wanted None for a chart sheet): a sheet whose
+def _sheet_list(root: Element, rels: Mapping[str, Relationship], parts: _Parts, book: str) -> list[_Sheet]:
+    """The workbook's sheets, each through its relationship: a sheet whose
     relationship names no worksheet or chart sheet in the file, and two sheets of one name (Excel's sheet names
     are the same whatever their case), are refused."""
     out: list[_Sheet] = []
@@ -769,6 +774,6 @@ def _sheet_list(root: Element, rels: dict[str, Relationship], parts: _Parts, boo
         rel = rels.get(s.get(f"{{{_REL_NS}}}id", ""))
         if rel is None or rel.type not in (WORKSHEET, CHARTSHEET) or rel.target is None or rel.target not in parts:
             raise UnreadableFileError.of(Code.CORRUPT, case="sheet-missing", name=name)
-        out.append(_Sheet(rel.target, name, state, set() if rel.type == WORKSHEET else None))
+        out.append(_Sheet(rel.target, name, state, chart=rel.type == CHARTSHEET))
     _one(root, "sheets", book)
     return out

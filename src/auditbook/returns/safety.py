@@ -9,7 +9,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError, fromstring
@@ -20,7 +20,15 @@ from defusedxml import DefusedXmlException
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import OLE_MAGIC, check_binary, check_parts, check_relationships, content_types
-from auditbook.returns.package import CUSTOM_PROPERTIES, OFFICE_DOCUMENT, only, relationships, rels_part
+from auditbook.returns.package import (
+    CUSTOM_PROPERTIES,
+    OFFICE_DOCUMENT,
+    Relationship,
+    only,
+    relationships,
+    rels_part,
+    source_of,
+)
 from auditbook.text import name_key
 
 MIB = 1024 * 1024
@@ -131,18 +139,29 @@ def _unsafe(member: str) -> bool:
 
 
 class OwnedZip(zipfile.ZipFile):
-    """A zip read from a file this module opened: closing the zip closes the file."""
+    """A zip read from a file this module opened: closing the zip closes the file. `links` are its relationships,
+    as the checks read them."""
 
     def __init__(self, file: IO[bytes], path: Path) -> None:
         self.owned = file
         super().__init__(file)
         self.filename = str(path)
+        self.links = Links()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
             self.owned.close()
+
+
+@dataclass(frozen=True)
+class Links:
+    """A package's relationships as the safety checks read them (names in lower case): each relationships part's,
+    by id, and for each part a relationship names, the types of the relationships naming it."""
+
+    rels: Mapping[str, Mapping[str, Relationship]] = field(default_factory=dict)
+    targets: Mapping[str, set[str]] = field(default_factory=dict)
 
 
 def open_regular(path: Path) -> tuple[IO[bytes], os.stat_result]:
@@ -236,7 +255,7 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
         raise _fail(name, Code.CORRUPT) from e
     try:
         _check_members(zf, name, limits)
-        _check_active(zf, name, limits)
+        zf.links = _check_active(zf, name, limits)
     except UnreadableFileError as err:
         outline = _outline_within(zf, name) if err.code is Code.ZIP_BOMB else None
         zf.close()
@@ -296,19 +315,30 @@ def custom_properties(root: Element) -> dict[str, str]:
     return out
 
 
-def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
-    """Refuse a workbook that would reach out or run something when the collator opens it."""
+def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> Links:
+    """Refuse a workbook that would reach out or run something when the collator opens it; its relationships, read
+    for that."""
     names = {n.lower(): n for n in zf.namelist()}
     types_member = names.get("[content_types].xml")
     if types_member is None:
         raise _fail(name, Code.CORRUPT, case="no-parts-list", part="[Content_Types].xml")
     types = content_types(parse_part(read_member(zf, types_member, limits, file_name=name), types_member))
     check_parts(name, names.values(), types)
+    rels: dict[str, dict[str, Relationship]] = {}
+    targets: dict[str, set[str]] = {}
     for low, member in names.items():
         if low.endswith(".rels"):
-            check_relationships(name, member, parse_part(read_member(zf, member, limits, file_name=name), member))
+            root = parse_part(read_member(zf, member, limits, file_name=name), member)
+            check_relationships(name, member, root)
+            source = source_of(member)
+            if source is not None:
+                rels[low] = relationships(root, source)
+                for rel in rels[low].values():
+                    if rel.target is not None:
+                        targets.setdefault(rel.target.lower(), set()).add(rel.type)
         elif not low.endswith((".xml", ".vml")) and not _picture(low):
             check_binary(name, zf, zf.getinfo(member))
+    return Links(rels, targets)
 
 
 def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 from auditbook.dates import SERIAL_EPOCH
 from auditbook.problems import Code, Problem
 from auditbook.returns.coerce import EPOCH_1904, as_text, parse_text_date, quote, serial_to_date
-from auditbook.returns.numfmt import Want, otherwise
+from auditbook.returns.numfmt import Want, otherwise, plain
 from auditbook.returns.reader import ICONS_ONLY, RawCell, RawSheet, RawWorkbook
 from auditbook.spec.layout import cell_ref
 
@@ -35,14 +35,16 @@ def seen_otherwise(raw: RawWorkbook, sheet: RawSheet, place: tuple[int, int], ce
     value = _dated(cell, raw.date1904)
     if value is None or isinstance(value, bool) or cell.kind == "e":
         return  # TRUE, FALSE and errors show as they are whatever the format
+    code = raw.number_format(cell)
+    area = sheet.merged_under(place) if sheet.merges else None
+    if area is None and not sheet.conditional and plain(code, isinstance(value, str), wanted):
+        return  # the usual case: nothing over it, and a format that shows any such value as it is
     read = shown_value(raw, cell, wanted)
-    area = sheet.merged_under(place)
     if area is not None:
         anchor = sheet.fetch(area[:2])
         yield say(Code.SHOWN_OTHERWISE, case="merged", value=read, area=f"{cell_ref(*area[:2])}:{cell_ref(*area[2:])}",
                   anchor=cell_ref(*area[:2]), shown=_as_shown(raw, anchor))
         return  # what the cell's own format would show is under the merge
-    code = raw.number_format(cell)
     found = otherwise(value, code, wanted, date1904=raw.date1904)
     if found is not None:
         yield say(Code.SHOWN_OTHERWISE, case=None if found.shown is not None else "unsaid", value=read,
