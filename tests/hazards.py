@@ -241,6 +241,17 @@ def with_hidden_twin(path: Path) -> Path:
                           **_add_sheet(m, GRADE_SHEET, "xl/worksheets/sheet99.xml", forged_sheet(m))})
 
 
+def with_sheet_state(path: Path, state: str) -> Path:
+    """The grade's sheet, graded Outstanding, hidden (`state` "hidden" or "veryHidden") so nobody reading or printing
+    the workbook sees its answers."""
+    m = parts(path)
+    book = m["xl/workbook.xml"].decode()
+    entry = re.search(rf'<sheet name="{GRADE_SHEET}" [^>]*?/>', book)
+    assert entry is not None
+    book = book.replace(entry[0], entry[0].replace("<sheet ", f'<sheet state="{state}" ', 1))
+    return rewrite(path, {"xl/workbook.xml": book.encode(), sheet_part(m, GRADE_SHEET): forged_sheet(m)})
+
+
 def with_sheet_named_twice(path: Path) -> Path:
     """A second <sheet> entry of the grade sheet's name, after the first, for a copy graded Outstanding."""
     m = parts(path)

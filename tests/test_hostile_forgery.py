@@ -103,6 +103,15 @@ def test_a_very_hidden_twin_of_an_input_sheet_is_refused(tmp_path: Path) -> None
     assert not report.valid and report.audit is not None and report.audit.fact(Role.OVERALL_GRADE) is None
 
 
+@pytest.mark.parametrize(("state", "how"), [("hidden", "is hidden"), ("veryHidden", "is very hidden")])
+def test_an_input_sheet_nobody_sees_is_refused(tmp_path: Path, state: str, how: str) -> None:
+    # The grade's own sheet, graded Outstanding and then hidden: what is not shown or printed is not counted.
+    report = validate_file(hz.with_sheet_state(hz.graded(tmp_path / f"{state}.xlsx"), state), registry=REGISTRY)
+    assert [(p.severity, p.code, p.sheet) for p in report.problems] == [("error", "sheet-hidden", "Overall judgement")]
+    assert f'the sheet "Overall judgement" holds answers but {how}' in report.problems[0].message
+    assert not report.valid and report.audit is not None and report.audit.fact(Role.OVERALL_GRADE) is None
+
+
 @pytest.mark.parametrize("case", WARNED)
 def test_what_a_person_sees_otherwise_is_a_warning_on_its_cell(tmp_path: Path, case: str) -> None:
     forge, (code, sheet, cell, words) = WARNED[case]
@@ -121,7 +130,20 @@ def test_what_a_person_sees_otherwise_is_a_warning_on_its_cell(tmp_path: Path, c
 
 NBH = "SYN\u20110003"  # a non-breaking hyphen
 ZWSP = "SYN-000\u200b3"  # a zero-width space
+FULL = "SYN-\uff10\uff10\uff10\uff13"  # full-width digits
 TEAM = "Équipe Nord"
+#: Each look-alike reference, and how the warning on its cell names what it is written with.
+LOOK_ALIKE = {NBH: "a non-breaking hyphen (U+2011)", ZWSP: "a zero width space (U+200B)",
+              FULL: "full-width characters"}
+
+
+@pytest.mark.parametrize("ref", LOOK_ALIKE)
+def test_a_look_alike_reference_is_read_as_it_looks_with_a_warning_on_its_cell(tmp_path: Path, ref: str) -> None:
+    report = validate_file(valid_return(tmp_path / "ref.xlsx", changes={"profile_case_ref": ref}), registry=REGISTRY)
+    assert report.valid and report.audit is not None and report.audit.case_ref == "SYN-0003"
+    assert [(p.severity, p.code, p.sheet, p.cell, p.message.split(" Nothing ")[0]) for p in report.problems
+            if p.code == "look-alike"] == [("warning", "look-alike", "Case profile", "C15", f'Case reference: "{ref}" '
+                                            f'is written with {LOOK_ALIKE[ref]}; read as "SYN-0003".')]
 
 
 def forged_folder(folder: Path) -> None:
@@ -133,7 +155,7 @@ def forged_folder(folder: Path) -> None:
                  **{k: f for k, (f, _) in REFUSED.items()}, **{k: f for k, (f, _) in WARNED.items()}}
     for number, (name, forge) in enumerate(forgeries.items(), start=10):
         forge(hz.graded(folder / f"{name}.xlsx", f"SYN-00{number}"))
-    for name, ref, day in (("a", "SYN-0003", 10), ("b", NBH, 12), ("c", ZWSP, 14)):
+    for name, ref, day in (("a", "SYN-0003", 10), ("b", NBH, 12), ("c", ZWSP, 14), ("d", FULL, 8)):
         valid_return(folder / f"SYN-0003 {name}.xlsx", changes={"profile_case_ref": ref,
                                                                 "profile_date_completed": date(2026, 11, day)})
     for ref, form in (("SYN-0006", "NFC"), ("SYN-0007", "NFD")):
@@ -176,9 +198,10 @@ def test_look_alike_references_are_one_child_and_a_team_is_one_team(
         collected: tuple[str, dict[str, dict[str, object]]]) -> None:
     out, rows = collected
     children = [row for row in rows.values() if row["Case reference"] == "SYN-0003"]
-    assert [row["Source file"] for row in children] == ["SYN-0003 c.xlsx"]  # the latest completed of the three
+    assert [row["Source file"] for row in children] == ["SYN-0003 c.xlsx"]  # the latest completed of the four
     assert "superseded SYN-0003 a.xlsx: a later return for case SYN-0003" in out
     assert "superseded SYN-0003 b.xlsx: a later return for case SYN-0003" in out
+    assert "superseded SYN-0003 d.xlsx: a later return for case SYN-0003" in out
     assert ('warning SYN-0003 c.xlsx: Case profile!C15: Case reference: "SYN-000\u200b3" is written with a zero width '
             'space (U+200B); read as "SYN-0003".') in out
     teams = {row["Team"] for row in rows.values() if row["Case reference"] in ("SYN-0006", "SYN-0007")}
