@@ -41,7 +41,7 @@ class Merged:
 
     def __post_init__(self) -> None:
         if not self.round:
-            object.__setattr__(self, "round", self.audit.round)
+            object.__setattr__(self, "round", round_of(self.audit))
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,10 @@ def _in_future(m: Merged, today: date | None, registry: SpecRegistry) -> Merged:
 
 
 def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
-    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month."""
+    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month.
+
+    The one place an audit's round is worked out (merge then spells each round one way: `spellings`).
+    """
     named = audit.text(Role.ROUND).strip()
     if named:
         return named

@@ -22,13 +22,13 @@ class Report:
 
     @property
     def errors(self) -> list[Problem]:
-        """Problems of severity error."""
-        return [p for p in self.problems if p.severity == "error"]
+        """Problems of severity error (the headings over the problems one answer causes are not counted)."""
+        return [p for p in self.problems if p.severity == "error" and not p.heading]
 
     @property
     def warnings(self) -> list[Problem]:
-        """Problems of severity warning."""
-        return [p for p in self.problems if p.severity == "warning"]
+        """Problems of severity warning (headings not counted)."""
+        return [p for p in self.problems if p.severity == "warning" and not p.heading]
 
     @property
     def valid(self) -> bool:

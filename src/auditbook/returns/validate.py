@@ -10,6 +10,7 @@ from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code, Problem
 from auditbook.returns.assemble import assemble
 from auditbook.returns.audit import Audit, Provenance
+from auditbook.returns.causes import group_by_cause
 from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenance
 from auditbook.returns.reader import RawWorkbook, read_workbook
@@ -81,6 +82,8 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     report.problems += problems
     if today is not None:
         report.problems += completed_in_future(layout, audit, read, today)
+    # What one answer causes is said under it: the report starts from the cause.
+    report.problems = group_by_cause(layout, read, report.problems)
     report.audit = audit
     return report
 

@@ -1,6 +1,8 @@
-"""What in a returns folder is not a return: auditbook's own output (a master, a pack or an export left there),
-and files that are not workbooks at all (notes, PDFs, an export's CSVs and README). Both are listed as
-skipped, not rejected: nobody sent them as a return, so they are not a problem to chase.
+"""What in a returns folder is not a return, decided here and nowhere else: auditbook's own files (the master,
+the ledger and the packs a collect writes, and their temporary files, never looked at), its outputs left there (a
+master, a pack or an export, told by the mark they carry) and files that are not workbooks at all (notes, PDFs, an
+export's CSVs and README). Outputs and other files are listed as skipped, not rejected: nobody sent them as a return,
+so they are not a problem to chase.
 
 A workbook named like a return whose content is something else (an .xls or a CSV saved as .xlsx) is still
 rejected by validate, with how to fix it: someone meant it as a return.
@@ -8,6 +10,9 @@ rejected by validate, with how to fix it: someone meant it as a return.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditbook.problems import Code
@@ -16,6 +21,8 @@ from auditbook.returns.safety import OWN_LIMITS, Outline
 
 #: The custom document property auditbook writes into its masters, packs and exports, with their kind.
 OUTPUT_PROPERTY = "auditbook output"
+#: What the temporary files auditbook writes an output into (before it replaces the old one) are named from.
+TEMPORARY = ".auditbook-"
 KINDS = {"master": "a master workbook", "pack": "a team manager's pack", "export": "an export of the tidy tables"}
 #: Workbooks a person may have meant as a return (validate says how to save them as .xlsx).
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".xltx", ".xltm", ".ods", ".fods", ".numbers")
@@ -29,6 +36,42 @@ _PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack"})
 OUTPUT_LIMITS = OWN_LIMITS
 #: Why a return was refused when the file may be auditbook's own output.
 _MAYBE_OURS = frozenset({Code.NOT_AN_AUDIT_WORKBOOK, Code.FILE_TOO_LARGE, Code.ZIP_BOMB})
+
+
+def temporary(kind: str) -> str:
+    """The prefix of the temporary file an output of this kind ("master", "export", ...) is written to first."""
+    return f"{TEMPORARY}{kind}-"
+
+
+def stale_temporaries(folder: Path, kind: str, suffix: str) -> list[Path]:
+    """Temporary files of this kind (ending `suffix`) left in a folder by a run that was killed."""
+    return sorted(folder.glob(f"{temporary(kind)}*{suffix}"))
+
+
+def _key(path: str | Path) -> str:
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+@dataclass(frozen=True)
+class Own:
+    """auditbook's own files where a collect looks (the master, the ledger with SQLite's journals beside it, the packs
+    folders): never read as returns."""
+
+    paths: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *, master: Path, ledger: Path, packs: Sequence[Path] = ()) -> Own:
+        """The master, the ledger and the folders packs are (or were) written into."""
+        journals = [Path(f"{ledger}{x}") for x in ("-journal", "-wal", "-shm")]
+        return cls(frozenset(_key(p) for p in (master, ledger, *journals, *packs)))
+
+    def entry(self, folder: str, name: str) -> bool:
+        """Whether the entry `name` of a folder (as listed, not followed) is one of ours, or a temporary file."""
+        return name.startswith(TEMPORARY) or os.path.normcase(os.path.join(folder, name)) in self.paths
+
+    def target(self, path: Path) -> bool:
+        """Whether a folder a shortcut leads to is one of ours (a packs folder)."""
+        return _key(path) in self.paths
 
 
 def not_a_workbook(name: str) -> str | None:

@@ -23,7 +23,7 @@ from auditbook.spec.evaluate import CellValue
 from auditbook.spec.layout import Input, SectionLayout, cell_ref, quote_sheet
 from auditbook.spec.roles import Role
 from auditbook.spec.rules import Firing
-from auditbook.workbook.checks import Check, fixed_cells, item_cells
+from auditbook.workbook.checks import MAX_FORMULA, Check, fixed_cells, item_cells
 from auditbook.workbook.context import Context, as_text
 from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
 from auditbook.workbook.formulas import applies_expression
@@ -385,6 +385,10 @@ def _where(ctx: Context, ws: FastWorksheet, row: int, check: Check, fired: list[
     joined = "&".join(f'IF({check.item_ref(item)}=1,{string_literal(piece(cells))},"")' for item, cells in pieces)
     text = f"{string_literal(prefix)}&MID({joined},3,{limit})&{string_literal(tail)}"
     formula = f'=IF(LEN({joined})=0,"",IF(LEN({text})>{limit},LEFT({text},{limit - 1})&"…",{text}))'
+    if len(formula) > MAX_FORMULA:  # a check on every practice question has too many cells to join: its sheets
+        sheets = clip(", ".join(dict.fromkeys(s for _item, cells in pieces for s, _cell in cells)), limit)
+        _spans(ws, row, [(WHERE, sheets)], ctx.fmt.cell)
+        return sheets
     _span_formula(ctx, ws, row, WHERE, formula, shown_for(hit), ctx.fmt.cell)
     return shown_for([cells for _item, cells in pieces])
 
