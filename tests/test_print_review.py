@@ -111,14 +111,15 @@ def near(colour: str, wanted: str, tolerance: int = 12) -> bool:
 
 @pytest.fixture(scope="module")
 def blank(tmp_path_factory: pytest.TempPathFactory, spec: Spec, layout: Layout) -> Printed:
-    """A workbook for one allocated case (details filled in and locked), nothing else answered, printed."""
+    """A workbook for one allocated case (details filled in and locked), nothing else answered, printed with every
+    sheet (the Start and criteria sheets are left out of the workbook's own print: a person prints them on purpose)."""
     require_libreoffice()
     require_print_fonts()
     tmp = tmp_path_factory.mktemp("blank-print")
     prefill = role_prefill(layout, case_ref="SYN-0042", team="Team Alpha", auditor="Example Auditor 1",
                            month="2026-11", worker="Example Worker 2", team_manager="Example Manager Alpha")
     path = build_workbook(spec, out=tmp / "allocated.xlsx", prefill=prefill, lock_prefill=True)
-    return printed(to_pdf(path, tmp / "allocated.pdf"))
+    return printed(to_pdf(path, tmp / "allocated.pdf", every_sheet=True))
 
 
 #: A child protection audit (1a Early Help does not apply, 9 Permanence optional and left blank) that contradicts
