@@ -34,6 +34,7 @@ CONTRADICTIONS: Answers = {
     "overall_record_reflects_practice": "No", "overall_feedback_team_manager": date(2026, 10, 1),
     "profile_date_completed": date(2026, 11, 20), "actions_r01_action": "Update the assessment.",
     "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment", "actions_r01_agreed": "Yes",
+    "actions_r01_agreed_with": "Team manager", "actions_r01_agreed_on": date(2026, 11, 24),
     "overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 11, 2),
     "overall_urgent_with_whom": "Service manager",
 }
@@ -43,7 +44,8 @@ CONTRADICTIONS: Answers = {
 ACTION: dict[str, Answer | None] = {
     "profile_date_completed": date(2026, 11, 20), "overall_feedback_team_manager": date(2026, 11, 24),
     "overall_feedback_practitioner": date(2026, 11, 25), "actions_r01_action": "Update the chronology.",
-    "actions_r01_timescale": date(2026, 12, 18), "actions_r01_agreed": "Yes"}
+    "actions_r01_timescale": date(2026, 12, 18), "actions_r01_agreed": "Yes",
+    "actions_r01_agreed_with": "Team manager and practitioner", "actions_r01_agreed_on": date(2026, 11, 24)}
 
 
 def contradictory() -> Answers:
@@ -113,8 +115,23 @@ def test_every_contradiction_of_the_issue_is_reported_on_its_cells(tmp_path: Pat
                  [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-not-agreed"),
     pytest.param("child_protection", {**ACTION, "actions_r01_agreed": None},
                  [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-agreed-blank"),
-    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 20)}, [],
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 20),
+                                      "actions_r01_agreed_on": date(2026, 11, 20)}, [],
                  id="action-due-the-day-the-audit-was-completed"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_agreed_with": None, "actions_r01_agreed_on": None},
+                 [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")],
+                 id="action-agreed-not-whom-or-when"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10),
+                                      "actions_r01_agreed_on": date(2026, 11, 3)}, [],
+                 id="action-agreed-during-the-audit-due-before-it-was-completed"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10)},
+                 [on("warning", "action_after_completion", "actions_r01_timescale")],
+                 id="action-agreed-at-feedback-due-before-it"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10),
+                                      "actions_r01_agreed_on": None},
+                 [on("warning", "action_after_completion", "actions_r01_timescale"),
+                  on("warning", "action_agreed_at_feedback", "actions_r01_agreed")],
+                 id="action-due-before-completion-agreed-on-not-given"),
     pytest.param("child_protection", {"overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 12, 25),
                                       "overall_urgent_with_whom": "Line manager for the case"},
                  [on("warning", "urgent_raised_during_audit", "overall_urgent_when")], id="urgent-after-the-audit"),

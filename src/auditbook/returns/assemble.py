@@ -111,11 +111,13 @@ def _actions(layout: Layout, tables: dict[str, list[dict[str, Value]]]) -> list[
 
     items = []
     for row in tables.get(layout.actions.section.id, []):
-        timescale = get(row, Role.ACTION_TIMESCALE)
+        timescale, agreed_on = get(row, Role.ACTION_TIMESCALE), get(row, Role.ACTION_AGREED_ON)
         items.append(ActionItem(
             row=row["row"] if isinstance(row["row"], int) else 0, text=_text(get(row, Role.ACTION_TEXT)),
             section=_text(get(row, Role.ACTION_SECTION)), responsible=_text(get(row, Role.ACTION_RESPONSIBLE)),
             timescale=timescale if isinstance(timescale, date) else None, agreed=_text(get(row, Role.ACTION_AGREED)),
+            agreed_with=_text(get(row, Role.ACTION_AGREED_WITH)),
+            agreed_on=agreed_on if isinstance(agreed_on, date) else None,
             priority=_text(get(row, Role.ACTION_PRIORITY)),
         ))
     return items
