@@ -176,25 +176,50 @@ def test_valid_synthetic_returns_keep_every_rule(layout: Layout) -> None:
             assert [r.id for r in spec().rules if firings(r, facts)] == [], (scenario, seed)
 
 
-def test_the_summary_lists_every_rule_as_a_check(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+def test_the_summary_lists_the_failing_checks_first_and_counts_the_rest(spec: Spec, layout: Layout,
+                                                                        tmp_path: Path) -> None:
     path = build_workbook(spec, out=tmp_path / "r.xlsx", prefill=contradictory())
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    # The Checks on the Summary's grid: check (A:B), severity (C), result (D), where (E:H), how to fix (I).
-    rows = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
-            for r in range(1, ws.max_row + 1)}
-    by_rule = {r.id: rows.get(r.message) for r in spec.rules}
-    assert [rid for rid, row in by_rule.items() if row is None] == []
+    # The failing checks on the Summary's grid: Fix or Check (A), what is wrong (B:E), where (F:I), after the heading.
+    top = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value).startswith("Checks that fail"))
+    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 6).value) for r in range(top + 2, ws.max_row + 1)]
+    failing = {r.id: r for r in spec.rules if firings(r, audit_facts(layout, contradictory(), Evaluator(
+        layout, {k: str(v) for k, v in contradictory().items()})))}
+    assert len(failing) == 9
+    by_message = {row[1]: row for row in rows if row[0]}
+    # Eight listed, errors first, each worded as what is wrong; then a line for the one more.
+    assert len(by_message) == 8
+    assert rows[0][:2] == ("Fix", failing["looked_after_in_care"].message)
+    assert all(row[0] in ("Fix", "Check", "Check (2)") for row in rows[:8])
+    assert rows[8][:2] == (None, "And 1 more check fails: validate lists every one.")
+    assert [r.message for r in spec.rules if r.id not in failing and r.message in by_message] == []
     # Where names each sheet once, then its cells, with no separator left over; a check run on each section or
     # row names the cells of the ones that fail.
     in_care, legal = where("profile_in_care"), where("profile_legal_status")
-    assert by_rule["looked_after_in_care"] == ("Error", "Fix", f"Case profile {in_care[1]}, {legal[1]}")
-    assert by_rule["weak_section_has_action"] == ("Warning", "Check", "{} {}".format(*where("voice_grade")))
-    assert by_rule["action_after_completion"] == (
-        "Warning", "Check", "Actions {}; Case profile {}".format(where("actions_r01_timescale")[1],
-                                                                 where("profile_date_completed")[1]))
-    assert by_rule["cp_plan_had_cp"][:2] == ("Error", "OK")
-    assert by_rule["urgent_with_line_manager"][:2] == ("Warning", "Check")
+    assert by_message[failing["looked_after_in_care"].message][2] == f"Case profile {in_care[1]}, {legal[1]}"
+    weak = failing["weak_section_has_action"].message
+    assert by_message[weak] == ("Check", weak, "{} {}".format(*where("voice_grade")))
+    late = failing["action_after_completion"].message
+    assert by_message[late] == ("Check", late, "Actions {}, {}; Case profile {}".format(
+        where("actions_r01_timescale")[1], where("actions_r01_agreed_on")[1], where("profile_date_completed")[1]))
     assert all(c.live for c in build_checks(layout))
+
+
+def summary_lines(spec: Spec, path: Path, prefill: Answers) -> list[tuple[object, object]]:
+    """The Summary's first two columns, row by row, as the workbook was written with these answers."""
+    ws = openpyxl.load_workbook(build_workbook(spec, out=path, prefill=prefill), data_only=True)["Summary"]
+    return [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(1, ws.max_row + 1)]
+
+
+def test_the_summary_says_how_many_checks_pass(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+    listed = len([c for c in build_checks(layout) if c.live])
+    clean = answers("child_protection", seed=3, actions=2)
+    assert (None, f"All {listed} checks pass.") in summary_lines(spec, tmp_path / "clean.xlsx", clean)
+    one = {**clean, "profile_in_care": "No", "profile_legal_status": "Looked after: care order"}
+    lines = summary_lines(spec, tmp_path / "one.xlsx", one)
+    fix = lines.index(("Fix", 'The legal status is looked after or care leaver, but "In care, or a care leaver" is '
+                              "not Yes."))
+    assert lines[fix + 1] == (None, f"{listed - 1} other checks pass.")
 
 
 # -- LibreOffice computes the checks as validate does ------------------------------------------------

@@ -95,6 +95,15 @@ class Context:
         """
         ok(ws.print_area(0, col, 0, col), f"the print area of {ws.name}")
 
+    def print_area_formula(self, ws: FastWorksheet, formula: str) -> None:
+        """A print area worked out by a formula (no "="), as a sheet-level _xlnm.Print_Area name.
+
+        Excel works such a name out when it prints (so what it prints can follow the answers); LibreOffice (7.4,
+        tested) takes a print area only when it is a plain range, prints the whole sheet instead, and keeps the name
+        when it saves the workbook.
+        """
+        self.wb.defined_names.append(["_xlnm.Print_Area", ws.index, formula, False])
+
     def define(self, name: str, ref: str) -> None:
         """A workbook-level defined name."""
         ok(self.wb.define_name(name, "=" + ref), f"the defined name {name}")

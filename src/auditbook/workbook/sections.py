@@ -28,12 +28,16 @@ from auditbook.spec.layout import (
     Input,
     Layout,
     SectionLayout,
+    quote_sheet,
+    sheet_ref,
 )
+from auditbook.spec.models import FieldSpec, Spec, choice_list_of
 from auditbook.spec.roles import Role
 from auditbook.workbook.context import Context
 from auditbook.workbook.fit import snug, snug_for, text_lines
 from auditbook.workbook.inputs import InputCells, help_of
 from auditbook.workbook.kleene import string_literal
+from auditbook.workbook.shortlists import USED_ACTION_ROWS
 from auditbook.workbook.xlsx import FastWorksheet
 
 #: Column widths of a form or judged sheet: number, label (and long entries under it), answer, criteria.
@@ -44,8 +48,9 @@ FORM_WIDTHS = (4, 118, 26, 11)
 EVIDENCE_LINES, LONG_TEXT_LINES, TABLE_ROW_LINES = 1, 2, 1
 #: The height of a row spacing the top of a sheet from its table.
 SPACER_POINTS = 6.0
-#: Table column widths by field type.
-TABLE_WIDTHS = {"long_text": 56, "choice": 24, "date": 13, "text": 24, "integer": 10, "month": 10}
+#: Table column widths by field type; a choice column is as wide as its longest choice, within CHOICE_WIDTHS.
+TABLE_WIDTHS = {"long_text": 50, "choice": 24, "date": 13, "text": 20, "integer": 10, "month": 10}
+CHOICE_WIDTHS = (10, 24)
 
 
 def write(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
@@ -56,6 +61,23 @@ def write(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
     else:
         _form(ctx, ws, sl, cells)
     cells.close()
+    _print_area(ctx, ws, sl)
+
+
+def _print_area(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
+    """For Excel, a print area that follows the answers: nothing while the section does not apply (one empty cell,
+    which prints no page), and the actions table down to its last used row. LibreOffice prints the whole sheet
+    (context.print_area_formula)."""
+    last_col, last_row = max(ws.widths), ws.dim_rowmax
+    if last_row is None:
+        return
+    whole = sheet_ref(ws.name, 0, 0, last_row, last_col)
+    if sl is ctx.layout.actions and sl.section.kind == "table":
+        top = quote_sheet(ws.name) + "!$A$1"
+        ctx.print_area_formula(ws, f"OFFSET({top},0,0,{HEADER_ROW + 1}+MAX({USED_ACTION_ROWS}),{last_col + 1})")
+    elif sl.applies_flag:
+        shown = f"OR({sl.applies_flag},{sl.waiting_flag})" if sl.waiting_flag else sl.applies_flag
+        ctx.print_area_formula(ws, f"IF({shown},{whole},{sheet_ref(ws.name, 0, last_col + 2)})")
 
 
 def _top(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
@@ -230,11 +252,22 @@ def _label(ctx: Context, ws: FastWorksheet, sl: SectionLayout, inp: Input, own: 
     ws.set_row(row, snug_for([(t + below, width) for t in texts]))
 
 
+def column_width(spec: Spec, f: FieldSpec) -> float:
+    """A table column's width: by its type, a choice column as wide as its longest choice (within CHOICE_WIDTHS)
+    and never narrower than the longest word of its label (a yes / no column is narrow: the page fits more)."""
+    kind = "choice" if f.type == "question" else f.type
+    values = spec.lists.get(choice_list_of(f) or "", []) if kind == "choice" else []
+    if not values:
+        return TABLE_WIDTHS[kind]
+    word = max(len(w) for w in (f.label + " *").split())
+    return min(CHOICE_WIDTHS[1], max(CHOICE_WIDTHS[0], word + 1, max(len(v) for v in values) + 2))
+
+
 def _table(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells) -> None:
     """A table: a numbered row per entry, a column per field."""
     fields = sl.section.fields
     last_col = TABLE_FIRST_COL + len(fields) - 1
-    ws.set_widths([4, *(TABLE_WIDTHS["choice" if f.type == "question" else f.type] for f in fields)])
+    ws.set_widths([4, *(column_width(ctx.spec, f) for f in fields)])
     _top(ctx, ws, sl, last_col)
     ws.write_string(HEADER_ROW, 0, "#", ctx.fmt.header)
     for c, f in enumerate(fields):
