@@ -49,11 +49,28 @@ class Shortlists:
     col: int
 
     @cached_property
+    def wheres(self) -> dict[str, tuple[str, str]]:
+        """Each live check's Where, by check name: its formula ("" for fixed text) and the longest text it shows
+        (the text itself, when fixed)."""
+        return {c.name: (found[0], found[2]) for c in self.checks if c.live
+                for found in (where(self.layout, c, []),)}
+
+    @cached_property
+    def heights(self) -> dict[str, float]:
+        """The height of a Summary row showing each live check failing, by check name."""
+        return {c.name: check_height(c, self.wheres[c.name][1]) for c in self.checks if c.live}
+
+    @cached_property
     def listed(self) -> tuple[Check, ...]:
         """The live checks, errors first, then each severity's tallest first: the Summary's k-th row can show any
         check from the k-th on, so it is as tall as the tallest of them, and this order keeps its rows short."""
         live = [c for c in self.checks if c.live]
-        return tuple(sorted(live, key=lambda c: (c.rule.severity != "error", -check_height(self.layout, c))))
+        return tuple(sorted(live, key=lambda c: (c.rule.severity != "error", -self.heights[c.name])))
+
+    def shown_where(self, check: Check, fired: list[Firing]) -> str:
+        """The Where a failing check shows for these firings (fixed text, or the cells of those that fail)."""
+        formula, text = self.wheres[check.name]
+        return where(self.layout, check, fired)[1] if formula and fired else "" if formula else text
 
     @property
     def action_col(self) -> int:
@@ -105,21 +122,21 @@ def write(ctx: Context, ws: FastWorksheet) -> None:
         ws.write_string(i, col, check.rule.id)
         ctx.formula(ws, i, col + 1, result_formula(check), ctx.fmt.text, result_text(check, len(fired)))
         ws.write_string(i, col + 2, check.rule.message)
-        formula, shown, _longest = where(ctx.layout, check, fired)
+        formula, text = lists.wheres[check.name]
         if formula:
-            ctx.formula(ws, i, col + 3, formula, ctx.fmt.text, shown)
+            ctx.formula(ws, i, col + 3, formula, ctx.fmt.text, lists.shown_where(check, fired))
         else:
-            ws.write_string(i, col + 3, shown)
+            ws.write_string(i, col + 3, text)
         ctx.formula(ws, i, col + 4, f"={check.name}", ctx.fmt.text, len(fired))
         ctx.formula(ws, i, col + 5, f'=IF({cell_ref(i, col + 4)}>0,{i},"")', ctx.fmt.text, i if fired else "")
     for name, ref in lists.ranges().items():
         ctx.define(name, ref)
 
 
-def check_height(layout: Layout, check: Check) -> float:
-    """The height of a Summary row showing this check failing: its message, where it looks, Fix or Check (with how
-    many times, for a check run on each section or row)."""
-    return snug_for([(check.rule.message, width(MESSAGE)), (where(layout, check, [])[2], width(WHERE)),
+def check_height(check: Check, longest_where: str) -> float:
+    """The height of a Summary row showing this check failing: its message, where it looks (at its longest), Fix or
+    Check (with how many times, for a check run on each section or row)."""
+    return snug_for([(check.rule.message, width(MESSAGE)), (longest_where, width(WHERE)),
                      (result_text(check, 2 if check.rule.each else 1), width(RESULT))])
 
 

@@ -36,10 +36,8 @@ from auditbook.workbook.shortlists import (
     CHECK_WHERE,
     FIX,
     USED_ACTION_ROWS,
-    check_height,
     result_text,
     shortlists_of,
-    where,
 )
 from auditbook.workbook.summary_grid import (
     ACTION_GRID,
@@ -311,13 +309,17 @@ class _ActionColumn:
     """One column of the actions table as the Summary echoes it: the k-th used row's value, by its row number."""
 
     def __init__(self, ctx: Context, sl: SectionLayout, f: FieldSpec, number: str) -> None:
-        self.inputs = {i.row_index: i for i in sl.inputs if i.field == f.id}
-        first, last = self.inputs[1], self.inputs[sl.section.rows]
-        self.value = f"INDEX({sheet_ref(sl.sheet, first.row, first.col, last.row, first.col)},{number})"
+        columns: dict[str, tuple[dict[int | None, Input], str]] = ctx.layout.caches.setdefault("summary actions", {})
+        if f.id not in columns:
+            inputs = {i.row_index: i for i in sl.inputs if i.field == f.id}
+            first, last = inputs[1], inputs[sl.section.rows]
+            columns[f.id] = inputs, sheet_ref(sl.sheet, first.row, first.col, last.row, first.col)
+        self.inputs, column = columns[f.id]
+        self.value = f"INDEX({column},{number})"
         self.number = number
         self.field = f
-        roles = {ctx.layout.action_column(r): r for r in (Role.ACTION_TEXT, Role.ACTION_RESPONSIBLE)}
-        self.role = roles.get(f.id)
+        self.role = next((r for r in (Role.ACTION_TEXT, Role.ACTION_RESPONSIBLE)
+                          if ctx.layout.action_column(r) == f.id), None)
 
     def raw(self, ctx: Context, at: int | None) -> object:
         """The column's starting value in the Actions sheet's row `at`."""
@@ -490,7 +492,8 @@ def _checks_list(ctx: Context, ws: FastWorksheet, row: int) -> None:
     The k-th row shows the k-th failing check, so it is as tall as the tallest of the checks from the k-th on; rows
     no check fills print nothing.
     """
-    listed = shortlists_of(ctx.layout, ctx.checks).listed
+    lists = shortlists_of(ctx.layout, ctx.checks)
+    listed = lists.listed
     left = len(ctx.checks) - len(listed)
     later = f" {left} more {'is' if left == 1 else 'are'} made when the return is validated." if left else ""
     ws.merge_range(row, 0, row, LAST_COL, "Checks that fail: Fix before sending the audit; Check with the team "
@@ -499,7 +502,7 @@ def _checks_list(ctx: Context, ws: FastWorksheet, row: int) -> None:
     row += 1
     _spans(ws, row, [(RESULT, "Result"), (MESSAGE, "What is wrong"), (WHERE, "Where")], ctx.fmt.header)
     failing = [c for c in listed if ctx.fired[c.name]]
-    tallest = [check_height(ctx.layout, c) for c in listed]
+    tallest = [lists.heights[c.name] for c in listed]
     rows = min(len(listed), CHECK_ROWS)
     for k in range(1, rows + 1):
         row += 1
@@ -523,7 +526,7 @@ def _check_row(ctx: Context, ws: FastWorksheet, row: int, k: int, shown: Check |
     _span_formula(ctx, ws, row, MESSAGE, message, shown.rule.message if shown else
                   passing if failing == k - 1 else "", ctx.fmt.text)
     _span_formula(ctx, ws, row, WHERE, f'=IFERROR(INDEX({CHECK_WHERE},{at}),"")',
-                  where(ctx.layout, shown, fired)[1] if shown else "", ctx.fmt.text)
+                  shortlists_of(ctx.layout, ctx.checks).shown_where(shown, fired) if shown else "", ctx.fmt.text)
     for text, shade in ((FIX, ctx.fmt.fix_row), (CHECK, ctx.fmt.check_row)):
         ok(ws.conditional_format(row, 0, row, LAST_COL, {
             "type": "formula", "criteria": f'=LEFT($A${row + 1},{len(text)})="{text}"', "format": shade}),
