@@ -273,6 +273,10 @@ def keep_roles_of_kept_sections(data: dict[str, Any]) -> dict[str, Any]:
     data["rules"] = [r for r in data.get("rules", []) if _only_looks_at(r, kept, judged)]
     data["examples"] = {name: {ref: v for ref, v in example.items() if ref.split(".")[0] in kept}
                         for name, example in data.get("examples", {}).items()}
+    # A theme of cut sections only goes (unless none would be left: then each belongs to every section kept).
+    themes = data.get("themes", [])
+    left = [t for t in themes if not t.get("sections") or set(t["sections"]) & kept]
+    data["themes"] = [{**t, "sections": [s for s in t.get("sections", []) if s in kept]} for t in left or themes]
     return data
 
 

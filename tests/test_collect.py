@@ -197,7 +197,7 @@ THEMED: dict[int, Answers] = {
         "assessment_assessment_current": "No", "voice_wishes_recorded": "No"},
     3: {**INADEQUATE_ASSESSMENT, "assessment_assessment_current": "No"},
     # Tagged in two sections of one audit: one audit carries it.
-    4: {"recording_theme_1": "Drift and delay", "oversight_theme_2": "Drift and delay"},
+    4: {"plans_theme_1": "Drift and delay", "oversight_theme_2": "Drift and delay"},
 }
 
 

@@ -36,7 +36,7 @@ def month_later(tmp_path_factory: pytest.TempPathFactory) -> Spec:
     assert old in text
     text = text.replace(old, 'derived: {end_of: profile.audit_month, offset: "+1 month"}\n      - id: date_completed')
     path = tmp_path_factory.mktemp("spec") / "deep_dive_month_later.yaml"
-    path.write_text(text.replace('version: "2.0.0"', 'version: "2.0.9"'), encoding="utf-8")
+    path.write_text(text.replace('version: "2.1.0"', 'version: "2.1.9"'), encoding="utf-8")
     return load_spec(path)
 
 

@@ -26,8 +26,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.cli import app
 from auditbook.errors import AuditbookError, WorkbookError
-from auditbook.spec import Spec, default_spec_path, parse_spec
-from auditbook.spec.layout import VALUE_COL, Layout
+from auditbook.spec import Spec, default_spec_path, load_spec, parse_spec, specs_dir
+from auditbook.spec.layout import VALUE_COL, Layout, build_layout
 from auditbook.spec.metadata import PROPERTY_NAMES, meta_name, new_metadata
 from auditbook.workbook import protect, summary, writer, xlsx
 from auditbook.workbook.kleene import string_literal
@@ -453,7 +453,7 @@ def _carriers(book: OpenpyxlWorkbook) -> tuple[dict[str, str], dict[str, str], d
 def test_metadata_agrees_across_the_three_carriers(book: OpenpyxlWorkbook, spec: Spec) -> None:
     by_property, sheet, names = _carriers(book)
     expected = {
-        "spec_id": "deep_dive", "spec_version": "2.0.0", "spec_sha256": spec.sha256,
+        "spec_id": "deep_dive", "spec_version": "2.1.0", "spec_sha256": spec.sha256,
         "instance_id": FIXED_INSTANCE, "generated_at": "2026-01-02T03:04:05+00:00",
     }
     assert (by_property, sheet, names) == (expected, expected, expected)
@@ -610,9 +610,9 @@ def _condition_shapes(cond: Any) -> set[str]:
 def test_describe_conditions_are_structured(dictionary: dict[str, Any]) -> None:
     shapes = set().union(*(_condition_shapes(i["applies_when"]) for i in dictionary["inputs"]))
     assert shapes == {"null", "equals", "in", "any", "all"}
-    rule_keys = {next(iter(k for k in ("equals", "in", "filled", "date", "number", "any_section", "every_section",
-                                       "all", "any") if k in r["require"])) for r in dictionary["rules"]}
-    assert rule_keys == {"equals", "in", "filled", "date", "number", "every_section", "all", "any"}
+    kinds = ("equals", "in", "filled", "date", "number", "share", "any_section", "every_section", "all", "any")
+    rule_keys = {next(iter(k for k in kinds if k in r["require"])) for r in dictionary["rules"]}
+    assert rule_keys == {"equals", "in", "filled", "date", "number", "share", "every_section", "all", "any"}
 
 
 def test_describe_sections(dictionary: dict[str, Any]) -> None:
@@ -662,13 +662,16 @@ def test_describe_known_inputs(dictionary: dict[str, Any], spec: Spec) -> None:
         ("feedback_feedback_influenced_practice", "8 Service user feedback", "C11", "choice", True,
          {"field": "feedback.family_feedback_sought", "in": ["Yes", "Partly"]}),
         ("permanence_permanence_plan", "9 Permanence", "C9", "choice", True, None),
-        ("overall_urgent_when", "Overall judgement", "C17", "date", True,
+        ("overall_urgent_when", "Overall judgement", "C19", "date", True,
          {"field": "overall.urgent_concern", "equals": "Yes"}),
         ("actions_r01_section", "Actions", "C9", "choice", False, None),
     ]
     assert by_name["voice_seen"]["choices"] == ["Yes", "Partly", "No", "Not known"]
     assert by_name["actions_r01_section"]["choices"] == [s.title for s in spec.sections if s.kind == "judged"]
     assert by_name["profile_case_ref"]["choices"] in (None, [])
+    # A section's theme tags offer its own themes only.
+    assert by_name["assessment_theme_1"]["choices"] == [t.label for t in spec.themes if t.belongs_to("assessment")]
+    assert "Pathway plan not in place" not in by_name["assessment_theme_1"]["choices"]
 
 
 def test_describe_table_without_json() -> None:
@@ -813,9 +816,11 @@ def test_long_texts_in_formulas_are_split_into_pieces_excel_accepts() -> None:
     assert string_literal('say "hi"') == '"say ""hi"""'
 
 
-def test_questions_of_an_optional_part_show_no_required_star(spec: Spec, layout: Layout, tmp_out: Path) -> None:
-    # Section 9 is required only for children in care or care leavers: for others no question shows a star.
-    sl = layout.section("permanence")
+def test_questions_of_an_optional_part_show_no_required_star(tmp_out: Path) -> None:
+    # In Deep Dive 2.0.0 (kept for the returns made from it), section 9 was required only for children in care or
+    # care leavers: for others no question showed a star.
+    spec = load_spec(specs_dir() / "deep_dive-2.0.0.yaml")
+    sl = build_layout(spec).section("permanence")
     shown: dict[str, list[str]] = {}
     banner = {}
     for in_care in ("No", "Yes"):

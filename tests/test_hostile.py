@@ -18,6 +18,7 @@ from auditbook.cli import app
 from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store import ledger as ledger_module
 from auditbook.store import scan as scan_module
 from tests import hazards as hz
 from tests.returns import spec, valid_return, where
@@ -45,7 +46,7 @@ def unreadable(monkeypatch: pytest.MonkeyPatch, folder: Path, file: Path) -> Ite
             folder.chmod(0o755)
             file.chmod(0o644)
         return
-    real_scandir, real_open = os.scandir, scan_module.open_regular
+    real_scandir, real_open = os.scandir, ledger_module.open_regular
 
     def scandir(path: os.PathLike[str] | str) -> object:
         if Path(path) == folder.resolve():
@@ -58,7 +59,7 @@ def unreadable(monkeypatch: pytest.MonkeyPatch, folder: Path, file: Path) -> Ite
         return real_open(path)
 
     monkeypatch.setattr(scan_module.os, "scandir", scandir)
-    monkeypatch.setattr(scan_module, "open_regular", open_regular)
+    monkeypatch.setattr(ledger_module, "open_regular", open_regular)  # the ledger fingerprints (hashes) each file
     yield
 
 

@@ -27,6 +27,7 @@ from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.store.ledger import Ledger
 from auditbook.store.location import default_ledger, network_fs
+from auditbook.store.reports import report_from_json
 from auditbook.userdata import data_dir
 from tests.returns import spec, valid_return
 
@@ -319,9 +320,11 @@ def test_stored_text_no_workbook_can_hold_is_rejected_not_a_crash(tmp_path: Path
     collect(folder, out=tmp_path / "m.xlsx", ledger_path=ledger_path, registry=REGISTRY)
     ledger = Ledger(ledger_path, folder=str(folder.resolve()))
     entry = ledger.entries()["SYN-0001.xlsx"]
-    report = entry.report
+    report = report_from_json(entry.report_json, REGISTRY)
     assert report.audit is not None
-    report.audit.forms["profile"]["worker"] = "Example \ud800 One"
+    answers = report.audit.answers
+    at = next(i for i, x in enumerate(answers) if (x.section, x.field) == ("profile", "worker"))
+    answers[at] = answers[at]._replace(value="Example \ud800 One")
     ledger.put("SYN-0001.xlsx", size=entry.size, mtime_ns=entry.mtime_ns, sha256=entry.sha256, report=report,
                registry=entry.registry)
     ledger.db.execute("DELETE FROM meta WHERE key = 'state'")  # the master must be written again

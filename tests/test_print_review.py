@@ -123,14 +123,12 @@ def blank(tmp_path_factory: pytest.TempPathFactory, spec: Spec, layout: Layout) 
     return printed(to_pdf(path, tmp / "allocated.pdf", every_sheet=True))
 
 
-#: A child protection audit (1a Early Help does not apply, 9 Permanence optional and left blank) that contradicts
-#: itself: looked after in its legal status but not in care (a Fix), two actions due before the audit was
-#: completed (Checks), and no urgent concern raised.
+#: A child protection audit (1a Early Help does not apply; 9 Permanence, which applies to every child since Deep Dive
+#: 2.1.0, answered) that contradicts itself: looked after in its legal status but not in care (a Fix), two actions
+#: due before the audit was completed (Checks), and no urgent concern raised.
 def contradicting(layout: Layout) -> dict[str, object]:
     answers: dict[str, object] = dict(synthetic_answers(layout, seed=21, scenario="child_protection", index=21,
                                                         actions=2))
-    for inp in layout.section("permanence").inputs:
-        answers[inp.name] = None
     for inp in layout.section("early_help").inputs:
         answers[inp.name] = None
     urgent_when, urgent_whom = layout.role_input(Role.URGENT_WHEN), layout.role_input(Role.URGENT_WITH_WHOM)
@@ -303,8 +301,9 @@ def test_the_summary_actions_are_headed_with_the_specs_labels(filled: tuple[Prin
 def test_the_summary_reads_plainly(filled: tuple[Printed, Counter[str]]) -> None:
     pdf, _ = filled
     text = " ".join(pdf.flat(p) for p in _summary(pdf))
-    # Section 9 is optional for this child and not started: said once, not "Optional Optional".
-    assert "9 Permanence and Placement Planning Optional Not started" in text
+    # A section that does not apply says so once, with no status (an optional section not started says "Optional"
+    # once: test_summary, on Deep Dive 2.0.0, where section 9 was optional for this child).
+    assert "1a Early Help and Protection No Not applicable" in text and "Optional" not in text
     # No urgent concern: when and with whom it was raised are not shown at all.
     assert "When the concern was raised" not in text and "Raised with whom" not in text
 

@@ -16,7 +16,7 @@ import pytest
 from auditbook.analysis.trends import percent, points
 from auditbook.collection.collect import gather_folder
 from auditbook.demo import run_demo
-from auditbook.outputs.report import _change, render
+from auditbook.outputs.report import Span, _template, change, render
 from auditbook.text import plural
 from tests.lo.driver import overprinted
 from tests.test_register import REGISTRY, _returns, actions_tab, run, type_into
@@ -101,8 +101,13 @@ def test_the_headline_adds_up_and_explains_the_overall_grade(report_rounds: tupl
     assert "4 audits this round" not in figures and figures["audits this round"][0] == "4"
 
 
+def _written(cell: str | Span) -> str:
+    """A cell as the report's template writes it."""
+    return str(_template().environment.get_template("tables.html.j2").module.cell(cell))
+
+
 def test_changes_read_as_points_and_no_change() -> None:
-    assert [_change(c) for c in (8, 1, 0, -1, -9, None)] == [
+    assert [_written(change(c)) for c in (8, 1, 0, -1, -9, None)] == [
         '<span class="up">+8 points</span>', '<span class="up">+1 point</span>', "no change",
         '<span class="down">-1 point</span>', '<span class="down">-9 points</span>', ""]
     assert [plural(n, "urgent concern") for n in (0, 1, 2)] == ["0 urgent concerns", "1 urgent concern",

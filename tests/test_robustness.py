@@ -207,4 +207,4 @@ def test_the_inline_string_form_is_read(tmp_path: Path) -> None:
     _rewrite(path, {part: body[:start] + inline + body[end:]})
     assert openpyxl.load_workbook(path)[sheet][cell].value == "Example Inline Worker"
     report = check(path)
-    assert report.audit is not None and report.audit.forms["profile"]["worker"] == "Example Inline Worker"
+    assert report.audit is not None and report.audit.answer("profile", "worker") == "Example Inline Worker"

@@ -36,7 +36,9 @@ CONTRADICTIONS: Answers = {
     "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment", "actions_r01_agreed": "Yes",
     "actions_r01_agreed_with": "Team manager", "actions_r01_agreed_on": date(2026, 11, 24),
     "overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 11, 2),
-    "overall_urgent_with_whom": "Service manager",
+    "overall_urgent_with_whom": "Service manager", "overall_urgent_with_name": "Example Manager Beta",
+    "overall_urgent_what": "Synthetic example: an injury not followed up.",
+    "overall_urgent_agreed": "Synthetic example: a strategy discussion the same day.",
 }
 
 

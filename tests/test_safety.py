@@ -278,3 +278,31 @@ def test_mangled_workbooks_only_ever_raise_unreadable(tmp_path: Path) -> None:
 )
 def test_skip_reason(name: str, expected: str | None) -> None:
     assert skip_reason(Path("/returns") / name) == expected
+
+
+def test_a_workbook_over_a_returns_caps_is_refused_with_its_outline_from_the_same_open(tmp_path: Path) -> None:
+    """What a refused workbook says it is (auditbook's own output tells itself apart by it) is read in the open
+    that refuses it, within the caps for auditbook's own files: never by opening the file again."""
+    from auditbook.problems import Code
+    from auditbook.returns.reader import read_workbook
+    from auditbook.returns.safety import OversizeError
+    from auditbook.returns.validate import validate_file
+    from tests.returns import valid_return
+
+    path = valid_return(tmp_path / "SYN-0001.xlsx")
+    outline = read_workbook(path).outline
+    assert "Case profile" in outline.sheets and outline.properties
+    for limits, code in ((Limits(max_file_bytes=path.stat().st_size - 1), Code.FILE_TOO_LARGE),
+                         (Limits(max_member_bytes=20_000), Code.ZIP_BOMB)):
+        with pytest.raises(OversizeError) as refused:
+            open_checked(path, limits).close()
+        assert (refused.value.code, refused.value.outline) == (code, outline)
+        report = validate_file(path, limits=limits)
+        assert ([p.code for p in report.problems], report.outline) == ([code], outline)
+    # Refused within the caps for auditbook's own files too (here for macros): no outline.
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(make_zip({"xl/big.xml": b"<a>" + b" " * (3 * 1024 * 1024) + b"</a>",
+                               "xl/vbaProject.bin": OLE_MAGIC + b"\x00" * 600}))
+    with pytest.raises(OversizeError) as refused:
+        open_checked(bomb, Limits(max_member_bytes=1024 * 1024)).close()
+    assert refused.value.outline is None

@@ -94,7 +94,7 @@ def _sup_rules(report: Any) -> list[tuple[str | None, str, str | None, str | Non
                   ("frequency_met_with_sessions", "warning", "frequency_on_schedule")], id="met-with-too-few"),
     pytest.param({"record_sessions_held": 2, "frequency_on_schedule": "Partly met"},
                  [("sessions_as_expected", "warning", "record_sessions_held")], id="partly-met-with-too-few"),
-    pytest.param({"record_completed_on": date(2027, 2, 1)},
+    pytest.param({"record_completed_on": date(2027, 2, 1), "follow_up_r01_by_when": date(2027, 3, 1)},
                  [("completed_in_review_month", "warning", "record_completed_on")], id="completed-late"),
     pytest.param({"follow_up_r01_by_when": date(2026, 11, 20)}, [], id="follow-up-due-the-day-of-the-review"),
     pytest.param({"follow_up_r01_by_when": date(2026, 11, 19)},
@@ -223,12 +223,26 @@ def _renamed(data: dict[str, Any]) -> dict[str, Any]:
         roles[key] = "z" + roles[key]
     roles["theme_tags"] = ["z" + t for t in roles["theme_tags"]]
     for rule in out["rules"]:
-        if rule.get("each") not in (None, "sections"):
+        if rule.get("each") not in (None, "sections", "questions"):
             rule["each"] = "z" + rule["each"]
+    for theme in out["themes"]:
+        theme["sections"] = ["z" + s for s in theme.get("sections", [])]
+    for share in _shares_of(out["rules"]):
+        if share["answers"] != "this":
+            share["answers"] = "z" + share["answers"]
     for rows in _rows_of(out["rules"]):
         rows["rows"] = "z" + rows["rows"]
         rows["where"] = {"z" + k: v for k, v in rows.get("where", {}).items()}
     return out
+
+
+def _shares_of(value: Any) -> list[dict[str, Any]]:
+    """Every {answers: SECTION, in: [...]} a share counts."""
+    if isinstance(value, dict):
+        return ([value] if "answers" in value else []) + [r for v in value.values() for r in _shares_of(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _shares_of(v)]
+    return []
 
 
 def _rows_of(value: Any) -> list[dict[str, Any]]:

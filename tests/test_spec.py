@@ -45,7 +45,7 @@ def _yes(field: str) -> dict[str, str]:
 
 
 def test_bundled_spec_loads(spec: Spec) -> None:
-    assert (spec.id, spec.version, spec.title) == ("deep_dive", "2.0.0", "Deep Dive Case File Audit")
+    assert (spec.id, spec.version, spec.title) == ("deep_dive", "2.1.0", "Deep Dive Case File Audit")
     assert spec.classification == "OFFICIAL-SENSITIVE"
     assert re.fullmatch(r"[0-9a-f]{64}", spec.sha256)
 
@@ -64,7 +64,7 @@ def test_every_guidance_section_with_its_applicability(spec: Spec) -> None:
         ("plans", None, None),
         ("recording", None, None),
         ("feedback", None, None),
-        ("permanence", None, _yes("profile.in_care")),
+        ("permanence", None, None),
         ("independence", _yes("profile.independent_living"), None),
         ("actions", None, None),
         ("overall", None, None),
@@ -229,9 +229,12 @@ def test_sha256_is_stable_under_yaml_reformatting(spec: Spec, tmp_path: Path) ->
 
 def test_section_9_plans_permanence_for_all_children_and_placements_for_children_in_care(spec: Spec) -> None:
     permanence = spec.section("permanence")
-    # It applies to every child ("should also include ... all children") and must be completed for children in
-    # care and care leavers: optional, without required stars, for the others.
-    assert (permanence.applies_when, _cond(permanence.required_when)) == (None, _yes("profile.in_care"))
+    # It "must be completed for all children who are or have been in care, or care leavers", and "should also
+    # include the planning to prevent drift and achieve permanence arrangements for all children": its permanence
+    # planning questions apply to every child and are required; its placement questions to children in care.
+    assert (permanence.applies_when, _cond(permanence.required_when)) == (None, None)
+    assert [f.id for f in permanence.fields if f.applies_when is None and f.required] == [
+        "permanence_plan", "family_options_explored", "drift_prevented"]
     assert [(f.id, _cond(f.applies_when)) for f in permanence.fields] == [
         ("permanence_plan", None), ("family_options_explored", None), ("drift_prevented", None),
         ("placement_meets_needs", _yes("profile.in_care")), ("placement_reviewed", _yes("profile.in_care")),
@@ -282,6 +285,9 @@ RULES = [
     ("outstanding_record_reflects_practice", "warning"), ("inadequate_urgent_answered", "error"),
     ("inadequate_urgent_raised", "warning"), ("urgent_with_line_manager", "warning"),
     ("urgent_raised_during_audit", "warning"),
+    # The judgement holds together: an auditor may have good reason, but the grade should say why.
+    ("good_grade_mostly_no", "warning"), ("inadequate_grade_all_yes", "warning"), ("evidence_for_shortfall", "warning"),
+    ("overall_good_most_sections_weak", "warning"), ("overall_weak_every_section_good", "warning"),
 ]
 
 
@@ -381,7 +387,8 @@ def test_profile_and_overall_wording(spec: Spec) -> None:
                                "send it.",
         "urgent_concern": "Did an urgent or immediate child protection concern arise during the audit?",
         "urgent_concern help": "If Yes, it must be raised directly and immediately with the line manager for the "
-                               "case; record when and with whom.",
+                               "case. Then record what the concern was, when and with whom you raised it, and what "
+                               "was agreed.",
         "agreed": "Agreed at feedback",
         "send_to": "Feed back the findings and actions to the case's team manager and send them a copy; then send "
                    "the audit to the Self-Assessment Group's collators (your quality assurance team will say who).",

@@ -196,8 +196,9 @@ DEFECTS = [
     pytest.param(
         _rule(when={"field": "profile.had_cp", "equal": "Yes"}),
         'rules.0.when: not a condition. Did you mean "equals"? Write {field: F, equals: X}, {field: F, in: [...]}, '
-        "{filled: F}, {blank: F}, {date: F, on_or_after: G}, {number: F, at_least: N}, {any_section: ...}, "
-        "{every_section: ...}, {all: [...]}, {any: [...]} or {not: ...}.", "when:", id="rule-misspelt-condition",
+        "{filled: F}, {blank: F}, {date: F, on_or_after: G}, {number: F, at_least: N}, {share: {answers: S, in: "
+        "[...]}, more_than: P}, {any_section: ...}, {every_section: ...}, {all: [...]}, {any: [...]} or {not: ...}.",
+        "when:", id="rule-misspelt-condition",
     ),
     pytest.param(
         _rule(require={"number": "profile.case_ref", "at_least": 1}),
@@ -216,7 +217,7 @@ DEFECTS = [
     ),
     pytest.param(
         _rule(each="action"),
-        'rules[0] (seen_when_cp).each: "action" is neither "sections" nor a table section. Did you mean '
+        'rules[0] (seen_when_cp).each: "action" is not "sections", "questions" or a table section. Did you mean '
         '"sections"?', "each: action",
         id="rule-unknown-each",
     ),
@@ -352,7 +353,7 @@ def test_spec_check_passes_the_bundled_spec(spec: Any) -> None:
     result = CliRunner().invoke(app, ["spec", "check"])
     assert result.exit_code == 0, result.output
     n = sum(len(spec.fields_of(s)) for s in spec.sections)
-    assert result.stdout == f"{default_spec_path()}: OK (deep_dive 2.0.0, 16 sections, {n} fields)\n"
+    assert result.stdout == f"{default_spec_path()}: OK (deep_dive 2.1.0, 16 sections, {n} fields)\n"
 
 
 def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:
@@ -360,7 +361,7 @@ def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["spec", "check", str(path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "36 roles not given, which switches off:"]
+    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "39 roles not given, which switches off:"]
     assert "  case_ref: switches off the case reference in file names, page footers, messages and the master; " \
            "duplicate and superseded returns are found by case and round" in lines
 

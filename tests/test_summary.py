@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from auditbook.spec import Spec
+from auditbook.spec import Spec, load_spec, specs_dir
 from auditbook.spec.layout import Layout
 from auditbook.workbook.summary import allot, more_actions, more_line, passing_line
 from auditbook.workbook.summary_grid import WIDTHS
@@ -55,6 +55,16 @@ def test_the_used_action_rows_are_listed_first(spec: Spec, layout: Layout, tmp_o
     answers = {**synthetic_answers(layout, seed=4, scenario="child_protection", actions=0), **SPREAD}
     path = build_workbook(spec, out=tmp_out / "spread.xlsx", prefill=answers)
     assert summary_actions(path) == [(2, "Update the chronology."), (5, "See the child alone."), (None, None)]
+
+
+def test_an_optional_section_not_started_says_optional_once(tmp_out: Path) -> None:
+    # In Deep Dive 2.0.0 (kept for the returns made from it), section 9 was optional for a child not in care: the
+    # Summary's Applies says "Optional" and its status how far it got, not "Optional" again.
+    spec = load_spec(specs_dir() / "deep_dive-2.0.0.yaml")
+    path = build_workbook(spec, out=tmp_out / "optional.xlsx", prefill={"profile_in_care": "No"})
+    ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
+    rows = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value) for r in range(1, ws.max_row + 1)}
+    assert rows["9 Permanence and Placement Planning"] == ("Optional", "Not started")
 
 
 def _print_areas(path: Path) -> dict[str, str]:

@@ -55,7 +55,7 @@ def test_typed_text_comes_back_unchanged(small: Small, story: str, worker: str) 
     path = make_return(small.folder / "return.xlsx", {"profile_story": story, "profile_worker": worker}, of=small.spec)
     report = validate_file(path, registry=small.registry)
     assert report.audit is not None, report.problems
-    assert (report.audit.forms["profile"]["story"], report.audit.forms["profile"]["worker"]) == (story, worker)
+    assert (report.audit.answer("profile", "story"), report.audit.answer("profile", "worker")) == (story, worker)
     # The other inputs are empty (required-missing), but nothing may be wrong with these two.
     assert [p for p in report.problems if (p.sheet, p.cell) in small.cells] == []
 
@@ -78,4 +78,4 @@ def test_hard_texts_come_back_unchanged_in_the_full_workbook(tmp_path: Path, tex
     report = validate_file(path, registry=SpecRegistry.of(spec()))
     assert report.problems == []
     assert report.audit is not None
-    assert (report.audit.forms["profile"]["story"], report.audit.forms["profile"]["worker"]) == (text, text[:200])
+    assert (report.audit.answer("profile", "story"), report.audit.answer("profile", "worker")) == (text, text[:200])

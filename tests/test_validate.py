@@ -24,7 +24,8 @@ from auditbook.returns.audit import Audit
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
-from auditbook.spec.layout import META_SHEET, cell_ref
+from auditbook.spec import load_spec, specs_dir
+from auditbook.spec.layout import META_SHEET, build_layout, cell_ref
 from tests.returns import (
     CARRIERS,
     SCENARIOS,
@@ -207,8 +208,20 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
     ),
     "urgent-concern-without-when-and-whom": (
         filled({"overall_urgent_when": None, "overall_urgent_with_whom": None}, urgent=True),
-        [at("error", "overall_urgent_when", "required-missing"),
+        # What one answer makes required is said under it, on its cell.
+        [at("error", "overall_urgent_concern", "answer-decides"),
+         at("error", "overall_urgent_when", "required-missing"),
          at("error", "overall_urgent_with_whom", "required-missing")],
+    ),
+    "urgent-concern-without-what-or-response": (
+        filled({"overall_urgent_what": None, "overall_urgent_agreed": None}, urgent=True),
+        [at("error", "overall_urgent_concern", "answer-decides"),
+         at("error", "overall_urgent_what", "required-missing"),
+         at("error", "overall_urgent_agreed", "required-missing")],
+    ),
+    "theme-of-another-section": (
+        filled({"assessment_theme_1": "Pathway plan not in place"}),
+        [at("error", "assessment_theme_1", "theme-of-other-section")],
     ),
     "action-without-timescale": (
         filled({"actions_r01_action": "Update the chronology.", "actions_r01_agreed": "Yes", **AGREED}, actions=0),
@@ -301,7 +314,12 @@ def audit_of(report: Report) -> Audit:
 
 def section(audit: Audit, section_id: str) -> dict[str, object]:
     s = next(s for s in audit.sections if s.id == section_id)
-    return {"applies": s.applies, "grade": s.grade, "themes": s.themes, **s.answers}
+    return {"applies": s.applies, "grade": s.grade, "themes": s.themes, **answered(audit, section_id)}
+
+
+def answered(audit: Audit, section_id: str) -> dict[str, object]:
+    """A form or section's counted answers, None for each input without one (as `form` gives what was filled)."""
+    return {i.field: audit.answer(section_id, i.field) for i in layout().section(section_id).inputs}
 
 
 def test_choices_are_stored_in_their_canonical_spelling(tmp_path: Path) -> None:
@@ -314,13 +332,14 @@ def test_choices_are_stored_in_their_canonical_spelling(tmp_path: Path) -> None:
 def test_uk_text_dates_are_read_as_dates(tmp_path: Path, typed: str) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={"overall_feedback_team_manager": typed}))
     assert found(report) == []
-    assert audit_of(report).forms["overall"]["feedback_team_manager"] == date(2026, 12, 31)
+    assert audit_of(report).answer("overall", "feedback_team_manager") == date(2026, 12, 31)
 
 
 def test_answer_in_a_section_that_does_not_apply_is_not_counted(tmp_path: Path) -> None:
     report = check(valid_return(tmp_path / "r.xlsx", changes={
         "early_help_grade": "Good", "early_help_theme_1": "Drift and delay", "early_help_working_well": "Kept"}))
-    assert [(p.cell, p.code) for p in report.problems] == [
+    # Said under the answer that decides it: "Because "Early help provided ..." is No, 3 answers on 1a ..."
+    assert [(p.cell, p.code) for p in report.problems] == [(where("profile_had_early_help")[1], "answer-decides")] + [
         (where(n)[1], "answered-not-applicable") for n in ("early_help_working_well", "early_help_grade",
                                                           "early_help_theme_1")]
     got = section(audit_of(report), "early_help")
@@ -360,7 +379,7 @@ def test_moved_name_is_read_from_where_it_points(tmp_path: Path) -> None:
         '(including in care, care leavers, and young people who have left home or been homeless)?" was expected at '
         f"{sheet}!{where('profile_independent_living')[1]} but rows or columns were moved; it was read from here. "
         "Check it is right."]
-    assert audit_of(report).forms["profile"]["independent_living"] == "No"
+    assert audit_of(report).answer("profile", "independent_living") == "No"
 
 
 def test_action_responsible_defaults_to_the_team_manager(tmp_path: Path) -> None:
@@ -445,8 +464,8 @@ def expected_sections(filled: Answers, scenario: str) -> list[tuple[object, ...]
             continue
         sid = sl.section.id
         applies = sid not in NOT_APPLICABLE[scenario]
-        # Section 9 is required only for children in care or care leavers.
-        required = applies and (sid != "permanence" or filled.get("profile_in_care") == "Yes")
+        # Every section that applies is required (section 9's permanence planning is for every child).
+        required = applies
         themes = [filled[n] for n in (f"{sid}_theme_{k}" for k in (1, 2, 3)) if n in filled]
         rows.append((sid, applies, required, filled.get(f"{sid}_grade"), themes, form(filled, sid)))
     return rows
@@ -478,9 +497,9 @@ def test_audit_holds_what_was_filled(tmp_path: Path, scenario: str) -> None:
     audit = audit_of(report)
     assert "profile_due_date" not in filled  # worked out from the audit month, not typed
     derived = {"due_date": date(2026, 11, 30), "period_from": date(2024, 12, 1), "period_to": date(2026, 11, 30)}
-    assert audit.forms["profile"] == {**form(filled, "profile"), **derived}
-    assert audit.forms["overall"] == form(filled, "overall")
-    assert [(s.id, s.applies, s.required, s.grade, s.themes, s.answers) for s in audit.sections] == \
+    assert answered(audit, "profile") == {**form(filled, "profile"), **derived}
+    assert answered(audit, "overall") == form(filled, "overall")
+    assert [(s.id, s.applies, s.required, s.grade, s.themes, answered(audit, s.id)) for s in audit.sections] == \
         expected_sections(filled, scenario)
     assert [a.model_dump() for a in audit.actions] == expected_actions(filled)
     assert len(audit.actions) == 3
@@ -508,7 +527,7 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
     report = check(make_return(tmp_path / "r.xlsx", filled))
     assert (found(report), report.valid) == ([], True)
     audit = audit_of(report)
-    assert (audit.due_date, audit.forms["profile"]["period_from"], audit.forms["profile"]["period_to"]) == (
+    assert (audit.due_date, audit.answer("profile", "period_from"), audit.answer("profile", "period_to")) == (
         date(2027, 2, 28), date(2025, 3, 1), date(2027, 2, 28))
 
 
@@ -522,10 +541,14 @@ def test_a_return_with_the_audit_month_and_no_typed_due_date_validates(tmp_path:
 ])
 def test_an_optional_section_needs_a_grade_once_started(
         tmp_path: Path, changes: dict[str, Answer], expected: tuple[str, str] | None) -> None:
-    # Section 9 is optional for a child who was not in care (the child protection example).
-    filled = {k: v for k, v in answers("child_protection").items() if not k.startswith("permanence_")}
-    report = check(make_return(tmp_path / "r.xlsx", {**filled, **changes}))
-    assert found(report) == ([("error", *where(expected[0]), expected[1])] if expected else [])
+    # In Deep Dive 2.0.0 (kept in workbook_specs/ for the returns made from it), section 9 was optional for a child
+    # who was not in care (the child protection example): required only when "In care" is Yes.
+    old = load_spec(specs_dir() / "deep_dive-2.0.0.yaml")
+    lay = build_layout(old)
+    assert old.section("permanence").required_when is not None
+    filled = {k: v for k, v in answers("child_protection", lay=lay).items() if not k.startswith("permanence_")}
+    report = check(make_return(tmp_path / "r.xlsx", {**filled, **changes}, of=old))
+    assert found(report) == ([("error", *where(expected[0], lay), expected[1])] if expected else [])
     if expected is None:
         assert {s.id: s.status for s in audit_of(report).sections}["permanence"] == "Optional"
 
@@ -578,8 +601,8 @@ def test_cli_warnings_alone_exit_0(returns: dict[str, Path]) -> None:
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
         f"{returns['late']} (case SYN-0001): valid, 1 warning",
-        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
-        "month): the return is late.",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late. (late)",
     ])
 
 
@@ -589,10 +612,10 @@ def test_cli_warns_of_a_completion_date_still_to_come(returns: dict[str, Path],
     sheet, cell = where("profile_date_completed")
     assert validate(returns["late"]) == (0, [
         f"{returns['late']} (case SYN-0001): valid, 2 warnings",
-        f"  warning late {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
-        "month): the return is late.",
-        f"  warning completed-in-future {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
-        "was checked (26/11/2026). Enter the day the audit was finished.",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, after the due date 30/11/2026 (the end of the audit "
+        "month): the return is late. (late)",
+        f"  warning {sheet}!{cell}: completed 03/12/2026, a date still to come when the return "
+        "was checked (26/11/2026). Enter the day the audit was finished. (completed-in-future)",
     ])
 
 
@@ -612,16 +635,16 @@ def test_cli_any_error_exits_1(returns: dict[str, Path]) -> None:
     assert validate(returns["valid"], returns["goodish"]) == (1, [
         f"{returns['valid']} (case SYN-0001): valid",
         f"{returns['goodish']} (case SYN-0001): 1 error",
-        f'  error not-in-list {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
-        "Requires improvement, Inadequate. Choose one from the dropdown.",
+        f'  error {sheet}!{cell}: Section grade: "Goodish" is not one of Outstanding, Good, '
+        "Requires improvement, Inadequate. Choose one from the dropdown. (not-in-list)",
     ])
 
 
 def test_cli_unreadable_file_is_an_error_line_not_a_crash(returns: dict[str, Path]) -> None:
     assert validate(returns["csv"]) == (1, [
         f"{returns['csv']}: 1 error",
-        "  error not-a-workbook not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
-        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook).",
+        "  error not an Excel workbook: it looks like a CSV or plain-text file. Ask the "
+        "auditor to send the audit workbook itself, saved as .xlsx (Excel Workbook). (not-a-workbook)",
     ])
 
 
@@ -660,4 +683,5 @@ def test_cli_json_equals_the_library_call(returns: dict[str, Path]) -> None:
         (str(files[4]), False, []),
     ]
     assert set(printed[1]["problems"][0]) == {"severity", "code", "sheet", "cell", "field", "message"}
-    assert printed[0]["audit"]["forms"]["profile"]["case_ref"] == "SYN-0001"
+    assert [a["value"] for a in printed[0]["audit"]["answers"] if (a["section"], a["field"]) == ("profile", "case_ref")
+            ] == ["SYN-0001"]

@@ -14,9 +14,11 @@ from auditbook.outputs.report import write_report
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_calendar
 from auditbook.spec import Spec, default_spec_path, load_spec
-from auditbook.spec.layout import build_layout
+from auditbook.spec.conditions import EVIDENCE_SUFFIX
+from auditbook.spec.layout import Layout, build_layout
 from auditbook.spec.roles import Role
 from auditbook.text import slug
+from auditbook.workbook.context import Answer
 from auditbook.workbook.generate import generate_workbook
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
@@ -61,6 +63,12 @@ def _returns(spec: Spec, folder: Path, count: int, rounds: RoundCalendar) -> Non
     for i in range(1, count + 1):
         answers = synthetic_answers(layout, seed=i, scenario=kinds[i % len(kinds)], index=i, late=i % 5 == 0,
                                     urgent=i == 3, rounds=rounds)
+        # Slips auditors make, which validate warns of and the return is still merged: a "No" with nothing under
+        # it, and a section graded as if its answers were better than they are.
+        if i % 6 == 4:
+            _drop_evidence(layout, answers)
+        if i % 6 == 0:
+            _generous_grade(layout, answers)
         team = slug(str(answers[team_input.name])) if team_input is not None else "returns"
         build_workbook(spec, out=folder / team / f"SYN-{i:04d}.xlsx", prefill=answers)
     # What a real shared folder also holds, each handled and reported rather than dropped:
@@ -81,6 +89,35 @@ def _returns(spec: Spec, folder: Path, count: int, rounds: RoundCalendar) -> Non
     shutil.copyfile(first, first.with_name("SYN-0001 - Copy.xlsx"))
     (folder / "SYN-0901.xlsx").write_text("case,grade\nSYN-0901,Good\n", encoding="utf-8")
     (folder / "~$SYN-0002.xlsx").write_bytes(b"\x00" * 165)
+
+
+def _drop_evidence(layout: Layout, answers: dict[str, Answer]) -> None:
+    """Clear the evidence under the first practice question answered as falling short."""
+    short = layout.spec.grading.shortfall
+    for refs in layout.spec.questions.values():
+        for ref in refs:
+            if answers.get(layout.by_ref[ref].name) in short:
+                answers.pop(layout.by_ref[ref + EVIDENCE_SUFFIX].name, None)
+                return
+
+
+def _generous_grade(layout: Layout, answers: dict[str, Answer]) -> None:
+    """The first section every audit has, graded the best grade short of outstanding though all but one of its
+    practice questions are answered as falling furthest short (with evidence), and its theme tags cleared."""
+    spec = layout.spec
+    sl = next((s for s in layout.sections if s.section.kind == "judged" and s.applies_flag is None), None)
+    grade = layout.section_input(sl, Role.SECTION_GRADE) if sl is not None else None
+    if sl is None or grade is None or not spec.grading.good_or_better:
+        return
+    for ref in spec.questions.get(sl.section.id, ())[1:]:
+        inp = layout.by_ref[ref]
+        worst = [c for c in inp.choices if c in spec.grading.shortfall][-1:]
+        if inp.applies_flag is None and worst:
+            answers[inp.name] = worst[0]
+            answers[layout.by_ref[ref + EVIDENCE_SUFFIX].name] = "Synthetic example: not evidenced on the file."
+    answers[grade.name] = spec.grading.good_or_better[-1]
+    for tag in layout.theme_inputs(sl):
+        answers.pop(tag.name, None)
 
 
 def run_demo(out: Path, *, count: int = 12, rounds: RoundCalendar | None = None) -> DemoResult:

@@ -61,12 +61,14 @@ class Code(StrEnum):
     NOT_A_NUMBER = "not-a-number"
     OUT_OF_RANGE = "out-of-range"
     NOT_IN_LIST = "not-in-list"
+    THEME_OF_OTHER_SECTION = "theme-of-other-section"
     TEXT_TOO_LONG = "text-too-long"
     UNSTORABLE_TEXT = "unstorable-text"
     # Completeness, applicability and time.
     REQUIRED_MISSING = "required-missing"
     ANSWERED_NOT_APPLICABLE = "answered-not-applicable"
     ANSWERED_UNDECIDED = "answered-undecided"
+    ANSWER_DECIDES = "answer-decides"
     DUE_DATE_CHANGED = "due-date-changed"
     LATE = "late"
     COMPLETED_IN_FUTURE = "completed-in-future"
@@ -131,6 +133,7 @@ class Code(StrEnum):
     SPEC_THIS_NOT_A_SECTION_COLUMN = "spec-this-not-a-section-column"
     SPEC_DUPLICATE_RULE = "spec-duplicate-rule"
     SPEC_UNKNOWN_EACH = "spec-unknown-each"
+    SPEC_NOT_A_JUDGED_SECTION = "spec-not-a-judged-section"
     SPEC_RULE_NEVER_FIRES = "spec-rule-never-fires"
     # Roles.
     SPEC_ROLE_NO_FIELD = "spec-role-no-field"
@@ -138,6 +141,8 @@ class Code(StrEnum):
     SPEC_ROLE_GRADE_LIST = "spec-role-grade-list"
     SPEC_ROLE_SECTION_FIELD = "spec-role-section-field"
     SPEC_THEME_TAG_LIST = "spec-theme-tag-list"
+    SPEC_THEME_SECTION = "spec-theme-section"
+    SPEC_SECTION_WITHOUT_THEMES = "spec-section-without-themes"
     SPEC_ACTIONS_NOT_A_TABLE = "spec-actions-not-a-table"
     SPEC_ACTIONS_NOT_NAMED = "spec-actions-not-named"
     # The local settings (auditbook.toml).
@@ -332,6 +337,10 @@ CATALOGUE: dict[Code, Entry] = {
                               "{max}.", "Check the number."),
         Code.NOT_IN_LIST: _e("error", "An answer that is not one of the dropdown's choices.",
                              "{label}: {value} is not one of {choices}.", "Choose one from the dropdown."),
+        Code.THEME_OF_OTHER_SECTION: _e(
+            "error", "A theme tag that belongs to another section: each section's dropdown offers its own themes.",
+            '{label}: "{value}" is a theme of {owners}, not of {section}.',
+            "Choose one of this section's themes from the dropdown, or tag {owners} with it instead."),
         Code.TEXT_TOO_LONG: _e("error", "Text longer than the input allows.",
                                "{label}: the text is {length} characters; the most is {most}.", "Shorten it."),
         Code.UNSTORABLE_TEXT: _e(
@@ -368,6 +377,18 @@ CATALOGUE: dict[Code, Entry] = {
             "warning", "Completed after the day the return was checked: a typing slip, or a date filled in ahead.",
             "completed {completed}, a date still to come when the return was checked ({today}).",
             "Enter the day the audit was finished."),
+    }),
+    **_topic("A returned workbook: one answer that decides others", {
+        Code.ANSWER_DECIDES: _e(
+            "error", "One answer makes others required, or not apply, or wait: the problems that follow from it are "
+            "listed under it, on its own cell. A heading, not counted as a problem itself; its severity is the worst "
+            "of theirs.",
+            "Because {cause}, {answers} on {section} {are} required: {cells}.",
+            "Answer {them} (listed below), or, if that answer is wrong, change it.",
+            not_applicable=Words("Because {cause}, {answers} on {section} {do} not apply and {are} not counted: "
+                                 "{cells}.", "Clear {them} (listed below), or, if that answer is wrong, change it."),
+            undecided=Words("Because {cause}, whether {answers} on {section} apply is not yet known, and until it is "
+                            "{they} {are} not counted: {cells}.", "Answer it first.")),
     }),
     **_topic("A returned workbook: the spec's rules across fields", {
         Code.RULE: _e("error", "Answers that contradict each other: a rule of the spec fails (its id is given; its "
@@ -414,8 +435,8 @@ CATALOGUE: dict[Code, Entry] = {
         Code.SPEC_NOT_A_CONDITION: _e(
             "error", "A condition of no kind the spec language has.", "not a condition.{suggestion}",
             "Write {{field: F, equals: X}}, {{field: F, in: [...]}}, {{filled: F}}, {{blank: F}}, "
-            "{{date: F, on_or_after: G}}, {{number: F, at_least: N}}, {{any_section: ...}}, {{every_section: ...}}, "
-            "{{all: [...]}}, {{any: [...]}} or {{not: ...}}."),
+            "{{date: F, on_or_after: G}}, {{number: F, at_least: N}}, {{share: {{answers: S, in: [...]}}, more_than: "
+            "P}}, {{any_section: ...}}, {{every_section: ...}}, {{all: [...]}}, {{any: [...]}} or {{not: ...}}."),
         Code.SPEC_ONE_OF: _e("error", "A date or comparison with none, or more than one, of the keys it takes one of.",
                              "{what} takes exactly one of {keys} (it has {given}).", "Keep exactly one of them."),
     }),
@@ -517,7 +538,8 @@ CATALOGUE: dict[Code, Entry] = {
             "error", "Counting rows, or any_section / every_section, in applies_when.",
             "counting rows is for rules, not for when an input applies.", "Move it into a rule.",
             quantifier=Words("any_section / every_section are for rules, not for when an input applies.",
-                             "Move it into a rule.")),
+                             "Move it into a rule."),
+            share=Words("a share is for rules, not for when an input applies.", "Move it into a rule.")),
         Code.SPEC_UNKNOWN_TABLE: _e("error", "Counting the rows of a table section the spec does not have.",
                                     'rows of "{table}": no table section with that id.{suggestion}',
                                     "Name a table section's id."),
@@ -532,8 +554,12 @@ CATALOGUE: dict[Code, Entry] = {
             "list.", "Give the column choices: section."),
         Code.SPEC_DUPLICATE_RULE: _e("error", "Two rules with one id.", 'duplicate rule id "{id}".',
                                      "Give each rule its own id."),
-        Code.SPEC_UNKNOWN_EACH: _e("error", "each: naming neither sections nor a table section.",
-                                   '"{each}" is neither "sections" nor a table section.{suggestion}'),
+        Code.SPEC_UNKNOWN_EACH: _e("error", "each: naming neither sections, questions nor a table section.",
+                                   '"{each}" is not "sections", "questions" or a table section.{suggestion}'),
+        Code.SPEC_NOT_A_JUDGED_SECTION: _e("error", "A share of answers naming no judged section.",
+                                           'no judged section "{section}".{suggestion}',
+                                           "Name a judged section's id, or this in a rule run on each section or "
+                                           "question."),
         Code.SPEC_RULE_NEVER_FIRES: _e("error", "A rule no answers can make fire.",
                                        "this rule can never fire: no answers make `when` hold and `require` fail.",
                                        "Check its conditions."),
@@ -554,6 +580,13 @@ CATALOGUE: dict[Code, Entry] = {
         Code.SPEC_THEME_TAG_LIST: _e("error", "A theme tag field that is not a choice from the theme list.",
                                      'a theme tag must be a choice from the "theme" list.',
                                      "Give the field choices: theme."),
+        Code.SPEC_THEME_SECTION: _e("error", "A theme belonging to a section that is not a judged section.",
+                                    'no judged section "{section}".{suggestion}',
+                                    "List the ids of the judged sections the theme belongs to (leave sections out for "
+                                    "a theme of every section)."),
+        Code.SPEC_SECTION_WITHOUT_THEMES: _e("error", "A judged section with theme tags but no theme of its own.",
+                                             "section {section} has theme tags, but no theme belongs to it.",
+                                             "Add its id to the sections of a theme or two."),
         Code.SPEC_ACTIONS_NOT_A_TABLE: _e("error", "roles.actions naming something other than a table section.",
                                           '"{name}" is not a table section.', "Name the actions table's id."),
         Code.SPEC_ACTIONS_NOT_NAMED: _e("error", "Action columns named without roles.actions.",
@@ -623,10 +656,12 @@ class Problem:
     field: str | None = None
     #: The id of the spec's rule that reported it (code "rule"), else None.
     rule: str | None = None
+    #: For a problem that follows from one answer: where that answer is (its heading's sheet!cell), else None.
+    under: str | None = None
 
     def __post_init__(self) -> None:
         # Sheet names and messages can quote what a return holds: never let it act on a screen or break a file.
-        for name in ("message", "sheet", "cell", "field"):
+        for name in ("message", "sheet", "cell", "field", "under"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, shown(value))
@@ -645,6 +680,11 @@ class Problem:
                    field, rule)
 
     @property
+    def heading(self) -> bool:
+        """Whether it is a heading over the problems one answer causes, not a problem counted itself."""
+        return self.code == Code.ANSWER_DECIDES
+
+    @property
     def where(self) -> str:
         """Sheet!Cell, the sheet alone, or the empty string."""
         if self.sheet and self.cell:
@@ -655,11 +695,17 @@ class Problem:
         """The problem as one line a person reads."""
         return f"{self.where}: {self.message}" if self.where else self.message
 
+    def said(self) -> str:
+        """The problem as a person reads it, plain words first and the code last in brackets: "Case profile!C14:
+        "Child's age at audit" is required. Fill it in. (required-missing)"."""
+        return f"{self.render()} ({f'rule {self.rule}' if self.rule else self.code})"
+
     @classmethod
     def from_dict(cls, d: dict[str, str | None]) -> Problem:
         """A problem from its JSON form."""
         severity: Severity = "warning" if d["severity"] == "warning" else "error"
-        return cls(severity, Code(str(d["code"])), str(d["message"]), d["sheet"], d["cell"], d["field"], d.get("rule"))
+        return cls(severity, Code(str(d["code"])), str(d["message"]), d["sheet"], d["cell"], d["field"], d.get("rule"),
+                   d.get("under"))
 
     def as_dict(self) -> dict[str, str | None]:
         """The JSON form."""
@@ -667,6 +713,8 @@ class Problem:
                "field": self.field, "message": self.message}
         if self.rule is not None:
             out["rule"] = self.rule
+        if self.under is not None:
+            out["under"] = self.under
         return out
 
 

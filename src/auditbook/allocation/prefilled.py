@@ -15,7 +15,7 @@ from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails
 from auditbook.spec import Spec
 from auditbook.spec.layout import build_layout
-from auditbook.text import slug
+from auditbook.text import slug, word
 from auditbook.workbook.generate import role_prefill
 from auditbook.workbook.writer import build_workbook
 
@@ -47,8 +47,8 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
     existing = [t.name for t in targets if t.exists()]
     if existing:
         shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise AuditbookError(f"{out}: {shown} already exist(s); an auditor may have started on them. Choose "
-                             "another --out folder, or move those files away first.")
+        raise AuditbookError(f"{out}: {shown} already {word(len(existing), 'exists', 'exist')}; an auditor may have "
+                             "started on them. Choose another --out folder, or move those files away first.")
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".auditbook-allocate-", dir=out))
     layout = build_layout(spec)

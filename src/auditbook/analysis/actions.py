@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.analysis.collate import Merged
+from auditbook.analysis.collate import Merged, round_of
 from auditbook.returns.audit import Audit
 from auditbook.spec.roles import Role
 from auditbook.text import norm
@@ -55,7 +55,7 @@ def legacy_ids(merged: list[Merged]) -> dict[str, str]:
         a = m.audit
         for row in _rows(a):
             new = action_id(a.case_ref, a.provenance.instance_id, row)
-            for name in {m.round, a.round}:
+            for name in {m.round, round_of(a)}:
                 out[_legacy_id(a.case_ref, name, a.provenance.instance_id, row)] = new
     return out
 

@@ -40,7 +40,7 @@ class Merged:
 
     def __post_init__(self) -> None:
         if not self.round:
-            object.__setattr__(self, "round", self.audit.round)
+            object.__setattr__(self, "round", round_of(self.audit))
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,10 @@ def _sort_key(m: Merged) -> tuple[date, str, str]:
 
 
 def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
-    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month."""
+    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month.
+
+    The one place an audit's round is worked out (merge then spells each round one way: `spellings`).
+    """
     named = audit.text(Role.ROUND).strip()
     if named:
         return named

@@ -66,9 +66,7 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
 
     A return's team, auditor and team manager that differ from its allocation's are named in its detail.
     """
-    rows: list[ReturnRow] = []
     used: set[str] = set()
-    rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
     # Each case's returns and rejected files, in the collation's order: an allocated case looks at its own only.
     merged_by_case: dict[str, list[Merged]] = {}
     for m in collation.merged:
@@ -77,24 +75,33 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
     for n in collation.not_merged:
         if n.status == "rejected" and n.case_ref:
             rejected_by_case.setdefault(norm(n.case_ref), []).append(n)
-    for a in allocated:
-        due = allocated_due(a, collation.specs)
-        case = norm(a.case_ref)
-        merged = next((m for m in merged_by_case.get(case, ()) if m.file not in used and _matches(
-            a, m.audit.case_ref, m.round, m.audit.text(Role.AUDIT_MONTH))), None)
-        if merged is not None:
-            used.add(merged.file)
-            rows.append(_merged_row(a, merged, due))
-            continue
-        rejected = next((n for n in rejected_by_case.get(case, ()) if n.file not in used
-                         and _matches(a, n.case_ref or "", n.round, n.audit_month)), None)
-        if rejected is not None:
-            used.add(rejected.file)
-            rows.append(_rejected_row(a, rejected, due))
-            continue
-        status = OVERDUE if due is not None and today > due else OUTSTANDING
-        rows.append(ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, status, "", ""))
-    # Returns of rounds the allocation does not cover (an earlier round still in the folder) are not its business.
+    rows = [_allocated_row(a, allocated_due(a, collation.specs), merged_by_case.get(norm(a.case_ref), []),
+                           rejected_by_case.get(norm(a.case_ref), []), used, today) for a in allocated]
+    rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
+    return rows + _not_allocated(collation, used, rounds)
+
+
+def _allocated_row(a: Allocated, due: date | None, merged: list[Merged], rejected: list[NotMerged], used: set[str],
+                   today: date) -> ReturnRow:
+    """An allocated case's row: its return (marked used), else its rejected file, else outstanding."""
+    m = next((m for m in merged if m.file not in used and _matches(
+        a, m.audit.case_ref, m.round, m.audit.text(Role.AUDIT_MONTH))), None)
+    if m is not None:
+        used.add(m.file)
+        return _merged_row(a, m, due)
+    n = next((n for n in rejected if n.file not in used and _matches(a, n.case_ref or "", n.round, n.audit_month)),
+             None)
+    if n is not None:
+        used.add(n.file)
+        return _rejected_row(a, n, due)
+    status = OVERDUE if due is not None and today > due else OUTSTANDING
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, status, "", "")
+
+
+def _not_allocated(collation: Collation, used: set[str], rounds: set[str]) -> list[ReturnRow]:
+    """Returns (merged or rejected) of the allocation's rounds that no allocated case took. Returns of rounds the
+    allocation does not cover (an earlier round still in the folder) are not its business."""
+    rows: list[ReturnRow] = []
     for m in collation.merged:
         if m.file not in used and (norm(m.round) in rounds or m.audit.text(Role.AUDIT_MONTH) in rounds):
             au = m.audit

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditbook.analysis.collate import Merged
+from auditbook.returns.audit import APPLIES, Audit
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec.layout import Layout
+from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 
@@ -72,6 +75,7 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
     out.audits = len(merged)
     overall: Counter[str] = Counter()
     themes: Counter[str] = Counter()
+    questions: dict[str, dict[str, tuple[str, str]]] = {}
     for m in merged:
         a = m.audit
         if a.text(Role.OVERALL_GRADE):
@@ -81,25 +85,41 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
                 grades = out.sections.setdefault(s.title, {})
                 grades[s.grade] = grades.get(s.grade, 0) + 1
         themes.update({t for s in a.sections for t in s.themes})
-        spec = registry.by_sha.get(a.provenance.spec_sha256)
+        sha = a.provenance.spec_sha256
+        spec = registry.by_sha.get(sha)
         if spec is None:
             continue
         out.kinds.update({t.label: t.kind for t in spec.themes})
-        short = {norm(w): w for w in spec.grading.shortfall}
-        for s in a.sections:
-            section = spec.section(s.id)
-            for f in section.fields:
-                answer = s.answers.get(f.id)
-                if f.type != "question" or answer is None or not s.applies:
-                    continue
-                tally = out.questions.setdefault(f"{section.title}\t{f.label}", {ANSWERED: 0})
-                tally[ANSWERED] += 1
-                word = short.get(norm(str(answer)))
-                if word is not None:
-                    tally[word] = tally.get(word, 0) + 1
+        asked = questions.get(sha)
+        if asked is None:
+            asked = questions[sha] = _questions(spec, registry.layout(spec))
+        _tally(out.questions, a, asked, {norm(w): w for w in spec.grading.shortfall})
     out.overall = dict(overall)
     out.themes = dict(themes)
     return out
+
+
+def _questions(spec: Spec, layout: Layout) -> dict[str, tuple[str, str]]:
+    """A spec's practice questions by their inputs' names: (section id, "section title\tquestion label")."""
+    asked = {(s.id, f.id): f"{s.title}\t{f.label}" for s in spec.sections if s.kind == "judged" for f in s.fields
+             if f.type == "question"}
+    return {i.name: (i.section, key) for i in layout.inputs if (key := asked.get((i.section, i.field))) is not None}
+
+
+def _tally(tallies: dict[str, dict[str, int]], a: Audit, asked: dict[str, tuple[str, str]],
+           short: dict[str, str]) -> None:
+    """Count an audit's counted answers to the practice questions of the sections that apply to it."""
+    applying = {s.id for s in a.sections if s.applies}
+    for x in a.answers:
+        found = asked.get(x.name)
+        if found is None or found[0] not in applying or x.applies != APPLIES:
+            continue
+        key = found[1]
+        tally = tallies.setdefault(key, {ANSWERED: 0})
+        tally[ANSWERED] += 1
+        word = short.get(norm(str(x.value)))
+        if word is not None:
+            tally[word] = tally.get(word, 0) + 1
 
 
 def ordered(summaries: Sequence[RoundSummary], calendar: Sequence[str] = ()) -> list[RoundSummary]:

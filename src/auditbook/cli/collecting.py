@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -26,17 +27,23 @@ from auditbook.cli.app import (
 )
 from auditbook.collection.collect import MASTER_NAME, Options, gather_folder
 from auditbook.collection.collect import collect as run_collect
+from auditbook.collection.feedback import folder_feedback
 from auditbook.collection.result import CollectResult, collect_json
 from auditbook.demo import run_demo
 from auditbook.errors import AuditbookError
 from auditbook.outputs.export import export as run_export
 from auditbook.outputs.report import write_report
+from auditbook.returns.feedback import write_feedback
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.settings import Settings
 from auditbook.store.ours import as_own_output
 from auditbook.text import name_key, plural, shown
+
+FeedbackOption = Annotated[Path | None, typer.Option("--feedback", file_okay=False, help=(
+    "Also write one note per auditor into this folder: their returns and what to fix, in plain words, ready to "
+    "send."))]
 
 
 def run_options(local: Settings, *, specs: list[Path] | None, threshold: float | None = None,
@@ -54,12 +61,13 @@ def validate(
         "Returned workbooks to check, or folders: every .xlsx and .xlsm in them."), exists=True)],
     specs: SpecsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    feedback: FeedbackOption = None,
 ) -> None:
     """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
 
     A folder is checked workbook by workbook, without a ledger or master (`auditbook collect` merges them).
-    Exit 0 when every file is valid (warnings allowed), 1 when any file has an error, 2 when a folder holds
-    no workbook.
+    With --feedback, one note per auditor is written into that folder, ready to send. Exit 0 when every file
+    is valid (warnings allowed), 1 when any file has an error, 2 when a folder holds no workbook.
     """
     registry = SpecRegistry.load(tuple(specs or ()))
     checked = today()
@@ -72,6 +80,8 @@ def validate(
     else:
         for r in reports:
             print_report(r)
+    if feedback is not None:
+        say_notes(lambda: write_feedback(reports, feedback, registry=registry, checked=checked), as_json=as_json)
     if any(not r.valid and r.skipped is None for r in reports):
         raise typer.Exit(1)
 
@@ -93,6 +103,20 @@ def workbooks_in(paths: list[Path]) -> list[Path]:
     return out
 
 
+def say_notes(write: Callable[[], list[Path]], *, as_json: bool) -> None:
+    """Write the feedback notes and say where (on stderr with --json, so the JSON stays whole); exit 2 when they
+    cannot be written."""
+    try:
+        notes = write()
+    except OSError as err:
+        err_console.print(f"Error: the feedback notes could not be written ({escape(err.strerror or str(err))}). "
+                          "Check the folder given to --feedback.", soft_wrap=True)
+        raise typer.Exit(2) from None
+    out = err_console if as_json else console
+    for path in notes:
+        out.print(f"Feedback: {escape(name_key(str(path)))}", soft_wrap=True)
+
+
 def today() -> date:
     """The day validate runs: a return completed after it gets a warning (the tests fix the day)."""
     return date.today()
@@ -110,11 +134,11 @@ def print_report(report: Report) -> None:
     case = f" (case {report.audit.case_ref})" if report.audit and report.audit.case_ref else ""
     console.print(f"[bold]{escape(shown(name))}[/]{escape(shown(case))}: {head}", soft_wrap=True)
     for p in report.problems:
+        # Plain words first, the code last in brackets; what one answer causes is indented under it.
         colour = "red" if p.severity == "error" else "yellow"
-        text = p.render().removeprefix(f"{name.rsplit('/', 1)[-1]}: ")  # the file is named on the line above
-        code = f"{p.code} {p.rule}" if p.rule else p.code
-        console.print(f"  [{colour}]{p.severity}[/] [dim]{escape(shown(code))}[/] {escape(shown(text))}",
-                      soft_wrap=True)
+        text = p.said().removeprefix(f"{name.rsplit('/', 1)[-1]}: ")  # the file is named on the line above
+        indent = "    " if p.under else "  "
+        console.print(f"{indent}[{colour}]{p.severity}[/] {escape(shown(text))}", soft_wrap=True)
 
 
 @app.command(cls=Command)
@@ -137,6 +161,7 @@ def collect(
         "Remove what the ledger stored for this file (no longer in FOLDER), then collect, so the master no "
         "longer holds its answers. Repeatable."))] = None,
     settings: SettingsOption = None,
+    feedback: FeedbackOption = None,
 ) -> None:
     """Merge every valid return in FOLDER into the master workbook; list every file that was not merged.
 
@@ -156,6 +181,8 @@ def collect(
         print(json.dumps(collect_json(result), indent=2))
     else:
         print_collect(result)
+    if feedback is not None:
+        say_notes(lambda: folder_feedback(folder, opts, feedback, checked=today()), as_json=as_json)
     if result.rejected:
         raise typer.Exit(1)
 

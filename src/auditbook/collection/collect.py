@@ -11,13 +11,17 @@ from typing import Any
 from auditbook.analysis.actions import ids_of
 from auditbook.analysis.evidence import Evidence
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
-from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, file_sha, options
+from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, options, paused_gc
 from auditbook.errors import CollectError
 from auditbook.outputs.master import check_not_open, write_master
 from auditbook.outputs.packs import write_packs
-from auditbook.store.ledger import Entry
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.store.ledger import MASTER, Entry, pack_source
 from auditbook.store.location import network_fs
-from auditbook.store.register import MASTER, Register
+from auditbook.store.ours import stale_temporaries
+from auditbook.store.register import Register
+from auditbook.store.reports import report_from_json
+from auditbook.store.scan import Scan
 from auditbook.text import name_key
 
 __all__ = ["MASTER_NAME", "Options", "collect", "default_paths", "forget_key", "gather_folder"]
@@ -51,7 +55,8 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     """
     with Session(folder, options(opts, given), existing=True) as session:
         scan = session.scan()
-        _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
+        with paused_gc():
+            _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
     return evidence
 
 
@@ -80,48 +85,54 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
     with Session(folder, o, packs=packs) as s:
         gone = {k: s.ledger.forget(k) for k in forget_keys}
         forgotten = [k for k, entry in gone.items() if entry is not None]
-        forgotten_ids = [i for entry in gone.values() if entry is not None for i in _action_ids(entry)]
+        forgotten_ids = [i for entry in gone.values() if entry is not None for i in _action_ids(entry, s.registry)]
         # Holding the ledger lock, no other collect is writing here: a temporary master left by a killed run can go.
-        for stale in master.parent.glob(".auditbook-master-*.xlsx"):
+        for stale in stale_temporaries(master.parent, "master", ".xlsx"):
             with contextlib.suppress(OSError):
                 stale.unlink(missing_ok=True)
         scan = s.scan()
         edited_packs = s.edited_packs()
         state = s.state(scan, master)
-        previous = s.ledger.get_meta("outcome")
+        written, previous = s.ledger.last_run()
         edited_master = s.edited_master()
-        if (packs is None and not edited_packs and previous and s.ledger.get_meta("state") == state
+        if (packs is None and not edited_packs and previous and written == state
                 and edited_master is None and s.master_sha is not None):
             # Nothing changed since the master was written: it is already the master this run would write.
             result = result_from_json(json.loads(previous), master, s.ledger_file, scan)
         else:
             check_not_open(master)
-            collation, evidence, rows = s.evidence(scan, master=edited_master, packs=edited_packs,
-                                                   forgotten=forgotten_ids)
-            register = Register(s.ledger)
-            _write(lambda: write_master(evidence, out=master, generated_at=o.now), master)
-            register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
-            result = result_of(collation, master, s.ledger_file, scan)
-            result.returns = rows
-            result.evidence = evidence
-            if packs is not None:
-                result.packs, failed = write_packs(evidence, packs, o.allocation or [], register)
-                result.warnings += failed
-                s.ledger.set_meta("packs_dir", str(packs.resolve()))
-                for path in result.packs:
-                    s.ledger.set_meta(f"pack_sha256:{path.name}", file_sha(path) or "")
-            s.ledger.set_meta("state", state)
-            s.ledger.set_meta("master_sha256", file_sha(master) or "")
-            s.ledger.set_meta("outcome", json.dumps(outcome_json(result)))
+            with paused_gc():
+                result = _rebuild(s, scan, master, packs, edited=(edited_master, edited_packs), forgotten=forgotten_ids)
+            s.ledger.remember_run(state, json.dumps(outcome_json(result)))
+            s.ledger.remember_written(MASTER, master)
     result.forgotten = forgotten
     result.warnings = _warnings(s.ledger_file) + result.warnings
     return result
 
 
-def _action_ids(entry: Entry) -> list[str]:
+def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited: tuple[Path | None, list[Path]],
+             forgotten: list[str]) -> CollectResult:
+    """Take back the edits, work out the evidence, write the master (and the packs, when asked for)."""
+    collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
+    register = Register(s.ledger)
+    _write(lambda: write_master(evidence, out=master, generated_at=s.opts.now), master)
+    register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
+    result = result_of(collation, master, s.ledger_file, scan)
+    result.returns = rows
+    result.evidence = evidence
+    if packs is not None:
+        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register)
+        result.warnings += failed
+        s.ledger.remember_packs_dir(packs)
+        for path in result.packs:
+            s.ledger.remember_written(pack_source(path), path)
+    return result
+
+
+def _action_ids(entry: Entry, registry: SpecRegistry) -> list[str]:
     """The ids of the actions a remembered return held (none when what was stored cannot be read back)."""
     try:
-        audit = entry.report.audit
+        audit = report_from_json(entry.report_json, registry).audit
     except Exception:  # a damaged entry: its actions cannot be named, so none are dropped
         return []
     return [] if audit is None else ids_of(audit)

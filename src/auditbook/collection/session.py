@@ -1,18 +1,20 @@
 """One run over a returns folder, shared by collect, export and the round report so they cannot drift apart.
 
 `Options` is everything the three take alike (where the master and ledger are, which round, the local
-settings' calendar and threshold, an allocation); `Session` opens the ledger under its lock, knows which
-files are auditbook's own (the master, the ledger, the packs folder the ledger recorded), reads the folder,
-takes back what was typed into the master and packs, and works out the evidence.
+settings' calendar and threshold, an allocation); `Session` opens the ledger under its lock, reads the folder
+(leaving out auditbook's own files: the master, the ledger, the packs folder the ledger recorded), takes back
+what was typed into the master and packs, and works out the evidence.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +33,13 @@ from auditbook.outputs.packs import PACK_GLOB
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.workers import Progress
 from auditbook.store.history import History
-from auditbook.store.ledger import FORMAT as LEDGER_FORMAT
-from auditbook.store.ledger import Ledger
+from auditbook.store.ledger import MASTER, Ledger, output_sha, pack_source
 from auditbook.store.location import default_ledger, folder_identity
+from auditbook.store.ours import Own
 from auditbook.store.readback import read_back
 from auditbook.store.register import Register
-from auditbook.store.scan import Scan, file_hash, scan_folder
+from auditbook.store.reports import registry_key
+from auditbook.store.scan import Scan, scan_folder
 from auditbook.text import name_key, norm
 
 MASTER_NAME = "auditbook-master.xlsx"
@@ -80,13 +83,19 @@ def default_paths(folder: Path, out: Path | None, ledger: Path | None) -> tuple[
     return master, ledger if ledger is not None else default_ledger(folder)
 
 
-def file_sha(path: Path) -> str | None:
-    """The SHA-256 of the master (or a pack), or None when it is missing or not a regular file (never blocks on a
-    pipe)."""
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cycle collector held off while the stored returns are read back and the evidence and master are made:
+    hundreds of thousands of small objects, each made once and kept to the end, which its passes would look through
+    again and again (a third of the time). Reference counting still frees what is dropped; any cycle made meanwhile is
+    collected once it is back on."""
+    was = gc.isenabled()
+    gc.disable()
     try:
-        return file_hash(path, limit=1 << 62)
-    except OSError:
-        return None
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -110,15 +119,13 @@ class Session:
             raise CollectError(f"no ledger for {name_key(str(folder))} yet: run `auditbook collect` on it first (or "
                                "give --ledger).")
         self.moment = opts.now or datetime.now()
-        self.key = hashlib.sha256(",".join([LEDGER_FORMAT, *sorted(self.registry.by_sha)]).encode()).hexdigest()[:16]
         self.ledger = Ledger(self.ledger_file, folder=folder_identity(folder))
-        recorded = self.ledger.get_meta("packs_dir")
+        recorded = self.ledger.packs_dir()
         #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
-        self.packs_dirs = [p for p in (packs, Path(recorded) if recorded else None) if p is not None]
-        self.packs = packs or (Path(recorded) if recorded else None)
+        self.packs = packs or recorded
         self.master_sha: str | None = None
-        self.own = {self.master, self.ledger_file, *self.packs_dirs,
-                    *(Path(f"{self.ledger_file}{x}") for x in ("-journal", "-wal", "-shm"))}
+        self.own = Own.of(master=self.master, ledger=self.ledger_file,
+                          packs=[p for p in (packs, recorded) if p is not None])
 
     def __enter__(self) -> Session:
         return self
@@ -130,23 +137,27 @@ class Session:
 
     def scan(self) -> Scan:
         """Read what is new or changed in the folder (in parallel), remember it, and compare the rest."""
-        return scan_folder(self.folder, self.ledger, self.registry, self.key, self.own,
-                           self.opts.workers or os.cpu_count() or 1, self.opts.progress)
+        return scan_folder(self.folder, self.ledger, self.registry, self.own, self.opts.workers or os.cpu_count() or 1,
+                           self.opts.progress)
 
     def state(self, scan: Scan, master: Path) -> str:
         """What the master is made of: when it is the same as when the master was written, nothing need change."""
         o = self.opts
         allocated = None if o.allocation is None else [dataclasses.astuple(a) for a in o.allocation]
         today = self.moment.date().isoformat() if o.allocation else None
-        return hashlib.sha256(json.dumps([scan.state, self.key, o.round_name, o.threshold, str(master.resolve()),
-                                          allocated, today, list(o.calendar), repr(o.rounds)],
+        return hashlib.sha256(json.dumps([scan.state, registry_key(self.registry), o.round_name, o.threshold,
+                                          str(master.resolve()), allocated, today, list(o.calendar), repr(o.rounds)],
                                          default=str).encode()).hexdigest()
 
     def edited_master(self) -> Path | None:
         """The master, when it was changed since auditbook wrote it (someone typed into it)."""
-        self.master_sha = file_sha(self.master)
+        written = self.ledger.written_sha(MASTER)
+        if written and self.ledger.same_as_written(MASTER, self.master):
+            self.master_sha = written  # its size and time are as written: not read (a master is megabytes)
+            return None
+        self.master_sha = output_sha(self.master)
         sha = self.master_sha
-        return self.master if sha is not None and sha != self.ledger.get_meta("master_sha256") else None
+        return self.master if sha is not None and sha != written else None
 
     def edited_packs(self) -> list[Path]:
         """Packs written before that have been changed since (a team manager typed into them)."""
@@ -154,8 +165,8 @@ class Session:
             return []
         changed = []
         for path in sorted(self.packs.glob(PACK_GLOB)):
-            written = self.ledger.get_meta(f"pack_sha256:{path.name}")
-            if written is not None and file_sha(path) != written:
+            written = self.ledger.written_sha(pack_source(path))
+            if written is not None and output_sha(path) != written:
                 changed.append(path)
         return changed
 
@@ -167,7 +178,7 @@ class Session:
         still in the collection has the same action.
         """
         o = self.opts
-        collation = merge(scan.sources(), self.registry, threshold=o.threshold, round_name=o.round_name,
+        collation = merge(scan.sources(self.registry), self.registry, threshold=o.threshold, round_name=o.round_name,
                           rounds=o.rounds)
         collation.not_merged += scan.notes
         history = History(self.ledger)
@@ -180,13 +191,11 @@ class Session:
         readback = read_back(register, master, packs, self.moment)
         for path in packs:  # what it says now has been taken: only a later change is a new edit
             if path.name in readback.packs_read:
-                self.ledger.set_meta(f"pack_sha256:{path.name}", file_sha(path) or "")
+                self.ledger.remember_written(pack_source(path), path)
         if master is not None:
-            # Its edits are taken now: only a later change is a new edit.
-            self.ledger.set_meta("master_sha256", file_sha(master) or "")
+            self.ledger.remember_written(MASTER, master)
         if master is not None or readback.packs_read:
-            # The register changed outside a write of the master: the next collect must write it again.
-            self.ledger.set_meta("state", "")
+            self.ledger.master_stale()
         if master is not None and readback.from_master and _inside(master, self.folder):
             readback.warnings.append(
                 f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "

@@ -26,6 +26,7 @@ from auditbook.outputs.tidy import (
     findings_table,
     rejected_table,
 )
+from auditbook.store.ours import temporary
 from auditbook.text import shown
 
 FORMATS = ("csv", "xlsx")
@@ -106,7 +107,7 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
             writer = csv.writer(buffer, lineterminator="\r\n")
             writer.writerow([c.header for c in table.columns])
             writer.writerows([csv_cell(v, raw=raw) for v in row] for row in table.rows)
-            with replacing(out, prefix=".auditbook-export-") as tmp:
+            with replacing(out, prefix=temporary("export")) as tmp:
                 # utf-8-sig: Excel opens it with the right characters.
                 tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
             written.append(out)
@@ -115,7 +116,7 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
         _workbook(e, out, classification, moment)
         written.append(out)
     readme = to / "README.txt"
-    with replacing(readme, prefix=".auditbook-export-") as tmp:
+    with replacing(readme, prefix=temporary("export")) as tmp:
         note = () if fmt != "csv" else RAW_NOTE if raw else SAFE_NOTE
         tmp.write_text(_readme(e, classification, [p.name for p in written], moment, note, fmt=fmt),
                        encoding="utf-8")

@@ -23,7 +23,7 @@ from auditbook.atomic import replacing
 from auditbook.dates import EXCEL_DATE_FORMAT
 from auditbook.outputs.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
-from auditbook.store.ours import OUTPUT_PROPERTY
+from auditbook.store.ours import OUTPUT_PROPERTY, temporary
 from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header, strict
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -42,7 +42,7 @@ def output_workbook(out: Path, *, kind: str, title: str, classification: str, sh
     """One of auditbook's own workbooks (a master, a pack, an export), written whole to `out` or not at all:
     marked with its classification and its kind (so a copy left among the returns is known for what it is).
     `shared`: a master or export also says not to share it further."""
-    with replacing(out, prefix=f".auditbook-{kind}-") as tmp, strict():
+    with replacing(out, prefix=temporary(kind)) as tmp, strict():
         buffer = io.BytesIO()
         wb = xlsxwriter.Workbook(buffer, FAST_OPTIONS)
         properties = {"title": title, "category": classification, "keywords": classification}

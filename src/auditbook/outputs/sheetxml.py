@@ -18,9 +18,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from xlsxwriter.workbook import Workbook
@@ -78,6 +78,8 @@ def cell_text(text: str) -> str:
     return truncate(shown(text, keep_lines=True), CELL_CHARS)
 
 
+#: Text at least this long is taken to be one row's own (evidence, findings): its XML is made, never cached.
+_UNIQUE = 200
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
 _ROW = b"\x00"
@@ -87,10 +89,14 @@ _ROW = b"\x00"
 Group = tuple[tuple[object, ...], Sequence[tuple[tuple[object, ...], object, object]]]
 
 
-def _height(lines: int) -> bytes:
-    """A row's height attributes for text of this many lines ("" for one)."""
+def _row_start(lines: int) -> bytes:
+    """A row's opening tag, its number left as a placeholder, with the height text of this many lines needs."""
     points = min(lines * LINE_POINTS + 2, MAX_ROW_POINTS)
-    return b"" if lines <= 1 else f' ht="{points:g}" customHeight="1"'.encode()
+    height = b"" if lines <= 1 else f' ht="{points:g}" customHeight="1"'.encode()
+    return b'<row r="' + _ROW + b'"' + height + b">"
+
+
+_ROW_END = b"</row>"
 
 
 @dataclass
@@ -133,7 +139,8 @@ class FastRows:
         if isinstance(v, int | float):
             return f"<c{ref}{style}><v>{v!r}</v></c>"
         if isinstance(v, Formula):
-            return f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="))}</f><v>{escape(v.value)}</v></c>'
+            return (f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="), quote=False)}</f>'
+                    f'<v>{escape(v.value, quote=False)}</v></c>')
         raise TypeError(f"cannot write a {type(v).__name__} into a cell")
 
     def add(self, ws: Worksheet, first_row: int, rows: Sequence[Sequence[object]], formats: Sequence[Any],
@@ -150,24 +157,27 @@ class FastRows:
         letters = [col_letter(c) for c in range(len(formats))]
         wraps, chars = list(wrapped), [line_chars(w) for w in widths]
         # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
-        spans = list(groups) or [(c, c + 1) for c in range(len(formats))]
-        caches: list[dict[object, tuple[bytes, int]]] = [{} for _ in spans]
-        heights: dict[int, bytes] = {1: b""}
+        # Each run of columns with its cache of the XML made for the values met in it.
+        spans: list[tuple[int, int, bool, dict[object, tuple[bytes, int]]]] = [
+            (lo, hi, hi == lo + 1, {}) for lo, hi in list(groups) or [(c, c + 1) for c in range(len(formats))]]
+        opening: dict[int, bytes] = {}
         out: list[bytes] = []
         append = out.append
         r = first_row + 1  # 1-based, under the header
         for values in rows:
             r += 1
             lines = 1
-            cells: list[bytes] = []
-            for cache, (lo, hi) in zip(caches, spans, strict=True) if values else ():
-                if hi == lo + 1:
-                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell.
+            cells: list[bytes] = [b""]  # the row's opening tag goes first, once its height is known
+            for lo, hi, single, cache in spans if values else ():
+                if single:
+                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell. Long text and
+                    # formulas are one row's own: not looked up (hashing long text costs as much as its XML), nor kept.
                     v = values[lo]
-                    key: object = v if type(v) is str else (type(v), v)
+                    key: object = (v if len(v) < _UNIQUE else None) if type(v) is str else (
+                        None if type(v) is Formula else (type(v), v))
                 else:
                     key = (*values[lo:hi], *map(type, values[lo:hi]))
-                hit = cache.get(key)
+                hit = None if key is None else cache.get(key)
                 if hit is None:
                     run = values[lo:hi]
                     need = 1
@@ -175,16 +185,17 @@ class FastRows:
                         if wraps[c] and type(x) is str and (len(x) > chars[c] or "\n" in x):
                             need = max(need, lines_needed(x, widths[c]))
                     hit = (self._fragment(range(lo, hi), run, letters, styles, date_style), need)
-                    if not isinstance(key, str) or len(key) < 200:
+                    if key is not None:
                         cache[key] = hit
                 cells.append(hit[0])
                 if hit[1] > lines:
                     lines = hit[1]
-            height = heights.get(lines)
-            if height is None:
-                height = heights[lines] = _height(lines)
-            rs = b"%d" % r
-            append(b'<row r="' + rs + b'"' + height + b">" + b"".join(cells).replace(_ROW, rs) + b"</row>")
+            head = opening.get(lines)
+            if head is None:
+                head = opening[lines] = _row_start(lines)
+            cells[0] = head
+            cells.append(_ROW_END)
+            append(b"".join(cells).replace(_ROW, b"%d" % r))
         self._count_strings(sum(row.count(b' t="s"') for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
@@ -226,9 +237,8 @@ class FastRows:
         second: dict[object, tuple[bytes, int, int]] = {}
         third: dict[object, tuple[bytes, int, int]] = {}
         fourth: dict[object, tuple[bytes, int, int]] = {}
+        opening: dict[int, bytes] = {}
         strings = 0
-        # The row's height attributes by the lines it needs ("" for one line).
-        height: dict[int, bytes] = {1: b""}
         out: list[bytes] = []
         append = out.append
         r = 1
@@ -241,11 +251,14 @@ class FastRows:
                 if pb is None:
                     pb = second[b] = part_xml(1, b)
                 kc = c if type(c) is str else (type(c), c)
-                pc = third.get(kc)
-                if pc is None:
+                # Long text (evidence, findings) is its return's own: made, never looked up nor kept.
+                found = None if type(c) is str and len(c) >= _UNIQUE else third.get(kc)
+                if found is None:
                     pc = part_xml(2, (c,))
-                    if not isinstance(c, str) or len(c) < 200:
+                    if type(c) is not str or len(c) < _UNIQUE:
                         third[kc] = pc
+                else:
+                    pc = found
                 kd = d if type(d) is str else (type(d), d)
                 pd = fourth.get(kd)
                 if pd is None:
@@ -253,11 +266,11 @@ class FastRows:
                 lines = la if la > pb[1] else pb[1]
                 if pc[1] > lines:
                     lines = pc[1]
-                ht = height.get(lines)
-                if ht is None:
-                    ht = height[lines] = _height(lines)
-                rs = b"%d" % r
-                append(b'<row r="' + rs + b'"' + ht + b">" + (xa + pb[0] + pc[0] + pd[0]).replace(_ROW, rs) + b"</row>")
+                head = opening.get(lines)
+                if head is None:
+                    head = opening[lines] = _row_start(lines)
+                # One copy to join the row and one to number it: a row is a few hundred bytes, 180,000 of them.
+                append(b"".join((head, xa, pb[0], pc[0], pd[0], _ROW_END)).replace(_ROW, b"%d" % r))
                 strings += pb[2] + pc[2] + pd[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))

@@ -14,10 +14,8 @@ from datetime import date
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.cohorts import age_band
 from auditbook.analysis.collate import Collation, Merged
-from auditbook.returns.audit import SetAside
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
-from auditbook.spec.layout import Layout
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
@@ -132,24 +130,6 @@ def audits_table(c: Collation) -> Table:
     return Table("Audits", tuple(cols), rows, key_columns=2)
 
 
-Plan = list[tuple[str, str, list[tuple[str, tuple[str, str, str]]]]]
-#: What the Answers tab says of an answer validate counted (one it set aside says "No" or "Not yet known").
-APPLIES = "Yes"
-
-
-def _answer_plan(registry: SpecRegistry, spec: Spec) -> Plan:
-    """Per section of a spec: (id, kind, [(field id, (section title, name, label))])."""
-    layout = registry.layout(spec)
-    return [(sl.section.id, sl.section.kind, [(i.field, (sl.section.title, i.name, i.label)) for i in sl.inputs])
-            for sl in layout.sections]
-
-
-def _table_plan(layout: Layout, section_id: str) -> dict[tuple[int, str], tuple[str, str, str]]:
-    """A table section's cells by (row, field id)."""
-    sl = layout.section(section_id)
-    return {(i.row_index or 0, i.field): (sl.section.title, i.name, i.label) for i in sl.inputs}
-
-
 #: The Answers tab is for filtering and Power Query, not for printing (the Summary says so): only the question and the
 #: answer wrap, so its rows stay small (a wrapped cell carries a style of its own: 180,000 rows of them add up).
 ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Team", 16), Column("Section", 30),
@@ -160,56 +140,23 @@ AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value
 
 
 def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
-    """The Answers rows grouped by return; each (section, field, question) is the same object for every return.
+    """The Answers rows grouped by return: each audit's answers, its sections named by their titles in its spec.
 
     "Applies" is what validate decided: every answer it counted applies; one it set aside (the question did not
     apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
     """
-    plans: dict[str, Plan] = {}
-    tables: dict[tuple[str, str], dict[tuple[int, str], tuple[str, str, str]]] = {}
+    titles: dict[str, dict[str, str]] = {}
     for m in c.merged:
         a = m.audit
         sha = a.provenance.spec_sha256
-        spec = registry.by_sha.get(sha)
-        if spec is None:
-            continue
-        plan = plans.get(sha)
-        if plan is None:
-            plan = plans[sha] = _answer_plan(registry, spec)
-        judged = {s.id: s.answers for s in a.sections}
-        aside: dict[str, dict[str, SetAside]] = {}
-        for x in a.set_aside:
-            aside.setdefault(x.section, {})[x.field] = x
-        rows: list[tuple[tuple[str, str, str], Value, str]] = []
-        add = rows.append
-        for sid, kind, inputs in plan:
-            if kind == "table":
-                cells = tables.get((sha, sid))
-                if cells is None:
-                    cells = tables[(sha, sid)] = _table_plan(registry.layout(spec), sid)
-                for row in a.tables.get(sid, []):
-                    r = row.get("row")
-                    for f, value in row.items():
-                        about = cells.get((r, f)) if isinstance(r, int) else None
-                        if about is not None and value is not None:
-                            add((about, value, APPLIES))
+        title = titles.get(sha)
+        if title is None:
+            spec = registry.by_sha.get(sha)
+            if spec is None:
                 continue
-            answers = a.forms.get(sid) if kind == "form" else judged.get(sid)
-            extra = aside.get(sid)
-            if extra is None:
-                if answers:
-                    for f, about in inputs:
-                        value = answers.get(f)
-                        if value is not None:
-                            add((about, value, APPLIES))
-                continue
-            for f, about in inputs:
-                value = answers.get(f) if answers else None
-                if value is not None:
-                    add((about, value, APPLIES))
-                elif f in extra and extra[f].value is not None:
-                    add((about, extra[f].value, extra[f].applies))
-        yield (a.case_ref, m.round, a.text(Role.TEAM)), rows
+            title = titles[sha] = {s.id: s.title for s in spec.sections}
+        yield (a.case_ref, m.round, a.text(Role.TEAM)), [((title[x.section], x.name, x.label), x.value, x.applies)
+                                                         for x in a.answers]
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:

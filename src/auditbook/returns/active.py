@@ -197,7 +197,10 @@ def needs_look(data: bytes) -> bool:
     if low.count(b"<?") > 1:
         return True
     fresh = [piece for piece in low.split(ROW_CUT) if piece not in _clean_rows]
-    if any(t in piece for piece in fresh for t in _TRIGGERS):
+    # The fresh rows searched together, joined by the cut: no trigger lies across one, so this finds a trigger
+    # exactly when one of them holds it (one search per trigger, not one per trigger and row).
+    joined = ROW_CUT.join(fresh)
+    if any(t in joined for t in _TRIGGERS):
         return True
     if _clean_bytes > _MAX_CLEAN_BYTES:
         _clean_rows.clear()
@@ -217,14 +220,22 @@ def formula_problem(text: str) -> str | None:
     Cached: every return made from one template carries the same formulas."""
     if not text or not _SUSPECT.search(text):
         return None  # no call, no path, no bracket, no DDE bar: a plain reference or constant
+    return _path_problem(text) or _reach_problem(_STRING.sub('""', text))
+
+
+def _path_problem(text: str) -> str | None:
+    """A HYPERLINK to anything but a web or e-mail address, or a file or network path anywhere in the formula."""
     for m in _HYPERLINK.finditer(text):
         target = m.group(1)
         if target is None or not _WEB_LINK.match(target[1:-1].strip()):
             return "a HYPERLINK formula to a file or network path"
-    low = text.lower()
-    if "\\\\" in text or "file:" in low:
+    if "\\\\" in text or "file:" in text.lower():
         return "a formula naming a network or file path"
-    bare = _STRING.sub('""', text)
+    return None
+
+
+def _reach_problem(bare: str) -> str | None:
+    """With the formula's strings emptied: DDE, a reference to another workbook, or a call that reaches out."""
     if "|" in _QUOTED_SHEET.sub("S", bare):
         return "a DDE formula (it runs a program)"
     for quoted in _QUOTED_SHEET.findall(bare):

@@ -1,19 +1,25 @@
-"""Assemble the Audit from the answers kept after checking: facts, sections and actions through the spec's roles."""
+"""Assemble the Audit from the answers kept after checking: one list of answers, and the views the spec's roles give
+of them (facts, sections' grades, themes and findings, actions), built by `audit_of` for validate and the ledger alike.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from auditbook.dates import uk
 from auditbook.problems import Code, Problem
-from auditbook.returns.audit import ActionItem, Audit, Provenance, SectionResult, SetAside, Value
+from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance, Value
 from auditbook.returns.coerce import Coerced
 from auditbook.returns.values import ReadValues
 from auditbook.spec.due import due_date
 from auditbook.spec.evaluate import Evaluator
 from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import Facts, truth
-from auditbook.spec.roles import Role
+from auditbook.spec.roles import ACTION_ROLES, Role
+
+#: What validate decided of a judged section: whether it applies, whether it is required, its status.
+Judged = tuple[bool, bool, str]
 
 
 def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provenance: Provenance, final: Evaluator,
@@ -25,57 +31,149 @@ def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provena
     with why ("No": it does not apply; "Not yet known").
     """
     problems: list[Problem] = []
-    forms: dict[str, dict[str, Value]] = {}
-    sections: list[SectionResult] = []
-    tables: dict[str, list[dict[str, Value]]] = {}
+    answers: list[Answer] = []
+    aside = set_aside or {}
     for sl in layout.sections:
         if sl.section.kind == "table":
-            tables[sl.section.id] = _table_rows(layout, sl, read, kept, problems)
-            continue
-        answers: dict[str, Value] = {i.field: kept.get(i.name) for i in sl.inputs}
-        if sl.section.kind == "form":
-            forms[sl.section.id] = answers
-            continue
-        sections.append(_section(layout, sl, answers, kept, final))
-    facts: dict[str, Value] = {}
-    for role in layout.spec.roles.field_roles():
-        inp = layout.role_input(role)
-        if inp is not None:
-            facts[role.value] = kept.get(inp.name)
-    due, late, timing = _timeliness(layout, facts, read)
+            answers += _table_answers(layout, sl, read, kept, problems)
+        else:
+            answers += _form_answers(sl, read, kept, aside)
+    plan = views(layout)
+    due, late, timing = _timeliness(layout, plan.facts(_counted(answers), None), read)
     problems += timing
-    if due is not None and layout.role_input(Role.DUE_DATE) is not None:
-        facts[Role.DUE_DATE.value] = due
     urgent_cond = layout.spec.roles.urgent
     urgent = urgent_cond is not None and truth(urgent_cond, Facts(final.by_ref)) is True
-    aside = [SetAside(section=layout.by_name[name].section, field=layout.by_name[name].field,
-                      value=read.values.get(name), applies=why) for name, why in (set_aside or {}).items()]
-    audit = Audit(provenance=provenance, facts=facts, urgent=urgent, forms=forms, sections=sections, tables=tables,
-                  actions=_actions(layout, tables), set_aside=aside, due_date=due, late=late)
-    return audit, problems
+    judged = [(final.flag(sl.applies_flag), final.flag(sl.required_flag or sl.applies_flag),
+               str(final.value(sl.status_name))) for sl in layout.sections if sl.section.kind == "judged"]
+    return audit_of(layout, provenance, answers, judged=judged, urgent=urgent, due=due, late=late), problems
+
+
+def audit_of(layout: Layout, provenance: Provenance, answers: list[Answer], *, judged: list[Judged], urgent: bool,
+             due: date | None, late: bool) -> Audit:
+    """The audit of these answers: the facts, sections and actions the roles give are read from them here, once.
+
+    `judged` is what validate decided of each judged section, in the spec's order; `due` is the due date the spec's
+    rule gives (it stands for the due date's role). The ledger stores only the answers and these, and builds the
+    audit again through here.
+    """
+    plan = views(layout)
+    counted = _counted(answers)
+    sections = [{"id": s.id, "title": s.title, "applies": applies, "required": required, "status": status,
+                 "grade": _text(counted.get(s.grade)), "themes": [str(v) for n in s.themes if (v := counted.get(n))],
+                 "working_well": _text(counted.get(s.working_well)), "to_improve": _text(counted.get(s.to_improve))}
+                for s, (applies, required, status) in zip(plan.judged, judged, strict=True)]
+    # Sections and actions are made into their models by the Audit's own validation (faster than one by one).
+    return Audit.model_validate({
+        "provenance": provenance, "answers": answers, "facts": plan.facts(counted, due), "urgent": urgent,
+        "sections": sections, "actions": plan.actions(counted), "due_date": due, "late": late})
+
+
+def _counted(answers: list[Answer]) -> dict[str, Value]:
+    """The answers counted, by input name."""
+    return {a.name: a.value for a in answers if a.applies == APPLIES}
 
 
 def _text(value: Value) -> str | None:
     return None if value is None else str(value)
 
 
-def _section(layout: Layout, sl: SectionLayout, answers: dict[str, Value], kept: dict[str, Coerced],
-             final: Evaluator) -> SectionResult:
-    def role_value(role: Role) -> str | None:
-        inp = layout.section_input(sl, role)
-        return None if inp is None else _text(kept.get(inp.name))
+@dataclass(frozen=True)
+class _Section:
+    """Where a judged section's role answers are: the names of its grade, findings and theme inputs."""
 
-    themes = [str(kept[i.name]) for i in layout.theme_inputs(sl) if kept.get(i.name)]
-    return SectionResult(
-        id=sl.section.id, title=sl.section.title, applies=final.flag(sl.applies_flag),
-        required=final.flag(sl.required_flag or sl.applies_flag), status=str(final.value(sl.status_name)),
-        grade=role_value(Role.SECTION_GRADE), themes=themes, answers=answers,
-        working_well=role_value(Role.WORKING_WELL), to_improve=role_value(Role.TO_IMPROVE),
-    )
+    id: str
+    title: str
+    grade: str
+    working_well: str
+    to_improve: str
+    themes: tuple[str, ...]
 
 
-def _table_rows(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
-                problems: list[Problem]) -> list[dict[str, Value]]:
+@dataclass(frozen=True)
+class Views:
+    """What a layout's roles read from an audit's answers, worked out once per layout."""
+
+    #: (role value, input name) of every field role the spec gives an input.
+    roles: tuple[tuple[str, str], ...]
+    has_due: bool
+    judged: tuple[_Section, ...]
+    #: Each row of the actions table: its number, its inputs' names, and the input each action role reads.
+    action_rows: tuple[tuple[int, tuple[str, ...], dict[Role, str]], ...]
+    #: Every input by name, as an answer of it is placed: (section, field, name, label, row).
+    places: dict[str, tuple[str, str, str, str, int | None]]
+
+    def facts(self, counted: dict[str, Value], due: date | None) -> dict[str, Value]:
+        """The value of every field role (None when blank), the due date the rule gives standing for its role's."""
+        facts = {role: counted.get(name) for role, name in self.roles}
+        if due is not None and self.has_due:
+            facts[Role.DUE_DATE.value] = due
+        return facts
+
+    def actions(self, counted: dict[str, Value]) -> list[dict[str, Value]]:
+        """Each used row of the actions table, read through the action column roles (an ActionItem's fields)."""
+        items: list[dict[str, Value]] = []
+        for row, names, by_role in self.action_rows:
+            if not any(n in counted for n in names):
+                continue
+            values = {role: counted.get(name) for role, name in by_role.items()}
+            timescale, agreed_on = values.get(Role.ACTION_TIMESCALE), values.get(Role.ACTION_AGREED_ON)
+            items.append({
+                "row": row, "text": _text(values.get(Role.ACTION_TEXT)),
+                "section": _text(values.get(Role.ACTION_SECTION)),
+                "responsible": _text(values.get(Role.ACTION_RESPONSIBLE)),
+                "timescale": timescale if isinstance(timescale, date) else None,
+                "agreed": _text(values.get(Role.ACTION_AGREED)),
+                "agreed_with": _text(values.get(Role.ACTION_AGREED_WITH)),
+                "agreed_on": agreed_on if isinstance(agreed_on, date) else None,
+                "priority": _text(values.get(Role.ACTION_PRIORITY))})
+        return items
+
+
+def views(layout: Layout) -> Views:
+    """The views of a layout's answers (worked out once per layout, kept in its caches)."""
+    found = layout.caches.get("views")
+    if isinstance(found, Views):
+        return found
+
+    def name(inp: Input | None) -> str:
+        return "" if inp is None else inp.name
+
+    roles = tuple((role.value, inp.name) for role in layout.spec.roles.field_roles()
+                  if (inp := layout.role_input(role)) is not None)
+    judged = tuple(_Section(sl.section.id, sl.section.title, name(layout.section_input(sl, Role.SECTION_GRADE)),
+                            name(layout.section_input(sl, Role.WORKING_WELL)),
+                            name(layout.section_input(sl, Role.TO_IMPROVE)),
+                            tuple(i.name for i in layout.theme_inputs(sl)))
+                   for sl in layout.sections if sl.section.kind == "judged")
+    rows: dict[int, list[Input]] = {}
+    for i in layout.actions.inputs if layout.actions is not None else ():
+        rows.setdefault(i.row_index or 0, []).append(i)
+    columns = {role: column for role in ACTION_ROLES if (column := layout.action_column(role)) is not None}
+    action_rows = tuple((row, tuple(i.name for i in inputs),
+                         {role: i.name for role, column in columns.items() for i in inputs if i.field == column})
+                        for row, inputs in sorted(rows.items()))
+    made = Views(roles, layout.role_input(Role.DUE_DATE) is not None, judged, action_rows,
+                 {i.name: (i.section, i.field, i.name, i.label, i.row_index) for i in layout.inputs})
+    layout.caches["views"] = made
+    return made
+
+
+def _form_answers(sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
+                  set_aside: dict[str, str]) -> list[Answer]:
+    """A form or judged section's answers: those counted, and those set aside with why."""
+    out: list[Answer] = []
+    for i in sl.inputs:
+        value = kept.get(i.name)
+        applies = APPLIES
+        if value is None and i.name in set_aside:
+            value, applies = read.values.get(i.name), set_aside[i.name]
+        if value is not None:
+            out.append(Answer(i.section, i.field, i.name, i.label, value, applies))
+    return out
+
+
+def _table_answers(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
+                   problems: list[Problem]) -> list[Answer]:
     rows: dict[int, list[Input]] = {}
     for inp in sl.inputs:
         rows.setdefault(inp.row_index or 0, []).append(inp)
@@ -83,7 +181,7 @@ def _table_rows(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[
     responsible = layout.action_column(Role.ACTION_RESPONSIBLE) if is_actions else None
     manager = layout.role_input(Role.TEAM_MANAGER)
     default_responsible = kept.get(manager.name) if manager is not None else None
-    out: list[dict[str, Value]] = []
+    out: list[Answer] = []
     for index, inputs in sorted(rows.items()):
         values = {i.field: read.values.get(i.name) for i in inputs}
         if all(v is None for v in values.values()):
@@ -97,30 +195,9 @@ def _table_rows(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[
         if responsible is not None and values.get(responsible) is None:
             resp = next(i for i in inputs if i.field == responsible)
             problems.append(read.problem(resp, Code.REQUIRED_MISSING, case="responsible"))
-        out.append({"row": index, **values})
+        out += [Answer(i.section, i.field, i.name, i.label, v, APPLIES, index) for i in inputs
+                if (v := values[i.field]) is not None]
     return out
-
-
-def _actions(layout: Layout, tables: dict[str, list[dict[str, Value]]]) -> list[ActionItem]:
-    if layout.actions is None:
-        return []
-
-    def get(row: dict[str, Value], role: Role) -> Value:
-        column = layout.action_column(role)
-        return row.get(column) if column is not None else None
-
-    items = []
-    for row in tables.get(layout.actions.section.id, []):
-        timescale, agreed_on = get(row, Role.ACTION_TIMESCALE), get(row, Role.ACTION_AGREED_ON)
-        items.append(ActionItem(
-            row=row["row"] if isinstance(row["row"], int) else 0, text=_text(get(row, Role.ACTION_TEXT)),
-            section=_text(get(row, Role.ACTION_SECTION)), responsible=_text(get(row, Role.ACTION_RESPONSIBLE)),
-            timescale=timescale if isinstance(timescale, date) else None, agreed=_text(get(row, Role.ACTION_AGREED)),
-            agreed_with=_text(get(row, Role.ACTION_AGREED_WITH)),
-            agreed_on=agreed_on if isinstance(agreed_on, date) else None,
-            priority=_text(get(row, Role.ACTION_PRIORITY)),
-        ))
-    return items
 
 
 def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tuple[date | None, bool, list[Problem]]:

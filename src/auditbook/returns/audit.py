@@ -1,22 +1,42 @@
-"""The typed value a returned workbook is read into: what the collection needs, found through the spec's roles.
+"""The typed value a returned workbook is read into: every answer, and what the collection needs found through the
+spec's roles.
 
-Nothing downstream of validate names a field of a particular spec: it reads `facts` by role, sections'
-grades, themes and findings, and actions, all filled in from the roles when the return was validated.
+An audit's answers are one list (`Answer`: section, field, name, label, value, whether it applies) in the workbook's
+order; the master's Answers tab, the export and the analysis are projections of it. Beside it are the views the
+roles give, built from the same answers when the return was validated (returns/assemble.py): `facts` by role,
+sections' grades, themes and findings, and actions. Nothing downstream of validate names a field of a particular spec.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_serializer
 
 from auditbook.spec.roles import Role
 
 Value = str | int | date | None
+#: What validate decided of an answer: it applies (counted); it does not apply; whether it applies waits for a blank
+#: answer. The master's Answers tab shows these words under "Applies".
+APPLIES, NOT_APPLICABLE, NOT_YET_KNOWN = "Yes", "No", "Not yet known"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Answer(NamedTuple):
+    """One answered input: its section and field ids, its name in the workbook, the question as the spec words it,
+    the answer, whether it applies (APPLIES, NOT_APPLICABLE, NOT_YET_KNOWN) and, in a table, its 1-based row."""
+
+    section: str
+    field: str
+    name: str
+    label: str
+    value: str | int | date
+    applies: str = APPLIES
+    row: int | None = None
 
 
 class Provenance(_Model):
@@ -32,7 +52,8 @@ class Provenance(_Model):
 
 
 class SectionResult(_Model):
-    """One judged section's applicability, status, grade, themes, findings and answers."""
+    """One judged section as validate decided it (applies, required, status) and as its roles read it (grade, themes,
+    findings); its answers are the audit's answers of this section."""
 
     id: str
     title: str
@@ -41,19 +62,8 @@ class SectionResult(_Model):
     status: str
     grade: str | None
     themes: list[str]
-    answers: dict[str, Value]
     working_well: str | None = None
     to_improve: str | None = None
-
-
-class SetAside(_Model):
-    """An answer validate did not count, and why: listed with the answers (the master's Answers tab), never counted."""
-
-    section: str
-    field: str
-    value: Value
-    #: "No" (it does not apply to this audit) or "Not yet known" (an answer that decides it is blank).
-    applies: str
 
 
 class ActionItem(_Model):
@@ -74,20 +84,36 @@ class Audit(_Model):
     """A whole audit as read from a return."""
 
     provenance: Provenance
+    #: Every answered input, in the workbook's order: those counted, and those set aside (not applying, or not yet
+    #: known) with why. Made only by returns/assemble.py (and read back by the ledger): not checked again here.
+    answers: Annotated[list[Answer], SkipValidation] = Field(default_factory=list)
     #: The value of every field role the spec gives (Role value -> answer).
     facts: dict[str, Value] = Field(default_factory=dict)
     #: Whether an urgent concern was raised (False when the spec has no urgent role).
     urgent: bool = False
-    #: Every form section's answers by field id (the case profile, the overall judgement, ...).
-    forms: dict[str, dict[str, Value]]
-    sections: list[SectionResult]
-    #: Used rows of each table section, each with its 1-based row number under "row".
-    tables: dict[str, list[dict[str, Value]]]
+    sections: list[SectionResult] = Field(default_factory=list)
     actions: list[ActionItem] = Field(default_factory=list)
-    #: Answers given where validate found the question did not apply (or could not yet say): not counted.
-    set_aside: list[SetAside] = Field(default_factory=list)
     due_date: date | None
     late: bool
+
+    @field_serializer("answers", when_used="json")
+    def _answers_json(self, answers: list[Answer]) -> list[dict[str, Any]]:
+        # Each answer with its names (JSON would otherwise give a bare list of values).
+        return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in a._asdict().items()} for a in answers]
+
+    def answer(self, section: str, field: str) -> Value:
+        """The counted answer of a form or judged section's field, or None (blank, set aside, or no such field)."""
+        return next((a.value for a in self.answers
+                     if a.field == field and a.section == section and a.row is None and a.applies == APPLIES), None)
+
+    def answers_in(self, section: str) -> dict[str, Value]:
+        """A form or judged section's counted answers, by field id."""
+        return {a.field: a.value for a in self.answers if a.section == section and a.applies == APPLIES}
+
+    @property
+    def set_aside(self) -> list[Answer]:
+        """Answers given where validate found the question did not apply (or could not yet say): not counted."""
+        return [a for a in self.answers if a.applies != APPLIES]
 
     def fact(self, role: Role) -> Value:
         """The answer of the field that plays this role, or None."""
@@ -102,11 +128,6 @@ class Audit(_Model):
     def case_ref(self) -> str:
         """The case reference (the one piece of personal data logs and messages may carry)."""
         return self.text(Role.CASE_REF)
-
-    @property
-    def round(self) -> str:
-        """The audit round: the round named, else the audit month."""
-        return self.text(Role.ROUND) or self.text(Role.AUDIT_MONTH)
 
     @property
     def completed(self) -> date | None:

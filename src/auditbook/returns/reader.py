@@ -24,13 +24,22 @@ from xml.etree.ElementTree import Element
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OwnedZip, open_checked, parse_part, read_member
+from auditbook.returns.repeats import NAMES, ROWS, STRINGS, Repeats
+from auditbook.returns.safety import (
+    DEFAULT_LIMITS,
+    Limits,
+    Outline,
+    OwnedZip,
+    custom_properties,
+    open_checked,
+    parse_part,
+    read_member,
+)
 from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
@@ -115,7 +124,11 @@ class RawWorkbook:
     names: dict[str, str]
     properties: dict[str, str]
     date1904: bool = False
-    structure_locked: bool = False
+
+    @property
+    def outline(self) -> Outline:
+        """What the workbook says it is: its custom properties and its sheets' names."""
+        return Outline(self.properties, frozenset(self.sheet_states))
 
 
 class _Strings:
@@ -151,9 +164,12 @@ class _Parts:
             raise UnreadableFileError.of(Code.CORRUPT, case="part-missing", part=name)
         return read_member(self.zf, actual, self.limits, file_name=self.label)
 
-    def parse(self, name: str) -> Element:
-        """A part parsed whole, unchecked: it holds no formula, or the caller checks its formulas one by one."""
-        return parse_part(self.read(name), name)
+    def parse(self, name: str, repeats: Repeats | None = None) -> Element:
+        """A part parsed whole, unchecked: it holds no formula, or the caller checks its formulas one by one.
+
+        With `repeats`, its pieces met before are not parsed again (repeats.py)."""
+        data = self.read(name)
+        return parse_part(data, name) if repeats is None else repeats.parse(data, name)
 
     def sheet(self, name: str) -> Element:
         """A worksheet parsed and checked as parse() does, without parsing again a tail judged before (tails.py)."""
@@ -170,7 +186,7 @@ def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
     if target is None or target not in parts:
         return _Strings([])
     # Shared strings are text, not formulas: nothing in them runs.
-    root = parts.parse(target)
+    root = parts.parse(target, STRINGS)
     return _Strings(root.findall(f"{MAIN}si"))
 
 
@@ -184,40 +200,120 @@ def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Str
     protection = root.find(f"{MAIN}sheetProtection")
     sheet = RawSheet(name=name, state=state, protected=protection is not None and _is_true(protection.get("sheet")))
     data_el = root.find(f"{MAIN}sheetData")
-    if data_el is None:
-        return sheet
-    cells = sheet.cells
+    if data_el is not None:
+        _read_rows(data_el, _Cells(sheet.cells, strings, member, wanted))
+    return sheet
+
+
+class _Cells(NamedTuple):
+    """Where one sheet's cells go, and which are wanted (None: all)."""
+
+    cells: dict[tuple[int, int], RawCell]
+    strings: _Strings
+    member: str
+    wanted: set[tuple[int, int]] | None
+
+
+def _read_rows(data_el: Element, into: _Cells) -> None:
+    """Place each row's cells as Excel does (a row or cell without a reference follows the one before).
+
+    A remembered row (repeats.py) is placed once and noted: then only its cells on wanted rows are looked at."""
+    wanted_rows = {row for row, _ in into.wanted} if into.wanted is not None else None
+    notes = ROWS.notes
     row_no = 0
-    # This loop places each of the sheet's cells (one without a reference follows the one before): lookups only.
     for row in data_el:
         if row.tag != _ROW:
             continue
         r = row.get("r")
         row_no = _row_number(r) if r is not None else row_no + 1
         if not row_no:
-            raise _bad("row number", str(r), member)
-        col_no = 0
-        for c in row:
-            if c.tag != _C:
-                continue
-            ref = c.get("r")
-            if ref:
-                try:
-                    at = split_cell(ref)
-                except ValueError:
-                    raise _bad("cell reference", ref, member) from None
-                col_no = at[1] + 1
-            else:  # no reference: the next cell along the row, as Excel and openpyxl place it
-                col_no += 1
-                at = (row_no - 1, col_no - 1)
-            if wanted is not None and at not in wanted:
-                continue
-            cell = _cell(c, strings, member, ref or f"row {row_no}")
-            if cell is None:
-                cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
-            else:
-                cells[at] = cell
-    return sheet
+            raise _bad("row number", str(r), into.member)
+        placed = notes.get(row, False)
+        if placed is None:
+            placed = notes[row] = _place(row)
+        if isinstance(placed, _Placed):
+            _read_placed(placed, row_no, into, wanted_rows)
+        else:  # not remembered, or a reference Excel never writes (read here, which refuses it)
+            _read_row(row, row_no, into)
+
+
+_OWN_ROW = -1  # a cell without a reference, placed on the row it is in
+
+
+class _Placed(NamedTuple):
+    """A remembered row's cells, placed: the rows their references name, and each cell's place, reference and
+    element (a cell without a reference is on _OWN_ROW, the row's own)."""
+
+    named: frozenset[int]
+    cells: tuple[tuple[tuple[int, int], str, Element], ...]
+
+
+def _place(row: Element) -> _Placed | bool:
+    """A row's cells placed as _read_row places them, or False if a reference is not one Excel writes."""
+    named: set[int] = set()
+    cells: list[tuple[tuple[int, int], str, Element]] = []
+    col_no = 0
+    for c in row:
+        if c.tag != _C:
+            continue
+        ref = c.get("r") or ""
+        if ref:
+            try:
+                at = split_cell(ref)
+            except ValueError:
+                return False
+            col_no = at[1] + 1
+        else:
+            col_no += 1
+            at = (_OWN_ROW, col_no - 1)
+        named.add(at[0])
+        cells.append((at, ref, c))
+    return _Placed(frozenset(named), tuple(cells))
+
+
+def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[int] | None) -> None:
+    """A remembered row's cells that are wanted; a row with no cell on a wanted row is passed over."""
+    own = row_no - 1
+    if wanted_rows is not None and not (placed.named & wanted_rows) and (
+            _OWN_ROW not in placed.named or own not in wanted_rows):
+        return
+    cells, wanted = into.cells, into.wanted
+    for at, ref, c in placed.cells:
+        if at[0] == _OWN_ROW:
+            at = (own, at[1])
+        if wanted is not None and at not in wanted:
+            continue
+        cell = _cell(c, into.strings, into.member, ref or f"row {row_no}")
+        if cell is None:
+            cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
+        else:
+            cells[at] = cell
+
+
+def _read_row(row: Element, row_no: int, into: _Cells) -> None:
+    # This loop places each of a row's cells: lookups only.
+    cells, wanted = into.cells, into.wanted
+    col_no = 0
+    for c in row:
+        if c.tag != _C:
+            continue
+        ref = c.get("r")
+        if ref:
+            try:
+                at = split_cell(ref)
+            except ValueError:
+                raise _bad("cell reference", ref, into.member) from None
+            col_no = at[1] + 1
+        else:  # no reference: the next cell along the row, as Excel and openpyxl place it
+            col_no += 1
+            at = (row_no - 1, col_no - 1)
+        if wanted is not None and at not in wanted:
+            continue
+        cell = _cell(c, into.strings, into.member, ref or f"row {row_no}")
+        if cell is None:
+            cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
+        else:
+            cells[at] = cell
 
 
 def _bad(what: str, text: str, member: str) -> UnreadableFileError:
@@ -277,15 +373,7 @@ def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> 
 
 def _properties(parts: _Parts) -> dict[str, str]:
     member = "docProps/custom.xml"
-    if member not in parts:
-        return {}
-    root = parts.parse(member)
-    out: dict[str, str] = {}
-    for prop in root.iterfind(f"{_CUSTOM}property"):
-        name = prop.get("name")
-        if name and len(prop):
-            out[name] = "".join(prop[0].itertext())
-    return out
+    return custom_properties(parts.parse(member)) if member in parts else {}
 
 
 def _rels(parts: _Parts) -> dict[str, str]:
@@ -332,33 +420,58 @@ def _sha256(zf: OwnedZip) -> str:
     return h.hexdigest()
 
 
-def _wanted_cells(names: dict[str, str], skip: frozenset[str]) -> dict[str, set[tuple[int, int]]]:
+class _Name(NamedTuple):
+    """A defined name as the reader takes it: its name ("" for a sheet's own), its text, and the cell it names."""
+
+    name: str
+    text: str
+    place: tuple[str, tuple[int, int]] | None
+
+
+def _defined_name(dn: Element, label: str) -> _Name:
+    """A defined name, or the refusal of a workbook whose name reaches out."""
+    text = element_text(dn)
+    found = formula_problem(text)
+    if found:
+        raise refuse(label, f"{found} in the defined name {dn.get('name', '')}")
+    name = dn.get("name", "") if dn.get("localSheetId") is None else ""
+    ref = parse_ref(text)
+    try:
+        place = None if ref is None else (ref[0], split_cell(ref[1]))
+    except ValueError:
+        place = None  # a name past the sheet's edge points at no cell: validate reports it
+    return _Name(name, text, place)
+
+
+def _defined_names(root: Element, label: str) -> dict[str, _Name]:
+    """The workbook's names (the last of each), each checked as it is read; a remembered one noted once (repeats.py)."""
+    notes = NAMES.notes
+    names: dict[str, _Name] = {}
+    for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
+        note = notes.get(dn)
+        if not isinstance(note, _Name):
+            note = _defined_name(dn, label)
+            if dn in notes:
+                notes[dn] = note
+        if note.name:
+            names[note.name] = note
+    return names
+
+
+def _wanted_cells(names: dict[str, _Name], skip: frozenset[str]) -> dict[str, set[tuple[int, int]]]:
     wanted: dict[str, set[tuple[int, int]]] = {}
-    for text in names.values():
-        ref = parse_ref(text)
-        if ref is not None and ref[0] not in skip:
-            try:
-                wanted.setdefault(ref[0], set()).add(split_cell(ref[1]))
-            except ValueError:
-                continue  # a name past the sheet's edge points at no cell: validate reports it
+    for name in names.values():
+        if name.place is not None and name.place[0] not in skip:
+            wanted.setdefault(name.place[0], set()).add(name.place[1])
     return wanted
 
 
 def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
     rels = _rels(parts)
-    root = parts.parse("xl/workbook.xml")
+    root = parts.parse("xl/workbook.xml", NAMES)
     pr = root.find(f"{MAIN}workbookPr")
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    wp = root.find(f"{MAIN}workbookProtection")
-    locked = wp is not None and _is_true(wp.get("lockStructure"))
-    names: dict[str, str] = {}
-    for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
-        text = element_text(dn)
-        found = formula_problem(text)
-        if found:
-            raise refuse(parts.label, f"{found} in the defined name {dn.get('name', '')}")
-        if dn.get("localSheetId") is None and dn.get("name"):
-            names[dn.get("name", "")] = text
+    names = _defined_names(root, parts.label)
     wanted = _wanted_cells(names, skip)
     strings_target = next((t for t in rels.values() if t.lower().endswith("sharedstrings.xml")), None)
     strings = _shared_strings(parts, strings_target)
@@ -378,6 +491,6 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     for other in formula_parts(parts.names.values(), rels.values()):
         parts.look(other)
     return RawWorkbook(
-        path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
-        properties=_properties(parts), date1904=date1904, structure_locked=locked,
+        path=path, sha256="", sheet_states=states, sheets=sheets, names={k: n.text for k, n in names.items()},
+        properties=_properties(parts), date1904=date1904,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
+from auditbook.returns.safety import Outline
 
 
 @dataclass
@@ -16,16 +17,18 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     audit: Audit | None = None
     skipped: str | None = None
+    #: What the file says it is (its custom properties and sheet names), when it could be read that far.
+    outline: Outline | None = None
 
     @property
     def errors(self) -> list[Problem]:
-        """Problems of severity error."""
-        return [p for p in self.problems if p.severity == "error"]
+        """Problems of severity error (the headings over the problems one answer causes are not counted)."""
+        return [p for p in self.problems if p.severity == "error" and not p.heading]
 
     @property
     def warnings(self) -> list[Problem]:
-        """Problems of severity warning."""
-        return [p for p in self.problems if p.severity == "warning"]
+        """Problems of severity warning (headings not counted)."""
+        return [p for p in self.problems if p.severity == "warning" and not p.heading]
 
     @property
     def valid(self) -> bool:

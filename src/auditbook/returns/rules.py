@@ -1,4 +1,5 @@
-"""Check a return against its spec's rules: each firing is a problem on the rule's first cell, with its fix."""
+"""Check a return against its spec's rules (each firing a problem on the rule's first cell, with its fix) and its
+sections' themes (a theme tag from another section is refused on its cell)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.values import ReadValues
 from auditbook.spec.evaluate import Evaluator, audit_facts
 from auditbook.spec.layout import Input, Layout
+from auditbook.spec.models import themes_of
 from auditbook.spec.rules import Firing, firings
+from auditbook.text import norm
 
 
 def _cell_input(layout: Layout, firing: Firing, ref: str) -> Input | None:
@@ -20,14 +23,15 @@ def _cell_input(layout: Layout, firing: Firing, ref: str) -> Input | None:
 
 def check_rules(layout: Layout, answers: Mapping[str, object], ev: Evaluator, read: ReadValues,
                 already: list[Problem]) -> list[Problem]:
-    """A problem for every rule that fires on these answers (kept form answers and table rows, by name).
+    """A problem for every theme tag from another section and every rule that fires on these answers (kept form
+    answers and table rows, by name).
 
     A firing whose first cell already has an error (a required answer missing, a bad value) is left out: the
     fix there comes first, and the rule is checked again once it is made.
     """
     facts = audit_facts(layout, answers, ev)
     taken = {(p.sheet, p.cell) for p in already if p.severity == "error"}
-    out: list[Problem] = []
+    out = foreign_themes(layout, answers, read)
     for rule in layout.spec.rules:
         for firing in firings(rule, facts):
             cells = [i for ref in firing.cells() if (i := _cell_input(layout, firing, ref)) is not None]
@@ -41,3 +45,37 @@ def check_rules(layout: Layout, answers: Mapping[str, object], ev: Evaluator, re
                                   field=cells[0].ref, rule=rule.id, severity=rule.severity, message=rule.message,
                                   fix=rule.fix, others=others))
     return out
+
+
+def foreign_themes(layout: Layout, answers: Mapping[str, object], read: ReadValues) -> list[Problem]:
+    """An error on each theme tag (of the answers counted) that belongs to another section, saying whose it is."""
+    out: list[Problem] = []
+    for inp, own, title in _theme_tags(layout):
+        value = answers.get(inp.name)
+        if value is None or norm(str(value)) in own:
+            continue
+        out.append(read.problem(inp, Code.THEME_OF_OTHER_SECTION, value=value, section=title,
+                                owners=_either(themes_of(layout.spec, str(value)))))
+    return out
+
+
+def _theme_tags(layout: Layout) -> list[tuple[Input, frozenset[str], str]]:
+    """Each judged section's theme tag inputs, with the section's own themes (normalised) and its title: worked out
+    once per layout, as every return of a spec has the same."""
+    found: list[tuple[Input, frozenset[str], str]] | None = layout.caches.get("theme tags")
+    if found is None:
+        found = []
+        for sl in layout.sections:
+            for inp in layout.theme_inputs(sl):
+                own = layout.lists.get(inp.list_id or "")
+                if own is not None:
+                    found.append((inp, frozenset(norm(v) for v in own.values), sl.section.title))
+        layout.caches["theme tags"] = found
+    return found
+
+
+def _either(titles: list[str]) -> str:
+    """Section titles as one phrase: "10 Independence", "1c Children in Need or 1d Child Protection"."""
+    if not titles:
+        return "no section"
+    return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} or {titles[-1]}"

@@ -7,6 +7,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -39,6 +40,30 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+#: Caps for auditbook's own files (a master, with its tidy tabs, is far larger than a return): a workbook refused
+#: for a return's size is still outlined within these, in the same open, so auditbook's own output is told apart.
+OWN_LIMITS = Limits(max_file_bytes=500 * MIB, max_uncompressed_bytes=4000 * MIB, max_member_bytes=2000 * MIB,
+                    max_ratio=5000.0)
+#: The parts an outline reads are small in any workbook.
+_OUTLINE_PART = Limits(max_member_bytes=MIB)
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What a workbook says it is, from the one open that reads it: its custom document properties, its sheets."""
+
+    properties: Mapping[str, str]
+    sheets: frozenset[str]
+
+
+class OversizeError(UnreadableFileError):
+    """A workbook over a return's size caps, with its outline when it was read safely within OWN_LIMITS."""
+
+    def __init__(self, message: str, *, code: Code, outline: Outline | None) -> None:
+        super().__init__(message, code=code)
+        self.outline = outline
 
 
 def skip_reason(path: Path) -> str | None:
@@ -160,18 +185,20 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
         if st.st_size == 0:
             raise _fail(name, Code.FILE_EMPTY)
         if st.st_size > limits.max_file_bytes:
-            raise _too_large(path, name, st.st_size, limits)
+            refusal = _too_large(f, name, st.st_size, limits)
+            outline = _outline_file(f, path, name) if st.st_size <= OWN_LIMITS.max_file_bytes else None
+            raise OversizeError(str(refusal), code=Code.FILE_TOO_LARGE, outline=outline)
         return _open_zip(f, path, name, limits)
     except BaseException:
         f.close()
         raise
 
 
-def _too_large(path: Path, name: str, size: int, limits: Limits) -> UnreadableFileError:
+def _too_large(f: IO[bytes], name: str, size: int, limits: Limits) -> UnreadableFileError:
     """The refusal of a file over the size limit, naming the pictures pasted into it when its zip directory says so."""
     sizes = {"size": _mb(size), "limit": _mb(limits.max_file_bytes)}
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(f) as zf:
             pictures = sorted((i.compress_size, i.filename) for i in zf.infolist() if _picture(i.filename))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         pictures = []
@@ -208,10 +235,57 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
     try:
         _check_members(zf, name, limits)
         _check_active(zf, name, limits)
+    except UnreadableFileError as err:
+        outline = _outline_within(zf, name) if err.code is Code.ZIP_BOMB else None
+        zf.close()
+        if err.code is Code.ZIP_BOMB:
+            raise OversizeError(str(err), code=err.code, outline=outline) from None
+        raise
     except BaseException:
         zf.close()
         raise
     return zf
+
+
+def _outline_file(f: IO[bytes], path: Path, name: str) -> Outline | None:
+    """The outline of a file over a return's size, if it passes every check within OWN_LIMITS (else None)."""
+    try:
+        f.seek(0)
+        with _open_zip(f, path, name, OWN_LIMITS) as zf:
+            return outline(zf, name)
+    except (UnreadableFileError, OSError, KeyError, ValueError):
+        return None
+
+
+def _outline_within(zf: zipfile.ZipFile, name: str) -> Outline | None:
+    """The outline of a zip over a return's caps, if it passes every check within OWN_LIMITS (else None)."""
+    try:
+        _check_members(zf, name, OWN_LIMITS)
+        _check_active(zf, name, OWN_LIMITS)
+        return outline(zf, name)
+    except (UnreadableFileError, OSError, KeyError, ValueError):
+        return None
+
+
+def outline(zf: zipfile.ZipFile, name: str) -> Outline:
+    """A checked workbook's outline: its custom properties and sheet names (parts found without regard to case)."""
+    names = {n.lower(): n for n in zf.namelist()}
+    custom = names.get("docprops/custom.xml")
+    props = {} if custom is None else custom_properties(
+        parse_part(read_member(zf, custom, _OUTLINE_PART, file_name=name), custom))
+    book = names["xl/workbook.xml"]
+    root = parse_part(read_member(zf, book, _OUTLINE_PART, file_name=name), book)
+    return Outline(props, frozenset(s.get("name", "") for s in root.iterfind(f"{_MAIN}sheets/{_MAIN}sheet")))
+
+
+def custom_properties(root: Element) -> dict[str, str]:
+    """docProps/custom.xml's properties by name, each value as text."""
+    out: dict[str, str] = {}
+    for prop in root.iterfind(f"{_CUSTOM}property"):
+        name = prop.get("name")
+        if name and len(prop):
+            out[name] = "".join(prop[0].itertext())
+    return out
 
 
 def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:

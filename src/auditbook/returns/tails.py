@@ -31,11 +31,12 @@ from __future__ import annotations
 import copy
 import pyexpat
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
+from auditbook.returns import repeats
+from auditbook.returns.repeats import ROWS, Judge
 from auditbook.returns.safety import parse_part, parse_plain, plain_utf8
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -90,6 +91,24 @@ def _root_tag_end(data: bytes) -> int | None:
     return None
 
 
+#: Prologs and root start tags met before, each exactly as a parser ended it, and their lengths: the same bytes
+#: end the root's start tag at the same place, so they are not handed to a parser again.
+_roots: OrderedDict[bytes, None] = OrderedDict()
+_root_lengths: set[int] = set()
+
+
+def _root_end(head: bytes) -> int | None:
+    """_root_tag_end, remembered by the bytes up to it (one prolog and root start tag per template sheet)."""
+    for length in _root_lengths:
+        if head[:length] in _roots:
+            return length
+    end = _root_tag_end(head)
+    if end is not None and len(_roots) < 1024:
+        _roots[head[:end]] = None
+        _root_lengths.add(end)
+    return end
+
+
 def _cut(data: bytes) -> _Cut | None:
     head_end = data.find(_CELLS_END)
     if head_end < 0:
@@ -103,24 +122,29 @@ def _cut(data: bytes) -> _Cut | None:
     head = data[:head_end] + _CLOSE
     if not plain_utf8(head):  # UTF-8 without a DTD (which would come before the root): no entity declared
         return None
-    tag_end = _root_tag_end(head)
+    tag_end = _root_end(head)
     if tag_end is None or not 0 < tag_end <= head_end:
         return None
     return _Cut(data[:tag_end], head_end, end_start, head)
 
 
-def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...]) -> Element | None:
-    """The head's elements, the middle's kept ones and the end's, under the root; None if a piece does not parse."""
+def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...], judge: Judge) -> Element | None:
+    """The head's elements, the middle's kept ones and the end's, under the root, judged; None if a piece does not
+    parse. The head's rows met before are not parsed again either (repeats.py)."""
     end_bytes = cut.start + data[cut.end_start :]
     if not plain_utf8(end_bytes):
         return None
+    rows = ROWS.skeleton(cut.head, member, judge)
     try:
-        head = parse_plain(cut.head, member)
+        head = rows.root if rows is not None else parse_plain(cut.head, member)
         end = parse_plain(end_bytes, member)
     except UnreadableFileError:
         return None
     whole = Element(head.tag, head.attrib)
     whole.extend([*head, *(copy.copy(el) for el in kept), *end])
+    judge(whole)
+    if rows is not None:
+        rows.splice()  # the remembered rows were judged when they were learnt
     return whole
 
 
@@ -148,27 +172,28 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
 
 
 def forget() -> None:
-    """Forget every middle met or judged (for tests and benchmarks that start afresh)."""
+    """Forget every middle met or judged, and every piece remembered (for tests and benchmarks that start afresh)."""
     global _judged_bytes
     _judged.clear()
     _met.clear()
     _judged_bytes = 0
+    _roots.clear()
+    _root_lengths.clear()
+    repeats.forget()
 
 
-def parse_sheet(data: bytes, member: str, judge: Callable[[Element], None]) -> Element:
+def parse_sheet(data: bytes, member: str, judge: Judge) -> Element:
     """A worksheet part's elements under its root, judged by `judge` (which raises on active content).
 
     As parse_part gives them, but a middle judged before is not parsed again (only the elements the reader
-    reads from it are there)."""
+    reads from it are there), nor are rows met before (repeats.py)."""
     cut = _cut(data)
     key = (cut.start, data[cut.head_end : cut.end_start]) if cut is not None else None
     if cut is not None and key is not None and (kept := _judged.get(key)) is not None:
-        whole = _pieces(data, cut, member, kept)
+        whole = _pieces(data, cut, member, kept, judge)
         if whole is not None:
-            judge(whole)
             return whole
-    root = parse_part(data, member)
-    judge(root)
+    root = ROWS.parse(data, member, judge)
     if cut is not None and key is not None:
         _learn(data, cut, member, key)
     return root

@@ -10,12 +10,13 @@ from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code, Problem
 from auditbook.returns.assemble import assemble
 from auditbook.returns.audit import Audit, Provenance
+from auditbook.returns.causes import group_by_cause
 from auditbook.returns.coerce import Coerced, as_condition_text
 from auditbook.returns.provenance import SpecRegistry, find_spec, read_provenance
 from auditbook.returns.reader import RawWorkbook, read_workbook
 from auditbook.returns.report import Report
 from auditbook.returns.rules import check_rules
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OversizeError, skip_reason
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.evaluate import Evaluator, waiting_words
@@ -40,7 +41,8 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
         # The lists sheet holds only dropdown lists and live flags, which validate works out itself.
         raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
-        return Report(file=str(path), problems=[Problem("error", err.code, str(err))])
+        outline = err.outline if isinstance(err, OversizeError) else None
+        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline)
     except OSError as err:
         return Report(file=str(path), problems=[Problem.of(Code.UNREADABLE, file=name,
                                                            reason=err.strerror or type(err).__name__)])
@@ -60,7 +62,7 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
     """Validate an already-read workbook (`today` as validate_file)."""
-    report = Report(file=str(raw.path))
+    report = Report(file=str(raw.path), outline=raw.outline)
     agreed, problems = read_provenance(raw)
     report.problems += problems
     if problems:
@@ -80,41 +82,15 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     report.problems += problems
     if today is not None:
         report.problems += completed_in_future(layout, audit, read, today)
+    # What one answer causes is said under it: the report starts from the cause.
+    report.problems = group_by_cause(layout, read, report.problems)
     report.audit = audit
     return report
 
 
 def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -> tuple[Audit, list[Problem]]:
-    problems: list[Problem] = []
     ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
-    kept: dict[str, Coerced] = {}
-    #: Answered but not counted, with why (what the master's Answers tab says under "Applies").
-    set_aside: dict[str, str] = {}
-    unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
-    for inp in layout.inputs:
-        value = read.values.get(inp.name)
-        if inp.row_index is not None:
-            continue
-        if inp.name in unsure:
-            # Whether it applies turns on an answer already reported as unreadable: say nothing more about it.
-            if value is not None:
-                kept[inp.name] = value
-            continue
-        if inp.derived is not None:
-            continue
-        if value is not None and ev.input_waiting(inp):
-            problems.append(read.problem(inp, Code.ANSWERED_UNDECIDED, **_waiting_for(layout, inp, ev)))
-            set_aside[inp.name] = "Not yet known"
-            continue
-        if value is not None and not ev.input_applies(inp):
-            because = inp.not_applicable_because or "it does not apply"
-            problems.append(read.problem(inp, Code.ANSWERED_NOT_APPLICABLE, because=because))
-            set_aside[inp.name] = "No"
-            continue
-        if value is None and inp.name not in read.reported and ev.input_required(inp):
-            problems.append(read.problem(inp, Code.REQUIRED_MISSING))
-        if value is not None:
-            kept[inp.name] = value
+    kept, set_aside, problems = _kept_answers(layout, read, ev)
     final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
     for inp in layout.inputs:
         derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
@@ -128,6 +104,43 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
+
+
+def _kept_answers(layout: Layout, read: ReadValues, ev: Evaluator
+                  ) -> tuple[dict[str, Coerced], dict[str, str], list[Problem]]:
+    """The form answers that count; those answered but not counted, with why (what the master's Answers tab says
+    under "Applies"); and the problems met deciding (answers set aside, required answers missing)."""
+    problems: list[Problem] = []
+    kept: dict[str, Coerced] = {}
+    set_aside: dict[str, str] = {}
+    unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
+    for inp in layout.inputs:
+        value = read.values.get(inp.name)
+        # Whether an input applies may turn on an answer already reported as unreadable: then nothing more is said
+        # about it. Derived inputs are worked out from the answers, not answered.
+        if inp.row_index is not None or (inp.derived is not None and inp.name not in unsure):
+            continue
+        if value is None:
+            if inp.name not in unsure and inp.name not in read.reported and ev.input_required(inp):
+                problems.append(read.problem(inp, Code.REQUIRED_MISSING))
+            continue
+        aside = None if inp.name in unsure else _set_aside(layout, read, ev, inp)
+        if aside is None:
+            kept[inp.name] = value
+        else:
+            problems.append(aside[0])
+            set_aside[inp.name] = aside[1]
+    return kept, set_aside, problems
+
+
+def _set_aside(layout: Layout, read: ReadValues, ev: Evaluator, inp: Input) -> tuple[Problem, str] | None:
+    """Why an answered input is not counted (the warning, and what "Applies" says), or None when it counts."""
+    if ev.input_waiting(inp):
+        return read.problem(inp, Code.ANSWERED_UNDECIDED, **_waiting_for(layout, inp, ev)), "Not yet known"
+    if not ev.input_applies(inp):
+        because = inp.not_applicable_because or "it does not apply"
+        return read.problem(inp, Code.ANSWERED_NOT_APPLICABLE, because=because), "No"
+    return None
 
 
 def completed_in_future(layout: Layout, audit: Audit, read: ReadValues, today: date) -> list[Problem]:

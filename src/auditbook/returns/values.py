@@ -40,6 +40,20 @@ def quoted(label: str) -> str:
 def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
     """Every input's coerced value, where it was read, and what stopped an input being read."""
     out = ReadValues()
+    missing_sheets, renamed = _check_sheets(raw, layout, out)
+    for inp in layout.inputs:
+        if inp.derived is not None:
+            continue  # a locked formula: validate works the value out itself
+        if inp.sheet in missing_sheets:
+            out.reported.add(inp.name)
+            continue
+        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out)
+    return out
+
+
+def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[set[str], dict[str, str]]:
+    """The section sheets deleted, and those renamed (to their new names), with a problem for each and for every
+    sheet whose protection was removed."""
     missing_sheets: set[str] = set()
     renamed: dict[str, str] = {}
     for sl in layout.sections:
@@ -55,36 +69,33 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
             out.problems.append(Problem.of(Code.SHEET_RENAMED, sheet=renamed_to, expected=sl.sheet))
         if sheet is not None and not sheet.protected:
             out.problems.append(Problem.of(Code.SHEET_UNPROTECTED, sheet=sheet.name))
-    for inp in layout.inputs:
-        if inp.derived is not None:
-            continue  # a locked formula: validate works the value out itself
-        if inp.sheet in missing_sheets:
-            out.reported.add(inp.name)
-            continue
-        text = raw.names.get(inp.name)
-        ref = None if text is None else parse_ref(text)
-        if ref is None or ref[0] not in raw.sheets:
-            out.reported.add(inp.name)
-            out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN,
-                                            name=inp.name))
-            continue
-        sheet_name, cell = out.where[inp.name] = ref
-        if (sheet_name, cell) != (renamed.get(inp.sheet, inp.sheet), inp.cell):
-            out.problems.append(out.problem(inp, Code.NAME_MOVED, expected=f"{inp.sheet}!{inp.cell}"))
-        raw_cell = raw.sheets[sheet_name].cell(cell)
-        if raw_cell is not None and raw_cell.formula is not None:
-            out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
-            out.reported.add(inp.name)
-            continue
-        value = coerce(inp, raw_cell, date1904=raw.date1904)
-        if isinstance(value, Bad):
-            # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
-            out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
-            out.reported.add(inp.name)
-            continue
-        if value is not None:
-            out.values[inp.name] = value
-    return out
+    return missing_sheets, renamed
+
+
+def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues) -> None:
+    """One input's value through its defined name (its sheet called `sheet_now`), or the problem that stops it."""
+    text = raw.names.get(inp.name)
+    ref = None if text is None else parse_ref(text)
+    if ref is None or ref[0] not in raw.sheets:
+        out.reported.add(inp.name)
+        out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN, name=inp.name))
+        return
+    sheet_name, cell = out.where[inp.name] = ref
+    if (sheet_name, cell) != (sheet_now, inp.cell):
+        out.problems.append(out.problem(inp, Code.NAME_MOVED, expected=f"{inp.sheet}!{inp.cell}"))
+    raw_cell = raw.sheets[sheet_name].cell(cell)
+    if raw_cell is not None and raw_cell.formula is not None:
+        out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
+        out.reported.add(inp.name)
+        return
+    value = coerce(inp, raw_cell, date1904=raw.date1904)
+    if isinstance(value, Bad):
+        # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
+        out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
+        out.reported.add(inp.name)
+        return
+    if value is not None:
+        out.values[inp.name] = value
 
 
 def _renamed(raw: RawWorkbook, sl: SectionLayout) -> str | None:

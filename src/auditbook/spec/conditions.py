@@ -21,6 +21,11 @@ FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 #: "this.field" in a rule that runs once per judged section or table row means that section's or row's field.
 THIS = "this"
+#: In a rule run once per practice question (`each: questions`), this.answer and this.evidence are that question's
+#: answer and evidence; any other this.FIELD is its section's field.
+ANSWER, EVIDENCE = "answer", "evidence"
+#: A practice question's evidence comment is the field "<question id>_evidence" of its section.
+EVIDENCE_SUFFIX = "_evidence"
 
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "eleven": 11, "twelve": 12}
@@ -207,6 +212,62 @@ class NumberCompare(_Model):
         return value
 
 
+Percent = Annotated[int, Field(ge=0, le=100)]
+#: The comparisons a share takes: each one holds for every share above (or below) a point, so a share still
+#: uncertain while answers are blank is known as soon as the lowest and highest it can become agree.
+SHARE_OPS = ("less_than", "more_than", "at_most", "at_least")
+
+
+class AnswersOf(_Model):
+    """A section's practice questions that apply, counted by their answers: those answered one of `in`."""
+
+    answers: Ident
+    """The judged section's id, or `this` (the section a rule run on each section or question is on)."""
+    in_: list[str] = Field(alias="in", min_length=1)
+    """The answers counted, spelled as in the questions' list (e.g. ["No"], or [Not met, Partly met])."""
+
+
+class SectionsWhere(_Model):
+    """The judged sections that apply, counted by whether a condition holds for them."""
+
+    sections: Condition
+    """A condition using this.FIELD for each judged section's field (e.g. {field: this.grade, in: [...]})."""
+
+
+class ShareCompare(_Model):
+    """Compares a share, as a percentage, with a whole number from 0 to 100: the share of a section's practice
+    questions that apply answered one of some answers, or of the judged sections that apply for which a condition
+    holds. While some of them are blank it is not yet known, unless it is either way; it is never known when none
+    apply."""
+
+    share: AnswersOf | SectionsWhere
+    """What is counted: {answers: SECTION or this, in: [...]} or {sections: CONDITION}."""
+    less_than: Percent | None = None
+    """True when the share is less than this percentage."""
+    more_than: Percent | None = None
+    """True when the share is more than this percentage (50: most of them)."""
+    at_most: Percent | None = None
+    """True when the share is at most this percentage."""
+    at_least: Percent | None = None
+    """True when the share is at least this percentage (100: all of them)."""
+
+    @model_validator(mode="after")
+    def _one_op(self) -> ShareCompare:
+        _exactly_one(self, SHARE_OPS, "a share")
+        return self
+
+    @property
+    def op(self) -> str:
+        """The comparison's key."""
+        return next(k for k in SHARE_OPS if getattr(self, k) is not None)
+
+    @property
+    def percent(self) -> int:
+        """The percentage compared against."""
+        value: int = getattr(self, self.op)
+        return value
+
+
 class AnySection(_Model):
     """True when the condition holds for at least one judged section (its `this.field` answers)."""
 
@@ -245,8 +306,8 @@ class Not(_Model):
 #: The key that tells each kind of condition apart, in the order they are tried.
 KINDS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("equals", Equals), ("in", In), ("filled", Filled), ("blank", Blank), ("date", DateCompare),
-    ("number", NumberCompare), ("any_section", AnySection), ("every_section", EverySection), ("all", All),
-    ("any", AnyOf), ("not", Not),
+    ("number", NumberCompare), ("share", ShareCompare), ("any_section", AnySection), ("every_section", EverySection),
+    ("all", All), ("any", AnyOf), ("not", Not),
 )
 
 
@@ -260,7 +321,8 @@ Condition = Annotated[
     Union[  # noqa: UP007 - a recursive, discriminated alias needs Union
         Annotated[Equals, Tag("equals")], Annotated[In, Tag("in")], Annotated[Filled, Tag("filled")],
         Annotated[Blank, Tag("blank")], Annotated[DateCompare, Tag("date")],
-        Annotated[NumberCompare, Tag("number")], Annotated[AnySection, Tag("any_section")],
+        Annotated[NumberCompare, Tag("number")], Annotated[ShareCompare, Tag("share")],
+        Annotated[AnySection, Tag("any_section")],
         Annotated[EverySection, Tag("every_section")], Annotated[All, Tag("all")], Annotated[AnyOf, Tag("any")],
         Annotated[Not, Tag("not")],
     ],
@@ -281,6 +343,8 @@ def children(cond: Condition) -> list[Condition]:
         return [cond.any_section]
     if isinstance(cond, EverySection):
         return [cond.every_section]
+    if isinstance(cond, ShareCompare) and isinstance(cond.share, SectionsWhere):
+        return [cond.share.sections]
     return []
 
 
@@ -371,7 +435,20 @@ def describe(cond: Condition | None, label_of: Callable[[str], str]) -> str:
         return "(" + " or ".join(describe(c, label_of) for c in cond.any) + ")"
     if isinstance(cond, Not):
         return f"not ({describe(cond.not_, label_of)})"
+    if isinstance(cond, ShareCompare):
+        return _describe_share(cond, label_of)
     return _describe_answered(cond, label_of)
+
+
+def _describe_share(cond: ShareCompare, label_of: Callable[[str], str]) -> str:
+    """A share in words: 'the share of this section's practice questions that apply answered No is more than 50%'."""
+    op = cond.op.replace("_", " ")
+    if isinstance(cond.share, AnswersOf):
+        whose = "this section's" if cond.share.answers == THIS else f"section {cond.share.answers}'s"
+        counted = f"{whose} practice questions that apply answered {' or '.join(cond.share.in_)}"
+    else:
+        counted = f"the sections that apply for which {describe(cond.share.sections, label_of)}"
+    return f"the share of {counted} is {op} {cond.percent}%"
 
 
 def _describe_answered(cond: Equals | In | Filled | Blank | DateCompare | NumberCompare,
@@ -391,5 +468,5 @@ def _describe_answered(cond: Equals | In | Filled | Blank | DateCompare | Number
     return f"{_words_number(cond.number, label_of)} is {op} {_words_number(cond.right, label_of)}"
 
 
-for _m in (AnySection, EverySection, All, AnyOf, Not):
+for _m in (SectionsWhere, ShareCompare, AnySection, EverySection, All, AnyOf, Not):
     _m.model_rebuild()

@@ -13,6 +13,7 @@ from auditbook.spec.conditions import fields_in
 from auditbook.spec.layout import Flag, Input, Layout, SectionLayout
 from auditbook.spec.logic import Facts, date_value, truth
 from auditbook.spec.models import judged_sections
+from auditbook.text import plural
 
 Values = Mapping[str, str | None]
 CellValue = bool | int | str
@@ -114,7 +115,7 @@ def waiting_status(layout: Layout, sl: SectionLayout) -> str:
 
 def status_text_table(rows: int) -> str:
     """Status of a table section with this many rows used."""
-    return "No actions" if rows == 0 else f"{rows} action(s)"
+    return "No actions" if rows == 0 else plural(rows, "action")
 
 
 def counted(sl: SectionLayout) -> list[Input]:
@@ -124,8 +125,9 @@ def counted(sl: SectionLayout) -> list[Input]:
 
 def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) -> Facts:
     """The facts rules are evaluated over, read as the formulas read them: answers that apply (by `ev`),
-    derived values, and each table's used rows."""
+    derived values, each table's used rows, and which judged sections and inputs apply."""
     values: dict[str, object] = {}
+    applicable: set[str] = set()
     for inp in layout.inputs:
         if inp.row_index is not None:
             continue
@@ -133,6 +135,7 @@ def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) ->
             values[inp.ref] = ev.by_ref.get(inp.ref)
         elif ev.input_applies(inp):
             values[inp.ref] = answers.get(inp.name)
+            applicable.add(inp.ref)
     tables: dict[str, list[dict[str, object]]] = {}
     for sl in layout.sections:
         if sl.section.kind != "table":
@@ -144,5 +147,6 @@ def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) ->
                 rows.setdefault(inp.row_index, {"row": inp.row_index})[inp.field] = value
         tables[sl.section.id] = [rows[r] for r in sorted(rows)]
     judged = judged_sections(layout.spec)
+    applicable.update(s.id for s in judged if ev.flag(layout.section(s.id).applies_flag))
     return Facts(values, sections=tuple(s.id for s in judged), titles={s.id: s.title for s in judged},
-                 tables=tables)
+                 tables=tables, questions=layout.spec.questions, applicable=frozenset(applicable))

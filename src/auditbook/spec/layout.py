@@ -9,8 +9,8 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from auditbook.spec.conditions import Condition, DateOf, combine
-from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name
+from auditbook.spec.conditions import EVIDENCE_SUFFIX, Condition, DateOf, combine
+from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name, theme_list_of
 from auditbook.spec.roles import Role
 
 LISTS_SHEET = "Lists"
@@ -75,7 +75,9 @@ class Input:
     field: str
     label: str
     type: str
+    #: The list its dropdown offers (a judged section's theme tags: that section's own themes).
     list_id: str | None
+    #: The choices validate reads back: its list's (every theme, for a theme tag).
     choices: tuple[str, ...]
     required: bool
     #: The input's own condition (section conditions live on the SectionLayout).
@@ -249,6 +251,10 @@ def _field_inputs(
 ) -> list[Input]:
     lst = choice_list_of(f)
     choices = tuple(spec.lists[lst]) if lst else ()
+    if lst == "theme" and theme_list_of(section.id) in spec.lists:
+        # A judged section's dropdown offers its own themes; any theme is read back, so validate can say whose
+        # a tag from another section is.
+        lst = theme_list_of(section.id)
     name = input_name(section.id, f.id)
     flag, waiting = section_flag, section_waiting
     if f.applies_when is not None:
@@ -266,8 +272,8 @@ def _field_inputs(
     if f.type != "question":
         return [main]
     note = Input(
-        name=f"{name}_evidence", sheet=section.sheet, row=row + 1, col=TEXT_COL, section=section.id,
-        field=f"{f.id}_evidence", label=f"{f.label} (evidence)", type="long_text", list_id=None, choices=(),
+        name=name + EVIDENCE_SUFFIX, sheet=section.sheet, row=row + 1, col=TEXT_COL, section=section.id,
+        field=f.id + EVIDENCE_SUFFIX, label=f"{f.label} (evidence)", type="long_text", list_id=None, choices=(),
         required=False, condition=f.applies_when, applies_flag=flag, max_length=f.limit,
         not_applicable_because=main.not_applicable_because, waiting_flag=waiting, label_row=row,
     )

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules
 from auditbook.spec.lint_roles import lint_roles
-from auditbook.spec.models import DERIVED_LISTS, FieldSpec, SectionSpec, Spec, choice_list_of, input_name
+from auditbook.spec.models import (
+    DERIVED_LISTS,
+    THEME_LIST_PREFIX,
+    FieldSpec,
+    SectionSpec,
+    Spec,
+    choice_list_of,
+    input_name,
+    judged_sections,
+)
 from auditbook.text import norm, suggest
 
 #: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
@@ -37,12 +46,29 @@ def lint(spec: Spec) -> list[KeyProblem]:
 
 def _check_lists(spec: Spec) -> list[KeyProblem]:
     out = [KeyProblem.of(Code.SPEC_RESERVED_LIST, Key.of("choice_lists", name), name=name)
-           for name in DERIVED_LISTS if name in spec.choice_lists]
+           for name in spec.choice_lists if name in DERIVED_LISTS or name.startswith(THEME_LIST_PREFIX)]
     lists = {**spec.choice_lists, "theme": [t.label for t in spec.themes]}
     for name, values in lists.items():
         key = Key.of("themes") if name == "theme" and name not in spec.choice_lists else Key.of("choice_lists", name)
         out += _check_choices(key, values)
-    return out + _check_grade_list(spec)
+    return out + _check_grade_list(spec) + _check_theme_sections(spec)
+
+
+def _check_theme_sections(spec: Spec) -> list[KeyProblem]:
+    """Each theme belongs to judged sections, and a judged section with theme tags has a theme of its own."""
+    judged = [s.id for s in judged_sections(spec)]
+    out = [KeyProblem.of(Code.SPEC_THEME_SECTION, Key.of("themes").item(i, theme.label).key("sections"),
+                         section=sid, suggestion=suggest(sid, judged))
+           for i, theme in enumerate(spec.themes) for sid in theme.sections if sid not in judged]
+    tagged = any(choice_list_of(f) == "theme" for f in spec.judgement_fields)
+    for si, section in enumerate(spec.sections):
+        if section.kind != "judged" or not spec.themes:
+            continue
+        if (tagged or any(choice_list_of(f) == "theme" for f in section.fields)) and \
+                not any(t.belongs_to(section.id) for t in spec.themes):
+            out.append(KeyProblem.of(Code.SPEC_SECTION_WITHOUT_THEMES, Key.of("sections").item(si, section.id),
+                                     section=section.id))
+    return out
 
 
 def _check_choices(key: Key, values: list[str]) -> list[KeyProblem]:
@@ -213,8 +239,9 @@ def _check_field_list(spec: Spec, known: Known, f: FieldSpec, key: Key) -> list[
     if f.type == "choice" and f.choices is None:
         out.append(KeyProblem.of(Code.SPEC_NO_CHOICES, key))
     elif lst is not None and lst not in spec.lists:
+        named = [n for n in spec.lists if not n.startswith(THEME_LIST_PREFIX)]  # each section's themes: "theme"
         out.append(KeyProblem.of(Code.SPEC_UNKNOWN_LIST, key.key("choices"), name=lst,
-                                 suggestion=suggest(lst, spec.lists), lists=", ".join(spec.lists)))
+                                 suggestion=suggest(lst, named), lists=", ".join(named)))
     elif f.choices is not None and lst is None:
         out.append(KeyProblem.of(Code.SPEC_CHOICES_NOT_TAKEN, key.key("choices")))
     if f.default is not None and lst and norm(f.default) not in known.lists.get(lst, set()):

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.conditions import (
+    ANSWER,
+    EVIDENCE,
     THIS,
     All,
+    AnswersOf,
     AnyOf,
     AnySection,
     Blank,
@@ -24,12 +27,13 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
+    ShareCompare,
     children,
 )
 from auditbook.spec.logic import Truth, all_of, any_of, negated, normed_choices
 from auditbook.spec.logic import choices as choices_of
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, judged_sections
-from auditbook.spec.rules import EACH_SECTION, Rule
+from auditbook.spec.rules import EACH_QUESTION, EACH_SECTION, Rule
 from auditbook.text import norm, suggest
 
 #: The most combinations of answers tried when looking for a way a rule can fire.
@@ -61,6 +65,21 @@ class Known:
         judged = judged_sections(self.spec)
         ids = [{f.id for f in self.spec.fields_of(s)} for s in judged]
         return set.intersection(*ids) if ids else set()
+
+    def question_fields(self) -> dict[str, FieldSpec]:
+        """What this.answer and this.evidence are in a rule run on each practice question: the first question's
+        answer (its list), and a long text."""
+        first = next((f for s in judged_sections(self.spec) for f in self.spec.fields_of(s) if f.type == "question"),
+                     None)
+        if first is None:
+            return {}
+        return {ANSWER: first.model_copy(update={"id": ANSWER}),
+                EVIDENCE: FieldSpec(id=EVIDENCE, label="Evidence", type="long_text", required=False)}
+
+    def answer_lists(self, section: str | None) -> list[str]:
+        """The choice lists a section's practice questions answer from (every judged section's for None)."""
+        questions = [self.fields[r] for s, refs in self.spec.questions.items() if section in (None, s) for r in refs]
+        return list(dict.fromkeys(choice_list_of(f) or "" for f in questions))
 
 
 @dataclass(frozen=True)
@@ -95,9 +114,12 @@ def _resolve_this(ref: str, field_id: str, where: _Where, known: Known, out: lis
     if where.this is None:
         out.append(where.problem(Code.SPEC_THIS_OUTSIDE_EACH, ref=ref))
         return None
-    if where.this == EACH_SECTION:
+    if where.this in (EACH_SECTION, EACH_QUESTION):
         ids = known.section_field_ids()
         found = {f.id: f for s in judged_sections(known.spec) for f in known.spec.fields_of(s)}
+        if where.this == EACH_QUESTION:
+            found.update(known.question_fields())
+            ids |= set(known.question_fields())
     else:
         table = known.table(where.this)
         found = {f.id: f for f in table.fields} if table is not None else {}
@@ -146,7 +168,7 @@ def _rows(op: Rows, where: _Where, known: Known, out: list[KeyProblem]) -> None:
             out.append(where.problem(Code.SPEC_UNKNOWN_COLUMN, table=op.rows, column=col,
                                      suggestion=suggest(col, columns)))
         elif value == THIS:
-            if where.this != EACH_SECTION:
+            if where.this not in (EACH_SECTION, EACH_QUESTION):
                 out.append(where.problem(Code.SPEC_THIS_NEEDS_SECTIONS, column=col))
             elif choice_list_of(columns[col]) != "section":
                 out.append(where.problem(Code.SPEC_THIS_NOT_A_SECTION_COLUMN, column=col))
@@ -183,6 +205,27 @@ def _check_answer(cond: Condition, where: _Where, known: Known, out: list[KeyPro
         _number(cond.right, where, known, out)
 
 
+def _share(cond: ShareCompare, where: _Where, known: Known) -> list[KeyProblem]:
+    """A share: only in rules; what it counts names a judged section (or this, on each section or question) and
+    that section's answers, or is a condition on each section."""
+    if where.before is not None:
+        return [where.problem(Code.SPEC_ONLY_IN_RULES, case="share")]
+    if not isinstance(cond.share, AnswersOf):
+        return check_condition(cond.share.sections, _Where(where.key, EACH_SECTION), known)
+    section = cond.share.answers
+    if section == THIS and where.this not in (EACH_SECTION, EACH_QUESTION):
+        return [where.problem(Code.SPEC_THIS_OUTSIDE_EACH, ref=THIS)]
+    if section != THIS and section not in known.spec.questions:
+        return [where.problem(Code.SPEC_NOT_A_JUDGED_SECTION, section=section,
+                              suggestion=suggest(section, known.spec.questions))]
+    lists = known.answer_lists(None if section == THIS else section)
+    choices = [c for name in lists for c in known.spec.lists.get(name, [])]
+    allowed = {a for name in lists for a in known.lists.get(name, set())}
+    return [where.problem(Code.SPEC_NOT_A_CHOICE, value=value, ref=f"the answers of {section}",
+                          suggestion=suggest(value, choices))
+            for value in cond.share.in_ if norm(value) not in allowed]
+
+
 def check_condition(cond: Condition | None, where: _Where, known: Known) -> list[KeyProblem]:
     """Every problem with one condition: references, types, choices."""
     if cond is None:
@@ -191,6 +234,8 @@ def check_condition(cond: Condition | None, where: _Where, known: Known) -> list
         if where.before is not None:
             return [where.problem(Code.SPEC_ONLY_IN_RULES, case="quantifier")]
         return check_condition(children(cond)[0], _Where(where.key, EACH_SECTION), known)
+    if isinstance(cond, ShareCompare):
+        return _share(cond, where, known)
     out: list[KeyProblem] = []
     _check_answer(cond, where, known, out)
     for c in children(cond):
@@ -227,9 +272,9 @@ def lint_rules(known: Known) -> list[KeyProblem]:
 def _check_rule(rule: Rule, key: Key, known: Known) -> list[KeyProblem]:
     """One rule: what it runs on, its conditions and cells, and whether any answers can make it fire."""
     tables = [s.id for s in known.spec.sections if s.kind == "table"]
-    if rule.each is not None and rule.each != EACH_SECTION and rule.each not in tables:
+    if rule.each is not None and rule.each not in (EACH_SECTION, EACH_QUESTION) and rule.each not in tables:
         return [KeyProblem.of(Code.SPEC_UNKNOWN_EACH, key.key("each"), each=rule.each,
-                              suggestion=suggest(rule.each, [EACH_SECTION, *tables]))]
+                              suggestion=suggest(rule.each, [EACH_SECTION, EACH_QUESTION, *tables]))]
     found = check_condition(rule.when, _Where(key.key("when"), rule.each), known)
     found += check_condition(rule.require, _Where(key.key("require"), rule.each), known)
     for ref in rule.cells:
@@ -243,7 +288,8 @@ def _any_field(ref: str, known: Known) -> FieldSpec | None:
     section, _, field_id = ref.partition(".")
     if section != THIS:
         return known.fields.get(ref)
-    return next((f for s in known.spec.sections for f in known.spec.fields_of(s) if f.id == field_id), None)
+    found = next((f for s in known.spec.sections for f in known.spec.fields_of(s) if f.id == field_id), None)
+    return found or known.question_fields().get(field_id)
 
 
 def _variables(cond: Condition | None, known: Known, out: dict[object, tuple[object, ...]]) -> None:

@@ -22,6 +22,8 @@ _TYPES: dict[Role, tuple[str, ...]] = {
     Role.TEAM_MANAGER: ("text", "choice"), Role.AUDITOR: ("text", "choice"), Role.ROUND: ("text", "choice"),
     Role.WORKING_WELL: ("text", "long_text"), Role.TO_IMPROVE: ("text", "long_text"),
     Role.IMPACT: ("text", "long_text"), Role.ACTION_TEXT: ("text", "long_text"),
+    Role.URGENT_WHAT: ("text", "long_text"), Role.URGENT_AGREED: ("text", "long_text"),
+    Role.URGENT_WITH_NAME: ("text", "choice"),
 }
 _GRADED = (Role.OVERALL_GRADE, Role.SECTION_GRADE)
 

@@ -30,10 +30,25 @@ Path_ = tuple[str | int, ...]
 Positions = dict[Path_, tuple[int, int]]
 
 
+#: LibYAML's loader where PyYAML was built with it: a tenth of the pure-Python loader's time (every collect loads the
+#: bundled specs).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str) -> tuple[Any, Positions]:
     """The data of a YAML text (as yaml.safe_load gives it) and where each of its keys and items is, from one
     parse: the node tree is composed once, then made into data and walked for positions."""
-    loader = yaml.SafeLoader(text)
+    try:
+        return _parse(text, _LOADER)
+    except yaml.YAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+        # Where the pure-Python loader says the mistake is (LibYAML puts some at the next line).
+        return _parse(text, yaml.SafeLoader)
+
+
+def _parse(text: str, kind: type[yaml.SafeLoader]) -> tuple[Any, Positions]:
+    loader = kind(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None

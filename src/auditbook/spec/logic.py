@@ -11,14 +11,19 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from auditbook.dates import add_months, month_end, month_start
 from auditbook.spec.conditions import (
+    ANSWER,
+    EVIDENCE,
+    EVIDENCE_SUFFIX,
     OPERATORS,
     THIS,
     All,
+    AnswersOf,
     AnyOf,
     AnySection,
     Blank,
@@ -33,6 +38,7 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
+    ShareCompare,
     parse_offset,
 )
 from auditbook.text import norm
@@ -57,6 +63,12 @@ class Facts:
     this: str | None = None
     #: The table row "this" means, or None.
     row: Mapping[str, object] | None = None
+    #: Each judged section's practice questions ("section.field"), in order, whether they apply or not.
+    questions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: The judged sections (by id) and inputs (by "section.field") that apply; None when everything does.
+    applicable: frozenset[str] | None = None
+    #: The practice question "this" means ("section.field"), or None.
+    question: str | None = None
 
     def get(self, ref: str) -> object:
         """The answer of a field ("this.field" resolved), None when blank."""
@@ -64,17 +76,35 @@ class Facts:
         if section == THIS:
             if self.row is not None:
                 return self.row.get(name)
+            if self.question is not None and name in (ANSWER, EVIDENCE):
+                return self.get(self.question + (EVIDENCE_SUFFIX if name == EVIDENCE else ""))
             section = self.this or ""
         value = self.values.get(f"{section}.{name}")
         return None if isinstance(value, str) and not value.strip() else value
 
+    def applies(self, key: str) -> bool:
+        """Whether a judged section (by id) or an input (by "section.field") applies."""
+        return self.applicable is None or key in self.applicable
+
+    def _with(self, **changes: object) -> Facts:
+        # dataclasses.replace works out the fields on every call: rules make a Facts per section and per question
+        # of every return, so the copy is made directly (frozen: the new one's fields are set before it is seen).
+        new = object.__new__(Facts)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
     def on_section(self, section_id: str) -> Facts:
         """The same facts with "this" meaning a judged section."""
-        return replace(self, this=section_id, row=None)
+        return self._with(this=section_id, row=None, question=None)
+
+    def on_question(self, section_id: str, question: str) -> Facts:
+        """The same facts with "this" meaning a practice question ("section.field") of a judged section."""
+        return self._with(this=section_id, row=None, question=question)
 
     def on_row(self, row: Mapping[str, object]) -> Facts:
         """The same facts with "this" meaning a table row."""
-        return replace(self, row=row)
+        return self._with(row=row)
 
 
 def _as_date(value: object) -> date | None:
@@ -159,9 +189,14 @@ def choices(cond: Equals | In) -> list[str]:
     return [cond.equals] if isinstance(cond, Equals) else cond.in_
 
 
-def normed_choices(cond: Equals | In) -> set[str]:
+def normed_choices(cond: Equals | In) -> frozenset[str]:
     """Those choices as norm() compares them."""
-    return {norm(w) for w in choices(cond)}
+    return _normed((cond.equals,) if isinstance(cond, Equals) else tuple(cond.in_))
+
+
+@lru_cache(maxsize=4096)  # a spec's conditions name few choice sets, asked for on every section and question
+def _normed(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(norm(w) for w in words)
 
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:
@@ -179,6 +214,8 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
         return facts.get(cond.blank) is None
     if isinstance(cond, DateCompare | NumberCompare):
         return _compared(cond, facts)
+    if isinstance(cond, ShareCompare):
+        return _share(cond, facts)
     return _combined(cond, facts)
 
 
@@ -189,6 +226,41 @@ def _compared(cond: DateCompare | NumberCompare, facts: Facts) -> Truth:
         return None if left_d is None or right_d is None else _compare(cond.op, left_d, right_d)
     left_n, right_n = number_value(cond.number, facts), number_value(cond.right, facts)
     return None if left_n is None or right_n is None else _compare(cond.op, left_n, right_n)
+
+
+def share_counts(cond: ShareCompare, facts: Facts) -> tuple[int, int, int]:
+    """What a share counts: (how many hold, how many are not yet known, how many there are)."""
+    hits = unknown = total = 0
+    if isinstance(cond.share, AnswersOf):
+        section = facts.this if cond.share.answers == THIS else cond.share.answers
+        wanted = {norm(w) for w in cond.share.in_}
+        for ref in facts.questions.get(section or "", ()):
+            if not facts.applies(ref):
+                continue
+            total += 1
+            value = facts.get(ref)
+            unknown += value is None
+            hits += value is not None and norm(str(value)) in wanted
+        return hits, unknown, total
+    for s in facts.sections:
+        if not facts.applies(s):
+            continue
+        value = truth(cond.share.sections, facts.on_section(s))
+        total += 1
+        unknown += value is None
+        hits += value is True
+    return hits, unknown, total
+
+
+def _share(cond: ShareCompare, facts: Facts) -> Truth:
+    """The share compared: known when the lowest it can become (the unknown ones not counting) and the highest
+    (all of them counting) give the same answer; never known when there is nothing to count."""
+    hits, unknown, total = share_counts(cond, facts)
+    if total == 0:
+        return None
+    low = _compare(cond.op, 100 * hits, cond.percent * total)
+    high = _compare(cond.op, 100 * (hits + unknown), cond.percent * total)
+    return low if low == high else None
 
 
 def _combined(cond: All | AnyOf | Not | AnySection | EverySection, facts: Facts) -> Truth:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from auditbook.spec.conditions import Condition, DateOf, FieldRef
 from auditbook.spec.roles import Roles
 from auditbook.spec.rules import Rule
+from auditbook.text import norm
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
@@ -24,6 +25,8 @@ SectionKind = Literal["form", "judged", "table"]
 
 #: Lists the generator derives from the spec itself, so a spec may not define them.
 DERIVED_LISTS = ("theme", "section")
+#: Each judged section's own themes are the derived list "theme_<section id>": a spec's list may not start so.
+THEME_LIST_PREFIX = "theme_"
 #: The longest entry a field takes when its spec gives no max_length: a line of text is a name, a role or a
 #: reference; long text and evidence are paragraphs (what still prints whole on an A4 page).
 DEFAULT_MAX_LENGTH: dict[str, int] = {"text": 255}
@@ -105,6 +108,13 @@ class Theme(_Model):
     """The theme as the dropdown offers it."""
     kind: Literal["strength", "concern"]
     """Whether the theme is a strength or a concern."""
+    sections: list[Ident] = Field(default_factory=list)
+    """The ids of the judged sections it belongs to: their theme dropdowns offer it, and validate refuses it on
+    another section's. Left out, it belongs to every judged section."""
+
+    def belongs_to(self, section_id: str) -> bool:
+        """Whether a judged section's theme tags may take this theme."""
+        return not self.sections or section_id in self.sections
 
 
 class SectionSpec(_Model):
@@ -211,12 +221,21 @@ class Spec(_Model):
 
     @cached_property
     def lists(self) -> dict[str, list[str]]:
-        """Every choice list, including the ones derived from themes and section titles."""
+        """Every choice list, including the ones derived from themes and section titles: "theme" (every theme),
+        "section" (the judged sections' titles) and each judged section's own themes (theme_list_of)."""
+        judged = [s for s in self.sections if s.kind == "judged"]
         derived = {
             "theme": [t.label for t in self.themes],
-            "section": [s.title for s in self.sections if s.kind == "judged"],
+            "section": [s.title for s in judged],
+            **{theme_list_of(s.id): [t.label for t in self.themes if t.belongs_to(s.id)] for s in judged},
         }
         return {**self.choice_lists, **derived}
+
+    @cached_property
+    def questions(self) -> dict[str, tuple[str, ...]]:
+        """Each judged section's practice questions (fields of type question, as "section.field"), in order."""
+        return {s.id: tuple(f"{s.id}.{f.id}" for f in self.fields_of(s) if f.type == "question")
+                for s in self.sections if s.kind == "judged"}
 
     @cached_property
     def sha256(self) -> str:
@@ -254,6 +273,19 @@ class Spec(_Model):
 
 
 
+def theme_list_of(section_id: str) -> str:
+    """The derived list of a judged section's own themes, which its theme tags' dropdowns offer."""
+    return THEME_LIST_PREFIX + section_id
+
+
+def themes_of(spec: Spec, label: str) -> list[str]:
+    """The titles of the judged sections a theme (by its label, as normalised) belongs to, in order."""
+    theme = next((t for t in spec.themes if norm(t.label) == norm(label)), None)
+    if theme is None:
+        return []
+    return [s.title for s in judged_sections(spec) if theme.belongs_to(s.id)]
+
+
 def input_name(section_id: str, field_id: str) -> str:
     """The defined name of a form input."""
     return f"{section_id}_{field_id}"
@@ -269,3 +301,4 @@ def choice_list_of(field: FieldSpec) -> str | None:
 def judged_sections(spec: Spec) -> list[SectionSpec]:
     """The sections that are graded, in order."""
     return [s for s in spec.sections if s.kind == "judged"]
+

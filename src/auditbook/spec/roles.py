@@ -40,8 +40,11 @@ class Role(StrEnum):
     IMPACT = "impact"
     FEEDBACK_TEAM_MANAGER = "feedback_team_manager"
     FEEDBACK_PRACTITIONER = "feedback_practitioner"
+    URGENT_WHAT = "urgent_what"
     URGENT_WHEN = "urgent_when"
     URGENT_WITH_WHOM = "urgent_with_whom"
+    URGENT_WITH_NAME = "urgent_with_name"
+    URGENT_AGREED = "urgent_agreed"
     URGENT = "urgent"
     SECTION_GRADE = "section_grade"
     WORKING_WELL = "working_well"
@@ -63,7 +66,8 @@ FIELD_ROLES: tuple[Role, ...] = (
     Role.CASE_REF, Role.TEAM, Role.WORKER, Role.TEAM_MANAGER, Role.AUDITOR, Role.AUDIT_MONTH, Role.ROUND,
     Role.COMPLETED, Role.DUE_DATE, Role.PERIOD_FROM, Role.PERIOD_TO, Role.AGE, Role.GENDER, Role.ETHNICITY,
     Role.LEGAL_STATUS, Role.OVERALL_GRADE, Role.RECORD_REFLECTS_PRACTICE, Role.IMPACT, Role.FEEDBACK_TEAM_MANAGER,
-    Role.FEEDBACK_PRACTITIONER, Role.URGENT_WHEN, Role.URGENT_WITH_WHOM,
+    Role.FEEDBACK_PRACTITIONER, Role.URGENT_WHAT, Role.URGENT_WHEN, Role.URGENT_WITH_WHOM, Role.URGENT_WITH_NAME,
+    Role.URGENT_AGREED,
 )
 #: Roles naming a field id that every judged section has (from the judgement block or its own fields).
 SECTION_ROLES: tuple[Role, ...] = (Role.SECTION_GRADE, Role.WORKING_WELL, Role.TO_IMPROVE)
@@ -96,8 +100,12 @@ ROLE_EFFECTS: dict[Role, str] = {
     Role.IMPACT: "the impact of the intervention, in the findings",
     Role.FEEDBACK_TEAM_MANAGER: "the date feedback was given to the team manager, in the master",
     Role.FEEDBACK_PRACTITIONER: "the date feedback was given to the practitioner, in the master",
+    Role.URGENT_WHAT: "what an urgent concern was, with the urgent concerns the master lists",
     Role.URGENT_WHEN: "when an urgent concern was raised, in the master's Actions",
-    Role.URGENT_WITH_WHOM: "with whom an urgent concern was raised, in the master's Actions",
+    Role.URGENT_WITH_WHOM: "with whom an urgent concern was raised (their role), in the master's Actions",
+    Role.URGENT_WITH_NAME: "the name of the person an urgent concern was raised with, with the urgent concerns the "
+                           "master lists",
+    Role.URGENT_AGREED: "what was agreed about an urgent concern, with the urgent concerns the master lists",
     Role.URGENT: "urgent concerns at the top of the master's Actions and counted in its Summary",
     Role.SECTION_GRADE: "section grades in the workbook's Summary, the master, themes and trends",
     Role.WORKING_WELL: "what is working well, in the findings and packs",
@@ -152,8 +160,11 @@ class Roles(BaseModel):
     impact: FieldRef | None = None
     feedback_team_manager: FieldRef | None = None
     feedback_practitioner: FieldRef | None = None
+    urgent_what: FieldRef | None = None
     urgent_when: FieldRef | None = None
     urgent_with_whom: FieldRef | None = None
+    urgent_with_name: FieldRef | None = None
+    urgent_agreed: FieldRef | None = None
     urgent: Condition | None = None
     section_grade: FieldId | None = None
     working_well: FieldId | None = None

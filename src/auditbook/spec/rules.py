@@ -1,9 +1,10 @@
 """Rules: checks across fields that a spec declares (as REDCap's data quality rules, XLSForm's constraint).
 
 A rule fires when its `when` holds and its `require` is known to be false: a rule about an answer not given
-yet does not fire. A rule may run once per judged section (`each: sections`) or per used row of a table
-(`each: actions`), where `this.field` means that section's or row's field. Validate reports each firing on
-its cells; the workbook shows the rules as live formulas in the Summary's Checks.
+yet does not fire. A rule may run once per judged section (`each: sections`), per practice question of the
+judged sections (`each: questions`: this.answer and this.evidence are the question's, any other this.field its
+section's) or per used row of a table (`each: actions`), where `this.field` means that section's or row's field.
+Validate reports each firing on its cells; the workbook shows the rules as live formulas in the Summary's Checks.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from auditbook.spec.conditions import THIS, Condition, FieldRef, Ident
+from auditbook.spec.conditions import ANSWER, EVIDENCE, EVIDENCE_SUFFIX, THIS, Condition, FieldRef, Ident
 from auditbook.spec.logic import Facts, truth
 
 #: `each:` value meaning "once for every judged section".
 EACH_SECTION = "sections"
+#: `each:` value meaning "once for every practice question of the judged sections".
+EACH_QUESTION = "questions"
 
 
 class Rule(BaseModel):
@@ -31,8 +34,9 @@ class Rule(BaseModel):
     severity: Literal["error", "warning"]
     """error: the return is not valid until it is fixed; warning: reported, the return still merges."""
     each: Ident | None = None
-    """Run once per judged section ("sections") or per used row of a table section (its id); this.FIELD then
-    means that section's or row's field."""
+    """Run once per judged section ("sections"), per practice question ("questions": this.answer and
+    this.evidence are the question's answer and evidence) or per used row of a table section (its id); this.FIELD
+    then means that section's or row's field."""
     when: Condition | None = None
     """The rule is only checked when this holds (always, when left out)."""
     require: Condition
@@ -45,21 +49,34 @@ class Rule(BaseModel):
     """The fields the problem points at, the first one first (this.FIELD for the section's or row's own)."""
 
 
+def resolve_this(ref: str, section: str | None, question: str | None = None) -> str:
+    """A "this.FIELD" reference as the "section.field" it means on a judged section, or on one of its practice
+    questions (this.answer, this.evidence); any other reference, or "this." with neither, as it is."""
+    head, _, name = ref.partition(".")
+    if head != THIS or section is None:
+        return ref
+    if question is not None and name in (ANSWER, EVIDENCE):
+        return question + (EVIDENCE_SUFFIX if name == EVIDENCE else "")
+    return f"{section}.{name}"
+
+
 @dataclass(frozen=True)
 class Firing:
-    """A rule that fired, and for which judged section or table row (None for a rule run once)."""
+    """A rule that fired, and for which judged section, practice question or table row (None for a rule run once).
+
+    A question's firing has its section, the question ("section.field") and, as `row`, its place among the
+    section's practice questions (1 for the first): a section and row name one live check's cell either way.
+    """
 
     rule: Rule
     section: str | None = None
     row: int | None = None
+    question: str | None = None
 
     def cells(self) -> Iterator[str]:
-        """The rule's cells with "this." resolved to the section ("section.field"), or kept for a row."""
+        """The rule's cells with "this." resolved to the section or question ("section.field"), or kept for a row."""
         for ref in self.rule.cells:
-            if ref.startswith(f"{THIS}.") and self.section is not None:
-                yield f"{self.section}.{ref.partition('.')[2]}"
-            else:
-                yield ref
+            yield resolve_this(ref, self.section, self.question)
 
 
 def fires(rule: Rule, facts: Facts) -> bool:
@@ -73,6 +90,10 @@ def firings(rule: Rule, facts: Facts) -> list[Firing]:
         return [Firing(rule)] if fires(rule, facts) else []
     if rule.each == EACH_SECTION:
         return [Firing(rule, section=s) for s in facts.sections if fires(rule, facts.on_section(s))]
+    if rule.each == EACH_QUESTION:
+        return [Firing(rule, section=s, row=n, question=q) for s in facts.sections
+                for n, q in enumerate(facts.questions.get(s, ()), start=1)
+                if facts.applies(q) and fires(rule, facts.on_question(s, q))]
     out = []
     for row in facts.tables.get(rule.each, ()):
         number = row.get("row")

@@ -13,24 +13,26 @@ Schema (tables.py lists the others: rounds, action_register, action_seen, sag_pl
 one transaction a collect holds):
     files(path TEXT PRIMARY KEY, size, mtime_ns, sha256, report, registry, present, mac, stat_mac)
     meta(key TEXT PRIMARY KEY, value, mac)   -- ledger_id, folder, schema, state, master_sha256, outcome, ...
+
+A report is stored as reports.py writes it. The meta table is written by this module alone: the ledger's own
+keys, and what the last run wrote (the master's and packs' SHA-256, the packs folder, the master's state).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
+from stat import S_ISREG
 
 from auditbook.errors import CollectError
-from auditbook.problems import Problem
-from auditbook.returns.audit import Audit
 from auditbook.returns.report import Report
+from auditbook.returns.safety import open_regular
+from auditbook.store.reports import report_to_json
 from auditbook.store.tables import TABLES, Table
 from auditbook.text import name_key
 from auditbook.userdata import ledger_key
@@ -57,6 +59,27 @@ _TOMBSTONE = "forgotten:"
 
 
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
+#: The outputs whose edits are read back, as the ledger names them: the master, and each pack by its file name.
+MASTER = "master"
+
+
+def pack_source(pack: Path) -> str:
+    """The ledger's name for a team manager's pack."""
+    return f"pack:{pack.name}"
+
+
+def _written_key(source: str) -> str:
+    # The keys ledgers already hold: a master's or pack's SHA-256 when auditbook last wrote or read it.
+    return "master_sha256" if source == MASTER else f"pack_sha256:{source.removeprefix('pack:')}"
+
+
+def _stat_of(path: Path) -> str:
+    """A regular file's size and modification time as the ledger keeps them ("" when it is not one)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}" if S_ISREG(st.st_mode) else ""
 
 
 @dataclass(frozen=True)
@@ -72,43 +95,28 @@ class Entry:
     present: bool
     #: The row's signature checks out: it is as this collator's auditbook wrote it.
     intact: bool = True
-
-    @property
-    def report(self) -> Report:
-        """The stored report (parsed only when asked for: an unchanged folder never needs it)."""
-        return report_from_json(self.report_json)
+    #: The stored report is parsed (reports.report_from_json) only when asked for: an unchanged folder never needs it.
 
 
-#: Bumped when what is stored changes, so older rows are read afresh rather than misread.
-FORMAT = "4"
+def file_hash(path: Path, limit: int) -> str:
+    """SHA-256 of a regular file's bytes, refusing pipes and devices (even one swapped in after it was listed)."""
+    f, st = open_regular(path)
+    with f:
+        if st.st_size > limit:
+            return f"large:{st.st_size}:{st.st_mtime_ns}"  # refused unread by validate; never hashed
+        h = hashlib.sha256()
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+        return h.hexdigest()
 
 
-def _encode(value: object) -> object:
-    # Dates are tagged: an answer can be text that merely looks like a date, and must come back as text.
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    raise TypeError(type(value).__name__)
-
-
-def _decode(d: dict[str, object]) -> object:
-    return date.fromisoformat(str(d["$date"])) if d.keys() == {"$date"} else d
-
-
-def report_to_json(report: Report) -> str:
-    """A report as stored in the ledger."""
-    return json.dumps({
-        "file": report.file, "skipped": report.skipped,
-        "problems": [p.as_dict() for p in report.problems],
-        "audit": None if report.audit is None else report.audit.model_dump(mode="python"),
-    }, default=_encode)
-
-
-def report_from_json(text: str) -> Report:
-    """A report read back from the ledger."""
-    data = json.loads(text, object_hook=_decode)
-    problems = [Problem.from_dict(p) for p in data["problems"]]
-    audit = None if data["audit"] is None else Audit.model_validate(data["audit"])
-    return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"])
+def output_sha(path: Path) -> str | None:
+    """The SHA-256 of the master (or a pack), or None when it is missing or not a regular file (never blocks on a
+    pipe)."""
+    try:
+        return file_hash(path, limit=1 << 62)
+    except OSError:
+        return None
 
 
 class Ledger:
@@ -168,13 +176,7 @@ class Ledger:
 
     def _schema(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        version, folder = None, None
-        if "meta" in tables:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'folder'").fetchone()
-            folder = None if row is None else str(row[0])
-            if "mac" in self._columns("meta"):
-                row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                version = None if row is None else str(row[0])
+        version, folder = self._version(tables)
         if version not in (None, "3", SCHEMA_VERSION):
             raise CollectError(f"the ledger {self.path} was made by another version of auditbook (ledger schema "
                                f"{name_key(version or '')[:20]}). Use that version, or move the ledger aside and "
@@ -183,13 +185,7 @@ class Ledger:
             # An older ledger: what it remembers is read afresh; the folder it belongs to is kept.
             self.db.execute("DROP TABLE IF EXISTS files")
             self.db.execute("DROP TABLE IF EXISTS meta")
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                self.db.execute(statement)
-        for table in TABLES:
-            self.db.execute(table.create)
-            if "mac" not in self._columns(table.name):  # version 3's tables, or a mac column removed by hand:
-                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")  # unsigned
+        self._create()
         old_key = self._old_id()
         if version == "3" and not old_key:
             self._upgrade_3(tables)
@@ -198,8 +194,29 @@ class Ledger:
         else:
             self._new_id()
         if version is None and folder is not None:
-            self.set_meta("folder", folder)
-        self.set_meta("schema", SCHEMA_VERSION)
+            self._set_meta("folder", folder)
+        self._set_meta("schema", SCHEMA_VERSION)
+
+    def _version(self, tables: set[str]) -> tuple[str | None, str | None]:
+        """The schema version a ledger says it has (None before version 3 signed its meta), and its folder."""
+        if "meta" not in tables:
+            return None, None
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'folder'").fetchone()
+        folder = None if row is None else str(row[0])
+        if "mac" not in self._columns("meta"):
+            return None, folder
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return None if row is None else str(row[0]), folder
+
+    def _create(self) -> None:
+        """Every table, and the signature column of each (added unsigned to version 3's, or one removed by hand)."""
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
+        for table in TABLES:
+            self.db.execute(table.create)
+            if "mac" not in self._columns(table.name):
+                self.db.execute(f"ALTER TABLE {table.name} ADD COLUMN mac TEXT NOT NULL DEFAULT ''")
 
     def _old_id(self) -> str:
         row = self.db.execute("SELECT value, mac FROM meta WHERE key = 'ledger_id'").fetchone()
@@ -226,7 +243,7 @@ class Ledger:
                                 (self.sign("file", path, sha, report, registry), path))
         for key, value, mac in self.db.execute("SELECT key, value, mac FROM meta").fetchall():
             if key not in ("ledger_id", "schema") and self._checks(mac, self._mac(None, "meta", key, value)):
-                self.set_meta(str(key), str(value))
+                self._set_meta(str(key), str(value))
         for table in TABLES:
             if table.name not in tables:
                 continue
@@ -239,18 +256,17 @@ class Ledger:
         if row is not None and str(row[0]) != shown:
             raise CollectError(f"the ledger {self.path} belongs to the folder {name_key(str(row[0]))}, not {shown}. "
                                "Collect that folder, or give --ledger a new path for this one.")
-        if self.get_meta("folder") is None:
-            self.set_meta("folder", shown)
+        if self._get_meta("folder") is None:
+            self._set_meta("folder", shown)
 
     # -- signatures ----------------------------------------------------------------------------------
 
     def _mac(self, ledger_id: bytes | None, *parts: object) -> str:
-        mac = hmac.new(self.key, digestmod=hashlib.sha256)
-        for part in ([ledger_id] if ledger_id is not None else []) + [
-                ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]:
-            mac.update(len(part).to_bytes(8, "big"))
-            mac.update(part)
-        return mac.hexdigest()
+        data = ([ledger_id] if ledger_id is not None else []) + [
+            ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]
+        # Each part after its length, so no two sets of parts sign alike; one call (every row is checked each run).
+        message = b"".join(x for part in data for x in (len(part).to_bytes(8, "big"), part))
+        return hmac.digest(self.key, message, "sha256").hex()
 
     def sign(self, *parts: object) -> str:
         """The signature of some stored values under this collator's key and this ledger's id (None signs as "")."""
@@ -309,17 +325,56 @@ class Ledger:
         rows = self.db.execute("SELECT key, value, mac FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
         return {str(k): str(v) for k, v, mac in rows if self._signed(mac, "meta", k, v)}
 
-    def get_meta(self, key: str) -> str | None:
-        """A remembered value about the last run (None when absent or not as this collator wrote it)."""
+    def _get_meta(self, key: str) -> str | None:
+        """A remembered value (None when absent or not as this collator wrote it)."""
         row = self.db.execute("SELECT value, mac FROM meta WHERE key = ?", (key,)).fetchone()
         if row is None or not self._signed(row[1], "meta", key, row[0]):
             return None
         return str(row[0])
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Remember a value about this run."""
+    def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value, mac) VALUES (?, ?, ?)",
                         (key, value, self.sign("meta", key, value)))
+
+    # -- what the last run wrote: the ledger's meta is written here and nowhere else ---------------------
+
+    def written_sha(self, source: str) -> str | None:
+        """The SHA-256 the master (source "master") or a pack ("pack:NAME") had when auditbook last wrote or read it."""
+        return self._get_meta(_written_key(source))
+
+    def remember_written(self, source: str, path: Path) -> None:
+        """Remember what the master or a pack holds now (what it says has been taken: only a later change is an
+        edit), and its size and time, which tell it unchanged without reading it."""
+        self._set_meta(_written_key(source), output_sha(path) or "")
+        self._set_meta(_written_key(source) + ":stat", _stat_of(path))
+
+    def same_as_written(self, source: str, path: Path) -> bool:
+        """Whether the master or a pack has the size and modification time it had when remembered: unchanged since
+        (a file saved again by someone has another time), as a return whose size and time match is."""
+        now = _stat_of(path)
+        return bool(now) and self._get_meta(_written_key(source) + ":stat") == now
+
+    def packs_dir(self) -> Path | None:
+        """The folder packs were last written into."""
+        recorded = self._get_meta("packs_dir")
+        return Path(recorded) if recorded else None
+
+    def remember_packs_dir(self, packs: Path) -> None:
+        """Remember the folder packs are written into (never read as returns, and read back next time)."""
+        self._set_meta("packs_dir", str(packs.resolve()))
+
+    def last_run(self) -> tuple[str | None, str | None]:
+        """What the master was made of when it was last written (see Session.state), and that run's outcome (JSON)."""
+        return self._get_meta("state"), self._get_meta("outcome")
+
+    def remember_run(self, state: str, outcome: str) -> None:
+        """Remember what the master just written is made of, and the run's outcome."""
+        self._set_meta("state", state)
+        self._set_meta("outcome", outcome)
+
+    def master_stale(self) -> None:
+        """The action register changed outside a write of the master: the next collect writes it again."""
+        self._set_meta("state", "")
 
     def put(self, path: str, *, size: int, mtime_ns: int, sha256: str, report: Report, registry: str) -> None:
         """Remember a file and what it held."""
@@ -345,7 +400,7 @@ class Ledger:
         if row is None:
             return None
         self.db.execute("DELETE FROM files WHERE path = ?", (path,))
-        self.set_meta(_TOMBSTONE + path, str(row[7]))
+        self._set_meta(_TOMBSTONE + path, str(row[7]))
         return self._entry(row, {})
 
     def mark_missing(self, path: str) -> None:

@@ -21,14 +21,9 @@ from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.returns.coerce import parse_text_date, serial_to_date
 from auditbook.returns.reader import RawSheet, read_workbook
 from auditbook.returns.safety import DEFAULT_LIMITS
+from auditbook.store.ledger import MASTER, pack_source
 from auditbook.store.ours import OUTPUT_LIMITS
-from auditbook.store.register import (
-    ACTIONS_TAB,
-    MASTER,
-    PLAN_TAB,
-    Register,
-    Seen,
-)
+from auditbook.store.register import ACTIONS_TAB, PLAN_TAB, Register, Seen
 from auditbook.text import name_key, norm, storable, unstorable
 
 #: The master is auditbook's own file, edited by the collator, but read as untrusted like any return, with the
@@ -58,7 +53,7 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
     edits = _Edits()
     states = register.states()  # the register's rows are only written once every file has been read
     files: list[tuple[str, Path]] = ([(MASTER, master)] if master is not None else []) + [
-        (f"pack:{p.name}", p) for p in packs]
+        (pack_source(p), p) for p in packs]
     for source, path in files:
         sheets = _read_tabs(path, source, out)
         if sheets is None:
@@ -71,34 +66,38 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
         if source == MASTER and PLAN_TAB in sheets:
             _take_plan(register, sheets[PLAN_TAB], now, out)
     for action_id, by_field in edits.said.items():
-        st = states.get(action_id, State())
-        changes: dict[str, object] = {}
-        disagreements: list[str] = []
-        parties: dict[str, list[str]] = {}
-        for name, said in by_field.items():
-            values = {_key(v): v for _, v in said}
-            if len(values) == 1:
-                changes[name] = said[0][1]
-            else:
-                disagreements.append(f"{_LABEL[name]}: " + "; ".join(f"{who} says {_show(v)}" for who, v in said))
-                parties[_LABEL[name]] = list(dict.fromkeys(who for who, _ in said))
-        if disagreements:
-            out.conflicts += 1
-            details = " | ".join(disagreements)
-            if len(details) > 2 * MAX_TEXT + 200:
-                details = details[:2 * MAX_TEXT] + " (cut short)"
-            st = replace(st, conflict=conflict_text(parties, details))
-        elif changes:
-            st = replace(st, conflict="")
-        if changes:
-            out.taken += 1
-            whom = sorted({who for said in by_field.values() for who, _ in said})
-            out.from_master += any(w.startswith(_who(MASTER)) for w in whom)
-            closed = changes.get("closed", st.closed)
-            st = State(str(changes.get("status", st.status)), str(changes.get("notes", st.notes)),
-                       closed if isinstance(closed, date) else None, st.conflict, ", ".join(whom))
-        register.put(action_id, st, now)
+        register.put(action_id, _settled(states.get(action_id, State()), by_field, out), now)
     return out
+
+
+def _settled(st: State, by_field: dict[str, list[tuple[str, object]]], out: ReadBack) -> State:
+    """An action's state with the edits made to it: those all files agree on taken, the others shown as a conflict."""
+    changes: dict[str, object] = {}
+    disagreements: list[str] = []
+    parties: dict[str, list[str]] = {}
+    for name, said in by_field.items():
+        values = {_key(v): v for _, v in said}
+        if len(values) == 1:
+            changes[name] = said[0][1]
+        else:
+            disagreements.append(f"{_LABEL[name]}: " + "; ".join(f"{who} says {_show(v)}" for who, v in said))
+            parties[_LABEL[name]] = list(dict.fromkeys(who for who, _ in said))
+    if disagreements:
+        out.conflicts += 1
+        details = " | ".join(disagreements)
+        if len(details) > 2 * MAX_TEXT + 200:
+            details = details[:2 * MAX_TEXT] + " (cut short)"
+        st = replace(st, conflict=conflict_text(parties, details))
+    elif changes:
+        st = replace(st, conflict="")
+    if not changes:
+        return st
+    out.taken += 1
+    whom = sorted({who for said in by_field.values() for who, _ in said})
+    out.from_master += any(w.startswith(_who(MASTER)) for w in whom)
+    closed = changes.get("closed", st.closed)
+    return State(str(changes.get("status", st.status)), str(changes.get("notes", st.notes)),
+                 closed if isinstance(closed, date) else None, st.conflict, ", ".join(whom))
 
 
 def _diff(register: Register, source: str, tab: RawSheet, edits: _Edits, out: ReadBack,

@@ -18,7 +18,6 @@ from auditbook.store.ledger import Ledger
 from auditbook.store.tables import ACTION_REGISTER, ACTION_SEEN, SAG_PLAN, Table
 
 ACTIONS_TAB, PLAN_TAB = "Actions", "SAG action plan"
-MASTER = "master"
 
 Seen = tuple[str, str, date | None]
 

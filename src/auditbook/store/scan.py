@@ -8,7 +8,6 @@ be read are listed as not read. Every name is recorded whatever its bytes (text.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -19,10 +18,11 @@ from auditbook.analysis.collate import NotMerged, Source
 from auditbook.problems import Code, Problem, words
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
-from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_regular, skip_reason, special_kind
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, skip_reason, special_kind
 from auditbook.returns.workers import Progress, validate_all
-from auditbook.store.ledger import Entry, Ledger
-from auditbook.store.ours import as_own_output, not_a_workbook
+from auditbook.store.ledger import Entry, Ledger, file_hash
+from auditbook.store.ours import Own, as_own_output, not_a_workbook
+from auditbook.store.reports import SpecNotKnown, registry_key, report_from_json
 from auditbook.text import name_key
 
 NOT_READ = "not read"
@@ -40,69 +40,93 @@ class Found:
     name: str
 
 
-def _own(path: Path) -> str:
-    return os.path.normcase(str(path.resolve()))
+#: A folder still to walk: where it is, its name as recorded ("sub/"), and the folders (device, inode) above it.
+_Todo = tuple[Path, str, frozenset[tuple[int, int]]]
 
 
-def walk(folder: Path, own: set[Path]) -> tuple[list[Found], list[NotMerged]]:
+def walk(folder: Path, own: Own) -> tuple[list[Found], list[NotMerged]]:
     """Every regular file under `folder` (depth first, in name order), and what was skipped or not read."""
     root = folder.resolve()
-    own_paths = {_own(p) for p in own}
-    found: list[Found] = []
-    notes: list[NotMerged] = []
     top = os.stat(root)
-    seen = {(top.st_dev, top.st_ino)}
-    stack: list[tuple[Path, str, frozenset[tuple[int, int]]]] = [(root, "", frozenset(seen))]
+    w = _Walk(root, own, seen={(top.st_dev, top.st_ino)})
+    stack: list[_Todo] = [(root, "", frozenset(w.seen))]
     while stack:
         where, prefix, chain = stack.pop()
         try:
             with os.scandir(where) as it:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as err:
-            notes.append(NotMerged(name_key(prefix.rstrip("/")) or ".", NOT_READ, _cannot("folder", err),
-                                   (_unreadable("folder", err),)))
+            w.notes.append(NotMerged(name_key(prefix.rstrip("/")) or ".", NOT_READ, _cannot("folder", err),
+                                     (_unreadable("folder", err),)))
             continue
-        subfolders: list[tuple[Path, str, frozenset[tuple[int, int]]]] = []
-        for e in entries:
-            rel = prefix + e.name
-            key = name_key(rel)
-            if e.name.startswith(".auditbook-") or os.path.normcase(os.path.join(where, e.name)) in own_paths:
-                continue  # the master's temporary file, the ledger, the packs: collect's own files
-            try:
-                st = e.stat(follow_symlinks=False)
-                target = Path(e.path)
-                if stat.S_ISLNK(st.st_mode):
-                    real = Path(os.path.realpath(e.path))
-                    if real != root and root not in real.parents:
-                        notes.append(NotMerged(key, SKIPPED, "a shortcut (symbolic link) that leads outside the "
-                                               "returns folder: not followed. Copy the return itself into the "
-                                               "folder if it belongs there."))
-                        continue
-                    st, target = os.stat(real), real
-            except OSError as err:
-                notes.append(_not_read(key, "file or shortcut", err))
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                ident = (st.st_dev, st.st_ino)
-                if _own(target) in own_paths:
-                    continue
-                if e.name.startswith("."):
-                    notes.append(NotMerged(key, SKIPPED, f"hidden folder ({name_key(e.name)}): skipped"))
-                elif ident in chain:
-                    notes.append(NotMerged(key, SKIPPED, "a shortcut that loops back into a folder it is in: "
-                                           "not followed"))
-                elif ident in seen:
-                    notes.append(NotMerged(key, SKIPPED, "a second way into a folder that is collected already: "
-                                           "not followed"))
-                else:
-                    seen.add(ident)
-                    subfolders.append((target, rel + "/", chain | {ident}))
-            elif stat.S_ISREG(st.st_mode):
-                found.append(Found(target, key, st, e.name))
-            else:
-                notes.append(NotMerged(key, SKIPPED, f"{special_kind(st.st_mode)}, not a file: skipped"))
+        subfolders = [sub for e in entries if (sub := w.entry(where, prefix, chain, e)) is not None]
         stack.extend(reversed(subfolders))
-    return found, notes
+    return w.found, w.notes
+
+
+@dataclass
+class _Walk:
+    """What walking a folder has found so far, and the folders (device, inode) already entered."""
+
+    root: Path
+    own: Own
+    seen: set[tuple[int, int]]
+    found: list[Found] = field(default_factory=list)
+    notes: list[NotMerged] = field(default_factory=list)
+
+    def entry(self, where: Path, prefix: str, chain: frozenset[tuple[int, int]], e: os.DirEntry[str]) -> _Todo | None:
+        """Look at one entry of a folder: a file is found, a folder returned to walk, anything else noted."""
+        if self.own.entry(str(where), e.name):
+            return None  # the master's temporary file, the ledger, the packs: collect's own files
+        rel = prefix + e.name
+        key = name_key(rel)
+        looked = self._look(e, key)
+        if looked is None:
+            return None
+        st, target = looked
+        if stat.S_ISDIR(st.st_mode):
+            return self._folder(e.name, key, rel, st, target, chain)
+        if stat.S_ISREG(st.st_mode):
+            self.found.append(Found(target, key, st, e.name))
+        else:
+            self.notes.append(NotMerged(key, SKIPPED, f"{special_kind(st.st_mode)}, not a file: skipped"))
+        return None
+
+    def _look(self, e: os.DirEntry[str], key: str) -> tuple[os.stat_result, Path] | None:
+        """The entry's status and where it is, a shortcut followed only when it stays inside the folder."""
+        try:
+            st = e.stat(follow_symlinks=False)
+            if not stat.S_ISLNK(st.st_mode):
+                return st, Path(e.path)
+            real = Path(os.path.realpath(e.path))
+            if real != self.root and self.root not in real.parents:
+                self.notes.append(NotMerged(key, SKIPPED, "a shortcut (symbolic link) that leads outside the returns "
+                                            "folder: not followed. Copy the return itself into the folder if it "
+                                            "belongs there."))
+                return None
+            return os.stat(real), real
+        except OSError as err:
+            self.notes.append(_not_read(key, "file or shortcut", err))
+            return None
+
+    def _folder(self, name: str, key: str, rel: str, st: os.stat_result, target: Path,
+                chain: frozenset[tuple[int, int]]) -> _Todo | None:
+        """A folder to walk, unless it is ours, hidden, or a way back into one walked already."""
+        ident = (st.st_dev, st.st_ino)
+        if self.own.target(target):
+            return None
+        if name.startswith("."):
+            self.notes.append(NotMerged(key, SKIPPED, f"hidden folder ({name_key(name)}): skipped"))
+        elif ident in chain:
+            self.notes.append(NotMerged(key, SKIPPED, "a shortcut that loops back into a folder it is in: not "
+                                        "followed"))
+        elif ident in self.seen:
+            self.notes.append(NotMerged(key, SKIPPED, "a second way into a folder that is collected already: not "
+                                        "followed"))
+        else:
+            self.seen.add(ident)
+            return target, rel + "/", chain | {ident}
+        return None
 
 
 def _cannot(what: str, err: OSError) -> str:
@@ -115,18 +139,6 @@ def _unreadable(what: str, err: OSError, key: str | None = None) -> Problem:
 
 def _not_read(key: str, what: str, err: OSError) -> NotMerged:
     return NotMerged(key, NOT_READ, _cannot(what, err), (_unreadable(what, err, key),))
-
-
-def file_hash(path: Path, limit: int) -> str:
-    """SHA-256 of a regular file's bytes, refusing pipes and devices (even one swapped in after it was listed)."""
-    f, st = open_regular(path)
-    with f:
-        if st.st_size > limit:
-            return f"large:{st.st_size}:{st.st_mtime_ns}"  # refused unread by validate; never hashed
-        h = hashlib.sha256()
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-        return h.hexdigest()
 
 
 @dataclass
@@ -149,38 +161,57 @@ class Scan:
     skipped: int = 0
     not_read: int = 0
 
-    def sources(self) -> list[Source]:
-        """Every file to merge: those read now and those remembered (text no workbook can hold kept out)."""
-        kept = [Source(rel, _stored(entry, rel), entry.sha256, present=present) for rel, entry, present in self.kept]
+    def sources(self, registry: SpecRegistry) -> list[Source]:
+        """Every file to merge: those read now and those remembered (text no workbook can hold kept out), read back
+        with the specs they were read with."""
+        kept = [Source(rel, _stored(entry, rel, registry), entry.sha256, present=present)
+                for rel, entry, present in self.kept]
         return self.fresh + kept
 
 
-def _stored(entry: Entry, rel: str) -> Report:
-    bad = _UNSTORABLE_JSON.search(entry.report_json)
+def _stored(entry: Entry, rel: str, registry: SpecRegistry) -> Report:
+    bad = _unstorable(entry.report_json)
     if bad is not None:
         # Stored by an older auditbook, say: that return is rejected, the master is written with the others.
-        return Report(file=rel, problems=[Problem.of(Code.UNSTORABLE_TEXT, case="stored", file=rel,
-                                                     character=bad.group())])
+        return Report(file=rel, problems=[Problem.of(Code.UNSTORABLE_TEXT, case="stored", file=rel, character=bad)])
     try:
-        report = entry.report
+        report = report_from_json(entry.report_json, registry)
+    except SpecNotKnown:
+        return Report(file=rel, problems=[_damaged(rel, _NOT_KNOWN)])
     except Exception:  # signed by this collator yet unreadable: a fault, reported, never a crash
         return Report(file=rel, problems=[_damaged(rel, "it cannot be read back")])
     report.file = rel
     return report
 
 
-#: In a stored report (JSON, ASCII-escaped): a lone surrogate, or a control character other than tab, LF and CR.
-_UNSTORABLE_JSON = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:d[89a-f][0-9a-f]{2}|000[0-8bcef]|001[0-9a-f]|fff[ef])",
-                              re.IGNORECASE)
+#: Why a remembered return cannot be read back when its spec is no longer given (taken out of --specs, say).
+_NOT_KNOWN = "it was made from a spec that is not known now"
+
+
+#: In a stored report (JSON, ASCII-escaped): a lone surrogate, or a control character other than tab, LF and CR, when
+#: the backslash before it is not itself escaped (see _unstorable). Starting with the backslash keeps the search fast.
+_UNSTORABLE_JSON = re.compile(r"\\u(?:d[89a-f][0-9a-f]{2}|000[0-8bcef]|001[0-9a-f]|fff[ef])", re.IGNORECASE)
+
+
+def _unstorable(text: str) -> str | None:
+    """The first escape in stored JSON of a character no workbook can hold, or None."""
+    for m in _UNSTORABLE_JSON.finditer(text):
+        at = m.start()
+        while at > 0 and text[at - 1] == "\\":
+            at -= 1
+        if (m.start() - at) % 2 == 0:  # an even run of backslashes before it: this one starts an escape
+            return m.group()
+    return None
 
 
 def _damaged(rel: str, why: str) -> Problem:
     return Problem.of(Code.LEDGER_DAMAGED, file=rel, why=why, name=rel)
 
 
-def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, own: set[Path], workers: int,
+def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, own: Own, workers: int,
                 progress: Progress | None, limits: Limits = DEFAULT_LIMITS) -> Scan:
     """Walk the folder, read what is new or changed (in parallel), and remember it in the ledger."""
+    key = registry_key(registry)
     known = ledger.entries()
     files, notes = walk(folder, own)
     scan = Scan(files=len(files) + len(notes), notes=notes, skipped=sum(n.status == SKIPPED for n in notes),
@@ -227,12 +258,12 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, key: str, 
         scan.fresh.append(Source(found.rel, report, sha))
         scan.state.append((found.rel, sha, True))
     scan.read = len(to_read)
-    _gone(scan, ledger, known, {f.rel for f in files} | {n.file for n in notes})
+    _gone(scan, ledger, known, {f.rel for f in files} | {n.file for n in notes}, registry)
     scan.state += [(n.file, f"{n.status}:{n.reason}", False) for n in scan.notes]
     return scan
 
 
-def _gone(scan: Scan, ledger: Ledger, known: dict[str, Entry], present: set[str]) -> None:
+def _gone(scan: Scan, ledger: Ledger, known: dict[str, Entry], present: set[str], registry: SpecRegistry) -> None:
     """Remembered files no longer in the folder: moved, kept in the master flagged, or damaged."""
     here = {sha for _, sha, _ in scan.state}
     for rel, entry in known.items():
@@ -246,10 +277,10 @@ def _gone(scan: Scan, ledger: Ledger, known: dict[str, Entry], present: set[str]
             ledger.forget(rel)  # moved or renamed: the same return is in the folder under another name
             continue
         try:
-            valid = entry.report.valid
-        except Exception:
-            scan.notes.append(NotMerged(rel, NOT_READ, "ledger entry damaged",
-                                        (_damaged(rel, "it cannot be read back"),)))
+            valid = report_from_json(entry.report_json, registry).valid
+        except Exception as err:
+            why = _NOT_KNOWN if isinstance(err, SpecNotKnown) else "it cannot be read back"
+            scan.notes.append(NotMerged(rel, NOT_READ, "ledger entry damaged", (_damaged(rel, why),)))
             continue
         if valid:
             # A return that vanished from the folder stays in the master, flagged; it is never dropped.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from auditbook.spec.conditions import THIS
 from auditbook.spec.layout import LISTS_SHEET, Input, Layout, sheet_ref
 from auditbook.spec.models import judged_sections
-from auditbook.spec.rules import EACH_SECTION, Rule
+from auditbook.spec.rules import EACH_QUESTION, EACH_SECTION, Rule, resolve_this
 from auditbook.workbook.kleene import Scope, kleene
 
 #: Excel's limit on a formula's length; a check longer than this is left to validate.
@@ -18,13 +18,16 @@ MAX_FORMULA = 8000
 
 @dataclass(frozen=True)
 class CheckItem:
-    """One section, row or the whole audit a rule is checked for, and its cell on the Lists sheet."""
+    """One section, practice question, row or the whole audit a rule is checked for, and its cell on the Lists
+    sheet. A question's item has its section, its place among the section's questions as `table_row` (as a
+    firing's `row`), and the question itself."""
 
     label: str
     formula: str
     row: int
     section: str | None = None
     table_row: int | None = None
+    question: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def build_checks(layout: Layout) -> list[Check]:
         elif rule.each == EACH_SECTION:
             for s in judged_sections(layout.spec):
                 items.append(CheckItem(s.title, _fires(rule, base.on_section(s.id)), row + len(items), section=s.id))
+        elif rule.each == EACH_QUESTION:
+            items += _question_items(layout, rule, base, row)
         else:
             for r in range(1, layout.section(rule.each).section.rows + 1):
                 fires = f"({_row_used(layout, rule.each, r)})*({_fires(rule, base.on_row(rule.each, r))})"
@@ -79,6 +84,18 @@ def build_checks(layout: Layout) -> list[Check]:
         out.append(Check(rule, f"check_{rule.id}", tuple(items), total_row, col))
         row = total_row + 2
     return out
+
+
+def _question_items(layout: Layout, rule: Rule, base: Scope, row: int) -> list[CheckItem]:
+    """A rule's cells for each practice question: counted only while the question applies, as validate does."""
+    items: list[CheckItem] = []
+    for s in judged_sections(layout.spec):
+        for n, ref in enumerate(layout.spec.questions.get(s.id, ()), start=1):
+            flag = layout.by_ref[ref].applies_flag
+            fires = _fires(rule, base.on_question(s.id, ref))
+            items.append(CheckItem(f"{s.title} question {n}", f"({flag}*1)*({fires})" if flag else fires,
+                                   row + len(items), section=s.id, table_row=n, question=ref))
+    return items
 
 
 def checks_of(layout: Layout) -> tuple[Check, ...]:
@@ -97,7 +114,7 @@ def item_cells(layout: Layout, check: Check, item: CheckItem) -> list[Input]:
         if section != THIS:
             continue
         if item.section is not None:
-            found = layout.by_ref.get(f"{item.section}.{field}")
+            found = layout.by_ref.get(resolve_this(ref, item.section, item.question))
         else:
             found = layout.row_input(check.rule.each or "", item.table_row, field)
         if found is not None:

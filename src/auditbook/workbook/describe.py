@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditbook.spec.conditions import Condition, combine
-from auditbook.spec.layout import Layout, build_layout
+from auditbook.spec.layout import Input, Layout, build_layout
 from auditbook.spec.models import Spec
 from auditbook.workbook.checks import build_checks
 
@@ -27,13 +27,18 @@ def data_dictionary(spec: Spec, layout: Layout | None = None) -> dict[str, Any]:
         for i in sl.inputs:
             inputs.append({
                 "name": i.name, "sheet": i.sheet, "cell": i.cell, "section": i.section, "field": i.field,
-                "label": i.label, "type": i.type, "choices": list(i.choices) or None, "required": i.required,
+                "label": i.label, "type": i.type, "choices": _offered(layout, i), "required": i.required,
                 "applies_when": _cond(combine(sl.section.applies_when, i.condition)),
                 "row": i.row_index,
                 "derived": None if i.derived is None else i.derived.model_dump(mode="json", exclude_none=True),
             })
     return {"spec": {"id": spec.id, "version": spec.version, "sha256": spec.sha256},
             "sections": sections, "inputs": inputs, "rules": _rules(layout)}
+
+
+def _offered(layout: Layout, inp: Input) -> list[str] | None:
+    """The choices an input's dropdown offers (a section's theme tags: its own themes), or None."""
+    return list(layout.lists[inp.list_id].values) if inp.list_id in layout.lists else None
 
 
 def _rules(layout: Layout) -> list[dict[str, Any]]:

@@ -56,7 +56,7 @@ def _row_range(sl: SectionLayout, row: int, *, qualified: bool = False) -> str:
 def _status_formula(sl_layout: Layout, sl: SectionLayout) -> str:
     f, n = sl.filled_name, sl.needed_name
     if sl.section.kind == "table":
-        return f'IF({f}=0,"No actions",{f}&" action(s)")'
+        return f'IF({f}=0,"No actions",IF({f}=1,"1 action",{f}&" actions"))'
     body = f'IF({f}=0,"Not started",IF({f}>={n},"Complete",{f}&" of "&{n}&" answered"))'
     if sl.required_flag:
         body = f'IF(AND(NOT({sl.required_flag}),{f}=0),"Optional",{body})'

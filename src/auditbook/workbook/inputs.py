@@ -174,7 +174,7 @@ def _choice(layout: Layout, inp: Input, expr: str | None) -> dict[str, Any]:
     assert na is not None
     source = f"=IF({expr},{lst.name},{na.name})" if expr else f"={lst.name}"
     return {"validate": "list", "source": source,
-            "error_message": truncate(f"Choose one of: {', '.join(inp.choices)}.", ERROR_MESSAGE_CHARS)}
+            "error_message": truncate(f"Choose one of: {', '.join(lst.values)}.", ERROR_MESSAGE_CHARS)}
 
 
 def _date(layout: Layout, inp: Input, expr: str | None) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Pure: a condition as a spreadsheet formula with three values, 1 (true), 0 (false) and 0.5 (not yet known).
 
 The same logic as `spec.logic.truth`, in functions Excel and LibreOffice both have: MIN for all, MAX for any,
-1-x for not, EDATE for month offsets, SUMPRODUCT to count table rows. A blank answer makes a comparison 0.5,
-so a flag or check that needs it waits. Text compares case-insensitively with "=" in both clients.
+1-x for not, EDATE for month offsets, SUMPRODUCT to count table rows, sums of 0/1 terms for a share. A blank
+answer makes a comparison 0.5, so a flag or check that needs it waits. Text compares case-insensitively with "="
+in both clients.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from auditbook.spec.conditions import (
     OPERATORS,
     THIS,
     All,
+    AnswersOf,
     AnyOf,
     AnySection,
     Blank,
@@ -29,11 +31,13 @@ from auditbook.spec.conditions import (
     NumberCompare,
     NumberOperand,
     Rows,
+    ShareCompare,
     parse_offset,
 )
 from auditbook.spec.layout import Input, Layout, col_letter, quote_sheet
 from auditbook.spec.logic import choices
 from auditbook.spec.models import judged_sections
+from auditbook.spec.rules import resolve_this
 
 
 @lru_cache(maxsize=16384)  # every workbook of a spec writes the same labels and messages
@@ -53,6 +57,8 @@ class Scope:
     table: str | None = None
     row: int | None = None
     gated: bool = False
+    #: The practice question "this" means ("section.field"), in a rule run on each question.
+    question: str | None = None
 
     def input(self, ref: str) -> Input:
         """The input a reference names ("this.field" resolved)."""
@@ -62,9 +68,7 @@ class Scope:
             if found is None:
                 raise KeyError(ref)  # lint makes sure every rule's `this.` field is in its table
             return found
-        if section == THIS:
-            section = self.this or ""
-        return self.layout.by_ref[f"{section}.{field}"]
+        return self.layout.by_ref[resolve_this(ref, self.this or "", self.question)]
 
     def value(self, ref: str) -> str:
         """The answer's expression: its defined name, or blank where it does not apply when gated."""
@@ -74,7 +78,11 @@ class Scope:
 
     def on_section(self, section_id: str) -> Scope:
         """This scope with "this" meaning a judged section."""
-        return replace(self, this=section_id, table=None, row=None)
+        return replace(self, this=section_id, table=None, row=None, question=None)
+
+    def on_question(self, section_id: str, question: str) -> Scope:
+        """This scope with "this" meaning a practice question ("section.field") of a judged section."""
+        return replace(self, this=section_id, table=None, row=None, question=question)
 
     def on_row(self, table: str, row: int) -> Scope:
         """This scope with "this" meaning a row of a table section."""
@@ -143,6 +151,60 @@ def _compare(left: str, right: str, op: str, known: list[str]) -> str:
     return f"IF(AND({','.join(f'ISNUMBER({k})' for k in known)}),{test},0.5)"
 
 
+def _times(flag: str | None, term: str) -> str:
+    """A 0/1 term counted only where its flag (TRUE/FALSE) holds; 1*TRUE is 1 in Excel and LibreOffice alike."""
+    return f"{term}*{flag}" if flag else term
+
+
+def _share_terms(cond: ShareCompare, scope: Scope) -> tuple[list[str], list[str], list[str]]:
+    """Each counted item's terms: 1 when it holds, 1 when it holds or is not yet known, 1 when it is counted."""
+    hits: list[str] = []
+    maybe: list[str] = []
+    counted: list[str] = []
+    layout = scope.layout
+    if isinstance(cond.share, AnswersOf):
+        section = scope.this if cond.share.answers == THIS else cond.share.answers
+        for ref in layout.spec.questions.get(section or "", ()):
+            inp = layout.by_ref[ref]
+            test = "OR(" + ",".join(f"TRIM({inp.name})={string_literal(w)}" for w in cond.share.in_) + ")"
+            hits.append(_times(inp.applies_flag, f"({test}*1)"))
+            maybe.append(_times(inp.applies_flag, f"(OR({test},LEN({inp.name})=0)*1)"))
+            counted.append(f"({inp.applies_flag}*1)" if inp.applies_flag else "1")
+        return hits, maybe, counted
+    for s in judged_sections(layout.spec):
+        flag = layout.section(s.id).applies_flag
+        value = kleene(cond.share.sections, scope.on_section(s.id))
+        hits.append(_times(flag, f"INT({value})"))
+        maybe.append(_times(flag, f"ROUNDUP({value},0)"))
+        counted.append(f"({flag}*1)" if flag else "1")
+    return hits, maybe, counted
+
+
+def _share(cond: ShareCompare, scope: Scope) -> str:
+    """A share compared: 1 when both the lowest and the highest share it can become pass, 0 when neither does,
+    0.5 between; 0.5 when nothing is counted."""
+    hits, maybe, counted = _share_terms(cond, scope)
+    if not counted:
+        return "0.5"
+    total = "(" + "+".join(counted) + ")"
+    op, right = OPERATORS[cond.op], f"{cond.percent}*{total}"
+    low = f"((100*({'+'.join(hits)})){op}({right}))"
+    high = f"((100*({'+'.join(maybe)})){op}({right}))"
+    return f"IF({total}=0,0.5,({low}+{high})/2)"
+
+
+def _compared(cond: DateCompare | NumberCompare | ShareCompare, scope: Scope) -> str:
+    """Two dates, two numbers or a share and a percentage compared."""
+    if isinstance(cond, ShareCompare):
+        return _share(cond, scope)
+    if isinstance(cond, DateCompare):
+        left, right = date_expression(cond.date, scope), date_expression(cond.right, scope)
+        return _compare(left, right, cond.op, [left, right])
+    left, right = number_expression(cond.number, scope), number_expression(cond.right, scope)
+    known = [e for op, e in ((cond.number, left), (cond.right, right)) if isinstance(op, str)]
+    return _compare(left, right, cond.op, known)
+
+
 def kleene(cond: Condition | None, scope: Scope) -> str:
     """The condition as a formula whose value is 1, 0 or 0.5 (no leading "=")."""
     if cond is None:
@@ -157,13 +219,8 @@ def kleene(cond: Condition | None, scope: Scope) -> str:
         return f"(LEN({scope.value(cond.filled)})>0)*1"
     if isinstance(cond, Blank):
         return f"(LEN({scope.value(cond.blank)})=0)*1"
-    if isinstance(cond, DateCompare):
-        left, right = date_expression(cond.date, scope), date_expression(cond.right, scope)
-        return _compare(left, right, cond.op, [left, right])
-    if isinstance(cond, NumberCompare):
-        left, right = number_expression(cond.number, scope), number_expression(cond.right, scope)
-        known = [e for op, e in ((cond.number, left), (cond.right, right)) if isinstance(op, str)]
-        return _compare(left, right, cond.op, known)
+    if isinstance(cond, DateCompare | NumberCompare | ShareCompare):
+        return _compared(cond, scope)
     if isinstance(cond, AnySection | EverySection):
         inner = cond.any_section if isinstance(cond, AnySection) else cond.every_section
         test = "=1" if isinstance(cond, AnySection) else "<>0"

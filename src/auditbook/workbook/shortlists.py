@@ -15,7 +15,7 @@ from functools import cached_property
 
 from auditbook.spec.layout import LISTS_SHEET, Input, Layout, SectionLayout, cell_ref, quote_sheet, sheet_ref
 from auditbook.spec.rules import Firing
-from auditbook.workbook.checks import Check, fixed_cells, item_cells
+from auditbook.workbook.checks import MAX_FORMULA, Check, fixed_cells, item_cells
 from auditbook.workbook.context import Context
 from auditbook.workbook.fit import snug_for
 from auditbook.workbook.kleene import string_literal
@@ -203,6 +203,9 @@ def where(layout: Layout, check: Check, fired: list[Firing]) -> tuple[str, str, 
     joined = "&".join(f'IF({check.item_ref(item)}=1,{string_literal(piece(cells))},"")' for item, cells in pieces)
     text = f"{string_literal(prefix)}&MID({joined},3,{WHERE_LIMIT})&{string_literal(tail)}"
     formula = f'=IF(LEN({joined})=0,"",IF(LEN({text})>{WHERE_LIMIT},LEFT({text},{WHERE_LIMIT - 1})&"…",{text}))'
+    if len(formula) > MAX_FORMULA:  # a check on every practice question has too many cells to join: its sheets
+        sheets = clip(", ".join(dict.fromkeys(s for _item, cells in pieces for s, _cell in cells)), WHERE_LIMIT)
+        return "", sheets, sheets
     return formula, shown_for(hit), shown_for([cells for _item, cells in pieces])
 
 

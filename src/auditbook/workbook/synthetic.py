@@ -2,10 +2,11 @@
 
 Nothing here looks like a real person or case: references start SYN-, people are "Example ...". The
 case profile comes from one of the spec's `examples:`; the people, dates and urgent concern go in through
-the spec's roles, so any spec with roles gets sensible returns. They read as an auditor's would: a section's
-theme tags fit the section and its grade, the overall grade is a judgement near the typical section grade,
-actions are things to do with someone responsible for them, and an audit is completed by its due date
-unless it is meant to be late.
+the spec's roles, so any spec with roles gets sensible returns. They read as an auditor's would: a case's
+practice is better or worse throughout, a section's grade follows its answers, an answer that falls short has
+its evidence, a section's theme tags are its own and fit its grade, the overall grade is a judgement near the
+typical section grade, actions are things to do with someone responsible for them, and an audit is completed
+by its due date unless it is meant to be late.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 
 from auditbook.dates import audit_period, month_end, parse_month
 from auditbook.local import RoundCalendar
-from auditbook.spec.conditions import Condition, Equals, In, Not
+from auditbook.spec.conditions import EVIDENCE_SUFFIX, Condition, Equals, In, Not
 from auditbook.spec.evaluate import Evaluator, audit_facts
 from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.logic import choices, holds
@@ -30,9 +31,21 @@ _PHRASES = (
     "Synthetic example text for testing.", "Visits recorded within timescales.", "Plan reviewed at core group.",
     "Views gathered through direct work.", "Supervision notes on file.", "Partner agencies attended meetings.",
 )
-#: How often each choice is picked, so grades and answers vary the way real audits do.
+#: What evidence under an answer that falls short says.
+_SHORTFALL_PHRASES = (
+    "Synthetic example: not evidenced on the file for the audit period.",
+    "Synthetic example: recorded once, then not followed up.",
+    "Synthetic example: partly recorded; the reasons are not on file.",
+)
+#: How often each choice is picked, so answers vary the way real audits do.
 _WEIGHTS = {"Yes": 6, "Partly": 3, "No": 2, "Not known": 1, "Good": 5, "Requires improvement": 4,
             "Outstanding": 1, "Inadequate": 1}
+#: How much more (or less) often a case's practice questions are answered Yes, and less (or more) often No, than
+#: usual: practice is better or worse throughout a case, so its sections' grades go together.
+_PRACTICE = (0.4,1.0,1.5,2.5)
+#: How far a section's grade moves from the best grade short of outstanding as its answers fall short: all of
+#: them short is a little past the worst grade, so most such sections get it.
+_GRADE_SLOPE = 1.2
 #: How the overall judgement sits against the typical section grade: mostly the same, sometimes a grade worse
 #: (a serious gap weighs more), now and then a grade better.
 _OVERALL_STEPS, _OVERALL_WEIGHTS = (-1, 0, 1), (3, 6, 1)
@@ -42,9 +55,11 @@ def _text(rng: random.Random, long: bool) -> str:
     return " ".join(rng.sample(_PHRASES, 3 if long else 1))
 
 
-def _value(inp: Input, rng: random.Random, period: tuple[date, date]) -> Answer:
+def _value(inp: Input, rng: random.Random, period: tuple[date, date],
+           weights: dict[str, float] | None = None) -> Answer:
     if inp.type == "choice":
-        return rng.choices(inp.choices, weights=[_WEIGHTS.get(c, 2) for c in inp.choices])[0]
+        weighed: dict[str, float] = {**_WEIGHTS, **(weights or {})}
+        return rng.choices(inp.choices, weights=[weighed.get(c, 2) for c in inp.choices])[0]
     if inp.type == "date":
         span = (period[1] - period[0]).days
         return period[0] + timedelta(days=rng.randrange(max(span, 1)))
@@ -63,7 +78,8 @@ def _theme(layout: Layout, rng: random.Random, answers: dict[str, Answer], sl: S
     grade = answers.get(grade_input.name) if grade_input is not None else None
     concern = grade in spec.grading.needs_action if grade is not None else rng.random() < 0.5
     given = {answers.get(i.name) for i in layout.theme_inputs(sl)}
-    pool = [t.label for t in spec.themes if (t.kind == "concern") == concern and t.label not in given]
+    pool = [t.label for t in spec.themes if (t.kind == "concern") == concern and t.label not in given
+            and t.belongs_to(sl.section.id)]
     words = " ".join([sl.section.title, sl.section.guidance or "", *(f.label for f in spec.fields_of(sl.section))])
     best = fitting(pool, sl.section.title, words)
     return rng.choice(best) if best else None
@@ -105,6 +121,12 @@ def _role_values(layout: Layout, rng: random.Random, *, index: int, month: str, 
         Role.FEEDBACK_TEAM_MANAGER: completed + timedelta(days=rng.randrange(0, 6)),
         Role.FEEDBACK_PRACTITIONER: completed + timedelta(days=rng.randrange(0, 10)),
         Role.URGENT_WHEN: completed - timedelta(days=rng.randrange(0, 6)),
+        # Raised with the line manager for the case, who is the team manager.
+        Role.URGENT_WITH_NAME: f"Example Manager {team.split()[-1]}",
+        Role.URGENT_WHAT: "Synthetic example: the record shows an injury to the child that was not followed up "
+                          "with a strategy discussion.",
+        Role.URGENT_AGREED: "Synthetic example: the team manager agreed a strategy discussion the same day and a "
+                            "visit to the child within 24 hours.",
     }
     with_whom = layout.role_input(Role.URGENT_WITH_WHOM)
     if with_whom is not None and with_whom.choices:
@@ -127,10 +149,12 @@ def synthetic_answers(layout: Layout, *, seed: int, scenario: str | None = None,
     kind = scenario or (rng.choice(sorted(examples)) if examples else None)
     if kind is not None and kind not in examples:
         raise KeyError(f"the spec has no example {kind!r}; it has {', '.join(sorted(examples)) or 'none'}")
+    # Without a number of actions, the audit has one for each section that needs one, and a few more now and then.
     count = rng.randint(0, 4) if actions is None else actions
     for attempt in range(200):
         answers = _attempt(layout, random.Random(f"{seed}/{attempt}"), examples[kind] if kind else {},
-                           index=index, month=month, late=late, actions=count, urgent=urgent, rounds=rounds)
+                           index=index, month=month, late=late, actions=count, urgent=urgent, rounds=rounds,
+                           at_most=actions is not None)
         if not _breaks_rules(layout, answers):
             return answers
     raise RuntimeError(f"no synthetic answers for the spec {layout.spec.id} keep all its rules; check its examples")
@@ -143,42 +167,100 @@ def _breaks_rules(layout: Layout, answers: dict[str, Answer]) -> bool:
 
 
 def _attempt(layout: Layout, rng: random.Random, example: dict[str, str | int], *, index: int, month: str,
-             late: bool, actions: int, urgent: bool, rounds: RoundCalendar | None) -> dict[str, Answer]:
+             late: bool, actions: int, urgent: bool, rounds: RoundCalendar | None,
+             at_most: bool) -> dict[str, Answer]:
     fixed: dict[str, Answer] = {**example, **_role_values(layout, rng, index=index, month=month, late=late,
                                                             urgent=urgent, rounds=rounds)}
     period = audit_period(month_end(*parse_month(month)))
     answers: dict[str, Answer] = {}
     by_ref: dict[str, object] = {}
+    practice = rng.choice(_PRACTICE)
+    weights = {**_WEIGHTS, "Yes": _WEIGHTS["Yes"] * practice, "No": _WEIGHTS["No"] / practice}
     for sl in layout.sections:
         if sl.section.kind == "table" or not holds(sl.section.applies_when, by_ref):
             continue
         if not holds(sl.section.required_when, by_ref) and rng.random() < 0.5:
             continue
-        themes = {i.name for i in layout.theme_inputs(sl)}
         for inp in sl.inputs:
             if inp.derived is not None or not holds(inp.condition, by_ref):
                 continue
-            if not inp.required and rng.random() < 0.4 and inp.ref not in fixed:
-                continue
-            value: Answer | None
-            if inp.name in themes:
-                # Auditors tag a section sparingly, with a concern when it needs action, else a strength.
-                value = None if rng.random() < 0.6 else _theme(layout, rng, answers, sl)
-            else:
-                value = fixed.get(inp.ref, _value(inp, rng, period))
+            value = _entry(layout, rng, sl, inp, answers, fixed.get(inp.ref), period, weights)
             if value is None:
                 continue
             answers[inp.name] = value
             by_ref[inp.ref] = value
-    weak = _grade_consistently(layout, rng, answers, actions)
+    weak = _grade_consistently(layout, rng, answers, actions if at_most else None)
     _fill_actions(layout, rng, answers, period, max(actions, len(weak)), weak)
     return answers
 
 
-def _grade_consistently(layout: Layout, rng: random.Random, answers: dict[str, Answer], actions: int) -> list[str]:
-    """Keep no more sections needing an action than there are actions, and grade the whole case as an auditor
-    would: near the typical section grade, never more than one grade better than the worst section, and not a
-    grade needing action when there are no actions.
+def _entry(layout: Layout, rng: random.Random, sl: SectionLayout, inp: Input, answers: dict[str, Answer],
+           fixed: Answer | None, period: tuple[date, date], weights: dict[str, float]) -> Answer | None:
+    """One input's answer (None to leave it blank): the example's or a role's when given; a grade that follows the
+    section's answers; evidence under every answer that falls short (and under some others); theme tags now and
+    then; optional inputs often left blank; anything else as any input."""
+    if fixed is not None:
+        return fixed
+    if inp is layout.section_input(sl, Role.SECTION_GRADE):
+        return _fitting_grade(layout, rng, sl, answers)
+    short = _evidence_for(layout, inp, answers)
+    if short is not None:
+        return rng.choice(_SHORTFALL_PHRASES) if short else None if rng.random() < 0.5 else _text(rng, True)
+    if inp in layout.theme_inputs(sl):
+        # Auditors tag a section sparingly, with a concern when it needs action, else a strength.
+        return None if rng.random() < 0.6 else _theme(layout, rng, answers, sl)
+    if not inp.required and rng.random() < 0.4:
+        return None
+    return _value(inp, rng, period, weights)
+
+
+def _evidence_for(layout: Layout, inp: Input, answers: dict[str, Answer]) -> bool | None:
+    """For a practice question's evidence: whether its answer falls short (grading.shortfall); None for any other
+    input."""
+    if not inp.field.endswith(EVIDENCE_SUFFIX):
+        return None
+    question = inp.ref.removesuffix(EVIDENCE_SUFFIX)
+    if question not in layout.spec.questions.get(inp.section, ()):
+        return None
+    return answers.get(layout.by_ref[question].name) in layout.spec.grading.shortfall
+
+
+def _fitting_grade(layout: Layout, rng: random.Random, sl: SectionLayout, answers: dict[str, Answer]) -> Answer:
+    """A section's grade as its answers say: the best grade short of outstanding when none falls short, worse the
+    further they fall short, now and then a grade either side; outstanding only now and then where none does."""
+    spec = layout.spec
+    grades = spec.lists.get(spec.grade_list, [])
+    good = grades.index(spec.grading.good_or_better[-1]) if spec.grading.good_or_better else 0
+    scores = [_shortfall(layout, layout.by_ref[q], answers) for q in spec.questions.get(sl.section.id, ())]
+    known = [s for s in scores if s is not None]
+    if not grades or not known:
+        return grades[good] if grades else ""
+    short = sum(known) / len(known)
+    target = good + short * (len(grades) - 1 - good) * _GRADE_SLOPE + rng.uniform(-0.45, 0.45)
+    index = min(max(int(target + 0.5), 0), len(grades) - 1)
+    if index == good and short == 0 and rng.random() < 0.25:
+        index = max(good - 1, 0)
+    return grades[index]
+
+
+def _shortfall(layout: Layout, question: Input, answers: dict[str, Answer]) -> float | None:
+    """How far a question's answer falls short: 0 for the first of its list (Yes, Met); for the answers that fall
+    short (grading.shortfall), the first of them in the list (Partly, Partly met) half way and the last (No, Not
+    met) all the way. None when it is blank or says neither (Not known)."""
+    answer = answers.get(question.name)
+    short = [c for c in question.choices if c in layout.spec.grading.shortfall]
+    if answer is None or not question.choices:
+        return None
+    if answer == question.choices[0]:
+        return 0.0
+    return (short.index(str(answer)) + 1) / len(short) if answer in short else None
+
+
+def _grade_consistently(layout: Layout, rng: random.Random, answers: dict[str, Answer],
+                        actions: int | None) -> list[str]:
+    """Keep no more sections needing an action than there are actions (when their number is given), and grade the
+    whole case as an auditor would: near the typical section grade, never more than one grade better than the
+    worst section, and not a grade needing action when there are no actions.
 
     Returns the titles of the sections that need an action.
     """
@@ -191,7 +273,7 @@ def _grade_consistently(layout: Layout, rng: random.Random, answers: dict[str, A
         if inp is None or inp.name not in answers:
             continue
         if answers[inp.name] in grading.needs_action:
-            if len(weak) >= actions and grading.good_or_better:
+            if actions is not None and len(weak) >= actions and grading.good_or_better:
                 answers[inp.name] = grading.good_or_better[-1]
                 _drop_concerns(layout, sl, answers)  # tagged for the grade it had
             else:
