@@ -16,6 +16,7 @@ from auditbook.analysis.collate import Collation
 from auditbook.analysis.evidence import Evidence
 from auditbook.errors import CollectError
 from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
+from auditbook.outputs.moderation_tab import moderation_tabs
 from auditbook.outputs.pack_guide import STATUS_PROMPT, write_guide
 from auditbook.outputs.sheets import Sheets, output_workbook
 from auditbook.outputs.sheetxml import Formula
@@ -94,6 +95,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
             grades_tab(s, e)
+            moderation_tabs(s, e)
             cohorts_tab(s, e)
             trends_tab(s, e)
             themes_tab(s, e)
