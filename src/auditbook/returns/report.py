@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.safety import Outline
@@ -19,6 +20,8 @@ class Report:
     skipped: str | None = None
     #: What the file says it is (its custom properties and sheet names), when it could be read that far.
     outline: Outline | None = None
+    #: The bytes the report was made from, fingerprinted in the one open of the file (None when it was not opened).
+    read: Fingerprint | None = None
 
     @property
     def errors(self) -> list[Problem]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from auditbook.errors import CollectError
+from auditbook.fingerprint import large_key
 from auditbook.returns.report import Report
 from auditbook.returns.safety import open_regular
 from auditbook.store.reports import report_to_json
@@ -103,7 +104,7 @@ def file_hash(path: Path, limit: int) -> str:
     f, st = open_regular(path)
     with f:
         if st.st_size > limit:
-            return f"large:{st.st_size}:{st.st_mtime_ns}"  # refused unread by validate; never hashed
+            return large_key(st.st_size, st.st_mtime_ns)  # refused unread by validate; never hashed
         h = hashlib.sha256()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
