@@ -4,21 +4,32 @@ collect, and every edit read back is accountable."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner, Result
 
+from auditbook.cli import app
 from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store import ledger as ledger_module
 from auditbook.store import scan as scan_module
 from auditbook.store.ledger import Ledger
 from tests.returns import spec, valid_return
+from tests.test_collect import clones
 
 REGISTRY = SpecRegistry.of(spec())
+runner = CliRunner()
 
 
 def run(folder: Path, out: Path, **options: object) -> CollectResult:
@@ -75,3 +86,230 @@ def test_a_file_replaced_while_collect_reads_it_is_read_again_next_time(
     os.utime(target, ns=(original.st_atime_ns, original.st_mtime_ns))
     result = run(folder, out)
     assert (result.read, case_refs(result.master)) == (1, ["SYN-0201"])
+
+
+_COLLECT = """
+import sys
+from pathlib import Path
+from auditbook.collection.collect import collect
+folder, master, ledger = sys.argv[1:4]
+collect(Path(folder), out=Path(master), ledger_path=Path(ledger), workers=2)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat_line = Path(f"/proc/{entry}/stat").read_text()
+                if int(stat_line.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry))
+    return out
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to find the worker processes")
+def test_two_interrupts_end_collect_within_15_seconds_leaving_no_worker(tmp_path: Path, two: tuple[bytes, bytes]
+                                                                         ) -> None:
+    folder, out = tmp_path / "returns", tmp_path / "out"
+    base = tmp_path / "base.xlsx"
+    base.write_bytes(two[0])
+    clones(base, folder, 60)  # enough to be read by a pool of worker processes, for a few seconds
+    proc = subprocess.Popen([sys.executable, "-c", _COLLECT, str(folder), str(out / "master.xlsx"),
+                             str(out / "ledger.sqlite3")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2 and proc.poll() is None, "the workers never started"
+        time.sleep(0.5)  # reading
+        os.kill(proc.pid, signal.SIGINT)  # Ctrl+C as a script sends it: to the process,
+        time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # then as a terminal does: to the whole group
+        interrupted = time.monotonic()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("collect did not end within 15 seconds of two interrupts")
+        ended = time.monotonic() - interrupted
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), f"processes left behind: {_children(1)}"
+        assert ended < 15
+        assert proc.returncode != 0
+        assert not (out / "master.xlsx").exists()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+
+
+# -- collect's own files never overwrite or swallow a return -------------------------------------------------------
+
+
+def _one_line(result: Result) -> str:
+    """The one line a failed command printed (on stderr), checked to be one line."""
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.fixture
+def returned(tmp_path: Path, two: tuple[bytes, bytes]) -> Path:
+    """A returns folder holding one valid return, SYN-0201.xlsx."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "SYN-0201.xlsx").write_bytes(two[0])
+    return folder
+
+
+def test_out_naming_a_return_is_refused_and_the_return_kept(returned: Path, tmp_path: Path) -> None:
+    target = returned / "SYN-0201.xlsx"
+    before = target.read_bytes()
+    result = runner.invoke(app, ["collect", str(returned), "--out", str(target), "--ledger", str(tmp_path / "l.db")])
+    assert result.exit_code == 2, result.output
+    assert _one_line(result) == (f"Error: the master would be written over {target}, which is not an auditbook "
+                                 "master. Give --out a new file name (or the master an earlier collect wrote), or move "
+                                 "that file first.")
+    assert target.read_bytes() == before
+    # A master collect wrote is written again; a pack is not a master.
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["collect", str(returned), "--out", str(out / "m.xlsx"), "--ledger",
+                               str(out / "l.db"), "--packs", str(out / "packs")]).exit_code == 0
+    assert runner.invoke(app, ["collect", str(returned), "--out", str(out / "m.xlsx"), "--ledger",
+                               str(out / "l2.db")]).exit_code == 0
+    pack = next((out / "packs").glob("pack_*.xlsx"))
+    result = runner.invoke(app, ["collect", str(returned), "--out", str(pack), "--ledger", str(out / "l3.db")])
+    assert result.exit_code == 2, result.output
+    assert "which is a team manager's pack." in _one_line(result)
+
+
+def test_packs_inside_the_returns_folder_are_refused(returned: Path, tmp_path: Path) -> None:
+    packs = returned / "packs"
+    result = runner.invoke(app, ["collect", str(returned), "--out", str(tmp_path / "m.xlsx"), "--ledger",
+                                 str(tmp_path / "l.db"), "--packs", str(packs)])
+    assert result.exit_code == 2, result.output
+    assert _one_line(result) == (f"Error: --packs {packs} is inside the returns folder {returned}: packs there would "
+                                 "be taken for returns, and returns saved there never read. Give --packs a folder "
+                                 "outside the returns folder.")
+    assert not packs.exists() and not (tmp_path / "m.xlsx").exists()
+
+
+def _pack_cases(pack: Path) -> list[str]:
+    ws = openpyxl.load_workbook(pack, read_only=True)["Findings"]
+    return sorted({str(r[0]) for r in ws.iter_rows(min_row=2, values_only=True) if r[0]})
+
+
+def test_a_pack_file_stays_with_its_manager_when_a_new_name_appears(tmp_path: Path) -> None:
+    folder, out = tmp_path / "returns", tmp_path / "out"
+    folder.mkdir()
+    # Two names that make the same file name; the newcomer's sorts first.
+    valid_return(folder / "SYN-0301.xlsx", changes={"profile_case_ref": "SYN-0301",
+                                                     "profile_team_manager": "Example Smith."})
+    run(folder, out, packs=out / "packs")
+    assert _pack_cases(out / "packs" / "pack_example-smith.xlsx") == ["SYN-0301"]
+    valid_return(folder / "SYN-0302.xlsx", changes={"profile_case_ref": "SYN-0302",
+                                                     "profile_team_manager": "Example Smith"})
+    result = run(folder, out, packs=out / "packs")
+    assert sorted(p.name for p in result.packs) == ["pack_example-smith-2.xlsx", "pack_example-smith.xlsx"]
+    assert _pack_cases(out / "packs" / "pack_example-smith.xlsx") == ["SYN-0301"]
+    assert _pack_cases(out / "packs" / "pack_example-smith-2.xlsx") == ["SYN-0302"]
+
+
+# -- every operational failure is one line and exit 2, and no master is replaced before the ledger is safe ---------
+
+
+def test_a_data_folder_that_cannot_be_written_is_one_line(returned: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder would be")
+    monkeypatch.setenv("AUDITBOOK_DATA_DIR", str(blocker / "auditbook"))
+    result = runner.invoke(app, ["collect", str(returned), "--out", str(tmp_path / "m.xlsx")])
+    assert result.exit_code == 2, result.output
+    assert _one_line(result) == (f"Error: cannot keep the ledger key in your data folder {blocker / 'auditbook'} (Not "
+                                 "a directory). Check that folder can be written, or set AUDITBOOK_DATA_DIR to one "
+                                 "that can.")
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_a_master_folder_that_cannot_be_written_is_one_line(returned: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the master's folder would be")
+    result = runner.invoke(app, ["collect", str(returned), "--out", str(blocker / "m.xlsx"), "--ledger",
+                                 str(tmp_path / "l.db")])
+    assert result.exit_code == 2, result.output
+    assert _one_line(result).startswith(f"Error: could not write the master {blocker / 'm.xlsx'} (")
+
+
+class _FullDisk:
+    """A ledger connection whose disk fills: SQLite itself refuses to grow the file past the pages it has
+    (max_page_count), as it does when the disk is full."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+class _CommitFails:
+    """A ledger connection whose COMMIT fails as on a full disk, after everything else went through."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> object:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+@pytest.mark.parametrize("full", [_FullDisk, _CommitFails])
+def test_the_ledger_disk_filling_is_one_line_and_leaves_the_master(
+        full: type, tmp_path: Path, two: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, out = tmp_path / "returns", tmp_path / "out"
+    folder.mkdir()
+    (folder / "SYN-0201.xlsx").write_bytes(two[0])
+    args = ["collect", str(folder), "--out", str(out / "master.xlsx"), "--ledger", str(out / "ledger.sqlite3")]
+    assert runner.invoke(app, args).exit_code == 0
+    before = (out / "master.xlsx").read_bytes()
+    (folder / "SYN-0202.xlsx").write_bytes(two[1])
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(ledger_module.sqlite3, "connect", lambda *a, **k: full(real_connect(*a, **k)))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    ledger = out / "ledger.sqlite3"
+    assert _one_line(result) == (f"Error: the ledger {ledger} could not be written (database or disk is "
+                                 "full); nothing of this run was kept and the master is unchanged. Free some space "
+                                 "where the ledger is (or give --ledger another place), then collect again.")
+    assert (out / "master.xlsx").read_bytes() == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".auditbook-")] == []
+    monkeypatch.undo()
+    # Nothing of the failed run was kept: the new return is read and merged now.
+    result = run_cli(args)
+    assert result.stdout.splitlines()[-1].startswith("2 files: 1 unchanged since last run, 1 read; master holds 2 ")
+    assert case_refs(out / "master.xlsx") == ["SYN-0201", "SYN-0202"]
+
+
+def run_cli(args: list[str]) -> Result:
+    """Run the command line in this process, checking it succeeded."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result

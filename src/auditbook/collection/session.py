@@ -13,6 +13,7 @@ import gc
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from auditbook.outputs.packs import PACK_GLOB
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.workers import Progress
 from auditbook.store.history import History
-from auditbook.store.ledger import MASTER, Ledger, output_sha, pack_source
+from auditbook.store.ledger import MASTER, Ledger, output_sha, pack_source, unsaved
 from auditbook.store.location import default_ledger, folder_identity
 from auditbook.store.ours import Own
 from auditbook.store.readback import read_back
@@ -98,7 +99,23 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _inside(path: Path, folder: Path) -> bool:
+@contextmanager
+def said_plainly(ledger: Path) -> Iterator[None]:
+    """An operational failure met during a run (the ledger's disk full, a file or folder that cannot be read or written)
+    as one CollectError that says what and where, never a traceback."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise CollectError(unsaved(ledger, err)) from None
+    except OSError as err:
+        where = name_key(str(err.filename)) if err.filename else "the returns folder or its outputs"
+        raise CollectError(f"{where}: {err.strerror or err} (nothing of this run was kept, and the master is "
+                           "unchanged). Check it can be read and written and there is space on its disk, then collect "
+                           "again.") from None
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or inside it (shortcuts followed)."""
     try:
         path.resolve().relative_to(folder.resolve())
     except (OSError, ValueError):
@@ -124,16 +141,20 @@ class Session:
         #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
         self.packs = packs or recorded
         self.master_sha: str | None = None
+        # A packs folder inside the returns folder (recorded by an older auditbook) is read: a pack there is told by
+        # its mark and skipped, and a return saved there is still read.
         self.own = Own.of(master=self.master, ledger=self.ledger_file,
-                          packs=[p for p in (packs, recorded) if p is not None])
+                          packs=[p for p in (packs, recorded) if p is not None and not inside(p, folder)])
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            self.ledger.commit()
-        self.ledger.close()
+        try:
+            if kind is None:
+                self.ledger.commit()
+        finally:
+            self.ledger.close()
 
     def scan(self) -> Scan:
         """Read what is new or changed in the folder (in parallel), remember it, and compare the rest."""
@@ -196,7 +217,7 @@ class Session:
             self.ledger.remember_written(MASTER, master)
         if master is not None or readback.packs_read:
             self.ledger.master_stale()
-        if master is not None and readback.from_master and _inside(master, self.folder):
+        if master is not None and readback.from_master and inside(master, self.folder):
             readback.warnings.append(
                 f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "
                 f"folder ({name_key(str(master))}), which anyone who saves returns there can change. Check them on "

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.report import Report
-from auditbook.returns.safety import OWN_LIMITS, Outline
+from auditbook.returns.safety import OWN_LIMITS, Outline, open_checked, outline
+from auditbook.text import name_key
 
 #: The custom document property auditbook writes into its masters, packs and exports, with their kind.
 OUTPUT_PROPERTY = "auditbook output"
@@ -107,3 +109,21 @@ def output_kind(outline: Outline) -> str | None:
     if "Actions" in sheets and sheets <= _PACK_SHEETS:
         return KINDS["pack"]
     return None
+
+
+def refuse_to_replace(master: Path, as_written: bool) -> None:
+    """Raise CollectError when the master's path names an existing file that is not an auditbook master (a return, say),
+    which writing the master would destroy. `as_written`: the ledger knows the file as the master it wrote."""
+    if as_written or not os.path.lexists(master):
+        return
+    what = "not a workbook auditbook can read"
+    try:
+        with open_checked(master, OUTPUT_LIMITS) as zf:
+            kind = output_kind(outline(zf, name_key(master.name)))
+        if kind == KINDS["master"]:
+            return
+        what = kind or "not an auditbook master"
+    except (UnreadableFileError, OSError, KeyError, ValueError):
+        pass
+    raise CollectError(f"the master would be written over {name_key(str(master))}, which is {what}. Give --out a new "
+                       "file name (or the master an earlier collect wrote), or move that file first.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,6 +273,8 @@ def _remember(ledger: Ledger, found: Found, looked: str, report: Report, key: st
     sha, size, mtime_ns = (looked, found.st.st_size, found.st.st_mtime_ns) if read is None else read
     try:
         ledger.put(found.rel, size=size, mtime_ns=mtime_ns, sha256=sha, report=report, registry=key)
+    except sqlite3.OperationalError:
+        raise  # the ledger's disk full, or its file gone: the run stops (the master is not replaced)
     except Exception as err:  # one file's answers that cannot be stored cost that file only
         return Report(file=found.rel, problems=[Problem.of(Code.INTERNAL_ERROR, case="ledger", file=found.rel,
                                                            why=type(err).__name__)]), sha
