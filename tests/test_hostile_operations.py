@@ -12,10 +12,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner, Result
 
 from auditbook.cli import app
@@ -27,6 +29,10 @@ from auditbook.store import scan as scan_module
 from auditbook.store.ledger import Ledger
 from tests.returns import spec, valid_return
 from tests.test_collect import clones
+from tests.test_register import NOW, actions_tab, built, folder
+from tests.test_register import run as run_register
+
+__all__ = ["built", "folder"]  # the fixtures test_register makes
 
 REGISTRY = SpecRegistry.of(spec())
 runner = CliRunner()
@@ -313,3 +319,58 @@ def run_cli(args: list[str]) -> Result:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return result
+
+
+# -- every edit read back is accountable ---------------------------------------------------------------------------
+
+
+def _save_as(path: Path, who: str, edit: Callable[[Worksheet, list[object]], None]) -> None:
+    """Edit a file's Actions tab and save it as `who` (what Excel writes into docProps/core.xml lastModifiedBy)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Actions"]
+    edit(ws, [c.value for c in ws[1]])
+    wb.properties.lastModifiedBy = who
+    wb.save(path)
+
+
+def test_every_edit_read_back_is_logged_and_another_managers_action_refused(folder: Path) -> None:
+    packs = folder.parent / "packs"
+    first = run_register(folder, packs=packs)
+    held = {p: [r["Action ID"] for r in actions_tab(p)] for p in first.packs}
+    mine, theirs = [p for p in first.packs if held[p]][:2]
+    own, other = held[mine][0], held[theirs][0]
+    was = {r["Action ID"]: r for r in actions_tab(first.master)}
+    forger = 'Example Manager =HYPERLINK("http://example.invalid")'
+
+    def in_pack(ws: Worksheet, head: list[object]) -> None:
+        ws.cell(row=2, column=head.index("Status") + 1).value = "Done"
+        extra = ws.max_row + 1  # another manager's action typed in below: not theirs to change
+        ws.cell(row=extra, column=head.index("Action ID") + 1).value = other
+        ws.cell(row=extra, column=head.index("Status") + 1).value = "Done"
+
+    _save_as(mine, forger, in_pack)
+    note_row = [r["Action ID"] for r in actions_tab(first.master)].index(other) + 2
+    _save_as(first.master, "Example Collator",
+             lambda ws, head: setattr(ws.cell(row=note_row, column=head.index("Notes") + 1), "value", "Chased"))
+    second = run_register(folder, packs=packs)
+    ws = openpyxl.load_workbook(second.master)["Edits"]
+    assert [c.value for c in ws[1]] == ["Read", "From", "Where", "Last saved by (as the file says)",
+                                        "Action or plan ID", "Field", "Was", "Now", "Outcome"]
+    logged = sorted(tuple("" if v is None else v for v in r[1:]) for r in ws.iter_rows(min_row=2, values_only=True))
+    extra_row = len(held[mine]) + 2
+    assert logged == sorted([
+        (mine.name, "Actions row 2", forger, own, "Status", was[own]["Status"] or "", "Done", "taken"),
+        (mine.name, f"Actions row {extra_row}", forger, other, "Status", was[other]["Status"] or "", "Done",
+         "refused: not one of this pack's actions (a team manager changes only their own)"),
+        ("the master", f"Actions row {note_row}", "Example Collator", other, "Notes", "", "Chased", "taken"),
+    ])
+    assert {r[0] for r in ws.iter_rows(min_row=2, values_only=True)} == {NOW.isoformat(sep=" ")}
+    # Who the file says saved it is shown as text, never run as a formula.
+    forged = next(c for row in ws.iter_rows(min_row=2) for c in row if c.value == forger)
+    assert forged.data_type == "s"
+    states = {r["Action ID"]: r for r in actions_tab(second.master)}
+    assert (states[own]["Status"], states[other]["Status"], states[other]["Notes"]) == (
+        "Done", was[other]["Status"], "Chased")
+    # The log is kept: the next master still shows it.
+    third = run_register(folder, packs=packs, threshold=0.4)
+    assert len(list(openpyxl.load_workbook(third.master)["Edits"].iter_rows(min_row=2))) == 3

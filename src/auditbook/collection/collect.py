@@ -27,6 +27,7 @@ from auditbook.errors import CollectError
 from auditbook.outputs.master import check_not_open, write_master
 from auditbook.outputs.packs import write_packs
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store.editlog import EditLog
 from auditbook.store.ledger import MASTER, Entry, pack_source
 from auditbook.store.location import network_fs
 from auditbook.store.ours import refuse_to_replace, stale_temporaries, temporary
@@ -166,11 +167,14 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
     """Take back the edits, work out the evidence, write the master to `draft` (and the packs, when asked for)."""
     collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
     register = Register(s.ledger)
-    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now), master)
+    log = EditLog(s.ledger, s.moment)
+    edits = log.all()
+    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master)
     register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
     result.evidence = evidence
+    result.warnings += log.problems
     if packs is not None:
         names = s.ledger.pack_names()
         result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register, names)
