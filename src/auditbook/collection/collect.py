@@ -65,7 +65,8 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     validated and remembered, and edits typed into the master or packs are taken into the ledger, exactly as
     collect does; the master itself is left as it is (the next collect writes it again).
     """
-    with Session(folder, options(opts, given), existing=True) as session:
+    o = options(opts, given)
+    with said_plainly(default_paths(folder, o.out, o.ledger_path)[1]), Session(folder, o, existing=True) as session:
         scan = session.scan()
         with paused_gc():
             _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
@@ -169,7 +170,7 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
     register = Register(s.ledger)
     log = EditLog(s.ledger, s.moment)
     edits = log.all()
-    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master)
+    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master, draft)
     register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
@@ -195,12 +196,17 @@ def _action_ids(entry: Entry, registry: SpecRegistry) -> list[str]:
     return [] if audit is None else ids_of(audit)
 
 
-def _write(write: Callable[[], Path], master: Path) -> None:
-    """Write the master; a full disk or a locked file is one plain message, the previous master left as it was."""
+def _write(write: Callable[[], Path], master: Path, draft: Path) -> None:
+    """Write the master (to `draft`, beside it); a full disk or a locked file is one plain message naming the master,
+    the previous master left as it was."""
     try:
         write()
-    except CollectError:
-        raise
+    except CollectError as err:
+        if str(draft) not in str(err):
+            raise
+        raise CollectError(f"could not write the master {name_key(str(master))}: its folder is read-only or the file "
+                           "is open in another program. The previous master is unchanged. Close it, or give --out a "
+                           "folder you can write to, then collect again.") from None
     except OSError as err:
         raise CollectError(f"could not write the master {name_key(str(master))} ({err.strerror or err}). The previous "
                            "master is unchanged. Free some disk space or close the file, then collect again.") \

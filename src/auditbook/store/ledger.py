@@ -20,6 +20,7 @@ keys, and what the last run wrote (the master's and packs' SHA-256, the packs fo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -438,11 +439,15 @@ class Ledger:
         """Make this run's changes permanent and release the lock (or, with `hold`, take it again at once), or raise
         CollectError saying the ledger could not be saved (its disk full, say): then nothing of the run is kept."""
         try:
-            self.db.execute("COMMIT")
-            if hold:
-                self.db.execute("BEGIN IMMEDIATE")
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
         except sqlite3.Error as err:
             raise CollectError(unsaved(self.path, err)) from None
+        if hold:
+            # What is left of the run (moving the master into place) is kept safe already: should another collect
+            # take the lock first, this one goes on without it.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("BEGIN IMMEDIATE")
 
     def close(self) -> None:
         """Release the lock without keeping uncommitted changes."""
