@@ -202,15 +202,17 @@ def test_out_naming_a_return_is_refused_and_the_return_kept(returned: Path, tmp_
     assert "which is a team manager's pack." in _one_line(result)
 
 
-def test_packs_inside_the_returns_folder_are_refused(returned: Path, tmp_path: Path) -> None:
+def test_a_return_saved_into_a_packs_folder_inside_the_returns_folder_is_read(returned: Path, tmp_path: Path,
+                                                                             two: tuple[bytes, bytes]) -> None:
     packs = returned / "packs"
-    result = runner.invoke(app, ["collect", str(returned), "--out", str(tmp_path / "m.xlsx"), "--ledger",
-                                 str(tmp_path / "l.db"), "--packs", str(packs)])
-    assert result.exit_code == 2, result.output
-    assert _one_line(result) == (f"Error: --packs {packs} is inside the returns folder {returned}: packs there would "
-                                 "be taken for returns, and returns saved there never read. Give --packs a folder "
-                                 "outside the returns folder.")
-    assert not packs.exists() and not (tmp_path / "m.xlsx").exists()
+    first = run(returned, tmp_path, packs=packs)
+    assert len(first.packs) == 1
+    (packs / "SYN-0202.xlsx").write_bytes(two[1])  # saved next to the packs by mistake
+    again = run(returned, tmp_path, packs=packs)
+    # The return is read and merged; the pack auditbook wrote is not taken for one.
+    assert (again.files, again.read, again.skipped) == (2, 1, 0)
+    assert case_refs(again.master) == ["SYN-0201", "SYN-0202"]
+    assert run(returned, tmp_path).files == 2  # and without --packs, the ledger still knows its packs
 
 
 def _pack_cases(pack: Path) -> list[str]:

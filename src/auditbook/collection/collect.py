@@ -18,7 +18,6 @@ from auditbook.collection.session import (
     Options,
     Session,
     default_paths,
-    inside,
     options,
     paused_gc,
     said_plainly,
@@ -87,7 +86,9 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
     """
     o = options(opts, given)
     master, ledger_file = default_paths(folder, o.out, o.ledger_path)
-    _check_places(folder, master, packs)
+    if master.is_dir():
+        raise CollectError(f"the master {name_key(str(master))} is a folder. Give --out a file name ending .xlsx, "
+                           "or a folder to put auditbook-master.xlsx in.")
     forget_keys = [forget_key(folder, f) for f in forget]
     for f, k in zip(forget, forget_keys, strict=True):
         if (folder / f).exists() or (f.is_absolute() and f.exists()):
@@ -127,15 +128,6 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
     return result
 
 
-def _check_places(folder: Path, master: Path, packs: Path | None) -> None:
-    """Refuse a master that is a folder, and packs written where they would be taken for returns."""
-    if master.is_dir():
-        raise CollectError(f"the master {name_key(str(master))} is a folder. Give --out a file name ending .xlsx, "
-                           "or a folder to put auditbook-master.xlsx in.")
-    if packs is not None and inside(packs, folder):
-        raise CollectError(f"--packs {name_key(str(packs))} is inside the returns folder {name_key(str(folder))}: "
-                           "packs there would be taken for returns, and returns saved there never read. Give --packs "
-                           "a folder outside the returns folder.")
 
 
 @contextlib.contextmanager
@@ -178,7 +170,8 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
     result.warnings += log.problems
     if packs is not None:
         names = s.ledger.pack_names()
-        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register, names)
+        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register, names,
+                                           kept=set(s.ledger.written_packs()))
         s.ledger.remember_pack_names(names)
         result.warnings += failed
         s.ledger.remember_packs_dir(packs)

@@ -2,7 +2,7 @@
 
 `Options` is everything the three take alike (where the master and ledger are, which round, the local
 settings' calendar and threshold, an allocation); `Session` opens the ledger under its lock, reads the folder
-(leaving out auditbook's own files: the master, the ledger, the packs folder the ledger recorded), takes back
+(leaving out auditbook's own files: the master, the ledger, the packs the ledger recorded writing), takes back
 what was typed into the master and packs, and works out the evidence.
 """
 
@@ -114,8 +114,7 @@ def said_plainly(ledger: Path) -> Iterator[None]:
                            "again.") from None
 
 
-def inside(path: Path, folder: Path) -> bool:
-    """Whether `path` is `folder` or inside it (shortcuts followed)."""
+def _inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
     except (OSError, ValueError):
@@ -141,10 +140,11 @@ class Session:
         #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
         self.packs = packs or recorded
         self.master_sha: str | None = None
-        # A packs folder inside the returns folder (recorded by an older auditbook) is read: a pack there is told by
-        # its mark and skipped, and a return saved there is still read.
-        self.own = Own.of(master=self.master, ledger=self.ledger_file,
-                          packs=[p for p in (packs, recorded) if p is not None and not inside(p, folder)])
+        # The packs themselves, not their folder: a return saved into a packs folder inside the returns folder is
+        # still read.
+        written = [d / name for d in {p for p in (packs, recorded) if p is not None}
+                   for name in self.ledger.written_packs()]
+        self.own = Own.of(master=self.master, ledger=self.ledger_file, packs=written)
 
     def __enter__(self) -> Session:
         return self
@@ -217,7 +217,7 @@ class Session:
             self.ledger.remember_written(MASTER, master)
         if master is not None or readback.packs_read:
             self.ledger.master_stale()
-        if master is not None and readback.from_master and inside(master, self.folder):
+        if master is not None and readback.from_master and _inside(master, self.folder):
             readback.warnings.append(
                 f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "
                 f"folder ({name_key(str(master))}), which anyone who saves returns there can change. Check them on "

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac 
 """
 _TOMBSTONE = "forgotten:"
 _PACK_NAME = "pack_name:"
+_PACK_SHA = "pack_sha256:"
 
 
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
@@ -74,7 +75,7 @@ def pack_source(pack: Path) -> str:
 
 def _written_key(source: str) -> str:
     # The keys ledgers already hold: a master's or pack's SHA-256 when auditbook last wrote or read it.
-    return "master_sha256" if source == MASTER else f"pack_sha256:{source.removeprefix('pack:')}"
+    return "master_sha256" if source == MASTER else f"{_PACK_SHA}{source.removeprefix('pack:')}"
 
 
 def _stat_of(path: Path) -> str:
@@ -379,6 +380,10 @@ class Ledger:
     def remember_packs_dir(self, packs: Path) -> None:
         """Remember the folder packs are written into (never read as returns, and read back next time)."""
         self._set_meta("packs_dir", str(packs.resolve()))
+
+    def written_packs(self) -> list[str]:
+        """The file names of the packs auditbook has written (or read back) into the packs folder."""
+        return sorted(k.removeprefix(_PACK_SHA) for k in self._meta_like(_PACK_SHA) if not k.endswith(":stat"))
 
     def pack_names(self) -> dict[str, str]:
         """The file name each team manager's pack has had (by the manager's name as compared), kept across runs."""

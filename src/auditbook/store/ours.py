@@ -112,18 +112,19 @@ def output_kind(outline: Outline) -> str | None:
 
 
 def refuse_to_replace(master: Path, as_written: bool) -> None:
-    """Raise CollectError when the master's path names an existing file that is not an auditbook master (a return, say),
-    which writing the master would destroy. `as_written`: the ledger knows the file as the master it wrote."""
+    """Raise CollectError when the master's path names an existing workbook that is not an auditbook master (a return,
+    a pack), which writing the master would destroy. `as_written`: the ledger knows the file as the master it wrote.
+    A file that cannot be read as a workbook is left to the read-back of the master's edits, which refuses it unless
+    it is what auditbook wrote."""
     if as_written or not os.path.lexists(master):
         return
-    what = "not a workbook auditbook can read"
     try:
         with open_checked(master, OUTPUT_LIMITS) as zf:
             kind = output_kind(outline(zf, name_key(master.name)))
-        if kind == KINDS["master"]:
-            return
-        what = kind or "not an auditbook master"
     except (UnreadableFileError, OSError, KeyError, ValueError):
-        pass
+        return
+    if kind == KINDS["master"]:
+        return
+    what = kind or "not an auditbook master"
     raise CollectError(f"the master would be written over {name_key(str(master))}, which is {what}. Give --out a new "
                        "file name (or the master an earlier collect wrote), or move that file first.")
