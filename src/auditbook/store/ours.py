@@ -30,7 +30,7 @@ KINDS = {"master": "a master workbook", "pack": "a team manager's pack", "export
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".xltx", ".xltm", ".ods", ".fods", ".numbers")
 #: Sheets only auditbook's outputs have (for those written before they carried OUTPUT_PROPERTY).
 _MASTER_SHEETS = frozenset({"Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan",
-                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Lists"})
+                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Edits", "Lists"})
 _EXPORT_SHEETS = frozenset({"About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"})
 _PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack"})
 #: auditbook's own files (a master, with its tidy tabs, is far larger than a return) get larger caps; every
