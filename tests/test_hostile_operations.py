@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -354,11 +355,15 @@ def test_every_edit_read_back_is_logged_and_another_managers_action_refused(fold
     note_row = [r["Action ID"] for r in actions_tab(first.master)].index(other) + 2
     _save_as(first.master, "Example Collator",
              lambda ws, head: setattr(ws.cell(row=note_row, column=head.index("Notes") + 1), "value", "Chased"))
+    saved = {mine.name: mine.stat().st_mtime, "the master": first.master.stat().st_mtime}
     second = run_register(folder, packs=packs)
     ws = openpyxl.load_workbook(second.master)["Edits"]
-    assert [c.value for c in ws[1]] == ["Read", "From", "Where", "Last saved by (as the file says)",
+    assert [c.value for c in ws[1]] == ["Read", "From", "Where", "Last saved by (as the file says)", "File saved",
                                         "Action or plan ID", "Field", "Was", "Now", "Outcome"]
-    logged = sorted(tuple("" if v is None else v for v in r[1:]) for r in ws.iter_rows(min_row=2, values_only=True))
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert {(r[1], r[4]) for r in rows} == {
+        (name, datetime.fromtimestamp(t).isoformat(sep=" ", timespec="seconds")) for name, t in saved.items()}
+    logged = sorted(tuple("" if v is None else v for v in r[1:4] + r[5:]) for r in rows)
     extra_row = len(held[mine]) + 2
     assert logged == sorted([
         (mine.name, "Actions row 2", forger, own, "Status", was[own]["Status"] or "", "Done", "taken"),

@@ -1,6 +1,7 @@
 """The log of every edit read back from the master and the packs: where it came from, when it was read, who the file
-says last saved it, what changed, and whether it was taken. Kept in the ledger (a signed table, so a row altered
-outside auditbook is left out and said so) and shown on the master's Edits tab, where the collator can audit it.
+says last saved it and when the file system says it was saved, what changed, and whether it was taken. Kept in the
+ledger (a signed table, so a row altered outside auditbook is left out and said so) and shown on the master's Edits
+tab, where the collator can audit it.
 
 Who last saved a file is what the file itself says (docProps/core.xml lastModifiedBy): anyone can write anything
 there, so it is shown as the file says it, never trusted, never used to decide anything.
@@ -28,6 +29,8 @@ class LoggedEdit:
     source: str
     place: str
     modified_by: str
+    #: When the file was last saved, as the file system says (local time, to the second).
+    saved: str
     item: str
     field: str
     before: str
@@ -47,8 +50,8 @@ class EditLog:
 
     def add(self, edit: LoggedEdit) -> None:
         """Keep one edit read back now."""
-        self.ledger.put_row(EDIT_LOG, (self.read, self._next, edit.source, edit.place, edit.modified_by, edit.item,
-                                       edit.field, edit.before, edit.after, edit.outcome))
+        self.ledger.put_row(EDIT_LOG, (self.read, self._next, edit.source, edit.place, edit.modified_by, edit.saved,
+                                       edit.item, edit.field, edit.before, edit.after, edit.outcome))
         self._next += 1
 
     def all(self) -> list[LoggedEdit]:

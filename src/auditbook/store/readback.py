@@ -56,10 +56,21 @@ class _Edits:
 
 @dataclass(frozen=True)
 class _File:
-    """A file read back: its ledger name, and who it says last saved it (untrusted text, shown as it is)."""
+    """A file read back: its ledger name, who it says last saved it (untrusted text, shown as it is), and when it was
+    last saved (the file system's time)."""
 
     source: str
     modified_by: str
+    saved: str
+
+    @classmethod
+    def of(cls, source: str, path: Path) -> _File:
+        """The file at `path`, read back as `source`."""
+        try:
+            saved = datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
+        except (OSError, ValueError, OverflowError):
+            saved = ""
+        return cls(source, last_modified_by(path, MASTER_LIMITS if source == MASTER else PACK_LIMITS), saved)
 
 
 def read_back(register: Register, master: Path | None, packs: Sequence[Path], now: datetime) -> ReadBack:
@@ -76,7 +87,7 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
             continue
         if source != MASTER:
             out.packs_read.append(path.name)
-        file = _File(source, last_modified_by(path, MASTER_LIMITS if source == MASTER else PACK_LIMITS))
+        file = _File.of(source, path)
         tab = sheets.get(ACTIONS_TAB)
         if tab is not None:
             _diff(register, file, tab, edits, out, states, log)
@@ -151,8 +162,8 @@ def _changes(before: Seen, now: Seen) -> list[tuple[str, object, object]]:
 
 def _logged(file: _File, row: int, item: str, name: str, old: object, new: object, outcome: str,
             tab: str = ACTIONS_TAB) -> LoggedEdit:
-    return LoggedEdit("", _who(file.source), f"{tab} row {row}", file.modified_by, item, _LABEL.get(name, name),
-                      _shown(old), _shown(new), outcome)
+    return LoggedEdit("", _who(file.source), f"{tab} row {row}", file.modified_by, file.saved, item,
+                      _LABEL.get(name, name), _shown(old), _shown(new), outcome)
 
 
 def _shown(value: object) -> str:

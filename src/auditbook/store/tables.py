@@ -47,7 +47,7 @@ SAG_PLAN = Table("sag_plan", (
 
 EDIT_LOG = Table("edit_log", (
     ("read", "TEXT NOT NULL"), ("seq", "INTEGER NOT NULL"), ("source", "TEXT NOT NULL"), ("place", "TEXT NOT NULL"),
-    ("modified_by", "TEXT NOT NULL"), ("item", "TEXT NOT NULL"), ("field", "TEXT NOT NULL"),
+    ("modified_by", "TEXT NOT NULL"), ("saved", "TEXT NOT NULL"), ("item", "TEXT NOT NULL"), ("field", "TEXT NOT NULL"),
     ("before", "TEXT NOT NULL"), ("after", "TEXT NOT NULL"), ("outcome", "TEXT NOT NULL")), keys=2,
     what="the edit log's entry")
 
