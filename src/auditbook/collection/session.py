@@ -221,7 +221,8 @@ class Session:
             readback.warnings.append(
                 f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "
                 f"folder ({name_key(str(master))}), which anyone who saves returns there can change. Check them on "
-                "its Actions and SAG action plan tabs; keep the master in your own folder with --out to be sure.")
+                "its Edits tab (each with who the file says saved it); keep the master in your own folder with --out "
+                "to be sure.")
         history.keep(round_summaries(collation, self.registry), self.moment)
         in_round = None if o.allocation is None else [
             a for a in o.allocation if o.round_name is None or norm(a.round_key) == norm(o.round_name)]
