@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -381,3 +382,14 @@ def test_every_edit_read_back_is_logged_and_another_managers_action_refused(fold
     # The log is kept: the next master still shows it.
     third = run_register(folder, packs=packs, threshold=0.4)
     assert len(list(openpyxl.load_workbook(third.master)["Edits"].iter_rows(min_row=2))) == 3
+
+
+def test_an_output_left_in_the_folder_is_remembered_not_read_every_time(returned: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(returned, out, packs=out / "packs")
+    shutil.copy(next((out / "packs").glob("pack_*.xlsx")), returned / "copy of a pack.xlsx")
+    first = run(returned, out)
+    assert (first.read, [n.reason for n in first.not_merged]) == (
+        1, ["auditbook output (a team manager's pack), not a return"])
+    again = run(returned, out, threshold=0.4)
+    assert (again.read, again.unchanged) == (0, 2)

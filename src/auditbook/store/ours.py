@@ -91,7 +91,7 @@ def as_own_output(report: Report, path: Path) -> Report:
     kind = None if report.outline is None else output_kind(report.outline)
     if kind is None:
         return report
-    return Report(file=report.file, skipped=f"auditbook output ({kind}), not a return")
+    return Report(file=report.file, skipped=f"auditbook output ({kind}), not a return", read=report.read)
 
 
 def output_kind(outline: Outline) -> str | None:
