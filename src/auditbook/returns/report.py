@@ -21,7 +21,7 @@ class Report:
     #: What the file says it is (its custom properties and sheet names), when it could be read that far.
     outline: Outline | None = None
     #: The bytes the report was made from, fingerprinted in the one open of the file (None when it was not opened).
-    read: Fingerprint | None = None
+    read: Fingerprint | None = field(default=None, compare=False)
 
     @property
     def errors(self) -> list[Problem]:
