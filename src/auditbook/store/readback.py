@@ -5,7 +5,8 @@ when auditbook last wrote or read it. Two files (or two rows of one file) that c
 field to different values are a conflict: the stored value is kept and both are shown until someone
 settles them. A pack may change only the actions auditbook put in it, and a pack that cannot be read is
 that pack's problem (its edits are read next time); a master that cannot be read stops collect, which
-would otherwise overwrite it. Text is checked and capped as a return's is.
+would otherwise overwrite it. Text is checked and capped as a return's is. Every change read back, taken, left as
+a conflict or refused, is logged (editlog.py) with the file it came from and who that file says last saved it.
 """
 
 from __future__ import annotations
