@@ -43,7 +43,7 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
         raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
         outline = err.outline if isinstance(err, OversizeError) else None
-        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline)
+        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline, read=err.read)
     except OSError as err:
         return Report(file=str(path), problems=[Problem.of(Code.UNREADABLE, file=name,
                                                            reason=err.strerror or type(err).__name__)])
@@ -63,7 +63,7 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
     """Validate an already-read workbook (`today` as validate_file)."""
-    report = Report(file=str(raw.path), outline=raw.outline)
+    report = Report(file=str(raw.path), outline=raw.outline, read=raw.read)
     agreed, problems = read_provenance(raw)
     report.problems += problems
     if problems:
