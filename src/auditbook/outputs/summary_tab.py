@@ -141,7 +141,8 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
                          "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+        s.insert_chart(ws, end, 0, chart, about="Column chart: the overall grades this round, audits of each.",
+                       figures=(overall_row, 0, last, 1), options={"x_scale": 1.5, "y_scale": 1.2})
         end += _CHART_ROWS
     if sections:
         chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
@@ -155,5 +156,6 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.6})
+        s.insert_chart(ws, end, 0, chart, about="Stacked bar chart: the grades of each section this round.",
+                       figures=(sections_row, 0, last, len(c.grades)), options={"x_scale": 1.5, "y_scale": 1.6})
     s.page_break(ws, breaks)

@@ -1,0 +1,91 @@
+"""The master's charts and Excel Tables carry alt text (issue 15), read back from the XML as written."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from defusedxml import ElementTree
+
+from auditbook.collection.collect import collect
+from auditbook.returns.provenance import SpecRegistry
+from tests.returns import answers, make_return, spec
+
+NOW = datetime(2026, 12, 7, 9, 30)
+XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+X14 = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A master of two rounds (so it has trend charts), four audits in each."""
+    tmp = tmp_path_factory.mktemp("master-a11y")
+    folder = tmp / "returns"
+    for i, scenario in enumerate(("child_protection", "in_care_16_plus", "early_help", "child_in_need"), start=1):
+        make_return(folder / "now" / f"SYN-000{i}.xlsx", answers(scenario, seed=20 + i, index=i, actions=1))
+        make_return(folder / "before" / f"SYN-010{i}.xlsx",
+                    answers(scenario, seed=10 + i, index=100 + i, actions=1, month="2026-07"))
+    result = collect(folder, out=tmp / "master.xlsx", registry=SpecRegistry.of(spec()), now=NOW)
+    return result.master
+
+
+def _sheet_names(z: zipfile.ZipFile) -> dict[str, str]:
+    """Each worksheet's part (xl/worksheets/sheetN.xml) -> its tab name."""
+    book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): "xl/" + r.get("Target").removeprefix("/xl/") for r in rels.iter(f"{REL}Relationship")}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    return {target[s.get(rid)]: s.get("name") for s in book.iter(f"{MAIN}sheet")}
+
+
+def _charts_alt(z: zipfile.ZipFile) -> dict[str, list[str]]:
+    """Each tab's charts' alt text (the descr of each chart's frame in the tab's drawing), in drawing order."""
+    names = _sheet_names(z)
+    out: dict[str, list[str]] = {}
+    for part, name in names.items():
+        rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+        if rels not in z.namelist():
+            continue
+        for r in ElementTree.fromstring(z.read(rels)).iter(f"{REL}Relationship"):
+            if r.get("Type", "").endswith("/drawing"):
+                drawing = ElementTree.fromstring(z.read("xl/drawings/" + r.get("Target").rsplit("/", 1)[-1]))
+                out[name] = [frame.find(f"{XDR}nvGraphicFramePr/{XDR}cNvPr").get("descr", "")
+                             for frame in drawing.iter(f"{XDR}graphicFrame")]
+    return out
+
+
+def test_every_chart_of_the_master_has_alt_text_naming_its_figures(master: Path) -> None:
+    with zipfile.ZipFile(master) as z:
+        alt = _charts_alt(z)
+        charts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    assert sum(len(v) for v in alt.values()) == len(charts) > 4
+    assert all(text for texts in alt.values() for text in texts), alt
+    grades = "Outstanding, Good, Requires improvement, Inadequate"
+    assert alt["Grades"] == [f"Stacked bar chart: the share of each grade ({grades}) by section this round. Its "
+                             f"figures are in Grades A4:F{4 + len(alt['Trends'])}."]
+    assert alt["Summary"][0].startswith("Column chart: the overall grades this round, audits of each. Its figures "
+                                        "are in Summary A")
+    assert alt["Summary"][1].startswith("Stacked bar chart: the grades of each section this round.")
+    # One small trend chart a scope, each saying which, over its own rows of the table (two rounds each).
+    assert alt["Trends"][0] == "Line chart: % good or better by round, Overall. Its figures are in Trends A5:H6."
+    assert len(set(alt["Trends"])) == len(alt["Trends"])
+
+
+def test_every_excel_table_of_the_master_has_alt_text(master: Path) -> None:
+    with zipfile.ZipFile(master) as z:
+        tables = {}
+        for part in sorted(n for n in z.namelist() if re.fullmatch(r"xl/tables/table\d+\.xml", n)):
+            root = ElementTree.fromstring(z.read(part))
+            alt = root.find(f"{MAIN}extLst/{MAIN}ext/{X14}table")
+            assert alt is not None, part
+            headers = [c.get("name") for c in root.iter(f"{MAIN}tableColumn")]
+            tables[root.get("name")] = (alt.get("altText"), alt.get("altTextSummary"), headers)
+    assert {"Audits", "Actions", "Findings", "Answers", "Rejected", "Dictionary", "SAGPlan", "Themes"} <= set(tables)
+    for name, (title, summary, headers) in tables.items():
+        assert title == name
+        assert summary == f"{name}: one row each, with the columns {', '.join(headers)}.", name
