@@ -12,7 +12,7 @@ from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES
 from auditbook.analysis.themes import CONCERN, STRENGTH, Ranked
 from auditbook.analysis.trends import OVERALL
 from auditbook.outputs.sheets import Cell, Sheets
-from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
 from auditbook.spec.layout import col_letter
 from auditbook.store.register import PLAN_TAB
@@ -47,7 +47,7 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
         for i in range(len(c.grades)):
             chart.add_series({"name": ["Grades", 3, 2 + i], "categories": ["Grades", 4, 0, 3 + len(rows), 0],
                               "values": ["Grades", 4, 2 + i, 3 + len(rows), 2 + i],
-                              "fill": {"color": GRADE_COLOURS[i % len(GRADE_COLOURS)]}})
+                              "fill": {"color": GRADE_COLOURS[i % len(GRADE_COLOURS)]}, "border": {"color": SEPARATOR}})
         chart.set_title({"name": "Share of each grade by section"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})

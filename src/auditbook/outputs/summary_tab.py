@@ -16,7 +16,7 @@ from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.tracking import RETURN_STATUSES
 from auditbook.analysis.trends import OVERALL, points
 from auditbook.outputs.sheets import Cell, Sheets
-from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import INT, WRAP, Column
 from auditbook.text import plural
 
@@ -151,7 +151,8 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
             chart.add_series({"name": ["Summary", sections_row, col],
                               "categories": ["Summary", sections_row + 1, 0, last, 0],
                               "values": ["Summary", sections_row + 1, col, last, col],
-                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]}})
+                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]},
+                              "border": {"color": SEPARATOR}})
         chart.set_title({"name": "Grades by section this round"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
