@@ -11,6 +11,7 @@ import pytest
 from defusedxml import ElementTree
 
 from auditbook.collection.collect import collect
+from auditbook.outputs.sheets import output_workbook
 from auditbook.returns.provenance import SpecRegistry
 from tests.returns import answers, make_return, spec
 
@@ -89,3 +90,19 @@ def test_every_excel_table_of_the_master_has_alt_text(master: Path) -> None:
     for name, (title, summary, headers) in tables.items():
         assert title == name
         assert summary == f"{name}: one row each, with the columns {', '.join(headers)}.", name
+
+
+@pytest.mark.parametrize(("classification", "expected"), [
+    ("OFFICIAL-SENSITIVE",
+     '&L&"Arial,Bold"Plan&C&"Arial,Bold"OFFICIAL-SENSITIVE\n&"Arial,Regular"&9Type here.&R2 rows'),
+    # Too long for the note beside it (Excel takes 255 characters): the title and n stay.
+    ("X" * 200, f'&L&"Arial,Bold"Plan&C&"Arial,Bold"{"X" * 200}&R2 rows'),
+    ("X" * 230, f'&C&"Arial,Bold"{"X" * 230}'),
+])
+def test_a_page_header_fits_excel_s_limit(classification: str, expected: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    with output_workbook(out, kind="master", title="T", classification=classification) as s:
+        s.print_heading(s.sheet("Plan"), "Plan", "2 rows", note="Type here.")
+    with zipfile.ZipFile(out) as z:
+        header = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml")).find(f"{MAIN}headerFooter/{MAIN}oddHeader")
+    assert header is not None and header.text == expected
