@@ -106,3 +106,14 @@ def test_a_page_header_fits_excel_s_limit(classification: str, expected: str, tm
     with zipfile.ZipFile(out) as z:
         header = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml")).find(f"{MAIN}headerFooter/{MAIN}oddHeader")
     assert header is not None and header.text == expected
+
+
+def test_a_round_s_name_in_a_page_header_is_text(tmp_path: Path) -> None:
+    """A round's name comes from the returns: "&P" stays those characters, a line break is shown, not made."""
+    out = tmp_path / "out.xlsx"
+    with output_workbook(out, kind="master", title="T", classification="OFFICIAL") as s:
+        s.print_heading(s.sheet("Grades"), "Grades: 2026 &P\nround", "n = 4 audits")
+    with zipfile.ZipFile(out) as z:
+        header = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml")).find(f"{MAIN}headerFooter/{MAIN}oddHeader")
+    assert header is not None
+    assert header.text == '&L&"Arial,Bold"Grades: 2026 &&P\\x0around&C&"Arial,Bold"OFFICIAL&Rn = 4 audits'

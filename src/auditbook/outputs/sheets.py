@@ -26,7 +26,7 @@ from auditbook.outputs.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.spec.layout import cell_ref
 from auditbook.store.ours import OUTPUT_PROPERTY, temporary
-from auditbook.text import plural
+from auditbook.text import plural, shown
 from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header, strict
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -110,10 +110,12 @@ class Sheets:
     def print_heading(self, ws: Worksheet, title: str, n: str = "", note: str = "") -> None:
         """The page header of every printed page of a tab: its title left, the classification in the middle (with a
         line of instructions under it, if any: the one line as wide as the page), n (what its figures count) right."""
+        # A round's name comes from the returns: its control characters shown, its "&" not a header code.
+        title, n, note = (escape_header(shown(t)) for t in (title, n, note))
         label = f'&"Arial,Bold"{escape_header(self.classification)}'
-        left, right = f'&L&"Arial,Bold"{escape_header(title)}', f"&R{escape_header(n)}" if n else ""
+        left, right = f'&L&"Arial,Bold"{title}', f"&R{n}" if n else ""
         # Excel takes at most 255 characters: a long classification leaves out the note, then the title and n.
-        for header in (f'{left}&C{label}\n&"Arial,Regular"&9{escape_header(note)}{right}' if note else "",
+        for header in (f'{left}&C{label}\n&"Arial,Regular"&9{note}{right}' if note else "",
                        f"{left}&C{label}{right}", f"&C{label}"):
             if header and len(header.encode("utf-16-le")) // 2 <= HEADER_MOST:
                 break
