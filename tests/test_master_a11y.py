@@ -7,11 +7,13 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from defusedxml import ElementTree
 
 from auditbook.collection.collect import collect
 from auditbook.outputs.sheets import output_workbook
+from auditbook.outputs.tidy import Column, Table
 from auditbook.returns.provenance import SpecRegistry
 from tests.returns import answers, make_return, spec
 
@@ -117,3 +119,30 @@ def test_a_round_s_name_in_a_page_header_is_text(tmp_path: Path) -> None:
         header = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml")).find(f"{MAIN}headerFooter/{MAIN}oddHeader")
     assert header is not None
     assert header.text == '&L&"Arial,Bold"Grades: 2026 &&P\\x0around&C&"Arial,Bold"OFFICIAL&Rn = 4 audits'
+
+
+def _rows_in_order(path: Path) -> dict[str, list[int]]:
+    """Each sheet part's row numbers as written, for those whose rows are not in ascending order."""
+    with zipfile.ZipFile(path) as z:
+        parts = [n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
+        rows = {n: [int(r) for r in re.findall(rb'<row r="(\d+)"', z.read(n))] for n in parts}
+    return {n: r for n, r in rows.items() if r != sorted(set(r))}
+
+
+def test_a_note_under_a_tidy_table_keeps_the_rows_in_order(tmp_path: Path) -> None:
+    """The table's rows are put in after xlsxwriter closes the sheet: before a note written under them, as Excel
+    wants rows in order (it calls a file with rows out of order damaged)."""
+    out = tmp_path / "out.xlsx"
+    cols = (Column("Case reference", 16), Column("Team", 16))
+    with output_workbook(out, kind="master", title="T", classification="OFFICIAL") as s:
+        ws = s.tidy(Table("Notes", cols, [("SYN-0001", "Team Alpha"), ("SYN-0002", "Team Beta")]))
+        s.explain(ws, 4, "A note under the table.", [c.width for c in cols])
+    assert _rows_in_order(out) == {}
+    sheet = openpyxl.load_workbook(out)["Notes"]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=5, max_col=2)] == [
+        ["Case reference", "Team"], ["SYN-0001", "Team Alpha"], ["SYN-0002", "Team Beta"], [None, None],
+        ["A note under the table.", None]]
+
+
+def test_every_sheet_of_the_master_has_its_rows_in_order(master: Path) -> None:
+    assert _rows_in_order(master) == {}
