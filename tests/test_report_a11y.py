@@ -87,6 +87,16 @@ def test_a_stacked_bar_parts_are_bordered_where_a_grade_is_missing() -> None:
     assert contrast(chart.separator, parts[0].colour) >= 3 and contrast(chart.separator, parts[1].colour) >= 3
 
 
+def test_the_previous_round_s_tick_shows_on_a_dark_bar_and_on_the_light_track() -> None:
+    """The dashed tick is ink (on the light track) over a white line (on a dark bar)."""
+    chart = share_bars("Shares", [Bar("1a", 0.8, "(n=5)", 0.4)])
+    assert chart.rows[0].tick is not None and chart.rows[0].width is not None
+    assert chart.rows[0].tick < chart.left + chart.rows[0].width  # on the bar
+    for fill in (NAVY, *MARK_COLOURS.values()):
+        assert contrast(chart.separator, fill) >= 3, fill
+    assert contrast(INK, LIGHT) >= 3
+
+
 # -- every chart's figures in a table; nothing by colour alone -------------------------------------------------
 
 

@@ -120,6 +120,8 @@ class ShareBars:
     plot: int
     rows: list[ShareRow]
     figures: Figures
+    #: Drawn under the previous round's tick, so it shows on a dark bar as on the light track.
+    separator: ClassVar[str] = SEPARATOR
 
 
 @dataclass(frozen=True)
