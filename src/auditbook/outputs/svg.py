@@ -1,8 +1,9 @@
 """Pure: where everything goes in the round report's small inline SVG charts (no script, no fonts or images to fetch).
 
 This module lays a chart out (label lines, bar widths, points) as plain data; the macros of
-templates/charts.html.j2 draw it, escaping every text. Every chart has a <title> and each bar or point its
-figure as text, so it reads the same printed in black and white, and to a screen reader.
+templates/charts.html.j2 draw it, escaping every text. Every chart has a <title>, each bar or point its figure
+as text, and its figures as a table (Figures) that the template writes under it, so it reads the same printed in
+black and white, and to a screen reader. The colours are chosen by their WCAG contrast (`contrast`).
 """
 
 from __future__ import annotations
