@@ -12,10 +12,11 @@ from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES
 from auditbook.analysis.themes import CONCERN, STRENGTH, Ranked
 from auditbook.analysis.trends import OVERALL
 from auditbook.outputs.sheets import Cell, Sheets
-from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
 from auditbook.spec.layout import col_letter
 from auditbook.store.register import PLAN_TAB
+from auditbook.text import plural
 
 
 def _pct(x: float | None) -> float | None:
@@ -46,13 +47,15 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
         for i in range(len(c.grades)):
             chart.add_series({"name": ["Grades", 3, 2 + i], "categories": ["Grades", 4, 0, 3 + len(rows), 0],
                               "values": ["Grades", 4, 2 + i, 3 + len(rows), 2 + i],
-                              "fill": {"color": GRADE_COLOURS[i % len(GRADE_COLOURS)]}})
+                              "fill": {"color": GRADE_COLOURS[i % len(GRADE_COLOURS)]}, "border": {"color": SEPARATOR}})
         chart.set_title({"name": "Share of each grade by section"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
         # On a page of its own, under the repeated header row rather than through it.
         s.page_break(ws, [nxt])
-        ws.insert_chart(nxt, 0, chart, {"x_scale": 2.0, "y_scale": 1.6})
+        s.insert_chart(ws, nxt, 0, chart, about=f"Stacked bar chart: the share of each grade ({', '.join(c.grades)}) "
+                       "by section this round.", figures=(3, 0, 3 + len(rows), 1 + len(c.grades)),
+                       options={"x_scale": 2.0, "y_scale": 1.6})
 
 
 def cohorts_tab(s: Sheets, e: Evidence) -> None:
@@ -138,8 +141,9 @@ def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], r
         at_row = row + band * _CHART_ROWS
         if band % _PER_PAGE == 0 and across == 0:
             breaks.append(at_row)
-        ws.insert_chart(at_row, 0, chart, {"x_offset": across * (_CHART_W + 10), "y_offset": 4,
-                                           "object_position": 3})
+        s.insert_chart(ws, at_row, 0, chart, about=f"Line chart: % good or better by round, {scope}.",
+                       figures=(first, 0, last, good_col),
+                       options={"x_offset": across * (_CHART_W + 10), "y_offset": 4, "object_position": 3})
     # Each page of charts starts clear of the table (the repeated header row still prints above them).
     s.page_break(ws, breaks)
 
@@ -185,10 +189,15 @@ def themes_tab(s: Sheets, e: Evidence) -> None:
                                              "format": s.flag})
 
 
+#: What the SAG action plan tab asks of the collator, beside its table and in its printed page header.
+PLAN_NOTE = ("Type the SAG's thematic actions into the empty rows: the next collect gives each an ID, and the ledger "
+             "keeps them for every later master.")
+
+
 def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     """The SAG's thematic actions, typed here by the collator and kept by the ledger across collects and rounds."""
     cols = (Column("ID", 9), Column("Theme", 26, WRAP), Column("Action", 45, WRAP), Column("Owner", 18),
-            Column("Due", 11, DATE), Column("Status", 12), Column("Linked themes", 26, WRAP), Column("Notes", 30, WRAP))
+            Column("Due", 11, DATE), Column("Status", 12), Column("Linked themes", 26, WRAP), Column("Notes", 28, WRAP))
     assert tuple(c.header for c in cols) == PLAN_COLUMNS
     rows = [(p.id, p.theme, p.action, p.owner, p.due, p.status, p.linked, p.notes) for p in e.plan]
     blank = 15
@@ -198,9 +207,10 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     if theme_labels:
         ws.data_validation(1, 1, last, 1, {"validate": "list", "source": "=Lists!$A$2:$A$" + str(len(theme_labels) + 1),
                                            "error_type": "information", "ignore_blank": True})
-    ws.write_string(0, len(cols) + 1, "Type the Self-Assessment Group's thematic actions into the empty rows (the ID "
-                    "is given on the next collect). They are kept by the ledger: every later master shows them.",
-                    s.note)
+    ws.write_string(0, len(cols) + 1, PLAN_NOTE, s.note)
+    # Printed, the note is in the page header of every page, and the table alone fills the page's width.
+    s.print_heading(ws, PLAN_TAB, plural(len(rows), "action"), note=PLAN_NOTE)
+    ws.print_area(0, 0, last, len(cols) - 1)
     ws.set_column(len(cols) + 1, len(cols) + 1, 40)
 
 

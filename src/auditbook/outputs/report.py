@@ -257,7 +257,7 @@ def _grades(e: Evidence) -> GradeCharts | None:
         bars.append(Bar(r.scope, r.share, f"(n={r.graded})", r.before,
                         "low" if r.share is not None and r.share < 0.5 else ""))
         stacked.append((r.scope, [r.counts.get(g, 0) for g in e.collation.grades]))
-    return GradeCharts(share_bars("% good or better by section", bars),
+    return GradeCharts(share_bars("% good or better by section", bars, item="Section"),
                        stacked_grades("Share of each grade, by section", stacked, e.collation.grades))
 
 

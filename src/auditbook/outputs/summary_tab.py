@@ -16,7 +16,7 @@ from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.tracking import RETURN_STATUSES
 from auditbook.analysis.trends import OVERALL, points
 from auditbook.outputs.sheets import Cell, Sheets
-from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import INT, WRAP, Column
 from auditbook.text import plural
 
@@ -144,7 +144,8 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
                          "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+        s.insert_chart(ws, end, 0, chart, about="Column chart: the overall grades this round, audits of each.",
+                       figures=(overall_row, 0, last, 1), options={"x_scale": 1.5, "y_scale": 1.2})
         end += _CHART_ROWS
     if sections:
         chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
@@ -153,10 +154,12 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
             chart.add_series({"name": ["Summary", sections_row, col],
                               "categories": ["Summary", sections_row + 1, 0, last, 0],
                               "values": ["Summary", sections_row + 1, col, last, col],
-                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]}})
+                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]},
+                              "border": {"color": SEPARATOR}})
         chart.set_title({"name": "Grades by section this round"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.6})
+        s.insert_chart(ws, end, 0, chart, about="Stacked bar chart: the grades of each section this round.",
+                       figures=(sections_row, 0, last, len(c.grades)), options={"x_scale": 1.5, "y_scale": 1.6})
     s.page_break(ws, breaks)
