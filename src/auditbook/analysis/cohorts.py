@@ -133,3 +133,22 @@ def _choices(spec: Spec, role: Role) -> list[str]:
     if f is None or f.choices is None:
         return []
     return [c for c in spec.lists.get(f.choices, []) if norm(c) not in ("not known", "prefer not to say")]
+
+
+def suppression_note(small: int) -> str:
+    """Why some groups show no figures (the master's Cohorts and Themes tabs and the round report say it)."""
+    return (f"A team or group of children with fewer than {small} audits shows \"fewer than {small}\" and no figures, "
+            "as official statistics do, so that no child can be recognised; where that would let a total give it "
+            "away, the next smallest group is suppressed too.")
+
+
+def suppressed(rows: Sequence[CohortRow], small: int) -> list[str]:
+    """What was suppressed, a line per dimension: "Ethnicity: 3 groups with fewer than 5 audits, 1 more group"."""
+    out: dict[str, list[int]] = {}
+    for r in rows:
+        counts = out.setdefault(r.dimension, [0, 0])
+        counts[0] += r.suppressed == "small"
+        counts[1] += r.suppressed == "secondary"
+    return [f"{dim}: {n} {'group' if n == 1 else 'groups'} with fewer than {small} audits"
+            + (f", and {more} more so that the total gives none away" if more else "")
+            for dim, (n, more) in out.items() if n]

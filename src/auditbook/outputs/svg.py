@@ -35,6 +35,8 @@ class Bar:
     previous: float | None = None
     #: "" (plain), "low" (drawn red) or "small" (a small cohort: drawn amber).
     mark: str = ""
+    #: Written instead of the share when there is none to show ("fewer than 5" for a suppressed group: no bar).
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,7 @@ def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width
         lines = _lines(b.label, label_width - 12)
         row = _row_height(lines)
         mid = y + row / 2
-        figure = "no grades" if b.share is None else f"{percent(b.share)}%"
+        figure = b.shown or ("no grades" if b.share is None else f"{percent(b.share)}%")
         rows.append(ShareRow(
             b.label, _label(label_width - 8, mid + 4, lines), mid, None if b.share is None else plot * b.share,
             MARK_COLOURS.get(b.mark, NAVY), None if b.previous is None else label_width + plot * b.previous,
