@@ -193,7 +193,7 @@ def _theme_row(measure: str, r: Ranked, small: int) -> tuple[Cell, ...]:
 
 def themes_tab(s: Sheets, e: Evidence) -> None:
     """Concerns and strengths apart, ranked by count then share, against the previous round; recurring and persistent
-    themes flagged, with the definition above the table's printed columns."""
+    themes flagged, with the definition beside the table."""
     rows = theme_rows(e)
     small = e.collation.small_group
     table = Table("Themes", THEME_COLUMNS, [_theme_row(m, r, small) for m, r in rows], key_columns=1)
@@ -202,10 +202,11 @@ def themes_tab(s: Sheets, e: Evidence) -> None:
     note = (f"{t.current}" + (f" compared with {t.previous}" if t.previous else " (no earlier round to compare)")
             + f". {e.definition()} Strengths are never recurring. {CHANGES.format(n=e.collation.min_audits)} "
             f"By team: a team with fewer than {small} audits shows no figures.") if t else ""
+    ws.write_string(0, len(THEME_COLUMNS) + 1, note, s.bold)
     n = len(rows)
-    # The definition goes under the table, inside the printed area (a note beside it shrank the printed table).
-    s.explain(ws, n + 2, note, [c.width for c in THEME_COLUMNS], s.bold)
-    ws.print_area(0, 0, n + 2, len(THEME_COLUMNS) - 1)
+    # The note beside the table is for the screen: printed, it would shrink the table to a fraction of the page. The
+    # definition prints on the Summary.
+    ws.print_area(0, 0, max(n, 1), len(THEME_COLUMNS) - 1)
     if n:
         kind_col = col_letter(4)
         ws.conditional_format(1, 0, n, 4, {"type": "formula", "criteria": f'=${kind_col}2="{STRENGTH}"',
