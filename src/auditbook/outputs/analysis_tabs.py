@@ -29,14 +29,15 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
     cols = [Column("Section", 34, WRAP), Column("Audits graded", 9, INT), *[Column(g, 11, INT) for g in c.grades],
             Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT),
             Column("Change (points)", 9, CHANGE), Column("Change", 16, WRAP), Column("Chart label (n)", 30, WRAP)]
-    ws = s.sheet("Grades", [col.width for col in cols])
+    printed = [col.width for col in cols[:-1]]  # the chart's labels are in a hidden last column
+    ws = s.sheet("Grades", printed)
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
     title = f"Grades in {e.current.round}" if e.current else "Grades (no audits merged)"
     ws.write_string(0, 0, title, s.title)
     if e.previous:
         s.explain(ws, 1, f"Compared with {e.previous.round}: the change is in percentage points. "
-                  + CHANGES.format(n=c.min_audits), [col.width for col in cols])
+                  + CHANGES.format(n=c.min_audits), printed)
     rows: list[list[Cell]] = [[r.scope, r.graded, *[r.counts.get(g, 0) for g in c.grades], _pct(r.share),
                                _pct(r.before), r.change, r.changed.words(), f"{r.scope} (n={r.graded})"]
                               for r in e.by_scope()]
@@ -110,8 +111,9 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     c = e.collation
     cols = [Column("Round", 16, WRAP), Column("Scope", 32, WRAP), Column("Audits graded", 9, INT),
             *[Column(g, 11, PCT) for g in c.grades], Column("% Good or better", 10, PCT),
-            Column("Change from previous round (points)", 11, CHANGE), Column("Change", 16, WRAP)]
-    widths = [col.width for col in cols]
+            Column("Change from previous round (points)", 11, CHANGE), Column("Change", 16, WRAP),
+            Column("Chart label (n)", 20, WRAP)]
+    widths = [col.width for col in cols[:-1]]  # the charts' labels are in a hidden last column
     ws = s.sheet("Trends", widths, 2)
     for i, col in enumerate(cols):
         ws.set_column(i, i, col.width)
@@ -123,7 +125,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     graded = [t for t in e.trends if t.graded]
     ordered = sorted(graded, key=lambda t: place.get(t.scope, len(place)))  # stable: rounds keep their order
     rows: list[list[Cell]] = [[t.round, t.scope, t.graded, *[_pct(n / t.graded) for n in t.counts], _pct(t.good),
-                               t.change, t.changed.words()] for t in ordered]
+                               t.change, t.changed.words(), f"{t.round} (n={t.graded})"] for t in ordered]
     nxt = s.block(ws, 3, cols, rows)
     ws.freeze_panes(4, 2)
     ws.repeat_rows(3)
@@ -131,21 +133,25 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     for r, t in enumerate(ordered, start=4):
         first, _ = spans.get(t.scope, (r, r))
         spans[t.scope] = (first, r)
-    _trend_charts(s, ws, spans, nxt, good_col=3 + len(c.grades))
+    label = len(cols) - 1
+    # Each point's round with its n labels the charts, from a hidden column (the printed table has both already).
+    ws.set_column(label, label, cols[label].width, None, {"hidden": True})
+    _trend_charts(s, ws, spans, nxt, good_col=3 + len(c.grades), label_col=label)
 
 
 #: The small trend charts: how many across, their size in pixels, and the rows each takes (and how many per page).
 _ACROSS, _CHART_W, _CHART_H, _CHART_ROWS, _PER_PAGE = 4, 215, 170, 9, 3
 
 
-def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], row: int, good_col: int) -> None:
+def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], row: int, good_col: int,
+                  label_col: int = 0) -> None:
     """One small line chart per scope, from its rows of the table (rounds across, % good or better up): fifteen
     lines on one chart are unreadable, one chart each with the same 0-100 % scale compares at a glance."""
     breaks = []
     for k, (scope, (first, last)) in enumerate(spans.items()):
         chart = s.wb.add_chart({"type": "line"})
         heavy = scope == OVERALL
-        chart.add_series({"name": scope, "categories": ["Trends", first, 0, last, 0],
+        chart.add_series({"name": scope, "categories": ["Trends", first, label_col, last, label_col],
                           "values": ["Trends", first, good_col, last, good_col],
                           "line": {"width": 2.5 if heavy else 1.75, "color": "#1F4E79" if heavy else "#2E75B6"},
                           "marker": {"type": "circle", "size": 5}})
@@ -153,6 +159,7 @@ def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], r
         chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1, "major_unit": 0.5, "num_font": {"size": 8}})
         chart.set_x_axis({"num_font": {"size": 8}})
         chart.set_legend({"none": True})
+        chart.show_hidden_data()
         chart.set_size({"width": _CHART_W, "height": _CHART_H})
         band, across = divmod(k, _ACROSS)
         at_row = row + band * _CHART_ROWS
@@ -164,11 +171,12 @@ def _trend_charts(s: Sheets, ws: Worksheet, spans: dict[str, tuple[int, int]], r
     s.page_break(ws, breaks)
 
 
-THEME_COLUMNS = (Column("Measure", 20, WRAP), Column("Scope", 16, WRAP), Column("Section", 22, WRAP),
-                 Column("Item", 34, WRAP), Column("Kind", 9), Column("Audits", 7, INT), Column("Out of", 7, INT),
-                 Column("Share", 7, PCT), Column("Previous round", 9, PCT), Column("Change (points)", 9, CHANGE),
-                 Column("Change", 16, WRAP), Column("Recurring", 10), Column("Persistent", 10),
-                 Column("First recurred in", 14, WRAP), Column("Detail", 14, WRAP))
+THEME_COLUMNS = (Column("Measure", 18, WRAP), Column("Scope", 14, WRAP), Column("Section", 18, WRAP),
+                 Column("Item", 28, WRAP), Column("Kind", 8), Column("Audits", 7, INT), Column("Out of", 7, INT),
+                 Column("Share", 7, PCT), Column("Previous round", 8, PCT), Column("Change (points)", 7, CHANGE),
+                 Column("Change", 14, WRAP), Column("Recurring", 9), Column("Persistent", 9),
+                 Column("First recurred in", 11, WRAP), Column("Detail", 10, WRAP))
+#: The Themes tab prints on one page's width (PAGE_WIDTH): every page has the measure and its flags.
 
 
 def theme_rows(e: Evidence) -> list[tuple[str, Ranked]]:
