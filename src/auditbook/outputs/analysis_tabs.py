@@ -236,14 +236,36 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     rows = [(p.id, p.theme, p.action, p.owner, p.due, p.status, p.linked, p.notes, line.figures, line.first_seen)
             for line in e.plan_lines() for p in (line.row,)]
     blank = 15
-    ws = s.tidy(Table("SAGPlan", cols, list(rows)), sheet=PLAN_TAB, extra_rows=blank)
     last = len(rows) + blank
+    ws = _plan_table(s, cols, rows, last)
     ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(PLAN_STATUSES)})
     if theme_labels:
         ws.data_validation(1, 1, last, 1, {"validate": "list", "source": "=Lists!$A$2:$A$" + str(len(theme_labels) + 1),
                                            "error_type": "information", "ignore_blank": True})
     s.explain(ws, last + 2, PLAN_HELP.format(definition=e.definition()), [c.width for c in cols], s.note)
     ws.print_area(0, 0, last + 2, len(cols) - 1)
+
+
+def _plan_table(s: Sheets, cols: Sequence[Column], rows: Sequence[Sequence[Cell]], last: int) -> Worksheet:
+    """The plan's Excel Table `SAGPlan` over rows 1..last, written by xlsxwriter itself (not FastRows, which puts its
+    rows after every other row of the sheet): the instructions then print under it, rows in order."""
+    widths = [c.width for c in cols]
+    ws = s.sheet(PLAN_TAB, widths)
+    formats = [s.by_kind.get(c.kind, s.text) for c in cols]
+    for i, (c, fmt) in enumerate(zip(cols, formats, strict=True)):
+        ws.set_column(i, i, c.width, fmt)
+    ws.add_table(0, 0, last, len(cols) - 1, {
+        "name": "SAGPlan", "style": "Table Style Light 9",
+        "columns": [{"header": c.header, "header_format": s.head} for c in cols]})
+    s.fast.tables += 1  # FastRows numbers the tables after it in the order added
+    s.fit_row(ws, 0, [c.header for c in cols], widths, [True] * len(cols))
+    for r, values in enumerate(rows, start=1):
+        for i, value in enumerate(values):
+            s.write(ws, r, i, value, formats[i])
+        s.fit_row(ws, r, values, widths, [c.kind == WRAP for c in cols])
+    ws.freeze_panes(1, 0)
+    ws.repeat_rows(0)
+    return ws
 
 
 #: What the SAG action plan tab says under its table, inside the printed area.
