@@ -191,5 +191,6 @@ def _by_team(merged: Sequence[Merged], current: RoundSummary, small: int) -> lis
         for label, n in tally.items():
             kind = current.kinds.get(label, CONCERN)
             rows.append(Ranked(kind, f"Team: {team}", "", label, n, len(members), None, suppressed=bool(flags[team])))
-    rows.sort(key=lambda r: (r.scope, r.kind != CONCERN, *_by_count(r)))
+    # A suppressed team's tags by name: ranked by count, their order would tell what their figures do not.
+    rows.sort(key=lambda r: (r.scope, r.kind != CONCERN, *((0, 0.0, "", r.item) if r.suppressed else _by_count(r))))
     return rows

@@ -28,7 +28,7 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
     c = e.collation
     cols = [Column("Section", 34, WRAP), Column("Audits graded", 9, INT), *[Column(g, 11, INT) for g in c.grades],
             Column("% Good or better", 10, PCT), Column("Previous round", 10, PCT),
-            Column("Change (points)", 9, CHANGE), Column("Change", 16, WRAP), Column("Chart label (n)", 30, WRAP)]
+            Column("Change (points)", 9, CHANGE), Column("Change", 20, WRAP), Column("Chart label (n)", 30, WRAP)]
     printed = [col.width for col in cols[:-1]]  # the chart's labels are in a hidden last column
     ws = s.sheet("Grades", printed)
     for i, col in enumerate(cols):
@@ -56,6 +56,8 @@ def grades_tab(s: Sheets, e: Evidence) -> None:
         ws.set_column(label, label, cols[label].width, None, {"hidden": True})
         chart.show_hidden_data()
         chart.set_y_axis({"reverse": True})
+        # Labels with their n leave the bars less room: a label every quarter, never crowded.
+        chart.set_x_axis({"major_unit": 0.25})
         chart.set_legend({"position": "bottom"})
         # On a page of its own, under the repeated header row rather than through it.
         s.page_break(ws, [nxt])
@@ -111,7 +113,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
     c = e.collation
     cols = [Column("Round", 16, WRAP), Column("Scope", 32, WRAP), Column("Audits graded", 9, INT),
             *[Column(g, 11, PCT) for g in c.grades], Column("% Good or better", 10, PCT),
-            Column("Change from previous round (points)", 11, CHANGE), Column("Change", 16, WRAP),
+            Column("Change from previous round (points)", 11, CHANGE), Column("Change", 20, WRAP),
             Column("Chart label (n)", 20, WRAP)]
     widths = [col.width for col in cols[:-1]]  # the charts' labels are in a hidden last column
     ws = s.sheet("Trends", widths, 2)
@@ -229,9 +231,10 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     """The SAG's thematic actions: a row for each recurring theme (its figures and the round it first recurred in
     worked out on each collect), and what the SAG types (action, owner, due, status), kept by the ledger across
     collects and rounds. The instructions print under the table."""
-    cols = (Column("ID", 9), Column("Theme", 26, WRAP), Column("Action", 45, WRAP), Column("Owner", 18),
-            Column("Due", 11, DATE), Column("Status", 12), Column("Linked themes", 26, WRAP), Column("Notes", 30, WRAP),
-            Column("Figures this round", 26, WRAP), Column("First recurred in", 14, WRAP))
+    # One printed page wide (PAGE_WIDTH), so the instructions under the table print whole on the page.
+    cols = (Column("ID", 9), Column("Theme", 22, WRAP), Column("Action", 34, WRAP), Column("Owner", 14, WRAP),
+            Column("Due", 10, DATE), Column("Status", 11), Column("Linked themes", 16, WRAP), Column("Notes", 22, WRAP),
+            Column("Figures this round", 24, WRAP), Column("First recurred in", 11, WRAP))
     assert tuple(c.header for c in cols[:len(PLAN_COLUMNS)]) == PLAN_COLUMNS
     rows = [(p.id, p.theme, p.action, p.owner, p.due, p.status, p.linked, p.notes, line.figures, line.first_seen)
             for line in e.plan_lines() for p in (line.row,)]
