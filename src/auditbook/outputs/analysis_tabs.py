@@ -121,7 +121,7 @@ def trends_tab(s: Sheets, e: Evidence) -> None:
         ws.set_column(i, i, col.width)
     ws.write_string(0, 0, "Trends across rounds", s.title)
     s.explain(ws, 1, f"Every round the ledger has seen ({len(e.rounds)}), oldest first, scope by scope. Shares are "
-              "of the audits graded in that round (its n); changes are in percentage points. "
+              "of the audits graded in that round; changes are in percentage points. "
               + CHANGES.format(n=c.min_audits), widths)
     place = {scope: i for i, scope in enumerate(e.scopes)}
     graded = [t for t in e.trends if t.graded]
