@@ -295,7 +295,9 @@ def _trend(e: Evidence) -> Trend | None:
     series = [(OVERALL, [by.get((n, OVERALL)) for n in names])]
     rows: list[list[Cell]] = [[_shown(t.round), _shown(t.scope), str(t.graded), _pct(t.good), change(t.changed)]
                               for t in e.trends if t.scope == OVERALL and t.graded]
-    return Trend(trend_lines("% good or better by round", names, series),
+    graded = {t.round: t.graded for t in e.trends if t.scope == OVERALL}
+    labels = [f"{n} (n={graded.get(n, 0)})" for n in names]  # each round's point with the audits behind it
+    return Trend(trend_lines("% good or better by round", labels, series),
                  Table(["Round", "Scope", "Audits graded (n)", "% good or better", "Change"], rows, (2, 3, 4)))
 
 
