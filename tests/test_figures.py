@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 
 from auditbook.analysis.cohorts import suppress
-from auditbook.analysis.trends import TOO_FEW, compare, points
+from auditbook.analysis.themes import analyse
+from auditbook.analysis.trends import TOO_FEW, RoundSummary, compare, points
 from auditbook.collection.collect import CollectResult, collect
 from auditbook.outputs.report import write_report
 from auditbook.returns.provenance import SpecRegistry
@@ -201,3 +202,22 @@ def test_suppression_hides_one_more_group_where_a_total_would_give_one_away() ->
     assert suppress([7, 2, 1], 5) == ["", "small", "small"]
     assert suppress([7, 6], 5) == ["", ""]
     assert suppress([1], 5) == ["small"]
+
+
+def test_ranked_by_count_then_share_recurring_needs_min_audits_and_persistent_needs_the_round_before() -> None:
+    def summary(name: str, tags: dict[str, int], audits: int) -> RoundSummary:
+        return RoundSummary(name, audits=audits, themes=tags, kinds={t: "concern" for t in tags})
+
+    one = summary(FIRST, {"Drift and delay": 4, "Chronology not up to date": 1}, 12)
+    two = summary(SECOND, {"Drift and delay": 10, "Chronology not up to date": 3, "Recording not up to date": 1}, 12)
+    ranked = analyse(two, [one], [], threshold=0.3, grades=(), needs_action=frozenset(), min_audits=3)
+    assert [(r.item, r.count, r.recurring, r.persistent, r.first_seen) for r in ranked.concerns] == [
+        ("Drift and delay", 10, True, True, FIRST),
+        ("Chronology not up to date", 3, False, False, ""),  # 3 of 12 is 25%: under the threshold
+        ("Recording not up to date", 1, False, False, "")]
+    # 3 of 3 recurs (at min_audits); 1 of 3 does not, though a third is over the threshold.
+    three = analyse(RoundSummary(SECOND, audits=3, themes={"Risk not fully assessed": 3, "Drift and delay": 1},
+                                 kinds={"Risk not fully assessed": "concern", "Drift and delay": "concern"}),
+                    [], [], threshold=0.3, grades=(), needs_action=frozenset(), min_audits=3)
+    assert [(r.item, r.recurring) for r in three.concerns] == [("Risk not fully assessed", True),
+                                                               ("Drift and delay", False)]
