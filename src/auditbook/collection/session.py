@@ -183,7 +183,8 @@ class Session:
         """
         o = self.opts
         collation = merge(scan.sources(self.registry), self.registry, threshold=o.threshold, round_name=o.round_name,
-                          rounds=o.rounds, min_audits=o.min_audits, small_group=o.small_group)
+                          rounds=o.rounds, today=self.moment.date(), min_audits=o.min_audits,
+                          small_group=o.small_group)
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)
