@@ -53,6 +53,7 @@ def run_options(local: Settings, *, specs: list[Path] | None, threshold: float |
     """The options collect, export and report run with: the same settings (round calendar, threshold) for all."""
     return Options(out=out, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
                    threshold=local.threshold if threshold is None else threshold,
+                   min_audits=local.themes.min_audits, small_group=local.themes.small_group,
                    allocation=allocated_or_exit(allocation, local), registry=SpecRegistry.load(tuple(specs or ())))
 
 

@@ -81,6 +81,8 @@ class Bar:
     previous: float | None = None
     #: "" (plain), "low" (drawn red) or "small" (a small cohort: drawn amber).
     mark: str = ""
+    #: Written instead of the share when there is none to show ("fewer than 5" for a suppressed group: no bar).
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def _share_figures(bars: Sequence[Bar], item: str) -> Figures:
 
 def _figure(b: Bar) -> str:
     """A bar's figure as written beside it and in its table: the share, the note, the mark in words."""
-    return " ".join(filter(None, ("no grades" if b.share is None else f"{percent(b.share)}%", b.note,
+    return " ".join(filter(None, (b.shown or ("no grades" if b.share is None else f"{percent(b.share)}%"), b.note,
                                   MARK_WORDS.get(b.mark, ""))))
 
 
