@@ -240,17 +240,21 @@ def export(
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
     settings: SettingsOption = None,
-    raw: Annotated[bool, typer.Option("--raw", help=(
-        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @, a tab or a carriage "
-        "return gets a leading ' so that a spreadsheet never runs it as a formula."))] = False,
+    for_excel: Annotated[bool, typer.Option("--for-excel", help=(
+        "CSV for a spreadsheet: the master's headers, and text starting with = + - @, a tab or a carriage return "
+        "gets a leading ' so that a spreadsheet never runs it as a formula. By default the CSVs are a data "
+        "package for R, pandas or Frictionless (datapackage.json beside them), text exactly as typed."))] = False,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
-    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
+    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says.
+
+    CSV (the default) is a Frictionless Data Package: snake_case headers, true/false, missing values empty and a
+    datapackage.json describing each table (types, choices, keys). --for-excel and --format xlsx keep formulas out."""
     local = settings_or_exit(settings)
     try:
         evidence = gather_folder(folder, run_options(local, specs=specs, out=out, ledger=ledger,
                                                      round_name=round_name))
-        written = run_export(evidence, to, fmt=fmt, raw=raw)
+        written = run_export(evidence, to, fmt=fmt, for_excel=for_excel)
     except AuditbookError as e:
         raise fail(e, 2) from None
     say_readback(evidence)

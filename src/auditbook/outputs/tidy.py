@@ -22,6 +22,8 @@ from auditbook.text import norm
 from auditbook.workbook.describe import data_dictionary
 
 Value = str | int | float | date | None
+#: What a section grade column of the Audits table holds for a section that does not apply to the case.
+NOT_GRADED = "n/a"
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
 
 
@@ -45,6 +47,8 @@ class Table:
     key_columns: int = 1
     #: Runs of columns [lo, hi) whose values repeat together (a return's case, round and team): written once.
     groups: tuple[tuple[int, int], ...] = ()
+    #: The run of columns [lo, hi) holding section grades, NOT_GRADED where a section does not apply (Audits).
+    graded: tuple[int, int] = (0, 0)
 
 
 def _has(specs: Sequence[Spec], role: Role) -> bool:
@@ -112,8 +116,8 @@ def audits_table(c: Collation) -> Table:
     keys: dict[str, str] = {}  # each title's column key, worked out once
     for m in c.merged:
         a = m.audit
-        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)): (s.grade or "") if s.applies else "n/a"
-                  for s in a.sections}
+        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)):
+                  (s.grade or "") if s.applies else NOT_GRADED for s in a.sections}
         facts: list[Value] = []
         for role, _, _, _ in profile:
             if role is Role.OVERALL_GRADE:
@@ -127,7 +131,7 @@ def audits_table(c: Collation) -> Table:
                      *[grades.get(key, "") for key, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
                      "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
                      a.provenance.spec_version, len(m.warnings)))
-    return Table("Audits", tuple(cols), rows, key_columns=2)
+    return Table("Audits", tuple(cols), rows, key_columns=2, graded=(len(before), len(before) + len(sections)))
 
 
 #: The Answers tab is for filtering and Power Query, not for printing (the Summary says so): only the question and the
