@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from auditbook.store.scan import Scan
 from auditbook.text import name_key
 
 __all__ = ["MASTER_NAME", "Options", "collect", "default_paths", "forget_key", "gather_folder"]
+
+log = logging.getLogger(__name__)
 
 
 def forget_key(folder: Path, file: Path) -> str:
@@ -91,6 +94,8 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             with contextlib.suppress(OSError):
                 stale.unlink(missing_ok=True)
         scan = s.scan()
+        log.debug("scanned the folder: %d files, %d read, %d unchanged, %d skipped, %d not read", scan.files,
+                  scan.read, scan.unchanged, scan.skipped, scan.not_read)
         edited_packs = s.edited_packs()
         state = s.state(scan, master)
         written, previous = s.ledger.last_run()
@@ -98,6 +103,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
         if (packs is None and not edited_packs and previous and written == state
                 and edited_master is None and s.master_sha is not None):
             # Nothing changed since the master was written: it is already the master this run would write.
+            log.debug("nothing changed since the master was written: its outcome is taken from the ledger")
             result = result_from_json(json.loads(previous), master, s.ledger_file, scan)
         else:
             check_not_open(master)
@@ -107,6 +113,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             s.ledger.remember_written(MASTER, master)
     result.forgotten = forgotten
     result.warnings = _warnings(s.ledger_file) + result.warnings
+    log.info("collected: %s", result.summary_line())
     return result
 
 
@@ -114,8 +121,11 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited
              forgotten: list[str]) -> CollectResult:
     """Take back the edits, work out the evidence, write the master (and the packs, when asked for)."""
     collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
+    log.debug("merged %d audits, %d files not merged, %d actions", len(collation.merged), len(collation.not_merged),
+              len(evidence.actions))
     register = Register(s.ledger)
     _write(lambda: write_master(evidence, out=master, generated_at=s.opts.now), master)
+    log.debug("wrote the master")
     register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
@@ -123,6 +133,7 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited
     if packs is not None:
         result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register)
         result.warnings += failed
+        log.debug("wrote %d packs, %d could not be written", len(result.packs), len(failed))
         s.ledger.remember_packs_dir(packs)
         for path in result.packs:
             s.ledger.remember_written(pack_source(path), path)

@@ -7,6 +7,7 @@ watch the process that started them and stop when it is gone, so killing collect
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -28,6 +29,7 @@ PARALLEL_FROM = 24
 AHEAD = 4
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 _worker_registry: SpecRegistry | None = None
 
@@ -76,7 +78,9 @@ def validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progre
         if progress:
             progress(done, total)
 
-    if workers <= 1 or len(paths) < PARALLEL_FROM:
+    alone = workers <= 1 or len(paths) < PARALLEL_FROM
+    log.debug("checking %d files %s", len(paths), "in this process" if alone else f"in {workers} worker processes")
+    if alone:
         for i, p in enumerate(paths):
             finished(i, check_one(p, registry))
     else:
