@@ -3,6 +3,7 @@ stderr with no answer text in it; an internal error without --debug is one line 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 import auditbook.cli.collecting
 import auditbook.returns.validate
 from auditbook.cli import app
+from auditbook.cli.app import JSON_SCHEMA_VERSION
 from auditbook.diagnostics import debug_wanted, file_label, scrub, trace
 from tests.returns import SCENARIOS, answers, valid_return
 
@@ -114,6 +116,9 @@ def test_an_internal_error_is_one_line_exit_3_and_its_traceback_under_debug(
 def test_quiet_prints_nothing_but_the_exit_code_says_how_it_went(folder: Path, tmp_path: Path) -> None:
     result = _collect(folder, tmp_path, "--quiet")
     assert (result.exit_code, result.stdout) == (0, "")
+    asked = runner.invoke(app, ["--quiet", "collect", str(folder), "--out", str(tmp_path / "master.xlsx"), "--ledger",
+                                str(tmp_path / "ledger.sqlite3"), "--json"])
+    assert json.loads(asked.stdout)["summary"].endswith("master holds 3 audits; 0 rejected; 0 duplicate; 0 superseded")
     loud = _collect(folder, tmp_path)
     assert "master holds 3 audits" in loud.stdout  # the console is not left quiet for the next command
 
@@ -147,3 +152,42 @@ def test_auditbook_debug_values(value: str, wanted: bool, monkeypatch: pytest.Mo
     monkeypatch.setenv("AUDITBOOK_DEBUG", value)
     assert debug_wanted() is wanted
     assert debug_wanted(True) is True
+
+
+def _json(*args: str, code: int = 0) -> dict[str, Any]:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == code, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    assert next(iter(document)) == "schema_version" and document["schema_version"] == JSON_SCHEMA_VERSION == 1
+    return document
+
+
+def test_every_command_that_reports_prints_one_json_document_with_a_schema_version(folder: Path,
+                                                                                     tmp_path: Path) -> None:
+    master, ledger = str(tmp_path / "master.xlsx"), str(tmp_path / "ledger.sqlite3")
+    collected = _json("collect", str(folder), "--out", master, "--ledger", ledger)
+    assert (collected["files"], collected["master"]) == (3, master)
+    assert [r["valid"] for r in _json("validate", str(folder))["reports"]] == [True, True, True]
+    tables = tmp_path / "tables"
+    exported = _json("export", str(folder), "--out", master, "--ledger", ledger, "--to", str(tables))
+    assert exported["files"][-2:] == [str(tables / "datapackage.json"), str(tables / "README.txt")]
+    report = tmp_path / "r.html"
+    assert _json("report", str(folder), "--master", master, "--ledger", ledger, "--out", str(report))["report"] == \
+        str(report)
+    assert _json("generate", "--out", str(tmp_path / "blank.xlsx"))["workbook"] == str(tmp_path / "blank.xlsx")
+    listing = tmp_path / "allocation.csv"
+    listing.write_text("Case reference,Team,Auditor,Audit month\nSYN-0201,Team Alpha,Example Auditor,2026-11\n",
+                       encoding="utf-8")
+    allocated = _json("allocate", str(listing), "--out", str(tmp_path / "allocated"))
+    assert (len(allocated["workbooks"]), allocated["bad_rows"]) == (1, [])
+    assert _json("describe")["spec"]["id"] == "deep_dive"
+    assert _json("describe", "--problems")["problems"][0]["code"]
+    checked = _json("spec", "check")
+    assert (checked["valid"], checked["id"]) == (True, "deep_dive")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [\n", encoding="utf-8")
+    assert _json("spec", "check", str(bad), code=1)["valid"] is False
+    toml = tmp_path / "auditbook.toml"
+    toml.write_text('[authority]\nname = "Example Borough"\n', encoding="utf-8")
+    shown = _json("settings", "--settings", str(toml))
+    assert (shown["file"], shown["settings"]["authority"]["name"]) == (str(toml), "Example Borough")

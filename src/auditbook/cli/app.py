@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 import platform
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -69,6 +72,10 @@ class Group(TidyHelp, TyperGroup):
             # typer's own exits and usage errors (click's, which typer may vendor) carry their exit code: theirs.
             if isinstance(err, typer.Abort) or hasattr(err, "exit_code"):
                 raise
+            if isinstance(err, BrokenPipeError):  # what read stdout stopped reading (| head): nothing to say
+                with contextlib.suppress(Exception):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(1) from None
             debugging = ctx.find_root().meta.get(DEBUG)
             if debugging:
                 log.critical("internal error, auditbook stopped", exc_info=err)
@@ -111,6 +118,17 @@ SpecsOption = Annotated[
         "A spec file, or a folder of specs, that returns may have been made from, besides the bundled "
         "workbook_specs/ (repeat for more).")),
 ]
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help=(
+    "Print the outcome as one JSON document (with its schema_version) instead."))]
+#: The shape of every --json document: raised when a key goes or changes meaning (a key may be added without).
+JSON_SCHEMA_VERSION = 1
+
+
+def print_json(body: Mapping[str, Any], *, ascii_only: bool = True) -> None:
+    """A --json document on stdout (whatever --quiet says): its schema_version, then `body`."""
+    print(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **body}, indent=2, ensure_ascii=ascii_only))
 
 
 ThresholdOption = Annotated[float | None, typer.Option("--threshold", parser=_share, metavar="PERCENT", help=(

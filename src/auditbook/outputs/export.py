@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from auditbook.outputs.tidy import (
 from auditbook.store.ours import temporary
 from auditbook.text import shown
 
+log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx")
 WORKBOOK_NAME = "auditbook-export.xlsx"
 #: What a spreadsheet reads as the start of a formula when it opens a CSV file (OWASP's list): text starting
@@ -137,6 +139,7 @@ def _write_csv(out: Path, header: list[str], rows: list[list[str]], *, bom: bool
     with replacing(out, prefix=temporary("export")) as tmp:
         # utf-8-sig for a spreadsheet: Excel opens it with the right characters. A data package is plain UTF-8.
         tmp.write_text(buffer.getvalue(), encoding="utf-8-sig" if bom else "utf-8", newline="")
+    log.debug("wrote %s: %d rows", out.name, len(rows))
     return out
 
 
