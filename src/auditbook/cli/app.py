@@ -121,7 +121,7 @@ SpecsOption = Annotated[
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help=(
-    "Print the outcome as one JSON document (with its schema_version) instead."))]
+    "Print the outcome as JSON: one document, its schema_version first."))]
 #: The shape of every --json document: raised when a key goes or changes meaning (a key may be added without).
 JSON_SCHEMA_VERSION = 1
 
