@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from auditbook.cli import app
 from auditbook.demo import DemoResult, run_demo
-from auditbook.outputs.datapackage import snake
+from auditbook.outputs.datapackage import _unique, snake
 
 runner = CliRunner()
 TABLES = ["audits", "answers", "findings", "actions", "rejected", "dictionary"]
@@ -184,3 +184,8 @@ def test_for_excel_keeps_the_masters_headers_and_writes_no_descriptor(demo: Demo
                                  "3_decision_making_and_management_oversight")])
 def test_snake(header: str, name: str) -> None:
     assert snake(header) == name
+
+
+def test_section_names_that_snake_alike_are_made_distinct() -> None:
+    names = [snake(t) for t in ("Plans and Reviews", "Plans & Reviews", "Plans and reviews!", "Voice")]
+    assert _unique(names) == ["plans_and_reviews", "plans_reviews", "plans_and_reviews_2", "voice"]

@@ -14,7 +14,9 @@ import auditbook.cli.collecting
 import auditbook.returns.validate
 from auditbook.cli import app
 from auditbook.cli.app import JSON_SCHEMA_VERSION
-from auditbook.diagnostics import debug_wanted, file_label, scrub, trace
+from auditbook.diagnostics import configure, debug_wanted, file_label, scrub, trace
+from auditbook.returns import workers
+from auditbook.returns.provenance import SpecRegistry
 from tests.returns import SCENARIOS, answers, valid_return
 
 runner = CliRunner()
@@ -191,3 +193,22 @@ def test_every_command_that_reports_prints_one_json_document_with_a_schema_versi
     toml.write_text('[authority]\nname = "Example Borough"\n', encoding="utf-8")
     shown = _json("settings", "--settings", str(toml))
     assert (shown["file"], shown["settings"]["authority"]["name"]) == (str(toml), "Example Borough")
+
+
+@pytest.mark.usefixtures("reader_raises")
+def test_a_worker_process_logs_its_files_internal_error(folder: Path, capfd: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files checked in worker processes: the traceback of one that raises still reaches stderr, scrubbed."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    paths = sorted(folder.glob("*.xlsx"))
+    configure(debug=True)
+    try:
+        reports = workers.validate_all(paths, SpecRegistry.load(), 2, None, 0, len(paths))
+    finally:
+        configure(debug=False)
+    assert [r.valid for r in reports] == [True, True, False]
+    err = capfd.readouterr().err
+    assert "checking 3 files in 2 worker processes" in err
+    assert f"internal error in checking {file_label(BROKEN)} (RuntimeError)" in err
+    assert f"RuntimeError: cannot read cell C12: <{len(STORY.format(n=3))} characters>" in err
+    assert STORY.format(n=3) not in err

@@ -85,6 +85,12 @@ def configure(*, debug: bool, stream: TextIO | None = None) -> None:
     log.setLevel(logging.DEBUG)
 
 
+def follow(*, debug: bool) -> None:
+    """In a worker process: log as its parent does (one forked already does; one started afresh is set up)."""
+    if debug and not logging.getLogger(LOGGER).isEnabledFor(logging.DEBUG):
+        configure(debug=True)
+
+
 def file_label(name: str) -> str:
     """How the log names a file of the shared folder: by a digest of its name, which may name a child."""
     return "file " + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]

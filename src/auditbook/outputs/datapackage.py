@@ -21,8 +21,10 @@ from auditbook.analysis.evidence import Evidence
 from auditbook.outputs.tidy import (
     DATE,
     INT,
+    JUDGEMENT_COLUMNS,
     NOT_GRADED,
     PCT,
+    PROFILE_COLUMNS,
     Table,
     actions_table,
     audits_table,
@@ -120,8 +122,8 @@ def _grades(specs: Sequence[Spec]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(g for spec in specs for g in spec.lists.get(spec.grade_list, [])))
 
 
-_ROLE_OF = {"Gender": Role.GENDER, "Ethnicity": Role.ETHNICITY, "Legal status": Role.LEGAL_STATUS,
-            "Overall grade": Role.OVERALL_GRADE, "Record reflects practice": Role.RECORD_REFLECTS_PRACTICE}
+#: The Audits columns that hold a field of the spec (by role), whose choices become enums.
+_ROLE_OF = {header: role for role, header, _, _ in (*PROFILE_COLUMNS, *JUDGEMENT_COLUMNS)}
 
 
 def _field(table: Table, i: int, enums: dict[str, tuple[str, ...]]) -> Field:
@@ -155,7 +157,7 @@ def _audits(e: Evidence) -> DataTable:
     grades = _grades(c.specs)
     fields = [_field(table, i, enums) for i in range(len(table.columns))]
     plain = _converted(table, fields)
-    sections = [fields[i].name for i in range(lo, hi)]
+    sections = _unique([fields[i].name for i in range(lo, hi)])
     fields[lo:hi] = [f for name, col in zip(sections, table.columns[lo:hi], strict=True) for f in (
         Field(f"grade_{name}", "string", f"{col.header}: the section's grade (empty when not graded or not "
               "applicable).", grades),
@@ -164,6 +166,18 @@ def _audits(e: Evidence) -> DataTable:
              *row[hi:]) for row, raw in zip(plain, table.rows, strict=True)]
     return DataTable("audits", "One row per merged audit: who, when, the child's profile, every grade, its source.",
                      tuple(fields), rows, ("case_reference", "round"))
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names made distinct: section titles that differ only in punctuation get _2, _3 after the first."""
+    out: list[str] = []
+    for name in names:
+        unique, n = name, 1
+        while unique in out:
+            n += 1
+            unique = f"{name}_{n}"
+        out.append(unique)
+    return out
 
 
 _BY_AUDIT = ForeignKey(("case_reference", "round"), "audits", ("case_reference", "round"))

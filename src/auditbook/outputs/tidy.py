@@ -79,7 +79,7 @@ def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tupl
 
 #: Profile roles shown on the Audits table, in order, with their column header and width.
 #: Text that can be longer than its column wraps (WRAP), so a printed tab loses none of it.
-_PROFILE: tuple[tuple[Role, str, float, str], ...] = (
+PROFILE_COLUMNS: tuple[tuple[Role, str, float, str], ...] = (
     (Role.TEAM, "Team", 16, WRAP), (Role.WORKER, "Allocated worker", 20, WRAP),
     (Role.TEAM_MANAGER, "Team manager", 20, WRAP), (Role.AUDITOR, "Auditor", 18, WRAP),
     (Role.AUDIT_MONTH, "Audit month", 11, TEXT), (Role.DUE_DATE, "Due date", 11, DATE),
@@ -87,7 +87,7 @@ _PROFILE: tuple[tuple[Role, str, float, str], ...] = (
     (Role.ETHNICITY, "Ethnicity", 20, WRAP), (Role.LEGAL_STATUS, "Legal status", 18, WRAP),
     (Role.OVERALL_GRADE, "Overall grade", 18, WRAP),
 )
-_JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
+JUDGEMENT_COLUMNS: tuple[tuple[Role, str, float, str], ...] = (
     (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, WRAP),
     (Role.FEEDBACK_TEAM_MANAGER, "Feedback to team manager", 12, DATE),
     (Role.FEEDBACK_PRACTITIONER, "Feedback to practitioner", 12, DATE),
@@ -97,8 +97,8 @@ _JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
 def audits_table(c: Collation) -> Table:
     """One row per merged audit: who, when, the child's profile, every grade, where it came from."""
     specs = c.specs
-    profile = [p for p in _PROFILE if _has(specs, p[0])]
-    judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
+    profile = [p for p in PROFILE_COLUMNS if _has(specs, p[0])]
+    judgement = [p for p in JUDGEMENT_COLUMNS if _has(specs, p[0])]
     before = [Column("Case reference", 16, WRAP), Column("Round", 14, WRAP)]
     for role, h, w, k in profile:
         if role is not Role.OVERALL_GRADE:

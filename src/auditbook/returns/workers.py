@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait as wait_handles
 from pathlib import Path
 
+from auditbook.diagnostics import follow
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import internal_error, validate_file
@@ -48,9 +49,10 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.5)
 
 
-def _init_worker(registry: SpecRegistry, parent: int) -> None:
+def _init_worker(registry: SpecRegistry, parent: int, debug: bool) -> None:
     global _worker_registry
     _worker_registry = registry
+    follow(debug=debug)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 
 
@@ -89,7 +91,8 @@ def validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progre
 
 
 def _pool(registry: SpecRegistry, workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(registry, os.getpid()))
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               initargs=(registry, os.getpid(), log.isEnabledFor(logging.DEBUG)))
 
 
 def _in_pool(paths: list[Path], todo: list[int], registry: SpecRegistry, workers: int,
