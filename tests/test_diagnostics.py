@@ -76,7 +76,8 @@ def test_debug_collect_prints_the_traceback_and_no_answer_text(folder: Path, tmp
         assert text not in err, text
     assert BROKEN not in err  # a file is named by a digest of its name in the log
     # The screen still says which file, as without --debug.
-    assert f"    {BROKEN}: auditbook could not check this workbook (RuntimeError)." in result.stdout
+    assert f"    {BROKEN}: auditbook could not check this workbook (RuntimeError). Run the command again with --debug" \
+        in result.stdout
 
 
 @pytest.mark.usefixtures("reader_raises")
@@ -93,7 +94,8 @@ def test_without_debug_nothing_is_logged(folder: Path, tmp_path: Path, monkeypat
     result = _collect(folder, tmp_path)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.stderr and "internal error in" not in result.stderr
-    assert f"    {BROKEN}: auditbook could not check this workbook (RuntimeError)." in result.stdout
+    assert f"    {BROKEN}: auditbook could not check this workbook (RuntimeError). Run the command again with --debug" \
+        in result.stdout
 
 
 def test_an_internal_error_is_one_line_exit_3_and_its_traceback_under_debug(
