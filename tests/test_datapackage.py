@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,18 @@ from frictionless import Package
 from typer.testing import CliRunner
 
 from auditbook.cli import app
+from auditbook.collection.collect import collect
 from auditbook.demo import DemoResult, run_demo
 from auditbook.outputs.datapackage import _unique, snake
+from auditbook.outputs.export import export
+from auditbook.returns.provenance import SpecRegistry
+from auditbook.spec import default_spec_path, load_spec, specs_dir
+from auditbook.spec.layout import build_layout
+from auditbook.workbook.synthetic import synthetic_answers
+from auditbook.workbook.writer import build_workbook
 
 runner = CliRunner()
+NOW = datetime(2026, 12, 7, 9, 30)
 TABLES = ["audits", "answers", "findings", "actions", "rejected", "dictionary"]
 
 
@@ -189,3 +198,28 @@ def test_snake(header: str, name: str) -> None:
 def test_section_names_that_snake_alike_are_made_distinct() -> None:
     names = [snake(t) for t in ("Plans and Reviews", "Plans & Reviews", "Plans and reviews!", "Voice")]
     assert _unique(names) == ["plans_and_reviews", "plans_reviews", "plans_and_reviews_2", "voice"]
+
+
+def test_a_second_spec_exports_a_valid_package_with_its_own_grades(tmp_path: Path) -> None:
+    """The supervision audit (other sections, ratings and roles) mixed with the Deep Dive: one valid package."""
+    supervision = load_spec(specs_dir() / "supervision_audit.yaml")
+    deep_dive = load_spec(default_spec_path())
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    for index, scenario in ((102, "experienced"), (103, "newly_qualified")):
+        build_workbook(supervision, out=folder / f"SYN-0{index}.xlsx", prefill=synthetic_answers(
+            build_layout(supervision), seed=index, scenario=scenario, index=index, actions=2))
+    build_workbook(deep_dive, out=folder / "SYN-0104.xlsx", prefill=synthetic_answers(
+        build_layout(deep_dive), seed=4, index=104))
+    registry = SpecRegistry.of(supervision, deep_dive)
+    result = collect(folder, out=tmp_path / "master.xlsx", registry=registry, now=NOW)
+    assert result.evidence is not None and len(result.evidence.collation.merged) == 3
+    written = export(result.evidence, tmp_path / "tables", generated_at=NOW)
+    report = Package(str(tmp_path / "tables" / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    audits = {f["name"]: f for f in _descriptor(tmp_path / "tables")["resources"][0]["schema"]["fields"]}
+    assert audits["overall_grade"]["constraints"]["enum"] == [
+        *supervision.lists[supervision.grade_list], *deep_dive.lists[deep_dive.grade_list]]
+    dictionary = _rows(tmp_path / "tables" / "dictionary.csv")
+    assert {r["spec"] for r in dictionary} == {"supervision_audit", "deep_dive"}
+    assert [p.name for p in written][-2:] == ["datapackage.json", "README.txt"]
