@@ -58,6 +58,7 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     """
     with Session(folder, options(opts, given), existing=True) as session:
         scan = session.scan()
+        _log_scan(scan)
         with paused_gc():
             _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
     return evidence
@@ -94,8 +95,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             with contextlib.suppress(OSError):
                 stale.unlink(missing_ok=True)
         scan = s.scan()
-        log.debug("scanned the folder: %d files, %d read, %d unchanged, %d skipped, %d not read", scan.files,
-                  scan.read, scan.unchanged, scan.skipped, scan.not_read)
+        _log_scan(scan)
         edited_packs = s.edited_packs()
         state = s.state(scan, master)
         written, previous = s.ledger.last_run()
@@ -138,6 +138,11 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited
         for path in result.packs:
             s.ledger.remember_written(pack_source(path), path)
     return result
+
+
+def _log_scan(scan: Scan) -> None:
+    log.debug("scanned the folder: %d files, %d read, %d unchanged, %d skipped, %d not read", scan.files, scan.read,
+              scan.unchanged, scan.skipped, scan.not_read)
 
 
 def _action_ids(entry: Entry, registry: SpecRegistry) -> list[str]:
