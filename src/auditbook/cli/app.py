@@ -150,8 +150,8 @@ def main_options(
         "Log what each step does on stderr, and the traceback of an internal error, to send to whoever supports "
         "auditbook: no answer text, no child's name (also AUDITBOOK_DEBUG=1)."))] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help=(
-        "Print only errors, warnings and what was asked for (--json, describe): no progress, no list of what "
-        "was done. The exit code says how it went."))] = False,
+        "Print no results and no progress, only what stops a command (and --json or what describe is asked "
+        "for): the exit code says how it went."))] = False,
 ) -> None:
     """Deep Dive case file audits: generate locked workbooks, validate returns, collect them."""
     debugging = debug_wanted(debug)
