@@ -179,11 +179,19 @@ def test_the_validator_catches_a_value_off_the_list_and_a_broken_key(exported: P
 def test_for_excel_keeps_the_masters_headers_and_writes_no_descriptor(demo: DemoResult, tmp_path: Path) -> None:
     out = demo.collected.master
     to = tmp_path / "excel"
-    result = runner.invoke(app, ["export", str(demo.returns), "--out", str(out), "--ledger",
-                                 str(out.parent / ".demo-ledger.sqlite3"), "--to", str(to), "--for-excel"])
+    where = ["export", str(demo.returns), "--out", str(out), "--ledger", str(out.parent / ".demo-ledger.sqlite3"),
+             "--to", str(to)]
+    assert runner.invoke(app, where).exit_code == 0
+    assert (to / "datapackage.json").exists()
+    result = runner.invoke(app, [*where, "--for-excel"])
     assert result.exit_code == 0, result.output
+    # The descriptor of the earlier export would describe CSVs these replaced: it goes.
     assert not (to / "datapackage.json").exists()
     assert (to / "audits.csv").read_bytes().startswith("\ufeffCase reference,Round,".encode())
+    # One auditbook did not write is left alone.
+    (to / "datapackage.json").write_text('{"name": "team-figures"}', encoding="utf-8")
+    assert runner.invoke(app, [*where, "--for-excel"]).exit_code == 0
+    assert (to / "datapackage.json").read_text(encoding="utf-8") == '{"name": "team-figures"}'
 
 
 @pytest.mark.parametrize(("header", "name"), [

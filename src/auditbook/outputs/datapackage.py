@@ -41,6 +41,8 @@ from auditbook.workbook.describe import data_dictionary
 
 #: The name of the descriptor written beside the CSV files.
 DESCRIPTOR = "datapackage.json"
+#: The package's name in its descriptor: how an export tells a descriptor it wrote.
+PACKAGE_NAME = "auditbook-export"
 TRUE, FALSE = "true", "false"
 _TYPES = {DATE: "date", INT: "integer", PCT: "number"}
 
@@ -281,7 +283,7 @@ def descriptor(tables: Iterable[DataTable], *, title: str, classification: str, 
     """The datapackage.json of the tables (Frictionless Data Package v1, read by v2 tools as well)."""
     return {
         "profile": "tabular-data-package",
-        "name": "auditbook-export",
+        "name": PACKAGE_NAME,
         "title": f"{title}: tidy tables",
         "description": f"{classification}. Audit answers and findings about children, exported by auditbook: keep "
                        "them under the same access controls as the returns.",

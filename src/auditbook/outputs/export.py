@@ -21,7 +21,14 @@ from pathlib import Path
 from auditbook.analysis.evidence import Evidence
 from auditbook.atomic import replacing
 from auditbook.errors import CollectError
-from auditbook.outputs.datapackage import DESCRIPTOR, DataTable, csv_value, descriptor, package_tables
+from auditbook.outputs.datapackage import (
+    DESCRIPTOR,
+    PACKAGE_NAME,
+    DataTable,
+    csv_value,
+    descriptor,
+    package_tables,
+)
 from auditbook.outputs.sheets import output_workbook
 from auditbook.outputs.tidy import (
     Table,
@@ -120,6 +127,7 @@ def export(e: Evidence, to: Path, *, fmt: str = "csv", classification: str = "OF
     elif fmt == "csv":
         written = [_write_csv(to / f"{t.name.lower()}.csv", [c.header for c in t.columns],
                               [[csv_cell(v) for v in row] for row in t.rows], bom=True) for t in tables(e)]
+        _drop_stale_descriptor(to)
     else:
         written = [to / WORKBOOK_NAME]
         _workbook(e, written[0], classification, moment)
@@ -141,6 +149,18 @@ def _write_csv(out: Path, header: list[str], rows: list[list[str]], *, bom: bool
         tmp.write_text(buffer.getvalue(), encoding="utf-8-sig" if bom else "utf-8", newline="")
     log.debug("wrote %s: %d rows", out.name, len(rows))
     return out
+
+
+def _drop_stale_descriptor(to: Path) -> None:
+    """Remove the datapackage.json an earlier export wrote here: it would describe CSVs these have replaced."""
+    path = to / DESCRIPTOR
+    try:
+        ours = json.loads(path.read_text(encoding="utf-8")).get("name") == PACKAGE_NAME
+    except (OSError, ValueError, AttributeError):
+        return  # none, or not one auditbook wrote: not ours to remove
+    if ours:
+        path.unlink(missing_ok=True)
+        log.debug("removed the data package descriptor of an earlier export")
 
 
 def _package(e: Evidence, to: Path, classification: str, moment: datetime) -> list[Path]:
