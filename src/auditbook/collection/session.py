@@ -179,7 +179,7 @@ class Session:
         """
         o = self.opts
         collation = merge(scan.sources(self.registry), self.registry, threshold=o.threshold, round_name=o.round_name,
-                          rounds=o.rounds)
+                          rounds=o.rounds, today=self.moment.date())
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)
