@@ -257,9 +257,9 @@ def test_export_csv_writes_every_tidy_table_with_a_classified_readme(folder: Pat
     run(folder)
     to = tmp_path / "export"
     result = runner.invoke(app, ["export", str(folder), "--out", str(folder.parent / "out" / "master.xlsx"),
-                                 "--to", str(to)])
+                                 "--to", str(to), "--for-excel"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in to.iterdir()) == sorted([*names("csv"), "README.txt"])
+    assert sorted(p.name for p in to.iterdir()) == sorted([*names("csv", for_excel=True), "README.txt"])
     readme = (to / "README.txt").read_text(encoding="utf-8")
     assert readme.startswith("OFFICIAL-SENSITIVE")
     assert "free text" in readme
