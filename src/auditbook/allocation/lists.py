@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("round", "Round (optional)", ("round", "audit round")),
 )
 REQUIRED = ("case_ref", "team", "auditor", "month")
+#: A re-audit's column: the instance id of the audit it follows up. Only a template filled for re-audit has it.
+FOLLOWS_UP: tuple[str, str, tuple[str, ...]] = ("follows_up", "Follows up audit", ("follows up", "re-audit of"))
 #: Spreadsheet day numbers of the years an audit month may name (2000 to 2100).
 SERIAL_RANGE = (serial(MIN_DATE), serial(MAX_DATE))
 
@@ -67,6 +70,8 @@ class Allocated:
     round_derived: bool = False
     #: The round the round calendar gives the audit month, when the list named another.
     calendar_round: str = ""
+    #: A re-audit: the instance id of the audit it follows up, carried in the workbook's metadata.
+    follows_up: str = ""
 
     @property
     def note(self) -> str:
@@ -138,7 +143,8 @@ def _cell_text(value: object) -> str:
 
 
 def _header_map(header: list[str], source: str) -> dict[str, int]:
-    wanted = {norm(h): key for key, label, aliases in COLUMNS for h in (key.replace("_", " "), label, *aliases)}
+    wanted = {norm(h): key for key, label, aliases in (*COLUMNS, FOLLOWS_UP)
+              for h in (key.replace("_", " "), label, *aliases)}
     found: dict[str, int] = {}
     for i, h in enumerate(header):
         key = wanted.get(norm(h.strip().rstrip("*")))  # "Team *": the template marks required columns
@@ -220,7 +226,7 @@ def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None
     return Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
                      values.get("team_manager", ""), values["auditor"], month, round_name,
                      month_written=written if written != month else "", round_derived=derived is not None,
-                     calendar_round=contradicts or "")
+                     calendar_round=contradicts or "", follows_up=values.get("follows_up", "")[:64])
 
 
 def _serial_month(text: str) -> str:
@@ -251,8 +257,16 @@ def bad_rows_message(path: Path, bad: list[RowProblem]) -> str:
                       *(f"  row {b.row}: {b.message}" for b in bad)])
 
 
-def template_csv() -> str:
-    """An empty allocation list with the expected headers."""
+def template_columns(filled: bool = False) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The template's columns: with "Follows up audit" when it is filled for re-audit."""
+    return (*COLUMNS, FOLLOWS_UP) if filled else COLUMNS
+
+
+def template_csv(rows: Sequence[Mapping[str, str]] = ()) -> str:
+    """An allocation list with the expected headers: empty, or filled with these rows (by column key)."""
+    columns = template_columns(bool(rows))
     buf = io.StringIO()
-    csv.writer(buf).writerow([label for _, label, _ in COLUMNS])
+    writer = csv.writer(buf)
+    writer.writerow([label for _, label, _ in columns])
+    writer.writerows([[row.get(key, "") for key, _, _ in columns] for row in rows])
     return buf.getvalue()

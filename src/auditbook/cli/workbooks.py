@@ -20,6 +20,7 @@ from auditbook.allocation.lists import (
 )
 from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
+from auditbook.analysis.reaudit import allocation_rows, histories
 from auditbook.cli.app import (
     Command,
     SettingsOption,
@@ -33,6 +34,8 @@ from auditbook.cli.app import (
     spec_app,
     spec_or_exit,
 )
+from auditbook.cli.collecting import run_options
+from auditbook.collection.collect import gather_folder
 from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
@@ -142,14 +145,18 @@ def allocate(
     fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
         "The template's format: xlsx (the audit month a dropdown, kept as text) or csv."))] = "csv",
     settings: SettingsOption = None,
+    reaudit: Annotated[Path | None, typer.Option("--reaudit", metavar="FOLDER", file_okay=False, help=(
+        "With --template: fill it with the cases due for re-audit (latest audit graded the lowest grade, overall or "
+        "in a section) from the returns FOLDER collect reads."))] = None,
 ) -> None:
     """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
 
     A list with bad rows is refused whole, naming each row, unless --partial is given. A row without a round
-    gets the one the settings' round calendar gives its audit month.
+    gets the one the settings' round calendar gives its audit month. A row that names the audit it follows up
+    (a template filled with --reaudit) makes a re-audit: its workbook carries that audit's id.
     """
     if template:
-        template_or_exit(out, fmt)
+        template_or_exit(out, fmt, reaudit_rows_or_exit(reaudit, settings))
         return
     if allocation is None:
         err_console.print("Error: give the allocation list, or --template to get an empty one.")
@@ -171,12 +178,32 @@ def allocate(
         raise typer.Exit(1)
 
 
-def template_or_exit(out: Path, fmt: str) -> None:
-    """Write an empty allocation list and print its path; exit 2 saying why when it cannot be written."""
+def template_or_exit(out: Path, fmt: str, rows: list[dict[str, str]] | None = None) -> None:
+    """Write an allocation list (empty, or the re-audit `rows`) and print its path; exit 2 saying why when it cannot
+    be written."""
     try:
-        console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
+        path = (write_template(out, fmt) if rows is None else
+                write_template(out, fmt, rows, name="reaudit-allocation"))
+        console.print(str(path), soft_wrap=True, markup=False)
     except AuditbookError as e:
         raise fail(e, 2) from None
+    if rows is not None:
+        err_console.print(f"{plural(len(rows), 'case')} due for re-audit. Fill in each row's auditor and audit month, "
+                          "then run allocate on the list.", markup=False, soft_wrap=True)
+
+
+def reaudit_rows_or_exit(folder: Path | None, settings: Path | None) -> list[dict[str, str]] | None:
+    """The cases due for re-audit in the returns folder as allocation rows (None without a folder); exit 2 saying
+    why when the folder cannot be read."""
+    if folder is None:
+        return None
+    local = settings_or_exit(settings)
+    try:
+        evidence = gather_folder(folder, run_options(local, specs=None))
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    c = evidence.collation
+    return allocation_rows(histories(c.merged, c.grades, rounds=[r.round for r in evidence.rounds]))
 
 
 def allocation_or_exit(allocation: Path, rounds: RoundCalendar, *,

@@ -31,6 +31,7 @@ from auditbook.analysis.themes import Ranked
 from auditbook.analysis.tracking import OUTSTANDING, OVERDUE
 from auditbook.analysis.trends import OVERALL, percent, points, section_share
 from auditbook.atomic import replacing
+from auditbook.outputs.reaudit_section import ReauditSection, reaudit_section
 from auditbook.outputs.svg import (
     INK,
     LIGHT,
@@ -162,6 +163,7 @@ class Report:
     actions: Actions
     returns: Returns | None
     findings: Findings | None
+    reaudits: ReauditSection | None = None
 
 
 def css_string(text: str) -> str:
@@ -366,7 +368,7 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         previous=e.previous.round if e.previous else None, include_text=include_text, headline=_headline(e),
         grades=_grades(e), trend=_trend(e), small=SMALL, cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
-        findings=_findings(e) if include_text else None)
+        findings=_findings(e) if include_text else None, reaudits=reaudit_section(e))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.

@@ -49,6 +49,8 @@ class Provenance(_Model):
     spec_sha256: str
     instance_id: str
     generated_at: str | None = None
+    #: A re-audit: the instance id of the audit it follows up, as its workbook's metadata says.
+    follows_up: str | None = None
 
 
 class SectionResult(_Model):

@@ -13,7 +13,7 @@ from auditbook.spec.load import known_specs
 from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
 from auditbook.spec.models import Spec
 
-KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at")
+KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at", "follows_up")
 REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")
 
 

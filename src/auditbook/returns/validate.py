@@ -77,6 +77,7 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     provenance = Provenance(
         file=name_key(raw.path.name), sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
         spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),
+        follows_up=agreed.get("follows_up", "")[:64] or None,  # from an untrusted file: an id, never more
     )
     audit, problems = _check_and_build(layout, read, provenance)
     report.problems += problems

@@ -15,6 +15,7 @@ PROPERTY_NAMES = {
     "spec_sha256": "AuditbookSpecSha256",
     "instance_id": "AuditbookInstanceId",
     "generated_at": "AuditbookGeneratedAt",
+    "follows_up": "AuditbookFollowsUp",
 }
 
 
@@ -32,6 +33,8 @@ class Metadata:
     spec_sha256: str
     instance_id: str
     generated_at: str
+    #: A re-audit's workbook: the instance id of the audit it follows up ("" for any other workbook).
+    follows_up: str = ""
 
     def items(self) -> list[tuple[str, str]]:
         """Key/value pairs in a fixed order."""
@@ -41,10 +44,11 @@ class Metadata:
             ("spec_sha256", self.spec_sha256),
             ("instance_id", self.instance_id),
             ("generated_at", self.generated_at),
-        ]
+        ] + ([("follows_up", self.follows_up)] if self.follows_up else [])
 
 
-def new_metadata(spec: Spec, *, now: datetime | None = None, instance_id: str | None = None) -> Metadata:
-    """Fresh metadata for a workbook made from this spec now."""
+def new_metadata(spec: Spec, *, now: datetime | None = None, instance_id: str | None = None,
+                 follows_up: str = "") -> Metadata:
+    """Fresh metadata for a workbook made from this spec now (`follows_up`: a re-audit's earlier audit)."""
     at = (now or datetime.now(UTC)).replace(microsecond=0)
-    return Metadata(spec.id, spec.version, spec.sha256, instance_id or str(uuid.uuid4()), at.isoformat())
+    return Metadata(spec.id, spec.version, spec.sha256, instance_id or str(uuid.uuid4()), at.isoformat(), follows_up)
