@@ -42,10 +42,11 @@ def reaudit_section(e: Evidence, small: int = SMALL) -> ReauditSection | None:
     counts = tuple((change, small_count(moved[change], small)) for change in (BETTER, SAME, WORSE, NOT_COMPARED)
                    if change != NOT_COMPARED or moved[change])
     if total:
-        words = {c: n for c, n in counts}
-        summary = (f"Of {small_count(total, small)} cases re-audited in {e.current.round} after an earlier audit "
-                   f"graded {lowest} (overall or in a section), the overall grade was better for {words[BETTER]}, "
-                   f"the same for {words[SAME]} and worse for {words[WORSE]}.")
+        words = dict(counts)
+        cases_word = "case" if total == 1 and small <= 1 else "cases"
+        summary = (f"Of {small_count(total, small)} {cases_word} re-audited in {e.current.round} after an earlier "
+                   f"audit graded {lowest} (overall or in a section), the overall grade was better for "
+                   f"{words[BETTER]}, the same for {words[SAME]} and worse for {words[WORSE]}.")
     else:
         summary = f"No case audited in {e.current.round} follows an earlier audit graded {lowest}."
     due = len(due_for_reaudit(e.collation.merged, grades, rounds=[r.round for r in e.rounds]))
