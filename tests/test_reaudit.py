@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from auditbook.analysis.actions import Action, State
 from auditbook.analysis.collate import Merged
 from auditbook.analysis.reaudit import BETTER, SAME, WORSE, allocation_rows, due_for_reaudit, histories, reaudited
 from auditbook.cli import app
@@ -94,6 +95,21 @@ def test_a_reaudit_with_a_better_grade_says_so_and_the_rows_carry_the_audit_to_f
         ("SYN-0005", "SYN-0005@round 2", "Example Manager Alpha"),
         ("SYN-0006", "SYN-0006@round 2", "Example Manager Alpha"),
     ]
+
+
+def test_the_latest_audit_lists_the_actions_still_open_from_earlier_audits() -> None:
+    def action(id_: str, case: str, round_name: str) -> Action:
+        return Action(id_, case, round_name, "Team Alpha", "Example Manager Alpha", "Assessment", "Example action",
+                      "Example Worker 1", None, "", "", f"{round_name}/{case}.xlsx")
+
+    acts = [action("A-1", "SYN-0004", "round 1"), action("A-2", "SYN-0004", "round 1"),
+            action("A-3", "SYN-0004", "round 2"), action("A-4", "SYN-0001", "round 1")]
+    states = {"A-2": State(status="Done")}
+    cases = {h.case_ref: h for h in histories(_known(), GRADES, rounds=["round 1", "round 2"], actions=acts,
+                                              states=states)}
+    # A-2 is done, A-3 belongs to the latest audit itself, A-4 to a case audited once.
+    assert [a.id for a in cases["SYN-0004"].outstanding] == ["A-1"]
+    assert cases["SYN-0001"].outstanding == ()
 
 
 def test_small_counts_are_shown_as_fewer_than_the_threshold() -> None:

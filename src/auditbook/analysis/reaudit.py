@@ -94,15 +94,16 @@ def histories(merged: Sequence[Merged], grades: Sequence[str], *, rounds: Sequen
     for m in merged:
         if m.audit.case_ref:
             by_case.setdefault(norm(m.audit.case_ref), []).append(case_audit(m))
-    states = states or {}
+    still_open: dict[str, list[Action]] = {}
+    for act in actions:
+        state = (states or {}).get(act.id, State())
+        if norm(state.status) not in CLOSED and state.closed is None:
+            still_open.setdefault(act.file, []).append(act)
     out = []
     for key in sorted(by_case):
         audits = sorted(by_case[key], key=lambda c: (order.get(norm(c.round), len(order)), c.completed or date.min,
                                                      c.round, c.file))
-        earlier = {c.file for c in audits[:-1]}
-        open_ = tuple(a for a in actions if a.file in earlier
-                      and norm(states.get(a.id, State()).status) not in CLOSED and states.get(a.id, State()).closed
-                      is None)
+        open_ = tuple(act for c in audits[:-1] for act in still_open.get(c.file, ()))
         due = tuple(audits[-1].worst_in(worst)) if worst else ()
         out.append(CaseHistory(audits[-1].case_ref, tuple(audits), due, open_))
     return out
