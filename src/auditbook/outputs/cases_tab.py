@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.reaudit import CaseAudit, CaseHistory, histories
-from auditbook.analysis.trends import OVERALL
 from auditbook.outputs.sheets import Sheets
-from auditbook.outputs.tidy import DATE, INT, WRAP, Column, Table, Value
+from auditbook.outputs.tidy import DATE, INT, WRAP, Column, Table, Value, section_columns
+from auditbook.text import norm
 
 CASES_TAB = "Cases"
 #: Left for the moderation of each audit (filled once moderations are collected).
@@ -24,22 +24,25 @@ def case_histories(e: Evidence) -> list[CaseHistory]:
 
 def _row(h: CaseHistory, i: int, a: CaseAudit, sections: Sequence[str]) -> tuple[Value, ...]:
     latest = i == len(h.audits) - 1
+    grades = {norm(t): g for t, g in a.sections.items()}
     open_ = "; ".join(f"{x.id} ({x.round}): {x.text}" for x in h.outstanding) if latest else ""
     due = ("Yes: " + ", ".join(h.due_for)) if latest and h.due else ("No" if latest else "")
     return (h.case_ref, a.round, i + 1, a.completed, a.team, a.overall or "",
-            *[a.sections.get(t) or "" for t in sections], a.instance_id, a.follows_up, open_, due, "", a.file)
+            *[grades.get(key) or "" for key in sections], a.instance_id, a.follows_up, open_, due, "", a.file)
 
 
 def cases_table(e: Evidence) -> Table:
     """One row per audit, grouped by case and oldest first: its grades, and on the case's latest audit the actions
     still open from earlier audits and whether the case is due for re-audit."""
-    sections = [s for s in e.scopes if s != OVERALL]
-    cols = (Column("Case reference", 16, WRAP), Column("Round", 16, WRAP), Column("Audit of the case", 8, INT),
-            Column("Date completed", 11, DATE), Column("Team", 16, WRAP), Column("Overall grade", 14, WRAP),
-            *[Column(t, 14, WRAP) for t in sections], Column("Workbook id", 20, WRAP),
-            Column("Follows up (workbook id)", 20, WRAP), Column("Open actions from earlier audits", 50, WRAP),
-            Column("Due for re-audit", 18, WRAP), Column(MODERATION, 18, WRAP), Column("File", 30, WRAP))
-    rows = [_row(h, i, a, sections) for h in case_histories(e) for i, a in enumerate(h.audits)]
+    fixed = (Column("Case reference", 16, WRAP), Column("Round", 16, WRAP), Column("Audit of the case", 8, INT),
+             Column("Date completed", 11, DATE), Column("Team", 16, WRAP), Column("Overall grade", 14, WRAP))
+    after = (Column("Workbook id", 20, WRAP), Column("Follows up (workbook id)", 20, WRAP),
+             Column("Open actions from earlier audits", 50, WRAP), Column("Due for re-audit", 18, WRAP),
+             Column(MODERATION, 18, WRAP), Column("File", 30, WRAP))
+    # Headed as on the Audits tab: a section titled like another column ("Team") gets "Team (grade)".
+    sections = section_columns(e.collation.merged, [c.header for c in (*fixed, *after)])
+    cols = (*fixed, *[Column(header, 14, WRAP) for _, header in sections], *after)
+    rows = [_row(h, i, a, [key for key, _ in sections]) for h in case_histories(e) for i, a in enumerate(h.audits)]
     return Table(CASES_TAB, cols, rows)
 
 
