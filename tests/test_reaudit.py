@@ -16,6 +16,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from auditbook.allocation.lists import read_allocation
+from auditbook.allocation.template import write_template
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.collate import Merged
 from auditbook.analysis.reaudit import BETTER, SAME, WORSE, allocation_rows, due_for_reaudit, histories, reaudited
@@ -180,8 +182,10 @@ def test_a_case_audited_in_two_rounds_shows_both_audits_on_the_cases_tab(two_rou
 
 
 def test_the_report_says_how_reaudited_cases_moved_with_n(two_rounds: tuple[Path, Path, str]) -> None:
-    folder, master, _ = two_rounds
+    folder, master, first = two_rounds
     evidence = gather_folder(folder, out=master, registry=SpecRegistry.load())
+    # Read back from the ledger (the files are unchanged since collect), the re-audit still names its audit.
+    assert [m.audit.provenance.follows_up for m in evidence.in_round] == [first]
     section = reaudit_section(evidence)
     assert section is not None
     assert section.counts == (("better", "fewer than 5"), ("same", "none"), ("worse", "none"))
@@ -220,3 +224,18 @@ def test_allocate_template_reaudit_fills_the_list_and_the_workbook_names_the_aud
     meta = dict(wb["Metadata"].iter_rows(values_only=True))
     assert meta["follows_up"] == follows
     wb.close()
+
+
+def test_the_xlsx_template_filled_for_reaudit_reads_back_with_the_audit_it_follows_up(tmp_path: Path) -> None:
+    rows = [{"case_ref": "SYN-0009", "team": "Team Beta", "worker": "Example Worker 2",
+             "team_manager": "Example Manager Beta", "follows_up": "an-instance-id"}]
+    path = write_template(tmp_path, "xlsx", rows, name="reaudit-allocation")
+    assert path.name == "reaudit-allocation.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Allocation"]
+    ws["E2"], ws["F2"] = "Example Auditor 2", "2027-01"  # what the collator fills in
+    wb.save(path)
+    good, bad = read_allocation(path)
+    assert bad == []
+    assert [(a.case_ref, a.team, a.auditor, a.month, a.follows_up) for a in good] == [
+        ("SYN-0009", "Team Beta", "Example Auditor 2", "2027-01", "an-instance-id")]
