@@ -20,10 +20,19 @@ from auditbook.allocation.lists import read_allocation
 from auditbook.allocation.template import write_template
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.collate import Merged
-from auditbook.analysis.reaudit import BETTER, SAME, WORSE, allocation_rows, due_for_reaudit, histories, reaudited
+from auditbook.analysis.reaudit import (
+    BETTER,
+    NOT_COMPARED,
+    SAME,
+    WORSE,
+    allocation_rows,
+    due_for_reaudit,
+    histories,
+    reaudited,
+)
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.outputs.reaudit_section import reaudit_section, small_count
+from auditbook.outputs.reaudit_section import moved_summary, reaudit_section, small_count
 from auditbook.outputs.report import render
 from auditbook.returns.audit import Audit, Provenance, SectionResult
 from auditbook.returns.provenance import SpecRegistry
@@ -117,6 +126,23 @@ def test_the_latest_audit_lists_the_actions_still_open_from_earlier_audits() -> 
 def test_small_counts_are_shown_as_fewer_than_the_threshold() -> None:
     assert [small_count(n) for n in (0, 1, 4, 5, 12)] == ["none", "fewer than 5", "fewer than 5", "5", "12"]
     assert small_count(2, small=2) == "2"
+
+
+@pytest.mark.parametrize(("moved", "said"), [
+    ({BETTER: 6, SAME: 7, WORSE: 5}, "Of 18 cases re-audited in R after an earlier audit graded Inadequate (overall or "
+     "in a section), the overall grade was better for 6, the same for 7 and worse for 5."),
+    # 6 + fewer than 5 + none: the total (8) would give the 2 away, so it is not said.
+    ({BETTER: 6, SAME: 2}, "Of the cases re-audited in R after an earlier audit graded Inadequate (overall or in a "
+     "section), the overall grade was better for 6, the same for fewer than 5 and worse for none."),
+    ({WORSE: 3}, "Of fewer than 5 cases re-audited in R after an earlier audit graded Inadequate (overall or in a "
+     "section), the overall grade was better for none, the same for none and worse for fewer than 5."),
+    ({BETTER: 5, NOT_COMPARED: 6}, "Of 11 cases re-audited in R after an earlier audit graded Inadequate (overall or "
+     "in a section), the overall grade was better for 5, the same for none and worse for none; for 6 the earlier or "
+     "the later audit has no overall grade."),
+    ({}, "No case audited in R follows an earlier audit graded Inadequate."),
+])
+def test_the_report_says_better_same_or_worse_in_words(moved: dict[str, int], said: str) -> None:
+    assert moved_summary(moved, "Inadequate", "R") == said
 
 
 def _grades(layout: Layout, answers: dict[str, Any], overall: str, section: str) -> None:

@@ -7,6 +7,7 @@ be picked out; the master's Cases tab has every case.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from auditbook.analysis.cohorts import SMALL
@@ -30,26 +31,33 @@ def small_count(n: int, small: int = SMALL) -> str:
     return "none" if n == 0 else f"fewer than {small}" if n < small else str(n)
 
 
+def moved_summary(moved: Mapping[str, int], lowest: str, round_name: str, small: int = SMALL) -> str:
+    """How the round's re-audited cases moved, in one sentence, small counts held back."""
+    total = sum(moved.values())
+    if not total:
+        return f"No case audited in {round_name} follows an earlier audit graded {lowest}."
+    said = {change: small_count(moved.get(change, 0), small) for change in (BETTER, SAME, WORSE, NOT_COMPARED)}
+    # With a group held back as "fewer than N", an exact total would give it away by subtraction.
+    hidden = any(0 < n < small for n in moved.values())
+    of = "the" if hidden and total >= small else small_count(total, small)
+    cases_word = "case" if total == 1 and small <= 1 else "cases"
+    unmatched = (f"; for {said[NOT_COMPARED]} the earlier or the later audit has no overall grade"
+                 if moved.get(NOT_COMPARED) else "")
+    return (f"Of {of} {cases_word} re-audited in {round_name} after an earlier audit graded {lowest} (overall or in a "
+            f"section), the overall grade was better for {said[BETTER]}, the same for {said[SAME]} and worse for "
+            f"{said[WORSE]}{unmatched}.")
+
+
 def reaudit_section(e: Evidence, small: int = SMALL) -> ReauditSection | None:
     """The section, or None when the specs have no grade scale or no round is reported."""
     grades = e.collation.grades
     if not grades or e.current is None:
         return None
     lowest = grades[-1]
-    cases = case_histories(e)
-    moved = Counter(r.change for r in reaudited(cases, grades, e.current.round))
-    total = sum(moved.values())
+    moved = Counter(r.change for r in reaudited(case_histories(e), grades, e.current.round))
     counts = tuple((change, small_count(moved[change], small)) for change in (BETTER, SAME, WORSE, NOT_COMPARED)
                    if change != NOT_COMPARED or moved[change])
-    if total:
-        words = dict(counts)
-        cases_word = "case" if total == 1 and small <= 1 else "cases"
-        summary = (f"Of {small_count(total, small)} {cases_word} re-audited in {e.current.round} after an earlier "
-                   f"audit graded {lowest} (overall or in a section), the overall grade was better for "
-                   f"{words[BETTER]}, the same for {words[SAME]} and worse for {words[WORSE]}.")
-    else:
-        summary = f"No case audited in {e.current.round} follows an earlier audit graded {lowest}."
     due = len(due_for_reaudit(e.collation.merged, grades, rounds=[r.round for r in e.rounds]))
-    return ReauditSection(lowest, summary, counts,
+    return ReauditSection(lowest, moved_summary(moved, lowest, e.current.round, small), counts,
                           f"Cases due for re-audit in a later round (their latest audit graded {lowest}): "
                           f"{small_count(due, small)}. The master's Cases tab lists them.")
