@@ -265,3 +265,11 @@ def test_the_xlsx_template_filled_for_reaudit_reads_back_with_the_audit_it_follo
     assert bad == []
     assert [(a.case_ref, a.team, a.auditor, a.month, a.follows_up) for a in good] == [
         ("SYN-0009", "Team Beta", "Example Auditor 2", "2027-01", "an-instance-id")]
+
+
+def test_reaudit_without_template_is_a_usage_error(tmp_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    listing.write_text("Case reference\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["allocate", str(listing), "--reaudit", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "--reaudit fills a template" in result.output

@@ -161,6 +161,9 @@ def allocate(
     if allocation is None:
         err_console.print("Error: give the allocation list, or --template to get an empty one.")
         raise typer.Exit(2)
+    if reaudit is not None:
+        err_console.print("Error: --reaudit fills a template: give it with --template, then allocate the filled list.")
+        raise typer.Exit(2)
     loaded = spec_or_exit(spec)
     local = settings_or_exit(settings).local
     rows, bad = allocation_or_exit(allocation, local.rounds, partial=partial)
