@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from auditbook.allocation.lists import read_allocation
+from auditbook.allocation.lists import read_allocation, template_csv
 from auditbook.allocation.template import write_template
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.collate import Merged
@@ -273,3 +273,9 @@ def test_reaudit_without_template_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["allocate", str(listing), "--reaudit", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "--reaudit fills a template" in result.output
+
+
+def test_a_reaudit_list_filled_from_returns_runs_no_formula_when_opened() -> None:
+    rows = [{"case_ref": "=HYPERLINK(\"http://example.invalid\")", "team": "+Team", "follows_up": "id"}]
+    [_, line] = list(csv.reader(template_csv(rows).splitlines()))
+    assert line[:2] == ["'=HYPERLINK(\"http://example.invalid\")", "'+Team"]

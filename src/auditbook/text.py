@@ -8,6 +8,14 @@ import os
 import re
 from collections.abc import Iterable
 
+#: What a spreadsheet reads as the start of a formula when it opens a CSV file (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """Text for a CSV file a spreadsheet will open: with a leading ' when it would otherwise run as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 def norm(text: str | None) -> str:
     """Case- and space-insensitive form used to compare choices, teams and case references."""

@@ -24,7 +24,7 @@ from auditbook.dates import (
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
-from auditbook.text import norm, plural, slug
+from auditbook.text import csv_text, norm, plural, slug
 from auditbook.workbook.generate import MAX_CASE_REF
 
 #: Column key, the header a template gets, and other headers people write for it.
@@ -268,5 +268,6 @@ def template_csv(rows: Sequence[Mapping[str, str]] = ()) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([label for _, label, _ in columns])
-    writer.writerows([[row.get(key, "") for key, _, _ in columns] for row in rows])
+    # Filled from returns (untrusted): nothing in it may run as a formula when the list is opened.
+    writer.writerows([[csv_text(row.get(key, "")) for key, _, _ in columns] for row in rows])
     return buf.getvalue()
