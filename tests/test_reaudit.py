@@ -45,13 +45,16 @@ from auditbook.workbook.writer import build_workbook
 
 NOW = datetime(2026, 12, 7, 9, 30)
 GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate")
+#: The made-up spec of the pure tests' audits, and its scale.
+SCALES = {"0" * 64: GRADES}
 SECTIONS = ("Assessment", "Planning")
 
 
-def _merged(case: str, round_name: str, overall: str | None, *sections: str | None, follows: str = "") -> Merged:
+def _merged(case: str, round_name: str, overall: str | None, *sections: str | None, follows: str = "",
+            spec: str = "0" * 64) -> Merged:
     """A merged audit with these grades (overall, then by section), its instance id made from case and round."""
     prov = Provenance(file=f"{round_name}/{case}.xlsx", sha256="0" * 64, spec_id="s", spec_version="1.0",
-                      spec_sha256="0" * 64, instance_id=f"{case}@{round_name}", follows_up=follows or None)
+                      spec_sha256=spec, instance_id=f"{case}@{round_name}", follows_up=follows or None)
     facts = {Role.CASE_REF: case, Role.ROUND: round_name, Role.TEAM: "Team Alpha",
              Role.WORKER: "Example Worker 1", Role.TEAM_MANAGER: "Example Manager Alpha"}
     if overall:
@@ -84,7 +87,7 @@ def _known() -> list[Merged]:
 
 
 def test_the_reaudit_list_holds_exactly_the_cases_whose_latest_audit_is_inadequate() -> None:
-    due = due_for_reaudit(_known(), GRADES, rounds=["round 1", "round 2"])
+    due = due_for_reaudit(_known(), SCALES, rounds=["round 1", "round 2"])
     assert [(h.case_ref, h.latest.round, h.due_for) for h in due] == [
         ("SYN-0001", "round 1", ("Overall", "Assessment")),
         ("SYN-0002", "round 1", ("Planning",)),
@@ -96,9 +99,21 @@ def test_the_reaudit_list_holds_exactly_the_cases_whose_latest_audit_is_inadequa
     assert {h.case_ref for h in due} == {case for case, row in latest.items() if "Inadequate" in row[2:]}
 
 
+def test_each_audit_is_judged_on_its_own_specs_scale() -> None:
+    scales = {**SCALES, "1" * 64: ("Strong", "Adequate", "Weak")}
+    merged = [_merged("SYN-0101", "round 1", "Weak", "Adequate", spec="1" * 64),
+              _merged("SYN-0102", "round 1", "Adequate", "Weak", spec="1" * 64),
+              _merged("SYN-0103", "round 1", "Good", "Good"),
+              _merged("SYN-0104", "round 1", "Inadequate", "Good")]
+    assert [(h.case_ref, h.due_for) for h in due_for_reaudit(merged, scales)] == [
+        ("SYN-0101", ("Overall",)), ("SYN-0102", ("Assessment",)), ("SYN-0104", ("Overall",))]
+    # A spec the registry does not know gives no scale: nothing to judge the grades against.
+    assert due_for_reaudit(merged, SCALES) == due_for_reaudit(merged[2:], SCALES)
+
+
 def test_a_reaudit_with_a_better_grade_says_so_and_the_rows_carry_the_audit_to_follow_up() -> None:
-    cases = histories(_known(), GRADES, rounds=["round 1", "round 2"])
-    moved = [(r.after.case_ref, r.before.round, r.change) for r in reaudited(cases, GRADES, "round 2")]
+    cases = histories(_known(), SCALES, rounds=["round 1", "round 2"])
+    moved = [(r.after.case_ref, r.before.round, r.change) for r in reaudited(cases, "round 2")]
     assert moved == [("SYN-0004", "round 1", BETTER), ("SYN-0005", "round 1", WORSE), ("SYN-0006", "round 1", SAME)]
     assert [(r["case_ref"], r["follows_up"], r["team_manager"]) for r in allocation_rows(cases)] == [
         ("SYN-0001", "SYN-0001@round 1", "Example Manager Alpha"),
@@ -116,7 +131,7 @@ def test_the_latest_audit_lists_the_actions_still_open_from_earlier_audits() -> 
     acts = [action("A-1", "SYN-0004", "round 1"), action("A-2", "SYN-0004", "round 1"),
             action("A-3", "SYN-0004", "round 2"), action("A-4", "SYN-0001", "round 1")]
     states = {"A-2": State(status="Done")}
-    cases = {h.case_ref: h for h in histories(_known(), GRADES, rounds=["round 1", "round 2"], actions=acts,
+    cases = {h.case_ref: h for h in histories(_known(), SCALES, rounds=["round 1", "round 2"], actions=acts,
                                               states=states)}
     # A-2 is done, A-3 belongs to the latest audit itself, A-4 to a case audited once.
     assert [a.id for a in cases["SYN-0004"].outstanding] == ["A-1"]

@@ -20,7 +20,7 @@ from auditbook.allocation.lists import (
 )
 from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
-from auditbook.analysis.reaudit import allocation_rows, histories
+from auditbook.analysis.reaudit import allocation_rows, grade_scales, histories
 from auditbook.cli.app import (
     Command,
     SettingsOption,
@@ -206,7 +206,7 @@ def reaudit_rows_or_exit(folder: Path | None, settings: Path | None) -> list[dic
     except AuditbookError as e:
         raise fail(e, 2) from None
     c = evidence.collation
-    return allocation_rows(histories(c.merged, c.grades, rounds=[r.round for r in evidence.rounds]))
+    return allocation_rows(histories(c.merged, grade_scales(c.specs), rounds=[r.round for r in evidence.rounds]))
 
 
 def allocation_or_exit(allocation: Path, rounds: RoundCalendar, *,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auditbook.analysis.evidence import Evidence
-from auditbook.analysis.reaudit import CaseAudit, CaseHistory, histories
+from auditbook.analysis.reaudit import CaseAudit, CaseHistory, grade_scales, histories
 from auditbook.outputs.sheets import Sheets
 from auditbook.outputs.tidy import DATE, INT, WRAP, Column, Table, Value, section_columns
 from auditbook.text import norm
@@ -19,7 +19,8 @@ MODERATION = "Moderation"
 def case_histories(e: Evidence) -> list[CaseHistory]:
     """Every case's history from the evidence: all rounds the ledger holds, in the rounds' order."""
     c = e.collation
-    return histories(c.merged, c.grades, rounds=[r.round for r in e.rounds], actions=e.actions, states=e.states)
+    return histories(c.merged, grade_scales(c.specs), rounds=[r.round for r in e.rounds], actions=e.actions,
+                     states=e.states)
 
 
 def _row(h: CaseHistory, i: int, a: CaseAudit, sections: Sequence[str]) -> tuple[Value, ...]:

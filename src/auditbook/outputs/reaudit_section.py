@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from auditbook.analysis.cohorts import SMALL
 from auditbook.analysis.evidence import Evidence
-from auditbook.analysis.reaudit import BETTER, NOT_COMPARED, SAME, WORSE, due_for_reaudit, reaudited
+from auditbook.analysis.reaudit import BETTER, NOT_COMPARED, SAME, WORSE, grade_scales, reaudited
 from auditbook.outputs.cases_tab import case_histories
 
 
@@ -50,14 +50,15 @@ def moved_summary(moved: Mapping[str, int], lowest: str, round_name: str, small:
 
 def reaudit_section(e: Evidence, small: int = SMALL) -> ReauditSection | None:
     """The section, or None when the specs have no grade scale or no round is reported."""
-    grades = e.collation.grades
-    if not grades or e.current is None:
+    lows = list(dict.fromkeys(scale[-1] for scale in grade_scales(e.collation.specs).values() if scale))
+    if not lows or e.current is None:
         return None
-    lowest = grades[-1]
-    moved = Counter(r.change for r in reaudited(case_histories(e), grades, e.current.round))
+    lowest = " or ".join(lows)  # "Inadequate"; "Inadequate or Weak" when specs with two scales were merged
+    cases = case_histories(e)
+    moved = Counter(r.change for r in reaudited(cases, e.current.round))
     counts = tuple((change, small_count(moved[change], small)) for change in (BETTER, SAME, WORSE, NOT_COMPARED)
                    if change != NOT_COMPARED or moved[change])
-    due = len(due_for_reaudit(e.collation.merged, grades, rounds=[r.round for r in e.rounds]))
+    due = sum(1 for h in cases if h.due)
     return ReauditSection(lowest, moved_summary(moved, lowest, e.current.round, small), counts,
                           f"Cases due for re-audit in a later round (their latest audit graded {lowest}): "
                           f"{small_count(due, small)}. The master's Cases tab lists them.")
