@@ -245,7 +245,8 @@ def test_allocate_template_reaudit_fills_the_list_and_the_workbook_names_the_aud
     folder, _, _ = two_rounds
     listing = tmp_path / "reaudit.csv"
     runner = CliRunner()
-    result = runner.invoke(app, ["allocate", "--template", "--reaudit", str(folder), "--out", str(listing)])
+    result = runner.invoke(app, ["allocate", "--template", "--reaudit", "--returns", str(folder), "--out",
+                                 str(listing)])
     assert result.exit_code == 0, result.output
     with listing.open(encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
@@ -285,9 +286,12 @@ def test_the_xlsx_template_filled_for_reaudit_reads_back_with_the_audit_it_follo
 def test_reaudit_without_template_is_a_usage_error(tmp_path: Path) -> None:
     listing = tmp_path / "list.csv"
     listing.write_text("Case reference\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["allocate", str(listing), "--reaudit", str(tmp_path)])
+    result = CliRunner().invoke(app, ["allocate", str(listing), "--reaudit", "--returns", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "--reaudit fills a template" in result.output
+    result = CliRunner().invoke(app, ["allocate", "--template", "--reaudit", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2, result.output
+    assert "give the returns folder with --returns" in result.output
 
 
 def test_a_reaudit_list_filled_from_returns_runs_no_formula_when_opened() -> None:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.analysis.pairing import Pair, ToPair, moderated, pair
+from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
@@ -37,6 +39,8 @@ class Merged:
     source_missing: bool = False
     #: The audit round, worked out once by `merge` (see `round_of`) and spelt one way for every audit in it.
     round: str = ""
+    #: The audit as returned, when a moderation changed its grades (`audit` then has the moderator's grades).
+    original: Audit | None = None
 
     def __post_init__(self) -> None:
         if not self.round:
@@ -55,6 +59,8 @@ class NotMerged:
     case_ref: str | None = None
     round: str = ""
     audit_month: str = ""
+    #: Whether the file is a moderation (rejected, not paired with its audit, or superseded by a later one).
+    moderation: bool = False
 
 
 @dataclass
@@ -76,6 +82,8 @@ class Collation:
     specs: tuple[Spec, ...] = ()
     #: The round of every valid return read, whether merged or not (for "rounds seen" when --round matches none).
     rounds_seen: list[str] = field(default_factory=list)
+    #: Each moderation paired with its audit (analysis/pairing.py); the audit's grades as merged are the moderator's.
+    moderations: list[Pair] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -86,9 +94,40 @@ class Collation:
         return "answered " + " or ".join(self.shortfall) if self.shortfall else "answered as falling short"
 
 
-def _sort_key(m: Merged) -> tuple[date, str, str]:
+def _sort_key(m: Merged, today: date | None = None) -> tuple[bool, date, str, str]:
+    """Which return of a case counts: the last in this order. A return completed after `today` (a typing slip, or a
+    copy dated ahead to win) comes before every other, so it never supersedes one completed already."""
     completed = m.audit.completed
-    return (completed or date.min, m.audit.provenance.generated_at or "", m.file)
+    return (not _ahead(m, today), completed or date.min, m.audit.provenance.generated_at or "", m.file)
+
+
+def _ahead(m: Merged, today: date | None) -> bool:
+    """Whether an audit says it was completed after `today`."""
+    completed = m.audit.completed
+    return today is not None and completed is not None and completed > today
+
+
+def _superseded(older: Merged, keep: Merged, today: date | None) -> NotMerged:
+    """A return of a case set aside for the one kept, and why."""
+    if not _ahead(older, today) or older.audit.completed is None:
+        return NotMerged(older.file, "superseded", f"a later return for case {keep.audit.case_ref} in round "
+                         f"{keep.round} is {keep.file}")
+    return NotMerged(older.file, "superseded", f"completed {uk(older.audit.completed)}, a date still to come, so it "
+                     f"supersedes no return: {keep.file} is kept for case {keep.audit.case_ref} in round {keep.round}",
+                     tuple(w for w in older.warnings if w.code is Code.COMPLETED_IN_FUTURE))
+
+
+def _in_future(m: Merged, today: date | None, registry: SpecRegistry) -> Merged:
+    """The audit with a warning, on the cell of its completed date, when it says it was completed after `today`
+    (validate's own, when it has one)."""
+    if not _ahead(m, today) or any(w.code is Code.COMPLETED_IN_FUTURE for w in m.warnings):
+        return m
+    assert today is not None and m.audit.completed is not None
+    spec = registry.by_sha.get(m.audit.provenance.spec_sha256)
+    inp = registry.layout(spec).role_input(Role.COMPLETED) if spec is not None else None
+    warning = Problem.of(Code.COMPLETED_IN_FUTURE, case="collect", sheet=inp.sheet if inp else None,
+                         cell=inp.cell if inp else None, completed=uk(m.audit.completed), today=uk(today))
+    return Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
 
 
 def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
@@ -122,12 +161,14 @@ def spellings(names: Iterable[str]) -> dict[str, str]:
 
 
 def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float = 0.3,
-          round_name: str | None = None, rounds: RoundCalendar | None = None) -> Collation:
+          round_name: str | None = None, rounds: RoundCalendar | None = None, today: date | None = None) -> Collation:
     """Choose what goes into the master: valid returns, once each, the latest for each case and round.
 
     Each audit's round is worked out here once (`round_of`, with the round calendar `rounds`) and spelt as most
     of its audits spell it, so "2026 Round 3" and "2026 round 3" are one round everywhere downstream. With
-    `round_name`, returns of other rounds are listed as such rather than merged.
+    `round_name`, returns of other rounds are listed as such rather than merged. Case references compare as
+    `norm` reads them (look-alike characters are one case). With `today`, a return completed after it is warned of
+    and supersedes no return completed already.
     """
     out = Collation(threshold=threshold)
     valid: list[tuple[Source, str]] = []
@@ -141,7 +182,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             reason = plural(len(r.errors), "error") if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
                 r.audit.case_ref or None, round_of(r.audit, rounds), r.audit.text(Role.AUDIT_MONTH))
-            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
+            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month,
+                                            moderation=r.audit is not None and r.audit.is_moderation))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:
@@ -154,26 +196,39 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         audit = src.report.audit
         assert audit is not None
         warning = calendar_warning(audit, rounds)
-        m = Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
-                   source_missing=not src.present, round=spelt[norm(name)])
+        m = _in_future(Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
+                              source_missing=not src.present, round=spelt[norm(name)]), today, registry)
         if round_name is not None and norm(m.round) != norm(round_name):
             out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
         else:
             candidates.append(m)
+    # A moderation is never a later return of its case: it is paired with its audit, and both are kept.
+    moderations = [m for m in candidates if m.audit.is_moderation]
+    candidates = [m for m in candidates if not m.audit.is_moderation]
     groups: dict[tuple[str, str], list[Merged]] = defaultdict(list)
     for m in candidates:
         groups[(norm(m.audit.case_ref), norm(m.round))].append(m)
     for group in groups.values():
-        group.sort(key=_sort_key)
+        group.sort(key=lambda m: _sort_key(m, today))
         keep = group[-1]
         out.merged.append(keep)
-        for older in group[:-1]:
-            out.not_merged.append(NotMerged(older.file, "superseded",
-                                            f"a later return for case {keep.audit.case_ref} in round {keep.round} "
-                                            f"is {keep.file}"))
+        out.not_merged += [_superseded(older, keep, today) for older in group[:-1]]
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
+    _pair(out, moderations, registry)
     _scale(out, registry)
     return out
+
+
+def _pair(out: Collation, moderations: list[Merged], registry: SpecRegistry) -> None:
+    """Pair each moderation with its merged audit; the audit then counts the moderator's grades, its own kept."""
+    found, unpaired = pair([ToPair(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
+                           [(m.file, m.audit, m.round) for m in out.merged], registry)
+    out.moderations = found
+    out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round, moderation=True)
+                       for u in unpaired]
+    by_file = {p.audit_file: p for p in found}
+    out.merged = [Merged(moderated(m.audit, p), m.file, m.warnings, m.source_missing, m.round, original=m.audit)
+                  if (p := by_file.get(m.file)) is not None else m for m in out.merged]
 
 
 def _scale(out: Collation, registry: SpecRegistry) -> None:

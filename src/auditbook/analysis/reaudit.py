@@ -39,6 +39,8 @@ class CaseAudit:
     team_manager: str = ""
     #: The grade scale of the spec the audit was made from, best first (empty when the spec is not known).
     scale: tuple[str, ...] = ()
+    #: When the audit was moderated: its grades are the moderator's, and this says the auditor's overall grade.
+    moderation: str = ""
 
     def lowest(self) -> list[str]:
         """Where this audit gave the lowest grade of its scale: "Overall" and/or section titles."""
@@ -90,9 +92,12 @@ def case_audit(m: Merged, scales: Mapping[str, tuple[str, ...]]) -> CaseAudit:
     a = m.audit
     overall = a.text(Role.OVERALL_GRADE) or None
     sections = {s.title: s.grade for s in a.sections if s.applies}
+    moderation = "" if m.original is None else (
+        f"Moderated: the grades shown are the moderator's; the auditor's overall grade was "
+        f"{m.original.text(Role.OVERALL_GRADE) or '(none)'}")
     return CaseAudit(a.case_ref, m.round, m.file, a.provenance.instance_id, a.text(Role.TEAM), a.completed, overall,
                      sections, a.provenance.follows_up or "", a.text(Role.WORKER), a.text(Role.TEAM_MANAGER),
-                     scales.get(a.provenance.spec_sha256, ()))
+                     scales.get(a.provenance.spec_sha256, ()), moderation)
 
 
 def histories(merged: Sequence[Merged], scales: Mapping[str, tuple[str, ...]], *, rounds: Sequence[str] = (),

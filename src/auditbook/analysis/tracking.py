@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.allocation.lists import Allocated
+from auditbook.allocation.lists import MODERATION_KIND, Allocated
 from auditbook.analysis.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
 from auditbook.spec.due import due_date
@@ -73,11 +73,13 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
         merged_by_case.setdefault(norm(m.audit.case_ref), []).append(m)
     rejected_by_case: dict[str, list[NotMerged]] = {}
     for n in collation.not_merged:
-        if n.status == "rejected" and n.case_ref:
+        if n.status == "rejected" and n.case_ref and not n.moderation:
             rejected_by_case.setdefault(norm(n.case_ref), []).append(n)
-    rows = [_allocated_row(a, allocated_due(a, collation.specs), merged_by_case.get(norm(a.case_ref), []),
+    rows = [moderation_row(a, collation, used) if a.kind == MODERATION_KIND else
+            _allocated_row(a, allocated_due(a, collation.specs), merged_by_case.get(norm(a.case_ref), []),
                            rejected_by_case.get(norm(a.case_ref), []), used, today) for a in allocated]
-    rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
+    audits = [a for a in allocated if a.kind != MODERATION_KIND]
+    rounds = {norm(a.round_key) for a in audits} | {a.month for a in audits if not a.round}
     return rows + _not_allocated(collation, used, rounds)
 
 
@@ -120,3 +122,24 @@ def _rejected_row(a: Allocated, n: NotMerged, due: date | None) -> ReturnRow:
     first = n.problems[0].render() if n.problems else n.reason
     return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, REJECTED,
                      f"{n.reason}: {first}", n.file)
+
+
+def moderation_row(a: Allocated, collation: Collation, used: set[str]) -> ReturnRow:
+    """An allocated moderation's row: its moderation paired with the audit (returned), else one not paired (rejected,
+    with why), else outstanding. A moderation has no due date of its own."""
+    p = next((p for p in collation.moderations if p.file not in used and _matches(
+        a, p.audit.case_ref, p.round, p.audit.text(Role.AUDIT_MONTH))), None)
+    if p is not None:
+        used.add(p.file)
+        when = f" on {uk(p.moderated_on)}" if p.moderated_on else ""
+        return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, ON_TIME,
+                         f"moderation returned: moderated by {p.moderator or 'the moderator'}{when}", p.file)
+    n = next((n for n in collation.not_merged if n.moderation and n.status != "superseded" and n.file not in used
+              and _matches(a, n.case_ref or "", n.round, n.audit_month)), None)
+    if n is not None:
+        used.add(n.file)
+        first = n.problems[0].render() if n.problems else n.reason
+        return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, REJECTED,
+                         f"moderation {n.status}: {first}", n.file)
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, OUTSTANDING,
+                     "moderation", "")

@@ -12,7 +12,7 @@ from auditbook.outputs.tidy import DATE, INT, WRAP, Column, Table, Value, sectio
 from auditbook.text import norm
 
 CASES_TAB = "Cases"
-#: Left for the moderation of each audit (filled once moderations are collected).
+#: Whether the audit was moderated, and the auditor's overall grade when it was.
 MODERATION = "Moderation"
 
 
@@ -29,7 +29,7 @@ def _row(h: CaseHistory, i: int, a: CaseAudit, sections: Sequence[str]) -> tuple
     open_ = "; ".join(f"{x.id} ({x.round}): {x.text}" for x in h.outstanding) if latest else ""
     due = ("Yes: " + ", ".join(h.due_for)) if latest and h.due else ("No" if latest else "")
     return (h.case_ref, a.round, i + 1, a.completed, a.team, a.overall or "",
-            *[grades.get(key) or "" for key in sections], a.instance_id, a.follows_up, open_, due, "", a.file)
+            *[grades.get(key) or "" for key in sections], a.instance_id, a.follows_up, open_, due, a.moderation, a.file)
 
 
 def cases_table(e: Evidence) -> Table:

@@ -163,6 +163,8 @@ class Report:
     actions: Actions
     returns: Returns | None
     findings: Findings | None
+    #: How many of the round's audits were moderated: their figures count the moderator's grades (0: none).
+    moderated: int = 0
     reaudits: ReauditSection | None = None
 
 
@@ -368,7 +370,8 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         previous=e.previous.round if e.previous else None, include_text=include_text, headline=_headline(e),
         grades=_grades(e), trend=_trend(e), small=SMALL, cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
-        findings=_findings(e) if include_text else None, reaudits=reaudit_section(e))
+        findings=_findings(e) if include_text else None,
+        moderated=sum(1 for m in e.in_round if m.original is not None), reaudits=reaudit_section(e))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.

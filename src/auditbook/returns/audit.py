@@ -49,6 +49,9 @@ class Provenance(_Model):
     spec_sha256: str
     instance_id: str
     generated_at: str | None = None
+    #: "audit", or "moderation": then `audit_instance_id` names the audit it is a moderation of.
+    kind: str = "audit"
+    audit_instance_id: str | None = None
     #: A re-audit: the instance id of the audit it follows up, as its workbook's metadata says.
     follows_up: str | None = None
 
@@ -77,6 +80,8 @@ class ActionItem(_Model):
     responsible: str | None = None
     timescale: date | None = None
     agreed: str | None = None
+    agreed_with: str | None = None
+    agreed_on: date | None = None
     priority: str | None = None
 
 
@@ -123,6 +128,11 @@ class Audit(_Model):
         """The answer of the field that plays this role, as text ("" when blank or not in the spec)."""
         value = self.facts.get(role)
         return "" if value is None else str(value)
+
+    @property
+    def is_moderation(self) -> bool:
+        """Whether this is a moderation of an audit rather than an audit."""
+        return self.provenance.kind == "moderation"
 
     @property
     def case_ref(self) -> str:

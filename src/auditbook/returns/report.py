@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.safety import Outline
@@ -17,8 +18,11 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     audit: Audit | None = None
     skipped: str | None = None
-    #: What the file says it is (its custom properties and sheet names), when it could be read that far.
-    outline: Outline | None = None
+    #: What the file says it is (its custom properties and sheet names), when it could be read that far: how it was
+    #: read, used to tell auditbook's own outputs, not part of what validating found (so not stored, not compared).
+    outline: Outline | None = field(default=None, compare=False)
+    #: The bytes the report was made from, fingerprinted in the one open of the file (None when it was not opened).
+    read: Fingerprint | None = field(default=None, compare=False)
 
     @property
     def errors(self) -> list[Problem]:

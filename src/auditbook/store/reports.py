@@ -19,6 +19,7 @@ from auditbook.problems import Problem
 from auditbook.returns.assemble import Judged, audit_of, views
 from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.reader import READING
 from auditbook.returns.report import Report
 from auditbook.spec.layout import Layout
 
@@ -28,9 +29,9 @@ FORMAT = "5"
 
 
 def registry_key(registry: SpecRegistry) -> str:
-    """What a stored report was read with: this format and the specs known. A row stored under another key is read
-    afresh from its file."""
-    return hashlib.sha256(",".join([FORMAT, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
+    """What a stored report was read with: this format, the reader's (`READING`) and the specs known. A row stored
+    under another key is read afresh from its file."""
+    return hashlib.sha256(",".join([FORMAT, READING, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
 
 
 class SpecNotKnown(LookupError):
@@ -78,7 +79,10 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
     spec = registry.by_sha.get(provenance.spec_sha256)
     if spec is None:
         raise SpecNotKnown(provenance.spec_sha256)
-    layout = registry.layout(spec)
+    try:
+        layout = registry.layout_of(spec, provenance.kind)
+    except ValueError:
+        raise SpecNotKnown(provenance.spec_sha256) from None
     if "forms" in d:
         answers, judged = _earlier(layout, d)
     else:
