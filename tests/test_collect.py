@@ -57,10 +57,10 @@ from tests.returns import (
     where,
 )
 
-TABS = ["Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
+TABS = ["Summary", "Audits", "Cases", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
         "Answers", "Rejected", "Dictionary", "Lists"]
 #: The tabs that are Excel Tables of the same name (the SAG action plan's table is SAGPlan).
-TABLES = ["Audits", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
+TABLES = ["Audits", "Cases", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
 NOW = datetime(2026, 12, 7, 9, 30)
 REGISTRY = SpecRegistry.of(spec())
 JUDGED = [s for s in spec().sections if s.kind == "judged"]

@@ -17,11 +17,12 @@ from typer.testing import CliRunner
 
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
-from auditbook.outputs.export import FORMULA_STARTS, csv_cell, export
+from auditbook.outputs.export import csv_cell, export
 from auditbook.outputs.report import render
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec import Spec, default_spec_path, parse_spec
 from auditbook.spec.layout import build_layout
+from auditbook.text import FORMULA_STARTS
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 

@@ -14,6 +14,14 @@ from collections.abc import Iterable
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\u2e3a\u2e3b\ufe58\ufe63\uff0d"
 _AS_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
 
+#: What a spreadsheet reads as the start of a formula when it opens a CSV file (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """Text for a CSV file a spreadsheet will open: with a leading ' when it would otherwise run as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
 
 def norm(text: str | None) -> str:
     """Case- and space-insensitive form used to compare choices, teams and case references: as `folded`, so text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from auditbook.dates import (
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.returns.safety import open_checked
-from auditbook.text import norm, plural, slug
+from auditbook.text import csv_text, norm, plural, slug
 from auditbook.workbook.generate import MAX_CASE_REF
 
 #: Column key, the header a template gets, and other headers people write for it.
@@ -37,6 +38,8 @@ COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("round", "Round (optional)", ("round", "audit round")),
 )
 REQUIRED = ("case_ref", "team", "auditor", "month")
+#: A re-audit's column: the instance id of the audit it follows up. Only a template filled for re-audit has it.
+FOLLOWS_UP: tuple[str, str, tuple[str, ...]] = ("follows_up", "Follows up audit", ("follows up", "re-audit of"))
 #: An optional column the template leaves out: "Moderation" on a row that tracks a moderation (allocate --moderate
 #: writes such rows, the moderator in the Auditor column); blank or "Audit" on an audit's.
 KIND_HEADERS = ("kind", "work")
@@ -71,6 +74,8 @@ class Allocated:
     round_derived: bool = False
     #: The round the round calendar gives the audit month, when the list named another.
     calendar_round: str = ""
+    #: A re-audit: the instance id of the audit it follows up, carried in the workbook's metadata.
+    follows_up: str = ""
     #: "moderation" for a moderation of the case's audit (tracked on the Returns tab, written by allocate --moderate);
     #: "" for an audit.
     kind: str = ""
@@ -147,7 +152,8 @@ def _cell_text(value: object) -> str:
 
 
 def _header_map(header: list[str], source: str) -> dict[str, int]:
-    wanted = {norm(h): key for key, label, aliases in COLUMNS for h in (key.replace("_", " "), label, *aliases)}
+    wanted = {norm(h): key for key, label, aliases in (*COLUMNS, FOLLOWS_UP)
+              for h in (key.replace("_", " "), label, *aliases)}
     found: dict[str, int] = {}
     for i, h in enumerate(header):
         key = wanted.get(norm(h.strip().rstrip("*")))  # "Team *": the template marks required columns
@@ -232,7 +238,8 @@ def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None
     return Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
                      values.get("team_manager", ""), values["auditor"], month, round_name,
                      month_written=written if written != month else "", round_derived=derived is not None,
-                     calendar_round=contradicts or "", kind=kind)
+                     calendar_round=contradicts or "", kind=kind,
+                     follows_up=values.get("follows_up", "")[:64])
 
 
 def _serial_month(text: str) -> str:
@@ -265,8 +272,17 @@ def bad_rows_message(path: Path, bad: list[RowProblem]) -> str:
                       *(f"  row {b.row}: {b.message}" for b in bad)])
 
 
-def template_csv() -> str:
-    """An empty allocation list with the expected headers."""
+def template_columns(filled: bool = False) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The template's columns: with "Follows up audit" when it is filled for re-audit."""
+    return (*COLUMNS, FOLLOWS_UP) if filled else COLUMNS
+
+
+def template_csv(rows: Sequence[Mapping[str, str]] = ()) -> str:
+    """An allocation list with the expected headers: empty, or filled with these rows (by column key)."""
+    columns = template_columns(bool(rows))
     buf = io.StringIO()
-    csv.writer(buf).writerow([label for _, label, _ in COLUMNS])
+    writer = csv.writer(buf)
+    writer.writerow([label for _, label, _ in columns])
+    # Filled from returns (untrusted): nothing in it may run as a formula when the list is opened.
+    writer.writerows([[csv_text(row.get(key, "")) for key, _, _ in columns] for row in rows])
     return buf.getvalue()

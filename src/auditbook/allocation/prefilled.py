@@ -15,6 +15,7 @@ from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails
 from auditbook.spec import Spec
 from auditbook.spec.layout import build_layout
+from auditbook.spec.metadata import new_metadata
 from auditbook.text import slug, word
 from auditbook.workbook.generate import role_prefill
 from auditbook.workbook.writer import build_workbook
@@ -24,7 +25,8 @@ _PARALLEL_FROM = 6
 #: Workbooks each task writes: few enough to spread the work, enough to keep messages between processes rare.
 _CHUNK = 8
 
-Job = tuple[Path, dict[str, str | int | date]]
+#: A workbook to write: where, its prefilled answers, and the audit it follows up ("" when none).
+Job = tuple[Path, dict[str, str | int | date], str]
 
 
 def workbook_name(a: Allocated) -> str:
@@ -57,7 +59,7 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
         jobs: list[Job] = [
             (staging / target.name, role_prefill(layout, case_ref=a.case_ref, auditor=a.auditor, team=a.team,
                                                  month=a.month, worker=a.worker, team_manager=a.team_manager,
-                                                 round_name=a.round))
+                                                 round_name=a.round), a.follows_up)
             for a, target in zip(rows, targets, strict=True)
         ]
         done = 0
@@ -75,8 +77,8 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
 def _write_all(spec: Spec, jobs: list[Job], workers: int, local: LocalDetails) -> Iterator[int]:
     """Write the jobs' workbooks, yielding how many each step wrote; the first failure stops the rest."""
     if workers < 2 or len(jobs) < _PARALLEL_FROM:
-        for path, prefill in jobs:
-            build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local)
+        for job in jobs:
+            _write_one(spec, job, local)
             yield 1
         return
     chunks = [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
@@ -105,6 +107,12 @@ def _start_worker(spec: Spec, local: LocalDetails) -> None:
 def _write_chunk(chunk: Sequence[Job]) -> int:
     assert _worker is not None
     spec, local = _worker
-    for path, prefill in chunk:
-        build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local)
+    for job in chunk:
+        _write_one(spec, job, local)
     return len(chunk)
+
+
+def _write_one(spec: Spec, job: Job, local: LocalDetails) -> None:
+    path, prefill, follows_up = job
+    meta = new_metadata(spec, follows_up=follows_up) if follows_up else None
+    build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local, meta=meta)

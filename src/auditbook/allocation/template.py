@@ -6,10 +6,11 @@ month column is text, so what is typed or picked stays 2026-11. The reader accep
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-from auditbook.allocation.lists import COLUMNS, REQUIRED, template_csv
+from auditbook.allocation.lists import REQUIRED, template_columns, template_csv
 from auditbook.atomic import replacing
 from auditbook.dates import month_name, parse_month
 from auditbook.errors import AuditbookError
@@ -30,24 +31,27 @@ def month_choices(today: date) -> list[str]:
     return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, first + MONTHS_BACK + MONTHS_AHEAD + 1)]
 
 
-def write_template(out: Path, fmt: str) -> Path:
-    """An empty allocation list in `fmt` (csv or xlsx): at `out` when it names such a file, else in that folder."""
+def write_template(out: Path, fmt: str, rows: Sequence[Mapping[str, str]] = (), *,
+                   name: str = "allocation-template") -> Path:
+    """An allocation list in `fmt` (csv or xlsx), empty or filled with `rows` (by column key, e.g. the cases due for
+    re-audit): at `out` when it names such a file, else as `name` in that folder."""
     kind = fmt.strip().lower().lstrip(".")
     if kind not in ("csv", "xlsx"):
         raise AuditbookError(f"--format {fmt[:20]} is not a format: give csv or xlsx.")
-    target = out if out.suffix.lower() == f".{kind}" else out / f"allocation-template.{kind}"
+    target = out if out.suffix.lower() == f".{kind}" else out / f"{name}.{kind}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if kind == "xlsx":
-            return write_template_xlsx(target)
-        target.write_text(template_csv(), encoding="utf-8")
+            return write_template_xlsx(target, rows=rows)
+        target.write_text(template_csv(rows), encoding="utf-8")
     except OSError as err:
         raise AuditbookError(f"{target}: cannot write the template ({err}).") from None
     return target
 
 
-def write_template_xlsx(out: Path, *, today: date | None = None, classification: str = "OFFICIAL-SENSITIVE") -> Path:
-    """Write the empty allocation workbook to `out` (atomically) and return the path."""
+def write_template_xlsx(out: Path, *, today: date | None = None, classification: str = "OFFICIAL-SENSITIVE",
+                        rows: Sequence[Mapping[str, str]] = ()) -> Path:
+    """Write the allocation workbook, empty or filled with `rows`, to `out` (atomically) and return the path."""
     months = month_choices(today or date.today())
     example = months[MONTHS_BACK]
     with replacing(out) as tmp, strict():
@@ -61,7 +65,11 @@ def write_template_xlsx(out: Path, *, today: date | None = None, classification:
             lists.write_string(i, 0, value)
         lists.hide()
         ok(wb.define_name("allocation_months", f"='{MONTHS_SHEET}'!$A$1:$A${len(months)}"), "the months list")
-        for col, (key, label, _aliases) in enumerate(COLUMNS):
+        columns = template_columns(bool(rows))
+        for r, row in enumerate(rows, start=1):
+            for col, (key, _label, _aliases) in enumerate(columns):
+                ws.write_string(r, col, row.get(key, ""))
+        for col, (key, label, _aliases) in enumerate(columns):
             ws.write_string(0, col, label + (" *" if key in REQUIRED and not label.endswith("*") else ""), head)
             ws.set_column(col, col, _WIDTHS.get(key, 20), text)  # every column text: nothing is turned into a date
             if key == "month":

@@ -21,6 +21,7 @@ from auditbook.allocation.lists import (
 from auditbook.allocation.moderate import moderation_from_return
 from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
+from auditbook.analysis.reaudit import allocation_rows, grade_scales, histories
 from auditbook.cli.app import (
     Command,
     JsonOption,
@@ -37,6 +38,8 @@ from auditbook.cli.app import (
     spec_app,
     spec_or_exit,
 )
+from auditbook.cli.collecting import run_options
+from auditbook.collection.collect import gather_folder
 from auditbook.collection.moderate import LIST_NAME, moderation_sample
 from auditbook.collection.session import Options
 from auditbook.dates import month_text
@@ -171,7 +174,7 @@ def allocate(
         "Instead: moderation workbooks for a sample of a collected round's audits (10% or a number), stratified by "
         "team and grade, every Inadequate one included. Give the returns folder with --returns."))] = None,
     returns_folder: Annotated[Path | None, typer.Option("--returns", file_okay=False, help=(
-        "With --moderate: the returns folder, as collected."))] = None,
+        "With --moderate or --reaudit: the returns folder, as collected."))] = None,
     round_name: Annotated[str | None, typer.Option("--round", help=(
         "With --moderate: the round to sample (default: the latest)."))] = None,
     seed: Annotated[int, typer.Option("--seed", help=(
@@ -179,25 +182,33 @@ def allocate(
     moderator: Annotated[str, typer.Option("--moderator", help=(
         "With --moderate: who moderates, named on the moderation list's rows."))] = "",
     ledger: Annotated[Path | None, typer.Option("--ledger", help=(
-        "With --moderate: the ledger, if collect was given one."))] = None,
+        "With --moderate or --reaudit: the ledger, if collect was given one."))] = None,
     specs: SpecsOption = None,
+    reaudit: Annotated[bool, typer.Option("--reaudit", help=(
+        "With --template: fill it with the cases due for re-audit (latest audit graded the lowest grade, overall or "
+        "in a section) in the returns folder given with --returns."))] = False,
 ) -> None:
     """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
 
     A list with bad rows is refused whole, naming each row, unless --partial is given. A row without a round
-    gets the one the settings' round calendar gives its audit month. With --moderate, write moderation workbooks
-    for a sample of a collected round instead, and moderation-list.csv: its rows added to the allocation list track
-    them on the Returns tab.
+    gets the one the settings' round calendar gives its audit month. A row that names the audit it follows up
+    (a template filled with --reaudit) makes a re-audit: its workbook carries that audit's id. With --moderate,
+    write moderation workbooks for a sample of a collected round instead, and moderation-list.csv: its rows added to
+    the allocation list track them on the Returns tab.
     """
     if moderate is not None:
         sample_or_exit(moderate, returns_folder, out, round_name=round_name, seed=seed, moderator=moderator,
                        ledger=ledger, specs=specs, settings=settings)
         return
     if template:
-        template_or_exit(out, fmt)
+        due = reaudit_rows_or_exit(returns_folder, ledger=ledger, specs=specs, settings=settings) if reaudit else None
+        template_or_exit(out, fmt, due)
         return
     if allocation is None:
         err_console.print("Error: give the allocation list, or --template to get an empty one.")
+        raise typer.Exit(2)
+    if reaudit:
+        err_console.print("Error: --reaudit fills a template: give it with --template, then allocate the filled list.")
         raise typer.Exit(2)
     loaded = spec_or_exit(spec)
     local = settings_or_exit(settings).local
@@ -242,12 +253,35 @@ def sample_or_exit(share: str, folder: Path | None, out: Path, *, round_name: st
                       markup=False, soft_wrap=True)
 
 
-def template_or_exit(out: Path, fmt: str) -> None:
-    """Write an empty allocation list and print its path; exit 2 saying why when it cannot be written."""
+def template_or_exit(out: Path, fmt: str, rows: list[dict[str, str]] | None = None) -> None:
+    """Write an allocation list (empty, or the re-audit `rows`) and print its path; exit 2 saying why when it cannot
+    be written."""
     try:
-        console.print(str(write_template(out, fmt)), soft_wrap=True, markup=False)
+        path = (write_template(out, fmt) if rows is None else
+                write_template(out, fmt, rows, name="reaudit-allocation"))
+        console.print(str(path), soft_wrap=True, markup=False)
     except AuditbookError as e:
         raise fail(e, 2) from None
+    if rows is not None:
+        err_console.print(f"{plural(len(rows), 'case')} due for re-audit. Fill in each row's auditor and audit month, "
+                          "then run allocate on the list.", markup=False, soft_wrap=True)
+
+
+def reaudit_rows_or_exit(folder: Path | None, *, ledger: Path | None, specs: list[Path] | None,
+                         settings: Path | None) -> list[dict[str, str]]:
+    """The cases due for re-audit in the returns folder, as collected, as allocation rows; exit 2 saying why without
+    the folder or when it cannot be read."""
+    if folder is None:
+        err_console.print("Error: give the returns folder with --returns: the cases due for re-audit are of its "
+                          "collected audits.")
+        raise typer.Exit(2)
+    local = settings_or_exit(settings)
+    try:
+        evidence = gather_folder(folder, run_options(local, specs=specs, ledger=ledger))
+    except AuditbookError as e:
+        raise fail(e, 2) from None
+    c = evidence.collation
+    return allocation_rows(histories(c.merged, grade_scales(c.specs), rounds=[r.round for r in evidence.rounds]))
 
 
 def allocation_or_exit(allocation: Path, rounds: RoundCalendar, *,

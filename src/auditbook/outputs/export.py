@@ -40,14 +40,11 @@ from auditbook.outputs.tidy import (
     rejected_table,
 )
 from auditbook.store.ours import temporary
-from auditbook.text import shown
+from auditbook.text import csv_text, shown
 
 log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx")
 WORKBOOK_NAME = "auditbook-export.xlsx"
-#: What a spreadsheet reads as the start of a formula when it opens a CSV file (OWASP's list): text starting
-#: with one of them is written with a leading ' in a CSV export --for-excel.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def tables(e: Evidence) -> list[Table]:
@@ -68,7 +65,7 @@ def csv_cell(value: object, *, raw: bool = False) -> str:
     if not isinstance(value, str):
         return str(value)
     text = shown(value, keep_lines=True)
-    return "'" + text if not raw and text.startswith(FORMULA_STARTS) else text
+    return text if raw else csv_text(text)
 
 
 #: What README.txt says of text that looks like a formula, in an export for Excel and in a data package.

@@ -16,6 +16,7 @@ from auditbook.analysis.collate import Collation
 from auditbook.analysis.evidence import Evidence
 from auditbook.errors import CollectError
 from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
+from auditbook.outputs.cases_tab import cases_tab
 from auditbook.outputs.edits_tab import edits_tab
 from auditbook.outputs.moderation_tab import moderation_tabs
 from auditbook.outputs.pack_guide import STATUS_PROMPT, write_guide
@@ -109,6 +110,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
                              classification=classification) as s:
             summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
+            cases_tab(s, e)
             grades_tab(s, e)
             moderation_tabs(s, e)
             cohorts_tab(s, e)

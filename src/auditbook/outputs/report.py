@@ -31,6 +31,7 @@ from auditbook.analysis.themes import Ranked
 from auditbook.analysis.tracking import OUTSTANDING, OVERDUE
 from auditbook.analysis.trends import OVERALL, Change, compare, good_share, percent, section_share
 from auditbook.atomic import replacing
+from auditbook.outputs.reaudit_section import ReauditSection, reaudit_section
 from auditbook.outputs.svg import (
     INK,
     LIGHT,
@@ -170,6 +171,7 @@ class Report:
     findings: Findings | None
     #: How many of the round's audits were moderated: their figures count the moderator's grades (0: none).
     moderated: int = 0
+    reaudits: ReauditSection | None = None
 
 
 def css_string(text: str) -> str:
@@ -387,7 +389,7 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         suppressed=suppressed(e.cohorts, e.collation.small_group), cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
         findings=_findings(e) if include_text else None,
-        moderated=sum(1 for m in e.in_round if m.original is not None))
+        moderated=sum(1 for m in e.in_round if m.original is not None), reaudits=reaudit_section(e))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.

@@ -52,6 +52,8 @@ class Provenance(_Model):
     #: "audit", or "moderation": then `audit_instance_id` names the audit it is a moderation of.
     kind: str = "audit"
     audit_instance_id: str | None = None
+    #: A re-audit: the instance id of the audit it follows up, as its workbook's metadata says.
+    follows_up: str | None = None
 
 
 class SectionResult(_Model):

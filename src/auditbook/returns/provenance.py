@@ -15,7 +15,7 @@ from auditbook.spec.models import Spec
 from auditbook.spec.moderation import AUDIT, MODERATION, moderation_spec
 
 KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at", "kind", "audit_instance_id",
-        "audit_case_ref", "audit_round")
+        "audit_case_ref", "audit_round", "follows_up")
 REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")
 #: Keys only a moderation carries: where one is found, two carriers must agree on it as on the required keys.
 MODERATION_KEYS = ("kind", "audit_instance_id")

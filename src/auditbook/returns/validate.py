@@ -89,6 +89,7 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     provenance = Provenance(
         file=name_key(raw.path.name), sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
         spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),
+        follows_up=agreed.get("follows_up", "")[:64] or None,  # from an untrusted file: an id, never more
         **({} if kind == AUDIT else {"kind": kind, "audit_instance_id": agreed.get("audit_instance_id")}),
     )
     audit, problems = _check_and_build(layout, read, provenance)

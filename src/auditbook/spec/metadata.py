@@ -15,6 +15,7 @@ PROPERTY_NAMES = {
     "spec_sha256": "AuditbookSpecSha256",
     "instance_id": "AuditbookInstanceId",
     "generated_at": "AuditbookGeneratedAt",
+    "follows_up": "AuditbookFollowsUp",
 }
 #: The same for the keys only a moderation workbook carries.
 MODERATION_PROPERTY_NAMES = {
@@ -50,6 +51,8 @@ class Metadata:
     audit_instance_id: str = ""
     audit_case_ref: str = ""
     audit_round: str = ""
+    #: A re-audit's workbook: the instance id of the audit it follows up ("" for any other workbook).
+    follows_up: str = ""
 
     def items(self) -> list[tuple[str, str]]:
         """Key/value pairs in a fixed order (a moderation's keys only when it is one)."""
@@ -63,10 +66,14 @@ class Metadata:
         if self.kind:
             items += [("kind", self.kind), ("audit_instance_id", self.audit_instance_id),
                       ("audit_case_ref", self.audit_case_ref), ("audit_round", self.audit_round)]
+        if self.follows_up:
+            items.append(("follows_up", self.follows_up))
         return items
 
 
-def new_metadata(spec: Spec, *, now: datetime | None = None, instance_id: str | None = None) -> Metadata:
-    """Fresh metadata for a workbook made from this spec now."""
+def new_metadata(spec: Spec, *, now: datetime | None = None, instance_id: str | None = None,
+                 follows_up: str = "") -> Metadata:
+    """Fresh metadata for a workbook made from this spec now (`follows_up`: a re-audit's earlier audit)."""
     at = (now or datetime.now(UTC)).replace(microsecond=0)
-    return Metadata(spec.id, spec.version, spec.sha256, instance_id or str(uuid.uuid4()), at.isoformat())
+    return Metadata(spec.id, spec.version, spec.sha256, instance_id or str(uuid.uuid4()), at.isoformat(),
+                    follows_up=follows_up)
