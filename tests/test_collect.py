@@ -57,7 +57,7 @@ from tests.returns import (
     where,
 )
 
-TABS = ["Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
+TABS = ["Urgent concerns", "Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
         "Answers", "Rejected", "Dictionary", "Lists"]
 #: The tabs that are Excel Tables of the same name (the SAG action plan's table is SAGPlan).
 TABLES = ["Audits", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
@@ -325,7 +325,7 @@ def urgent_row(rel: str, a: Answers) -> tuple[Any, ...]:
     assert isinstance(when, date)
     return (a["profile_case_ref"], ROUND, a["profile_team"], "URGENT concern raised during the audit",
             f"Raised on {when:%d/%m/%Y} with {a['overall_urgent_with_whom']}: check it has been acted on.",
-            a["profile_team_manager"], dt(when), "Urgent", None, None, None, None, None, rel)
+            a["profile_team_manager"], None, "Urgent", None, None, None, None, None, rel)
 
 
 def action_rows(rel: str, a: Answers) -> list[tuple[Any, ...]]:

@@ -14,7 +14,7 @@ from auditbook.text import norm
 #: What a collator or team manager may say of an action.
 ACTION_STATUSES = ("Not started", "In progress", "Done", "Not needed")
 #: Statuses that close an action: a closed action is never overdue.
-CLOSED = frozenset({"done", "not needed"})
+CLOSED = frozenset({"done", "not needed", "closed"})
 URGENT_SECTION = "URGENT concern raised during the audit"
 
 
@@ -89,6 +89,8 @@ class Action:
     agreed: str
     file: str
     urgent: bool = False
+    #: When an urgent concern was raised (its row has no timescale: the day it was raised is not a deadline).
+    raised: date | None = None
 
     def overdue(self, state: State, today: date) -> bool:
         """Past its timescale and not closed."""
@@ -101,7 +103,8 @@ def _d(value: object) -> date | None:
 
 
 def actions_of(merged: list[Merged]) -> list[Action]:
-    """Urgent concerns first (each is an action: check it was acted on), then every action row."""
+    """Urgent concerns first (each is an action: check it was acted on, with no timescale, so never overdue), then every
+    action row."""
     out: list[Action] = []
     for m in merged:
         a = m.audit
@@ -112,7 +115,7 @@ def actions_of(merged: list[Merged]) -> list[Action]:
                 action_id(a.case_ref, a.provenance.instance_id, "URGENT"), a.case_ref, m.round,
                 a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), URGENT_SECTION,
                 f"Raised on {said} with {a.text(Role.URGENT_WITH_WHOM) or '(not said)'}: check it has been acted on.",
-                a.text(Role.TEAM_MANAGER), when, "Urgent", "", m.file, urgent=True))
+                a.text(Role.TEAM_MANAGER), None, "Urgent", "", m.file, urgent=True, raised=when))
     for m in merged:
         a = m.audit
         for act in a.actions:

@@ -116,7 +116,7 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited
     collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
     register = Register(s.ledger)
     _write(lambda: write_master(evidence, out=master, generated_at=s.opts.now), master)
-    register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
+    register.wrote(MASTER, [*(a.id for a in evidence.actions), *(u.id for u in evidence.urgent)], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
     result.evidence = evidence

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.safety import Outline
+from auditbook.returns.urgent import UrgentConcern
 
 
 @dataclass
@@ -19,6 +20,8 @@ class Report:
     skipped: str | None = None
     #: What the file says it is (its custom properties and sheet names), when it could be read that far.
     outline: Outline | None = None
+    #: The urgent concern the file records, taken out before validation (whatever validation then decides).
+    urgent: UrgentConcern | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -36,11 +39,12 @@ class Report:
         return self.audit is not None and not self.errors and self.skipped is None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON form: file, valid, audit, problems."""
+        """The JSON form: file, valid, audit, problems, urgent."""
         return {
             "file": self.file,
             "valid": self.valid,
             "skipped": self.skipped,
             "audit": None if self.audit is None else self.audit.model_dump(mode="json"),
             "problems": [p.as_dict() for p in self.problems],
+            "urgent": None if self.urgent is None else self.urgent.model_dump(mode="json"),
         }
