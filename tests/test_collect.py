@@ -57,8 +57,8 @@ from tests.returns import (
     where,
 )
 
-TABS = ["Urgent concerns", "Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
-        "Answers", "Rejected", "Dictionary", "Lists"]
+TABS = ["Urgent concerns", "Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan",
+        "Findings", "Answers", "Rejected", "Dictionary", "Lists"]
 #: The tabs that are Excel Tables of the same name (the SAG action plan's table is SAGPlan).
 TABLES = ["Audits", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
 NOW = datetime(2026, 12, 7, 9, 30)

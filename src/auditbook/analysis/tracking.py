@@ -9,6 +9,7 @@ from datetime import date
 from auditbook.allocation.lists import Allocated
 from auditbook.analysis.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
+from auditbook.problems import Problem
 from auditbook.spec.due import due_date
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
@@ -120,3 +121,32 @@ def _rejected_row(a: Allocated, n: NotMerged, due: date | None) -> ReturnRow:
     first = n.problems[0].render() if n.problems else n.reason
     return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, due, REJECTED,
                      f"{n.reason}: {first}", n.file)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A case or file the round's figures do not count, and why: a return rejected or not read, or an allocated
+    case not returned."""
+
+    case_ref: str
+    round: str
+    file: str
+    why: str
+    #: The first problem of a return rejected (its words may quote what the return holds), else None.
+    problem: Problem | None = None
+
+
+def not_in_figures(collation: Collation, returns: Sequence[ReturnRow] | None) -> list[Missing]:
+    """Every return rejected or not read and every allocated case not returned, each once: the cases behind the
+    figures, accounted for."""
+    out: list[Missing] = []
+    for n in collation.not_merged:
+        if n.status in ("rejected", "not read"):
+            why = f"return {n.status}: {n.reason}"
+            out.append(Missing(n.case_ref or "", n.round, n.file, why, n.problems[0] if n.problems else None))
+    for r in returns or ():
+        if r.status in (OUTSTANDING, OVERDUE):
+            due = f", due {uk(r.due)}" if r.due is not None else ""
+            out.append(Missing(r.case_ref, r.round, "", f"not returned{' (overdue)' if r.status == OVERDUE else ''}"
+                                                        f"{due}"))
+    return out

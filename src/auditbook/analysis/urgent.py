@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.analysis.actions import CLOSED, State, action_id
+from auditbook.analysis.actions import State, action_id
 from auditbook.analysis.collate import Collation, Source, round_of
 from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Problem
+from auditbook.returns.report import Report
 from auditbook.returns.urgent import UrgentConcern
-from auditbook.text import norm
+from auditbook.text import plural
 
 #: What the Urgent concerns tab offers under Status: a concern is open until someone has checked it was acted on.
 URGENT_STATUSES = ("Open", "Closed")
@@ -43,7 +44,7 @@ class Urgent:
 
     def closed(self, state: State) -> bool:
         """Whether someone has closed it (Closed, or an action register's Done or Not needed)."""
-        return norm(state.status) in CLOSED or state.closed is not None
+        return state.is_closed
 
     def status(self, state: State) -> str:
         """Open or Closed, as the Urgent concerns tab and the report say it."""
@@ -94,6 +95,17 @@ def urgent_concerns(sources: Iterable[Source], c: Collation, rounds: RoundCalend
         if kept is None or (u.outcome == MERGED and kept.outcome != MERGED):
             found[u.id] = u
     return sorted(found.values(), key=lambda u: (u.concern.raised or date.max, u.concern.case_ref, u.file))
+
+
+def of_report(report: Report) -> Urgent | None:
+    """The urgent concern of one file as validate checked it (no collection): valid, or rejected with why."""
+    concern = report.urgent
+    if concern is None:
+        return None
+    errors = report.errors
+    outcome, detail = ("valid", "") if report.valid else (
+        "rejected", _first(plural(len(errors), "error") if errors else "could not be read", errors))
+    return Urgent(concern_id(concern), concern, concern.round or concern.audit_month, report.file, outcome, detail)
 
 
 def open_concerns(urgent: Iterable[Urgent], states: Mapping[str, State]) -> list[Urgent]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from auditbook.analysis.actions import ids_of
 from auditbook.analysis.evidence import Evidence
-from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
+from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of, urgent_json
 from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, options, paused_gc
 from auditbook.errors import CollectError
 from auditbook.outputs.master import check_not_open, write_master
@@ -120,6 +120,7 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
     result.evidence = evidence
+    result.urgent = urgent_json(evidence)
     if packs is not None:
         result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register)
         result.warnings += failed
