@@ -64,10 +64,14 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
             continue
         if source != MASTER:
             out.packs_read.append(path.name)
+        # Both tabs are compared with what the file held when written (an urgent concern is on both).
+        seen = register.seen(source)
+        holds: dict[str, Seen] = {}
         for name, id_header in ((ACTIONS_TAB, "Action ID"), (URGENT_TAB, URGENT_ID)):
             tab = sheets.get(name)
             if tab is not None:
-                _diff(register, source, _Tab(name, id_header, tab), edits, out, states)
+                holds = _diff(source, seen, _Tab(name, id_header, tab), edits, out, states) | holds
+        register.holds(source, holds)
         if source == MASTER and PLAN_TAB in sheets:
             _take_plan(register, sheets[PLAN_TAB], now, out)
     for action_id, by_field in edits.said.items():
@@ -114,9 +118,9 @@ class _Tab:
     sheet: RawSheet
 
 
-def _diff(register: Register, source: str, tab: _Tab, edits: _Edits, out: ReadBack,
-          stored: dict[str, State]) -> None:
-    seen = register.seen(source)
+def _diff(source: str, seen: dict[str, Seen], tab: _Tab, edits: _Edits, out: ReadBack,
+          stored: dict[str, State]) -> dict[str, Seen]:
+    """The edits a tab holds (taken into `edits`), and what it holds now of each action."""
     now_holds: dict[str, Seen] = {}
     for action_id, rows in _action_rows(tab, source, out).items():
         if source != MASTER and action_id not in seen:
@@ -135,7 +139,7 @@ def _diff(register: Register, source: str, tab: _Tab, edits: _Edits, out: ReadBa
             for name, old, new in zip(_FIELDS, before, values, strict=True):
                 if _key(old) != _key(new):
                     edits.add(action_id, name, who, new)
-    register.holds(source, now_holds)
+    return now_holds
 
 
 def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) -> None:
