@@ -8,7 +8,6 @@ concerns tab, first, is the Table UrgentConcerns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from auditbook.outputs.tidy import (
     audits_table,
     dictionary_table,
     findings_table,
+    projected,
     rejected_table,
 )
 from auditbook.outputs.urgent_tab import urgent_tab
@@ -60,17 +60,17 @@ def check_not_open(out: Path) -> None:
 
 
 def actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, State], today: date,
-                columns: Sequence[Column] = ACTION_COLUMNS) -> None:
+                widths: Mapping[str, float] | None = None) -> None:
     """The Actions tab: the action register with Status offered from the list and Overdue worked out by Excel.
 
-    `columns` are some of ACTION_COLUMNS by header (a pack's fewer, narrower ones, to print on one page's width)."""
+    With `widths`, only those columns, at those widths (a pack's fewer, narrower ones, to print on one page's width).
+    """
     table = actions_table(actions, states, today)
-    if columns is not ACTION_COLUMNS:
-        at = [[c.header for c in ACTION_COLUMNS].index(c.header) for c in columns]
-        table = replace(table, columns=tuple(columns), rows=[tuple(r[i] for i in at) for r in table.rows])
-    headers = [c.header for c in columns]
+    if widths is not None:
+        table = projected(table, widths)
+    headers = [c.header for c in table.columns]
     overdue = headers.index("Overdue")
-    formula = overdue_formula(columns)
+    formula = overdue_formula(table.columns)
     rows = [(*r[:overdue], Formula(formula.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
             for i, r in enumerate(table.rows, start=2)]
     ws = s.tidy(table, rows=rows)

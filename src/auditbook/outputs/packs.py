@@ -1,9 +1,9 @@
 """One workbook per team manager with only their cases' urgent concerns, findings and actions (Status, Notes, Date
 closed to fill in).
 
-A pack is printed and read on paper: its Findings repeat the case and section on every row (a row on a later page
-still says what it is about), and its Actions tab has fewer, narrower columns than the master's, so an action's
-wording prints on the same page as its Status and Notes.
+A pack is printed and read on paper: its Findings and Actions tabs have fewer, narrower columns than the master's and
+print one page wide, so every row prints beside its case and section, and an action's wording on the same page as its
+Status and Notes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from auditbook.analysis.evidence import Evidence
 from auditbook.outputs.master import actions_tab
 from auditbook.outputs.pack_guide import write_guide
 from auditbook.outputs.sheets import Sheets, output_workbook
-from auditbook.outputs.tidy import ACTION_COLUMNS, findings_table
+from auditbook.outputs.tidy import findings_table, projected
 from auditbook.outputs.urgent_tab import urgent_tab
 from auditbook.spec.roles import Role
 from auditbook.store.readback import MAX_TEXT, conflict_parties
@@ -30,13 +30,18 @@ SLUG_MAX = 60
 
 PACK_GLOB = "pack_*.xlsx"
 
-#: A pack's Actions columns, with their widths: within a page's width (sheets.PAGE_WIDTH), so each action prints
-#: whole on one page, its wording beside its Status and Notes. The round, team and source file are the master's.
+#: A pack's Actions and Findings columns, with their widths: within a page's width (sheets.PAGE_WIDTH), so each
+#: action prints whole on one page, its wording beside its Status and Notes, and each finding beside its case and
+#: section. The round, team and source file are the master's.
 PACK_ACTION_WIDTHS = {"Action ID": 16, "Case reference": 12, "Section": 14, "Action": 34, "Responsible": 14,
                       "Timescale": 11, "Priority": 8, "Status": 11, "Notes": 22, "Date closed": 11, "Overdue": 8,
                       "Conflicting edits": 14}
-PACK_ACTION_COLUMNS = tuple(replace(c, width=PACK_ACTION_WIDTHS[c.header]) for c in ACTION_COLUMNS
-                            if c.header in PACK_ACTION_WIDTHS)
+PACK_FINDING_WIDTHS = {"Case reference": 12, "Allocated worker": 13, "Section": 16, "Grade": 12, "Theme tags": 22,
+                       "What is working well": 40, "What needs to improve": 40, "Impact": 20}
+#: Status, Notes and Date closed are read back: a pack's tab keeps all three.
+PACK_URGENT_WIDTHS = {"Concern ID": 16, "Case reference": 12, "Raised": 11, "Raised with": 16,
+                      "What the concern was": 31, "What was agreed": 31, "Return": 19, "Status": 9, "Notes": 19,
+                      "Date closed": 11}
 
 
 def pack_name(manager: str, used: set[str]) -> str:
@@ -62,10 +67,10 @@ def _pack_tabs(s: Sheets, manager: str, e: Evidence, files: set[str]) -> list[st
     states = {i: replace(st, conflict=conflict_parties(st.conflict)) if st.conflict else st
               for i in {*(a.id for a in actions), *(u.id for u in urgent)} if (st := e.states.get(i)) is not None}
     if urgent:
-        urgent_tab(s, urgent, states)
-    # Every row says its case and section: printed, a row on a later page is not left without them.
-    s.tidy(replace(findings_table(sub), groups=()))
-    actions_tab(s, actions, states, e.today, PACK_ACTION_COLUMNS)
+        urgent_tab(s, urgent, states, PACK_URGENT_WIDTHS)
+    # One page wide: every printed row says its case and section beside what was found.
+    s.tidy(projected(findings_table(sub), PACK_FINDING_WIDTHS))
+    actions_tab(s, actions, states, e.today, PACK_ACTION_WIDTHS)
     return [*(a.id for a in actions), *(u.id for u in urgent)]
 
 

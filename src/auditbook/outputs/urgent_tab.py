@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from auditbook.analysis.actions import State
 from auditbook.analysis.urgent import URGENT_STATUSES, Urgent
 from auditbook.outputs.sheets import Sheets
-from auditbook.outputs.tidy import DATE, WRAP, Column, Table, Value
+from auditbook.outputs.tidy import DATE, WRAP, Column, Table, Value, projected
 from auditbook.store.readback import URGENT_ID
 from auditbook.store.register import URGENT_TAB
 
@@ -32,13 +32,20 @@ def urgent_table(urgent: Sequence[Urgent], states: Mapping[str, State]) -> Table
     return Table("UrgentConcerns", URGENT_COLUMNS, rows, key_columns=2)
 
 
-def urgent_tab(s: Sheets, urgent: Sequence[Urgent], states: Mapping[str, State]) -> None:
-    """The tab: a Table named UrgentConcerns, Status offered as Open or Closed, open concerns flagged."""
+def urgent_tab(s: Sheets, urgent: Sequence[Urgent], states: Mapping[str, State],
+               widths: Mapping[str, float] | None = None) -> None:
+    """The tab: a Table named UrgentConcerns, Status offered as Open or Closed, conflicting edits flagged.
+
+    With `widths`, only those columns, at those widths (a pack's, to print on one page's width)."""
     table = urgent_table(urgent, states)
+    if widths is not None:
+        table = projected(table, widths)
     ws = s.tidy(table, sheet=URGENT_TAB)
     n = max(len(table.rows), 1)
-    status = [c.header for c in URGENT_COLUMNS].index("Status")
+    headers = [c.header for c in table.columns]
+    status = headers.index("Status")
     ws.data_validation(1, status, n, status, {"validate": "list", "source": list(URGENT_STATUSES),
                                               "input_title": "Status", "input_message": STATUS_PROMPT})
-    conflict = [c.header for c in URGENT_COLUMNS].index("Conflicting edits")
-    ws.conditional_format(1, conflict, n, conflict, {"type": "no_blanks", "format": s.flag})
+    if "Conflicting edits" in headers:
+        conflict = headers.index("Conflicting edits")
+        ws.conditional_format(1, conflict, n, conflict, {"type": "no_blanks", "format": s.flag})
