@@ -891,8 +891,11 @@ def test_formula_looking_text_stays_literal(tmp_path: Path, library: Library) ->
     # A team manager's pack carries the free text too.
     (pack,) = result.packs
     findings = load(pack)["Findings"]
-    (row,) = [r for r in range(2, findings.max_row + 1) if findings.cell(row=r, column=5).value == "1b Assessment"]
-    literal(findings, row, 8, HYPERLINK)
+    head = [c.value for c in findings[1]]  # a pack's Findings has fewer columns than the master's (it prints whole)
+    section, working_well = head.index("Section") + 1, head.index("What is working well") + 1
+    (row,) = [r for r in range(2, findings.max_row + 1) if findings.cell(row=r, column=section).value ==
+              "1b Assessment"]
+    literal(findings, row, working_well, HYPERLINK)
 
 
 # -- 5. safe writing -------------------------------------------------------------------------------

@@ -101,6 +101,9 @@ def test_an_urgent_concern_in_a_rejected_return_is_said_first_everywhere(folder:
     assert rejected["Source file"] == "SYN-0042.xlsx"
     assert rows["SYN-0003"]["Return"] == "return merged"
     assert rejected["Concern ID"].startswith("SYN-0042-URGENT-")
+    # The Summary counts them all, not only the merged returns'.
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
+    assert (summary["Urgent concerns raised"], summary["Urgent concerns open"]) == (2, 2)
     # The report's first section lists them, the open ones flagged; the concern's words only with free text.
     report = tmp_path / "report.html"
     made = runner.invoke(app, ["report", str(folder), "--master", str(master), "--out", str(report)])
