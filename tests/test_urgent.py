@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from auditbook.cli import app
-from auditbook.collection.collect import collect
+from auditbook.collection.collect import collect, gather_folder
+from auditbook.outputs.report import render
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from tests.returns import answers, make_return, spec
@@ -188,3 +189,52 @@ def test_a_superseded_return_still_reports_its_concern(folder: Path, tmp_path: P
     assert ("SYN-0003.xlsx", "superseded") in [(n.file, n.status) for n in result.not_merged]
     rows = {r["Case reference"]: r for r in tab(result.master, "Urgent concerns")}
     assert rows["SYN-0003"]["Return"].startswith("return superseded: a later return for case SYN-0003")
+
+
+def _table_after(html: str, heading: str) -> list[list[str]]:
+    """The rows of the first table after a heading, each cell's text."""
+    part = html.split(heading, 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [[unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", part, flags=re.S)]
+
+
+def test_the_report_lists_actions_the_sag_can_follow(folder: Path, tmp_path: Path) -> None:
+    """Actions with their wording, oldest overdue first; done, open and overdue by team and by round, each of its n;
+    and every case the figures leave out, by reference and reason."""
+    master = tmp_path / "master.xlsx"
+    first = collect(folder, out=master, registry=REGISTRY, now=NOW)
+    assert first.evidence is not None
+    actions = [a for a in first.evidence.actions if not a.urgent]
+    wb = openpyxl.load_workbook(master)
+    ws = wb["Actions"]
+    head = [c.value for c in ws[1]]
+    done = actions[0]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == done.id)
+    ws.cell(row=row, column=head.index("Status") + 1).value = "Done"
+    wb.save(master)
+    evidence = gather_folder(folder, out=master, registry=REGISTRY, now=NOW)
+    html = render(evidence, include_text=True, generated_at=NOW)
+    # Every action is past its timescale by NOW: the open ones first, oldest first, each with its wording.
+    register = _table_after(html, "<h2>Action register</h2>")
+    listed = [r[0] for r in register]
+    open_ones = sorted((a for a in actions if a.id != done.id), key=lambda a: a.timescale or date.max)
+    assert listed[:len(open_ones)] == [a.id for a in open_ones]
+    assert all(a.text in [c for r in register for c in r] for a in actions)
+    teams = sorted({a.team for a in actions})
+    by_team = _table_after(html, "<h3>Actions by team</h3>")
+    expected = []
+    for team in teams:
+        n = sum(1 for a in actions if a.team == team)
+        d = 1 if done.team == team else 0
+        left = f"{n - d} of {n} ({round(100 * (n - d) / n)}%)"  # open, and all of them overdue
+        expected.append([team, str(n), f"{d} of {n} ({round(100 * d / n)}%)", left, left])
+    assert by_team == expected
+    (by_round,) = _table_after(html, "<h3>Actions by round</h3>")
+    assert by_round[1:3] == [str(len(actions)), f"1 of {len(actions)} ({round(100 / len(actions))}%)"]
+    # The rejected return is named with why; its first problem in full only with free text.
+    missing = _table_after(html, "<h2>Cases not in these figures</h2>")
+    assert [r[:4] for r in missing] == [["SYN-0042", "2026 round 3", "SYN-0042.xlsx", "return rejected: 1 error"]]
+    assert missing[0][4] == 'Case profile!B31: "The case story" is required. Fill it in.'
+    plain = render(evidence, generated_at=NOW)
+    assert _table_after(plain, "<h2>Cases not in these figures</h2>")[0][4] == "Case profile!B31 (required-missing)"
+    assert not any(a.text in plain for a in actions)
