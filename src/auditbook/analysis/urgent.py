@@ -88,7 +88,8 @@ def urgent_concerns(sources: Iterable[Source], c: Collation, rounds: RoundCalend
                        "late" if m.audit.late else "")
         else:
             audit = src.report.audit
-            name = round_of(audit, rounds) if audit is not None else concern.round or concern.audit_month
+            # The round as collate works it out (one place), from the audit validate made of the return.
+            name = round_of(audit, rounds) if audit is not None else ""
             outcome, detail = (n.status, _first(n.reason, n.problems)) if n is not None else ("not merged", "")
             u = Urgent(concern_id(concern), concern, name, src.path, outcome, detail)
         kept = found.get(u.id)
@@ -105,7 +106,8 @@ def of_report(report: Report) -> Urgent | None:
     errors = report.errors
     outcome, detail = ("valid", "") if report.valid else (
         "rejected", _first(plural(len(errors), "error") if errors else "could not be read", errors))
-    return Urgent(concern_id(concern), concern, concern.round or concern.audit_month, report.file, outcome, detail)
+    name = round_of(report.audit) if report.audit is not None else ""
+    return Urgent(concern_id(concern), concern, name, report.file, outcome, detail)
 
 
 def open_concerns(urgent: Iterable[Urgent], states: Mapping[str, State]) -> list[Urgent]:

@@ -36,9 +36,6 @@ class UrgentConcern(BaseModel):
     agreed: str = ""
     team: str = ""
     team_manager: str = ""
-    #: The round the return names, and its audit month (the round is worked out from them as for any audit).
-    round: str = ""
-    audit_month: str = ""
 
 
 def _value(layout: Layout, read: ReadValues, role: Role) -> object:
@@ -67,5 +64,4 @@ def urgent_concern(layout: Layout, read: ReadValues, instance_id: str) -> Urgent
         raised=raised if isinstance(raised, date) else None,
         with_whom=_text(layout, read, Role.URGENT_WITH_WHOM), with_name=_text(layout, read, Role.URGENT_WITH_NAME),
         what=_text(layout, read, Role.URGENT_WHAT), agreed=_text(layout, read, Role.URGENT_AGREED),
-        team=_text(layout, read, Role.TEAM), team_manager=_text(layout, read, Role.TEAM_MANAGER),
-        round=_text(layout, read, Role.ROUND), audit_month=_text(layout, read, Role.AUDIT_MONTH))
+        team=_text(layout, read, Role.TEAM), team_manager=_text(layout, read, Role.TEAM_MANAGER))
