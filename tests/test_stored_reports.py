@@ -24,7 +24,8 @@ from tests.returns import spec, valid_return
 REGISTRY = SpecRegistry.of(spec())
 #: A child protection return with a follow-up answered whose condition is false (set aside, "No") and actions.
 CHANGES = {"child_protection_s47_in_period": "Yes", "child_protection_strategy_before_s47": "Yes",
-           "child_protection_emergency_evidenced": "Yes"}
+           "child_protection_emergency_evidenced": "Yes",
+           "child_protection_emergency_evidenced_evidence": "Example evidence of immediate risk."}
 
 
 def _report(path: Path) -> Report:

@@ -20,6 +20,7 @@ from auditbook.returns.active import check_tree
 from auditbook.returns.reader import read_workbook
 from auditbook.returns.safety import parse_part
 from auditbook.spec.layout import LISTS_SHEET, META_SHEET
+from tests.hazards import parts, rewrite
 from tests.returns import answers, make_return
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -43,11 +44,13 @@ def afresh() -> Iterator[None]:
     tails.forget()
 
 
-def seen(root: Element) -> tuple[bytes | None, dict[str, str] | None]:
-    """What the reader takes from a sheet: its cells and its (first) protection."""
+def seen(root: Element) -> tuple[bytes | None, dict[str, str] | None, list[bytes]]:
+    """What the reader takes from a sheet: its cells, its (first) protection, its merged cells and conditional
+    formats."""
     cells, protection = root.find(f"{M}sheetData"), root.find(f"{M}sheetProtection")
+    shown = [tostring(el) for el in root if el.tag in (f"{M}mergeCells", f"{M}conditionalFormatting")]
     return (tostring(cells) if cells is not None else None, dict(protection.attrib) if protection is not None
-            else None)
+            else None, shown)
 
 
 def outcome(read: object) -> object:
@@ -82,9 +85,12 @@ def test_a_middle_met_twice_is_remembered_and_not_parsed_again() -> None:
     data = sheet("3")
     judge = functools.partial(check_tree, "x.xlsx", "xl/worksheets/sheet1.xml")
     root = tails.parse_sheet(data, "xl/worksheets/sheet1.xml", judge)
-    assert root.find(f"{M}conditionalFormatting") is None  # the middle was not parsed again...
-    assert seen(root) == whole(data) == (tostring(parse_part(data, "s").find(f"{M}sheetData")), {"sheet": "1"})
-    assert [el.tag for el in root] == [f"{M}sheetData", f"{M}sheetProtection", f"{M}headerFooter"]
+    assert root.find("{urn:example:other}f") is None  # the middle was not parsed again...
+    part = parse_part(data, "s")
+    assert seen(root) == whole(data) == (tostring(part.find(f"{M}sheetData")), {"sheet": "1"},
+                                         [tostring(part.find(f"{M}conditionalFormatting"))])
+    assert [el.tag for el in root] == [f"{M}sheetData", f"{M}sheetProtection", f"{M}conditionalFormatting",
+                                       f"{M}headerFooter"]
 
 
 ROW = '<row r="1"><c r="A1" t="str"><v>{value}</v></c></row>'
@@ -161,3 +167,29 @@ def test_returns_read_the_same_with_remembered_middles(tmp_path: Path) -> None:
     again = [read_workbook(p, **kw) for p in paths]  # type: ignore[arg-type]
     assert [(r.sheets, r.names, r.sheet_states, r.properties) for r in again] == \
         [(r.sheets, r.names, r.sheet_states, r.properties) for r in first]
+
+
+@pytest.mark.parametrize(("middle", "words"), [
+    ("<sheetData/>", "gives <sheetData> twice"),  # the reader refuses a second one: so with the middle remembered
+    ('<cols><col min="3" max="3" hidden="1"/></cols>', None),  # out of its place, but read: so with it remembered
+    ('<extLst><ext uri="x"/></extLst>', None),
+])
+def test_what_the_reader_reads_of_a_middle_is_kept(tmp_path: Path, middle: str, words: str | None) -> None:
+    """A middle holding a child of a kind the reader reads is read the same the third time it is met (remembered)
+    as the first (parsed whole)."""
+    kw = {"skip": frozenset({LISTS_SHEET}), "whole": frozenset({META_SHEET})}
+    seen = []
+    for i in range(3):
+        path = make_return(tmp_path / f"r{i}.xlsx", answers(seed=i))
+        part = "xl/worksheets/sheet3.xml"  # the Case profile
+        rewrite(path, {part: parts(path)[part].replace(b"<sheetProtection ", middle.encode() + b"<sheetProtection ")})
+        try:
+            raw = read_workbook(path, **kw)  # type: ignore[arg-type]
+            seen.append(raw.sheets["Case profile"].hidden_cols)
+        except UnreadableFileError as err:
+            seen.append(str(err).rsplit(": ", 1)[-1])
+    assert tails._judged
+    assert seen == [seen[0]] * 3
+    if words is not None:
+        assert words in str(seen[0])
+    assert middle.startswith("<sheetData") or seen[0] == (((2, 2),) if "cols" in middle else ())

@@ -53,6 +53,11 @@ class Code(StrEnum):
     NAME_BROKEN = "name-broken"
     NAME_MOVED = "name-moved"
     FORMULA_IN_INPUT = "formula-in-input"
+    SHEET_HIDDEN = "sheet-hidden"
+    SHEET_LOOK_ALIKE = "sheet-look-alike"
+    # What a person sees: read, but shown otherwise.
+    SHOWN_OTHERWISE = "shown-otherwise"
+    LOOK_ALIKE = "look-alike"
     # One cell's value.
     CELL_ERROR = "cell-error"
     BAD_DATE = "bad-date"
@@ -159,6 +164,11 @@ class Code(StrEnum):
     SETTINGS_ROUND_TWICE = "settings-round-twice"
 
 
+#: Warnings on a merged return that collect prints too, not only in --json and the master: what was read is not what
+#: a person reading the return sees, or it decides which return of a case counts.
+TOLD_AT_COLLECT = frozenset({Code.SHOWN_OTHERWISE, Code.LOOK_ALIKE, Code.NAME_MOVED, Code.SHEET_LOOK_ALIKE,
+                             Code.COMPLETED_IN_FUTURE})
+
 #: Names a template may not use: Problem.of takes them as its own arguments.
 RESERVED_NAMES = frozenset({"case", "severity", "rule", "file"})
 
@@ -259,7 +269,24 @@ CATALOGUE: dict[Code, Entry] = {
                                _RESEND),
             xml=Words("the workbook's {where} is damaged.", _RESEND),
             value=Words('the {what} "{text}" in {part} is not one Excel writes.', _RESEND),
-            cell=Words("cell {cell} in {part} holds a value that cannot be read.", _RESEND)),
+            cell=Words("cell {cell} in {part} holds a value that cannot be read.", _RESEND),
+            relationships=Words("the workbook's list of relationships {part} is not one Excel writes: {what}, so "
+                                "programs could read different parts.", _RESEND),
+            part_twice=Words("the workbook holds the part {part} twice, and programs differ on which copy they "
+                             "read.", _RESEND),
+            part_alike=Words("the workbook holds two parts named {part} and {other}, which are one name whatever "
+                             "their case, and programs differ on which they read.", _RESEND),
+            number=Words('cell {cell} in {part} holds "{text}", which is not a number as Excel writes one '
+                         "(spreadsheets would show another).", _RESEND),
+            no_workbook=Words("the package's relationships (_rels/.rels) name no workbook part that is in the file.",
+                              _RESEND),
+            not_a_part=Words("the part {part} is used as a {kind} part but is not one.", _RESEND),
+            twice=Words("{part} gives {what} twice, where Excel writes it once, and programs differ on which they "
+                        "read.", _RESEND),
+            sheet_twice=Words('two sheets are named "{name}" (sheet names are the same whatever their case), and '
+                              "programs differ on which they read.", _RESEND),
+            cell_twice=Words("cell {cell} in {part} is given {what}, and programs differ on which they show.",
+                             _RESEND)),
         Code.ZIP_BOMB: _e("error", "The workbook's contents are implausibly large.",
                           "the workbook's contents are implausibly large (possibly malicious).", _RESEND,
                           part=Words("the part {part} is implausibly large (possibly malicious).", _RESEND)),
@@ -314,9 +341,51 @@ CATALOGUE: dict[Code, Entry] = {
                              _FRESH),
         Code.NAME_MOVED: _e("warning", "An input was moved; read from where its name points.",
                             '"{label}" was expected at {expected} but rows or columns were moved; it was read from '
-                            "here.", "Check it is right."),
+                            "here.", "Check it is right.",
+                            hidden=Words('"{label}" was expected at {expected}, which holds {there}, but its name now '
+                                         "points at this hidden cell, holding {value}; {value} was read.",
+                                         "Ask the auditor which is meant: a hidden cell is neither shown nor "
+                                         "printed.")),
         Code.FORMULA_IN_INPUT: _e("error", "An input holds a formula instead of an answer.",
                                   '"{label}" holds a formula, not an answer.', "Type the answer itself."),
+        Code.SHEET_HIDDEN: _e(
+            "error", "Answers read from a hidden or very hidden sheet, which nobody reading the workbook sees.",
+            'the sheet "{sheet}" holds answers but is {how}, so nobody reading or printing the workbook sees them; '
+            "nothing on it was counted.",
+            "Ask the auditor to copy the answers into a fresh workbook, on its own visible sheets."),
+        Code.SHEET_LOOK_ALIKE: _e(
+            "warning", "Another sheet is named like one the answers are read from (a look-alike character).",
+            'the sheet "{other}" is named like "{sheet}" ({what}); the answers were read from "{sheet}".',
+            "Check with the auditor which sheet holds their answers, and delete the other."),
+    }),
+    **_topic("A returned workbook: what a person sees", {
+        Code.SHOWN_OTHERWISE: _e(
+            "warning", "An answer a person sees otherwise: its number format, a conditional format or a merged cell "
+            "shows something else than the value read (and printed returns show that).",
+            "{label}: the cell holds {value}, but its number format ({format}) shows {shown}; {value} was read.",
+            "Ask the auditor which is meant: anyone reading or printing the workbook sees what it shows. Once it is "
+            "right, clear the cell's formats (Home > Clear > Clear Formats).",
+            unsaid=Words("{label}: the cell holds {value}, but its number format ({format}) shows it otherwise; "
+                         "{value} was read.",
+                         "Ask the auditor which is meant: anyone reading or printing the workbook sees what it "
+                         "shows. Once it is right, clear the cell's formats (Home > Clear > Clear Formats)."),
+            conditional=Words("{label}: the cell holds {value}, but a conditional format may show it {shown} "
+                              "(number format {format}); {value} was read.",
+                              "Ask the auditor which is meant, and remove the conditional format (Home > "
+                              "Conditional Formatting > Clear Rules)."),
+            icons=Words("{label}: the cell holds {value}, but a conditional format shows an icon or a bar in its "
+                        "place, not the value; {value} was read.",
+                        "Ask the auditor which is meant, and remove the conditional format (Home > Conditional "
+                        "Formatting > Clear Rules)."),
+            merged=Words("{label}: the cell is merged into {area}, which shows {shown} from {anchor}; the value here, "
+                         "{value}, was read.",
+                         "Ask the auditor which is meant: anyone reading or printing the workbook sees {anchor}. "
+                         "Once it is right, unmerge the cells (Home > Merge & Center).")),
+        Code.LOOK_ALIKE: _e(
+            "warning", "A case reference or team written with characters that look like others (a non-breaking "
+            "hyphen, a zero-width space, full-width digits); read as it looks, so one child is one case.",
+            "{label}: {written} is written with {what}; read as {read}.",
+            "Nothing to do if that is the case meant; retype it with ordinary characters next time."),
     }),
     **_topic("A returned workbook: one cell's value", {
         Code.CELL_ERROR: _e("error", "An input shows a spreadsheet error such as #VALUE!.",
@@ -376,7 +445,9 @@ CATALOGUE: dict[Code, Entry] = {
         Code.COMPLETED_IN_FUTURE: _e(
             "warning", "Completed after the day the return was checked: a typing slip, or a date filled in ahead.",
             "completed {completed}, a date still to come when the return was checked ({today}).",
-            "Enter the day the audit was finished."),
+            "Enter the day the audit was finished.",
+            collect=Words("completed {completed}, a date still to come when the folder was collected ({today}): it "
+                          "supersedes no other return of the case.", "Enter the day the audit was finished.")),
     }),
     **_topic("A returned workbook: one answer that decides others", {
         Code.ANSWER_DECIDES: _e(

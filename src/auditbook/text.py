@@ -4,14 +4,67 @@ to show (terminal, JSON, the master) or to store in a workbook."""
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
+
+#: Characters read as a hyphen-minus: the dashes, hyphens and minus signs that look like one (NFKC keeps them).
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u02d7\u2e3a\u2e3b\ufe58\ufe63\uff0d"
+_AS_HYPHEN = str.maketrans(dict.fromkeys(_DASHES, "-"))
 
 
 def norm(text: str | None) -> str:
-    """Case- and space-insensitive form used to compare choices, teams and case references."""
-    return " ".join((text or "").split()).casefold()
+    """Case- and space-insensitive form used to compare choices, teams and case references: as `folded`, so text
+    that looks the same compares the same."""
+    text = text or ""
+    if text.isascii():
+        return " ".join(text.split()).casefold()
+    return unicodedata.normalize("NFKC", " ".join(folded(text).split()).casefold())
+
+
+def folded(text: str) -> str:
+    """Text as a person reads it: Unicode NFKC (full-width letters and digits, ligatures, non-breaking spaces made
+    plain), format characters (zero-width spaces, joiners, bidirectional marks) dropped, and look-alike dashes made
+    a hyphen-minus. Used where two spellings must be one thing: case references, teams."""
+    if text.isascii():
+        return text
+    plain = unicodedata.normalize("NFKC", text).translate(_AS_HYPHEN)
+    return "".join(ch for ch in plain if unicodedata.category(ch) != "Cf")
+
+
+#: Letters of other alphabets (and typographic quotes) drawn like Latin ones, for telling look-alike names apart.
+_DRAWN_ALIKE = str.maketrans(
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0423\u0405\u0406\u0408"
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u0501\u04bb\u04cf"
+    "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd"
+    "\u0131\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u2033",
+    "ABEKMHOPCTXYSIJ" "aeopcyxsijdhl" "ABEZHIKMNOPTYXov" "i'''''\"\"\"\"")
+
+
+@functools.lru_cache(maxsize=1024)
+def skeleton(text: str) -> str:
+    """What a name looks like, for finding one named like another: `norm`, with letters of other alphabets drawn
+    like Latin ones read as those ("Overall judgem\u0435nt", with a Cyrillic e, looks like "Overall judgement")."""
+    return norm(text if text.isascii() else folded(text).translate(_DRAWN_ALIKE))
+
+
+def look_alikes(text: str) -> list[str]:
+    """The characters `folded` changes that a person would not see changed (NFC's composing of accents aside),
+    each named: ["a non-breaking hyphen (U+2011)", "full-width characters"]."""
+    if text.isascii():
+        return []
+    found: list[str] = []
+    for ch in text:
+        if ch in _DASHES or unicodedata.category(ch) == "Cf" or unicodedata.normalize("NFKC", ch) != ch:
+            name = unicodedata.name(ch, "").lower()
+            name = name or "character"
+            what = "full-width characters" if name.startswith("fullwidth") else (
+                f"{'an' if name[0] in 'aeiou' else 'a'} {name} (U+{ord(ch):04X})")
+            if what not in found:
+                found.append(what)
+    return found
 
 
 def word(n: int, one: str, many: str | None = None) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
@@ -86,9 +87,40 @@ class Collation:
         return "answered " + " or ".join(self.shortfall) if self.shortfall else "answered as falling short"
 
 
-def _sort_key(m: Merged) -> tuple[date, str, str]:
+def _sort_key(m: Merged, today: date | None = None) -> tuple[bool, date, str, str]:
+    """Which return of a case counts: the last in this order. A return completed after `today` (a typing slip, or a
+    copy dated ahead to win) comes before every other, so it never supersedes one completed already."""
     completed = m.audit.completed
-    return (completed or date.min, m.audit.provenance.generated_at or "", m.file)
+    return (not _ahead(m, today), completed or date.min, m.audit.provenance.generated_at or "", m.file)
+
+
+def _ahead(m: Merged, today: date | None) -> bool:
+    """Whether an audit says it was completed after `today`."""
+    completed = m.audit.completed
+    return today is not None and completed is not None and completed > today
+
+
+def _superseded(older: Merged, keep: Merged, today: date | None) -> NotMerged:
+    """A return of a case set aside for the one kept, and why."""
+    if not _ahead(older, today) or older.audit.completed is None:
+        return NotMerged(older.file, "superseded", f"a later return for case {keep.audit.case_ref} in round "
+                         f"{keep.round} is {keep.file}")
+    return NotMerged(older.file, "superseded", f"completed {uk(older.audit.completed)}, a date still to come, so it "
+                     f"supersedes no return: {keep.file} is kept for case {keep.audit.case_ref} in round {keep.round}",
+                     tuple(w for w in older.warnings if w.code is Code.COMPLETED_IN_FUTURE))
+
+
+def _in_future(m: Merged, today: date | None, registry: SpecRegistry) -> Merged:
+    """The audit with a warning, on the cell of its completed date, when it says it was completed after `today`
+    (validate's own, when it has one)."""
+    if not _ahead(m, today) or any(w.code is Code.COMPLETED_IN_FUTURE for w in m.warnings):
+        return m
+    assert today is not None and m.audit.completed is not None
+    spec = registry.by_sha.get(m.audit.provenance.spec_sha256)
+    inp = registry.layout(spec).role_input(Role.COMPLETED) if spec is not None else None
+    warning = Problem.of(Code.COMPLETED_IN_FUTURE, case="collect", sheet=inp.sheet if inp else None,
+                         cell=inp.cell if inp else None, completed=uk(m.audit.completed), today=uk(today))
+    return Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
 
 
 def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
@@ -122,12 +154,14 @@ def spellings(names: Iterable[str]) -> dict[str, str]:
 
 
 def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float = 0.3,
-          round_name: str | None = None, rounds: RoundCalendar | None = None) -> Collation:
+          round_name: str | None = None, rounds: RoundCalendar | None = None, today: date | None = None) -> Collation:
     """Choose what goes into the master: valid returns, once each, the latest for each case and round.
 
     Each audit's round is worked out here once (`round_of`, with the round calendar `rounds`) and spelt as most
     of its audits spell it, so "2026 Round 3" and "2026 round 3" are one round everywhere downstream. With
-    `round_name`, returns of other rounds are listed as such rather than merged.
+    `round_name`, returns of other rounds are listed as such rather than merged. Case references compare as
+    `norm` reads them (look-alike characters are one case). With `today`, a return completed after it is warned of
+    and supersedes no return completed already.
     """
     out = Collation(threshold=threshold)
     valid: list[tuple[Source, str]] = []
@@ -154,8 +188,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         audit = src.report.audit
         assert audit is not None
         warning = calendar_warning(audit, rounds)
-        m = Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
-                   source_missing=not src.present, round=spelt[norm(name)])
+        m = _in_future(Merged(audit, src.path, (*src.report.warnings, *([warning] if warning else [])),
+                              source_missing=not src.present, round=spelt[norm(name)]), today, registry)
         if round_name is not None and norm(m.round) != norm(round_name):
             out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
         else:
@@ -164,13 +198,10 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
     for m in candidates:
         groups[(norm(m.audit.case_ref), norm(m.round))].append(m)
     for group in groups.values():
-        group.sort(key=_sort_key)
+        group.sort(key=lambda m: _sort_key(m, today))
         keep = group[-1]
         out.merged.append(keep)
-        for older in group[:-1]:
-            out.not_merged.append(NotMerged(older.file, "superseded",
-                                            f"a later return for case {keep.audit.case_ref} in round {keep.round} "
-                                            f"is {keep.file}"))
+        out.not_merged += [_superseded(older, keep, today) for older in group[:-1]]
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
     _scale(out, registry)
     return out

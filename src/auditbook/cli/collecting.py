@@ -34,6 +34,7 @@ from auditbook.demo import run_demo
 from auditbook.errors import AuditbookError
 from auditbook.outputs.export import export as run_export
 from auditbook.outputs.report import write_report
+from auditbook.problems import TOLD_AT_COLLECT, Problem
 from auditbook.returns.feedback import write_feedback
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
@@ -235,6 +236,10 @@ def print_files(result: CollectResult) -> None:
             say(f"    {p.render()}")
     for line in result.late_lines():
         say(line, "yellow")
+    for m in result.merged:  # what a person reading the return sees otherwise, on the screen as in --json
+        for w in m["warnings"]:
+            if w["code"] in TOLD_AT_COLLECT:
+                say(f"warning {m['file']}: {Problem.from_dict(w).render()}", "yellow")
     for file in result.source_missing:
         say(f"source file missing {file}: no longer in the folder; kept in the master from the ledger", "yellow")
 

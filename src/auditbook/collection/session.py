@@ -180,7 +180,8 @@ class Session:
         """
         o = self.opts
         sources = scan.sources(self.registry)
-        collation = merge(sources, self.registry, threshold=o.threshold, round_name=o.round_name, rounds=o.rounds)
+        collation = merge(sources, self.registry, threshold=o.threshold, round_name=o.round_name, rounds=o.rounds,
+                          today=self.moment.date())
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
@@ -162,15 +162,26 @@ _EXTERNAL = re.compile(r"\[\s*\d+\s*\]|\[[^\]]*\.(?:xl\w*|ods|csv)\s*\]", re.IGN
 _HYPERLINK = re.compile(r"(?<![\w.])HYPERLINK\s*\(\s*(\"(?:[^\"]|\"\")*\")?", re.IGNORECASE)
 
 
-#: Parts read in full anyway (the workbook's defined names are checked one by one) or holding no formula.
-_NOT_FORMULAS = {"xl/workbook.xml", "xl/sharedstrings.xml", "xl/styles.xml", "xl/calcchain.xml"}
+#: Relationship types of parts that hold no formula and no object, whatever their bytes: Excel reads text,
+#: properties or looks in them. A part every relationship naming which is of these kinds is not looked at.
+NO_FORMULAS = frozenset({
+    *(f"{_REL_BASE}{t}" for t in ("theme", "themeOverride", "styles", "sharedStrings", "calcChain", "comments",
+                                  "extended-properties", "custom-properties", "customXml", "customXmlProps",
+                                  "usernames")),
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
+    f"{_MS_REL}2017/10/relationships/person", f"{_MS_REL}2017/10/relationships/threadedComment",
+    f"{_MS_REL}2020/02/relationships/classificationlabels",
+})
 
 
-def formula_parts(names: Iterable[str], sheets: Iterable[str]) -> list[str]:
-    """Parts besides the sheets that can hold formulas or objects: charts, pivot caches, tables, drawings..."""
-    skip = {s.lower() for s in sheets} | _NOT_FORMULAS
-    return [n for n in names if (low := n.lower()).endswith(".xml") and low.startswith("xl/") and low not in skip
-            and not low.startswith(("xl/theme/", "xl/comments", "xl/threadedcomments/", "xl/persons/"))]
+def formula_parts(names: Iterable[str], read: Iterable[str], targets: Mapping[str, set[str]]) -> list[str]:
+    """The XML parts besides those read (and judged, or holding no formula) that could hold formulas or objects,
+    wherever they are in the file: charts, pivot caches, tables, drawings... Parts are judged by the relationships
+    naming them (`targets`: their types by part name in lower case), never by their names; a part no relationship
+    names is looked at too. A part read is named as the reader found it (any case)."""
+    skip = {r.lower() for r in read} | {"[content_types].xml"}
+    return [n for n in names if (low := n.lower()).endswith(".xml") and low not in skip
+            and not (low in targets and targets[low] <= NO_FORMULAS)]
 
 
 #: needs_look cuts a part's bytes before each row: most rows of a return are its template's, met before in a

@@ -12,9 +12,10 @@ from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, SERIAL_EPOCH
 from auditbook.problems import Code
 from auditbook.returns.reader import RawCell
 from auditbook.spec.layout import NOT_APPLICABLE_CHOICE, Input
-from auditbook.text import norm, shown, unstorable
+from auditbook.text import folded, norm, shown, unstorable
 
-_EPOCH_1904 = date(1904, 1, 1)
+#: Day 0 of a workbook that counts its dates from 1904 (workbookPr date1904).
+EPOCH_1904 = date(1904, 1, 1)
 _UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -36,8 +37,9 @@ def _bad(code: Code, case: str | None = None, **values: object) -> Bad:
 Coerced = str | int | date | None
 
 
-def _quote(text: str) -> str:
-    # A mistyped cell can hold anything, a name included: messages show only a short entry, never a long one.
+def quote(text: str) -> str:
+    """An entry as messages quote it: a short one in quotes, a long one only by its length (a mistyped cell can
+    hold anything, a name included)."""
     if len(text) > 24:
         return f"the entry ({len(text)} characters)"
     return '"' + text.replace("\n", " ") + '"'
@@ -46,7 +48,7 @@ def _quote(text: str) -> str:
 def serial_to_date(serial: float, *, date1904: bool = False) -> date | None:
     """A spreadsheet date serial as a date, or None when it is no date at all (negative, or past year 9999)."""
     try:
-        return (_EPOCH_1904 if date1904 else SERIAL_EPOCH) + timedelta(days=int(serial))
+        return (EPOCH_1904 if date1904 else SERIAL_EPOCH) + timedelta(days=int(serial))
     except (OverflowError, ValueError):
         return None
 
@@ -62,14 +64,15 @@ def parse_text_date(text: str) -> date | Bad:
         if m:
             day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             if month > 12 and day <= 12:
-                return _bad(Code.BAD_DATE, case="us-order", value=_quote(t), day_first=f"{month:02d}/{day:02d}/{year}")
+                return _bad(Code.BAD_DATE, case="us-order", value=quote(t), day_first=f"{month:02d}/{day:02d}/{year}")
             return date(year, month, day)
     except ValueError:
-        return _bad(Code.BAD_DATE, case="not-real", value=_quote(t))
-    return _bad(Code.BAD_DATE, value=_quote(t))
+        return _bad(Code.BAD_DATE, case="not-real", value=quote(t))
+    return _bad(Code.BAD_DATE, value=quote(t))
 
 
-def _text(cell: RawCell) -> str:
+def as_text(cell: RawCell) -> str:
+    """A cell's value as text, as a person typed it: a whole number without its ".0", TRUE or FALSE."""
     v = cell.value
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
@@ -91,7 +94,7 @@ def _date(inp: Input, cell: RawCell, date1904: bool) -> date | Bad:
             return parsed
         d = parsed
     else:
-        return _bad(Code.BAD_DATE, value=_quote(_text(cell)))
+        return _bad(Code.BAD_DATE, value=quote(as_text(cell)))
     if not MIN_DATE <= d <= MAX_DATE:
         return _bad(Code.DATE_OUT_OF_RANGE, value=f"{d:%d/%m/%Y}", first=f"{MIN_DATE:%Y}", last=f"{MAX_DATE:%Y}")
     return d
@@ -105,7 +108,7 @@ def _integer(inp: Input, cell: RawCell) -> int | Bad:
     elif isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.0*)?\s*", v):
         number = float(v)
     if number is None or not number.is_integer():
-        return _bad(Code.NOT_A_NUMBER, value=_quote(_text(cell)))
+        return _bad(Code.NOT_A_NUMBER, value=quote(as_text(cell)))
     n = int(number)
     if (inp.min is not None and n < inp.min) or (inp.max is not None and n > inp.max):
         return _bad(Code.OUT_OF_RANGE, value=n, min=inp.min, max=inp.max)
@@ -120,13 +123,13 @@ def _canonical(choices: tuple[str, ...]) -> dict[str, str | None]:
 
 
 def _choice(inp: Input, cell: RawCell) -> str | Bad | None:
-    text = _text(cell)
+    text = as_text(cell)
     table = _canonical(inp.choices)
     key = norm(text)
     if key in table:
         return table[key]
     listed = ", ".join(inp.choices) if len(inp.choices) <= 8 else ", ".join(inp.choices[:8]) + ", ..."
-    return _bad(Code.NOT_IN_LIST, value=_quote(text), choices=listed)
+    return _bad(Code.NOT_IN_LIST, value=quote(text), choices=listed)
 
 
 def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
@@ -134,15 +137,16 @@ def _month(inp: Input, cell: RawCell, date1904: bool) -> str | Bad:
     d = serial_to_date(v, date1904=date1904) if isinstance(v, float) and cell.kind == "n" and v >= 1 else None
     if d is not None and MIN_YEAR <= d.year <= MAX_YEAR:
         return f"{d.year:04d}-{d.month:02d}"
-    m = _MONTH.match(_text(cell).strip())
+    m = _MONTH.match(as_text(cell).strip())
     if m and 1 <= int(m.group(2)) <= 12 and MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    return _bad(Code.BAD_MONTH, value=_quote(_text(cell)))
+    return _bad(Code.BAD_MONTH, value=quote(as_text(cell)))
 
 
-def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerced | Bad:
+def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False, fold: bool = False) -> Coerced | Bad:
     """The input's value from its cell: None when empty, a Bad when it cannot be taken (its values say what is
-    wrong with the value; the caller names the field)."""
+    wrong with the value; the caller names the field). With `fold`, text is read as a person reads it
+    (text.folded: a case reference or team written with look-alike characters is the one meant)."""
     if cell is None or cell.value is None or (isinstance(cell.value, str) and not cell.value.strip()):
         return None
     if cell.kind == "e":
@@ -155,10 +159,18 @@ def coerce(inp: Input, cell: RawCell | None, *, date1904: bool = False) -> Coerc
         return _choice(inp, cell)
     if inp.type == "month":
         return _month(inp, cell, date1904)
-    text = _text(cell)
+    return _free_text(inp, cell, fold)
+
+
+def _free_text(inp: Input, cell: RawCell, fold: bool) -> str | Bad | None:
+    text = as_text(cell)
     bad = unstorable(text)
     if bad is not None:
         return _bad(Code.UNSTORABLE_TEXT, character=bad)
+    if fold:
+        text = folded(text)
+        if not text.strip():
+            return None  # nothing but characters nobody sees
     # Bidirectional overrides could make a case reference or name read differently on screen: shown escaped.
     text = shown(text, keep_lines=True)
     if len(text) > inp.max_length:

@@ -6,16 +6,19 @@ whole by a conforming XML parser (comments, processing instructions, CDATA, char
 namespace prefixes are what the parser makes of them; a sheet's tail already parsed whole and judged in
 another part is not parsed again: tails.py says why that is the same), elements are matched by their
 SpreadsheetML namespace, and a cell's place is worked out as Excel does (from its reference, else from its
-row and the cell before it). openpyxl stays the reference reader in the tests, which check that both agree.
+row and the cell before it). Parts are found through their relationships, by type (package.py). Where
+programs would read the same bytes differently (two values in one cell, one name given twice, a number
+`float()` reads and a spreadsheet does not), the file is refused rather than read one way. openpyxl stays
+the reference reader in the tests, which check that both agree.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import posixpath
+import math
 import re
-import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +27,18 @@ from xml.etree.ElementTree import Element
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
+from auditbook.returns.package import (
+    CHARTSHEET,
+    CUSTOM_PROPERTIES,
+    OFFICE_DOCUMENT,
+    SHARED_STRINGS,
+    STYLES,
+    WORKSHEET,
+    Relationship,
+    only,
+    relationships,
+    rels_part,
+)
 from auditbook.returns.repeats import NAMES, ROWS, STRINGS, Repeats
 from auditbook.returns.safety import (
     DEFAULT_LIMITS,
@@ -35,15 +50,24 @@ from auditbook.returns.safety import (
     parse_part,
     read_member,
 )
+from auditbook.returns.styles import GENERAL, Styles, read_styles
 from auditbook.returns.tails import parse_sheet
 from auditbook.text import name_key
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+#: Bumped when a return is read otherwise (refused, read differently, warned of): a collect then reads every file
+#: again rather than keep what an older reader made of it.
+READING = "2"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_CELL = re.compile(r"^([A-Za-z]{1,3})(\d+)$")
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?\d+)$")
+_CELL = re.compile(r"([A-Za-z]{1,3})([0-9]+)")  # ASCII digits only: int() also reads "\u0669" as 9
+_REF = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?[0-9]+)")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ROW, _C, _V, _F, _IS, _T, _R = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is", "t", "r"))
+_KINDS = frozenset({"n", "s", "str", "inlineStr", "b", "e", "d"})
+#: A number as XML Schema writes a double (whitespace around it collapsed), which is what Excel and LibreOffice
+#: read: float() would also take "1_6" (16, where they show 1), "inf", "nan" and digits of other scripts.
+_NUMBER = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
+_INDEX = re.compile(r"[ \t\r\n]*[0-9]+[ \t\r\n]*")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
@@ -52,20 +76,28 @@ def _unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
-def _text(el: Element) -> str:
-    """All text of an <si> or <is> element: its plain text, then its rich-text runs; phonetic runs skipped."""
-    plain = el.find(_T)
-    parts = [plain.text or ""] if plain is not None else []
-    for run in el:
-        if run.tag == _R and (t := run.find(_T)) is not None:
-            parts.append(t.text or "")
-    return _unescape("".join(parts))
+def _text(el: Element) -> str | None:
+    """All text of an <si> or <is> element: its plain text or its rich-text runs, phonetic runs skipped; None when it
+    has two plain texts, or a plain text and runs (programs differ on what they show then)."""
+    plain: list[str] = []
+    runs: list[str] = []
+    for child in el:
+        if child.tag == _T:
+            plain.append(child.text or "")
+        elif child.tag == _R:
+            texts = [t.text or "" for t in child if t.tag == _T]
+            if len(texts) > 1:
+                return None
+            runs += texts
+    if len(plain) > 1 or (plain and runs):
+        return None
+    return _unescape("".join(plain or runs))
 
 
 @functools.lru_cache(maxsize=8192)
 def split_cell(ref: str) -> tuple[int, int]:
     """0-based (row, col) of an A1 reference (lower case allowed, as Excel and openpyxl read it), or ValueError."""
-    m = _CELL.match(ref)
+    m = _CELL.fullmatch(ref)
     if not m:
         raise ValueError(ref)
     col = 0
@@ -80,7 +112,7 @@ def split_cell(ref: str) -> tuple[int, int]:
 @functools.lru_cache(maxsize=8192)
 def parse_ref(text: str) -> tuple[str, str] | None:
     """(sheet, cell) of a defined name's single-cell reference such as 'Case profile'!$C$9, else None."""
-    m = _REF.match(text.strip().lstrip("="))
+    m = _REF.fullmatch(text.strip().lstrip("="))
     if not m:
         return None
     sheet = m.group(1).replace("''", "'") if m.group(1) is not None else m.group(2)
@@ -88,25 +120,64 @@ def parse_ref(text: str) -> tuple[str, str] | None:
 
 
 class RawCell(NamedTuple):
-    """A cell as stored: its cached value, the formula if any, and the stored type (a tuple: made by the hundred)."""
+    """A cell as stored: its cached value, the formula if any, the stored type and its format's index (a tuple: made
+    by the hundred)."""
 
     value: str | float | bool | None
     formula: str | None = None
     kind: str = "n"
+    style: int = 0
+
+
+#: A rectangle of cells: first row, first column, last row, last column (0-based, inclusive).
+Area = tuple[int, int, int, int]
 
 
 @dataclass
 class RawSheet:
-    """One worksheet's state, protection and non-empty cells."""
+    """One worksheet's state, protection and the non-empty cells read, with what decides how those cells show."""
 
     name: str
     state: str
     protected: bool
     cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
+    #: Its merged areas (a merged area shows its first cell's content over the others).
+    merges: tuple[Area, ...] = ()
+    #: The number formats its conditional formats may give cells: each with the areas it covers.
+    conditional: tuple[tuple[tuple[Area, ...], str], ...] = ()
+    #: The rows read that are hidden (0-based), and the hidden columns' spans.
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_cols: tuple[tuple[int, int], ...] = ()
+    #: Reads one more cell from the same parse (a cell no name points at: what a merge or a moved name hides).
+    more: Callable[[tuple[int, int]], RawCell | None] | None = field(default=None, repr=False, compare=False)
 
     def cell(self, ref: str) -> RawCell | None:
         """The cell at an A1 reference, or None when empty."""
         return self.cells.get(split_cell(ref))
+
+    def fetch(self, place: tuple[int, int]) -> RawCell | None:
+        """The cell at a place, read now if it was not read with the others (None when empty)."""
+        if place in self.cells or self.more is None:
+            return self.cells.get(place)
+        return self.more(place)
+
+    def hidden(self, place: tuple[int, int]) -> bool:
+        """Whether a cell read is in a hidden row or column (Excel neither shows nor prints it)."""
+        return place[0] in self.hidden_rows or any(lo <= place[1] <= hi for lo, hi in self.hidden_cols)
+
+    def merged_under(self, place: tuple[int, int]) -> Area | None:
+        """The merged area a cell is in but does not start (its content is not shown), else None."""
+        row, col = place
+        for area in self.merges:
+            if area[0] <= row <= area[2] and area[1] <= col <= area[3] and (row, col) != area[:2]:
+                return area
+        return None
+
+    def conditional_formats(self, place: tuple[int, int]) -> list[str]:
+        """The number formats a conditional format may give a cell."""
+        row, col = place
+        return [code for areas, code in self.conditional
+                if any(a[0] <= row <= a[2] and a[1] <= col <= a[3] for a in areas)]
 
 
 @dataclass
@@ -124,11 +195,17 @@ class RawWorkbook:
     names: dict[str, str]
     properties: dict[str, str]
     date1904: bool = False
+    #: The number format of each cell format (a cell's style indexes it).
+    formats: tuple[str, ...] = ()
 
     @property
     def outline(self) -> Outline:
         """What the workbook says it is: its custom properties and its sheets' names."""
         return Outline(self.properties, frozenset(self.sheet_states))
+
+    def number_format(self, cell: RawCell) -> str:
+        """A cell's number format ("General" when its style names none)."""
+        return self.formats[cell.style] if cell.style < len(self.formats) else GENERAL
 
 
 class _Strings:
@@ -142,18 +219,27 @@ class _Strings:
         if index not in self.cache:
             if not 0 <= index < len(self.items):
                 raise IndexError(index)
-            self.cache[index] = _text(self.items[index])
+            text = _text(self.items[index])
+            if text is None:
+                raise _Twice(f"shared text {index}, which holds two texts")
+            self.cache[index] = text
         return self.cache[index]
 
 
-class _Parts:
-    """The zip's parts by name, looked up as the safety checks did: without regard to case."""
+class _Twice(ValueError):
+    """A cell given two of something (values, formulas, texts): programs differ on which they show."""
 
-    def __init__(self, zf: zipfile.ZipFile, limits: Limits, label: str) -> None:
+
+class _Parts:
+    """The zip's parts by name, looked up as the safety checks did: without regard to case (names are unique so)."""
+
+    def __init__(self, zf: OwnedZip, limits: Limits, label: str) -> None:
         self.zf = zf
         self.limits = limits
         self.label = label
         self.names = {n.lower(): n for n in zf.namelist()}
+        #: The package's relationships, as the safety checks read them.
+        self.links = zf.links
 
     def __contains__(self, name: str) -> bool:
         return name.lower() in self.names
@@ -164,16 +250,33 @@ class _Parts:
             raise UnreadableFileError.of(Code.CORRUPT, case="part-missing", part=name)
         return read_member(self.zf, actual, self.limits, file_name=self.label)
 
-    def parse(self, name: str, repeats: Repeats | None = None) -> Element:
+    def parse(self, name: str, repeats: Repeats | None = None, *, root: str | None = None) -> Element:
         """A part parsed whole, unchecked: it holds no formula, or the caller checks its formulas one by one.
 
-        With `repeats`, its pieces met before are not parsed again (repeats.py)."""
+        With `repeats`, its pieces met before are not parsed again (repeats.py); with `root`, a part whose root
+        element is another is refused (a program reading it as what it is named for would not read it)."""
         data = self.read(name)
-        return parse_part(data, name) if repeats is None else repeats.parse(data, name)
+        tree = parse_part(data, name) if repeats is None else repeats.parse(data, name)
+        if root is not None and tree.tag != f"{MAIN}{root}":
+            raise UnreadableFileError.of(Code.CORRUPT, case="not-a-part", part=name, kind=root)
+        return tree
+
+    def rels(self, part: str, *, required: bool = False) -> Mapping[str, Relationship]:
+        """A part's relationships ("" for the package's own), by id: as the safety checks read them."""
+        member = rels_part(part)
+        if member not in self:
+            if required:
+                raise UnreadableFileError.of(Code.CORRUPT, case="no-parts-list", part=member)
+            return {}
+        known = self.links.rels.get(member.lower())
+        return known if known is not None else relationships(self.parse(member), part)
 
     def sheet(self, name: str) -> Element:
         """A worksheet parsed and checked as parse() does, without parsing again a tail judged before (tails.py)."""
-        return parse_sheet(self.read(name), name, functools.partial(check_tree, self.label, name))
+        root = parse_sheet(self.read(name), name, functools.partial(check_tree, self.label, name))
+        if root.tag != f"{MAIN}worksheet":
+            raise UnreadableFileError.of(Code.CORRUPT, case="not-a-part", part=name, kind="worksheet")
+        return root
 
     def look(self, name: str) -> None:
         """Check a part that is not otherwise read for active content (parsed only when its bytes could hold it)."""
@@ -183,35 +286,150 @@ class _Parts:
 
 
 def _shared_strings(parts: _Parts, target: str | None) -> _Strings:
-    if target is None or target not in parts:
+    if target is None:
         return _Strings([])
+    if target not in parts:
+        raise UnreadableFileError.of(Code.CORRUPT, case="part-missing", part=target)
     # Shared strings are text, not formulas: nothing in them runs.
-    root = parts.parse(target, STRINGS)
+    root = parts.parse(target, STRINGS, root="sst")
     return _Strings(root.findall(f"{MAIN}si"))
+
+
+def _styles(parts: _Parts, target: str | None) -> Styles:
+    if target is None:
+        return Styles()
+    return read_styles(parts.read(target), target)
 
 
 def _is_true(value: str | None) -> bool:
     return (value or "").strip() in ("1", "true")
 
 
-def _read_sheet(parts: _Parts, member: str, name: str, state: str, strings: _Strings,
-                wanted: set[tuple[int, int]] | None) -> RawSheet:
-    root = parts.sheet(member)
+class _Sheet(NamedTuple):
+    """A sheet of the workbook: its part, name and state, whether it is a chart sheet (no cells), and the cells
+    wanted of it (None: all)."""
+
+    member: str
+    name: str
+    state: str
+    chart: bool = False
+    wanted: set[tuple[int, int]] | None = None
+
+
+def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles) -> RawSheet:
+    """A worksheet's cells wanted and what decides how they show, from the root's children of the kinds tails.READ
+    names (and no others: tails keeps those of a middle it does not parse again)."""
+    root = parts.sheet(sheet.member)
     protection = root.find(f"{MAIN}sheetProtection")
-    sheet = RawSheet(name=name, state=state, protected=protection is not None and _is_true(protection.get("sheet")))
-    data_el = root.find(f"{MAIN}sheetData")
-    if data_el is not None:
-        _read_rows(data_el, _Cells(sheet.cells, strings, member, wanted))
-    return sheet
+    out = RawSheet(name=sheet.name, state=sheet.state,
+                   protected=protection is not None and _is_true(protection.get("sheet")))
+    data = _one(root, "sheetData", sheet.member)
+    if data is not None:
+        zero = root.find(f"{MAIN}sheetFormatPr")
+        into = _Cells(out.cells, strings, sheet.member, sheet.wanted, set(), out.hidden_rows,
+                      zero is not None and _is_true(zero.get("zeroHeight")))
+        _read_rows(data, into)
+        out.more = functools.partial(_more, data, into)
+    out.merges = tuple(_areas(" ".join(m.get("ref", "") for m in root.iterfind(f"{MAIN}mergeCells/{MAIN}mergeCell")),
+                              sheet.member))
+    out.hidden_cols = _hidden_cols(root)
+    out.conditional = _conditional(root, styles, sheet.member)
+    return out
+
+
+def _one(root: Element, tag: str, member: str) -> Element | None:
+    """The one child of a kind a part has at most one of; two are refused (programs read one, or both)."""
+    found = root.findall(f"{MAIN}{tag}")
+    if len(found) > 1:
+        raise _given_twice(member, f"<{tag}>")
+    return found[0] if found else None
+
+
+def _more(data: Element, into: _Cells, place: tuple[int, int]) -> RawCell | None:
+    """One more cell of a sheet read before (its sheet data kept for this)."""
+    cells: dict[tuple[int, int], RawCell] = {}
+    _read_rows(data, into._replace(cells=cells, wanted={place}, seen=set(), hidden=set()))
+    return cells.get(place)
+
+
+def _areas(refs: str, member: str) -> list[Area]:
+    """The areas of a list of references such as "A1:D1 C9" (merged cells, a conditional format's cells)."""
+    out = []
+    for ref in refs.split():
+        first, _, last = ref.partition(":")
+        try:
+            (r0, c0), (r1, c1) = split_cell(first.replace("$", "")), split_cell((last or first).replace("$", ""))
+        except ValueError:
+            raise _bad("cell range", ref, member) from None
+        out.append((min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)))
+    return out
+
+
+def _hidden_cols(root: Element) -> tuple[tuple[int, int], ...]:
+    """The spans of hidden columns (hidden, or no wider than nothing), 0-based."""
+    spans = []
+    for col in root.iterfind(f"{MAIN}cols/{MAIN}col"):
+        width = col.get("width")
+        if _is_true(col.get("hidden")) or (width is not None and _zero(width)):
+            lo, hi = _row_number(col.get("min", "")), _row_number(col.get("max", ""))
+            if lo and hi:
+                spans.append((lo - 1, hi - 1))
+    return tuple(spans)
+
+
+def _zero(text: str) -> bool:
+    try:
+        return float(text) <= 0
+    except ValueError:
+        return False
+
+
+_X14 = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}"
+#: What a data bar or icon set that hides the value (showValue="0") shows of a number: nothing; of text: the text.
+ICONS_ONLY = ";;;@"
+_XM = "{http://schemas.microsoft.com/office/excel/2006/main}"
+
+
+def _conditional(root: Element, styles: Styles, member: str) -> tuple[tuple[tuple[Area, ...], str], ...]:
+    """The number formats conditional formats may give cells (Excel 2007's, and Excel 2010's in extLst)."""
+    out: list[tuple[tuple[Area, ...], str]] = []
+    for cf in root.iterfind(f"{MAIN}conditionalFormatting"):
+        codes = [code for rule in cf.iterfind(f"{MAIN}cfRule") if (code := _rule_format(rule, styles))]
+        if codes:
+            areas = tuple(_areas(cf.get("sqref", ""), member))
+            out += [(areas, code) for code in codes]
+    for cf in root.iterfind(f"{MAIN}extLst/{MAIN}ext/{_X14}conditionalFormattings/{_X14}conditionalFormatting"):
+        sqref = cf.find(f"{_XM}sqref")
+        areas = tuple(_areas(sqref.text or "" if sqref is not None else "", member))
+        out += [(areas, fmt.get("formatCode", "")) for fmt in cf.iter(f"{MAIN}numFmt")]
+    return tuple(out)
+
+
+def _rule_format(rule: Element, styles: Styles) -> str:
+    """The number format a conditional format's rule may give a cell: its style's, or one that shows no number
+    (ICONS_ONLY) for a data bar or icon set that hides the value; "" when it gives none."""
+    kind = rule.get("type")
+    if kind in ("dataBar", "iconSet") and any(_is_false(el.get("showValue")) for el in rule.iter(f"{MAIN}{kind}")):
+        return ICONS_ONLY
+    dxf = rule.get("dxfId", "") if styles.conditional else ""
+    return styles.conditional.get(int(dxf), "") if dxf.isascii() and dxf.isdigit() else ""
+
+
+def _is_false(value: str | None) -> bool:
+    return (value or "").strip() in ("0", "false")
 
 
 class _Cells(NamedTuple):
-    """Where one sheet's cells go, and which are wanted (None: all)."""
+    """Where one sheet's cells go, which are wanted (None: all), those met so far, and the hidden rows met."""
 
     cells: dict[tuple[int, int], RawCell]
     strings: _Strings
     member: str
     wanted: set[tuple[int, int]] | None
+    seen: set[tuple[int, int]]
+    hidden: set[int]
+    #: Rows are hidden unless they say otherwise (sheetFormatPr zeroHeight).
+    zero: bool = False
 
 
 def _read_rows(data_el: Element, into: _Cells) -> None:
@@ -242,10 +460,11 @@ _OWN_ROW = -1  # a cell without a reference, placed on the row it is in
 
 class _Placed(NamedTuple):
     """A remembered row's cells, placed: the rows their references name, and each cell's place, reference and
-    element (a cell without a reference is on _OWN_ROW, the row's own)."""
+    element (a cell without a reference is on _OWN_ROW, the row's own); and whether the row is hidden."""
 
     named: frozenset[int]
     cells: tuple[tuple[tuple[int, int], str, Element], ...]
+    hidden: bool | None
 
 
 def _place(row: Element) -> _Placed | bool:
@@ -268,7 +487,29 @@ def _place(row: Element) -> _Placed | bool:
             at = (_OWN_ROW, col_no - 1)
         named.add(at[0])
         cells.append((at, ref, c))
-    return _Placed(frozenset(named), tuple(cells))
+    return _Placed(frozenset(named), tuple(cells), _row_hidden(row))
+
+
+def _row_hidden(row: Element) -> bool | None:
+    """Whether a row is hidden (True), shown (False), or as the sheet's rows are unless they say (None)."""
+    if _is_true(row.get("hidden")):
+        return True
+    height = row.get("ht")
+    if height is not None and _is_true(row.get("customHeight")):
+        return _zero(height)
+    return None
+
+
+def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool | None) -> None:
+    """A wanted cell, placed: read once (a place given two cells is refused), its row noted if hidden."""
+    if at in into.seen:
+        raise _twice(into.member, ref, "twice (two cells at one place)")
+    into.seen.add(at)
+    if hidden or (hidden is None and into.zero):
+        into.hidden.add(at[0])
+    cell = _cell(c, into.strings, into.member, ref)
+    if cell is not None:
+        into.cells[at] = cell
 
 
 def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[int] | None) -> None:
@@ -277,22 +518,18 @@ def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[in
     if wanted_rows is not None and not (placed.named & wanted_rows) and (
             _OWN_ROW not in placed.named or own not in wanted_rows):
         return
-    cells, wanted = into.cells, into.wanted
+    wanted = into.wanted
     for at, ref, c in placed.cells:
         if at[0] == _OWN_ROW:
             at = (own, at[1])
         if wanted is not None and at not in wanted:
             continue
-        cell = _cell(c, into.strings, into.member, ref or f"row {row_no}")
-        if cell is None:
-            cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
-        else:
-            cells[at] = cell
+        _take(into, at, c, ref or f"row {row_no}", placed.hidden)
 
 
 def _read_row(row: Element, row_no: int, into: _Cells) -> None:
     # This loop places each of a row's cells: lookups only.
-    cells, wanted = into.cells, into.wanted
+    wanted = into.wanted
     col_no = 0
     for c in row:
         if c.tag != _C:
@@ -309,84 +546,97 @@ def _read_row(row: Element, row_no: int, into: _Cells) -> None:
             at = (row_no - 1, col_no - 1)
         if wanted is not None and at not in wanted:
             continue
-        cell = _cell(c, into.strings, into.member, ref or f"row {row_no}")
-        if cell is None:
-            cells.pop(at, None)  # a later copy of a cell replaces an earlier one, even when empty
-        else:
-            cells[at] = cell
+        _take(into, at, c, ref or f"row {row_no}", _row_hidden(row))
 
 
 def _bad(what: str, text: str, member: str) -> UnreadableFileError:
-    return UnreadableFileError.of(Code.CORRUPT, case="value", what=what, text=text, part=member)
+    return UnreadableFileError.of(Code.CORRUPT, case="value", what=what, text=text[:40], part=member)
+
+
+def _given_twice(member: str, what: str) -> UnreadableFileError:
+    return UnreadableFileError.of(Code.CORRUPT, case="twice", part=member, what=what)
+
+
+def _twice(member: str, ref: str, what: str) -> UnreadableFileError:
+    return UnreadableFileError.of(Code.CORRUPT, case="cell-twice", cell=ref, part=member, what=what)
 
 
 @functools.lru_cache(maxsize=4096)
 def _row_number(r: str) -> int:
-    """A row's number from its r attribute as Excel and openpyxl read it, or 0 when it is not one."""
-    if r.isdigit() and 1 <= int(r) <= _MAX_ROW:
+    """A row's (or column's) number from its attribute, or 0 when it is not one: ASCII digits only, as Excel
+    writes it (LibreOffice reads "1_0", "1e1" and "9.5" as 1, 1 and 9, where int() and float() read 10, 10, 9.5)."""
+    if r.isascii() and r.isdigit() and 1 <= int(r) <= _MAX_ROW:
         return int(r)
-    try:
-        number = float(r)
-        if number.is_integer() and 1 <= number <= _MAX_ROW:
-            return int(number)
-    except ValueError:
-        pass
     return 0
 
 
 def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | None:
     kind = c.get("t", "n")
-    f = v = is_ = None
-    for child in c:  # the first of each, as find() would give, without its path machinery
-        tag = child.tag
-        if tag == _V and v is None:
-            v = child
-        elif tag == _F and f is None:
-            f = child
-        elif tag == _IS and is_ is None:
-            is_ = child
+    if kind not in _KINDS:
+        raise _bad("cell type", kind, member)
+    f, v, is_ = _parts_of(c, member, ref)
     formula = element_text(f) if f is not None else None
     value: str | float | bool | None = None
     if kind == "inlineStr":
         value = _text(is_) if is_ is not None else None
+        if is_ is not None and value is None:
+            raise _twice(member, ref, "an inline text that holds two texts")
     elif v is not None:
         text = element_text(v)
         if text:
             value = _convert(kind, text, strings, member, ref)
     if value is None and formula is None:
         return None
-    return RawCell(value, formula, kind)
+    s = c.get("s")
+    return RawCell(value, formula, kind, 0 if s is None else _style(s, member))
+
+
+def _parts_of(c: Element, member: str, ref: str) -> tuple[Element | None, Element | None, Element | None]:
+    """A cell's formula, value and inline text; two of one are refused (Excel reads the first, LibreOffice and
+    Gnumeric the last)."""
+    f = v = is_ = None
+    for child in c:
+        tag = child.tag
+        if tag == _V:
+            if v is not None:
+                raise _twice(member, ref, "two values")
+            v = child
+        elif tag == _F:
+            if f is not None:
+                raise _twice(member, ref, "two formulas")
+            f = child
+        elif tag == _IS:
+            if is_ is not None:
+                raise _twice(member, ref, "two texts")
+            is_ = child
+    return f, v, is_
+
+
+@functools.lru_cache(maxsize=1024)
+def _style(s: str, member: str) -> int:
+    if not (s.isascii() and s.isdigit()):
+        raise _bad("cell format", s, member)
+    return int(s)
 
 
 def _convert(kind: str, text: str, strings: _Strings, member: str, ref: str) -> str | float | bool | None:
     try:
         if kind == "s":
+            if not _INDEX.fullmatch(text):
+                raise ValueError(text)
             return strings[int(text)]
         if kind == "b":
-            return bool(int(text))
+            return {"0": False, "1": True, "false": False, "true": True}[text.strip()]
         if kind in ("str", "e", "d"):
             return text
-        return float(text)
-    except (ValueError, IndexError, OverflowError):
+        number = float(text) if _NUMBER.fullmatch(text) else math.inf
+        if not math.isfinite(number):
+            raise UnreadableFileError.of(Code.CORRUPT, case="number", cell=ref, part=member, text=text.strip()[:20])
+        return number
+    except _Twice as twice:
+        raise _twice(member, ref, str(twice)) from None
+    except (ValueError, IndexError, KeyError):
         raise UnreadableFileError.of(Code.CORRUPT, case="cell", cell=ref, part=member) from None
-
-
-def _properties(parts: _Parts) -> dict[str, str]:
-    member = "docProps/custom.xml"
-    return custom_properties(parts.parse(member)) if member in parts else {}
-
-
-def _rels(parts: _Parts) -> dict[str, str]:
-    member = "xl/_rels/workbook.xml.rels"
-    if member not in parts:
-        raise UnreadableFileError.of(Code.CORRUPT, case="no-parts-list", part=member)
-    root = parts.parse(member)
-    out: dict[str, str] = {}
-    for rel in root.iterfind("{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"):
-        target = rel.get("Target", "")
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-        out[rel.get("Id", "")] = resolved
-    return out
 
 
 def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozenset[str] = frozenset(),
@@ -426,6 +676,8 @@ class _Name(NamedTuple):
     name: str
     text: str
     place: tuple[str, tuple[int, int]] | None
+    #: How Excel tells names apart: without regard to case.
+    key: str
 
 
 def _defined_name(dn: Element, label: str) -> _Name:
@@ -440,13 +692,15 @@ def _defined_name(dn: Element, label: str) -> _Name:
         place = None if ref is None else (ref[0], split_cell(ref[1]))
     except ValueError:
         place = None  # a name past the sheet's edge points at no cell: validate reports it
-    return _Name(name, text, place)
+    return _Name(name, text, place, name.casefold())
 
 
-def _defined_names(root: Element, label: str) -> dict[str, _Name]:
-    """The workbook's names (the last of each), each checked as it is read; a remembered one noted once (repeats.py)."""
+def _defined_names(root: Element, label: str, member: str) -> dict[str, _Name]:
+    """The workbook's names, each checked as it is read; a remembered one noted once (repeats.py). A name given
+    twice (Excel's names are the same whatever their case) is refused: programs differ on which they take."""
     notes = NAMES.notes
     names: dict[str, _Name] = {}
+    keys: set[str] = set()
     for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
         note = notes.get(dn)
         if not isinstance(note, _Name):
@@ -454,6 +708,9 @@ def _defined_names(root: Element, label: str) -> dict[str, _Name]:
             if dn in notes:
                 notes[dn] = note
         if note.name:
+            if note.key in keys:
+                raise _given_twice(member, f"the defined name {note.name[:40]}")
+            keys.add(note.key)
             names[note.name] = note
     return names
 
@@ -467,30 +724,56 @@ def _wanted_cells(names: dict[str, _Name], skip: frozenset[str]) -> dict[str, se
 
 
 def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
-    rels = _rels(parts)
-    root = parts.parse("xl/workbook.xml", NAMES)
-    pr = root.find(f"{MAIN}workbookPr")
+    package = parts.rels("", required=True)
+    book = only(package, OFFICE_DOCUMENT, "")
+    if book is None or book not in parts:
+        raise UnreadableFileError.of(Code.CORRUPT, case="no-workbook")
+    rels = parts.rels(book, required=True)
+    root = parts.parse(book, NAMES, root="workbook")
+    pr = _one(root, "workbookPr", book)
+    _one(root, "definedNames", book)
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    names = _defined_names(root, parts.label)
+    names = _defined_names(root, parts.label, book)
     wanted = _wanted_cells(names, skip)
-    strings_target = next((t for t in rels.values() if t.lower().endswith("sharedstrings.xml")), None)
-    strings = _shared_strings(parts, strings_target)
+    strings_part, styles_part = only(rels, SHARED_STRINGS, book), only(rels, STYLES, book)
+    strings = _shared_strings(parts, strings_part)
+    styles = _styles(parts, styles_part)
     states: dict[str, str] = {}
     sheets: dict[str, RawSheet] = {}
-    for s in root.iterfind(f"{MAIN}sheets/{MAIN}sheet"):
-        name, state = s.get("name", ""), s.get("state", "visible")
-        states[name] = state
-        member = rels.get(s.get(f"{{{_REL_NS}}}id", ""), "")
-        if member not in parts:
-            raise UnreadableFileError.of(Code.CORRUPT, case="sheet-missing", name=name)
-        if name not in wanted and name not in whole:
-            parts.look(member)
+    # The parts read (their formulas judged, or holding none) or looked at already: the rest is looked at below.
+    done = {book, *(p for p in (strings_part, styles_part) if p is not None)}
+    for sheet in _sheet_list(root, rels, parts, book):
+        states[sheet.name] = sheet.state
+        done.add(sheet.member)
+        if sheet.chart or (sheet.name not in wanted and sheet.name not in whole):
+            parts.look(sheet.member)  # a chart sheet, or a sheet no name points into
             continue
-        cells = None if name in whole else wanted[name]
-        sheets[name] = _read_sheet(parts, member, name, state, strings, cells)
-    for other in formula_parts(parts.names.values(), rels.values()):
+        cells = None if sheet.name in whole else wanted[sheet.name]
+        sheets[sheet.name] = _read_sheet(parts, sheet._replace(wanted=cells), strings, styles)
+    for other in formula_parts(parts.names.values(), done, parts.links.targets):
         parts.look(other)
+    custom = only(package, CUSTOM_PROPERTIES, "")
     return RawWorkbook(
         path=path, sha256="", sheet_states=states, sheets=sheets, names={k: n.text for k, n in names.items()},
-        properties=_properties(parts), date1904=date1904,
+        properties=custom_properties(parts.parse(custom)) if custom is not None and custom in parts else {},
+        date1904=date1904, formats=styles.formats,
     )
+
+
+def _sheet_list(root: Element, rels: Mapping[str, Relationship], parts: _Parts, book: str) -> list[_Sheet]:
+    """The workbook's sheets, each through its relationship: a sheet whose
+    relationship names no worksheet or chart sheet in the file, and two sheets of one name (Excel's sheet names
+    are the same whatever their case), are refused."""
+    out: list[_Sheet] = []
+    seen: set[str] = set()
+    for s in root.iterfind(f"{MAIN}sheets/{MAIN}sheet"):
+        name, state = s.get("name", ""), s.get("state", "visible")
+        if name.casefold() in seen:
+            raise UnreadableFileError.of(Code.CORRUPT, case="sheet-twice", name=name)
+        seen.add(name.casefold())
+        rel = rels.get(s.get(f"{{{_REL_NS}}}id", ""))
+        if rel is None or rel.type not in (WORKSHEET, CHARTSHEET) or rel.target is None or rel.target not in parts:
+            raise UnreadableFileError.of(Code.CORRUPT, case="sheet-missing", name=name)
+        out.append(_Sheet(rel.target, name, state, chart=rel.type == CHARTSHEET))
+    _one(root, "sheets", book)
+    return out

@@ -18,8 +18,9 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     audit: Audit | None = None
     skipped: str | None = None
-    #: What the file says it is (its custom properties and sheet names), when it could be read that far.
-    outline: Outline | None = None
+    #: What the file says it is (its custom properties and sheet names), when it could be read that far: how it was
+    #: read, used to tell auditbook's own outputs, not part of what validating found (so not stored, not compared).
+    outline: Outline | None = field(default=None, compare=False)
     #: The urgent concern the file records, taken out before validation (whatever validation then decides).
     urgent: UrgentConcern | None = None
 

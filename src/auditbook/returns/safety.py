@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import Element, ParseError, fromstring
@@ -19,6 +20,15 @@ from defusedxml import DefusedXmlException
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.active import OLE_MAGIC, check_binary, check_parts, check_relationships, content_types
+from auditbook.returns.package import (
+    CUSTOM_PROPERTIES,
+    OFFICE_DOCUMENT,
+    Relationship,
+    only,
+    relationships,
+    rels_part,
+    source_of,
+)
 from auditbook.text import name_key
 
 MIB = 1024 * 1024
@@ -129,18 +139,29 @@ def _unsafe(member: str) -> bool:
 
 
 class OwnedZip(zipfile.ZipFile):
-    """A zip read from a file this module opened: closing the zip closes the file."""
+    """A zip read from a file this module opened: closing the zip closes the file. `links` are its relationships,
+    as the checks read them."""
 
     def __init__(self, file: IO[bytes], path: Path) -> None:
         self.owned = file
         super().__init__(file)
         self.filename = str(path)
+        self.links = Links()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
             self.owned.close()
+
+
+@dataclass(frozen=True)
+class Links:
+    """A package's relationships as the safety checks read them (names in lower case): each relationships part's,
+    by id, and for each part a relationship names, the types of the relationships naming it."""
+
+    rels: Mapping[str, Mapping[str, Relationship]] = field(default_factory=dict)
+    targets: Mapping[str, set[str]] = field(default_factory=dict)
 
 
 def open_regular(path: Path) -> tuple[IO[bytes], os.stat_result]:
@@ -234,7 +255,7 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
         raise _fail(name, Code.CORRUPT) from e
     try:
         _check_members(zf, name, limits)
-        _check_active(zf, name, limits)
+        zf.links = _check_active(zf, name, limits)
     except UnreadableFileError as err:
         outline = _outline_within(zf, name) if err.code is Code.ZIP_BOMB else None
         zf.close()
@@ -268,13 +289,19 @@ def _outline_within(zf: zipfile.ZipFile, name: str) -> Outline | None:
 
 
 def outline(zf: zipfile.ZipFile, name: str) -> Outline:
-    """A checked workbook's outline: its custom properties and sheet names (parts found without regard to case)."""
+    """A checked workbook's outline: its custom properties and sheet names (parts found through the package's
+    relationships, by type, and then without regard to case)."""
     names = {n.lower(): n for n in zf.namelist()}
-    custom = names.get("docprops/custom.xml")
-    props = {} if custom is None else custom_properties(
-        parse_part(read_member(zf, custom, _OUTLINE_PART, file_name=name), custom))
-    book = names["xl/workbook.xml"]
-    root = parse_part(read_member(zf, book, _OUTLINE_PART, file_name=name), book)
+
+    def parse(part: str) -> Element:
+        return parse_part(read_member(zf, names[part.lower()], _OUTLINE_PART, file_name=name), part)
+
+    package = relationships(parse(rels_part("")), "")
+    custom, book = only(package, CUSTOM_PROPERTIES, ""), only(package, OFFICE_DOCUMENT, "")
+    props = {} if custom is None else custom_properties(parse(custom))
+    if book is None:
+        raise KeyError("officeDocument")
+    root = parse(book)
     return Outline(props, frozenset(s.get("name", "") for s in root.iterfind(f"{_MAIN}sheets/{_MAIN}sheet")))
 
 
@@ -288,19 +315,30 @@ def custom_properties(root: Element) -> dict[str, str]:
     return out
 
 
-def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
-    """Refuse a workbook that would reach out or run something when the collator opens it."""
+def _check_active(zf: zipfile.ZipFile, name: str, limits: Limits) -> Links:
+    """Refuse a workbook that would reach out or run something when the collator opens it; its relationships, read
+    for that."""
     names = {n.lower(): n for n in zf.namelist()}
     types_member = names.get("[content_types].xml")
     if types_member is None:
         raise _fail(name, Code.CORRUPT, case="no-parts-list", part="[Content_Types].xml")
     types = content_types(parse_part(read_member(zf, types_member, limits, file_name=name), types_member))
     check_parts(name, names.values(), types)
+    rels: dict[str, dict[str, Relationship]] = {}
+    targets: dict[str, set[str]] = {}
     for low, member in names.items():
         if low.endswith(".rels"):
-            check_relationships(name, member, parse_part(read_member(zf, member, limits, file_name=name), member))
+            root = parse_part(read_member(zf, member, limits, file_name=name), member)
+            check_relationships(name, member, root)
+            source = source_of(member)
+            if source is not None:
+                rels[low] = relationships(root, source)
+                for rel in rels[low].values():
+                    if rel.target is not None:
+                        targets.setdefault(rel.target.lower(), set()).add(rel.type)
         elif not low.endswith((".xml", ".vml")) and not _picture(low):
             check_binary(name, zf, zf.getinfo(member))
+    return Links(rels, targets)
 
 
 def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
@@ -320,16 +358,29 @@ def _check_members(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
         too_dense = info.file_size > MIB and ratio > limits.max_ratio
         if info.file_size > limits.max_member_bytes or too_dense or total > limits.max_uncompressed_bytes:
             raise _fail(name, Code.ZIP_BOMB)
+    _check_unique(zf, name)
     names = {n.lower() for n in zf.namelist()}
-    macros = "xl/vbaproject.bin" in names
-    if not macros and "[content_types].xml" in names:
-        types = next(i for i in infos if i.filename.lower() == "[content_types].xml")
-        macros = b"macroenabled" in read_member(zf, types.filename, limits, file_name=name).lower()
-    if macros:
+    types = next((i for i in infos if i.filename.lower() == "[content_types].xml"), None)
+    listed = b"" if types is None else read_member(zf, types.filename, limits, file_name=name).lower()
+    if "xl/vbaproject.bin" in names or b"macroenabled" in listed:
         raise _fail(name, Code.MACROS)
-    if "xl/workbook.xml" not in names:
+    # A workbook's main part may have any name (its relationship says which it is): its content type says it is one.
+    if "xl/workbook.xml" not in names and not re.search(rb"spreadsheetml\.(?:sheet|template)\.main\+xml", listed):
         what = next((w for m, w in _OTHER_ZIPS.items() if m in names), "a zip file of some other kind")
         raise _fail(name, Code.NOT_A_WORKBOOK, kind=what)
+
+
+def _check_unique(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse two parts of one name: programs differ on which copy they read (Python's zipfile the last), and the
+    other copy would be checked by nobody. Part names are the same whatever their case (the Open Packaging
+    Conventions), and here whatever their Unicode form."""
+    seen: dict[str, str] = {}
+    for member in zf.namelist():
+        key = unicodedata.normalize("NFKC", member).casefold() if not member.isascii() else member.lower()
+        if key in seen:
+            raise _fail(name, Code.CORRUPT, case="part-twice" if member == seen[key] else "part-alike",
+                        part=repr(seen[key]), other=repr(member))
+        seen[key] = member
 
 
 def read_member(

@@ -19,11 +19,11 @@ the end. Why a middle needs no second parse or judgement:
 - The end is parsed after the same prolog and root start tag, that is in the state the middle ends in.
 
 So the head's and the end's elements, with the middle's known ones between, are the part's elements: they
-are judged together, as a whole part is, and the reader reads them (from the middle it reads only the
-protection, kept). Any other part (no such cut, a head or end that does not parse, a middle not remembered)
-is parsed whole, as before. A middle is remembered only when it is met a second time, so returns that
-share none cost no more than a few byte searches; each process (each of collect's workers) remembers its
-own, within fixed bounds.
+are judged together, as a whole part is, and the reader reads them: it reads only the root's children of the
+kinds READ names, and those of the middle are kept. Any other part (no such cut, a head or end that does not
+parse, a middle not remembered) is parsed whole, as before. A middle is remembered only when
+it is met a second time, so returns that share none cost no more than a few byte searches; each process
+(each of collect's workers) remembers its own, within fixed bounds.
 """
 
 from __future__ import annotations
@@ -41,8 +41,11 @@ from auditbook.returns.safety import parse_part, parse_plain, plain_utf8
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELLS_END, _CLOSE, _FOOTER = b"</sheetData>", b"</worksheet>", b"<headerFooter"
-#: The root's children after the cells that the reader reads (the first of each is kept).
-_KEPT = (f"{_MAIN}sheetProtection",)
+#: The root's children the reader reads (it reads no other, and nothing deeper than these): of a middle, every one
+#: of these kinds is kept, in order, so the reader reads what it would read in the part parsed whole (a second
+#: <sheetData> it refuses, <cols> or <extLst> out of their place).
+READ = ("sheetData", "sheetFormatPr", "cols", "sheetProtection", "mergeCells", "conditionalFormatting", "extLst")
+_KEPT = frozenset(f"{_MAIN}{tag}" for tag in READ)
 #: Bounds on what is remembered: a template's middles are a few kilobytes each, one per sheet.
 _MAX_MIDDLE, _MAX_BYTES, _MAX_MET = 256 * 1024, 8 * 1024 * 1024, 4096
 
@@ -163,8 +166,7 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
     except UnreadableFileError:
         return
     middle = list(through)[len(head) :]
-    firsts = (next((el for el in middle if el.tag == tag), None) for tag in _KEPT)
-    _judged[key] = tuple(copy.copy(el) for el in firsts if el is not None)
+    _judged[key] = tuple(copy.copy(el) for el in middle if el.tag in _KEPT)
     _judged_bytes += len(key[0]) + len(key[1])
     while _judged_bytes > _MAX_BYTES:  # the oldest go first
         old, _ = _judged.popitem(last=False)

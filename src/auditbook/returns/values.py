@@ -1,14 +1,23 @@
-"""Read every input's value from a returned workbook through its defined names, with the structure problems met."""
+"""Read every input's value from a returned workbook through its defined names, with the structure problems met, and
+what the workbook shows instead where that is not the value read (shown.py)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from auditbook.problems import Code, Problem
-from auditbook.returns.coerce import Bad, Coerced, coerce
-from auditbook.returns.reader import RawWorkbook, parse_ref
+from auditbook.returns.coerce import Bad, Coerced, as_text, coerce, quote
+from auditbook.returns.reader import RawCell, RawSheet, RawWorkbook, parse_ref, split_cell
+from auditbook.returns.shown import seen_otherwise, shown_value, want
 from auditbook.spec.layout import Input, Layout, SectionLayout
+from auditbook.spec.roles import Role
+from auditbook.text import look_alikes, skeleton
+
+#: The roles whose answers say which child and which team an audit is about: read as a person reads them, so text
+#: that looks the same is the same (a non-breaking hyphen in a case reference is one child, not two).
+IDENTITY = (Role.CASE_REF, Role.TEAM)
 
 
 @dataclass
@@ -20,6 +29,8 @@ class ReadValues:
     problems: list[Problem] = field(default_factory=list)
     #: Inputs already reported (unreadable, bad value): not reported again as missing.
     reported: set[str] = field(default_factory=set)
+    #: Hidden sheets already reported.
+    hidden: set[str] = field(default_factory=set)
 
     def place(self, inp: Input) -> tuple[str, str]:
         """The sheet and cell an input was read from (or where it should be)."""
@@ -41,21 +52,25 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
     """Every input's coerced value, where it was read, and what stopped an input being read."""
     out = ReadValues()
     missing_sheets, renamed = _check_sheets(raw, layout, out)
+    identity = {i.name for role in IDENTITY if (i := layout.role_input(role)) is not None}
     for inp in layout.inputs:
         if inp.derived is not None:
             continue  # a locked formula: validate works the value out itself
         if inp.sheet in missing_sheets:
             out.reported.add(inp.name)
             continue
-        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out)
+        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out, fold=inp.name in identity)
     return out
 
 
 def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[set[str], dict[str, str]]:
-    """The section sheets deleted, and those renamed (to their new names), with a problem for each and for every
-    sheet whose protection was removed."""
+    """The section sheets deleted or hidden (none of their answers is read), and those renamed (to their new names),
+    with a problem for each, for every sheet whose protection was removed, and for a sheet named like one of them."""
     missing_sheets: set[str] = set()
     renamed: dict[str, str] = {}
+    looks: dict[str, list[str]] = {}
+    for name in raw.sheet_states:
+        looks.setdefault(skeleton(name), []).append(name)
     for sl in layout.sections:
         sheet = raw.sheets.get(sl.sheet)
         if sl.sheet not in raw.sheet_states:
@@ -67,13 +82,37 @@ def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[se
             renamed[sl.sheet] = renamed_to
             sheet = raw.sheets.get(renamed_to)
             out.problems.append(Problem.of(Code.SHEET_RENAMED, sheet=renamed_to, expected=sl.sheet))
-        if sheet is not None and not sheet.protected:
+        _look_alike(looks, renamed.get(sl.sheet, sl.sheet), out)
+        if sheet is not None and _hidden_sheet(sheet, out):
+            missing_sheets.add(sl.sheet)
+        elif sheet is not None and not sheet.protected:
             out.problems.append(Problem.of(Code.SHEET_UNPROTECTED, sheet=sheet.name))
     return missing_sheets, renamed
 
 
-def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues) -> None:
-    """One input's value through its defined name (its sheet called `sheet_now`), or the problem that stops it."""
+def _hidden_sheet(sheet: RawSheet, out: ReadValues) -> bool:
+    """Whether answers are read from a sheet nobody sees (hidden or very hidden): an error, said once per sheet."""
+    if sheet.state == "visible":
+        return False
+    if sheet.name not in out.hidden:
+        out.hidden.add(sheet.name)
+        how = {"hidden": "hidden", "veryHidden": "very hidden (Excel offers no way to show it)"}.get(
+            sheet.state, f"not shown (state {quote(sheet.state)})")
+        out.problems.append(Problem.of(Code.SHEET_HIDDEN, sheet=sheet.name, how=how))
+    return True
+
+
+def _look_alike(looks: dict[str, list[str]], name: str, out: ReadValues) -> None:
+    """A warning for each other sheet whose name looks like this one's (`looks`: the sheets by what they look like)."""
+    for other in looks.get(skeleton(name), ()):
+        if other != name:
+            what = ", ".join(look_alikes(other) or look_alikes(name)) or "letters from another alphabet"
+            out.problems.append(Problem.of(Code.SHEET_LOOK_ALIKE, sheet=name, other=other, what=what))
+
+
+def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues, *, fold: bool = False) -> None:
+    """One input's value through its defined name (its sheet called `sheet_now`), or the problem that stops it;
+    with `fold`, read as a person reads it (IDENTITY)."""
     text = raw.names.get(inp.name)
     ref = None if text is None else parse_ref(text)
     if ref is None or ref[0] not in raw.sheets:
@@ -81,14 +120,18 @@ def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues) -
         out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN, name=inp.name))
         return
     sheet_name, cell = out.where[inp.name] = ref
+    sheet, place = raw.sheets[sheet_name], split_cell(cell)
+    if _hidden_sheet(sheet, out):
+        out.reported.add(inp.name)
+        return
+    raw_cell = sheet.cells.get(place)
     if (sheet_name, cell) != (sheet_now, inp.cell):
-        out.problems.append(out.problem(inp, Code.NAME_MOVED, expected=f"{inp.sheet}!{inp.cell}"))
-    raw_cell = raw.sheets[sheet_name].cell(cell)
+        out.problems.append(_moved(raw, inp, sheet, place, raw_cell, sheet_now, out))
     if raw_cell is not None and raw_cell.formula is not None:
         out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
         out.reported.add(inp.name)
         return
-    value = coerce(inp, raw_cell, date1904=raw.date1904)
+    value = coerce(inp, raw_cell, date1904=raw.date1904, fold=fold)
     if isinstance(value, Bad):
         # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
         out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
@@ -96,6 +139,34 @@ def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues) -
         return
     if value is not None:
         out.values[inp.name] = value
+    if raw_cell is not None:
+        _seen(raw, inp, sheet, place, raw_cell, out, fold=fold)
+
+
+def _moved(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell | None,
+           sheet_now: str, out: ReadValues) -> Problem:
+    """The warning on an input whose name points elsewhere than its place: saying what its place holds when the cell
+    it is read from is hidden."""
+    expected = f"{inp.sheet}!{inp.cell}"
+    if not sheet.hidden(place):
+        return out.problem(inp, Code.NAME_MOVED, expected=expected)
+    home = raw.sheets.get(sheet_now)
+    there = home.fetch(split_cell(inp.cell)) if home is not None else None
+    wanted = want(inp.type)
+    return out.problem(inp, Code.NAME_MOVED, case="hidden", expected=expected,
+                       there="nothing" if there is None else shown_value(raw, there, wanted),
+                       value="nothing" if cell is None else shown_value(raw, cell, wanted))
+
+
+def _seen(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell, out: ReadValues,
+          *, fold: bool) -> None:
+    """Warnings where the workbook shows a person something else than the value read."""
+    out.problems += seen_otherwise(raw, sheet, place, cell, want(inp.type), functools.partial(out.problem, inp))
+    what = look_alikes(as_text(cell)) if fold and isinstance(cell.value, str) else []
+    if what:
+        value = out.values.get(inp.name)
+        out.problems.append(out.problem(inp, Code.LOOK_ALIKE, written=quote(as_text(cell)), what=", ".join(what),
+                                        read=quote(str(value))))
 
 
 def _renamed(raw: RawWorkbook, sl: SectionLayout) -> str | None:

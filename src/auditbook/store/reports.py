@@ -20,6 +20,7 @@ from auditbook.problems import Problem
 from auditbook.returns.assemble import Judged, audit_of, views
 from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.reader import READING
 from auditbook.returns.report import Report
 from auditbook.returns.urgent import UrgentConcern
 from auditbook.spec.layout import Layout
@@ -30,9 +31,9 @@ FORMAT = "6"
 
 
 def registry_key(registry: SpecRegistry) -> str:
-    """What a stored report was read with: this format and the specs known. A row stored under another key is read
-    afresh from its file."""
-    return hashlib.sha256(",".join([FORMAT, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
+    """What a stored report was read with: this format, the reader's (`READING`) and the specs known. A row stored
+    under another key is read afresh from its file."""
+    return hashlib.sha256(",".join([FORMAT, READING, *sorted(registry.by_sha)]).encode()).hexdigest()[:16]
 
 
 class SpecNotKnown(LookupError):

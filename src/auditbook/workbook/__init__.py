@@ -1,1 +1,1 @@
-"""The workbook layer: where every input lives (layout), its live formulas, and the xlsxwriter writer."""
+"""The workbook layer: the xlsxwriter writer, one module per kind of sheet over one shared context."""
