@@ -1,5 +1,5 @@
 """Make the README's pictures of the workbook: a synthetic return filled in LibreOffice, printed by it to PDF,
-two pages of it (the Summary and section 1b) turned into small PNGs with pdftoppm.
+three pages of it (the Summary's two and section 1b) turned into small PNGs with pdftoppm.
 
     .venv/bin/python docs/render.py
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +47,16 @@ def main() -> None:
         answers[well.name] = EVIDENCE + " " + EVIDENCE
     actions = layout.actions
     responsible = layout.action_column(Role.ACTION_RESPONSIBLE)
+    timescale, completed = layout.action_column(Role.ACTION_TIMESCALE), layout.role_input(Role.COMPLETED)
     if actions is not None and responsible is not None:
         second = next(i for i in actions.inputs if i.row_index == 2 and i.field == responsible)
         answers[second.name] = None  # blank: the Summary names the team manager
+    if actions is not None and timescale is not None and completed is not None:
+        # One slip for the Summary's checks to show: the third action due the day before the audit was completed.
+        third = next(i for i in actions.inputs if i.row_index == 3 and i.field == timescale)
+        done = answers[completed.name]
+        assert isinstance(done, date)
+        answers[third.name] = done - timedelta(days=1)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         blank = build_workbook(spec, out=work / "blank.xlsx")
@@ -57,7 +65,8 @@ def main() -> None:
         pages = pdf_text(pdf).split("\f")
         summary = next(i for i, p in enumerate(pages, start=1) if "Summary: " in p)
         section = next(i for i, p in enumerate(pages, start=1) if assessment.section.title in p.split("\n")[:4])
-        for page, name in ((summary, "workbook-summary"), (section, "workbook-section")):
+        for page, name in ((summary, "workbook-summary"), (summary + 1, "workbook-summary-2"),
+                           (section, "workbook-section")):
             subprocess.run(["pdftoppm", "-r", "55", "-f", str(page), "-l", str(page), "-png", "-singlefile",
                             str(pdf), str(ROOT / "docs" / name)], check=True)
             print(ROOT / "docs" / f"{name}.png")

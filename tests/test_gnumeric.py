@@ -86,12 +86,12 @@ def test_every_formula_computes_in_gnumeric(
 def test_gnumeric_computes_the_statuses_the_workbook_was_written_with(
         opened: tuple[list[str], dict[str, list[list[str]]], dict[str, str]]) -> None:
     _, sheets, statuses = opened
-    # The Summary's sections table: the title in column A, the status in column D (first row of each title: the
-    # actions table below is headed "Actions" too).
+    # The Summary's sections table: the title in column A, the status in column D (last row of each title: the
+    # actions table above is headed "Actions" too).
     shown: dict[str, str] = {}
     for row in sheets["Summary"]:
         if row and row[0] in statuses:
-            shown.setdefault(row[0], row[3])
+            shown[row[0]] = row[3]
     # A section optional for this child and not started says "Optional" once, in Applies: its status, "Not started".
     assert shown == {title: "Not started" if status == "Optional" else status for title, status in statuses.items()}
     assert "Complete" in shown.values() and "Not applicable" in shown.values()

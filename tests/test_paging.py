@@ -25,6 +25,13 @@ def test_repeated_rows_take_room_on_every_page_after_the_first() -> None:
     assert manual_breaks(sheet) == [17]
 
 
+def test_a_block_starting_where_the_page_ends_starts_the_next_page_by_hand() -> None:
+    # Rows 0-9 fill the page exactly, so the automatic break falls before the block 10-11 anyway; the break is put in
+    # by hand all the same, or a program fitting a little more on the page (rows 10 and 11 of 12 points, here 105)
+    # would split the block.
+    assert manual_breaks(Sheet([10.0] * 10 + [12.0] * 4, capacity=100.0, keep=[(10, 11)])) == [10]
+
+
 def test_a_block_taller_than_a_page_is_left_to_break() -> None:
     assert manual_breaks(Sheet([30.0] * 10, capacity=100.0, keep=[(2, 6)])) == []
 

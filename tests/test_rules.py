@@ -34,6 +34,7 @@ CONTRADICTIONS: Answers = {
     "overall_record_reflects_practice": "No", "overall_feedback_team_manager": date(2026, 10, 1),
     "profile_date_completed": date(2026, 11, 20), "actions_r01_action": "Update the assessment.",
     "actions_r01_timescale": date(2020, 1, 1), "actions_r01_section": "1b Assessment", "actions_r01_agreed": "Yes",
+    "actions_r01_agreed_with": "Team manager", "actions_r01_agreed_on": date(2026, 11, 24),
     "overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 11, 2),
     "overall_urgent_with_whom": "Service manager", "overall_urgent_with_name": "Example Manager Beta",
     "overall_urgent_what": "Synthetic example: an injury not followed up.",
@@ -45,7 +46,8 @@ CONTRADICTIONS: Answers = {
 ACTION: dict[str, Answer | None] = {
     "profile_date_completed": date(2026, 11, 20), "overall_feedback_team_manager": date(2026, 11, 24),
     "overall_feedback_practitioner": date(2026, 11, 25), "actions_r01_action": "Update the chronology.",
-    "actions_r01_timescale": date(2026, 12, 18), "actions_r01_agreed": "Yes"}
+    "actions_r01_timescale": date(2026, 12, 18), "actions_r01_agreed": "Yes",
+    "actions_r01_agreed_with": "Team manager and practitioner", "actions_r01_agreed_on": date(2026, 11, 24)}
 
 
 def contradictory() -> Answers:
@@ -115,8 +117,23 @@ def test_every_contradiction_of_the_issue_is_reported_on_its_cells(tmp_path: Pat
                  [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-not-agreed"),
     pytest.param("child_protection", {**ACTION, "actions_r01_agreed": None},
                  [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")], id="action-agreed-blank"),
-    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 20)}, [],
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 20),
+                                      "actions_r01_agreed_on": date(2026, 11, 20)}, [],
                  id="action-due-the-day-the-audit-was-completed"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_agreed_with": None, "actions_r01_agreed_on": None},
+                 [on("warning", "action_agreed_at_feedback", "actions_r01_agreed")],
+                 id="action-agreed-not-whom-or-when"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10),
+                                      "actions_r01_agreed_on": date(2026, 11, 3)}, [],
+                 id="action-agreed-during-the-audit-due-before-it-was-completed"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10)},
+                 [on("warning", "action_after_completion", "actions_r01_timescale")],
+                 id="action-agreed-at-feedback-due-before-it"),
+    pytest.param("child_protection", {**ACTION, "actions_r01_timescale": date(2026, 11, 10),
+                                      "actions_r01_agreed_on": None},
+                 [on("warning", "action_after_completion", "actions_r01_timescale"),
+                  on("warning", "action_agreed_at_feedback", "actions_r01_agreed")],
+                 id="action-due-before-completion-agreed-on-not-given"),
     pytest.param("child_protection", {"overall_urgent_concern": "Yes", "overall_urgent_when": date(2026, 12, 25),
                                       "overall_urgent_with_whom": "Line manager for the case"},
                  [on("warning", "urgent_raised_during_audit", "overall_urgent_when")], id="urgent-after-the-audit"),
@@ -161,25 +178,50 @@ def test_valid_synthetic_returns_keep_every_rule(layout: Layout) -> None:
             assert [r.id for r in spec().rules if firings(r, facts)] == [], (scenario, seed)
 
 
-def test_the_summary_lists_every_rule_as_a_check(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+def test_the_summary_lists_the_failing_checks_first_and_counts_the_rest(spec: Spec, layout: Layout,
+                                                                        tmp_path: Path) -> None:
     path = build_workbook(spec, out=tmp_path / "r.xlsx", prefill=contradictory())
     ws = openpyxl.load_workbook(path, data_only=True)["Summary"]
-    # The Checks on the Summary's grid: check (A:B), severity (C), result (D), where (E:H), how to fix (I).
-    rows = {ws.cell(r, 1).value: (ws.cell(r, 3).value, ws.cell(r, 4).value, ws.cell(r, 5).value)
-            for r in range(1, ws.max_row + 1)}
-    by_rule = {r.id: rows.get(r.message) for r in spec.rules}
-    assert [rid for rid, row in by_rule.items() if row is None] == []
+    # The failing checks on the Summary's grid: Fix or Check (A), what is wrong (B:E), where (F:I), after the heading.
+    top = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value).startswith("Checks that fail"))
+    rows = [(ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 6).value) for r in range(top + 2, ws.max_row + 1)]
+    failing = {r.id: r for r in spec.rules if firings(r, audit_facts(layout, contradictory(), Evaluator(
+        layout, {k: str(v) for k, v in contradictory().items()})))}
+    assert len(failing) == 9
+    by_message = {row[1]: row for row in rows if row[0]}
+    # Eight listed, errors first, each worded as what is wrong; then a line for the one more.
+    assert len(by_message) == 8
+    assert rows[0][:2] == ("Fix", failing["looked_after_in_care"].message)
+    assert all(row[0] in ("Fix", "Check", "Check (2)") for row in rows[:8])
+    assert rows[8][:2] == (None, "And 1 more check fails: validate lists every one.")
+    assert [r.message for r in spec.rules if r.id not in failing and r.message in by_message] == []
     # Where names each sheet once, then its cells, with no separator left over; a check run on each section or
     # row names the cells of the ones that fail.
     in_care, legal = where("profile_in_care"), where("profile_legal_status")
-    assert by_rule["looked_after_in_care"] == ("Error", "Fix", f"Case profile {in_care[1]}, {legal[1]}")
-    assert by_rule["weak_section_has_action"] == ("Warning", "Check", "{} {}".format(*where("voice_grade")))
-    assert by_rule["action_after_completion"] == (
-        "Warning", "Check", "Actions {}; Case profile {}".format(where("actions_r01_timescale")[1],
-                                                                 where("profile_date_completed")[1]))
-    assert by_rule["cp_plan_had_cp"][:2] == ("Error", "OK")
-    assert by_rule["urgent_with_line_manager"][:2] == ("Warning", "Check")
+    assert by_message[failing["looked_after_in_care"].message][2] == f"Case profile {in_care[1]}, {legal[1]}"
+    weak = failing["weak_section_has_action"].message
+    assert by_message[weak] == ("Check", weak, "{} {}".format(*where("voice_grade")))
+    late = failing["action_after_completion"].message
+    assert by_message[late] == ("Check", late, "Actions {}, {}; Case profile {}".format(
+        where("actions_r01_timescale")[1], where("actions_r01_agreed_on")[1], where("profile_date_completed")[1]))
     assert all(c.live for c in build_checks(layout))
+
+
+def summary_lines(spec: Spec, path: Path, prefill: Answers) -> list[tuple[object, object]]:
+    """The Summary's first two columns, row by row, as the workbook was written with these answers."""
+    ws = openpyxl.load_workbook(build_workbook(spec, out=path, prefill=prefill), data_only=True)["Summary"]
+    return [(ws.cell(r, 1).value, ws.cell(r, 2).value) for r in range(1, ws.max_row + 1)]
+
+
+def test_the_summary_says_how_many_checks_pass(spec: Spec, layout: Layout, tmp_path: Path) -> None:
+    listed = len([c for c in build_checks(layout) if c.live])
+    clean = answers("child_protection", seed=3, actions=2)
+    assert (None, f"All {listed} checks pass.") in summary_lines(spec, tmp_path / "clean.xlsx", clean)
+    one = {**clean, "profile_in_care": "No", "profile_legal_status": "Looked after: care order"}
+    lines = summary_lines(spec, tmp_path / "one.xlsx", one)
+    fix = lines.index(("Fix", 'The legal status is looked after or care leaver, but "In care, or a care leaver" is '
+                              "not Yes."))
+    assert lines[fix + 1] == (None, f"{listed - 1} other checks pass.")
 
 
 # -- LibreOffice computes the checks as validate does ------------------------------------------------

@@ -196,6 +196,8 @@ def test_actions_table_has_at_least_fifteen_rows(spec: Spec) -> None:
         ("responsible", "text", None),
         ("timescale", "date", None),
         ("agreed", "choice", "yes_no"),
+        ("agreed_with", "choice", "agreed_with"),
+        ("agreed_on", "date", None),
         ("priority", "choice", "priority"),
     ]
 
@@ -387,7 +389,7 @@ def test_profile_and_overall_wording(spec: Spec) -> None:
         "urgent_concern help": "If Yes, it must be raised directly and immediately with the line manager for the "
                                "case. Then record what the concern was, when and with whom you raised it, and what "
                                "was agreed.",
-        "agreed": "Agreed at feedback (team manager / practitioner)",
+        "agreed": "Agreed at feedback",
         "send_to": "Feed back the findings and actions to the case's team manager and send them a copy; then send "
                    "the audit to the Self-Assessment Group's collators (your quality assurance team will say who).",
     }

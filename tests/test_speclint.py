@@ -361,7 +361,7 @@ def test_spec_check_passes_a_minimal_spec(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["spec", "check", str(path)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "37 roles not given, which switches off:"]
+    assert lines[:2] == [f"{path}: OK (mini 1.0, 2 sections, 5 fields)", "39 roles not given, which switches off:"]
     assert "  case_ref: switches off the case reference in file names, page footers, messages and the master; " \
            "duplicate and superseded returns are found by case and round" in lines
 

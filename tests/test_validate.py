@@ -86,6 +86,11 @@ def below(name: str) -> tuple[str, str]:
     return inp.sheet, cell_ref(inp.row + 1, inp.col)
 
 
+#: An action agreed at feedback, with whom and when.
+AGREED: dict[str, Answer | None] = {"actions_r01_agreed_with": "Team manager",
+                                    "actions_r01_agreed_on": date(2026, 11, 30)}
+
+
 def filled(changes: dict[str, Answer | None] | None = None, scenario: str = "child_protection",
            **options: Any) -> Make:
     """A valid return for a scenario with some answers changed (None clears one), as a user would fill it."""
@@ -179,7 +184,7 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
     "text-too-long": (filled({"profile_story": "x" * 4001}), [at("error", "profile_story", "text-too-long")]),
     "action-timescale-us-order": (
         filled({"actions_r01_action": "Update the chronology.", "actions_r01_timescale": "12/31/2026",
-                "actions_r01_agreed": "Yes"}, actions=0),
+                "actions_r01_agreed": "Yes", **AGREED}, actions=0),
         [at("error", "actions_r01_timescale", "bad-date")],
     ),
     # 5. Completeness and visibility.
@@ -219,11 +224,11 @@ DEFECTS: dict[str, tuple[Make, list[Found]]] = {
         [at("error", "assessment_theme_1", "theme-of-other-section")],
     ),
     "action-without-timescale": (
-        filled({"actions_r01_action": "Update the chronology.", "actions_r01_agreed": "Yes"}, actions=0),
+        filled({"actions_r01_action": "Update the chronology.", "actions_r01_agreed": "Yes", **AGREED}, actions=0),
         [at("error", "actions_r01_timescale", "required-missing")],
     ),
     "action-without-action": (
-        filled({"actions_r01_timescale": date(2027, 1, 31), "actions_r01_agreed": "Yes"}, actions=0),
+        filled({"actions_r01_timescale": date(2027, 1, 31), "actions_r01_agreed": "Yes", **AGREED}, actions=0),
         [at("error", "actions_r01_action", "required-missing")],
     ),
     "deciding-answer-blank": (
@@ -253,7 +258,7 @@ CLEAN: dict[str, Make] = {
     "metadata-sheet-deleted": edited(lambda p: delete_sheet(p, META_SHEET)),
     "action-responsible-left-blank": filled(
         {"actions_r01_action": "Update the chronology.", "actions_r01_timescale": date(2027, 1, 31),
-         "actions_r01_agreed": "Yes"}, actions=0),
+         "actions_r01_agreed": "Yes", **AGREED}, actions=0),
 }
 
 

@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -165,11 +166,13 @@ def fill(src: Path, dst: Path, values: Mapping[str, object], *, read: Iterable[s
     return {str(k): str(v) for k, v in shown.items()}
 
 
-def to_pdf(src: Path, dst: Path) -> Path:
+def to_pdf(src: Path, dst: Path, *, every_sheet: bool = False) -> Path:
     """Print a workbook to PDF with LibreOffice, as a person exporting it would (every sheet, its print setup).
 
     Runs ``soffice --headless --convert-to pdf`` with its own throwaway profile, so parallel runs and a
     desktop LibreOffice do not clash. Raises RuntimeError (with soffice's output) when no PDF appears.
+    With *every_sheet*, the print areas are cleared first, as someone printing a sheet the workbook leaves out of
+    its print (the Start sheet) would: every sheet prints whole.
     """
     soffice = find_soffice()
     if soffice is None:
@@ -178,6 +181,8 @@ def to_pdf(src: Path, dst: Path) -> Path:
         work = Path(tmp)
         source = work / ("in" + (Path(src).suffix or ".xlsx"))
         shutil.copyfile(src, source)
+        if every_sheet:
+            _clear_print_areas(source)
         cmd = [soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
                "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work / "out"), str(source)]
         try:
@@ -191,6 +196,18 @@ def to_pdf(src: Path, dst: Path) -> Path:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(made, dst)
     return dst
+
+
+def _clear_print_areas(path: Path) -> None:
+    """Drop every sheet's print area from a workbook (its _xlnm.Print_Area names), in place."""
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    book = members["xl/workbook.xml"].decode("utf-8")
+    members["xl/workbook.xml"] = re.sub(r'<definedName [^>]*name="_xlnm\.Print_Area"[^>]*>[^<]*</definedName>', "",
+                                        book).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
 
 
 def pdf_text(pdf: Path, *, raw: bool = True) -> str:

@@ -116,13 +116,16 @@ class Views:
             if not any(n in counted for n in names):
                 continue
             values = {role: counted.get(name) for role, name in by_role.items()}
-            timescale = values.get(Role.ACTION_TIMESCALE)
+            timescale, agreed_on = values.get(Role.ACTION_TIMESCALE), values.get(Role.ACTION_AGREED_ON)
             items.append({
                 "row": row, "text": _text(values.get(Role.ACTION_TEXT)),
                 "section": _text(values.get(Role.ACTION_SECTION)),
                 "responsible": _text(values.get(Role.ACTION_RESPONSIBLE)),
                 "timescale": timescale if isinstance(timescale, date) else None,
-                "agreed": _text(values.get(Role.ACTION_AGREED)), "priority": _text(values.get(Role.ACTION_PRIORITY))})
+                "agreed": _text(values.get(Role.ACTION_AGREED)),
+                "agreed_with": _text(values.get(Role.ACTION_AGREED_WITH)),
+                "agreed_on": agreed_on if isinstance(agreed_on, date) else None,
+                "priority": _text(values.get(Role.ACTION_PRIORITY))})
         return items
 
 

@@ -75,6 +75,8 @@ class ActionItem(_Model):
     responsible: str | None = None
     timescale: date | None = None
     agreed: str | None = None
+    agreed_with: str | None = None
+    agreed_on: date | None = None
     priority: str | None = None
 
 

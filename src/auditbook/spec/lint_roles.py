@@ -13,7 +13,7 @@ _TYPES: dict[Role, tuple[str, ...]] = {
     Role.AUDIT_MONTH: ("month",),
     Role.COMPLETED: ("date",), Role.DUE_DATE: ("date",), Role.PERIOD_FROM: ("date",), Role.PERIOD_TO: ("date",),
     Role.FEEDBACK_TEAM_MANAGER: ("date",), Role.FEEDBACK_PRACTITIONER: ("date",), Role.URGENT_WHEN: ("date",),
-    Role.ACTION_TIMESCALE: ("date",),
+    Role.ACTION_TIMESCALE: ("date",), Role.ACTION_AGREED_ON: ("date",),
     Role.AGE: ("integer",),
     Role.GENDER: ("choice",), Role.ETHNICITY: ("choice",), Role.LEGAL_STATUS: ("choice",),
     Role.OVERALL_GRADE: ("choice",), Role.SECTION_GRADE: ("choice",),

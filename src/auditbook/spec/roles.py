@@ -56,6 +56,8 @@ class Role(StrEnum):
     ACTION_RESPONSIBLE = "action_responsible"
     ACTION_TIMESCALE = "action_timescale"
     ACTION_AGREED = "action_agreed"
+    ACTION_AGREED_WITH = "action_agreed_with"
+    ACTION_AGREED_ON = "action_agreed_on"
     ACTION_PRIORITY = "action_priority"
 
 
@@ -72,7 +74,7 @@ SECTION_ROLES: tuple[Role, ...] = (Role.SECTION_GRADE, Role.WORKING_WELL, Role.T
 #: Roles naming a column of the actions table.
 ACTION_ROLES: tuple[Role, ...] = (
     Role.ACTION_TEXT, Role.ACTION_SECTION, Role.ACTION_RESPONSIBLE, Role.ACTION_TIMESCALE, Role.ACTION_AGREED,
-    Role.ACTION_PRIORITY,
+    Role.ACTION_AGREED_WITH, Role.ACTION_AGREED_ON, Role.ACTION_PRIORITY,
 )
 
 #: What the tool does with each role, so a spec without it knows what is switched off.
@@ -114,7 +116,9 @@ ROLE_EFFECTS: dict[Role, str] = {
     Role.ACTION_SECTION: "the section each action comes from",
     Role.ACTION_RESPONSIBLE: "who is responsible for each action (the team manager when blank)",
     Role.ACTION_TIMESCALE: "each action's timescale and whether it is overdue",
-    Role.ACTION_AGREED: "whether each action was agreed with the practitioner",
+    Role.ACTION_AGREED: "whether each action was agreed at feedback",
+    Role.ACTION_AGREED_WITH: "whom each action was agreed with (filled in on synthetic returns)",
+    Role.ACTION_AGREED_ON: "the day each action was agreed (filled in on synthetic returns)",
     Role.ACTION_PRIORITY: "each action's priority",
 }
 
@@ -172,6 +176,8 @@ class Roles(BaseModel):
     action_responsible: FieldId | None = None
     action_timescale: FieldId | None = None
     action_agreed: FieldId | None = None
+    action_agreed_with: FieldId | None = None
+    action_agreed_on: FieldId | None = None
     action_priority: FieldId | None = None
 
     def field(self, role: Role) -> str | None:

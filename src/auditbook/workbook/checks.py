@@ -5,6 +5,7 @@ Excel and LibreOffice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from auditbook.spec.conditions import THIS
 from auditbook.spec.layout import LISTS_SHEET, Input, Layout, sheet_ref
@@ -40,7 +41,7 @@ class Check:
     total_row: int
     col: int
 
-    @property
+    @cached_property  # asked for every item and Summary row; the checks are made once per layout
     def live(self) -> bool:
         """Whether every item's formula fits a spreadsheet (otherwise only validate checks the rule)."""
         return all(len(i.formula) <= MAX_FORMULA for i in self.items)

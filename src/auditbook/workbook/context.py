@@ -24,8 +24,11 @@ from auditbook.spec.roles import Role
 from auditbook.spec.rules import Firing, firings
 from auditbook.workbook.checks import Check, checks_of
 from auditbook.workbook.formats import Formats
+from auditbook.workbook.paging import DEFAULT_ROW_POINTS
 from auditbook.workbook.xlsx import FastWorksheet, escape_header, ok
 
+#: The height of a sheet's title row: one line of Arial 14 bold.
+TITLE_POINTS = 19.5
 #: A starting value: text, a whole number or a date.
 Answer = str | int | date
 
@@ -61,13 +64,14 @@ class Context:
         assert isinstance(ws, FastWorksheet)
         ws.set_landscape()
         ws.set_paper(9)
+        ws.set_default_row(DEFAULT_ROW_POINTS)
         ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        ws.set_margins(left=0.5, right=0.5, top=0.55, bottom=0.55)
         where = self.case_input.sheet if self.case_input is not None else self.spec.title
         ref = f"{self.case_word}: {self.case_ref}" if self.case_ref else f"{self.case_word}: see {where}"
         marking = escape_header(self.spec.classification)
-        ws.set_header(f"&C&\"Arial,Bold\"{marking}")
-        ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{marking}")
+        ws.set_header(f"&C&\"Arial,Bold\"{marking}", {"margin": 0.25})
+        ws.set_footer(f"&L{escape_header(ref)}&CPage &P of &N&R{marking}", {"margin": 0.25})
         ws.protect(self.password, {"format_rows": True, "format_columns": True, "select_locked_cells": True,
                                    "select_unlocked_cells": True})
         ws.hide_gridlines(2)
@@ -76,12 +80,29 @@ class Context:
     def title(self, ws: FastWorksheet, text: str, last_col: int) -> None:
         """The sheet's title across its columns, and the classification under it."""
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, text, self.fmt.title)
-        ws.set_row(TITLE_ROW, 24)
+        ws.set_row(TITLE_ROW, TITLE_POINTS)
         ws.write_string(CLASS_ROW, 0, self.spec.classification, self.fmt.classification)
 
     def formula(self, ws: FastWorksheet, row: int, col: int, formula: str, fmt: Format, value: CellValue) -> None:
         """A formula with its value for the starting answers."""
         ok(ws.write_formula(row, col, formula, fmt, value), f"a formula at {ws.name}!{cell_ref(row, col)}")
+
+    def print_nothing(self, ws: FastWorksheet, col: int) -> None:
+        """Leave the sheet out of a printed workbook: its print area is one empty, unformatted cell (row 1 of
+        `col`, a column the sheet never uses), and LibreOffice, like Excel, prints no page that holds nothing.
+
+        Someone who wants the sheet on paper selects its cells and prints the selection.
+        """
+        ok(ws.print_area(0, col, 0, col), f"the print area of {ws.name}")
+
+    def print_area_formula(self, ws: FastWorksheet, formula: str) -> None:
+        """A print area worked out by a formula (no "="), as a sheet-level _xlnm.Print_Area name.
+
+        Excel works such a name out when it prints (so what it prints can follow the answers); LibreOffice (7.4,
+        tested) takes a print area only when it is a plain range, prints the whole sheet instead, and keeps the name
+        when it saves the workbook.
+        """
+        self.wb.defined_names.append(["_xlnm.Print_Area", ws.index, formula, False])
 
     def define(self, name: str, ref: str) -> None:
         """A workbook-level defined name."""

@@ -13,6 +13,7 @@ def write(ctx: Context, ws: FastWorksheet) -> None:
     """A row per criterion: its reference, summary, full text and the sections judged against it."""
     spec, fmt = ctx.spec, ctx.fmt
     ws.set_widths(WIDTHS)
+    ctx.print_nothing(ws, len(WIDTHS))  # the same on every return: each section prints its criteria in brief
     ws.merge_range(0, 0, 0, 3, spec.wording.criteria_heading, fmt.title)
     ws.write_string(1, 0, spec.classification, fmt.classification)
     for col, text in enumerate((spec.wording.criteria_column, "Summary", "Criterion", "Used in")):

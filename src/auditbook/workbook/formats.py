@@ -55,6 +55,9 @@ class Formats:
         self.header = f(bold=True, bg_color="#1F4E79", font_color="#FFFFFF", text_wrap=True, border=1)
         self.cell = f(text_wrap=True, border=1, border_color="#BFBFBF")
         self.cell_date = f(num_format=DATE_FORMAT, border=1, border_color="#BFBFBF", align="left")
+        #: A date without a border, and the border a Summary row takes (by a conditional format) once it is in use.
+        self.date = f(num_format=DATE_FORMAT, align="left")
+        self.used_row = wb.add_format({"border": 1, "border_color": "#BFBFBF"})
         self.bold_date = f(bold=True, num_format=DATE_FORMAT, align="left")
         self.value = f(bottom=1, bottom_color="#BFBFBF")
         self.value_date = f(bottom=1, bottom_color="#BFBFBF", num_format=DATE_FORMAT, align="left")

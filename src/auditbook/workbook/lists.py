@@ -6,16 +6,18 @@ Each gets a defined name, so formulas elsewhere say `applies_early_help` or `lis
 from __future__ import annotations
 
 from auditbook.spec.layout import LISTS_SHEET, cell_ref, sheet_ref
+from auditbook.workbook import shortlists
 from auditbook.workbook.context import Context
 from auditbook.workbook.formulas import flag_formula
 from auditbook.workbook.xlsx import FastWorksheet, ok
 
 
 def write(ctx: Context, ws: FastWorksheet) -> None:
-    """The lists, the flags, then the checks, each in columns of their own."""
+    """The lists, the flags, the checks, then the Summary's short lists, each in columns of their own."""
     _lists(ctx, ws)
     _flags(ctx, ws)
     _checks(ctx, ws)
+    shortlists.write(ctx, ws)
 
 
 def _lists(ctx: Context, ws: FastWorksheet) -> None:

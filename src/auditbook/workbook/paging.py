@@ -16,14 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: The height rows can fill on a printed page, in points at 100 %: A4 landscape less the margins, page
-#: header and footer the workbook sets (measured: LibreOffice fits 505 points; a point less for rounding).
-PAGE_BODY_POINTS = 504.0
+#: header and footer the workbook sets (0.55 inch top and bottom, the header and footer 0.25 inch from the edge;
+#: measured: LibreOffice fits 48 rows of 12.75 points on a form sheet printed at 85.7 %, not 49: 524.5 to 535).
+PAGE_BODY_POINTS = 525.0
 #: The printable width of the page, in millimetres (A4 landscape less half-inch side margins).
 PAGE_WIDTH_MM = 297.0 - 2 * 12.7
 #: A column `w` characters wide is this many millimetres wide in print (Arial 10's digit, plus padding).
 MM_PER_CHAR, MM_PER_COLUMN = 1.958, 1.4
-#: The height of a row given none (xlsxwriter's default, which both programs keep).
-DEFAULT_ROW_POINTS = 15.0
+#: The height of a row given none: one line of Arial 10, as Excel sizes it (17 pixels; LibreOffice's is 12.8).
+#: The audit workbook sets it as every sheet's default (xlsxwriter's own default is 15 points).
+DEFAULT_ROW_POINTS = 12.75
 
 
 def scale(widths: Iterable[float]) -> float:
@@ -58,9 +60,11 @@ def manual_breaks(sheet: Sheet) -> list[int]:
         room = sheet.capacity - (0.0 if first_page else sheet.repeated)
         if used + heights[r] > room + 0.01 and r > start:
             fresh = sheet.capacity - sheet.repeated
-            moved = [a for a, b in sheet.keep if start < a < r <= b and sum(heights[a:b + 1]) <= fresh]
+            # A block starting where the page ends starts the next page by hand as well: a program that fits a
+            # little more on the page than worked out here would otherwise split it.
+            moved = [a for a, b in sheet.keep if start < a <= r <= b and sum(heights[a:b + 1]) <= fresh]
             cut = min(moved) if moved else r
-            if cut != r:
+            if moved:
                 out.add(cut)
             start, used, first_page = cut, sum(heights[cut:r]), False
             continue

@@ -28,12 +28,16 @@ from auditbook.spec.layout import (
     Input,
     Layout,
     SectionLayout,
+    quote_sheet,
+    sheet_ref,
 )
+from auditbook.spec.models import FieldSpec, Spec, choice_list_of
 from auditbook.spec.roles import Role
 from auditbook.workbook.context import Context
-from auditbook.workbook.fit import height_for, row_points
+from auditbook.workbook.fit import snug, snug_for, text_lines
 from auditbook.workbook.inputs import InputCells, help_of
 from auditbook.workbook.kleene import string_literal
+from auditbook.workbook.shortlists import USED_ACTION_ROWS
 from auditbook.workbook.xlsx import FastWorksheet
 
 #: Column widths of a form or judged sheet: number, label (and long entries under it), answer, criteria.
@@ -41,9 +45,12 @@ from auditbook.workbook.xlsx import FastWorksheet
 #: and a printed page; the sheet prints at about 90 % on A4 landscape.
 FORM_WIDTHS = (4, 118, 26, 11)
 #: Starting heights, in lines, of the rows an auditor types long entries in; they grow with the entry.
-EVIDENCE_LINES, LONG_TEXT_LINES, TABLE_ROW_LINES = 2, 3, 2
-#: Table column widths by field type.
-TABLE_WIDTHS = {"long_text": 56, "choice": 24, "date": 13, "text": 24, "integer": 10, "month": 10}
+EVIDENCE_LINES, LONG_TEXT_LINES, TABLE_ROW_LINES = 1, 2, 1
+#: The height of a row spacing the top of a sheet from its table.
+SPACER_POINTS = 6.0
+#: Table column widths by field type; a choice column is as wide as its longest choice, within CHOICE_WIDTHS.
+TABLE_WIDTHS = {"long_text": 50, "choice": 24, "date": 13, "text": 20, "integer": 10, "month": 10}
+CHOICE_WIDTHS = (10, 24)
 
 
 def write(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
@@ -54,6 +61,23 @@ def write(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
     else:
         _form(ctx, ws, sl, cells)
     cells.close()
+    _print_area(ctx, ws, sl)
+
+
+def _print_area(ctx: Context, ws: FastWorksheet, sl: SectionLayout) -> None:
+    """For Excel, a print area that follows the answers: nothing while the section does not apply (one empty cell,
+    which prints no page), and the actions table down to its last used row. LibreOffice prints the whole sheet
+    (context.print_area_formula)."""
+    last_col, last_row = max(ws.widths), ws.dim_rowmax
+    if last_row is None:
+        return
+    whole = sheet_ref(ws.name, 0, 0, last_row, last_col)
+    if sl is ctx.layout.actions and sl.section.kind == "table":
+        top = quote_sheet(ws.name) + "!$A$1"
+        ctx.print_area_formula(ws, f"OFFSET({top},0,0,{HEADER_ROW + 1}+MAX({USED_ACTION_ROWS}),{last_col + 1})")
+    elif sl.applies_flag:
+        shown = f"OR({sl.applies_flag},{sl.waiting_flag})" if sl.waiting_flag else sl.applies_flag
+        ctx.print_area_formula(ws, f"IF({shown},{whole},{sheet_ref(ws.name, 0, last_col + 2)})")
 
 
 def _top(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> None:
@@ -70,11 +94,16 @@ def _top(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -> N
                 f"Status: {ctx.ev.value(sl.status_name)}")
     if s.guidance:
         _long_row(ws, GUIDANCE_ROW, s.guidance.strip(), last_col, ctx.fmt.text)
+    else:
+        _unused(ws, GUIDANCE_ROW)
     if s.criteria:
         by_id = {c.id: c for c in ctx.spec.criteria}
         text = "Judged against the 'good' criteria: " + "; ".join(f"{c} {by_id[c].summary}" for c in s.criteria) \
             + f" (full text on the {ctx.spec.wording.criteria_sheet} sheet)."
         _long_row(ws, CRITERIA_ROW, text, last_col, ctx.fmt.criteria)
+    else:
+        _unused(ws, CRITERIA_ROW)
+    ws.set_row(HEADER_ROW - 1, SPACER_POINTS)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     ws.repeat_rows(HEADER_ROW)
 
@@ -96,12 +125,17 @@ def _banner(ctx: Context, ws: FastWorksheet, sl: SectionLayout, last_col: int) -
         formula = f'=IF({sl.required_flag},"",{string_literal(text)})'
         texts = [text]
     else:
-        ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", ctx.fmt.banner)
+        _unused(ws, BANNER_ROW)  # the section always applies and is always required: nothing to say
         return
     ws.merge_range(BANNER_ROW, 0, BANNER_ROW, last_col, "", ctx.fmt.banner)
     ctx.formula(ws, BANNER_ROW, 0, formula, ctx.fmt.banner, value)
     # A formula's text: neither program refits the row when it changes, so it is sized for the text.
-    ws.set_row(BANNER_ROW, height_for([(t, ws.span(0, last_col)) for t in texts], bold=True))
+    ws.set_row(BANNER_ROW, snug_for([(t, ws.span(0, last_col)) for t in texts], bold=True))
+
+
+def _unused(ws: FastWorksheet, row: int) -> None:
+    """A row of the sheet's top this section has nothing for: hidden, so it takes no room on screen or paper."""
+    ws.set_row(row, 0, None, {"hidden": True})
 
 
 def waiting_text(layout: Layout, refs: list[str], what: str, *, here: str | None = None) -> str:
@@ -121,7 +155,7 @@ def _labels(layout: Layout) -> Callable[[str], str]:
 def _long_row(ws: FastWorksheet, row: int, text: str, last_col: int, fmt: Format) -> None:
     """Fixed text across the sheet's columns, in a row as tall as the text needs."""
     ws.merge_range(row, 0, row, last_col, text, fmt)
-    ws.set_row(row, height_for([(text, ws.span(0, last_col))]))
+    ws.set_row(row, snug_for([(text, ws.span(0, last_col))]))
 
 
 def _form(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells) -> None:
@@ -140,7 +174,7 @@ def _form(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells)
         cells.write(inp)
         f = fields.get(inp.field)
         if f is None:  # a question's evidence, in the box under its answer
-            ws.fit_row(inp.row, row_points(EVIDENCE_LINES))
+            ws.fit_row(inp.row, snug(EVIDENCE_LINES))
             continue
         if f.type == "question":
             number += 1
@@ -149,7 +183,7 @@ def _form(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells)
             ws.write_string(inp.label_at, CRITERIA_COL, ", ".join(f.criteria), ctx.fmt.refs)
         _label(ctx, ws, sl, inp, f.applies_when)
         if inp.label_row is not None:
-            ws.fit_row(inp.row, row_points(LONG_TEXT_LINES))
+            ws.fit_row(inp.row, snug(LONG_TEXT_LINES))
     for inp in sl.inputs:  # a label prints with the box under it
         if inp.label_row is not None:
             ws.keep_together(inp.label_row, inp.row)
@@ -208,31 +242,42 @@ def _label(ctx: Context, ws: FastWorksheet, sl: SectionLayout, inp: Input, own: 
             ws.write_rich_string(row, LABEL_COL, shown + "\n", ctx.fmt.help_run, help_text, ctx.fmt.text)
         else:
             ws.write_string(row, LABEL_COL, shown, ctx.fmt.text)
-        ws.fit_row(row, height_for([(shown + below, width)]))
+        ws.fit_row(row, snug(text_lines(shown + below, width)))
         return
     if help_text:
         formula += f"&CHAR(10)&{string_literal(help_text)}"
         shown += below
     ctx.formula(ws, row, LABEL_COL, "=" + formula, ctx.fmt.text, shown)
     # A formula's text: neither program refits the row when it changes, so it is sized for the longest.
-    ws.set_row(row, height_for([(t + below, width) for t in texts]))
+    ws.set_row(row, snug_for([(t + below, width) for t in texts]))
+
+
+def column_width(spec: Spec, f: FieldSpec) -> float:
+    """A table column's width: by its type, a choice column as wide as its longest choice (within CHOICE_WIDTHS)
+    and never narrower than the longest word of its label (a yes / no column is narrow: the page fits more)."""
+    kind = "choice" if f.type == "question" else f.type
+    values = spec.lists.get(choice_list_of(f) or "", []) if kind == "choice" else []
+    if not values:
+        return TABLE_WIDTHS[kind]
+    word = max(len(w) for w in (f.label + " *").split())
+    return min(CHOICE_WIDTHS[1], max(CHOICE_WIDTHS[0], word + 1, max(len(v) for v in values) + 2))
 
 
 def _table(ctx: Context, ws: FastWorksheet, sl: SectionLayout, cells: InputCells) -> None:
     """A table: a numbered row per entry, a column per field."""
     fields = sl.section.fields
     last_col = TABLE_FIRST_COL + len(fields) - 1
-    ws.set_widths([4, *(TABLE_WIDTHS["choice" if f.type == "question" else f.type] for f in fields)])
+    ws.set_widths([4, *(column_width(ctx.spec, f) for f in fields)])
     _top(ctx, ws, sl, last_col)
     ws.write_string(HEADER_ROW, 0, "#", ctx.fmt.header)
     for c, f in enumerate(fields):
         label = f.label + (" *" if f.required else "")
         ws.write_string(HEADER_ROW, TABLE_FIRST_COL + c, label, ctx.fmt.header)
-    ws.set_row(HEADER_ROW, height_for([(f.label + " *", ws.widths[TABLE_FIRST_COL + c])
-                                       for c, f in enumerate(fields)], bold=True))
+    ws.set_row(HEADER_ROW, snug_for([(f.label + " *", ws.widths[TABLE_FIRST_COL + c])
+                                     for c, f in enumerate(fields)], bold=True))
     for inp in sl.inputs:
         if inp.col == TABLE_FIRST_COL:
             ws.write_number(inp.row, 0, inp.row_index or 0, ctx.fmt.text)
-            ws.fit_row(inp.row, row_points(TABLE_ROW_LINES))
+            ws.fit_row(inp.row, snug(TABLE_ROW_LINES))
         cells.write(inp)
     ws.keep_together(sl.last_row - 1, sl.last_row)  # never one row alone on the last page

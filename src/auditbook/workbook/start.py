@@ -21,6 +21,7 @@ WIDTHS = (28, 110)
 def write(ctx: Context, ws: FastWorksheet) -> None:
     """The Start sheet, block by block down its two columns (a heading on the left, its text on the right)."""
     ws.set_widths(WIDTHS)
+    ctx.print_nothing(ws, len(WIDTHS))  # read on screen; a printed return starts at the Summary
     ctx.title(ws, ctx.spec.title, 1)
     authority = ctx.local.authority or ctx.spec.organisation
     _line(ctx, ws, 1, f"{authority}. This workbook holds sensitive personal information: store and send it "

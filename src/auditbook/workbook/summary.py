@@ -1,14 +1,14 @@
-"""The Summary sheet: the case's details, the overall judgement, each section's applicability, status, grade and
-themes, the checks, and the actions.
+"""The Summary sheet: what a team manager reads first. The case's details and the overall judgement, then the
+actions (in the Actions sheet's column order), each section in one line (whether it applies, its status, grade and
+themes), and last only the checks that fail, each saying what is wrong and where, with one line for the rest.
 
-What a team manager reads first, on A4 landscape. Every value here is a formula echoing the sheets behind
-it, and neither Excel nor LibreOffice refits a row when a formula's result changes: so each row is as tall
-as the longest value it can show (the spec bounds them: titles, grades, theme labels), and free text is
-cut to what fits with a pointer to where it is whole.
+Every value here is a formula echoing the sheets behind it, and neither Excel nor LibreOffice refits a row when a
+formula's result changes: so each row is as tall as the longest value it can show (the spec bounds them: titles,
+grades, theme labels, rule messages), and free text is cut to what fits with a pointer to where it is whole. For
+the same reason the lists cannot shrink: the actions and the failing checks are listed first (INDEX and SMALL over
+cells on the Lists sheet, shortlists.py), and their rows left over print blank.
 
-One sheet has one set of column widths, so its tables (sections, checks, actions) are laid on one grid: each
-table's columns are spans of grid columns, each as wide as its values need (the action's text wide, its
-priority narrow).
+Its tables are laid on one grid of columns (summary_grid.py).
 """
 
 from __future__ import annotations
@@ -19,35 +19,51 @@ from xlsxwriter.format import Format
 
 from auditbook.dates import serial
 from auditbook.spec.conditions import fields_in
-from auditbook.spec.evaluate import CellValue
-from auditbook.spec.layout import Input, SectionLayout, cell_ref, quote_sheet
+from auditbook.spec.evaluate import CellValue, counted, status_text_table, waiting_status
+from auditbook.spec.layout import Input, SectionLayout, sheet_ref
+from auditbook.spec.models import FieldSpec, choice_list_of
 from auditbook.spec.roles import Role
-from auditbook.spec.rules import Firing
-from auditbook.workbook.checks import MAX_FORMULA, Check, fixed_cells, item_cells
-from auditbook.workbook.context import Context, as_text
-from auditbook.workbook.fit import CHARS_PER_UNIT, height_for
+from auditbook.workbook.checks import Check
+from auditbook.workbook.context import TITLE_POINTS, Context, as_text
+from auditbook.workbook.fit import snug, snug_for
 from auditbook.workbook.formulas import applies_expression
 from auditbook.workbook.kleene import string_literal
+from auditbook.workbook.shortlists import (
+    CHECK,
+    CHECK_FAILING,
+    CHECK_MESSAGE,
+    CHECK_RESULT,
+    CHECK_WHERE,
+    FIX,
+    USED_ACTION_ROWS,
+    result_text,
+    shortlists_of,
+)
+from auditbook.workbook.summary_grid import (
+    ACTION_GRID,
+    APPLIES,
+    GRADE,
+    LABEL,
+    LAST_COL,
+    LINES,
+    MESSAGE,
+    NUMBER,
+    RESULT,
+    SECTION,
+    STATUS,
+    THEMES,
+    VALUE,
+    WHERE,
+    WIDTHS,
+    Span,
+    fits,
+    width,
+)
 from auditbook.workbook.xlsx import FastWorksheet, ok
 
-#: Grid column widths. Every value on the Summary is a formula and its row has a height fixed for the longest
-#: value it can show, so the tables merge grid columns freely. About 160 units: A4 landscape at ~86 %.
-WIDTHS = (5, 40, 12, 22, 11, 11, 12, 12, 35)
-LAST_COL = len(WIDTHS) - 1
-#: A span of grid columns: (first, last).
-Span = tuple[int, int]
-#: The overall judgement's lines: label, value.
-LABEL, VALUE = (0, 3), (4, 8)
-#: Sections table.
-SECTION, APPLIES, STATUS, GRADE, THEMES = (0, 1), (2, 2), (3, 3), (4, 5), (6, 8)
-#: Checks list, and how many lines Where shows before it is cut.
-CHECK, SEVERITY, RESULT, WHERE, FIX = (0, 1), (2, 2), (3, 3), (4, 7), (8, 8)
-WHERE_LINES = 3
-#: Actions table.
-NUMBER, ACTION, ACTION_SECTION, PRIORITY, AGREED, TIMESCALE, RESPONSIBLE = (
-    (0, 0), (1, 2), (3, 4), (5, 5), (6, 6), (7, 7), (8, 8))
-
-#: The case's details, two to a row from DETAILS_ROW, then the sections table's header.
+#: The height of the empty row between two parts of the Summary.
+GAP_POINTS = 6.0
+#: The case's details, two to a row from DETAILS_ROW.
 DETAILS_ROW = 2
 DETAILS: tuple[Role, ...] = (Role.CASE_REF, Role.TEAM, Role.WORKER, Role.TEAM_MANAGER, Role.AUDITOR, Role.COMPLETED)
 #: Where a detail's label and value go: (label span, value span) for the left and right of a row.
@@ -58,28 +74,25 @@ OPTIONAL, NOT_STARTED = "Optional", "Not started"
 ECHO_LIMIT = 160
 #: What the count line says when every check passes.
 NOTHING_TO_FIX = "Checks: nothing to fix or check"
-#: Lines each action row shows: enough for the gist, few enough that 15 rows fit a page.
-ACTION_LINES = 2
+#: How many actions the Summary lists (then a line says how many more there are on the Actions sheet): most audits
+#: have a few, and each row held back for one costs paper, blank or not.
+ACTION_ROWS = 8
+#: How many failing checks the Summary lists (then a line says how many more fail): a return with more has
+#: contradictions to sort out before anyone reads its Summary, and every row held back costs paper.
+CHECK_ROWS = 8
+#: Where an action's text cut short is whole, and where any other value cut short is.
 MORE = " (in full on the Actions sheet)"
 MORE_SHORT = " (see Actions)"
-#: Where each action role goes on the grid (each headed by its field's label in the spec).
-ACTION_COLUMNS: tuple[tuple[Role, Span], ...] = (
-    (Role.ACTION_TEXT, ACTION),
-    (Role.ACTION_PRIORITY, PRIORITY),
-    (Role.ACTION_SECTION, ACTION_SECTION),
-    (Role.ACTION_AGREED, AGREED),
-    (Role.ACTION_TIMESCALE, TIMESCALE),
-    (Role.ACTION_RESPONSIBLE, RESPONSIBLE),
-)
+MANAGER = " (team manager)"
 
 
 def write(ctx: Context, ws: FastWorksheet) -> None:
-    """The Summary: details, the overall judgement, the sections table, the checks, then the actions."""
+    """The Summary: details, the overall judgement, the actions, the sections, then the checks that fail."""
     ws.set_widths(WIDTHS)
     ws.merge_range(0, 0, 0, LAST_COL, f"Summary: {ctx.spec.title}", ctx.fmt.title)
-    ws.set_row(0, 24)
+    ws.set_row(0, TITLE_POINTS)
     ws.merge_range(1, 0, 1, LAST_COL, ctx.spec.classification, ctx.fmt.classification)
-    row = _details(ctx, ws) + 1
+    row = _gap(ws, _details(ctx, ws))
     # The overall judgement first: what a manager looks for before anything else.
     for inp in _judgement(ctx):
         _judgement_line(ctx, ws, row, inp)
@@ -87,26 +100,21 @@ def write(ctx: Context, ws: FastWorksheet) -> None:
     if ctx.checks:
         _checks_count(ctx, ws, row)
         row += 1
-    header = row + 1
-    row = _sections_table(ctx, ws, header)
-    row = _checks_list(ctx, ws, row + 2) + 1
     actions = ctx.layout.actions
     if actions is not None:
-        _actions_table(ctx, ws, row, actions)
-    ws.freeze_panes(header + 1, 0)
+        row = _actions_table(ctx, ws, _gap(ws, row), actions) + 1
+    row = _sections_table(ctx, ws, _gap(ws, row)) + 1
+    if shortlists_of(ctx.layout, ctx.checks).listed:
+        _checks_list(ctx, ws, _gap(ws, row))
+
+
+def _gap(ws: FastWorksheet, row: int) -> int:
+    """A thin empty row between two parts of the Summary. Returns the row after it."""
+    ws.set_row(row, GAP_POINTS)
+    return row + 1
 
 
 # -- the grid and its cells -----------------------------------------------------------------------
-
-
-def width(span: Span) -> float:
-    """The width of a span of grid columns."""
-    return sum(WIDTHS[span[0] : span[1] + 1])
-
-
-def fits(span: Span, lines: int) -> int:
-    """Characters that surely fit in `lines` lines of a span (words wrap, so a little under the full)."""
-    return int(width(span) * CHARS_PER_UNIT * lines * 0.9)
 
 
 def clipped(name: str, limit: int, more: str = "") -> str:
@@ -118,6 +126,24 @@ def clipped(name: str, limit: int, more: str = "") -> str:
 def clip(text: str, limit: int, more: str = "") -> str:
     """What clipped() shows for this text."""
     return text if len(text) <= limit else text[: limit - 1 - len(more)] + "…" + more
+
+
+def allot(wanted: list[float], grid: Span) -> list[Span]:
+    """Spans of the grid columns `grid` for columns wanting these widths, in order, each at least one grid column:
+    each boundary falls at the grid boundary nearest its share of the whole."""
+    first, last = grid
+    edges = [sum(WIDTHS[first : c + 1]) for c in range(first, last + 1)]  # the right edge of each grid column
+    total, whole, spans, start = sum(wanted), edges[-1], [], first
+    for i in range(len(wanted)):
+        left = len(wanted) - i - 1  # columns still to place after this one, each needing a grid column
+        if left == 0:
+            spans.append((start, last))
+            break
+        target = sum(wanted[: i + 1]) / total * whole
+        end = min(range(start, last - left + 1), key=lambda c: abs(edges[c - first] - target))
+        spans.append((start, end))
+        start = end + 1
+    return spans
 
 
 def _spans(ws: FastWorksheet, row: int, cells: list[tuple[Span, str]], fmt: Format) -> None:
@@ -137,15 +163,19 @@ def _span_formula(ctx: Context, ws: FastWorksheet, row: int, span: Span, formula
     ctx.formula(ws, row, span[0], formula, fmt, value)
 
 
+def _first_value(raw: object) -> CellValue:
+    """A starting value as a formula echoing it first shows it (a date as a serial number, for its format)."""
+    if isinstance(raw, date):
+        return serial(raw)
+    return "" if raw is None else as_text(raw) if isinstance(raw, str | int) else str(raw)
+
+
 def _echo(ctx: Context, ws: FastWorksheet, row: int, col: int, inp: Input, fmt: Format, *,
           gate: str | None = None) -> None:
     """A formula showing an input's value (blank while it is empty, or while `gate` is FALSE)."""
     raw = ctx.prefill.get(inp.name) if gate is None or ctx.ev.input_applies(inp) else None
-    value: CellValue = "" if raw is None else as_text(raw) or ""
-    if isinstance(raw, date):
-        value = serial(raw)  # a number, so the cell's dd/mm/yyyy format shows it before any recalculation
     echo = f'IF({inp.name}="","",{inp.name})'
-    ctx.formula(ws, row, col, f'=IF({gate},{echo},"")' if gate else f"={echo}", fmt, value)
+    ctx.formula(ws, row, col, f'=IF({gate},{echo},"")' if gate else f"={echo}", fmt, _first_value(raw))
 
 
 def _clipped(ctx: Context, ws: FastWorksheet, row: int, span: Span, inp: Input, limit: int, more: str = "",
@@ -212,22 +242,133 @@ def _judgement_line(ctx: Context, ws: FastWorksheet, row: int, inp: Input) -> No
         heights.append(("x" * min(inp.max_length, ECHO_LIMIT), width(VALUE)))
     else:
         _echo(ctx, ws, row, first, inp, fmt, gate=flag)
-    ws.set_row(row, height_for(heights, bold=True))
+    ws.set_row(row, snug_for(heights, bold=True))
+
+
+# -- the actions ----------------------------------------------------------------------------------
+#
+# The used rows of the Actions sheet in order (a row left empty between two used ones is passed over), in its own
+# column order, each value cut to two lines. Who is responsible shows the team manager when the row names no one,
+# as validate reads it. The first column is the row's number on the Actions sheet, where each is whole.
+
+
+def _actions_table(ctx: Context, ws: FastWorksheet, row: int, sl: SectionLayout) -> int:
+    """The actions heading at `row`, the header, a row for each of the first ACTION_ROWS used rows of the Actions
+    sheet, then a line saying how many more there are. Returns the last row."""
+    fields = sl.section.fields[: ACTION_GRID[1] - ACTION_GRID[0] + 1]  # a grid column each, at most
+    spans = allot([_wanted(ctx, f) for f in fields], ACTION_GRID)
+    ws.merge_range(row, 0, row, LAST_COL, sl.section.title, ctx.fmt.bold)
+    heading = row
+    row += 1
+    ws.write_string(row, NUMBER, "#", ctx.fmt.header)
+    _spans(ws, row, [(span, f.label) for f, span in zip(fields, spans, strict=True)], ctx.fmt.header)
+    ws.set_row(row, snug_for([(f.label, width(span)) for f, span in zip(fields, spans, strict=True)], bold=True))
+    ws.keep_together(heading, row + 2)  # the heading, the header and the first actions
+    used = [r for r in range(1, sl.section.rows + 1)
+            if any(ctx.prefill.get(i.name) not in (None, "") for i in sl.inputs if i.row_index == r)]
+    shown = min(sl.section.rows, ACTION_ROWS)
+    for k in range(1, shown + 1):
+        row += 1
+        at = used[k - 1] if k <= len(used) else None
+        ctx.formula(ws, row, NUMBER, f'=IFERROR(SMALL({USED_ACTION_ROWS},{k}),"")', ctx.fmt.text, at or "")
+        number = f"$A${row + 1}"
+        for f, span in zip(fields, spans, strict=True):
+            _action_cell(ctx, ws, row, span, _ActionColumn(ctx, sl, f, number), at)
+        # A row of the table once an action fills it; until then blank, on screen and on paper.
+        ok(ws.conditional_format(row, 0, row, LAST_COL, {"type": "formula", "criteria": f'={number}<>""',
+                                                          "format": ctx.fmt.used_row}), "an action row's border")
+        ws.set_row(row, snug(LINES))
+    if sl.section.rows > shown:
+        row += 1
+        count = f"COUNT({USED_ACTION_ROWS})"
+        formula = f'=IF({count}>{shown},"And "&({count}-{shown})&IF({count}-{shown}=1," more action"," more actions")' \
+                  f'&{string_literal(f" on the {sl.sheet} sheet.")},"")'
+        more = len(used) - shown
+        _span_formula(ctx, ws, row, (1, LAST_COL), formula, more_actions(more, sl.sheet) if more > 0 else "",
+                      ctx.fmt.text)
+    ws.keep_together(row - 1, row)  # never one action alone on a page
+    return row
+
+
+def more_actions(more: int, sheet: str) -> str:
+    """The line after the actions the Summary lists, when there are more."""
+    return f"And {more} more {'action' if more == 1 else 'actions'} on the {sheet} sheet."
+
+
+def _wanted(ctx: Context, f: FieldSpec) -> float:
+    """How wide an action column wants to be: its text wide, a date or a short choice narrow."""
+    if f.type == "long_text":
+        return 54
+    if f.type == "date":
+        return 11
+    values = ctx.spec.lists.get(choice_list_of(f) or "", []) if f.type in ("choice", "question") else []
+    return min(22, max(8, *(len(v) / 1.5 for v in values))) if values else 20
+
+
+class _ActionColumn:
+    """One column of the actions table as the Summary echoes it: the k-th used row's value, by its row number."""
+
+    def __init__(self, ctx: Context, sl: SectionLayout, f: FieldSpec, number: str) -> None:
+        columns: dict[str, tuple[dict[int | None, Input], str]] = ctx.layout.caches.setdefault("summary actions", {})
+        if f.id not in columns:
+            inputs = {i.row_index: i for i in sl.inputs if i.field == f.id}
+            first, last = inputs[1], inputs[sl.section.rows]
+            columns[f.id] = inputs, sheet_ref(sl.sheet, first.row, first.col, last.row, first.col)
+        self.inputs, column = columns[f.id]
+        self.value = f"INDEX({column},{number})"
+        self.number = number
+        self.field = f
+        self.role = next((r for r in (Role.ACTION_TEXT, Role.ACTION_RESPONSIBLE)
+                          if ctx.layout.action_column(r) == f.id), None)
+
+    def raw(self, ctx: Context, at: int | None) -> object:
+        """The column's starting value in the Actions sheet's row `at`."""
+        return None if at is None else ctx.prefill.get(self.inputs[at].name)
+
+
+def _action_cell(ctx: Context, ws: FastWorksheet, row: int, span: Span, col: _ActionColumn, at: int | None) -> None:
+    """A value of the k-th used action row, cut to what the row shows (blank while there is no such row)."""
+    limit = fits(span, LINES)
+    raw = col.raw(ctx, at)
+    fmt = ctx.fmt.date if col.field.type == "date" else ctx.fmt.text
+    if col.role is Role.ACTION_RESPONSIBLE:
+        expr, shown = _responsible(ctx, col, at, limit)
+    elif col.field.type in ("text", "long_text", "choice", "question"):
+        more = MORE if col.role is Role.ACTION_TEXT else MORE_SHORT if col.field.type == "text" else ""
+        expr, shown = clipped(col.value, limit, more), clip("" if raw is None else str(raw), limit, more)
+    else:
+        expr, shown = f'IF({col.value}="","",{col.value})', _first_value(raw)
+    _span_formula(ctx, ws, row, span, f'=IF({col.number}="","",{expr})', shown, fmt)
+
+
+def _responsible(ctx: Context, col: _ActionColumn, at: int | None, limit: int) -> tuple[str, CellValue]:
+    """Who is responsible: the person named, else the case's team manager (the row is in use)."""
+    raw = col.raw(ctx, at)
+    named = clipped(col.value, limit, MORE_SHORT)
+    manager = ctx.layout.role_input(Role.TEAM_MANAGER)
+    if manager is None:
+        return named, clip("" if raw is None else str(raw), limit, MORE_SHORT)
+    boss = ctx.prefill.get(manager.name)
+    fallback = f'IF({manager.name}="","",{clipped(manager.name, limit - len(MANAGER))}&"{MANAGER}")'
+    shown = clip(str(raw), limit, MORE_SHORT) if raw else \
+        f"{clip(str(boss), limit - len(MANAGER))}{MANAGER}" if boss and at is not None else ""
+    return f'IF({col.value}<>"",{named},{fallback})', shown
 
 
 # -- the sections table ---------------------------------------------------------------------------
 
 
 def _sections_table(ctx: Context, ws: FastWorksheet, header: int) -> int:
-    """The header at `header`, then a row per section. Returns the last row."""
+    """The header at `header`, then a row per section (one line for a section that does not apply). Returns the
+    last row."""
     _spans(ws, header, [(SECTION, "Section"), (APPLIES, "Applies"), (STATUS, "Status"), (GRADE, "Grade"),
                         (THEMES, "Themes")], ctx.fmt.header)
     row = header
     for sl in ctx.layout.sections:
         row += 1
         _section_row(ctx, ws, row, sl)
-    ws.keep_together(header, header + 1)
-    ws.keep_together(row - 1, row)
+    ws.keep_together(header, header + 1)  # the header with the first section
+    ws.keep_together(row - 1, row)  # never one section alone on a page
     return row
 
 
@@ -252,11 +393,24 @@ def _section_row(ctx: Context, ws: FastWorksheet, row: int, sl: SectionLayout) -
         _span_formula(ctx, ws, row, THEMES, "=" + "&".join(parts), "", ctx.fmt.cell)
     else:
         _spans(ws, row, [(THEMES, "")], ctx.fmt.cell)
-    # The tallest this row can be: the title, and the longest tags the spec allows.
+    # The tallest this row can be: the title, its longest status, grade and tags (a section that always applies and
+    # has neither is one line).
     longest_tags = "; ".join(sorted((t.label for t in ctx.spec.themes), key=len)[-len(themes):]) \
         if themes else ""
-    ws.set_row(row, height_for([(s.title, width(SECTION)), (longest_tags, width(THEMES)),
-                                ("Requires improvement", width(GRADE))]))
+    grades = ctx.spec.lists.get(ctx.spec.grade_list, []) if ctx.layout.section_input(sl, Role.SECTION_GRADE) else []
+    shown = [(s.title, width(SECTION)), (longest_tags, width(THEMES)), *((g, width(GRADE)) for g in grades),
+             *((t, width(STATUS)) for t in _statuses(ctx, sl))]
+    ws.set_row(row, snug_for(shown))
+
+
+def _statuses(ctx: Context, sl: SectionLayout) -> list[str]:
+    """The longest statuses a section can show (spec/evaluate.py's)."""
+    if sl.section.kind == "table":
+        return [status_text_table(sl.section.rows)]
+    out = [f"{len(counted(sl))} of {len(counted(sl))} answered"]
+    if sl.waiting_flag:
+        out.append(waiting_status(ctx.layout, sl))
+    return out + (["Not applicable"] if sl.applies_flag else [])
 
 
 def _applies(ctx: Context, sl: SectionLayout) -> tuple[str, str]:
@@ -316,147 +470,75 @@ def _checks_count(ctx: Context, ws: FastWorksheet, row: int) -> None:
            "the checks' count")
 
 
-def _checks_list(ctx: Context, ws: FastWorksheet, row: int) -> int:
-    """The Checks, from `row`; returns the row after them.
+def passing_line(listed: int, failing: int) -> str:
+    """The line after the checks that fail: how many others pass ("" when none is left)."""
+    others = listed - failing
+    if failing == 0:
+        return f"All {listed} checks pass." if listed != 1 else "The check passes."
+    if others == 0:
+        return ""
+    return "1 other check passes." if others == 1 else f"{others} other checks pass."
 
-    A row whose check fails is shaded (red for Fix, amber for Check), so the ones to act on stand out.
+
+def more_line(more: int) -> str:
+    """The last line when more checks fail than the Summary lists."""
+    return f"And {more} more {'check fails' if more == 1 else 'checks fail'}: validate lists every one."
+
+
+def _checks_list(ctx: Context, ws: FastWorksheet, row: int) -> None:
+    """The checks that fail, from `row`: Fix (red) or Check (amber), what is wrong and where to look; then one line
+    for those that pass, or for those that fail beyond the first CHECK_ROWS.
+
+    The k-th row shows the k-th failing check, so it is as tall as the tallest of the checks from the k-th on; rows
+    no check fills print nothing.
     """
-    if not ctx.checks:
-        return row
-    ws.merge_range(row, 0, row, LAST_COL, "Checks: answers that contradict each other (Fix before sending; "
-                                          "Check with the team manager)", ctx.fmt.bold)
-    ws.keep_together(row, row + 2)  # the heading and the table's header with its first check
+    lists = shortlists_of(ctx.layout, ctx.checks)
+    listed = lists.listed
+    left = len(ctx.checks) - len(listed)
+    later = f" {left} more {'is' if left == 1 else 'are'} made when the return is validated." if left else ""
+    ws.merge_range(row, 0, row, LAST_COL, "Checks that fail: Fix before sending the audit; Check with the team "
+                                          "manager." + later, ctx.fmt.bold)
+    ws.keep_together(row, row + 2)  # the heading and the header with the first check
     row += 1
-    _spans(ws, row, [(CHECK, "Check"), (SEVERITY, "Severity"), (RESULT, "Result"), (WHERE, "Where"),
-                     (FIX, "How to fix")], ctx.fmt.header)
-    for check in ctx.checks:
+    _spans(ws, row, [(RESULT, "Result"), (MESSAGE, "What is wrong"), (WHERE, "Where")], ctx.fmt.header)
+    failing = [c for c in listed if ctx.fired[c.name]]
+    tallest = [lists.heights[c.name] for c in listed]
+    rows = min(len(listed), CHECK_ROWS)
+    for k in range(1, rows + 1):
         row += 1
-        _check_row(ctx, ws, row, check)
-    ws.keep_together(row - 1, row)  # never one check alone on the last page
-    return row + 1
-
-
-def _check_row(ctx: Context, ws: FastWorksheet, row: int, check: Check) -> None:
-    """A check: what it says, its severity, whether it fails (live), where it looks, and how to fix it."""
-    rule = check.rule
-    fired = ctx.fired[check.name] if check.live else []
-    _spans(ws, row, [(CHECK, rule.message), (SEVERITY, rule.severity.capitalize()), (FIX, rule.fix)], ctx.fmt.cell)
-    word = "Fix" if rule.severity == "error" else "Check"
-    if check.live:
-        n = check.name
-        formula = f'=IF({n}=0,"OK",IF({n}=1,"{word}","{word} ("&{n}&")"))'
-        shown = "OK" if not fired else word if len(fired) == 1 else f"{word} ({len(fired)})"
-        _span_formula(ctx, ws, row, RESULT, formula, shown, ctx.fmt.cell)
-        failing = ctx.fmt.fix_row if rule.severity == "error" else ctx.fmt.check_row
-        ok(ws.conditional_format(row, 0, row, LAST_COL, {"type": "formula", "criteria": f"={n}>0",
-                                                          "format": failing}), f"check {n}")
-    else:
-        _spans(ws, row, [(RESULT, "Checked by validate")], ctx.fmt.cell)
-    longest = _where(ctx, ws, row, check, fired)
-    # Fixed text and a formula: sized for the longest each can show.
-    ws.set_row(row, height_for([(rule.message, width(CHECK)), (rule.fix, width(FIX)), (longest, width(WHERE))]))
-
-
-def _where(ctx: Context, ws: FastWorksheet, row: int, check: Check, fired: list[Firing]) -> str:
-    """Where the check looks, as sheet and cells ("Actions E9, E10; Case profile C27"): for a check run
-    on each section or row, the cells of those that fail. Returns the longest text it can show."""
-    fixed = [(i.sheet, i.cell) for i in fixed_cells(ctx.layout, check)]
-    pieces = [(item, [(i.sheet, i.cell) for i in item_cells(ctx.layout, check, item)]) for item in check.items]
-    pieces = [(item, cells) for item, cells in pieces if cells]
-    if check.rule.each is None or not check.live or not pieces:
-        text = where_text(fixed)
-        _spans(ws, row, [(WHERE, text)], ctx.fmt.cell)
-        return text
-    one_sheet = len({sheet for _item, cells in pieces for sheet, _cell in cells}) == 1
-    prefix = f"{pieces[0][1][0][0]} " if one_sheet else ""
-
-    def piece(cells: list[tuple[str, str]]) -> str:
-        return ", " + ", ".join(c for _s, c in cells) if one_sheet else "; " + where_text(cells)
-
-    tail = "; " + where_text(fixed) if fixed else ""
-    limit = fits(WHERE, WHERE_LINES)
-
-    def shown_for(items: list[list[tuple[str, str]]]) -> str:
-        joined = "".join(piece(cells) for cells in items)
-        return "" if not joined else clip(prefix + joined[2:] + tail, limit)
-
-    hit = [cells for item, cells in pieces if any(f.section == item.section and f.row == item.table_row
-                                                      for f in fired)]
-    joined = "&".join(f'IF({check.item_ref(item)}=1,{string_literal(piece(cells))},"")' for item, cells in pieces)
-    text = f"{string_literal(prefix)}&MID({joined},3,{limit})&{string_literal(tail)}"
-    formula = f'=IF(LEN({joined})=0,"",IF(LEN({text})>{limit},LEFT({text},{limit - 1})&"…",{text}))'
-    if len(formula) > MAX_FORMULA:  # a check on every practice question has too many cells to join: its sheets
-        sheets = clip(", ".join(dict.fromkeys(s for _item, cells in pieces for s, _cell in cells)), limit)
-        _spans(ws, row, [(WHERE, sheets)], ctx.fmt.cell)
-        return sheets
-    _span_formula(ctx, ws, row, WHERE, formula, shown_for(hit), ctx.fmt.cell)
-    return shown_for([cells for _item, cells in pieces])
-
-
-def where_text(cells: list[tuple[str, str]]) -> str:
-    """Cells named as a person finds them, each sheet once: "Case profile C12, C19; Overall judgement C9"."""
-    by_sheet: dict[str, list[str]] = {}
-    for sheet, cell in cells:
-        if cell not in by_sheet.setdefault(sheet, []):
-            by_sheet[sheet].append(cell)
-    return "; ".join(f"{sheet} {', '.join(found)}" for sheet, found in by_sheet.items())
-
-
-# -- the actions ----------------------------------------------------------------------------------
-#
-# Laid on the grid with columns of their own (the action's text in a wide one), not the sections table's. Who
-# is responsible shows the team manager when the row names no one, as validate reads it. Action text longer
-# than two lines is cut with a pointer to the Actions sheet, where it is whole.
-
-
-def _actions_table(ctx: Context, ws: FastWorksheet, row: int, sl: SectionLayout) -> None:
-    """Each action with its section, who is responsible, timescale, agreement and priority, on a page of its own."""
-    labels = {f.id: f.label for f in sl.section.fields}
-    columns = [(role, span, ctx.layout.action_column(role)) for role, span in ACTION_COLUMNS]
-    present = [(role, span, labels[col], col) for role, span, col in columns if col is not None and col in labels]
-    if not any(role is Role.ACTION_TEXT for role, *_ in present):
-        return  # without the action's text there is nothing a reader can act on
-    ws.break_before(row)  # the actions print on a page of their own, headed as below
-    ws.merge_range(row, 0, row, LAST_COL, sl.section.title, ctx.fmt.bold)
+        _check_row(ctx, ws, row, k, failing[k - 1] if k <= len(failing) else None)
+        ws.set_row(row, max(tallest[k - 1:]))
     row += 1
-    ws.write_string(row, NUMBER[0], "#", ctx.fmt.header)
-    _spans(ws, row, [(span, head) for _role, span, head, _col in present], ctx.fmt.header)
-    ws.set_row(row, height_for([(head, width(span)) for _r, span, head, _c in present], bold=True))
-    manager = ctx.layout.role_input(Role.TEAM_MANAGER)
-    limit = fits(ACTION, ACTION_LINES)
-    longest_section = max(ctx.spec.lists.get("section", [""]), key=len, default="")
-    for r in range(1, sl.section.rows + 1):
-        row += 1
-        cells = {i.field: i for i in sl.inputs if i.row_index == r}
-        ws.write_number(row, NUMBER[0], r, ctx.fmt.cell)
-        for role, span, _head, col in present:
-            inp = cells[col]
-            if span[0] != span[1]:
-                ws.merge_range(row, span[0], row, span[1], "", ctx.fmt.cell)
-            if role is Role.ACTION_TEXT:
-                _clipped(ctx, ws, row, span, inp, limit, MORE)
-            elif role is Role.ACTION_RESPONSIBLE:
-                _responsible(ctx, ws, row, span, inp, manager, list(cells.values()))
-            else:
-                _echo(ctx, ws, row, span[0], inp, ctx.fmt.cell_date if inp.type == "date" else ctx.fmt.cell)
-        ws.set_row(row, height_for([("x" * limit, width(ACTION)), (longest_section, width(ACTION_SECTION))]))
-    ws.keep_together(row - 1, row)  # never one action alone on a page
+    _last_check_line(ctx, ws, row, rows, len(listed), len(failing))
+    ws.keep_together(row - 1, row)
 
 
-def _responsible(ctx: Context, ws: FastWorksheet, row: int, span: Span, inp: Input, manager: Input | None,
-                 cells: list[Input]) -> None:
-    """Who is responsible: the person named, else the case's team manager once the row has any entry."""
-    name = inp.name
-    limit = fits(span, ACTION_LINES)
-    if manager is None:
-        _clipped(ctx, ws, row, span, inp, limit, MORE_SHORT)
-        return
-    cols = sorted(i.col for i in cells)
-    used = f"COUNTA({quote_sheet(inp.sheet)}!{cell_ref(inp.row, cols[0], absolute=True)}:" \
-           f"{cell_ref(inp.row, cols[-1], absolute=True)})>0"
-    fallback = f'IF(AND({used},{manager.name}<>""),{manager.name}&" (team manager)","")'
-    formula = f'=IF({name}<>"",{clipped(name, limit, MORE_SHORT)},{fallback})'
-    raw, boss = ctx.prefill.get(name), ctx.prefill.get(manager.name)
-    any_entry = any(ctx.prefill.get(i.name) not in (None, "") for i in cells)
-    shown = clip(str(raw), limit, MORE_SHORT) if raw else (f"{boss} (team manager)" if boss and any_entry else "")
-    ctx.formula(ws, row, span[0], formula, ctx.fmt.cell, shown)
+def _check_row(ctx: Context, ws: FastWorksheet, row: int, k: int, shown: Check | None) -> None:
+    """The k-th failing check (`shown` on the starting answers), or the line for those that pass after the last."""
+    listed = len(shortlists_of(ctx.layout, ctx.checks).listed)
+    at = f"SMALL({CHECK_FAILING},{k})"
+    fired = ctx.fired[shown.name] if shown is not None else []
+    failing = sum(1 for c in ctx.checks if c.live and ctx.fired[c.name])
+    _span_formula(ctx, ws, row, RESULT, f'=IFERROR(INDEX({CHECK_RESULT},{at}),"")',
+                  result_text(shown, len(fired)) if shown else "", ctx.fmt.text)
+    passing = passing_line(listed, k - 1)
+    message = f'=IFERROR(INDEX({CHECK_MESSAGE},{at}),IF(COUNT({CHECK_FAILING})={k - 1},{string_literal(passing)},""))'
+    _span_formula(ctx, ws, row, MESSAGE, message, shown.rule.message if shown else
+                  passing if failing == k - 1 else "", ctx.fmt.text)
+    _span_formula(ctx, ws, row, WHERE, f'=IFERROR(INDEX({CHECK_WHERE},{at}),"")',
+                  shortlists_of(ctx.layout, ctx.checks).shown_where(shown, fired) if shown else "", ctx.fmt.text)
+    for text, shade in ((FIX, ctx.fmt.fix_row), (CHECK, ctx.fmt.check_row)):
+        ok(ws.conditional_format(row, 0, row, LAST_COL, {
+            "type": "formula", "criteria": f'=LEFT($A${row + 1},{len(text)})="{text}"', "format": shade}),
+           "a failing check's shading")
+
+
+def _last_check_line(ctx: Context, ws: FastWorksheet, row: int, rows: int, listed: int, failing: int) -> None:
+    """After the listed rows: how many more fail when there are more than `rows`, else (when every listed row holds a
+    failing check) how many pass."""
+    count = f"COUNT({CHECK_FAILING})"
+    more = f'"And "&({count}-{rows})&IF({count}-{rows}=1," more check fails"," more checks fail")' \
+           '&": validate lists every one."'
+    formula = f'=IF({count}>{rows},{more},IF({count}={rows},{string_literal(passing_line(listed, rows))},""))'
+    shown = more_line(failing - rows) if failing > rows else passing_line(listed, rows) if failing == rows else ""
+    _span_formula(ctx, ws, row, MESSAGE, formula, shown, ctx.fmt.text)

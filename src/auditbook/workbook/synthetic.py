@@ -308,25 +308,32 @@ def _fill_actions(layout: Layout, rng: random.Random, answers: dict[str, Answer]
         return
     manager = layout.role_input(Role.TEAM_MANAGER)
     boss = answers.get(manager.name) if manager is not None else None
+    fed_back = [answers.get(i.name) for i in (layout.role_input(r) for r in (Role.FEEDBACK_TEAM_MANAGER,
+                                                                             Role.COMPLETED)) if i is not None]
+    agreed = next((d for d in fed_back if isinstance(d, date)), None)
     for inp in sl.inputs:
         if inp.row_index is None or inp.row_index > count:
             continue
         source = weak[inp.row_index - 1] if inp.row_index <= len(weak) else None
-        value = _action_value(layout, rng, inp, period, source, str(boss) if boss else None)
+        value = _action_value(layout, rng, inp, period, source, str(boss) if boss else None, agreed)
         if value is not None:
             answers[inp.name] = value
 
 
 def _action_value(layout: Layout, rng: random.Random, inp: Input, period: tuple[date, date], source: str | None,
-                  boss: str | None) -> Answer | None:
+                  boss: str | None, agreed: date | None) -> Answer | None:
     """An entry of an action's row (None to leave it blank): its timescale after the audit period, the section it
-    comes from, agreed, its text, who is responsible, and anything else as any input."""
+    comes from, agreed (with everyone, on `agreed`: the day of feedback), its text, who is responsible, and
+    anything else as any input."""
+    if inp.field == layout.action_column(Role.ACTION_AGREED_ON) and agreed is not None:
+        return agreed  # at feedback
     if inp.type == "date":
         return period[1] + timedelta(days=rng.randint(14, 90))
     if inp.field == layout.action_column(Role.ACTION_SECTION) and source is not None:
         return source  # an action from each section that needs one
-    if inp.field == layout.action_column(Role.ACTION_AGREED) and inp.choices:
-        return inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" first
+    if inp.field in (layout.action_column(Role.ACTION_AGREED), layout.action_column(Role.ACTION_AGREED_WITH)) \
+            and inp.choices:
+        return inp.choices[0]  # agreed at feedback, as best practice is: a list puts "Yes" (or everyone) first
     if inp.field == layout.action_column(Role.ACTION_TEXT):
         return action_text(rng, source or "")
     if inp.field == layout.action_column(Role.ACTION_RESPONSIBLE):

@@ -16,7 +16,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.errors import WorkbookError
-from auditbook.workbook.paging import DEFAULT_ROW_POINTS, PAGE_BODY_POINTS, manual_breaks, scale
+from auditbook.workbook.paging import PAGE_BODY_POINTS, manual_breaks, scale
 from auditbook.workbook.paging import Sheet as PagedSheet
 
 #: Never turn text into formulas, links or numbers: what an auditor typed stays text. Parts are assembled
@@ -98,9 +98,10 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         if not self.keeps and not self.forced:
             return
         last = max([*self.heights, *(b for _a, b in self.keeps), *self.forced])
-        heights = [self.heights.get(r, DEFAULT_ROW_POINTS) for r in range(last + 1)]
+        default = self.default_row_height * 0.75  # xlsxwriter keeps it in pixels
+        heights = [self.heights.get(r, default) for r in range(last + 1)]
         repeated = 0.0 if self.repeated is None else sum(
-            self.heights.get(r, DEFAULT_ROW_POINTS) for r in range(self.repeated[0], self.repeated[1] + 1))
+            self.heights.get(r, default) for r in range(self.repeated[0], self.repeated[1] + 1))
         sheet = PagedSheet(heights, PAGE_BODY_POINTS / scale(self.widths.values()), repeated, self.keeps,
                            self.forced)
         self.set_h_pagebreaks(manual_breaks(sheet))
