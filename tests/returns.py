@@ -37,7 +37,7 @@ from auditbook.spec.layout import (
     quote_sheet,
     sheet_ref,
 )
-from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
+from auditbook.spec.metadata import meta_name, property_name
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
@@ -198,7 +198,7 @@ def delete_sheet(path: Path, sheet: str) -> None:
 def set_carrier(wb: Workbook, carrier: str, key: str, value: str) -> None:
     """Change one metadata value in one of the three carriers."""
     if carrier == "document properties":
-        prop = next(p for p in wb.custom_doc_props.props if p.name == PROPERTY_NAMES[key])
+        prop = next(p for p in wb.custom_doc_props.props if p.name == property_name(key))
         prop.value = value
     elif carrier == "metadata sheet":
         ws = wb[META_SHEET]
@@ -223,7 +223,7 @@ def carriers(path: Path, key: str) -> dict[str, str]:
     ws = wb[META_SHEET]
     sheet = next(ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)
                  if ws.cell(row=r, column=1).value == key)
-    prop = next(p.value for p in wb.custom_doc_props.props if p.name == PROPERTY_NAMES[key])
+    prop = next(p.value for p in wb.custom_doc_props.props if p.name == property_name(key))
     named = wb.defined_names[meta_name(key)].attr_text.strip('"')
     return {"document properties": prop, "metadata sheet": sheet, "named constants": named}
 

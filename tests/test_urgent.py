@@ -5,6 +5,7 @@ is open until someone closes it in the master or a pack, and never overdue by th
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import date, datetime
@@ -21,6 +22,8 @@ from auditbook.collection.collect import collect, gather_folder
 from auditbook.outputs.report import render
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
+from auditbook.store import reports
+from auditbook.store.ledger import Ledger
 from tests.returns import answers, make_return, spec
 
 NOW = datetime(2027, 3, 1, 9, 30)  # months after every concern was raised: none of them is overdue for that
@@ -154,6 +157,27 @@ def test_a_concern_is_closed_in_the_master_and_never_overdue(folder: Path, tmp_p
     # A collect that changes nothing still says them.
     third = collect(folder, out=master, registry=REGISTRY, now=NOW)
     assert third.evidence is None and third.urgent_lines() == second.urgent_lines()
+
+
+def test_a_ledger_stored_by_the_previous_format_is_read_afresh(folder: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports stored before the format kept a return's urgent concern are read again, so none is missed."""
+    master, ledger_path = tmp_path / "out" / "master.xlsx", tmp_path / "ledger.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(reports, "FORMAT", str(int(reports.FORMAT) - 1))
+        collect(folder, out=master, ledger_path=ledger_path, registry=REGISTRY, now=NOW)
+    ledger = Ledger(ledger_path, folder=str(folder.resolve()))
+    for entry in ledger.entries().values():  # as the previous format stored them: no urgent concern beside
+        old = json.loads(entry.report_json)
+        del old["urgent"]
+        text = json.dumps(old)
+        ledger.db.execute("UPDATE files SET report = ?, mac = ? WHERE path = ?", (
+            text, ledger.sign("file", entry.path, entry.sha256, text, entry.registry), entry.path))
+    ledger.commit()
+    ledger.close()
+    again = collect(folder, out=master, ledger_path=ledger_path, registry=REGISTRY, now=NOW)
+    assert again.read == again.files == 4
+    assert [line.split(",")[0] for line in again.urgent_lines()] == ["URGENT: SYN-0042", "URGENT: SYN-0003"]
 
 
 def test_a_managers_pack_lists_their_urgent_concerns_and_takes_their_status(folder: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Code, KeyProblem, words
 
 
@@ -24,9 +25,11 @@ class WorkbookError(AuditbookError):
 class UnreadableFileError(AuditbookError):
     """A returned file cannot be opened as an audit workbook at all."""
 
-    def __init__(self, message: str, *, code: Code) -> None:
+    def __init__(self, message: str, *, code: Code, read: Fingerprint | None = None) -> None:
         super().__init__(message)
         self.code = code
+        #: What was read of the file before it was refused (None when it could not be opened).
+        self.read = read
 
     @classmethod
     def of(cls, code: Code, case: str | None = None, *, file: str | None = None,

@@ -83,6 +83,9 @@ class Code(StrEnum):
     TEMPLATE_REUSED = "template-reused"
     ROUND_NOT_IN_CALENDAR = "round-not-in-calendar"
     LEDGER_DAMAGED = "ledger-damaged"
+    # Moderation: a second look at an audit, paired with it.
+    MODERATION_NO_AUDIT = "moderation-no-audit"
+    MODERATION_MISMATCH = "moderation-mismatch"
     # A spec file that cannot be loaded.
     SPEC_UNREADABLE = "spec-unreadable"
     SPEC_NOT_UTF8 = "spec-not-utf8"
@@ -150,6 +153,7 @@ class Code(StrEnum):
     SPEC_SECTION_WITHOUT_THEMES = "spec-section-without-themes"
     SPEC_ACTIONS_NOT_A_TABLE = "spec-actions-not-a-table"
     SPEC_ACTIONS_NOT_NAMED = "spec-actions-not-named"
+    SPEC_MODERATION = "spec-moderation"
     # The local settings (auditbook.toml).
     SETTINGS_MISSING = "settings-missing"
     SETTINGS_UNREADABLE = "settings-unreadable"
@@ -482,6 +486,19 @@ CATALOGUE: dict[Code, Entry] = {
             'Put the file back in the folder to have it read again, or remove the entry with collect --forget '
             '"{name}".'),
     }),
+    **_topic("Moderation", {
+        Code.MODERATION_NO_AUDIT: _e(
+            "warning", "A moderation whose audit is not among the audits collected: it is kept, unpaired, until its "
+            "audit is collected.",
+            "this moderation is of an audit (case {case_ref}, round {round}) that is not among the audits collected.",
+            "Put the audit's return in the returns folder and collect again; or check the moderator was sent the "
+            "right workbook."),
+        Code.MODERATION_MISMATCH: _e(
+            "error", "A moderation's case reference or round is not its audit's: it is not paired.",
+            'the moderation says {what} "{theirs}", but the audit it was made from says "{ours}".',
+            "The workbook was altered: make the moderation workbook again from the audit (auditbook generate "
+            "--moderate) and ask the moderator to copy their answers into it."),
+    }),
     **_topic("A spec file that cannot be loaded", {
         Code.SPEC_UNREADABLE: _e("error", "The spec file cannot be read.", "cannot read the spec ({reason}).",
                                  "Check the path."),
@@ -663,6 +680,10 @@ CATALOGUE: dict[Code, Entry] = {
         Code.SPEC_ACTIONS_NOT_NAMED: _e("error", "Action columns named without roles.actions.",
                                         "action columns are named but roles.actions (the table section) is not.",
                                         "Add roles.actions: the actions table's id."),
+        Code.SPEC_MODERATION: _e("error", "The moderation the spec declares cannot be made from it.",
+                                 "a moderation of this spec's audits would not work: {problem}",
+                                 "Change the moderation: block (its sheet, labels or answers), or give "
+                                 "moderation: null if these audits are not moderated."),
     }),
     **_topic("The local settings (auditbook.toml)", {
         Code.SETTINGS_MISSING: _e("error", "The settings file given is not there.", "no such settings file.",

@@ -14,14 +14,20 @@ from functools import cached_property
 from pathlib import Path
 
 from auditbook.allocation.lists import Allocated, read_allocation
+from auditbook.allocation.moderate import moderation_from_return
 from auditbook.allocation.prefilled import allocate
 from auditbook.allocation.template import write_template_xlsx
 from auditbook.collection.collect import collect
 from auditbook.outputs.export import export
+from auditbook.returns.audit import APPLIES
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, default_spec_path, load_spec, specs_dir
 from auditbook.spec.layout import build_layout
+from auditbook.spec.roles import Role
+from auditbook.workbook.context import Answer
 from auditbook.workbook.generate import generate_workbook
+from auditbook.workbook.moderation import AuditToModerate, build_moderation
 from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
@@ -106,6 +112,38 @@ class Outputs:
         written = export(result.evidence, self.folder / "export", fmt="xlsx", generated_at=NOW)
         return Collected(result.master, sorted(result.packs), written[0])
 
+    @cached_property
+    def moderation(self) -> Path:
+        """A moderation workbook of the filled return, as `auditbook generate --moderate` writes it."""
+        return moderation_from_return(self.filled_return(), out=self.folder / "moderation",
+                                      registry=SpecRegistry.of(self.spec), now=NOW)
+
+    @cached_property
+    def moderated_master(self) -> Path:
+        """A master with the Moderation tab and Moderated grades table: one return and its moderation, filled."""
+        folder = self.folder / "moderated"
+        folder.mkdir(exist_ok=True)
+        registry = SpecRegistry.of(self.spec)
+        audit_file = folder / "SYN-0001.xlsx"
+        audit_file.write_bytes(self.filled_return().read_bytes())
+        audit = validate_file(audit_file, registry=registry).audit
+        assert audit is not None
+        counted = {a.name: a.value for a in audit.answers if a.applies == APPLIES}
+        moderator: dict[str, Answer] = {"moderation_moderator": "Example Moderator",
+                                        "moderation_moderated_on": date(2026, 12, 1)}
+        for s in audit.sections:
+            if s.grade:
+                moderator.update({f"{s.id}_moderation_grade": s.grade, f"{s.id}_moderation_agree": "Agree"})
+        moderator.update(moderation_moderation_grade="Inadequate", moderation_moderation_agree="Disagree",
+                         moderation_moderation_reason="Example reason.")
+        build_moderation(AuditToModerate(self.spec, {**counted, **moderator}, audit.provenance.instance_id,
+                                         audit.case_ref, audit.text(Role.ROUND), audit.text(Role.TEAM)),
+                         out=folder / "moderation of SYN-0001.xlsx", now=NOW)
+        result = collect(folder, out=self.folder / "moderated-master.xlsx",
+                         ledger_path=self.folder / "moderated.sqlite3", registry=registry, now=NOW)
+        assert result.evidence is not None and result.evidence.collation.moderations, result
+        return result.master
+
 
 #: Every kind of workbook auditbook writes, and where an Outputs has it.
 KINDS: dict[str, Callable[[Outputs], Path]] = {
@@ -117,4 +155,6 @@ KINDS: dict[str, Callable[[Outputs], Path]] = {
     "master": lambda o: o.collected.master,
     "team manager's pack": lambda o: o.collected.packs[0],
     "export": lambda o: o.collected.export,
+    "moderation workbook": lambda o: o.moderation,
+    "master with moderation": lambda o: o.moderated_master,
 }

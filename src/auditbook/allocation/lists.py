@@ -37,6 +37,10 @@ COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("round", "Round (optional)", ("round", "audit round")),
 )
 REQUIRED = ("case_ref", "team", "auditor", "month")
+#: An optional column the template leaves out: "Moderation" on a row that tracks a moderation (allocate --moderate
+#: writes such rows, the moderator in the Auditor column); blank or "Audit" on an audit's.
+KIND_HEADERS = ("kind", "work")
+MODERATION_KIND = "moderation"
 #: Spreadsheet day numbers of the years an audit month may name (2000 to 2100).
 SERIAL_RANGE = (serial(MIN_DATE), serial(MAX_DATE))
 
@@ -67,6 +71,9 @@ class Allocated:
     round_derived: bool = False
     #: The round the round calendar gives the audit month, when the list named another.
     calendar_round: str = ""
+    #: "moderation" for a moderation of the case's audit (tracked on the Returns tab, written by allocate --moderate);
+    #: "" for an audit.
+    kind: str = ""
 
     @property
     def note(self) -> str:
@@ -77,6 +84,8 @@ class Allocated:
                          f"({self.month})")
         if self.round_derived:
             notes.append(f"round {self.round} from the round calendar")
+        if self.kind == MODERATION_KIND:
+            notes.append("a moderation: tracked on the Returns tab; allocate --moderate writes moderation workbooks")
         if self.calendar_round:
             notes.append(f'warning: round "{self.round}" is not the one the round calendar gives '
                          f'{month_name(*parse_month(self.month))} ("{self.calendar_round}"); the workbook says '
@@ -144,6 +153,8 @@ def _header_map(header: list[str], source: str) -> dict[str, int]:
         key = wanted.get(norm(h.strip().rstrip("*")))  # "Team *": the template marks required columns
         if key and key not in found:
             found[key] = i
+        elif norm(h) in KIND_HEADERS and "kind" not in found:
+            found["kind"] = i
     missing = [label for key, label, _ in COLUMNS if key in REQUIRED and key not in found]
     if missing:
         raise AllocationError(f"{source}: row 1 (the header) has no column for {', '.join(missing)}. Start from "
@@ -165,7 +176,7 @@ def read_allocation(path: Path, *, rounds: RoundCalendar | None = None) -> tuple
     good: list[Allocated] = []
     bad: list[RowProblem] = []
     #: The row that took each workbook (case and round, as the file name has them).
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for number, row in enumerate(cells[1:], start=2):
         values = {key: (row[i] if i < len(row) else "").strip() for key, i in cols.items()}
         if any(values.values()):
@@ -199,7 +210,7 @@ def _cells(path: Path) -> list[list[str]]:
 
 
 def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None,
-               seen: dict[tuple[str, str], int]) -> Allocated | RowProblem:
+               seen: dict[tuple[str, str, str], int]) -> Allocated | RowProblem:
     """One row with something in it: the case it allocates (its round from the calendar when it names none), or
     what is wrong with it. `seen` gains the workbook it takes."""
     written = values.get("month", "")
@@ -210,7 +221,8 @@ def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None
     derived = rounds.round_of(month) if rounds is not None and month and not values.get("round") else None
     round_name = values.get("round") or derived or ""
     # Keyed as the file name will be, so two rows can never write the same workbook.
-    key = (slug(values.get("case_ref", "")), slug(round_name or month or values.get("month", "")))
+    kind = MODERATION_KIND if norm(values.get("kind", "")) == MODERATION_KIND else ""
+    key = (slug(values.get("case_ref", "")), slug(round_name or month or values.get("month", "")), kind)
     if not problems and key in seen:
         problems.append(f"case {values['case_ref']} is already allocated in row {seen[key]} for the same round")
     if problems:
@@ -220,7 +232,7 @@ def _allocated(number: int, values: dict[str, str], rounds: RoundCalendar | None
     return Allocated(number, values["case_ref"], values["team"], values.get("worker", ""),
                      values.get("team_manager", ""), values["auditor"], month, round_name,
                      month_written=written if written != month else "", round_derived=derived is not None,
-                     calendar_round=contradicts or "")
+                     calendar_round=contradicts or "", kind=kind)
 
 
 def _serial_month(text: str) -> str:
@@ -233,6 +245,8 @@ def _serial_month(text: str) -> str:
 def _row_problems(values: dict[str, str]) -> list[str]:
     labels = {key: label for key, label, _ in COLUMNS}
     out = [f"{labels[k]} is missing" for k in REQUIRED if not values.get(k)]
+    if norm(values.get("kind", "")) not in ("", "audit", MODERATION_KIND):
+        out.append(f'kind "{values["kind"][:20]}" is neither Audit nor Moderation')
     if len(values.get("case_ref", "")) > MAX_CASE_REF:
         out.append(f"the case reference is longer than {MAX_CASE_REF} characters: use the case number only")
     month = values.get("month", "")

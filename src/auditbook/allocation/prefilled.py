@@ -10,7 +10,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from datetime import date
 from pathlib import Path
 
-from auditbook.allocation.lists import Allocated
+from auditbook.allocation.lists import MODERATION_KIND, Allocated
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails
 from auditbook.spec import Spec
@@ -40,6 +40,7 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
     The workbooks are written by `workers` processes (default: one per core); `local` gives the authority's
     details for their Start sheets.
     """
+    rows = [a for a in rows if a.kind != MODERATION_KIND]  # tracked only: made from the audit's return
     targets = [out / workbook_name(a) for a in rows]
     if len(set(targets)) != len(targets):
         raise AuditbookError("two rows of the allocation list would write the same workbook name; give each case "

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from auditbook.analysis.pairing import Pair, ToPair, moderated, pair
 from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
@@ -38,6 +39,8 @@ class Merged:
     source_missing: bool = False
     #: The audit round, worked out once by `merge` (see `round_of`) and spelt one way for every audit in it.
     round: str = ""
+    #: The audit as returned, when a moderation changed its grades (`audit` then has the moderator's grades).
+    original: Audit | None = None
 
     def __post_init__(self) -> None:
         if not self.round:
@@ -56,6 +59,8 @@ class NotMerged:
     case_ref: str | None = None
     round: str = ""
     audit_month: str = ""
+    #: Whether the file is a moderation (rejected, not paired with its audit, or superseded by a later one).
+    moderation: bool = False
 
 
 @dataclass
@@ -77,6 +82,8 @@ class Collation:
     specs: tuple[Spec, ...] = ()
     #: The round of every valid return read, whether merged or not (for "rounds seen" when --round matches none).
     rounds_seen: list[str] = field(default_factory=list)
+    #: Each moderation paired with its audit (analysis/pairing.py); the audit's grades as merged are the moderator's.
+    moderations: list[Pair] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         """How many files were not merged for this reason."""
@@ -175,7 +182,8 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             reason = plural(len(r.errors), "error") if r.errors else "could not be read"
             case, rnd, month = (None, "", "") if r.audit is None else (
                 r.audit.case_ref or None, round_of(r.audit, rounds), r.audit.text(Role.AUDIT_MONTH))
-            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month))
+            out.not_merged.append(NotMerged(src.path, "rejected", reason, tuple(r.errors), case, rnd, month,
+                                            moderation=r.audit is not None and r.audit.is_moderation))
         elif src.sha256 in by_sha:
             out.not_merged.append(NotMerged(src.path, "duplicate", f"an exact copy of {by_sha[src.sha256]}"))
         else:
@@ -194,6 +202,9 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
             out.not_merged.append(NotMerged(src.path, "other round", f"round {m.round}, not {round_name}"))
         else:
             candidates.append(m)
+    # A moderation is never a later return of its case: it is paired with its audit, and both are kept.
+    moderations = [m for m in candidates if m.audit.is_moderation]
+    candidates = [m for m in candidates if not m.audit.is_moderation]
     groups: dict[tuple[str, str], list[Merged]] = defaultdict(list)
     for m in candidates:
         groups[(norm(m.audit.case_ref), norm(m.round))].append(m)
@@ -203,8 +214,21 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
         out.merged.append(keep)
         out.not_merged += [_superseded(older, keep, today) for older in group[:-1]]
     out.merged = _flag_reused_templates(sorted(out.merged, key=lambda m: (m.round, m.audit.case_ref, m.file)))
+    _pair(out, moderations, registry)
     _scale(out, registry)
     return out
+
+
+def _pair(out: Collation, moderations: list[Merged], registry: SpecRegistry) -> None:
+    """Pair each moderation with its merged audit; the audit then counts the moderator's grades, its own kept."""
+    found, unpaired = pair([ToPair(m.file, m.audit, m.round, not m.source_missing, m.warnings) for m in moderations],
+                           [(m.file, m.audit, m.round) for m in out.merged], registry)
+    out.moderations = found
+    out.not_merged += [NotMerged(u.file, u.status, u.reason, u.problems, u.case_ref or None, u.round, moderation=True)
+                       for u in unpaired]
+    by_file = {p.audit_file: p for p in found}
+    out.merged = [Merged(moderated(m.audit, p), m.file, m.warnings, m.source_missing, m.round, original=m.audit)
+                  if (p := by_file.get(m.file)) is not None else m for m in out.merged]
 
 
 def _scale(out: Collation, registry: SpecRegistry) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from auditbook.allocation.lists import Allocated
+from auditbook.allocation.lists import MODERATION_KIND, Allocated
 from auditbook.analysis.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
 from auditbook.problems import Problem
@@ -18,6 +18,8 @@ from auditbook.text import norm
 ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
 OUTSTANDING, OVERDUE, NOT_ALLOCATED = "Outstanding", "Outstanding (overdue)", "Returned, not allocated"
 REJECTED_NOT_ALLOCATED = "Rejected, not allocated"
+#: The detail of an allocated moderation not yet returned (its audit, returned or not, has a row of its own).
+MODERATION_OUTSTANDING = "moderation"
 RETURN_STATUSES = (ON_TIME, LATE, REJECTED, OUTSTANDING, OVERDUE, NOT_ALLOCATED, REJECTED_NOT_ALLOCATED)
 
 
@@ -74,11 +76,13 @@ def returns_status(allocated: list[Allocated], collation: Collation, *, today: d
         merged_by_case.setdefault(norm(m.audit.case_ref), []).append(m)
     rejected_by_case: dict[str, list[NotMerged]] = {}
     for n in collation.not_merged:
-        if n.status == "rejected" and n.case_ref:
+        if n.status == "rejected" and n.case_ref and not n.moderation:
             rejected_by_case.setdefault(norm(n.case_ref), []).append(n)
-    rows = [_allocated_row(a, allocated_due(a, collation.specs), merged_by_case.get(norm(a.case_ref), []),
+    rows = [moderation_row(a, collation, used) if a.kind == MODERATION_KIND else
+            _allocated_row(a, allocated_due(a, collation.specs), merged_by_case.get(norm(a.case_ref), []),
                            rejected_by_case.get(norm(a.case_ref), []), used, today) for a in allocated]
-    rounds = {norm(a.round_key) for a in allocated} | {a.month for a in allocated if not a.round}
+    audits = [a for a in allocated if a.kind != MODERATION_KIND]
+    rounds = {norm(a.round_key) for a in audits} | {a.month for a in audits if not a.round}
     return rows + _not_allocated(collation, used, rounds)
 
 
@@ -138,15 +142,36 @@ class Missing:
 
 def not_in_figures(collation: Collation, returns: Sequence[ReturnRow] | None) -> list[Missing]:
     """Every return rejected or not read and every allocated case not returned, each once: the cases behind the
-    figures, accounted for."""
+    figures, accounted for. A moderation is not: its audit is counted, or accounted for, on its own."""
     out: list[Missing] = []
     for n in collation.not_merged:
-        if n.status in ("rejected", "not read"):
+        if n.status in ("rejected", "not read") and not n.moderation:
             why = f"return {n.status}: {n.reason}"
             out.append(Missing(n.case_ref or "", n.round, n.file, why, n.problems[0] if n.problems else None))
     for r in returns or ():
-        if r.status in (OUTSTANDING, OVERDUE):
+        if r.status in (OUTSTANDING, OVERDUE) and r.detail != MODERATION_OUTSTANDING:
             due = f", due {uk(r.due)}" if r.due is not None else ""
             out.append(Missing(r.case_ref, r.round, "", f"not returned{' (overdue)' if r.status == OVERDUE else ''}"
                                                         f"{due}"))
     return out
+
+
+def moderation_row(a: Allocated, collation: Collation, used: set[str]) -> ReturnRow:
+    """An allocated moderation's row: its moderation paired with the audit (returned), else one not paired (rejected,
+    with why), else outstanding. A moderation has no due date of its own."""
+    p = next((p for p in collation.moderations if p.file not in used and _matches(
+        a, p.audit.case_ref, p.round, p.audit.text(Role.AUDIT_MONTH))), None)
+    if p is not None:
+        used.add(p.file)
+        when = f" on {uk(p.moderated_on)}" if p.moderated_on else ""
+        return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, ON_TIME,
+                         f"moderation returned: moderated by {p.moderator or 'the moderator'}{when}", p.file)
+    n = next((n for n in collation.not_merged if n.moderation and n.status != "superseded" and n.file not in used
+              and _matches(a, n.case_ref or "", n.round, n.audit_month)), None)
+    if n is not None:
+        used.add(n.file)
+        first = n.problems[0].render() if n.problems else n.reason
+        return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, REJECTED,
+                         f"moderation {n.status}: {first}", n.file)
+    return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, OUTSTANDING,
+                     MODERATION_OUTSTANDING, "")

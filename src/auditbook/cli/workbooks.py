@@ -18,12 +18,14 @@ from auditbook.allocation.lists import (
     bad_rows_message,
     read_allocation,
 )
+from auditbook.allocation.moderate import moderation_from_return
 from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
 from auditbook.cli.app import (
     Command,
     SettingsOption,
     SpecOption,
+    SpecsOption,
     app,
     console,
     err_console,
@@ -33,10 +35,13 @@ from auditbook.cli.app import (
     spec_app,
     spec_or_exit,
 )
+from auditbook.collection.moderate import LIST_NAME, moderation_sample
+from auditbook.collection.session import Options
 from auditbook.dates import month_text
 from auditbook.errors import AuditbookError
 from auditbook.local import RoundCalendar
 from auditbook.problems import CATALOGUE, catalogue_markdown, described
+from auditbook.returns.provenance import SpecRegistry
 from auditbook.settings import example_settings, find_settings, settings_lines
 from auditbook.spec import default_spec_path, json_schema, load_spec
 from auditbook.spec.lint_roles import missing_roles
@@ -61,10 +66,23 @@ def generate(
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
     settings: SettingsOption = None,
+    moderate: Annotated[Path | None, typer.Option("--moderate", metavar="RETURN.xlsx", dir_okay=False, exists=True,
+                                                  help=(
+        "Write the moderation workbook of this (valid) return instead: its answers, grades and evidence locked, "
+        "and each section's and the overall grade for the moderator to judge."))] = None,
+    specs: SpecsOption = None,
 ) -> None:
-    """Write one locked audit workbook and print its path."""
-    loaded = spec_or_exit(spec)
+    """Write one locked audit workbook (or, with --moderate, a moderation workbook) and print its path."""
     local = settings_or_exit(settings).local
+    if moderate is not None:
+        try:
+            path = moderation_from_return(moderate, out=out, registry=SpecRegistry.load(tuple(specs or ())),
+                                          password=password, overwrite=force, local=local)
+        except AuditbookError as e:
+            raise fail(e) from None
+        console.print(str(path), soft_wrap=True, markup=False)
+        return
+    loaded = spec_or_exit(spec)
     try:
         if month:  # as allocate reads it: 2026-11, also 11/2026, Nov-26, 01/11/2026
             month = month_text(month)
@@ -142,12 +160,32 @@ def allocate(
     fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
         "The template's format: xlsx (the audit month a dropdown, kept as text) or csv."))] = "csv",
     settings: SettingsOption = None,
+    moderate: Annotated[str | None, typer.Option("--moderate", metavar="SHARE", help=(
+        "Instead: moderation workbooks for a sample of a collected round's audits (10% or a number), stratified by "
+        "team and grade, every Inadequate one included. Give the returns folder with --returns."))] = None,
+    returns_folder: Annotated[Path | None, typer.Option("--returns", file_okay=False, help=(
+        "With --moderate: the returns folder, as collected."))] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help=(
+        "With --moderate: the round to sample (default: the latest)."))] = None,
+    seed: Annotated[int, typer.Option("--seed", help=(
+        "With --moderate: the sample's random seed; the same seed and audits give the same sample."))] = 1,
+    moderator: Annotated[str, typer.Option("--moderator", help=(
+        "With --moderate: who moderates, named on the moderation list's rows."))] = "",
+    ledger: Annotated[Path | None, typer.Option("--ledger", help=(
+        "With --moderate: the ledger, if collect was given one."))] = None,
+    specs: SpecsOption = None,
 ) -> None:
     """Write one prefilled, locked workbook per allocated case (round, team and case in the file name).
 
     A list with bad rows is refused whole, naming each row, unless --partial is given. A row without a round
-    gets the one the settings' round calendar gives its audit month.
+    gets the one the settings' round calendar gives its audit month. With --moderate, write moderation workbooks
+    for a sample of a collected round instead, and moderation-list.csv: its rows added to the allocation list track
+    them on the Returns tab.
     """
+    if moderate is not None:
+        sample_or_exit(moderate, returns_folder, out, round_name=round_name, seed=seed, moderator=moderator,
+                       ledger=ledger, specs=specs, settings=settings)
+        return
     if template:
         template_or_exit(out, fmt)
         return
@@ -169,6 +207,28 @@ def allocate(
     if bad:
         err_console.print(bad_rows_message(allocation, bad), markup=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def sample_or_exit(share: str, folder: Path | None, out: Path, *, round_name: str | None, seed: int, moderator: str,
+                   ledger: Path | None, specs: list[Path] | None, settings: Path | None) -> None:
+    """Write the moderation sample's workbooks and list, print their paths and what was chosen; exit 1 saying why
+    when it cannot be done, 2 without the returns folder."""
+    if folder is None:
+        err_console.print("Error: give the returns folder with --returns: the sample is of its collected audits.")
+        raise typer.Exit(2)
+    local = settings_or_exit(settings).local
+    try:
+        done = moderation_sample(folder, Options(ledger_path=ledger, round_name=round_name, rounds=local.rounds,
+                                                 registry=SpecRegistry.load(tuple(specs or ()))),
+                                 share=share, seed=seed, out=out, moderator=moderator, local=local)
+    except AuditbookError as e:
+        raise fail(e, 1) from None
+    for path in [*done.paths, *([done.listing] if done.listing else [])]:
+        console.print(str(path), soft_wrap=True, markup=False)
+    already = f" ({done.already} moderated already)" if done.already else ""
+    err_console.print(f"{len(done.chosen)} of {done.of} audits of {done.round} chosen to moderate{already}. Add the "
+                      f"rows of {LIST_NAME} to the allocation list to track them on the Returns tab.",
+                      markup=False, soft_wrap=True)
 
 
 def template_or_exit(out: Path, fmt: str) -> None:

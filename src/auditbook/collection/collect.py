@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from auditbook.analysis.actions import ids_of
 from auditbook.analysis.evidence import Evidence
 from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of, urgent_json
-from auditbook.collection.session import MASTER_NAME, Options, Session, default_paths, options, paused_gc
+from auditbook.collection.session import (
+    MASTER_NAME,
+    Options,
+    Session,
+    default_paths,
+    options,
+    paused_gc,
+    said_plainly,
+)
 from auditbook.errors import CollectError
 from auditbook.outputs.master import check_not_open, write_master
 from auditbook.outputs.packs import write_packs
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.store.editlog import EditLog
 from auditbook.store.ledger import MASTER, Entry, pack_source
 from auditbook.store.location import network_fs
-from auditbook.store.ours import stale_temporaries
+from auditbook.store.ours import refuse_to_replace, stale_temporaries, temporary
 from auditbook.store.register import Register
 from auditbook.store.reports import report_from_json
 from auditbook.store.scan import Scan
@@ -53,7 +64,8 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     validated and remembered, and edits typed into the master or packs are taken into the ledger, exactly as
     collect does; the master itself is left as it is (the next collect writes it again).
     """
-    with Session(folder, options(opts, given), existing=True) as session:
+    o = options(opts, given)
+    with said_plainly(default_paths(folder, o.out, o.ledger_path)[1]), Session(folder, o, existing=True) as session:
         scan = session.scan()
         with paused_gc():
             _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
@@ -73,7 +85,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
     audit month.
     """
     o = options(opts, given)
-    master, _ = default_paths(folder, o.out, o.ledger_path)
+    master, ledger_file = default_paths(folder, o.out, o.ledger_path)
     if master.is_dir():
         raise CollectError(f"the master {name_key(str(master))} is a folder. Give --out a file name ending .xlsx, "
                            "or a folder to put auditbook-master.xlsx in.")
@@ -82,7 +94,8 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
         if (folder / f).exists() or (f.is_absolute() and f.exists()):
             raise CollectError(f"{k} is still in the returns folder, so it would be read again. Move or delete it "
                                "first, then forget it.")
-    with Session(folder, o, packs=packs) as s:
+    with said_plainly(ledger_file), Session(folder, o, packs=packs) as s:
+        refuse_to_replace(master, s.ledger.same_as_written(MASTER, master))
         gone = {k: s.ledger.forget(k) for k in forget_keys}
         forgotten = [k for k, entry in gone.items() if entry is not None]
         forgotten_ids = [i for entry in gone.values() if entry is not None for i in _action_ids(entry, s.registry)]
@@ -101,28 +114,66 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             result = result_from_json(json.loads(previous), master, s.ledger_file, scan)
         else:
             check_not_open(master)
-            with paused_gc():
-                result = _rebuild(s, scan, master, packs, edited=(edited_master, edited_packs), forgotten=forgotten_ids)
-            s.ledger.remember_run(state, json.dumps(outcome_json(result)))
-            s.ledger.remember_written(MASTER, master)
+            with staged(master) as draft:
+                with paused_gc():
+                    result = _rebuild(s, scan, master, packs, draft=draft, edited=(edited_master, edited_packs),
+                                      forgotten=forgotten_ids)
+                s.ledger.remember_run(state, json.dumps(outcome_json(result)))
+                # Renaming keeps the size and time the ledger tells an unedited master by.
+                s.ledger.remember_written(MASTER, draft)
+                s.ledger.commit(hold=True)  # the ledger safe first; only then is the master replaced
+                _replace(s, draft, master)
     result.forgotten = forgotten
     result.warnings = _warnings(s.ledger_file) + result.warnings
     return result
 
 
-def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, edited: tuple[Path | None, list[Path]],
-             forgotten: list[str]) -> CollectResult:
-    """Take back the edits, work out the evidence, write the master (and the packs, when asked for)."""
+
+
+@contextlib.contextmanager
+def staged(master: Path) -> Iterator[Path]:
+    """A temporary path beside the master to write the new one to (removed unless it was moved into place)."""
+    draft = master.parent / f"{temporary('master')}{uuid.uuid4().hex}.xlsx"
+    try:
+        yield draft
+    finally:
+        with contextlib.suppress(OSError):
+            draft.unlink(missing_ok=True)
+
+
+def _replace(s: Session, draft: Path, master: Path) -> None:
+    """Move the new master into place; when that fails, the ledger says the previous one is still there."""
+    try:
+        os.replace(draft, master)
+    except OSError as err:
+        if master.exists():
+            s.ledger.remember_written(MASTER, master)
+        s.ledger.master_stale()  # the next collect writes it again
+        s.ledger.commit()
+        raise CollectError(f"could not replace the master {name_key(str(master))} ({err.strerror or err}). The "
+                           "previous master is unchanged. Close it if it is open, check the folder can be written, "
+                           "then collect again.") from None
+
+
+def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft: Path,
+             edited: tuple[Path | None, list[Path]], forgotten: list[str]) -> CollectResult:
+    """Take back the edits, work out the evidence, write the master to `draft` (and the packs, when asked for)."""
     collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
     register = Register(s.ledger)
-    _write(lambda: write_master(evidence, out=master, generated_at=s.opts.now), master)
+    log = EditLog(s.ledger, s.moment)
+    edits = log.all()
+    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master, draft)
     register.wrote(MASTER, [*(a.id for a in evidence.actions), *(u.id for u in evidence.urgent)], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
     result.evidence = evidence
     result.urgent = urgent_json(evidence)
+    result.warnings += log.problems
     if packs is not None:
-        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register)
+        names = s.ledger.pack_names()
+        result.packs, failed = write_packs(evidence, packs, s.opts.allocation or [], register, names,
+                                           kept=set(s.ledger.written_packs()))
+        s.ledger.remember_pack_names(names)
         result.warnings += failed
         s.ledger.remember_packs_dir(packs)
         for path in result.packs:
@@ -139,12 +190,17 @@ def _action_ids(entry: Entry, registry: SpecRegistry) -> list[str]:
     return [] if audit is None else ids_of(audit)
 
 
-def _write(write: Callable[[], Path], master: Path) -> None:
-    """Write the master; a full disk or a locked file is one plain message, the previous master left as it was."""
+def _write(write: Callable[[], Path], master: Path, draft: Path) -> None:
+    """Write the master (to `draft`, beside it); a full disk or a locked file is one plain message naming the master,
+    the previous master left as it was."""
     try:
         write()
-    except CollectError:
-        raise
+    except CollectError as err:
+        if str(draft) not in str(err):
+            raise
+        raise CollectError(f"could not write the master {name_key(str(master))}: its folder is read-only or the file "
+                           "is open in another program. The previous master is unchanged. Close it, or give --out a "
+                           "folder you can write to, then collect again.") from None
     except OSError as err:
         raise CollectError(f"could not write the master {name_key(str(master))} ({err.strerror or err}). The previous "
                            "master is unchanged. Free some disk space or close the file, then collect again.") \

@@ -47,6 +47,8 @@ class CollectResult:
     #: Every urgent concern in the folder (case references only, no child's details): kept with the outcome, so a
     #: collect that changed nothing still says them.
     urgent: list[dict[str, Any]] = field(default_factory=list)
+    #: Each moderation paired with its audit (file, audit file, case, round): kept beside the audits merged.
+    moderations: list[dict[str, Any]] = field(default_factory=list)
 
     def urgent_lines(self) -> list[str]:
         """A line for each urgent concern still open, and one counting those closed: what collect says first."""
@@ -92,13 +94,17 @@ class CollectResult:
         reading += [f"{n} {what}" for n, what in ((self.skipped, "skipped"), (self.not_read, "not read")) if n]
         missing = len(self.source_missing)
         held = f"master holds {_n(len(self.merged), 'audit')}" + (
-            f" ({missing} from files no longer in the folder)" if missing else "")
+            f" ({missing} from files no longer in the folder)" if missing else "") + (
+            f" and {_n(len(self.moderations), 'moderation')} of them" if self.moderations else "")
         damaged = self.count("not read") - self.not_read
         outcomes = [f"{self.count('rejected')} rejected", f"{self.count('duplicate')} duplicate",
                     f"{self.count('superseded')} superseded"]
         # auditbook's own files (a master, pack or export left among the returns) are told apart by reading them:
         # read or unchanged, then skipped.
         own = self.count("skipped") - self.skipped
+        waiting = self.count("unpaired")
+        if waiting:
+            outcomes.append(f"{_n(waiting, 'moderation')} waiting for {'its' if waiting == 1 else 'their'} audit")
         outcomes += [f"{n} {what}" for n, what in ((self.count("other round"), "in other rounds"),
                                                      (damaged, "damaged in the ledger"),
                                                      (own, "auditbook output, not a return")) if n]
@@ -113,9 +119,11 @@ def result_of(c: Collation, master: Path, ledger: Path, scan: Scan) -> CollectRe
     merged = [{"file": m.file, "case_ref": m.audit.case_ref, "round": m.round, "source_missing": m.source_missing,
                "due": iso(m.audit.due_date), "completed": iso(m.audit.completed),
                "warnings": [p.as_dict() for p in m.warnings]} for m in c.merged]
+    moderations = [{"file": p.file, "audit_file": p.audit_file, "case_ref": p.audit.case_ref, "round": p.round}
+                   for p in c.moderations]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
                          merged=merged, not_merged=list(c.not_merged), collation=c, skipped=scan.skipped,
-                         not_read=scan.not_read)
+                         not_read=scan.not_read, moderations=moderations)
 
 
 def urgent_json(e: Evidence) -> list[dict[str, Any]]:
@@ -128,7 +136,7 @@ def urgent_json(e: Evidence) -> list[dict[str, Any]]:
 def outcome_json(result: CollectResult) -> dict[str, Any]:
     returns = None if result.returns is None else [
         {**dataclasses.asdict(r), "due": iso(r.due)} for r in result.returns]
-    return {"urgent": result.urgent, "merged": result.merged, "returns": returns,
+    return {"urgent": result.urgent, "merged": result.merged, "moderations": result.moderations, "returns": returns,
             "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
                             "problems": [p.as_dict() for p in n.problems]} for n in result.not_merged]}
 
@@ -140,7 +148,8 @@ def result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: Sca
         ReturnRow(**{**r, "due": date.fromisoformat(r["due"]) if r["due"] else None}) for r in data["returns"]]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
                          merged=data["merged"], not_merged=not_merged, returns=returns, skipped=scan.skipped,
-                         not_read=scan.not_read, urgent=list(data.get("urgent", [])))
+                         not_read=scan.not_read, urgent=list(data.get("urgent", [])),
+                         moderations=data.get("moderations", []))
 
 
 

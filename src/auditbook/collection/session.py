@@ -2,7 +2,7 @@
 
 `Options` is everything the three take alike (where the master and ledger are, which round, the local
 settings' calendar and threshold, an allocation); `Session` opens the ledger under its lock, reads the folder
-(leaving out auditbook's own files: the master, the ledger, the packs folder the ledger recorded), takes back
+(leaving out auditbook's own files: the master, the ledger, the packs the ledger recorded writing), takes back
 what was typed into the master and packs, and works out the evidence.
 """
 
@@ -13,6 +13,7 @@ import gc
 import hashlib
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from auditbook.outputs.packs import PACK_GLOB
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.workers import Progress
 from auditbook.store.history import History
-from auditbook.store.ledger import MASTER, Ledger, output_sha, pack_source
+from auditbook.store.ledger import MASTER, Ledger, output_sha, pack_source, unsaved
 from auditbook.store.location import default_ledger, folder_identity
 from auditbook.store.ours import Own
 from auditbook.store.readback import read_back
@@ -99,6 +100,21 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def said_plainly(ledger: Path) -> Iterator[None]:
+    """An operational failure met during a run (the ledger's disk full, a file or folder that cannot be read or written)
+    as one CollectError that says what and where, never a traceback."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise CollectError(unsaved(ledger, err)) from None
+    except OSError as err:
+        where = name_key(str(err.filename)) if err.filename else "the returns folder or its outputs"
+        raise CollectError(f"{where}: {err.strerror or err} (nothing of this run was kept, and the master is "
+                           "unchanged). Check it can be read and written and there is space on its disk, then collect "
+                           "again.") from None
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
@@ -125,16 +141,21 @@ class Session:
         #: Where packs are written (given now) or were written (as the ledger recorded): never read as returns.
         self.packs = packs or recorded
         self.master_sha: str | None = None
-        self.own = Own.of(master=self.master, ledger=self.ledger_file,
-                          packs=[p for p in (packs, recorded) if p is not None])
+        # The packs themselves, not their folder: a return saved into a packs folder inside the returns folder is
+        # still read.
+        written = [d / name for d in {p for p in (packs, recorded) if p is not None}
+                   for name in self.ledger.written_packs()]
+        self.own = Own.of(master=self.master, ledger=self.ledger_file, packs=written)
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
-        if kind is None:
-            self.ledger.commit()
-        self.ledger.close()
+        try:
+            if kind is None:
+                self.ledger.commit()
+        finally:
+            self.ledger.close()
 
     def scan(self) -> Scan:
         """Read what is new or changed in the folder (in parallel), remember it, and compare the rest."""
@@ -202,7 +223,8 @@ class Session:
             readback.warnings.append(
                 f"{readback.from_master} edit(s) to the action register were taken from the master in the returns "
                 f"folder ({name_key(str(master))}), which anyone who saves returns there can change. Check them on "
-                "its Actions and SAG action plan tabs; keep the master in your own folder with --out to be sure.")
+                "its Edits tab (each with who the file says saved it); keep the master in your own folder with --out "
+                "to be sure.")
         history.keep(round_summaries(collation, self.registry), self.moment)
         in_round = None if o.allocation is None else [
             a for a in o.allocation if o.round_name is None or norm(a.round_key) == norm(o.round_name)]

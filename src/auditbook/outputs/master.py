@@ -15,6 +15,8 @@ from auditbook.analysis.actions import ACTION_STATUSES, Action, State
 from auditbook.analysis.evidence import Evidence
 from auditbook.errors import CollectError
 from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
+from auditbook.outputs.edits_tab import edits_tab
+from auditbook.outputs.moderation_tab import moderation_tabs
 from auditbook.outputs.pack_guide import STATUS_PROMPT
 from auditbook.outputs.sheets import Sheets, output_workbook
 from auditbook.outputs.sheetxml import Formula
@@ -36,6 +38,7 @@ from auditbook.outputs.tidy import (
 )
 from auditbook.outputs.urgent_tab import urgent_tab
 from auditbook.spec.layout import col_letter
+from auditbook.store.editlog import LoggedEdit
 
 
 def overdue_formula(columns: Sequence[Column]) -> str:
@@ -99,7 +102,7 @@ def _returns_tab(s: Sheets, e: Evidence) -> None:
 
 
 def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
-                 generated_at: datetime | None = None) -> Path:
+                 generated_at: datetime | None = None, edits: Sequence[LoggedEdit] = ()) -> Path:
     """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
     check_not_open(out)
     c = e.collation
@@ -112,6 +115,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
             grades_tab(s, e)
+            moderation_tabs(s, e)
             cohorts_tab(s, e)
             trends_tab(s, e)
             themes_tab(s, e)
@@ -123,6 +127,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))
             s.tidy(dictionary_table(c.specs, e.registry))
+            edits_tab(s, edits)
             lists_tab(s, themes)
     except PermissionError:
         raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "

@@ -8,6 +8,7 @@ Status and Notes.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 
@@ -104,17 +105,35 @@ def _groups(e: Evidence, allocation: list[Allocated]) -> dict[str, tuple[str, se
     return groups
 
 
-def write_packs(e: Evidence, folder: Path, allocation: list[Allocated],
-                register: Register) -> tuple[list[Path], list[str]]:
+def pack_names(managers: list[tuple[str, str]], kept: dict[str, str], taken: AbstractSet[str] = frozenset()
+               ) -> dict[str, str]:
+    """Each manager's pack file name by their key: the one they had before (kept, by the same keys), else a new one
+    no manager ever had and no file in `taken` has (a return saved into the packs folder), so that a file never
+    changes hands when a new name appears."""
+    used = {name.lower().removesuffix(".xlsx") for name in [*kept.values(), *taken]}
+    out = {}
+    for key, manager in managers:
+        out[key] = kept.get(key) or pack_name(manager, used)
+    return out
+
+
+def write_packs(e: Evidence, folder: Path, allocation: list[Allocated], register: Register,
+                names: dict[str, str] | None = None, *,
+                kept: AbstractSet[str] = frozenset()) -> tuple[list[Path], list[str]]:
     """One workbook per team manager with only their cases, and a line for each pack that could not be written.
 
     The manager comes from the return's profile, else from the allocation list. What each pack now holds of
-    every action is remembered by the register, so that a team manager's later edits can be told apart."""
+    every action is remembered by the register, so that a team manager's later edits can be told apart. `names`
+    are the file names managers' packs had before (by norm of the name): kept, and given the new ones; a new name is
+    never that of a file in the folder other than the packs written before (`kept`)."""
+    groups = _groups(e, allocation)
     written: list[Path] = []
     failed: list[str] = []
-    used: set[str] = set()
-    for _, (manager, files) in sorted(_groups(e, allocation).items()):
-        out = folder / pack_name(manager, used)
+    given = {} if names is None else names
+    others = {p.name for p in folder.glob("*.xlsx")} - kept if folder.is_dir() else set()
+    given.update(pack_names([(key, manager) for key, (manager, _) in sorted(groups.items())], given, others))
+    for key, (manager, files) in sorted(groups.items()):
+        out = folder / given[key]
         try:
             ids = write_pack(manager, e, files, out=out)
         except Exception as err:  # one pack that cannot be written costs that pack only

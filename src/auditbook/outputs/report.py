@@ -177,6 +177,8 @@ class Report:
     urgent: UrgentConcerns
     #: Every return rejected or not read and every allocated case not returned: the cases the figures leave out.
     missing: Table
+    #: How many of the round's audits were moderated: their figures count the moderator's grades (0: none).
+    moderated: int = 0
 
 
 def css_string(text: str) -> str:
@@ -431,7 +433,7 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         grades=_grades(e), trend=_trend(e), small=SMALL, cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
         findings=_findings(e) if include_text else None, urgent=_urgent(e, include_text),
-        missing=_missing(e, include_text))
+        missing=_missing(e, include_text), moderated=sum(1 for m in e.in_round if m.original is not None))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.

@@ -92,6 +92,9 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
         ("Urgent concerns open", len(open_concerns(e.urgent, e.states)), ""),
         ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing), ""),
     ]
+    if c.moderations:
+        facts.append(("Audits moderated: their figures count the moderator's grades (see Moderation)",
+                      sum(1 for m in merged if m.original is not None), ""))
     if e.returns is not None:
         statuses = Counter(r.status for r in e.returns)
         facts += [(f"Allocated: {st.lower()}", statuses.get(st, 0), "") for st in RETURN_STATUSES]

@@ -49,6 +49,9 @@ class Provenance(_Model):
     spec_sha256: str
     instance_id: str
     generated_at: str | None = None
+    #: "audit", or "moderation": then `audit_instance_id` names the audit it is a moderation of.
+    kind: str = "audit"
+    audit_instance_id: str | None = None
 
 
 class SectionResult(_Model):
@@ -123,6 +126,11 @@ class Audit(_Model):
         """The answer of the field that plays this role, as text ("" when blank or not in the spec)."""
         value = self.facts.get(role)
         return "" if value is None else str(value)
+
+    @property
+    def is_moderation(self) -> bool:
+        """Whether this is a moderation of an audit rather than an audit."""
+        return self.provenance.kind == "moderation"
 
     @property
     def case_ref(self) -> str:

@@ -18,6 +18,7 @@ from auditbook.dates import uk
 from auditbook.problems import Problem
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
+from auditbook.spec.moderation import SECTION as MODERATION_SECTION
 from auditbook.spec.roles import Role
 from auditbook.text import norm, plural, shown, slug
 
@@ -41,9 +42,16 @@ class Note:
     text: str
 
 
-def auditor_of(report: Report) -> str:
-    """The auditor a return names (the spec's auditor role), or "" when it names none or could not be read."""
-    return report.audit.text(Role.AUDITOR).strip() if report.audit is not None else ""
+def auditor_of(report: Report, registry: SpecRegistry | None = None) -> str:
+    """The auditor a return names (the spec's auditor role), or "" when it names none or could not be read; of a
+    moderation (with the registry), the moderator it names: its problems are theirs to put right."""
+    audit = report.audit
+    if audit is None:
+        return ""
+    spec = registry.by_sha.get(audit.provenance.spec_sha256) if registry is not None else None
+    if audit.is_moderation and spec is not None and spec.moderation is not None:
+        return str(audit.answer(MODERATION_SECTION, spec.moderation.moderator) or "").strip()
+    return audit.text(Role.AUDITOR).strip()
 
 
 def feedback_notes(reports: Iterable[Report], *, registry: SpecRegistry, checked: date) -> list[Note]:
@@ -53,7 +61,7 @@ def feedback_notes(reports: Iterable[Report], *, registry: SpecRegistry, checked
     for report in reports:
         if report.skipped is not None:
             continue
-        auditor = auditor_of(report)
+        auditor = auditor_of(report, registry)
         key = norm(auditor)
         names.setdefault(key, auditor or NOBODY)
         by_auditor.setdefault(key, []).append(report)

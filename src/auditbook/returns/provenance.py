@@ -10,11 +10,15 @@ from auditbook.problems import Code, Problem
 from auditbook.returns.reader import RawWorkbook
 from auditbook.spec.layout import META_SHEET, Layout, build_layout
 from auditbook.spec.load import known_specs
-from auditbook.spec.metadata import PROPERTY_NAMES, meta_name
+from auditbook.spec.metadata import MODERATION_PROPERTY_NAMES, PROPERTY_NAMES, meta_name
 from auditbook.spec.models import Spec
+from auditbook.spec.moderation import AUDIT, MODERATION, moderation_spec
 
-KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at")
+KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id", "generated_at", "kind", "audit_instance_id",
+        "audit_case_ref", "audit_round")
 REQUIRED_KEYS = ("spec_id", "spec_version", "spec_sha256", "instance_id")
+#: Keys only a moderation carries: where one is found, two carriers must agree on it as on the required keys.
+MODERATION_KEYS = ("kind", "audit_instance_id")
 
 
 @dataclass
@@ -40,9 +44,22 @@ class SpecRegistry:
             self._layouts[spec.sha256] = build_layout(spec)
         return self._layouts[spec.sha256]
 
+    def layout_of(self, spec: Spec, kind: str) -> Layout:
+        """The layout of a workbook of this kind made from a spec: its audit's, or its moderation's (ValueError when
+        the kind is not known or the spec's audits are not moderated)."""
+        if kind == AUDIT:
+            return self.layout(spec)
+        if kind != MODERATION:
+            raise ValueError(f"a workbook of kind {kind[:40]!r}")
+        key = f"{MODERATION}:{spec.sha256}"
+        if key not in self._layouts:
+            self._layouts[key] = build_layout(moderation_spec(spec))
+        return self._layouts[key]
+
 
 def _carriers(raw: RawWorkbook) -> dict[str, dict[str, str]]:
-    props = {k: raw.properties[p] for k, p in PROPERTY_NAMES.items() if p in raw.properties}
+    props = {k: raw.properties[p] for k, p in (*PROPERTY_NAMES.items(), *MODERATION_PROPERTY_NAMES.items())
+             if p in raw.properties}
     names: dict[str, str] = {}
     for key in KEYS:
         text = raw.names.get(meta_name(key))
@@ -73,7 +90,7 @@ def read_provenance(raw: RawWorkbook) -> tuple[dict[str, str], list[Problem]]:
         value, votes = seen.most_common(1)[0]
         if votes >= 2 or (key == "generated_at"):
             agreed[key] = value
-        elif key in REQUIRED_KEYS:
+        elif key in REQUIRED_KEYS or key in MODERATION_KEYS:
             where = ", ".join(name for name, c in carriers.items() if key in c)
             problems.append(Problem.of(Code.PROVENANCE_CONFLICT, sheet=META_SHEET, key=key.replace("_", " "),
                                        found=where))

@@ -25,6 +25,7 @@ from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from auditbook.errors import UnreadableFileError
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Code
 from auditbook.returns.active import check_tree, element_text, formula_parts, formula_problem, needs_look, refuse
 from auditbook.returns.package import (
@@ -197,6 +198,8 @@ class RawWorkbook:
     date1904: bool = False
     #: The number format of each cell format (a cell's style indexes it).
     formats: tuple[str, ...] = ()
+    #: The bytes it was read from (their SHA-256, the file's size and time), in the one open of the file.
+    read: Fingerprint | None = None
 
     @property
     def outline(self) -> Outline:
@@ -651,11 +654,11 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozense
     zf = open_checked(path, limits)
     try:
         raw = _read(_Parts(zf, limits, label), path, skip, whole)
-        raw.sha256 = _sha256(zf)
+        raw.sha256, raw.read = _sha256(zf), zf.fingerprint
         return raw
     except UnreadableFileError as err:
         message = str(err) if str(err).startswith(f"{label}: ") else f"{label}: {err}"
-        raise UnreadableFileError(message, code=err.code) from None
+        raise UnreadableFileError(message, code=err.code, read=zf.fingerprint) from None
     finally:
         zf.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.safety import Outline
@@ -23,6 +24,8 @@ class Report:
     outline: Outline | None = field(default=None, compare=False)
     #: The urgent concern the file records, taken out before validation (whatever validation then decides).
     urgent: UrgentConcern | None = None
+    #: The bytes the report was made from, fingerprinted in the one open of the file (None when it was not opened).
+    read: Fingerprint | None = field(default=None, compare=False)
 
     @property
     def errors(self) -> list[Problem]:

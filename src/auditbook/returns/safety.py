@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from auditbook.errors import UnreadableFileError
+from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Code
 from auditbook.returns.active import OLE_MAGIC, check_binary, check_parts, check_relationships, content_types
 from auditbook.returns.package import (
@@ -142,10 +144,12 @@ class OwnedZip(zipfile.ZipFile):
     """A zip read from a file this module opened: closing the zip closes the file. `links` are its relationships,
     as the checks read them."""
 
-    def __init__(self, file: IO[bytes], path: Path) -> None:
+    def __init__(self, file: IO[bytes], path: Path, read: Fingerprint | None = None) -> None:
         self.owned = file
         super().__init__(file)
         self.filename = str(path)
+        #: The bytes it was read from, fingerprinted in the one open of the file.
+        self.fingerprint = read
         self.links = Links()
 
     def close(self) -> None:
@@ -201,18 +205,26 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
         f, st = open_regular(path)
     except OSError as e:
         raise _fail(name, Code.UNREADABLE, reason=e.strerror) from e
+    read = Fingerprint.large(st)
     try:
         # The size of the very file opened, before a byte of it is read.
-        if st.st_size == 0:
-            raise _fail(name, Code.FILE_EMPTY)
         if st.st_size > limits.max_file_bytes:
             refusal = _too_large(f, name, st.st_size, limits)
             outline = _outline_file(f, path, name) if st.st_size <= OWN_LIMITS.max_file_bytes else None
             raise OversizeError(str(refusal), code=Code.FILE_TOO_LARGE, outline=outline)
-        return _open_zip(f, path, name, limits)
-    except BaseException:
+        # Read once, into memory: what is checked, read and hashed are the same bytes, whatever happens to the file
+        # meanwhile (a sync client replacing it, someone saving over it).
+        data = f.read(limits.max_file_bytes + 1)
         f.close()
+        read = Fingerprint.of(data, st)
+        if not data:
+            raise _fail(name, Code.FILE_EMPTY)
+        return _open_zip(io.BytesIO(data), path, name, limits, read)
+    except UnreadableFileError as err:
+        err.read = read
         raise
+    finally:
+        f.close()
 
 
 def _too_large(f: IO[bytes], name: str, size: int, limits: Limits) -> UnreadableFileError:
@@ -238,7 +250,7 @@ def _picture(member: str) -> bool:
     return member.lower().startswith("xl/media/") and member.lower().endswith(_PICTURE_EXT)
 
 
-def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
+def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits, read: Fingerprint | None = None) -> OwnedZip:
     head = f.read(512)
     # An encrypted .xlsx is an OLE2 container; its directory names the EncryptedPackage stream.
     if head.startswith(OLE_MAGIC):
@@ -250,7 +262,7 @@ def _open_zip(f: IO[bytes], path: Path, name: str, limits: Limits) -> OwnedZip:
         raise _fail(name, Code.NOT_A_WORKBOOK, kind=_describe(head))
     f.seek(0)
     try:
-        zf = OwnedZip(f, path)
+        zf = OwnedZip(f, path, read)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
         raise _fail(name, Code.CORRUPT) from e
     try:

@@ -22,6 +22,7 @@ from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.evaluate import Evaluator, waiting_words
 from auditbook.spec.layout import LISTS_SHEET, META_SHEET, Input, Layout, SectionLayout
+from auditbook.spec.moderation import AUDIT
 from auditbook.spec.roles import Role
 from auditbook.text import name_key
 
@@ -43,7 +44,7 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
         raw = read_workbook(path, limits, skip=frozenset({LISTS_SHEET}), whole=frozenset({META_SHEET}))
     except UnreadableFileError as err:
         outline = err.outline if isinstance(err, OversizeError) else None
-        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline)
+        return Report(file=str(path), problems=[Problem("error", err.code, str(err))], outline=outline, read=err.read)
     except OSError as err:
         return Report(file=str(path), problems=[Problem.of(Code.UNREADABLE, file=name,
                                                            reason=err.strerror or type(err).__name__)])
@@ -63,7 +64,7 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
 
 def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
     """Validate an already-read workbook (`today` as validate_file)."""
-    report = Report(file=str(raw.path), outline=raw.outline)
+    report = Report(file=str(raw.path), outline=raw.outline, read=raw.read)
     agreed, problems = read_provenance(raw)
     report.problems += problems
     if problems:
@@ -72,7 +73,13 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     if isinstance(spec, Problem):
         report.problems.append(spec)
         return report
-    layout = registry.layout(spec)
+    kind = agreed.get("kind") or AUDIT
+    try:
+        layout = registry.layout_of(spec, kind)
+    except ValueError as err:
+        report.problems.append(Problem.of(Code.UNKNOWN_SPEC, sheet=META_SHEET, spec=f"{spec.id} ({err})"[:80],
+                                          version=spec.version, sha=spec.sha256[:12]))
+        return report
     read = read_values(raw, layout)
     report.problems += read.problems
     # Taken out first, apart from the checks: a return rejected, late or superseded still reports its concern.
@@ -80,6 +87,7 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
     provenance = Provenance(
         file=name_key(raw.path.name), sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
         spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),
+        **({} if kind == AUDIT else {"kind": kind, "audit_instance_id": agreed.get("audit_instance_id")}),
     )
     audit, problems = _check_and_build(layout, read, provenance)
     report.problems += problems

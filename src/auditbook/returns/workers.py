@@ -7,8 +7,10 @@ watch the process that started them and stop when it is gone, so killing collect
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -49,6 +51,9 @@ def _watch_parent(parent: int) -> None:
 def _init_worker(registry: SpecRegistry, parent: int) -> None:
     global _worker_registry
     _worker_registry = registry
+    # An interrupt is the collect process's to handle: a Ctrl+C sent to the whole group must not kill workers
+    # mid-file (the pool then waits for them for ever); the collect process stops them (_stop).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 
 
@@ -114,16 +119,39 @@ def _in_pool(paths: list[Path], todo: list[int], registry: SpecRegistry, workers
                 if suspects:
                     suspects += running.values()
                     break
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True, cancel_futures=True)
         for i in sorted(suspects):
             finished(i, _alone(paths[i], registry))
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's workers now (collect was interrupted or failed), never waiting on what they were doing; further
+    interrupts are held off meanwhile, so that none leaves a worker behind."""
+    held = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if held else None
+    try:
+        processes = list(getattr(pool, "_processes", None) or {})
+        for pid in processes:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL if sys.platform != "win32" else signal.SIGTERM)
+        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        if held:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _alone(path: Path, registry: SpecRegistry) -> Report:
     """Check one file in a worker of its own: if that worker dies too, the file is what killed it."""
-    with _pool(registry, 1) as pool:
-        try:
-            return pool.submit(_validate_in_worker, path).result()
-        except BrokenProcessPool:
-            return internal_error(path, "checking it stopped the worker process, e.g. it ran out of memory")
+    pool = _pool(registry, 1)
+    try:
+        return pool.submit(_validate_in_worker, path).result()
+    except BrokenProcessPool:
+        return internal_error(path, "checking it stopped the worker process, e.g. it ran out of memory")
+    except BaseException:
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

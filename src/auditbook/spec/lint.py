@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.lint_conditions import Known, check_applies, check_derived, lint_rules
 from auditbook.spec.lint_roles import lint_roles
@@ -20,6 +22,7 @@ from auditbook.spec.models import (
     input_name,
     judged_sections,
 )
+from auditbook.spec.moderation import moderation_spec
 from auditbook.text import norm, suggest
 
 #: Sheets the generator adds itself (and the criteria sheet the spec names); a section may not use their names.
@@ -38,7 +41,19 @@ def lint(spec: Spec) -> list[KeyProblem]:
     """Every cross-field problem in the spec, or an empty list."""
     known = Known.of(spec)
     return [*_check_lists(spec), *_check_criteria(spec), *_check_grading(spec, known.lists),
-            *_SectionLint(spec, known).run(), *lint_roles(spec), *_check_examples(spec, known), *lint_rules(known)]
+            *_SectionLint(spec, known).run(), *lint_roles(spec), *_check_examples(spec, known), *lint_rules(known),
+            *_check_moderation(spec)]
+
+
+def _check_moderation(spec: Spec) -> list[KeyProblem]:
+    """The moderation spec this spec makes must itself be a good spec: each of its problems at the moderation key."""
+    if spec.moderation is None:
+        return []
+    try:
+        made = moderation_spec(spec)
+    except (ValidationError, ValueError) as err:
+        return [KeyProblem.of(Code.SPEC_MODERATION, Key.of("moderation"), problem=str(err).splitlines()[0])]
+    return [KeyProblem.of(Code.SPEC_MODERATION, Key.of("moderation"), problem=p.message) for p in lint(made)]
 
 
 # -- choice lists, grades and criteria -----------------------------------------------------------------------------

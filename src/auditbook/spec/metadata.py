@@ -16,6 +16,18 @@ PROPERTY_NAMES = {
     "instance_id": "AuditbookInstanceId",
     "generated_at": "AuditbookGeneratedAt",
 }
+#: The same for the keys only a moderation workbook carries.
+MODERATION_PROPERTY_NAMES = {
+    "kind": "AuditbookKind",
+    "audit_instance_id": "AuditbookAuditInstanceId",
+    "audit_case_ref": "AuditbookAuditCaseRef",
+    "audit_round": "AuditbookAuditRound",
+}
+
+
+def property_name(key: str) -> str:
+    """The custom document property of a metadata key."""
+    return PROPERTY_NAMES.get(key) or MODERATION_PROPERTY_NAMES[key]
 
 
 def meta_name(key: str) -> str:
@@ -32,16 +44,26 @@ class Metadata:
     spec_sha256: str
     instance_id: str
     generated_at: str
+    #: A moderation says so, and which audit it is of (its instance id, case reference and round); an audit's
+    #: workbook carries none of these.
+    kind: str = ""
+    audit_instance_id: str = ""
+    audit_case_ref: str = ""
+    audit_round: str = ""
 
     def items(self) -> list[tuple[str, str]]:
-        """Key/value pairs in a fixed order."""
-        return [
+        """Key/value pairs in a fixed order (a moderation's keys only when it is one)."""
+        items = [
             ("spec_id", self.spec_id),
             ("spec_version", self.spec_version),
             ("spec_sha256", self.spec_sha256),
             ("instance_id", self.instance_id),
             ("generated_at", self.generated_at),
         ]
+        if self.kind:
+            items += [("kind", self.kind), ("audit_instance_id", self.audit_instance_id),
+                      ("audit_case_ref", self.audit_case_ref), ("audit_round", self.audit_round)]
+        return items
 
 
 def new_metadata(spec: Spec, *, now: datetime | None = None, instance_id: str | None = None) -> Metadata:

@@ -7,7 +7,7 @@ import json
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from auditbook.spec.conditions import Condition, DateOf, FieldRef
 from auditbook.spec.roles import Roles
@@ -175,6 +175,57 @@ class Wording(_Model):
     """Who or what one audit is about, as "Does not apply to ..." and "Optional for ..." say it: "this child"."""
 
 
+def _moderator_fields() -> list[FieldSpec]:
+    return [FieldSpec(id="moderator", label="Moderated by", type="text"),
+            FieldSpec(id="moderator_role", label="Moderator's role", type="text", required=False),
+            FieldSpec(id="moderated_on", label="Date moderated", type="date")]
+
+
+class ModerationSpec(_Model):
+    """What a moderation records: per judged section and overall, the moderator's grade, whether they agree with the
+    auditor's grade and why; and who moderated, when. A moderation workbook shows the audit's answers locked."""
+
+    sheet: SheetName = "Moderation"
+    """The sheet of the moderator's own details and their judgement of the overall grade (the last sheet)."""
+    title: Label = "Moderation"
+    """That sheet's title."""
+    guidance: Text = ("Read the audit: its answers, grades and evidence are locked. At the end of each section, give "
+                      "your own grade, say whether you agree with the auditor's grade and, where you do not, why. "
+                      "Then give your judgement of the overall grade here, and who you are and when you moderated.")
+    """Guidance at the top of the moderation sheet."""
+    agree: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "Agree"
+    """The answer that says the moderator agrees with the auditor's grade."""
+    disagree: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "Disagree"
+    """The answer that says they do not."""
+    grade_label: Label = "Moderator's grade for this section"
+    """The label of each judged section's moderator's grade."""
+    agree_label: Label = "Do you agree with the auditor's grade?"
+    """The label of each agree or disagree."""
+    reason_label: Label = "Why you agree or disagree (required when you disagree)"
+    """The label of each reason."""
+    overall_label: Label = "Moderator's overall grade"
+    """The label of the moderator's overall grade (when the spec has an overall grade)."""
+    fields: list[FieldSpec] = Field(default_factory=_moderator_fields, min_length=1)
+    """The moderator's own details on the moderation sheet (who, their role, when)."""
+    moderator: Ident = "moderator"
+    """The id of the field (of `fields`) naming who moderated."""
+    moderated_on: Ident = "moderated_on"
+    """The id of the date field (of `fields`) saying when."""
+
+    @model_validator(mode="after")
+    def _named_fields(self) -> ModerationSpec:
+        ids = {f.id: f for f in self.fields}
+        for key in ("moderator", "moderated_on"):
+            if getattr(self, key) not in ids:
+                raise ValueError(f"moderation.{key} names {getattr(self, key)!r}, which is not one of its fields "
+                                 f"({', '.join(ids)})")
+        if ids[self.moderated_on].type != "date":
+            raise ValueError(f"moderation.moderated_on names {self.moderated_on!r}, which is not a date field")
+        if self.agree == self.disagree:
+            raise ValueError("moderation.agree and moderation.disagree are the same word")
+        return self
+
+
 class Spec(_Model):
     """A whole audit tool: lists, criteria, sections and the judgement block each judged section ends with."""
 
@@ -218,6 +269,8 @@ class Spec(_Model):
     """Checks across fields, reported by validate and shown live on the Summary."""
     examples: dict[Ident, dict[FieldRef, str | int]] = Field(default_factory=dict)
     """Consistent example case profiles ("section.field": value) that synthetic answers start from."""
+    moderation: ModerationSpec | None = Field(default_factory=ModerationSpec)
+    """What a moderation of an audit records (null: this spec's audits are not moderated)."""
 
     @cached_property
     def lists(self) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ keys, and what the last run wrote (the master's and packs' SHA-256, the packs fo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -30,12 +31,14 @@ from pathlib import Path
 from stat import S_ISREG
 
 from auditbook.errors import CollectError
+from auditbook.fingerprint import large_key
 from auditbook.returns.report import Report
 from auditbook.returns.safety import open_regular
 from auditbook.store.reports import report_to_json
 from auditbook.store.tables import TABLES, Table
 from auditbook.text import name_key
-from auditbook.userdata import ledger_key
+from auditbook.userdata import ENV as DATA_ENV
+from auditbook.userdata import data_dir, ledger_key
 
 #: Bumped when the tables change. Version 3 ledgers are upgraded in place (what checks out under version 3's
 #: signatures is signed again, what does not stays detectably altered); older ones have their files and meta
@@ -56,6 +59,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '');
 """
 _TOMBSTONE = "forgotten:"
+_PACK_NAME = "pack_name:"
+_PACK_SHA = "pack_sha256:"
 
 
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
@@ -70,7 +75,7 @@ def pack_source(pack: Path) -> str:
 
 def _written_key(source: str) -> str:
     # The keys ledgers already hold: a master's or pack's SHA-256 when auditbook last wrote or read it.
-    return "master_sha256" if source == MASTER else f"pack_sha256:{source.removeprefix('pack:')}"
+    return "master_sha256" if source == MASTER else f"{_PACK_SHA}{source.removeprefix('pack:')}"
 
 
 def _stat_of(path: Path) -> str:
@@ -98,12 +103,20 @@ class Entry:
     #: The stored report is parsed (reports.report_from_json) only when asked for: an unchanged folder never needs it.
 
 
+def unsaved(path: Path, err: BaseException) -> str:
+    """What to say when the ledger cannot be written: where it is, why, and that nothing of this run was kept."""
+    why = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    return (f"the ledger {name_key(str(path))} could not be written ({why}); nothing of this run was kept and the "
+            "master is unchanged. Free some space where the ledger is (or give --ledger another place), then collect "
+            "again.")
+
+
 def file_hash(path: Path, limit: int) -> str:
     """SHA-256 of a regular file's bytes, refusing pipes and devices (even one swapped in after it was listed)."""
     f, st = open_regular(path)
     with f:
         if st.st_size > limit:
-            return f"large:{st.st_size}:{st.st_mtime_ns}"  # refused unread by validate; never hashed
+            return large_key(st.st_size, st.st_mtime_ns)  # refused unread by validate; never hashed
         h = hashlib.sha256()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -129,7 +142,12 @@ class Ledger:
 
     def __init__(self, path: Path, *, folder: str | None = None, wait_seconds: float = 5.0) -> None:
         self.path = path
-        self.key = ledger_key()
+        try:
+            self.key = ledger_key()
+        except OSError as err:
+            raise CollectError(f"cannot keep the ledger key in your data folder {name_key(str(data_dir()))} "
+                               f"({err.strerror or err}). Check that folder can be written, or set {DATA_ENV} to one "
+                               "that can.") from None
         self.id = ""
         if path.is_dir():
             raise CollectError(f"the ledger path {path} is a folder. Give --ledger a file name, e.g. "
@@ -363,6 +381,19 @@ class Ledger:
         """Remember the folder packs are written into (never read as returns, and read back next time)."""
         self._set_meta("packs_dir", str(packs.resolve()))
 
+    def written_packs(self) -> list[str]:
+        """The file names of the packs auditbook has written (or read back) into the packs folder."""
+        return sorted(k.removeprefix(_PACK_SHA) for k in self._meta_like(_PACK_SHA) if not k.endswith(":stat"))
+
+    def pack_names(self) -> dict[str, str]:
+        """The file name each team manager's pack has had (by the manager's name as compared), kept across runs."""
+        return {k.removeprefix(_PACK_NAME): v for k, v in self._meta_like(_PACK_NAME).items()}
+
+    def remember_pack_names(self, names: dict[str, str]) -> None:
+        """Keep the file name of each manager's pack, so it never goes to another manager."""
+        for manager, name in names.items():
+            self._set_meta(_PACK_NAME + manager, name)
+
     def last_run(self) -> tuple[str | None, str | None]:
         """What the master was made of when it was last written (see Session.state), and that run's outcome (JSON)."""
         return self._get_meta("state"), self._get_meta("outcome")
@@ -409,9 +440,19 @@ class Ledger:
         if row is not None:
             self.touch(path, size=row[0], mtime_ns=row[1], present=False)
 
-    def commit(self) -> None:
-        """Make this run's changes permanent and release the lock."""
-        self.db.execute("COMMIT")
+    def commit(self, *, hold: bool = False) -> None:
+        """Make this run's changes permanent and release the lock (or, with `hold`, take it again at once), or raise
+        CollectError saying the ledger could not be saved (its disk full, say): then nothing of the run is kept."""
+        try:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+        except sqlite3.Error as err:
+            raise CollectError(unsaved(self.path, err)) from None
+        if hold:
+            # What is left of the run (moving the master into place) is kept safe already: should another collect
+            # take the lock first, this one goes on without it.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("BEGIN IMMEDIATE")
 
     def close(self) -> None:
         """Release the lock without keeping uncommitted changes."""

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.problems import Code
 from auditbook.returns.report import Report
-from auditbook.returns.safety import OWN_LIMITS, Outline
+from auditbook.returns.safety import OWN_LIMITS, Outline, open_checked, outline
+from auditbook.text import name_key
 
 #: The custom document property auditbook writes into its masters, packs and exports, with their kind.
 OUTPUT_PROPERTY = "auditbook output"
@@ -28,7 +30,8 @@ KINDS = {"master": "a master workbook", "pack": "a team manager's pack", "export
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".xltx", ".xltm", ".ods", ".fods", ".numbers")
 #: Sheets only auditbook's outputs have (for those written before they carried OUTPUT_PROPERTY).
 _MASTER_SHEETS = frozenset({"Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan",
-                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Lists", "Urgent concerns"})
+                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Edits", "Lists",
+                            "Urgent concerns"})
 _EXPORT_SHEETS = frozenset({"About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"})
 _PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack", "Urgent concerns"})
 #: auditbook's own files (a master, with its tidy tabs, is far larger than a return) get larger caps; every
@@ -89,7 +92,7 @@ def as_own_output(report: Report, path: Path) -> Report:
     kind = None if report.outline is None else output_kind(report.outline)
     if kind is None:
         return report
-    return Report(file=report.file, skipped=f"auditbook output ({kind}), not a return")
+    return Report(file=report.file, skipped=f"auditbook output ({kind}), not a return", read=report.read)
 
 
 def output_kind(outline: Outline) -> str | None:
@@ -107,3 +110,22 @@ def output_kind(outline: Outline) -> str | None:
     if "Actions" in sheets and sheets <= _PACK_SHEETS:
         return KINDS["pack"]
     return None
+
+
+def refuse_to_replace(master: Path, as_written: bool) -> None:
+    """Raise CollectError when the master's path names an existing workbook that is not an auditbook master (a return,
+    a pack), which writing the master would destroy. `as_written`: the ledger knows the file as the master it wrote.
+    A file that cannot be read as a workbook is left to the read-back of the master's edits, which refuses it unless
+    it is what auditbook wrote."""
+    if as_written or not os.path.lexists(master):
+        return
+    try:
+        with open_checked(master, OUTPUT_LIMITS) as zf:
+            kind = output_kind(outline(zf, name_key(master.name)))
+    except (UnreadableFileError, OSError, KeyError, ValueError):
+        return
+    if kind == KINDS["master"]:
+        return
+    what = kind or "not an auditbook master"
+    raise CollectError(f"the master would be written over {name_key(str(master))}, which is {what}. Give --out a new "
+                       "file name (or the master an earlier collect wrote), or move that file first.")

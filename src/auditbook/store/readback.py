@@ -6,13 +6,14 @@ when auditbook last wrote or read it. Two files (or two rows of one file) that c
 field to different values are a conflict: the stored value is kept and both are shown until someone
 settles them. A pack may change only the actions auditbook put in it, and a pack that cannot be read is
 that pack's problem (its edits are read next time); a master that cannot be read stops collect, which
-would otherwise overwrite it. Text is checked and capped as a return's is.
+would otherwise overwrite it. Text is checked and capped as a return's is. Every change read back, taken, left as
+a conflict or refused, is logged (editlog.py) with the file it came from and who that file says last saved it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from auditbook.analysis.urgent import URGENT_STATUSES
 from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.returns.coerce import parse_text_date, serial_to_date
 from auditbook.returns.reader import RawSheet, read_workbook
-from auditbook.returns.safety import DEFAULT_LIMITS
+from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse_part, read_member
+from auditbook.store.editlog import CONFLICTING, NOT_ITS_OWN, TAKEN, EditLog, LoggedEdit
 from auditbook.store.ledger import MASTER, pack_source
 from auditbook.store.ours import OUTPUT_LIMITS
 from auditbook.store.register import ACTIONS_TAB, PLAN_TAB, URGENT_TAB, Register, Seen
@@ -43,18 +45,44 @@ _LABEL = {"status": "Status", "notes": "Notes", "closed": "Date closed"}
 
 @dataclass
 class _Edits:
-    """Edits found so far: action id -> field -> [(who said it, value)], and who edited each action."""
+    """Edits found so far: action id -> field -> [(who said it, value)], and each as it is to be logged."""
 
     said: dict[str, dict[str, list[tuple[str, object]]]] = field(default_factory=dict)
+    logged: list[tuple[str, str, LoggedEdit]] = field(default_factory=list)
 
-    def add(self, action_id: str, name: str, who: str, value: object) -> None:
+    def add(self, action_id: str, name: str, who: str, value: object, seen: LoggedEdit) -> None:
         self.said.setdefault(action_id, {}).setdefault(name, []).append((who, value))
+        self.logged.append((action_id, name, seen))
+
+    def outcome(self, action_id: str, name: str) -> str:
+        """Taken when every file that changed this field agrees, else a conflict (kept as it was)."""
+        return TAKEN if len({_key(v) for _, v in self.said[action_id][name]}) == 1 else CONFLICTING
+
+
+@dataclass(frozen=True)
+class _File:
+    """A file read back: its ledger name, who it says last saved it (untrusted text, shown as it is), and when it was
+    last saved (the file system's time)."""
+
+    source: str
+    modified_by: str
+    saved: str
+
+    @classmethod
+    def of(cls, source: str, path: Path) -> _File:
+        """The file at `path`, read back as `source`."""
+        try:
+            saved = datetime.fromtimestamp(path.stat().st_mtime).isoformat(sep=" ", timespec="seconds")
+        except (OSError, ValueError, OverflowError):
+            saved = ""
+        return cls(source, last_modified_by(path, MASTER_LIMITS if source == MASTER else PACK_LIMITS), saved)
 
 
 def read_back(register: Register, master: Path | None, packs: Sequence[Path], now: datetime) -> ReadBack:
     """Take the edits typed into the master (Actions, SAG action plan) and the packs since they were written."""
     out = ReadBack()
     edits = _Edits()
+    log = EditLog(register.ledger, now)
     states = register.states()  # the register's rows are only written once every file has been read
     files: list[tuple[str, Path]] = ([(MASTER, master)] if master is not None else []) + [
         (pack_source(p), p) for p in packs]
@@ -65,17 +93,20 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
         if source != MASTER:
             out.packs_read.append(path.name)
         # Both tabs are compared with what the file held when written (an urgent concern is on both).
+        file = _File.of(source, path)
         seen = register.seen(source)
         holds: dict[str, Seen] = {}
         for name, id_header in ((ACTIONS_TAB, "Action ID"), (URGENT_TAB, URGENT_ID)):
             tab = sheets.get(name)
             if tab is not None:
-                holds = _diff(source, seen, _Tab(name, id_header, tab), edits, out, states) | holds
+                holds = _diff(file, seen, _Tab(name, id_header, tab), edits, (out, log), states) | holds
         register.holds(source, holds)
         if source == MASTER and PLAN_TAB in sheets:
-            _take_plan(register, sheets[PLAN_TAB], now, out)
+            _take_plan(register, sheets[PLAN_TAB], now, out, (log, file))
     for action_id, by_field in edits.said.items():
         register.put(action_id, _settled(states.get(action_id, State()), by_field, out), now)
+    for action_id, name, logged in edits.logged:
+        log.add(replace(logged, outcome=edits.outcome(action_id, name)))
     return out
 
 
@@ -118,31 +149,52 @@ class _Tab:
     sheet: RawSheet
 
 
-def _diff(source: str, seen: dict[str, Seen], tab: _Tab, edits: _Edits, out: ReadBack,
+def _diff(file: _File, seen: dict[str, Seen], tab: _Tab, edits: _Edits, said: tuple[ReadBack, EditLog],
           stored: dict[str, State]) -> dict[str, Seen]:
-    """The edits a tab holds (taken into `edits`), and what it holds now of each action."""
+    """The edits a tab holds (taken into `edits`, each logged), and what it holds now of each action."""
+    out, log = said
+    source = file.source
     now_holds: dict[str, Seen] = {}
     for action_id, rows in _action_rows(tab, source, out).items():
+        st = stored.get(action_id, State())
         if source != MASTER and action_id not in seen:
             out.problems.append(f"{_who(source)}, {tab.name} row {rows[0][0]}: action ID {action_id[:60]} is not "
                                 "one of this pack's actions; what was typed against it is not taken. A team manager "
                                 "changes only their own actions: ask the collator to change others in the master.")
+            for row, values in rows:
+                for name, old, new in _changes((st.status, st.notes, st.closed), values):
+                    log.add(_logged(file, row, action_id, name, old, new, NOT_ITS_OWN, tab.name))
             continue
-        before = seen.get(action_id)
-        if before is None:
-            st = stored.get(action_id, State())
-            before = (st.status, st.notes, st.closed)
+        before = seen.get(action_id) or (st.status, st.notes, st.closed)
         now_holds[action_id] = rows[0][1]
         repeated = len({tuple(_key(v) for v in values) for _, values in rows}) > 1
         for row, values in rows:
             who = f"{_who(source)} ({tab.name} row {row})" if repeated else _who(source)
-            for name, old, new in zip(_FIELDS, before, values, strict=True):
-                if _key(old) != _key(new):
-                    edits.add(action_id, name, who, new)
+            for name, old, new in _changes(before, values):
+                edits.add(action_id, name, who, new, _logged(file, row, action_id, name, old, new, "", tab.name))
     return now_holds
 
 
-def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) -> None:
+def _changes(before: Seen, now: Seen) -> list[tuple[str, object, object]]:
+    """The fields (status, notes, closed) whose value differs, with what it was and what it is now."""
+    return [(name, old, new) for name, old, new in zip(_FIELDS, before, now, strict=True) if _key(old) != _key(new)]
+
+
+def _logged(file: _File, row: int, item: str, name: str, old: object, new: object, outcome: str,
+            tab: str = ACTIONS_TAB) -> LoggedEdit:
+    return LoggedEdit("", _who(file.source), f"{tab} row {row}", file.modified_by, file.saved, item,
+                      _LABEL.get(name, name), _shown(old), _shown(new), outcome)
+
+
+def _shown(value: object) -> str:
+    """A value as the edit log shows it: a date as dd/mm/yyyy, text as typed, nothing as blank."""
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return "" if value is None else str(value)
+
+
+def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack,
+               logging: tuple[EditLog, _File]) -> None:
     kept = {r.id: r for r in register.plan()}
     cols = _header(tab)
     if "ID" not in cols:
@@ -167,7 +219,16 @@ def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack) 
             out.taken += 1
             out.from_master += 1
             register.put_plan(row, now)
+            _log_plan(logging, r + 1, kept.get(row_id) or PlanRow(row_id), row)
             kept[row_id] = row
+
+
+def _log_plan(logging: tuple[EditLog, _File], row: int, before: PlanRow, after: PlanRow) -> None:
+    """Log each field of a SAG action plan row that changed (a new row: each field it was given)."""
+    log, file = logging
+    for name, old, new in zip(PLAN_COLUMNS[1:], astuple(before)[1:], astuple(after)[1:], strict=True):
+        if _key(old) != _key(new):
+            log.add(_logged(file, row, after.id, name, old, new, TAKEN, PLAN_TAB))
 
 
 def conflict_text(parties: dict[str, list[str]], details: str) -> str:
@@ -269,6 +330,33 @@ def _action_rows(tab: _Tab, source: str, out: ReadBack) -> dict[str, list[tuple[
         rows.setdefault(action_id, []).append((r + 1, (_status(status, (*ACTION_STATUSES, *URGENT_STATUSES)), notes,
                                                        closed)))
     return rows
+
+
+#: docProps/core.xml's namespace, and the relationship type that names the part.
+_CORE = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+_CORE_TYPE = "/metadata/core-properties"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+#: The longest name kept of who last saved a file (it is the file's own word, shown, never trusted).
+MAX_NAME = 200
+
+
+def last_modified_by(path: Path, limits: Limits) -> str:
+    """Who the file says last saved it (docProps/core.xml lastModifiedBy, found through the package's relationship),
+    as text that can be kept and shown; "" when it says nothing or cannot be read."""
+    try:
+        with open_checked(path, limits) as zf:
+            names = {n.lower(): n for n in zf.namelist()}
+            rels = parse_part(read_member(zf, names["_rels/.rels"], limits), "_rels/.rels")
+            part = next((r.get("Target", "").lstrip("/") for r in rels.iterfind(f"{_RELS}Relationship")
+                         if r.get("Type", "").endswith(_CORE_TYPE)), "")
+            if part.lower() not in names:
+                return ""
+            root = parse_part(read_member(zf, names[part.lower()], limits), part)
+    except (UnreadableFileError, OSError, KeyError, ValueError):
+        return ""
+    found = root.find(f"{_CORE}lastModifiedBy")
+    text = " ".join("".join(found.itertext()).split()) if found is not None else ""
+    return storable(text)[:MAX_NAME]
 
 
 def _read_tabs(path: Path, source: str, out: ReadBack) -> dict[str, RawSheet] | None:

@@ -84,7 +84,10 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
     spec = registry.by_sha.get(provenance.spec_sha256)
     if spec is None:
         raise SpecNotKnown(provenance.spec_sha256)
-    layout = registry.layout(spec)
+    try:
+        layout = registry.layout_of(spec, provenance.kind)
+    except ValueError:
+        raise SpecNotKnown(provenance.spec_sha256) from None
     if "forms" in d:
         answers, judged = _earlier(layout, d)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,18 +250,35 @@ def scan_folder(folder: Path, ledger: Ledger, registry: SpecRegistry, own: Own, 
     for (found, sha), report in zip(to_read, reports, strict=True):
         report.file = found.rel
         report = as_own_output(report, found.path)  # a master, pack or export left in the folder
-        try:
-            ledger.put(found.rel, size=found.st.st_size, mtime_ns=found.st.st_mtime_ns, sha256=sha, report=report,
-                       registry=key)
-        except Exception as err:  # one file's answers that cannot be stored cost that file only
-            report = Report(file=found.rel, problems=[Problem.of(Code.INTERNAL_ERROR, case="ledger", file=found.rel,
-                                                                 why=type(err).__name__)])
+        report, sha = _remember(ledger, found, sha, report, key)
         scan.fresh.append(Source(found.rel, report, sha))
         scan.state.append((found.rel, sha, True))
     scan.read = len(to_read)
     _gone(scan, ledger, known, {f.rel for f in files} | {n.file for n in notes}, registry)
     scan.state += [(n.file, f"{n.status}:{n.reason}", False) for n in scan.notes]
     return scan
+
+
+def _remember(ledger: Ledger, found: Found, looked: str, report: Report, key: str) -> tuple[Report, str]:
+    """Remember what was read from a file under the hash of the very bytes read (and the size and time of the file as
+    opened), so that a file replaced between the scan and the read is read again next time. The report to merge (one
+    saying so when it cannot be stored) and the hash the master is made of.
+
+    A file that could not be opened when it came to be read (locked, removed) is not remembered: it is read next time.
+    One that auditbook failed on (an internal error, a worker that died) is remembered under the hash of the scan, as
+    nothing better is known, so it does not stop every later collect again."""
+    read = report.read
+    if read is None and not any(p.code is Code.INTERNAL_ERROR for p in report.problems):
+        return report, looked
+    sha, size, mtime_ns = (looked, found.st.st_size, found.st.st_mtime_ns) if read is None else read
+    try:
+        ledger.put(found.rel, size=size, mtime_ns=mtime_ns, sha256=sha, report=report, registry=key)
+    except sqlite3.OperationalError:
+        raise  # the ledger's disk full, or its file gone: the run stops (the master is not replaced)
+    except Exception as err:  # one file's answers that cannot be stored cost that file only
+        return Report(file=found.rel, problems=[Problem.of(Code.INTERNAL_ERROR, case="ledger", file=found.rel,
+                                                           why=type(err).__name__)]), sha
+    return report, sha
 
 
 def _gone(scan: Scan, ledger: Ledger, known: dict[str, Entry], present: set[str], registry: SpecRegistry) -> None:

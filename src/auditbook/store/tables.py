@@ -1,6 +1,6 @@
-"""The ledger's own tables besides files and meta (the rounds seen, the action register, the SAG plan), and
-which columns each row's signature covers. The ledger signs, checks and upgrades them; history.py and
-register.py read and write them through it."""
+"""The ledger's own tables besides files and meta (the rounds seen, the action register, the SAG plan, the edit log),
+and which columns each row's signature covers. The ledger signs, checks and upgrades them; history.py, register.py
+and editlog.py read and write them through it."""
 
 from __future__ import annotations
 
@@ -45,4 +45,10 @@ SAG_PLAN = Table("sag_plan", (
     ("due", "TEXT"), ("status", "TEXT NOT NULL"), ("linked", "TEXT NOT NULL"), ("notes", "TEXT NOT NULL"),
     ("updated", "TEXT NOT NULL")), what="the SAG action plan's row")
 
-TABLES = (ROUNDS, ACTION_REGISTER, ACTION_SEEN, SAG_PLAN)
+EDIT_LOG = Table("edit_log", (
+    ("read", "TEXT NOT NULL"), ("seq", "INTEGER NOT NULL"), ("source", "TEXT NOT NULL"), ("place", "TEXT NOT NULL"),
+    ("modified_by", "TEXT NOT NULL"), ("saved", "TEXT NOT NULL"), ("item", "TEXT NOT NULL"), ("field", "TEXT NOT NULL"),
+    ("before", "TEXT NOT NULL"), ("after", "TEXT NOT NULL"), ("outcome", "TEXT NOT NULL")), keys=2,
+    what="the edit log's entry")
+
+TABLES = (ROUNDS, ACTION_REGISTER, ACTION_SEEN, SAG_PLAN, EDIT_LOG)
