@@ -488,7 +488,7 @@ def test_mixed_folder_grades_tab_counts_this_rounds_grades_by_section(mixed: tup
     ws = load(mixed[1].master)["Grades"]
     filled = [library.answers(key) for key, _, _ in MERGED]
     assert [c.value for c in ws[4]] == ["Section", "Audits graded", *GRADES, "% Good or better", "Previous round",
-                                        "Change (points)"]
+                                        "Change (points)", "Change", "Chart label (n)"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
     expected = {"Overall": Counter(a["overall_overall_grade"] for a in filled)}
     for s in JUDGED:
@@ -501,7 +501,7 @@ def test_mixed_folder_grades_tab_counts_this_rounds_grades_by_section(mixed: tup
         good = (counts["Outstanding"] + counts["Good"]) / n
         assert rows[scope][:6] == (scope, n, *[counts.get(g, 0) for g in GRADES]), scope
         assert rows[scope][6] == pytest.approx(good, abs=1e-4), scope
-        assert rows[scope][7:] == (None, None), scope  # no earlier round
+        assert rows[scope][7:] == (None, None, None, f"{scope} (n={n})"), scope  # no earlier round; the chart's label
 
 
 def test_mixed_folder_answers_tab_has_every_answer(mixed: tuple[Path, CollectResult], library: Library) -> None:
@@ -592,9 +592,9 @@ def test_mixed_folder_cli_exit_code_and_summary(mixed: tuple[Path, CollectResult
 def theme_rows(ws: Worksheet) -> dict[str, list[tuple[Any, ...]]]:
     """The Themes tab's rows by measure (and scope), in the tab's order, without the Detail column."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    for r in body(ws, 13):
+    for r in body(ws, 15):
         key = r[0] if r[1] == "All" else f"{r[0]} / {r[1]}"
-        out.setdefault(key, []).append(r[:12])
+        out.setdefault(key, []).append(r[:14])
     return out
 
 
@@ -607,13 +607,18 @@ def test_themes_tab_one_round(tmp_path: Path, library: Library) -> None:
                                      "master holds 4 audits; 0 rejected; 0 duplicate; 0 superseded")
     ws = load(result.master)["Themes"]
     assert header(ws) == ["Measure", "Scope", "Section", "Item", "Kind", "Audits", "Out of", "Share",
-                          "Previous round", "Change (points)", "Rounds at or above threshold", "Recurring", "Detail"]
-    assert ws["O1"].value.startswith(f"{ROUND} (no earlier round to compare). Recurring: a concern at or above 30%")
+                          "Previous round", "Change (points)", "Change", "Recurring", "Persistent", "First recurred in",
+                          "Detail"]
+    assert ws["Q1"].value.startswith(f"{ROUND} (no earlier round to compare). A theme (a concern tag, a section "
+                                     "needing action, a practice question answered No or Partly) recurs in a round "
+                                     "when it is in at least 3 audits of that round and in at least 30%")
     rows = theme_rows(ws)
     concern = "Concern (theme tag)"
-    # One round: nothing can be recurring, however high; each share has its count and the audits behind it.
-    assert rows[concern] == [(concern, "All", None, "Child not seen alone", "concern", 2, 4, 0.5, None, None, 1, None),
-                             (concern, "All", None, "Drift and delay", "concern", 1, 4, 0.25, None, None, 0, None)]
+    # A first round has recurring themes (issue 15), but only in at least min_audits (3) audits: 2 of 4 is not one.
+    # Each share has its count and the audits behind it.
+    none = (None,) * 6
+    assert rows[concern] == [(concern, "All", None, "Child not seen alone", "concern", 2, 4, 0.5, *none),
+                             (concern, "All", None, "Drift and delay", "concern", 1, 4, 0.25, *none)]
     assert "Strength (theme tag)" not in rows
     needing = "Section needing action"
     graded = ["cin", "child_protection", "voice", "oversight", "partnership", "diversity", "plans", "recording",
@@ -622,26 +627,30 @@ def test_themes_tab_one_round(tmp_path: Path, library: Library) -> None:
     # Out of the returns that graded the section: section 9 is optional for a child not in care.
     out_of = {TITLE[s]: sum(1 for i in THEMED if library.answers(f"theme{i}").get(f"{s}_grade")) for s in graded}
     assert out_of[TITLE["voice"]] == 4
-    assert rows[needing] == [(needing, "All", "1b Assessment", item, "section", 3, 4, 0.75, None, None, 1, None),
-                             *[(needing, "All", t, item, "section", 0, out_of[t], 0, None, None, 0, None)
-                               for t in sorted(out_of)]]
+    assert rows[needing] == [(needing, "All", "1b Assessment", item, "section", 3, 4, 0.75, None, None, None,
+                              "Recurring", None, ROUND),
+                             *[(needing, "All", t, item, "section", 0, out_of[t], 0, *none) for t in sorted(out_of)]]
     voice, assessment = spec().section("voice"), spec().section("assessment")
     label = {f"{s.id}.{f.id}": f.label for s in (voice, assessment) for f in s.fields}
     question = "Question answered No or Partly"
     assert rows[question] == [
         (question, "All", assessment.title, label["assessment.assessment_current"], "question", 3, 4, 0.75, None,
-         None, None, None),
-        (question, "All", voice.title, label["voice.wishes_recorded"], "question", 1, 4, 0.25, None, None, None,
-         None)]
-    assert [r[12] for r in body(ws, 13) if r[0] == question] == ["3 No", "1 No"]
+         None, None, "Recurring", None, ROUND),
+        (question, "All", voice.title, label["voice.wishes_recorded"], "question", 1, 4, 0.25, *none)]
+    assert [r[14] for r in body(ws, 15) if r[0] == question] == ["3 No", "1 No"]
+    # Every team has fewer than 5 audits: each is named, its figures suppressed.
     by_team = {k: [(r[3], r[5], r[6]) for r in v] for k, v in rows.items() if k.startswith("Concern by team")}
-    assert by_team == {"Concern by team / Team: Team Beta": [("Child not seen alone", 1, 2), ("Drift and delay", 1, 2)],
-                       "Concern by team / Team: Team Gamma": [("Child not seen alone", 1, 1)]}
-    assert {ws.cell(row=r, column=8).number_format for r in range(2, ws.max_row + 1)} == {"0%"}
+    assert by_team == {"Concern by team / Team: Team Beta": [("Child not seen alone", None, "fewer than 5"),
+                                                             ("Drift and delay", None, "fewer than 5")],
+                       "Concern by team / Team: Team Gamma": [("Child not seen alone", None, "fewer than 5")]}
+    # Every share shown is a percentage (a suppressed team's is not shown at all).
+    assert {ws.cell(row=r, column=8).number_format for r in range(2, ws.max_row + 1)
+            if ws.cell(row=r, column=8).value is not None} == {"0%"}
 
 
 def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -> None:
-    """A second round: change since the previous round, and Recurring for concerns high in both rounds only."""
+    """A second round: change since the previous round in points and words, Recurring for themes in at least 3
+    audits and 30% of a round, Persistent for those recurring in the round before too."""
     folder, out = tmp_path / "returns", tmp_path / "out"
     for i in THEMED:
         library.put(folder, f"theme{i}", f"round-3/SYN-000{i}.xlsx")
@@ -652,14 +661,17 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
                                      "master holds 7 audits; 0 rejected; 0 duplicate; 0 superseded")
     wb = load(result.master)
     rows = theme_rows(wb["Themes"])
-    assert wb["Themes"]["O1"].value.startswith(f"{NEXT_ROUND} compared with {ROUND}.")
+    assert wb["Themes"]["Q1"].value.startswith(f"{NEXT_ROUND} compared with {ROUND}.")
     (seen_alone,) = rows["Concern (theme tag)"]  # Drift and delay was not tagged this round
-    assert seen_alone[3:8] + seen_alone[10:] == ("Child not seen alone", "concern", 2, 3, pytest.approx(0.6667, 1e-3),
-                                                 2, "Recurring")
-    assert seen_alone[8:10] == (0.5, 17)  # 67% now, 50% before: 17 percentage points
+    # In 2 audits: under min_audits (3), so not recurring however high its share.
+    assert seen_alone[3:8] + seen_alone[11:] == ("Child not seen alone", "concern", 2, 3, pytest.approx(0.6667, 1e-3),
+                                                 None, None, None)
+    # 67% now, 50% before: 17 percentage points, and for a concern up is worse.
+    assert seen_alone[8:11] == (0.5, 17, "\u25b2 worse by 17 points")
     first = rows["Section needing action"][0]
-    assert (first[2], first[5], first[6], first[7], first[8], first[9], first[10], first[11]) == (
-        "1b Assessment", 3, 3, 1, 0.75, 25, 2, "Recurring")
+    assert (first[2], first[5], first[6], first[7], first[8], first[9], first[10], first[11], first[12],
+            first[13]) == ("1b Assessment", 3, 3, 1, 0.75, 25, "\u25b2 worse by 25 points", "Recurring", "Persistent",
+                           ROUND)
     assert [r[11] for r in rows["Section needing action"][1:]] == [None] * (len(rows["Section needing action"]) - 1)
     # Trends: both rounds, oldest first, with the change in % good or better.
     trends = wb["Trends"]
@@ -685,11 +697,15 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
         assert {trends.cell(row=n, column=2).value for n in range(first, last + 1)} == {title.group(1).decode()}
     assert not any("charts' figures" in str(v) for row in trends.iter_rows(values_only=True) for v in row)
 
-    # A higher threshold: a concern high in only one round is not recurring.
+    # A higher threshold: 1b Assessment is still over it in both rounds.
     again = run(folder, out, threshold=0.6)
     rows = theme_rows(load(again.master)["Themes"])
-    assert rows["Concern (theme tag)"][0][10:] == (1, None)
-    assert rows["Section needing action"][0][10:] == (2, "Recurring")
+    assert rows["Concern (theme tag)"][0][11:] == (None, None, None)
+    assert rows["Section needing action"][0][11:13] == ("Recurring", "Persistent")
+    # A threshold 1b Assessment's 75% of the first round is under: recurring this round, not persistent.
+    again = run(folder, out, threshold=0.8)
+    assert theme_rows(load(again.master)["Themes"])["Section needing action"][0][11:] == ("Recurring", None,
+                                                                                         NEXT_ROUND)
 
     # With --round, only that round is merged, but the Trends still have every round the ledger has seen;
     # the round calendar orders them.
@@ -704,7 +720,7 @@ def test_themes_and_trends_across_two_rounds(tmp_path: Path, library: Library) -
     reordered = run(folder, out, round_name=NEXT_ROUND, calendar=[NEXT_ROUND, ROUND])
     wb = load(reordered.master)
     assert overall_rounds(wb["Trends"]) == [NEXT_ROUND, ROUND]
-    assert wb["Themes"]["O1"].value.startswith(f"{NEXT_ROUND} (no earlier round to compare).")
+    assert wb["Themes"]["Q1"].value.startswith(f"{NEXT_ROUND} (no earlier round to compare).")
 
 
 # -- 3. incremental and idempotent -----------------------------------------------------------------

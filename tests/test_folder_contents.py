@@ -49,7 +49,7 @@ def test_auditbook_output_and_other_files_are_skipped_not_rejected(tmp_path: Pat
                    packs=tmp_path / "elsewhere" / "packs")
     assert made.evidence is not None
     tables = export(made.evidence, tmp_path / "elsewhere" / "tables", fmt="xlsx")
-    csvs = export(made.evidence, tmp_path / "elsewhere" / "csv", fmt="csv")
+    csvs = export(made.evidence, tmp_path / "elsewhere" / "csv", fmt="csv", for_excel=True)
 
     folder = tmp_path / "returns"
     _returns(folder)

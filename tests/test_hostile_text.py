@@ -1,5 +1,6 @@
 """Hostile text (markup, quotes, formulas) typed into a return, the spec and the master goes out as text: escaped in
-the round report's HTML and its SVG charts, never a formula in the CSV export (unless --raw)."""
+the round report's HTML and its SVG charts, never a formula in the CSV export --for-excel (a data package, the
+default, keeps text as typed)."""
 
 from __future__ import annotations
 
@@ -139,16 +140,16 @@ def test_the_csv_export_never_starts_a_cell_with_a_formula(folder: tuple[Path, P
                                                            tmp_path: Path) -> None:
     returns, master, registry = folder
     evidence = gather_folder(returns, out=master, registry=registry, now=NOW)
-    written = export(evidence, tmp_path / "safe", generated_at=NOW)
+    written = export(evidence, tmp_path / "safe", generated_at=NOW, for_excel=True)
     cells = [c for p in written if p.suffix == ".csv" for row in _csv(p) for c in row]
     assert [c for c in cells if c.startswith(FORMULA_STARTS)] == []
     for value in (HOSTILE["profile_team"], HOSTILE["profile_round"], HOSTILE["actions_r01_action"], THEME, NOTE):
         assert "'" + value in cells, value
     assert HOSTILE["profile_case_ref"] in cells  # it starts with S: as typed
     readme = (tmp_path / "safe" / "README.txt").read_text(encoding="utf-8")
-    assert "leading '" in readme and "--raw" in readme
+    assert "leading '" in readme and "--for-excel" in readme
 
-    raw = export(evidence, tmp_path / "raw", generated_at=NOW, raw=True)
+    raw = export(evidence, tmp_path / "raw", generated_at=NOW)
     raw_cells = {c for p in raw if p.suffix == ".csv" for row in _csv(p) for c in row}
     assert {HOSTILE["profile_team"], HOSTILE["actions_r01_action"], THEME, NOTE} <= raw_cells
     assert "exactly as typed" in (tmp_path / "raw" / "README.txt").read_text(encoding="utf-8")
@@ -159,13 +160,14 @@ def test_export_raw_on_the_command_line(folder: tuple[Path, Path, SpecRegistry],
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "hostile.yaml").write_text(yaml.safe_dump(_data(), sort_keys=False), encoding="utf-8")
-    for options, expected in (([], "'" + HOSTILE["profile_team"]), (["--raw"], HOSTILE["profile_team"])):
-        out = tmp_path / ("raw" if options else "safe")
+    for options, expected in ((["--for-excel"], "'" + HOSTILE["profile_team"]), ([], HOSTILE["profile_team"])):
+        out = tmp_path / ("safe" if options else "raw")
         result = runner.invoke(app, ["export", str(returns), "--to", str(out), "--out", str(master),
                                      "--specs", str(specs), *options])
         assert result.exit_code == 0, result.output
         audits = _csv(out / "audits.csv")
-        assert audits[1:] and {row[audits[0].index("Team")] for row in audits[1:]} >= {expected}
+        team = audits[0].index("Team" if options else "team")
+        assert audits[1:] and {row[team] for row in audits[1:]} >= {expected}
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-1", "@A1", "\tTab", "\rCR"])

@@ -5,6 +5,7 @@ chart never runs under the header rows repeated at the top of a page)."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -161,8 +162,9 @@ def test_the_grades_cohorts_and_trends_tabs_print_whole(master_pdf: Printed) -> 
         assert on(p, "Grades", header, header_of="Section"), header
     for title in p.sections:
         assert on(p, "Grades", title), title
-    assert on(p, "Cohorts", "A group with fewer than 5 audits is marked small: its shares move a lot with one "
-                            "audit. Groups are shown, never hidden.")
+    # (pdftotext's words keep their quotes as &quot;: the note is matched either side of them)
+    assert on(p, "Cohorts", "A team or group of children with fewer than 5 audits shows")
+    assert on(p, "Cohorts", "and no figures, as official statistics do, so that no child can be recognised;")
     for header in ("Group of children", "Requires improvement", "% Good or better"):
         assert on(p, "Cohorts", header, header_of="Group of"), header
     assert on(p, "Cohorts", "Groups of children not audited this round")
@@ -201,3 +203,22 @@ def test_the_grades_chart_prints_on_a_page_of_its_own(master_pdf: Printed, tmp_p
     header = [w for w in pages[1] if w.y0 < 80]  # the classification, then the header row repeated
     assert drawn and printed(pages[1], "Section") is not None
     assert min(drawn) > max(w.y1 for w in header)
+
+
+def test_every_printed_page_says_its_tab_round_n_and_classification(master_pdf: Printed) -> None:
+    """Issue 15: the page header of every printed page of every tab names the tab (with its round where its figures
+    are the round's), what n its figures count, and the classification."""
+    rounds = {"Summary", "Grades", "Cohorts", "Themes"}
+    assert rounds | {"Trends", "Audits", "Actions", "SAG action plan", "Findings", "Answers"} <= set(master_pdf.tabs)
+    for tab, pages in master_pdf.tabs.items():
+        for number, words in enumerate(pages, start=1):
+            top = min(w.y0 for w in words)
+            header = " ".join(html.unescape(w.text) for w in sorted(words, key=lambda w: (round(w.y0), w.x0))
+                              if w.y0 < top + 12)
+            assert "OFFICIAL-SENSITIVE" in header, (tab, number, header)
+            if tab in rounds:
+                assert f"{tab}: " in header and "n = 4 audits" in header, (tab, number, header)
+            elif tab == "Trends":
+                assert "Trends across rounds" in header and "2 rounds" in header, (number, header)
+            elif tab != "Answers":
+                assert header.count(tab) == 1 and re.search(r"\b\d+ rows?\b", header), (tab, number, header)

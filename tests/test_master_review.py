@@ -196,7 +196,7 @@ def test_the_supervision_audits_not_met_and_partly_met_are_ranked(tmp_path: Path
     label = next(f.label for f in supervision.section("frequency").fields if f.id == "agreement_in_place")
     row = next(r for r in themes if r[3] == label)
     assert row[0] == "Question answered Not met or Partly met"
-    assert (row[5], row[6], row[12]) == (3, 4, "2 Not met, 1 Partly met")
+    assert (row[5], row[6], row[14]) == (3, 4, "2 Not met, 1 Partly met")  # Detail, after the change and flags
     assert not [r for r in themes if "No or Partly" in str(r[0])]
     assert result.evidence is not None
     page = render(result.evidence, generated_at=NOW)
@@ -210,7 +210,7 @@ def test_the_deep_dive_still_ranks_no_and_partly(tmp_path: Path) -> None:
     valid_return(folder / "SYN-0001.xlsx", changes={"assessment_assessment_timely": "Partly"})
     result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=REGISTRY, now=NOW)
     rows = [r for r in rows_of(result.master, "Themes")[1:] if r[0] == "Question answered No or Partly"]
-    assert ("1b Assessment", 1, 1, "1 Partly") in [(r[2], r[5], r[6], r[12]) for r in rows
+    assert ("1b Assessment", 1, 1, "1 Partly") in [(r[2], r[5], r[6], r[14]) for r in rows
                                                     if "timely" in str(r[3]).lower()]
 
 

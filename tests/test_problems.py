@@ -118,7 +118,9 @@ def test_describe_problems_prints_the_catalogue() -> None:
     assert all(f"{code} ({entry.severity}): {entry.title}" in lines for code, entry in CATALOGUE.items())
     as_json = runner.invoke(app, ["describe", "--problems", "--json"])
     assert as_json.exit_code == 0, as_json.output
-    data = json.loads(as_json.stdout)
+    document = json.loads(as_json.stdout)
+    assert document["schema_version"] == 1
+    data = document["problems"]
     assert [d["code"] for d in data] == [str(c) for c in CATALOGUE]
     assert next(d for d in data if d["code"] == "settings-not-a-month") == {
         "code": "settings-not-a-month", "topic": "The local settings (auditbook.toml)", "severity": "error",

@@ -27,7 +27,9 @@ runner = CliRunner()
 
 def _plan(path: Path) -> list[tuple[object, ...]]:
     ws = openpyxl.load_workbook(path)["SAG action plan"]
-    return [tuple(r[:6]) for r in ws.iter_rows(min_row=2, values_only=True) if any(r[:6])]
+    # The rows of the plan's table, not the instructions printed under it.
+    return [tuple(r[:6]) for r in ws.iter_rows(min_row=2, values_only=True) if any(r[:6])
+            and not str(r[0]).startswith("A row is started")]
 
 
 def _edit_plan(path: Path, rows: list[tuple[object, ...]]) -> None:

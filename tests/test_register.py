@@ -229,17 +229,24 @@ def test_age_bands() -> None:
     assert AGE_BANDS[0][0] == "Under 1"
 
 
+def _cohort_row(r: tuple[Any, ...]) -> bool:
+    """A row of the Cohorts tab's table (its audits a count, or suppressed), not of the groups not audited."""
+    return isinstance(r[2], int) or r[2] in (f"fewer than {SMALL}", "suppressed")
+
+
 def test_cohorts_mark_small_groups_and_name_the_groups_not_audited(folder: Path,
                                                                    built: tuple[Path, dict[str, Any]]) -> None:
     result = run(folder)
     ws = openpyxl.load_workbook(result.master)["Cohorts"]
-    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0] and isinstance(r[2], int)]
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0] and _cohort_row(r)]
     filled = built[1].values()
     legal = {r[1]: r for r in rows if r[0] == "Legal status"}
     assert set(legal) == {a["profile_legal_status"] for a in filled}
     teams = {r[1]: r[2] for r in rows if r[0] == "Team"}
-    assert sum(teams.values()) == 3
-    assert all(r[8] == f"Small cohort (fewer than {SMALL} audits): read with care" for r in rows if r[2] < SMALL)
+    # Three audits in all: every group is under the small-group size, so each is suppressed, its figures left out.
+    assert len(teams) == len({a["profile_team"] for a in filled})
+    assert all(r[2] == f"fewer than {SMALL}" and r[3:8] == (None,) * 5 and r[8] == f"Suppressed: fewer than {SMALL} "
+               "audits" for r in rows)
     not_audited = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0] in ("Legal status", "Gender")
                    and r[1] and "," in str(r[1])}
     choices = spec().lists["legal_status"]
@@ -253,9 +260,9 @@ def test_export_csv_writes_every_tidy_table_with_a_classified_readme(folder: Pat
     run(folder)
     to = tmp_path / "export"
     result = runner.invoke(app, ["export", str(folder), "--out", str(folder.parent / "out" / "master.xlsx"),
-                                 "--to", str(to)])
+                                 "--to", str(to), "--for-excel"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in to.iterdir()) == sorted([*names("csv"), "README.txt"])
+    assert sorted(p.name for p in to.iterdir()) == sorted([*names("csv", for_excel=True), "README.txt"])
     readme = (to / "README.txt").read_text(encoding="utf-8")
     assert readme.startswith("OFFICIAL-SENSITIVE")
     assert "free text" in readme
@@ -337,7 +344,7 @@ def test_a_spec_without_the_childs_profile_roles_has_no_such_columns_or_cohorts(
     header = [c.value for c in wb["Audits"][1]]
     assert [h for h in ("Age", "Age band", "Gender", "Ethnicity", "Legal status") if h in header] == []
     assert {"Case reference", "Team", "Overall grade"} <= set(header)
-    cohorts = {r[0] for r in wb["Cohorts"].iter_rows(min_row=5, values_only=True) if r[0] and isinstance(r[2], int)}
+    cohorts = {r[0] for r in wb["Cohorts"].iter_rows(min_row=5, values_only=True) if r[0] and _cohort_row(r)}
     assert cohorts == {"Team"}
     summary = [r[:2] for r in wb["Summary"].iter_rows(values_only=True)]
     assert ("(none)", "every group the spec names had at least one audit") in summary

@@ -64,10 +64,11 @@ WITH_TEXT = [*FINDINGS.values(), ACTION]
 
 #: The report's own vocabulary: every element and attribute it writes.
 TAGS = {"html", "head", "meta", "title", "style", "body", "div", "p", "h1", "h2", "h3", "section", "table", "thead",
-        "tbody", "tr", "th", "td", "span", "svg", "g", "rect", "line", "text", "polyline", "circle"}
+        "tbody", "tr", "th", "td", "span", "svg", "g", "rect", "line", "text", "polyline", "circle",
+        "header", "main", "footer", "figure", "figcaption", "details", "summary"}
 ATTRIBUTES = {"lang", "charset", "name", "content", "http-equiv", "class", "colspan", "role", "xmlns", "viewbox",
               "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "fill", "stroke", "stroke-width",
-              "stroke-dasharray", "font-size", "font-weight", "text-anchor", "points"}
+              "stroke-dasharray", "font-size", "font-weight", "text-anchor", "points", "open"}
 #: What no attribute value of the report may hold: each is in every payload above (or the file name's).
 MARKERS = ("<", ">", "{{", "alert", "onerror", "onload", "HYPERLINK")
 

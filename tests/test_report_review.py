@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from auditbook.analysis.trends import percent, points
+from auditbook.analysis.trends import TOO_FEW, Change, percent, points
 from auditbook.collection.collect import gather_folder
 from auditbook.demo import run_demo
 from auditbook.outputs.report import Span, _template, change, render
@@ -61,8 +61,11 @@ def test_conflicting_notes_are_not_quoted_without_include_text(folder: Path) -> 
 # -- figures that add up, in percentage points, explained -------------------------------------------------
 
 
-def test_a_change_is_the_difference_of_the_percentages_shown() -> None:
-    assert (percent(1 / 6), percent(1 / 12), points(1 / 12, 1 / 6)) == (17, 8, -9)  # not -8 (8.3 - 16.7)
+def test_a_change_is_the_difference_of_the_unrounded_shares() -> None:
+    # Issue 15: from the unrounded shares, as official statistics work them out (8.3 - 16.7 is -8, though the
+    # percentages shown, 17% and 8%, differ by 9); 5 of 12 then 1 of 12 is 33 points, not 42 - 8 = 34.
+    assert (percent(1 / 6), percent(1 / 12), points(1 / 12, 1 / 6)) == (17, 8, -8)
+    assert points(1 / 12, 5 / 12) == -33
     assert (percent(0.125), percent(0.005), percent(0.0049)) == (13, 1, 0)  # halves up, as 0% shows them
     assert points(0.5, None) is None and points(0.5, 0.5) == 0
 
@@ -82,10 +85,13 @@ def test_the_headline_adds_up_and_explains_the_overall_grade(report_rounds: tupl
     figures = _figures(render(evidence, generated_at=NOW))
     value, extra = figures["judged Outstanding or Good overall"]
     now = int(value.rstrip("%"))
-    change = re.match(r"(no change|([+-]\d+) points?) since 2026 round 2 \((\d+)%\)", extra)
+    change = re.match(r"n=4; (no change|[\u25b2\u25bc] (better|worse) by (\d+) points?) since 2026 round 2 "
+                      r"\((\d+)% of (\d+)\)", extra)
     assert change is not None, extra
-    before = int(change.group(3))
-    assert (int(change.group(2)) if change.group(2) else 0) == now - before
+    before = int(change.group(4))
+    by = 0 if change.group(3) is None else int(change.group(3)) * (1 if change.group(2) == "better" else -1)
+    # From the unrounded shares: within a point of the difference of the percentages shown.
+    assert abs(by - (now - before)) <= 1
     assert extra.endswith("The auditor's judgement of the whole case, not an average of its sections.")
     # Beside it, the section grades of the round together.
     section_value, section_extra = figures["of section grades Outstanding or Good"]
@@ -107,9 +113,15 @@ def _written(cell: str | Span) -> str:
 
 
 def test_changes_read_as_points_and_no_change() -> None:
-    assert [_written(change(c)) for c in (8, 1, 0, -1, -9, None)] == [
-        '<span class="up">+8 points</span>', '<span class="up">+1 point</span>', "no change",
-        '<span class="down">-1 point</span>', '<span class="down">-9 points</span>', ""]
+    # Issue 15: in words that say better or worse (the colour only adds to them), for measures where up is better
+    # and where up is worse; nothing to compare says why.
+    good = [Change(n, up_is_better=True) for n in (8, 1, 0, -1, -9, None)]
+    assert [_written(change(c)) for c in good] == [
+        '<span class="better">\u25b2 better by 8 points</span>', '<span class="better">\u25b2 better by 1 point</span>',
+        "no change", '<span class="worse">\u25bc worse by 1 point</span>',
+        '<span class="worse">\u25bc worse by 9 points</span>', ""]
+    assert _written(change(Change(9, up_is_better=False))) == '<span class="worse">\u25b2 worse by 9 points</span>'
+    assert _written(change(Change(None, up_is_better=False, why=TOO_FEW))) == "too few to compare"
     assert [plural(n, "urgent concern") for n in (0, 1, 2)] == ["0 urgent concerns", "1 urgent concern",
                                                                  "2 urgent concerns"]
 

@@ -191,7 +191,8 @@ def test_share_by_section_against_the_previous_round_is_worked_out_once(tmp_path
     # Overall 1 of 2 good or better (50%), then 2 of 3 (67%): a change of 17 percentage points.
     _returns(spec, layout, folder, ["2026 round 2", "2026 round 2", "2026 round 3", "2026 round 3", "2026 round 3"],
              actions=2, overall=["Good", "Requires improvement", "Good", "Outstanding", "Requires improvement"])
-    result = collect(folder, out=tmp_path / "m.xlsx", registry=SpecRegistry.of(spec), now=NOW)
+    # Two audits behind the earlier round: compared only when min_audits allows it (the default 3 says "too few").
+    result = collect(folder, out=tmp_path / "m.xlsx", registry=SpecRegistry.of(spec), now=NOW, min_audits=2)
     assert not result.rejected, result.summary_line()
     e = result.evidence
     assert e is not None and e.current is not None and e.previous is not None

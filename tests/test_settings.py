@@ -97,7 +97,7 @@ DEFECTS = [
      r"line 20, column 1: rounds: July is in both round 1 and round 2"),
     ('naming = "{year} {round}"', 'naming = "{year}"', r"line 23, column 1: rounds\.naming: .*\{round\}"),
     ('recurring_threshold = "30%"', 'recurring_threshold = "300%"',
-     r"line 32, column 1: themes\.recurring_threshold: \"300%\" is not a share of audits"),
+     r"line 34, column 1: themes\.recurring_threshold: \"300%\" is not a share of audits"),
     ("[themes]", "[themes]\ncolour = \"red\"", r"line 31, column 1: themes\.colour: unknown setting \"colour\"\. "
                                                r"The keys here are recurring_threshold"),
     ("[authority]", "[authorty]", r"line 7, column 1: authorty: unknown setting \"authorty\"\. Did you mean "

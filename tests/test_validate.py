@@ -671,7 +671,9 @@ def test_cli_json_equals_the_library_call(returns: dict[str, Path]) -> None:
     files = [returns[k] for k in ("valid", "goodish", "late", "csv", "lock")]
     result = runner.invoke(app, ["validate", "--json", *map(str, files)])
     assert result.exit_code == 1, result.output
-    printed = json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert list(document) == ["schema_version", "reports"] and document["schema_version"] == 1
+    printed = document["reports"]
     registry = SpecRegistry.load()
     library = json.loads(json.dumps([validate_file(f, registry=registry).as_dict() for f in files]))
     assert printed == library

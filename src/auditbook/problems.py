@@ -308,9 +308,11 @@ CATALOGUE: dict[Code, Entry] = {
         Code.INTERNAL_ERROR: _e(
             "error", "auditbook could not check the file: a fault to report to its maintainers.",
             "auditbook could not check this workbook ({why}).",
-            "Send it to the auditbook maintainers; meanwhile check it by hand.",
+            "Run the command again with --debug and send what it prints (it names no child) to whoever supports "
+            "auditbook, not the workbook itself; meanwhile check it by hand.",
             ledger=Words("what was read could not be recorded in the ledger ({why}).",
-                         "Send the file to the auditbook maintainers.")),
+                         "Run collect again with --debug and send what it prints (it names no child) to whoever "
+                         "supports auditbook.")),
     }),
     **_topic("A returned workbook: where it came from", {
         Code.NOT_AN_AUDIT_WORKBOOK: _e(

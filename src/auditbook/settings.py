@@ -130,9 +130,13 @@ class RoundsSettings(_Section):
 
 
 class ThemesSettings(_Section):
-    """[themes]"""
+    """[themes]: when a theme recurs, and how small a group of children is too small to show."""
 
     recurring_threshold: float = DEFAULT_THRESHOLD
+    #: The fewest audits a theme recurs in, and the fewest behind each of two rounds' shares compared.
+    min_audits: int = Field(default=3, ge=1, le=1000)
+    #: A team or group of children with fewer audits than this is shown as "fewer than N", no figures.
+    small_group: int = Field(default=5, ge=1, le=1000)
 
     @field_validator("recurring_threshold", mode="before")
     @classmethod
@@ -208,7 +212,9 @@ def settings_lines(settings: Settings, path: Path | None) -> list[str]:
             ("Send completed audits to", "; ".join(local.send_to) or "(the spec's wording)"),
             ("Save them in", local.save_to or "(not set)"),
             ("Rounds", "; ".join(local.rounds.describe()) or "(none: the audit month stands for the round)"),
-            ("Recurring theme threshold", f"{settings.threshold:.0%}")]
+            ("Recurring theme threshold", f"{settings.threshold:.0%}"),
+            ("Recurring theme in at least", plural(settings.themes.min_audits, "audit")),
+            ("Groups suppressed below", plural(settings.themes.small_group, "audit"))]
     head = f"Settings: {path}" if path else f"Settings: none (no {SETTINGS_NAME} here); the defaults below"
     return [head, *(f"  {label}: {value}" for label, value in rows)]
 

@@ -1,8 +1,11 @@
 """Pure: grades and "% Good or better" by group of children (legal status, age band, gender, ethnicity, team).
 
-Each figure carries the number of audits behind it; a group with fewer than SMALL audits is marked as
-small rather than hidden, so the Self-Assessment Group sees that it is there and reads it with care.
-Groups the spec's own choice list names but no audit of the round falls in are listed as not audited.
+Each figure carries the number of audits behind it. As official statistics do, a group with fewer than the
+small-group size (SMALL unless the settings say otherwise) is shown as "fewer than 5": no count, no grades, no
+share, so that beside the team and case lists no child can be recognised. Where that leaves one group of a
+dimension suppressed, the next smallest is suppressed too (secondary suppression), since the round's total
+less the groups shown would give it away. Groups the spec's own choice list names but no audit of the round
+falls in are listed as not audited.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 
-#: Fewer audits than this and a group's shares are marked "small cohort: read with care".
+#: Fewer audits than this and a group's figures are suppressed (the default of the setting themes.small_group).
 SMALL = 5
 #: The age bands of the DfE children looked after statistics.
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -59,6 +62,8 @@ class CohortRow:
     grades: tuple[int, ...]
     good: int
     graded: int
+    #: "" (shown), "small" (fewer audits than the small-group size) or "secondary" (so the total gives none away).
+    suppressed: str = ""
 
     @property
     def share(self) -> float | None:
@@ -67,8 +72,18 @@ class CohortRow:
 
     @property
     def small(self) -> bool:
-        """Too few audits to read much into."""
-        return self.audits < SMALL
+        """Its figures are not shown (too few audits, or to keep another group's from being worked out)."""
+        return bool(self.suppressed)
+
+
+def suppress(sizes: Sequence[int], small: int) -> list[str]:
+    """For groups of these sizes (one breakdown whose total is known): "small" for each under `small`, "secondary"
+    for the next smallest when exactly one is, since the total less the others would give it away; "" for the rest."""
+    out = ["small" if n < small else "" for n in sizes]
+    if out.count("small") == 1 and len(out) > 1:
+        shown = [i for i, flag in enumerate(out) if not flag]
+        out[min(shown, key=lambda i: (sizes[i], i))] = "secondary"
+    return out
 
 
 def dimensions(specs: Sequence[Spec]) -> list[Dimension]:
@@ -77,18 +92,21 @@ def dimensions(specs: Sequence[Spec]) -> list[Dimension]:
 
 
 def cohorts(audits: Sequence[Audit], specs: Sequence[Spec], grades: Sequence[str],
-            good_or_better: frozenset[str]) -> list[CohortRow]:
-    """Every group of every dimension with at least one audit, largest first within a dimension."""
+            good_or_better: frozenset[str], *, small: int = SMALL) -> list[CohortRow]:
+    """Every group of every dimension with at least one audit, largest first within a dimension; groups under
+    `small` audits (and, where needed, one more) are marked suppressed (see `suppress`)."""
     rows: list[CohortRow] = []
     for dim in dimensions(specs):
         groups: dict[str, list[Audit]] = {}
         for a in audits:
             groups.setdefault(dim.group(a), []).append(a)
-        for group, members in sorted(groups.items(), key=lambda kv: (kv[0] == NOT_RECORDED, -len(kv[1]), kv[0])):
+        ranked = sorted(groups.items(), key=lambda kv: (kv[0] == NOT_RECORDED, -len(kv[1]), kv[0]))
+        flags = suppress([len(members) for _, members in ranked], small)
+        for (group, members), flag in zip(ranked, flags, strict=True):
             counts = Counter(a.text(Role.OVERALL_GRADE) for a in members)
             graded = sum(counts[g] for g in grades)
             rows.append(CohortRow(dim.name, group, len(members), tuple(counts[g] for g in grades),
-                                  sum(counts[g] for g in grades if g in good_or_better), graded))
+                                  sum(counts[g] for g in grades if g in good_or_better), graded, flag))
     return rows
 
 
@@ -115,3 +133,22 @@ def _choices(spec: Spec, role: Role) -> list[str]:
     if f is None or f.choices is None:
         return []
     return [c for c in spec.lists.get(f.choices, []) if norm(c) not in ("not known", "prefer not to say")]
+
+
+def suppression_note(small: int) -> str:
+    """Why some groups show no figures (the master's Cohorts and Themes tabs and the round report say it)."""
+    return (f"A team or group of children with fewer than {small} audits shows \"fewer than {small}\" and no figures, "
+            "as official statistics do, so that no child can be recognised; where that would let a total give it "
+            "away, the next smallest group is suppressed too.")
+
+
+def suppressed(rows: Sequence[CohortRow], small: int) -> list[str]:
+    """What was suppressed, a line per dimension: "Ethnicity: 3 groups with fewer than 5 audits, 1 more group"."""
+    out: dict[str, list[int]] = {}
+    for r in rows:
+        counts = out.setdefault(r.dimension, [0, 0])
+        counts[0] += r.suppressed == "small"
+        counts[1] += r.suppressed == "secondary"
+    return [f"{dim}: {n} {'group' if n == 1 else 'groups'} with fewer than {small} audits"
+            + (f", and {more} more so that the total gives none away" if more else "")
+            for dim, (n, more) in out.items() if n]

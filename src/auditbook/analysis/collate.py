@@ -69,8 +69,12 @@ class Collation:
 
     merged: list[Merged] = field(default_factory=list)
     not_merged: list[NotMerged] = field(default_factory=list)
-    #: The share of audits at or above which a concern counts as high (themes.py says when it recurs).
+    #: The share of audits at or above which a theme counts as high (themes.py says when it recurs).
     threshold: float = 0.3
+    #: The fewest audits a theme recurs in, and the fewest behind each of two shares compared.
+    min_audits: int = 3
+    #: A team or group of children with fewer audits than this has its figures suppressed.
+    small_group: int = 5
     #: What the merged audits were made from: the specs' titles, and their grade scale (in list order).
     title: str = "Audits"
     grades: tuple[str, ...] = ()
@@ -161,7 +165,8 @@ def spellings(names: Iterable[str]) -> dict[str, str]:
 
 
 def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float = 0.3,
-          round_name: str | None = None, rounds: RoundCalendar | None = None, today: date | None = None) -> Collation:
+          round_name: str | None = None, rounds: RoundCalendar | None = None, today: date | None = None,
+          min_audits: int = 3, small_group: int = 5) -> Collation:
     """Choose what goes into the master: valid returns, once each, the latest for each case and round.
 
     Each audit's round is worked out here once (`round_of`, with the round calendar `rounds`) and spelt as most
@@ -170,7 +175,7 @@ def merge(sources: Iterable[Source], registry: SpecRegistry, *, threshold: float
     `norm` reads them (look-alike characters are one case). With `today`, a return completed after it is warned of
     and supersedes no return completed already.
     """
-    out = Collation(threshold=threshold)
+    out = Collation(threshold=threshold, min_audits=min_audits, small_group=small_group)
     valid: list[tuple[Source, str]] = []
     by_sha: dict[str, str] = {}
     # Of exact copies the shortest path is kept: "X.xlsx" rather than "X - Copy.xlsx".

@@ -14,16 +14,18 @@ from datetime import date
 from auditbook.analysis.actions import Action, ReadBack, State, actions_of
 from auditbook.analysis.cohorts import CohortRow, cohorts, not_audited
 from auditbook.analysis.collate import Collation, Merged
-from auditbook.analysis.plan import PlanRow
-from auditbook.analysis.themes import Ranked, Themes, analyse
+from auditbook.analysis.plan import PlanLine, PlanRow, Recurring, plan_lines
+from auditbook.analysis.themes import Ranked, Themes, analyse, definition
 from auditbook.analysis.tracking import ReturnRow
 from auditbook.analysis.trends import (
     OVERALL,
+    Change,
     RoundSummary,
     TrendRow,
+    compare,
     good_share,
     ordered,
-    points,
+    percent,
     summarise,
     trend_rows,
 )
@@ -42,12 +44,14 @@ class ScopeShare:
     graded: int
     share: float | None
     before: float | None
+    #: The change in % good or better since the previous round (see trends.compare).
+    changed: Change = field(default_factory=lambda: Change(None, True))
 
     @property
     def change(self) -> int | None:
         """The change in % good or better since the previous round, in whole percentage points worked out from the
-        percentages shown (None without both)."""
-        return points(self.share, self.before)
+        unrounded shares (None without both, or with too few audits behind either)."""
+        return self.changed.points
 
 
 @dataclass
@@ -88,8 +92,25 @@ class Evidence:
         return now, before
 
     def recurring(self) -> list[Ranked]:
-        """The concerns flagged recurring this round: theme tags and sections needing action."""
-        return [t for t in (self.themes.concerns + self.themes.sections if self.themes else []) if t.recurring]
+        """The themes recurring this round: concern tags, sections needing action, questions answered short."""
+        return self.themes.recurring() if self.themes else []
+
+    def definition(self) -> str:
+        """What "recurring" means, in one sentence with this collect's settings."""
+        c = self.collation
+        return definition(threshold=c.threshold, min_audits=c.min_audits, short=c.answered_short())
+
+    def overall_change(self) -> Change:
+        """The change in % good or better overall since the previous round (too few to compare under min_audits)."""
+        c = self.collation
+        now = good_share(self.current.overall, c.grades, c.good_or_better) if self.current else (0, None)
+        before = good_share(self.previous.overall, c.grades, c.good_or_better) if self.previous else (0, None)
+        return compare(now[1], now[0], before[1], before[0] if self.previous else None, min_audits=c.min_audits,
+                       up_is_better=True)
+
+    def plan_lines(self) -> list[PlanLine]:
+        """The SAG action plan: the kept rows, then a row for each recurring theme not yet in it."""
+        return plan_lines(self.plan, [Recurring(r.name, figures(r), r.first_seen) for r in self.recurring()])
 
     def teams(self) -> Counter[str]:
         """Audits this round by team."""
@@ -113,9 +134,17 @@ class Evidence:
             graded, share = good_share(counts, c.grades, c.good_or_better)
             if not graded:
                 continue
-            before = good_share(self.previous.scope(scope), c.grades, c.good_or_better)[1] if self.previous else None
-            out.append(ScopeShare(scope, counts, graded, share, before))
+            before_n, before = good_share(self.previous.scope(scope), c.grades, c.good_or_better) if self.previous \
+                else (None, None)
+            out.append(ScopeShare(scope, counts, graded, share, before, compare(
+                share, graded, before, before_n, min_audits=c.min_audits, up_is_better=True)))
         return out
+
+
+def figures(r: Ranked) -> str:
+    """The figures behind a theme in words: "5 of 12 audits (42%), persistent"."""
+    return (f"{r.count} of {r.of} audits ({percent(r.share)}%)" + (", persistent" if r.persistent else "")
+            + (f"; {r.changed.words()} since the previous round" if r.changed.points is not None else ""))
 
 
 def round_summaries(c: Collation, registry: SpecRegistry) -> list[RoundSummary]:
@@ -146,7 +175,8 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
     in_round = [m for m in c.merged if current is not None and norm(m.round) == norm(current.round)]
     themes = None if current is None else analyse(
         current, rounds[:index], in_round, threshold=c.threshold, grades=c.grades, needs_action=c.needs_action,
-        shortfall_words=c.shortfall, section_order=[s.title for spec in c.specs for s in spec.sections])
+        shortfall_words=c.shortfall, section_order=[s.title for spec in c.specs for s in spec.sections],
+        min_audits=c.min_audits, small=c.small_group)
     audits = [m.audit for m in in_round]
     # Sections in the specs' order (sections only older rounds had come after them).
     spec_order = [s.title for spec in c.specs for s in spec.sections if s.kind == "judged"]
@@ -156,6 +186,8 @@ def gather(c: Collation, registry: SpecRegistry, *, history: Sequence[RoundSumma
         collation=c, registry=registry, today=today, actions=actions_of(c.merged) if actions is None else list(actions),
         states=states, rounds=rounds,
         current=current, previous=previous, in_round=in_round, themes=themes,
-        cohorts=cohorts(audits, c.specs, c.grades, c.good_or_better), not_audited=not_audited(audits, c.specs),
-        trends=trend_rows(rounds, scopes, c.grades, c.good_or_better), scopes=scopes, plan=list(plan),
+        cohorts=cohorts(audits, c.specs, c.grades, c.good_or_better, small=c.small_group),
+        not_audited=not_audited(audits, c.specs),
+        trends=trend_rows(rounds, scopes, c.grades, c.good_or_better, min_audits=c.min_audits), scopes=scopes,
+        plan=list(plan),
         returns=returns, readback=readback or ReadBack())

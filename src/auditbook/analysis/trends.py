@@ -27,9 +27,57 @@ def percent(share: float) -> int:
 
 
 def points(now: float | None, before: float | None) -> int | None:
-    """The change between two shares in percentage points, worked out from the whole percentages shown, so the
-    figures side by side add up (17% then 8% is -9 points, never -8)."""
-    return None if now is None or before is None else percent(now) - percent(before)
+    """The change between two shares in whole percentage points, worked out from the unrounded shares (5 of 12 then
+    1 of 12 is 33 points, not 42% - 8% = 34), halves away from zero."""
+    if now is None or before is None:
+        return None
+    by = math.floor(abs(now - before) * 100 + 0.5 + 1e-9)
+    return -by if now < before else by
+
+
+#: What a change says when one of the rounds has too few audits behind it to compare.
+TOO_FEW = "too few to compare"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change between two rounds' shares, knowing whether up is better or worse for what it measures.
+
+    `points` is None when there is nothing to compare, with `why` saying so ("too few to compare").
+    """
+
+    points: int | None
+    up_is_better: bool
+    why: str = ""
+
+    @property
+    def better(self) -> bool | None:
+        """True when the change is for the better, False for the worse, None when none or no change."""
+        if not self.points:
+            return None
+        return (self.points > 0) == self.up_is_better
+
+    def words(self) -> str:
+        """The change in words with an arrow for its direction: "\u25b2 worse by 9 points", "\u25bc better by 8
+        points", "no change", or why there is none ("too few to compare"; "" when there is no earlier round)."""
+        if self.points is None:
+            return self.why
+        if self.points == 0:
+            return "no change"
+        arrow = "\u25b2" if self.points > 0 else "\u25bc"
+        size = abs(self.points)
+        return f"{arrow} {'better' if self.better else 'worse'} by {size} point{'' if size == 1 else 's'}"
+
+
+def compare(now: float | None, now_n: int, before: float | None, before_n: int | None, *, min_audits: int,
+            up_is_better: bool) -> Change:
+    """The change from `before` (a share of `before_n` audits) to `now` (of `now_n`): none without an earlier share,
+    "too few to compare" unless both rounds have at least `min_audits` audits behind them."""
+    if now is None or before is None or before_n is None:
+        return Change(None, up_is_better)
+    if now_n < min_audits or before_n < min_audits:
+        return Change(None, up_is_better, TOO_FEW)
+    return Change(points(now, before), up_is_better)
 
 
 def shortfall(tally: dict[str, int]) -> int:
@@ -137,8 +185,13 @@ class TrendRow:
     graded: int
     counts: tuple[int, ...]
     good: float | None
-    #: Percentage points since the round before (see `points`).
-    change: int | None
+    #: Since the round before, % good or better being the measure (see `compare`).
+    changed: Change
+
+    @property
+    def change(self) -> int | None:
+        """Percentage points since the round before (None when there is none to show)."""
+        return self.changed.points
 
 
 def good_share(counts: dict[str, int], grades: Sequence[str],
@@ -158,17 +211,18 @@ def section_share(summary: RoundSummary, grades: Sequence[str],
 
 
 def trend_rows(rounds: Sequence[RoundSummary], scopes: Sequence[str], grades: Sequence[str],
-               good_or_better: frozenset[str]) -> list[TrendRow]:
-    """Per round and scope: grade counts, % good or better, and the change from the previous round."""
+               good_or_better: frozenset[str], *, min_audits: int = 1) -> list[TrendRow]:
+    """Per round and scope: grade counts, % good or better, and the change from the previous round that graded it
+    (compared only when both have at least `min_audits` audits graded)."""
     rows: list[TrendRow] = []
-    previous: dict[str, float | None] = {}
+    previous: dict[str, tuple[float, int]] = {}
     for r in rounds:
         for scope in scopes:
             counts = r.scope(scope)
             graded, share = good_share(counts, grades, good_or_better)
-            before = previous.get(scope)
-            change = points(share, before)
+            before, before_n = previous.get(scope, (None, None))
+            change = compare(share, graded, before, before_n, min_audits=min_audits, up_is_better=True)
             rows.append(TrendRow(r.round, scope, graded, tuple(counts.get(g, 0) for g in grades), share, change))
             if share is not None:
-                previous[scope] = share
+                previous[scope] = (share, graded)
     return rows

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import os
+import platform
 import re
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +22,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from auditbook import __version__
 from auditbook.allocation.lists import Allocated, AllocationError, bad_rows_message, read_allocation
+from auditbook.diagnostics import configure, debug_wanted
 from auditbook.errors import AuditbookError
 from auditbook.settings import Settings, find_settings, load_settings, parse_share
 from auditbook.spec import Spec, default_spec_path, load_spec
@@ -51,11 +58,33 @@ class Command(TidyHelp, TyperCommand):
 
 
 class Group(TidyHelp, TyperGroup):
-    """A group of commands with tidy help, listed in the pipeline's order."""
+    """A group of commands with tidy help, listed in the pipeline's order; an internal error said in one line (with
+    its traceback under --debug), exit 3."""
 
     def list_commands(self, ctx: Any) -> list[str]:
         names: list[str] = super().list_commands(ctx)
         return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            # typer's own exits and usage errors (click's, which typer may vendor) carry their exit code: theirs.
+            if isinstance(err, typer.Abort) or hasattr(err, "exit_code"):
+                raise
+            if isinstance(err, BrokenPipeError):  # what read stdout stopped reading (| head): nothing to say
+                with contextlib.suppress(Exception):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(1) from None
+            debugging = ctx.find_root().meta.get(DEBUG)
+            if debugging:
+                log.critical("internal error, auditbook stopped", exc_info=err)
+            where = ("Its traceback is above" if debugging else "Run the same command again with --debug (or "
+                     "AUDITBOOK_DEBUG=1) to see where")
+            err_console.print(f"Error: auditbook stopped on an internal error ({type(err).__name__}). {where}: send "
+                              "it to whoever supports auditbook. It names no child and quotes no answer.",
+                              markup=False, soft_wrap=True)
+            raise typer.Exit(INTERNAL) from None
 
 
 _APP: dict[str, Any] = {"no_args_is_help": True, "rich_markup_mode": "markdown", "cls": Group}
@@ -65,6 +94,10 @@ app.add_typer(spec_app, name="spec")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+log = logging.getLogger(__name__)
+#: The exit code of an internal error (a fault of auditbook's, not of what it was given).
+INTERNAL = 3
+DEBUG = "auditbook.debug"
 
 
 def _share(value: str) -> float:
@@ -87,6 +120,17 @@ SpecsOption = Annotated[
 ]
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help=(
+    "Print the outcome as JSON: one document, its schema_version first."))]
+#: The shape of every --json document: raised when a key goes or changes meaning (a key may be added without).
+JSON_SCHEMA_VERSION = 1
+
+
+def print_json(body: Mapping[str, Any], *, ascii_only: bool = True) -> None:
+    """A --json document on stdout (whatever --quiet says): its schema_version, then `body`."""
+    print(json.dumps({"schema_version": JSON_SCHEMA_VERSION, **body}, indent=2, ensure_ascii=ascii_only))
+
+
 ThresholdOption = Annotated[float | None, typer.Option("--threshold", parser=_share, metavar="PERCENT", help=(
     "Share of audits at which a theme is recurring: 30, 30% or 0.3. Default: the settings', else 30%."))]
 
@@ -98,9 +142,24 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main_options(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=(
+        "Log what each step does on stderr, and the traceback of an internal error, to send to whoever supports "
+        "auditbook: no answer text, no child's name (also AUDITBOOK_DEBUG=1)."))] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=(
+        "Print no results and no progress, only what stops a command (and --json or what describe is asked "
+        "for): the exit code says how it went."))] = False,
+) -> None:
     """Deep Dive case file audits: generate locked workbooks, validate returns, collect them."""
+    debugging = debug_wanted(debug)
+    ctx.meta[DEBUG] = debugging
+    configure(debug=debugging)
+    console.quiet = quiet
+    log.debug("auditbook %s, Python %s on %s: %s", __version__, platform.python_version(), sys.platform,
+              ctx.invoked_subcommand)
 
 
 def fail(err: AuditbookError, code: int = 1) -> typer.Exit:
@@ -138,7 +197,7 @@ def allocated_or_exit(allocation: Path | None, local: Settings) -> list[Allocate
 @contextmanager
 def progress_bar(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr when it is a terminal: the callback to report progress to, else None."""
-    if not enabled or not err_console.is_terminal:
+    if not enabled or console.quiet or not err_console.is_terminal:
         yield None
         return
     with Progress(console=err_console, transient=True) as bar:

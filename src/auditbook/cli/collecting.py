@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.urgent import of_report
 from auditbook.cli.app import (
     Command,
+    JsonOption,
     SettingsOption,
     SpecsOption,
     ThresholdOption,
@@ -23,6 +23,7 @@ from auditbook.cli.app import (
     console,
     err_console,
     fail,
+    print_json,
     progress_bar,
     settings_or_exit,
 )
@@ -54,6 +55,7 @@ def run_options(local: Settings, *, specs: list[Path] | None, threshold: float |
     """The options collect, export and report run with: the same settings (round calendar, threshold) for all."""
     return Options(out=out, ledger_path=ledger, round_name=round_name, rounds=local.calendar,
                    threshold=local.threshold if threshold is None else threshold,
+                   min_audits=local.themes.min_audits, small_group=local.themes.small_group,
                    allocation=allocated_or_exit(allocation, local), registry=SpecRegistry.load(tuple(specs or ())))
 
 
@@ -62,7 +64,7 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help=(
         "Returned workbooks to check, or folders: every .xlsx and .xlsm in them."), exists=True)],
     specs: SpecsOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    as_json: JsonOption = False,
     feedback: FeedbackOption = None,
 ) -> None:
     """Check returned workbooks: "valid", or every problem with its sheet, cell and how to fix it.
@@ -78,7 +80,7 @@ def validate(
     for r in reports:
         r.file = name_key(r.file)  # whatever bytes the name has, printed and in JSON as text
     if as_json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2))
+        print_json({"reports": [r.as_dict() for r in reports]})
     else:
         say_urgent([u.line() for r in reports if (u := of_report(r)) is not None])
         for r in reports:
@@ -159,7 +161,7 @@ def collect(
         "The allocation list (CSV or xlsx): adds a Returns tab with every allocated case's status."))] = None,
     packs: Annotated[Path | None, typer.Option("--packs", file_okay=False, help=(
         "Also write one workbook per team manager into this folder."))] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    as_json: JsonOption = False,
     forget: Annotated[list[Path] | None, typer.Option("--forget", help=(
         "Remove what the ledger stored for this file (no longer in FOLDER), then collect, so the master no "
         "longer holds its answers. Repeatable."))] = None,
@@ -181,7 +183,7 @@ def collect(
     except AuditbookError as e:
         raise fail(e, 2) from None
     if as_json:
-        print(json.dumps(collect_json(result), indent=2))
+        print_json(collect_json(result))
     else:
         print_collect(result)
     if feedback is not None:
@@ -255,20 +257,28 @@ def export(
     round_name: Annotated[str | None, typer.Option("--round", help="Only this audit round.")] = None,
     specs: SpecsOption = None,
     settings: SettingsOption = None,
-    raw: Annotated[bool, typer.Option("--raw", help=(
-        "CSV text exactly as typed, for R or pandas. By default text starting with = + - @, a tab or a carriage "
-        "return gets a leading ' so that a spreadsheet never runs it as a formula."))] = False,
+    for_excel: Annotated[bool, typer.Option("--for-excel", help=(
+        "CSV for a spreadsheet: the master's headers, and text starting with = + - @, a tab or a carriage return "
+        "gets a leading ' so that a spreadsheet never runs it as a formula. By default the CSVs are a data "
+        "package for R, pandas or Frictionless (datapackage.json beside them), text exactly as typed."))] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Write the tidy tables (audits, answers, findings, actions, rejected, dictionary) for R, pandas or Power BI:
-    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says."""
+    they hold auditors' free text and are OFFICIAL-SENSITIVE, as README.txt beside them says.
+
+    CSV (the default) is a Frictionless Data Package: snake_case headers, true/false, missing values empty and a
+    datapackage.json describing each table (types, choices, keys). --for-excel and --format xlsx keep formulas out."""
     local = settings_or_exit(settings)
     try:
         evidence = gather_folder(folder, run_options(local, specs=specs, out=out, ledger=ledger,
                                                      round_name=round_name))
-        written = run_export(evidence, to, fmt=fmt, raw=raw)
+        written = run_export(evidence, to, fmt=fmt, for_excel=for_excel)
     except AuditbookError as e:
         raise fail(e, 2) from None
     say_readback(evidence)
+    if as_json:
+        print_json({"folder": str(to), "format": fmt, "for_excel": for_excel, "files": [str(p) for p in written]})
+        return
     for path in written:
         console.print(str(path), soft_wrap=True, markup=False)
 
@@ -291,6 +301,7 @@ def report(
     threshold: ThresholdOption = None,
     specs: SpecsOption = None,
     settings: SettingsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Write the round report for the Self-Assessment Group: one self-contained HTML file, OFFICIAL-SENSITIVE,
     that opens offline, sends no request anywhere and prints to PDF from the browser."""
@@ -302,6 +313,9 @@ def report(
     except AuditbookError as e:
         raise fail(e, 2) from None
     say_readback(evidence)
+    if as_json:
+        print_json({"report": str(path), "include_text": include_text})
+        return
     console.print(str(path), soft_wrap=True, markup=False)
 
 
@@ -320,11 +334,16 @@ def say_readback(evidence: Evidence) -> None:
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path("output"),
     count: Annotated[int, typer.Option("--count", min=1, max=500, help="How many synthetic returns.")] = 12,
+    as_json: JsonOption = False,
 ) -> None:
     """The whole loop on synthetic data: a blank workbook, a folder of returns (some bad) and their master."""
     try:
         result = run_demo(out, count=count)
     except AuditbookError as e:
         raise fail(e, 2) from None
+    if as_json:
+        print_json({"blank": str(result.blank), "returns": str(result.returns), "report": str(result.report),
+                    "collect": collect_json(result.collected)})
+        return
     print_collect(result.collected)
     console.print("\n" + "\n".join(result.next_steps()), markup=False, soft_wrap=True)

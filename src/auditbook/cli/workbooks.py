@@ -23,6 +23,7 @@ from auditbook.allocation.prefilled import allocate as run_allocate
 from auditbook.allocation.template import write_template
 from auditbook.cli.app import (
     Command,
+    JsonOption,
     SettingsOption,
     SpecOption,
     SpecsOption,
@@ -30,6 +31,7 @@ from auditbook.cli.app import (
     console,
     err_console,
     fail,
+    print_json,
     progress_bar,
     settings_or_exit,
     spec_app,
@@ -66,6 +68,7 @@ def generate(
     password: Annotated[str, typer.Option("--password", help="Sheet protection password (default: none).")] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite a workbook that is already there.")] = False,
     settings: SettingsOption = None,
+    as_json: JsonOption = False,
     moderate: Annotated[Path | None, typer.Option("--moderate", metavar="RETURN.xlsx", dir_okay=False, exists=True,
                                                   help=(
         "Write the moderation workbook of this (valid) return instead: its answers, grades and evidence locked, "
@@ -96,13 +99,16 @@ def generate(
         err_console.print(f'Warning: round "{round_name}" is not the one the round calendar gives {month} '
                           f'("{calendar}"); the workbook says "{round_name}". Check the round, or the calendar in '
                           "the settings.", markup=False, soft_wrap=True)
+    if as_json:
+        print_json({"workbook": str(path)})
+        return
     console.print(str(path), soft_wrap=True, markup=False)
 
 
 @app.command(cls=Command)
 def describe(
     spec: SpecOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+    as_json: JsonOption = False,
     problems: Annotated[bool, typer.Option("--problems", help=(
         "Print the catalogue of problems instead: every code auditbook reports, its severity, what it means and "
         "the words of its message and fix."))] = False,
@@ -119,7 +125,7 @@ def describe(
         raise typer.Exit(2)
     dd = data_dictionary(spec_or_exit(spec))
     if as_json:
-        print(json.dumps(dd, indent=2, ensure_ascii=False))
+        print_json(dd, ascii_only=False)
         return
     table = Table("name", "sheet", "cell", "type", "required", "applies when", "label")
     for i in dd["inputs"]:
@@ -131,7 +137,7 @@ def describe(
 def print_problems(*, as_json: bool, markdown: bool) -> None:
     """The catalogue of problems: as JSON, as Markdown (docs/problems.md), or topic by topic on the screen."""
     if as_json:
-        print(json.dumps(list(described()), indent=2, ensure_ascii=False))
+        print_json({"problems": list(described())}, ascii_only=False)
         return
     if markdown:
         print(catalogue_markdown(), end="")
@@ -160,6 +166,7 @@ def allocate(
     fmt: Annotated[str, typer.Option("--format", metavar="csv|xlsx", help=(
         "The template's format: xlsx (the audit month a dropdown, kept as text) or csv."))] = "csv",
     settings: SettingsOption = None,
+    as_json: JsonOption = False,
     moderate: Annotated[str | None, typer.Option("--moderate", metavar="SHARE", help=(
         "Instead: moderation workbooks for a sample of a collected round's audits (10% or a number), stratified by "
         "team and grade, every Inadequate one included. Give the returns folder with --returns."))] = None,
@@ -202,8 +209,12 @@ def allocate(
         raise fail(e, 1) from None
     for a in (a for a in rows if a.note):
         err_console.print(f"row {a.row}: {a.note}", markup=False, soft_wrap=True)
-    for path in paths:
-        console.print(str(path), soft_wrap=True, markup=False)
+    if as_json:
+        print_json({"workbooks": [str(p) for p in paths], "bad_rows": [{"row": b.row, "message": b.message}
+                                                                      for b in bad]}, ascii_only=False)
+    else:
+        for path in paths:
+            console.print(str(path), soft_wrap=True, markup=False)
     if bad:
         err_console.print(bad_rows_message(allocation, bad), markup=False, soft_wrap=True)
         raise typer.Exit(1)
@@ -259,26 +270,40 @@ def allocation_or_exit(allocation: Path, rounds: RoundCalendar, *,
 def settings_command(
     settings: SettingsOption = None,
     example: Annotated[bool, typer.Option("--example", help="Print an example settings file to start from.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show the local settings in use and where they come from (exit 2 naming the line and key of any problem)."""
     if example:
         print(example_settings(), end="")
         return
-    console.print("\n".join(settings_lines(settings_or_exit(settings), find_settings(settings))), markup=False,
-                  soft_wrap=True)
+    local, found = settings_or_exit(settings), find_settings(settings)
+    if as_json:
+        print_json({"file": None if found is None else str(found), "settings": local.model_dump(mode="json")},
+                   ascii_only=False)
+        return
+    console.print("\n".join(settings_lines(local, found)), markup=False, soft_wrap=True)
 
 
 @spec_app.command("check", cls=Command)
 def spec_check(
     path: Annotated[Path | None, typer.Argument(help="The spec to check. Default: the bundled one.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Lint a spec: every problem with where it is, what is wrong and how to fix it."""
     target = path or default_spec_path()
     try:
         loaded = load_spec(target)
     except AuditbookError as e:
+        if as_json:
+            print_json({"spec": str(target), "valid": False, "error": str(e)}, ascii_only=False)
+            raise typer.Exit(1) from None
         raise fail(e, 1) from None
     n = sum(len(loaded.fields_of(s)) for s in loaded.sections)
+    if as_json:
+        print_json({"spec": str(target), "valid": True, "id": loaded.id, "version": loaded.version,
+                    "sections": len(loaded.sections), "fields": n, "roles_not_given": missing_roles(loaded)},
+                   ascii_only=False)
+        return
     console.print(f"{target}: OK ({loaded.id} {loaded.version}, {len(loaded.sections)} sections, {n} fields)",
                   soft_wrap=True, markup=False)
     missing = missing_roles(loaded)

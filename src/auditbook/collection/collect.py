@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +38,8 @@ from auditbook.text import name_key
 
 __all__ = ["MASTER_NAME", "Options", "collect", "default_paths", "forget_key", "gather_folder"]
 
+logger = logging.getLogger(__name__)
+
 
 def forget_key(folder: Path, file: Path) -> str:
     """The ledger's name for a file of the folder, given relative to the folder or as a path inside it."""
@@ -67,6 +70,7 @@ def gather_folder(folder: Path, opts: Options | None = None, /, **given: Any) ->
     o = options(opts, given)
     with said_plainly(default_paths(folder, o.out, o.ledger_path)[1]), Session(folder, o, existing=True) as session:
         scan = session.scan()
+        _log_scan(scan)
         with paused_gc():
             _, evidence, _ = session.evidence(scan, master=session.edited_master(), packs=session.edited_packs())
     return evidence
@@ -104,6 +108,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
             with contextlib.suppress(OSError):
                 stale.unlink(missing_ok=True)
         scan = s.scan()
+        _log_scan(scan)
         edited_packs = s.edited_packs()
         state = s.state(scan, master)
         written, previous = s.ledger.last_run()
@@ -111,6 +116,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
         if (packs is None and not edited_packs and previous and written == state
                 and edited_master is None and s.master_sha is not None):
             # Nothing changed since the master was written: it is already the master this run would write.
+            logger.debug("nothing changed since the master was written: its outcome is taken from the ledger")
             result = result_from_json(json.loads(previous), master, s.ledger_file, scan)
         else:
             check_not_open(master)
@@ -125,6 +131,7 @@ def collect(folder: Path, opts: Options | None = None, /, *, packs: Path | None 
                 _replace(s, draft, master)
     result.forgotten = forgotten
     result.warnings = _warnings(s.ledger_file) + result.warnings
+    logger.info("collected: %s", result.summary_line())
     return result
 
 
@@ -159,10 +166,13 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
              edited: tuple[Path | None, list[Path]], forgotten: list[str]) -> CollectResult:
     """Take back the edits, work out the evidence, write the master to `draft` (and the packs, when asked for)."""
     collation, evidence, rows = s.evidence(scan, master=edited[0], packs=edited[1], forgotten=forgotten)
+    logger.debug("merged %d audits, %d files not merged, %d actions", len(collation.merged), len(collation.not_merged),
+              len(evidence.actions))
     register = Register(s.ledger)
     log = EditLog(s.ledger, s.moment)
     edits = log.all()
     _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master, draft)
+    logger.debug("wrote the master")
     register.wrote(MASTER, [*(a.id for a in evidence.actions), *(u.id for u in evidence.urgent)], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
@@ -175,10 +185,16 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
                                            kept=set(s.ledger.written_packs()))
         s.ledger.remember_pack_names(names)
         result.warnings += failed
+        logger.debug("wrote %d packs, %d could not be written", len(result.packs), len(failed))
         s.ledger.remember_packs_dir(packs)
         for path in result.packs:
             s.ledger.remember_written(pack_source(path), path)
     return result
+
+
+def _log_scan(scan: Scan) -> None:
+    logger.debug("scanned the folder: %d files, %d read, %d unchanged, %d skipped, %d not read", scan.files, scan.read,
+              scan.unchanged, scan.skipped, scan.not_read)
 
 
 def _action_ids(entry: Entry, registry: SpecRegistry) -> list[str]:

@@ -59,6 +59,9 @@ class Options:
     round_name: str | None = None
     #: The share of audits at or above which a concern counts as high.
     threshold: float = 0.3
+    #: The fewest audits a theme recurs in (and behind each share compared); a smaller group is suppressed.
+    min_audits: int = 3
+    small_group: int = 5
     registry: SpecRegistry | None = None
     workers: int | None = None
     progress: Progress | None = None
@@ -168,7 +171,8 @@ class Session:
         allocated = None if o.allocation is None else [dataclasses.astuple(a) for a in o.allocation]
         today = self.moment.date().isoformat() if o.allocation else None
         return hashlib.sha256(json.dumps([scan.state, registry_key(self.registry), o.round_name, o.threshold,
-                                          str(master.resolve()), allocated, today, list(o.calendar), repr(o.rounds)],
+                                          o.min_audits, o.small_group, str(master.resolve()), allocated, today,
+                                          list(o.calendar), repr(o.rounds)],
                                          default=str).encode()).hexdigest()
 
     def edited_master(self) -> Path | None:
@@ -202,7 +206,7 @@ class Session:
         o = self.opts
         sources = scan.sources(self.registry)
         collation = merge(sources, self.registry, threshold=o.threshold, round_name=o.round_name, rounds=o.rounds,
-                          today=self.moment.date())
+                          today=self.moment.date(), min_audits=o.min_audits, small_group=o.small_group)
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)

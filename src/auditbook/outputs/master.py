@@ -39,6 +39,7 @@ from auditbook.outputs.tidy import (
 from auditbook.outputs.urgent_tab import urgent_tab
 from auditbook.spec.layout import col_letter
 from auditbook.store.editlog import LoggedEdit
+from auditbook.text import plural
 
 
 def overdue_formula(columns: Sequence[Column]) -> str:
@@ -101,6 +102,18 @@ def _returns_tab(s: Sheets, e: Evidence) -> None:
                                                        "format": s.flag})
 
 
+def _print_headings(s: Sheets, e: Evidence) -> None:
+    """The tabs of figures print their round and n at the top of every page (the tidy tabs print their rows)."""
+    current = e.current.round if e.current else "(no round)"
+    audits = plural(e.current.audits if e.current else 0, "audit")
+    headings = {name: (f"{name}: {current}", f"n = {audits}") for name in ("Summary", "Grades", "Cohorts", "Themes")}
+    headings["Trends"] = ("Trends across rounds", plural(len(e.rounds), "round"))
+    for name, (title, n) in headings.items():
+        ws = s.wb.get_worksheet_by_name(name)
+        if ws is not None:
+            s.print_heading(ws, title, n)
+
+
 def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
                  generated_at: datetime | None = None, edits: Sequence[LoggedEdit] = ()) -> Path:
     """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
@@ -129,6 +142,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             s.tidy(dictionary_table(c.specs, e.registry))
             edits_tab(s, edits)
             lists_tab(s, themes)
+            _print_headings(s, e)
     except PermissionError:
         raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
                            "run collect again.") from None

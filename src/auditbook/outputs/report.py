@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from auditbook.analysis.actions import Action, State, completion
-from auditbook.analysis.cohorts import SMALL
+from auditbook.analysis.cohorts import suppressed, suppression_note
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.themes import Ranked
 from auditbook.analysis.tracking import OUTSTANDING, OVERDUE, not_in_figures
-from auditbook.analysis.trends import OVERALL, percent, points, section_share
+from auditbook.analysis.trends import OVERALL, Change, compare, good_share, percent, section_share
 from auditbook.analysis.urgent import open_concerns
 from auditbook.atomic import replacing
 from auditbook.outputs.svg import (
@@ -58,8 +58,9 @@ ACTIONS_SHOWN = 200
 
 @dataclass(frozen=True)
 class Span:
-    """Text in a styled span: a change up or down (style "up", "down"), a flag ("flag": "Recurring", "Overdue"),
-    or free text kept with its line breaks ("text")."""
+    """Text in a styled span: a change for the better or worse (style "better", "worse": the words say which, the
+    colour only adds to them), a flag ("flag": "Recurring", "Overdue"), or free text kept with its line breaks
+    ("text")."""
 
     text: str
     style: str
@@ -109,6 +110,8 @@ class ThemeTables:
 
     threshold: str
     answered_short: str
+    #: What "recurring" means, in one sentence.
+    definition: str
     concerns: Table
     strengths: Table
     sections: Table
@@ -168,6 +171,9 @@ class Report:
     grades: GradeCharts | None
     trend: Trend | None
     small: int
+    #: Why some groups show no figures, and what was suppressed (a line per dimension).
+    suppression: str
+    suppressed: Sequence[str]
     cohorts: Sequence[tuple[str, ShareBars]]
     not_audited: Table | None
     themes: ThemeTables | None
@@ -202,14 +208,13 @@ def _coord(value: float) -> str:
     return f"{value:.1f}"
 
 
-def change(by: int | None) -> Cell:
-    """A change in percentage points as the report shows it: "+8 points" (up), "-1 point" (down), "no change", or
-    nothing when there is none to show."""
-    if by is None:
-        return ""
-    if by == 0:
-        return "no change"
-    return Span(f"{by:+d} {word(abs(by), 'point')}", "up" if by > 0 else "down")
+def change(by: Change) -> Cell:
+    """A change as the report shows it, in words with an arrow: "\u25b2 worse by 9 points", "\u25bc better by 8
+    points" (styled better or worse), "no change", "too few to compare", or nothing without an earlier round."""
+    better = by.better
+    if better is None:
+        return by.words()
+    return Span(by.words(), "better" if better else "worse")
 
 
 def _pct(x: float | None) -> str:
@@ -230,8 +235,12 @@ def _headline(e: Evidence) -> list[Figure]:
     c = e.collation
     cur, prev = e.current, e.previous
     share, before = e.overall_share()
+    graded = good_share(cur.overall, c.grades, c.good_or_better)[0] if cur else 0
+    graded_before = good_share(prev.overall, c.grades, c.good_or_better)[0] if prev else 0
     sections = section_share(cur, c.grades, c.good_or_better) if cur else (0, None)
-    sections_before = section_share(prev, c.grades, c.good_or_better)[1] if prev else None
+    sections_before_n, sections_before = section_share(prev, c.grades, c.good_or_better) if prev else (0, None)
+    sections_change = compare(sections[1], sections[0], sections_before, sections_before_n if prev else None,
+                              min_audits=c.min_audits, up_is_better=True)
     good = " or ".join(g for g in c.grades if g in c.good_or_better) or "good or better"
     since = f" since {prev.round}" if prev else ""
     audits = cur.audits if cur else 0
@@ -239,24 +248,22 @@ def _headline(e: Evidence) -> list[Figure]:
     urgent = sum(1 for u in e.urgent if e.current is not None and norm(u.round) == norm(e.current.round))
     overdue = len(e.overdue())
     recurring = len(e.recurring())
-    overall: list[Cell] = [change(points(share, before)), f"{since} ({_pct(before)})"] if prev else [
-        "no earlier round"]
+    overall: list[Cell] = [f"n={graded}; ", change(e.overall_change()), f"{since} ({_pct(before)} of {graded_before})"
+                           ] if prev else [f"n={graded}; no earlier round"]
     figures = [
         Figure(str(audits), f"{word(audits, 'audit')} this round"),
         Figure(_pct(share), f"judged {good} overall",
                [*overall, ". The auditor's judgement of the whole case, not an average of its sections."]),
         Figure(_pct(sections[1]), f"of section grades {good}",
                [f"{plural(sections[0], 'section grade')} this round",
-                *(["; ", change(points(sections[1], sections_before)), f"{since} ({_pct(sections_before)})"]
+                *(["; ", change(sections_change), f"{since} ({_pct(sections_before)} of {sections_before_n})"]
                   if prev else [])]),
         Figure(str(late), "returned late"),
         Figure(str(urgent), f"urgent {word(urgent, 'concern')} raised",
                [f"{len(open_concerns(e.urgent, e.states))} open in all rounds, returns not merged included: see the "
                 "first section"]),
         Figure(str(overdue), f"{word(overdue, 'action')} overdue", [f"of {len(e.actions)} in the register"]),
-        Figure(str(recurring), f"recurring {word(recurring, 'concern')}",
-               [f"theme tags and sections needing action at or above {c.threshold:.0%} this round and in an earlier "
-                "round"]),
+        Figure(str(recurring), f"recurring {word(recurring, 'theme')}", [e.definition()]),
     ]
     if e.returns is not None:
         outstanding = sum(1 for r in e.returns if r.status in (OUTSTANDING, OVERDUE))
@@ -274,15 +281,20 @@ def _grades(e: Evidence) -> GradeCharts | None:
         bars.append(Bar(r.scope, r.share, f"(n={r.graded})", r.before,
                         "low" if r.share is not None and r.share < 0.5 else ""))
         stacked.append((r.scope, [r.counts.get(g, 0) for g in e.collation.grades]))
-    return GradeCharts(share_bars("% good or better by section", bars),
+    return GradeCharts(share_bars("% good or better by section", bars, item="Section"),
                        stacked_grades("Share of each grade, by section", stacked, e.collation.grades))
 
 
 def _cohorts(e: Evidence) -> list[tuple[str, ShareBars]]:
+    """A chart per dimension; a suppressed group is named with "fewer than N" (or "suppressed"): no bar, no share."""
+    small = e.collation.small_group
     by_dimension: dict[str, list[Bar]] = {}
     for r in e.cohorts:
-        note = f"(n={r.audits}{', small' if r.small else ''})"
-        by_dimension.setdefault(r.dimension, []).append(Bar(r.group, r.share, note, mark="small" if r.small else ""))
+        if r.suppressed:
+            shown = f"fewer than {small}" if r.suppressed == "small" else "suppressed"
+            by_dimension.setdefault(r.dimension, []).append(Bar(r.group, None, shown=shown))
+            continue
+        by_dimension.setdefault(r.dimension, []).append(Bar(r.group, r.share, f"(n={r.audits})"))
     return [(dimension, share_bars(f"% good or better by {dimension}", bars, label_width=260))
             for dimension, bars in by_dimension.items()]
 
@@ -300,10 +312,12 @@ def _trend(e: Evidence) -> Trend | None:
     by = {(t.round, t.scope): t.good for t in e.trends}
     names = [r.round for r in e.rounds]
     series = [(OVERALL, [by.get((n, OVERALL)) for n in names])]
-    rows: list[list[Cell]] = [[_shown(t.round), _shown(t.scope), str(t.graded), _pct(t.good), change(t.change)]
+    rows: list[list[Cell]] = [[_shown(t.round), _shown(t.scope), str(t.graded), _pct(t.good), change(t.changed)]
                               for t in e.trends if t.scope == OVERALL and t.graded]
-    return Trend(trend_lines("% good or better by round", names, series),
-                 Table(["Round", "Scope", "Audits graded", "% good or better", "Change (points)"], rows, (2, 3, 4)))
+    graded = {t.round: t.graded for t in e.trends if t.scope == OVERALL}
+    labels = [f"{n} (n={graded.get(n, 0)})" for n in names]  # each round's point with the audits behind it
+    return Trend(trend_lines("% good or better by round", labels, series),
+                 Table(["Round", "Scope", "Audits graded (n)", "% good or better", "Change"], rows, (2, 3, 4)))
 
 
 def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True, detail: str = "") -> Table:
@@ -311,11 +325,12 @@ def _ranked(rows: Sequence[Ranked], *, item: str, recurring: bool = True, detail
     out: list[list[Cell]] = []
     for r in rows[:TOP]:
         what = f"{r.section}: {r.item}" if item == "Question" else r.section if item == "Section" else r.item
-        flag = Span("Recurring", "flag") if r.recurring else ""
-        out.append([_shown(what), f"{r.count} of {r.of}", _pct(r.share), _pct(r.previous), change(r.change),
+        flag = Span("Recurring, persistent" if r.persistent else "Recurring", "flag") if r.recurring else ""
+        before = "" if r.previous is None else f"{_pct(r.previous)} of {r.previous_of}"
+        out.append([_shown(what), f"{r.count} of {r.of}", _pct(r.share), before, change(r.changed),
                     *([flag] if recurring else []), *([_shown(r.detail)] if detail else [])])
-    headers = [item, "Audits", "Share", "Previous round", "Change (points)", *(["Recurring"] if recurring else []),
-               *([detail] if detail else [])]
+    headers = [item, "Audits (of n)", "Share", "Previous round (of n)", "Change",
+               *(["Recurring"] if recurring else []), *([detail] if detail else [])]
     return Table(headers, out, (1, 2, 3, 4))
 
 
@@ -324,11 +339,10 @@ def _themes(e: Evidence) -> ThemeTables | None:
     if t is None:
         return None
     return ThemeTables(
-        f"{t.threshold:.0%}", e.collation.answered_short(), _ranked(t.concerns, item="Concern"),
+        f"{t.threshold:.0%}", e.collation.answered_short(), e.definition(), _ranked(t.concerns, item="Concern"),
         _ranked(t.strengths, item="Strength", recurring=False),
         _ranked([r for r in t.sections if r.count], item="Section"),
-        _ranked(sorted(t.questions, key=lambda r: (-r.share, -r.count))[:TOP], item="Question", recurring=False,
-                detail="Answers"))
+        _ranked(sorted(t.questions, key=lambda r: (-r.count, -r.share))[:TOP], item="Question", detail="Answers"))
 
 
 def _actions(e: Evidence, include_text: bool) -> Actions:
@@ -345,10 +359,12 @@ def _actions(e: Evidence, include_text: bool) -> Actions:
                      Span(_shown(conflict), "flag text") if st.conflict else ""])
     headers = ["Action", "Case", "Team", "Section", *(["What"] if include_text else []), "Responsible", "Timescale",
                "Status", "Overdue", "Conflicting edits"]
-    plan = [[_shown(p.id), _shown(p.theme), _shown(p.action), _shown(p.owner), _shown(p.due), _shown(p.status),
-             _shown(p.linked)] for p in e.plan]
+    plan = [[_shown(p.id), _shown(p.theme), _shown(line.figures), _shown(line.first_seen), _shown(p.action),
+             _shown(p.owner), _shown(p.due), _shown(p.status), _shown(p.linked)]
+            for line in e.plan_lines() for p in (line.row,)]
     return Actions(len(overdue), len(e.actions), Table(headers, rows),
-                   Table(["ID", "Theme", "Action", "Owner", "Due", "Status", "Linked themes"], plan),
+                   Table(["ID", "Theme", "Figures this round", "First recurred in", "Action", "Owner", "Due", "Status",
+                          "Linked themes"], plan),
                    _completion(e, "Team", lambda a: a.team), _completion(e, "Round", lambda a: a.round))
 
 
@@ -430,7 +446,9 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         classification=classification, title=e.collation.title, round=e.current.round if e.current else None,
         made=f"{moment:%d/%m/%Y %H:%M}", audits=plural(len(e.in_round), "audit"), teams=sorted(e.teams().items()),
         previous=e.previous.round if e.previous else None, include_text=include_text, headline=_headline(e),
-        grades=_grades(e), trend=_trend(e), small=SMALL, cohorts=_cohorts(e), not_audited=_not_audited(e),
+        grades=_grades(e), trend=_trend(e), small=e.collation.small_group,
+        suppression=suppression_note(e.collation.small_group),
+        suppressed=suppressed(e.cohorts, e.collation.small_group), cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
         findings=_findings(e) if include_text else None, urgent=_urgent(e, include_text),
         missing=_missing(e, include_text), moderated=sum(1 for m in e.in_round if m.original is not None))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -23,7 +24,9 @@ from auditbook.atomic import replacing
 from auditbook.dates import EXCEL_DATE_FORMAT
 from auditbook.outputs.sheetxml import FastRows, Group, cell_text, row_height
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
+from auditbook.spec.layout import cell_ref
 from auditbook.store.ours import OUTPUT_PROPERTY, temporary
+from auditbook.text import plural, shown
 from auditbook.workbook.xlsx import ARIAL_10, WORKBOOK_OPTIONS, escape_header, strict
 
 #: Every cell's look unless it has its own: what `Sheets.text` is, so plain text cells need no style.
@@ -33,6 +36,10 @@ FAST_OPTIONS = {**WORKBOOK_OPTIONS, "default_format_properties": BASE_FORMAT}
 #: Width (in characters) that still prints legibly on one A4 landscape page.
 PAGE_WIDTH = 175
 A4 = 9
+#: Every tab's printed margins, in inches.
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}
+#: The longest page header Excel takes.
+HEADER_MOST = 255
 Cell = str | int | float | date | None
 
 
@@ -88,9 +95,9 @@ class Sheets:
         ws = self.wb.add_worksheet(name)
         ws.set_landscape()
         ws.set_paper(A4)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_margins(**MARGINS)
         label = escape_header(self.classification)
-        ws.set_header(f'&C&"Arial,Bold"{label}')
+        self.print_heading(ws, name)
         ws.set_footer(f"&L{escape_header(name)}&CPage &P of &N&R{label}")
         if sum(widths) > PAGE_WIDTH:
             ws.set_print_scale(80)
@@ -99,6 +106,23 @@ class Sheets:
         else:
             ws.fit_to_pages(1, 0)
         return ws
+
+    def print_heading(self, ws: Worksheet, title: str, n: str = "", note: str = "") -> None:
+        """The page header of every printed page of a tab: its title left, the classification in the middle (with a
+        line of instructions under it, if any: the one line as wide as the page), n (what its figures count) right."""
+        # A round's name comes from the returns: its control characters shown, its "&" not a header code.
+        title, n, note = (escape_header(shown(t)) for t in (title, n, note))
+        label = f'&"Arial,Bold"{escape_header(self.classification)}'
+        left, right = f'&L&"Arial,Bold"{title}', f"&R{n}" if n else ""
+        # Excel takes at most 255 characters: a long classification leaves out the note, then the title and n.
+        for header in (f'{left}&C{label}\n&"Arial,Regular"&9{note}{right}' if note else "",
+                       f"{left}&C{label}{right}", f"&C{label}"):
+            if header and len(header.encode("utf-16-le")) // 2 <= HEADER_MOST:
+                break
+        ws.set_header(header)
+        if "\n" in header:
+            # Room for the second line of the header above the rows.
+            ws.set_margins(**{**MARGINS, "top": MARGINS["top"] + 0.25})
 
     def write(self, ws: Worksheet, row: int, col: int, value: Cell, fmt: Any = None) -> None:
         """One cell; text always as text (an auditor's "=HYPERLINK(...)" stays those characters)."""
@@ -130,8 +154,10 @@ class Sheets:
             ws.set_column(i, i, c.width, fmt)
         # xlsxwriter checks a table's every cell as it adds it (seconds for the Answers tab): the table is
         # added over its header and one row, and FastRows sets its range when it puts the rows in.
+        # Its title and description are the Table's alt text, read out by screen readers in Excel.
         ws.add_table(0, 0, 1, len(cols) - 1, {
-            "name": table.name, "style": "Table Style Light 9",
+            "name": table.name, "style": "Table Style Light 9", "title": table.name,
+            "description": f"{table.name}: one row each, with the columns {', '.join(c.header for c in cols)}.",
             "columns": [{"header": c.header, "header_format": self.head} for c in cols]})
         self.fast.tables += 1
         ws.set_row(0, row_height([c.header for c in cols], widths, [True] * len(cols)))
@@ -148,6 +174,7 @@ class Sheets:
         """
         ws, cell_formats = self._table_sheet(table, sheet)
         data = list(rows if rows is not None else table.rows)
+        self.print_heading(ws, sheet or table.name, plural(len(data), "row"))
         if extra_rows:
             data += [()] * extra_rows
         cols = table.columns
@@ -203,6 +230,15 @@ class Sheets:
         else:
             ws.write_string(row, 0, text, fmt or self.note)
         self.fit_row(ws, row, [text], [sum(widths)], [True])
+
+    @staticmethod
+    def insert_chart(ws: Worksheet, row: int, col: int, chart: Chart, *, about: str,
+                     figures: tuple[int, int, int, int], options: dict[str, Any]) -> None:
+        """A chart at (row, col) with its alt text (xlsxwriter's description): what it shows, and the cells (first
+        row, first column, last row, last column) that hold its figures, for a screen reader to go to."""
+        r0, c0, r1, c1 = figures
+        where = f"{ws.name} {cell_ref(r0, c0)}:{cell_ref(r1, c1)}"
+        ws.insert_chart(row, col, chart, {**options, "description": f"{about} Its figures are in {where}."})
 
     def page_break(self, ws: Worksheet, rows: Sequence[int]) -> None:
         """Start a new printed page above each of these rows (a chart anchored there then never runs under the

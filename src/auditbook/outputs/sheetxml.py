@@ -35,6 +35,7 @@ Cell = str | int | float | date | None
 #: Points of row height a line of 10-point Arial needs, and the most a row may be.
 LINE_POINTS, MAX_ROW_POINTS = 13.0, 409.0
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
 #: The range of an Excel Table and of its filter, as xlsxwriter wrote them (header and one row).
 _TABLE_REF = re.compile(rb'(<table [^>]*?ref|<autoFilter ref)="[^"]*"')
 #: The deflate level of the sheets whose rows are streamed in (tens of megabytes: level 1 is several times faster).
@@ -326,7 +327,9 @@ def _around_rows(xml: bytes, p: _Pending) -> tuple[bytes, bytes]:
     dimension = f'<dimension ref="A1:{col_letter(p.last_col)}{max(p.last_row, 0) + 1}"/>'.encode()
     xml = _DIMENSION.sub(dimension, xml, count=1)
     if b"</sheetData>" in xml:
-        at = xml.index(b"</sheetData>")
+        # Before any row xlsxwriter wrote under them (a note under a table): Excel wants rows in order.
+        after = next((m.start() for m in _ROW_NUMBER.finditer(xml) if int(m.group(1)) > p.last_row + 1), None)
+        at = xml.index(b"</sheetData>") if after is None else after
         return xml[:at], xml[at:]
     at = xml.index(b"<sheetData/>")
     return xml[:at] + b"<sheetData>", b"</sheetData>" + xml[at + len(b"<sheetData/>"):]

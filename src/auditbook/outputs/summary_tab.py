@@ -14,10 +14,10 @@ from xlsxwriter.worksheet import Worksheet
 from auditbook.analysis.actions import State
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.tracking import RETURN_STATUSES
-from auditbook.analysis.trends import OVERALL, points
+from auditbook.analysis.trends import OVERALL, good_share
 from auditbook.analysis.urgent import open_concerns
 from auditbook.outputs.sheets import Cell, Sheets
-from auditbook.outputs.svg import GRADE_COLOURS
+from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import INT, WRAP, Column
 from auditbook.text import plural
 
@@ -69,15 +69,20 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
     due = [d for m in merged if isinstance(d := m.audit.due_date, date)]
     cur, prev = e.current, e.previous
     share, before = e.overall_share()
+    changed = e.overall_change()
     facts: list[tuple[str, Cell, str]] = [
         ("This round", cur.round if cur else "(none)", ""),
         ("Audits this round", cur.audits if cur else 0, ""),
         ("Overall % Good or better this round", share, "pct"),
+        ("Overall grades behind it this round (n)", good_share(cur.overall, c.grades, c.good_or_better)[0] if cur
+         else 0, ""),
         (f"Overall % Good or better in {prev.round}" if prev else "Previous round", before if prev else "(none)",
          "pct"),
-        ("Change since the previous round (percentage points)", points(share, before), "change"),
-        (f"Recurring concerns (at or above {c.threshold:.0%} this round and in an earlier one: see Themes)",
-         len(e.recurring()), ""),
+        *([(f"Overall grades behind it in {prev.round} (n)", good_share(prev.overall, c.grades, c.good_or_better)[0],
+            "")] if prev else []),
+        ("Change since the previous round (percentage points)", changed.points, "change"),
+        ("Change since the previous round", changed.words() or "(no earlier round)", ""),
+        (f"Recurring themes this round (see Themes). {e.definition()}", len(e.recurring()), ""),
         ("Actions overdue", len(e.overdue()), ""),
         ("Actions with conflicting edits", sum(1 for a in e.actions if e.states.get(a.id, State()).conflict), ""),
         ("Rounds covered", ", ".join(rounds) or "(none)", ""),
@@ -127,9 +132,11 @@ def _section_grades(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], 
     """Each graded section's grades this round; returns the next free row."""
     c = e.collation
     graded = e.current.sections if e.current else {}
-    rows: list[list[Cell]] = [[title, *[graded[title].get(g, 0) for g in c.grades]] for title in sections]
+    rows: list[list[Cell]] = [[title, *[graded[title].get(g, 0) for g in c.grades],
+                               f"{title} (n={sum(graded[title].get(g, 0) for g in c.grades)})"] for title in sections]
     cols = [Column("Section grades this round", WIDTHS[0], WRAP),
-            *[Column(g, WIDTHS[1 + i] if 1 + i < len(WIDTHS) else WIDTHS[-1], INT) for i, g in enumerate(c.grades)]]
+            *[Column(g, WIDTHS[1 + i] if 1 + i < len(WIDTHS) else WIDTHS[-1], INT) for i, g in enumerate(c.grades)],
+            Column("Chart label (n)", WIDTHS[0], WRAP)]
     return s.block(ws, row, cols, rows) if sections else row
 
 
@@ -142,24 +149,33 @@ def _charts(s: Sheets, ws: Worksheet, e: Evidence, sections: list[str], overall_
         chart = s.wb.add_chart({"type": "column"})
         first, last = overall_row + 1, overall_row + len(c.grades)
         chart.add_series({"name": "Audits", "categories": ["Summary", first, 0, last, 0],
-                          "values": ["Summary", first, 1, last, 1], "fill": {"color": "#1F4E79"}})
-        chart.set_title({"name": "Overall grades this round (the auditor's judgement of the whole case)",
+                          "values": ["Summary", first, 1, last, 1], "fill": {"color": "#1F4E79"},
+                          "data_labels": {"value": True}})
+        total = sum(e.current.overall.get(g, 0) for g in c.grades) if e.current else 0
+        chart.set_title({"name": f"Overall grades this round, n={total} (the auditor's judgement of the whole case)",
                          "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.2})
+        s.insert_chart(ws, end, 0, chart, about="Column chart: the overall grades this round, audits of each.",
+                       figures=(overall_row, 0, last, 1), options={"x_scale": 1.5, "y_scale": 1.2})
         end += _CHART_ROWS
     if sections:
         chart = s.wb.add_chart({"type": "bar", "subtype": "stacked"})
         last = sections_row + len(sections)
+        label = len(c.grades) + 1  # the column of each section's title with its n
         for col in range(1, len(c.grades) + 1):
             chart.add_series({"name": ["Summary", sections_row, col],
-                              "categories": ["Summary", sections_row + 1, 0, last, 0],
+                              "categories": ["Summary", sections_row + 1, label, last, label],
                               "values": ["Summary", sections_row + 1, col, last, col],
-                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]}})
-        chart.set_title({"name": "Grades by section this round"})
+                              "fill": {"color": GRADE_COLOURS[(col - 1) % len(GRADE_COLOURS)]},
+                              "border": {"color": SEPARATOR}})
+        chart.set_title({"name": "Grades by section this round (n: sections graded)"})
+        # The labels with their n are in a hidden column (the printed table has the titles and counts already).
+        ws.set_column(label, label, WIDTHS[0], None, {"hidden": True})
+        chart.show_hidden_data()
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "bottom"})
         breaks.append(end)
-        ws.insert_chart(end, 0, chart, {"x_scale": 1.5, "y_scale": 1.6})
+        s.insert_chart(ws, end, 0, chart, about="Stacked bar chart: the grades of each section this round.",
+                       figures=(sections_row, 0, last, len(c.grades)), options={"x_scale": 1.5, "y_scale": 1.6})
     s.page_break(ws, breaks)

@@ -1,27 +1,73 @@
 """Pure: where everything goes in the round report's small inline SVG charts (no script, no fonts or images to fetch).
 
 This module lays a chart out (label lines, bar widths, points) as plain data; the macros of
-templates/charts.html.j2 draw it, escaping every text. Every chart has a <title> and each bar or point its
-figure as text, so it reads the same printed in black and white, and to a screen reader.
+templates/charts.html.j2 draw it, escaping every text. Every chart has a <title>, each bar or point its figure
+as text, and its figures as a table (Figures) that the template writes under it, so it reads the same printed in
+black and white, and to a screen reader. The colours are chosen by their WCAG contrast (`contrast`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from auditbook.analysis.trends import percent
 
-#: Grades in list order, best first: greens, amber, red (then purple and grey for longer scales). None is the navy
-#: of the "% good or better" bars, so the two never read as one.
-GRADE_COLOURS = ("#1A7A3A", "#8CC46B", "#F6A53A", "#C0392B", "#7030A0", "#808080")
-#: The colour of a count written on a grade's bar: white on the dark fills, ink on the light ones.
-GRADE_INK = ("#FFFFFF", "#1F1F1F", "#1F1F1F", "#FFFFFF", "#FFFFFF", "#FFFFFF")
-INK, MUTED, LIGHT = "#1F1F1F", "#595959", "#D9D9D9"
+#: Grades in list order, best first: green, dark green, amber, dark red (then purple and dark grey for longer
+#: scales). Each is at least 3:1 against white (WCAG 2.2 1.4.11), and light and dark take turns, so grades next to each
+#: other in the list are at least 3:1 against each other too; where a grade with no audits leaves two of the same
+#: lightness side by side, the white border between a bar's parts (SEPARATOR) tells them apart. NAVY is the "% good
+#: or better" bars' colour, so the two never read as one.
+GRADE_COLOURS = ("#3FA24A", "#0A3F1C", "#CC8000", "#7A0010", "#A474D6", "#333333")
+INK, MUTED, LIGHT, WHITE = "#1F1F1F", "#595959", "#D9D9D9", "#FFFFFF"
+#: The line drawn between the parts of a stacked bar.
+SEPARATOR = WHITE
 #: The fill of the "% good or better" bars, and of the first (overall) line of a trend.
 NAVY = "#1F4E79"
-#: A bar's fill by its mark: "low" (under half, red) and "small" (a small cohort, amber).
-MARK_COLOURS = {"low": "#C00000", "small": "#BF8F00"}
+#: A bar's fill by its mark: "low" (under half, red) and "small" (a small cohort, dark amber); each at least 3:1
+#: against white and against the bar's light track.
+MARK_COLOURS = {"low": "#C00000", "small": "#8A6400"}
+#: What a mark says in words beside its bar's figure, so the colour is never the only sign of it (a small cohort's
+#: note says "small" itself).
+MARK_WORDS = {"low": "under half"}
+
+
+def _luminance(colour: str) -> float:
+    """A "#RRGGBB" colour's relative luminance, as WCAG 2.2 defines it."""
+    channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """The contrast ratio of two "#RRGGBB" colours (1 to 21), as WCAG 2.2 defines it."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink_on(fill: str) -> str:
+    """The colour of text written on a fill: white or ink, whichever contrasts more."""
+    return WHITE if contrast(WHITE, fill) >= contrast(INK, fill) else INK
+
+
+def text_colour(colour: str) -> str:
+    """A colour for text on white: the colour itself where it reads (4.5:1, WCAG 1.4.3), else ink."""
+    return colour if contrast(colour, WHITE) >= 4.5 else INK
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A chart's figures as a table, under every chart: what a screen reader (or anyone) reads instead of the
+    drawing. Every column after the first holds figures."""
+
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+    @property
+    def numeric(self) -> range:
+        """The columns of figures (all but the first), right-aligned as the report's tables align them."""
+        return range(1, len(self.headers))
 
 
 @dataclass(frozen=True)
@@ -35,6 +81,8 @@ class Bar:
     previous: float | None = None
     #: "" (plain), "low" (drawn red) or "small" (a small cohort: drawn amber).
     mark: str = ""
+    #: Written instead of the share when there is none to show ("fewer than 5" for a suppressed group: no bar).
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +122,9 @@ class ShareBars:
     left: int
     plot: int
     rows: list[ShareRow]
+    figures: Figures
+    #: Drawn under the previous round's tick, so it shows on a dark bar as on the light track.
+    separator: ClassVar[str] = SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -117,6 +168,9 @@ class StackedGrades:
     height: int
     legend: list[LegendKey]
     rows: list[StackedRow]
+    figures: Figures
+    #: The line between a bar's parts (see GRADE_COLOURS).
+    separator: ClassVar[str] = SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -141,6 +195,7 @@ class TrendLines:
     grid: list[tuple[float, Text]]
     rounds: list[Text]
     series: list[Series]
+    figures: Figures
 
 
 def _lines(label: str, width: int, size: int = 12, most: int = 3) -> list[str]:
@@ -169,9 +224,10 @@ def _row_height(lines: Sequence[str], size: int = 12) -> int:
     return max(24, len(lines) * (size + 2) + 8)
 
 
-def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width: int = 760) -> ShareBars:
+def share_bars(title: str, bars: Sequence[Bar], *, item: str = "Group", label_width: int = 300, width: int = 760
+               ) -> ShareBars:
     """Horizontal bars of shares (e.g. % good or better by section), with the previous round as a tick; labels wrap
-    over up to three lines rather than being cut."""
+    over up to three lines rather than being cut. `item` heads the first column of its table of figures."""
     top = 8
     plot = width - label_width - 170
     rows: list[ShareRow] = []
@@ -180,19 +236,37 @@ def share_bars(title: str, bars: Sequence[Bar], *, label_width: int = 300, width
         lines = _lines(b.label, label_width - 12)
         row = _row_height(lines)
         mid = y + row / 2
-        figure = "no grades" if b.share is None else f"{percent(b.share)}%"
         rows.append(ShareRow(
             b.label, _label(label_width - 8, mid + 4, lines), mid, None if b.share is None else plot * b.share,
             MARK_COLOURS.get(b.mark, NAVY), None if b.previous is None else label_width + plot * b.previous,
-            Text(label_width + plot + 8, mid + 4, f"{figure} {b.note}".strip(), fill=MUTED, size=11)))
+            Text(label_width + plot + 8, mid + 4, _figure(b), fill=MUTED, size=11)))
         y += row
     height = max(y, top + 24) + 8
-    return ShareBars(title, width, int(height), label_width, plot, rows)
+    return ShareBars(title, width, int(height), label_width, plot, rows, _share_figures(bars, item))
+
+
+def _share_figures(bars: Sequence[Bar], item: str) -> Figures:
+    """The table of a share chart: each bar's figure as the chart writes it, and the previous round's share if any
+    bar has one."""
+    before = any(b.previous is not None for b in bars)
+    rows = [(b.label, _figure(b), *([_pct(b.previous)] if before else [])) for b in bars]
+    return Figures((item, "This round", *(["Previous round"] if before else [])), rows)
+
+
+def _figure(b: Bar) -> str:
+    """A bar's figure as written beside it and in its table: the share, the note, the mark in words."""
+    return " ".join(filter(None, (b.shown or ("no grades" if b.share is None else f"{percent(b.share)}%"), b.note,
+                                  MARK_WORDS.get(b.mark, ""))))
+
+
+def _pct(share: float | None) -> str:
+    return "\u2013" if share is None else f"{percent(share)}%"
 
 
 def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades: Sequence[str], *,
-                   label_width: int = 300, width: int = 760) -> StackedGrades:
-    """One bar per row split into its grades' shares, with a legend; the count of each grade is written on it."""
+                   item: str = "Section", label_width: int = 300, width: int = 760) -> StackedGrades:
+    """One bar per row split into its grades' shares, with a legend; the count of each grade is written on it.
+    `item` heads the first column of its table of figures."""
     top = 30
     plot = width - label_width - 60
     legend = []
@@ -214,13 +288,15 @@ def stacked_grades(title: str, rows: Sequence[tuple[str, Sequence[int]]], grades
                 continue
             w = plot * n / total
             segments.append(Segment(left, w, GRADE_COLOURS[g % 6], grades[g], n, Text(
-                left + w / 2, mid + 4, str(n), anchor="middle", size=10, fill=GRADE_INK[g % len(GRADE_INK)],
+                left + w / 2, mid + 4, str(n), anchor="middle", size=10, fill=ink_on(GRADE_COLOURS[g % 6]),
                 weight="bold") if w > 14 else None))
             left += w
         out.append(StackedRow(label, _label(label_width - 8, mid + 4, lines), mid, segments,
                               Text(label_width + plot + 6, mid + 4, f"n={total}", size=11, fill=MUTED)))
         y += row
-    return StackedGrades(title, width, int(max(y, top + 24) + 8), legend, out)
+    figures = Figures((item, *grades, "Audits graded"),
+                      [(label, *map(str, counts), str(sum(counts))) for label, counts in rows])
+    return StackedGrades(title, width, int(max(y, top + 24) + 8), legend, out, figures)
 
 
 def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
@@ -246,5 +322,7 @@ def trend_lines(title: str, rounds: Sequence[str], series: Sequence[tuple[str, S
         lines.append(Series(
             colour, k == 0, [(x_of(i), top + plot_h * (1 - v)) for i, v in enumerate(values) if v is not None],
             None if last is None else Text(left + plot_w + 10, top + 12 + 16 * k, f"{name}: {percent(last)}%",
-                                           size=11, fill=colour)))
-    return TrendLines(title, width, height, left, left + plot_w, grid, names, lines)
+                                           size=11, fill=text_colour(colour))))
+    figures = Figures(("Round", *(name for name, _ in series)),
+                      [(r, *(_pct(values[i]) for _, values in series)) for i, r in enumerate(rounds)])
+    return TrendLines(title, width, height, left, left + plot_w, grid, names, lines, figures)

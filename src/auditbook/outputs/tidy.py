@@ -22,6 +22,8 @@ from auditbook.text import norm
 from auditbook.workbook.describe import data_dictionary
 
 Value = str | int | float | date | None
+#: What a section grade column of the Audits table holds for a section that does not apply to the case.
+NOT_GRADED = "n/a"
 TEXT, WRAP, DATE, INT, PCT, CHANGE = "text", "wrap", "date", "int", "pct", "change"
 
 
@@ -45,6 +47,8 @@ class Table:
     key_columns: int = 1
     #: Runs of columns [lo, hi) whose values repeat together (a return's case, round and team): written once.
     groups: tuple[tuple[int, int], ...] = ()
+    #: The run of columns [lo, hi) holding section grades, NOT_GRADED where a section does not apply (Audits).
+    graded: tuple[int, int] = (0, 0)
 
 
 def projected(table: Table, widths: Mapping[str, float]) -> Table:
@@ -85,7 +89,7 @@ def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tupl
 
 #: Profile roles shown on the Audits table, in order, with their column header and width.
 #: Text that can be longer than its column wraps (WRAP), so a printed tab loses none of it.
-_PROFILE: tuple[tuple[Role, str, float, str], ...] = (
+PROFILE_COLUMNS: tuple[tuple[Role, str, float, str], ...] = (
     (Role.TEAM, "Team", 16, WRAP), (Role.WORKER, "Allocated worker", 20, WRAP),
     (Role.TEAM_MANAGER, "Team manager", 20, WRAP), (Role.AUDITOR, "Auditor", 18, WRAP),
     (Role.AUDIT_MONTH, "Audit month", 11, TEXT), (Role.DUE_DATE, "Due date", 11, DATE),
@@ -93,7 +97,7 @@ _PROFILE: tuple[tuple[Role, str, float, str], ...] = (
     (Role.ETHNICITY, "Ethnicity", 20, WRAP), (Role.LEGAL_STATUS, "Legal status", 18, WRAP),
     (Role.OVERALL_GRADE, "Overall grade", 18, WRAP),
 )
-_JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
+JUDGEMENT_COLUMNS: tuple[tuple[Role, str, float, str], ...] = (
     (Role.RECORD_REFLECTS_PRACTICE, "Record reflects practice", 12, WRAP),
     (Role.FEEDBACK_TEAM_MANAGER, "Feedback to team manager", 12, DATE),
     (Role.FEEDBACK_PRACTITIONER, "Feedback to practitioner", 12, DATE),
@@ -103,8 +107,8 @@ _JUDGEMENT: tuple[tuple[Role, str, float, str], ...] = (
 def audits_table(c: Collation) -> Table:
     """One row per merged audit: who, when, the child's profile, every grade, where it came from."""
     specs = c.specs
-    profile = [p for p in _PROFILE if _has(specs, p[0])]
-    judgement = [p for p in _JUDGEMENT if _has(specs, p[0])]
+    profile = [p for p in PROFILE_COLUMNS if _has(specs, p[0])]
+    judgement = [p for p in JUDGEMENT_COLUMNS if _has(specs, p[0])]
     before = [Column("Case reference", 16, WRAP), Column("Round", 14, WRAP)]
     for role, h, w, k in profile:
         if role is not Role.OVERALL_GRADE:
@@ -122,8 +126,8 @@ def audits_table(c: Collation) -> Table:
     keys: dict[str, str] = {}  # each title's column key, worked out once
     for m in c.merged:
         a = m.audit
-        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)): (s.grade or "") if s.applies else "n/a"
-                  for s in a.sections}
+        grades = {keys.get(s.title) or keys.setdefault(s.title, norm(s.title)):
+                  (s.grade or "") if s.applies else NOT_GRADED for s in a.sections}
         facts: list[Value] = []
         for role, _, _, _ in profile:
             if role is Role.OVERALL_GRADE:
@@ -137,7 +141,7 @@ def audits_table(c: Collation) -> Table:
                      *[grades.get(key, "") for key, _ in sections], *[a.fact(r) for r, _, _, _ in judgement],
                      "Yes" if a.urgent else "No", m.file, "Yes" if m.source_missing else "",
                      a.provenance.spec_version, len(m.warnings)))
-    return Table("Audits", tuple(cols), rows, key_columns=2)
+    return Table("Audits", tuple(cols), rows, key_columns=2, graded=(len(before), len(before) + len(sections)))
 
 
 #: The Answers tab is for filtering and Power Query, not for printing (the Summary says so): only the question and the

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
 from auditbook.dates import uk
+from auditbook.diagnostics import file_label, internal
 from auditbook.errors import UnreadableFileError
 from auditbook.problems import Code, Problem
 from auditbook.returns.assemble import assemble
@@ -26,6 +28,7 @@ from auditbook.spec.moderation import AUDIT
 from auditbook.spec.roles import Role
 from auditbook.text import name_key
 
+log = logging.getLogger(__name__)
 
 def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: Limits = DEFAULT_LIMITS,
                   today: date | None = None) -> Report:
@@ -59,6 +62,8 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
 def internal_error(path: Path, err: BaseException | str) -> Report:
     """The report of a file auditbook could not check for a reason of its own (named by class, never a traceback)."""
     why = err if isinstance(err, str) else type(err).__name__
+    if not isinstance(err, str):
+        internal(log, f"checking {file_label(path.name)}", err)
     return Report(file=str(path), problems=[Problem.of(Code.INTERNAL_ERROR, file=name_key(path.name), why=why)])
 
 

@@ -8,6 +8,7 @@ watch the process that started them and stop when it is gone, so killing collect
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -20,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import wait as wait_handles
 from pathlib import Path
 
+from auditbook.diagnostics import follow
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import internal_error, validate_file
@@ -30,6 +32,7 @@ PARALLEL_FROM = 24
 AHEAD = 4
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 _worker_registry: SpecRegistry | None = None
 
@@ -48,9 +51,10 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.5)
 
 
-def _init_worker(registry: SpecRegistry, parent: int) -> None:
+def _init_worker(registry: SpecRegistry, parent: int, debug: bool) -> None:
     global _worker_registry
     _worker_registry = registry
+    follow(debug=debug)
     # An interrupt is the collect process's to handle: a Ctrl+C sent to the whole group must not kill workers
     # mid-file (the pool then waits for them for ever); the collect process stops them (_stop).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -81,7 +85,9 @@ def validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progre
         if progress:
             progress(done, total)
 
-    if workers <= 1 or len(paths) < PARALLEL_FROM:
+    alone = workers <= 1 or len(paths) < PARALLEL_FROM
+    log.debug("checking %d files %s", len(paths), "in this process" if alone else f"in {workers} worker processes")
+    if alone:
         for i, p in enumerate(paths):
             finished(i, check_one(p, registry))
     else:
@@ -90,7 +96,8 @@ def validate_all(paths: list[Path], registry: SpecRegistry, workers: int, progre
 
 
 def _pool(registry: SpecRegistry, workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(registry, os.getpid()))
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               initargs=(registry, os.getpid(), log.isEnabledFor(logging.DEBUG)))
 
 
 def _in_pool(paths: list[Path], todo: list[int], registry: SpecRegistry, workers: int,

@@ -207,6 +207,10 @@ def _take_plan(register: Register, tab: RawSheet, now: datetime, out: ReadBack,
         values = {n: _text_at(tab, r, cols, n, where, out) for n in PLAN_COLUMNS}
         if not any(values[n] for n in PLAN_COLUMNS[1:]):
             continue
+        # A row the plan started for a recurring theme and nobody has typed into yet is not kept: it comes back on its
+        # own while the theme recurs.
+        if not values["ID"] and not any(values[n] for n in PLAN_COLUMNS[2:]):
+            continue
         due = _as_date(tab, r, cols.get("Due"), where, out)
         # A row copied with its ID (Excel copies the whole row) is a new row: the first keeps the ID.
         row_id = values["ID"] if values["ID"] in kept and values["ID"] not in claimed else ""
