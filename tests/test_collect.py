@@ -57,8 +57,8 @@ from tests.returns import (
     where,
 )
 
-TABS = ["Summary", "Audits", "Cases", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan", "Findings",
-        "Answers", "Rejected", "Dictionary", "Lists"]
+TABS = ["Urgent concerns", "Summary", "Audits", "Cases", "Grades", "Cohorts", "Trends", "Themes", "Actions",
+        "SAG action plan", "Findings", "Answers", "Rejected", "Dictionary", "Lists"]
 #: The tabs that are Excel Tables of the same name (the SAG action plan's table is SAGPlan).
 TABLES = ["Audits", "Cases", "Themes", "Actions", "Findings", "Answers", "Rejected", "Dictionary"]
 NOW = datetime(2026, 12, 7, 9, 30)
@@ -325,7 +325,7 @@ def urgent_row(rel: str, a: Answers) -> tuple[Any, ...]:
     assert isinstance(when, date)
     return (a["profile_case_ref"], ROUND, a["profile_team"], "URGENT concern raised during the audit",
             f"Raised on {when:%d/%m/%Y} with {a['overall_urgent_with_whom']}: check it has been acted on.",
-            a["profile_team_manager"], dt(when), "Urgent", None, None, None, None, None, rel)
+            a["profile_team_manager"], None, "Urgent", None, None, None, None, None, rel)
 
 
 def action_rows(rel: str, a: Answers) -> list[tuple[Any, ...]]:
@@ -907,8 +907,11 @@ def test_formula_looking_text_stays_literal(tmp_path: Path, library: Library) ->
     # A team manager's pack carries the free text too.
     (pack,) = result.packs
     findings = load(pack)["Findings"]
-    (row,) = [r for r in range(2, findings.max_row + 1) if findings.cell(row=r, column=5).value == "1b Assessment"]
-    literal(findings, row, 8, HYPERLINK)
+    head = [c.value for c in findings[1]]  # a pack's Findings has fewer columns than the master's (it prints whole)
+    section, working_well = head.index("Section") + 1, head.index("What is working well") + 1
+    (row,) = [r for r in range(2, findings.max_row + 1) if findings.cell(row=r, column=section).value ==
+              "1b Assessment"]
+    literal(findings, row, working_well, HYPERLINK)
 
 
 # -- 5. safe writing -------------------------------------------------------------------------------

@@ -209,7 +209,10 @@ def test_edits_from_a_master_in_the_returns_folder_are_warned_about(tmp_path: Pa
 
 def test_a_pack_says_how_to_use_it_and_prompts_for_the_status(folder: Path) -> None:
     first = run(folder, packs=folder.parent / "packs")
-    wb = openpyxl.load_workbook(first.packs[0])
+    books = [openpyxl.load_workbook(p) for p in first.packs]
+    # A pack with urgent concerns lists them after the guide (tests/test_urgent.py); this one has none.
+    assert [b.sheetnames[1] for b in books].count("Urgent concerns") == 1
+    wb = next(b for b in books if "Urgent concerns" not in b.sheetnames)
     assert wb.sheetnames == ["How to use this pack", "Findings", "Actions"]
     assert wb.active.title == "How to use this pack"
     guide = {r[0]: r[1] for r in wb["How to use this pack"].iter_rows(min_row=4, values_only=True) if r[0]}

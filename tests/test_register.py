@@ -156,14 +156,17 @@ def test_a_managers_pack_edit_is_read_back_and_a_conflict_is_shown(folder: Path)
 
 
 def test_overdue_is_worked_out_from_the_timescale_and_the_status(folder: Path) -> None:
-    result = run(folder)
+    later = datetime(2027, 1, 20, 9, 30)  # past some actions' timescales
+    result = run(folder, now=later)
     rows = actions_tab(result.master)
-    late = [r for r in rows if r["Timescale"] is not None and r["Timescale"] < NOW]
-    assert late, "the urgent concern's date is in the past"
+    late = [r for r in rows if r["Timescale"] is not None and r["Timescale"] < later]
+    assert late, "some actions' timescales are in the past"
+    # An urgent concern has no timescale: the day it was raised is not a deadline, so it is never overdue.
+    assert [r["Timescale"] for r in rows if r["Priority"] == "Urgent"] == [None]
     evidence = result.evidence
     assert {a.id for a in evidence.overdue()} == {r["Action ID"] for r in late}
     type_into(result.master, "Actions", {(late[0]["Action ID"], "Status"): "Done"})
-    again = run(folder)
+    again = run(folder, now=later)
     assert late[0]["Action ID"] not in {a.id for a in again.evidence.overdue()}
 
 

@@ -68,7 +68,7 @@ def two_rounds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def report_file(two_rounds: tuple[Path, Path]) -> Path:
     folder, master = two_rounds
     out = folder.parent / "report.html"
-    result = runner.invoke(app, ["report", str(folder), "--master", str(master), "--out", str(out)])
+    result = runner.invoke(app, ["report", str(folder), "--master", str(master), "--out", str(out), "--no-text"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(out)
     return out

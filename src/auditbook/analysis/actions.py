@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,7 +15,7 @@ from auditbook.text import norm
 #: What a collator or team manager may say of an action.
 ACTION_STATUSES = ("Not started", "In progress", "Done", "Not needed")
 #: Statuses that close an action: a closed action is never overdue.
-CLOSED = frozenset({"done", "not needed"})
+CLOSED = frozenset({"done", "not needed", "closed"})
 URGENT_SECTION = "URGENT concern raised during the audit"
 
 
@@ -71,6 +72,11 @@ class State:
     conflict: str = ""
     updated_by: str = ""
 
+    @property
+    def is_closed(self) -> bool:
+        """Done, Not needed or Closed, or given a date closed."""
+        return norm(self.status) in CLOSED or self.closed is not None
+
 
 @dataclass(frozen=True)
 class Action:
@@ -89,11 +95,12 @@ class Action:
     agreed: str
     file: str
     urgent: bool = False
+    #: When an urgent concern was raised (its row has no timescale: the day it was raised is not a deadline).
+    raised: date | None = None
 
     def overdue(self, state: State, today: date) -> bool:
         """Past its timescale and not closed."""
-        return (self.timescale is not None and self.timescale < today
-                and norm(state.status) not in CLOSED and state.closed is None)
+        return self.timescale is not None and self.timescale < today and not state.is_closed
 
 
 def _d(value: object) -> date | None:
@@ -101,7 +108,8 @@ def _d(value: object) -> date | None:
 
 
 def actions_of(merged: list[Merged]) -> list[Action]:
-    """Urgent concerns first (each is an action: check it was acted on), then every action row."""
+    """Urgent concerns first (each is an action: check it was acted on, with no timescale, so never overdue), then every
+    action row."""
     out: list[Action] = []
     for m in merged:
         a = m.audit
@@ -112,7 +120,7 @@ def actions_of(merged: list[Merged]) -> list[Action]:
                 action_id(a.case_ref, a.provenance.instance_id, "URGENT"), a.case_ref, m.round,
                 a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), URGENT_SECTION,
                 f"Raised on {said} with {a.text(Role.URGENT_WITH_WHOM) or '(not said)'}: check it has been acted on.",
-                a.text(Role.TEAM_MANAGER), when, "Urgent", "", m.file, urgent=True))
+                a.text(Role.TEAM_MANAGER), None, "Urgent", "", m.file, urgent=True, raised=when))
     for m in merged:
         a = m.audit
         for act in a.actions:
@@ -136,3 +144,32 @@ class ReadBack:
     warnings: list[str] = field(default_factory=list)
     #: The packs whose edits were read (a pack that could not be read is read again next time).
     packs_read: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How far a group's actions have got: of `total`, how many are done (closed), open, and open past their
+    timescale (overdue, counted in open too)."""
+
+    group: str
+    total: int
+    done: int
+    open: int
+    overdue: int
+
+
+def completion(actions: Sequence[Action], states: Mapping[str, State], today: date,
+               by: Callable[[Action], str]) -> list[Completion]:
+    """Each group's completion figures (the groups `by` gives, in name order), urgent concerns left out: they are
+    checked as urgent concerns, not as actions with a timescale."""
+    groups: dict[str, list[Action]] = {}
+    for a in actions:
+        if not a.urgent:
+            groups.setdefault(by(a) or "(none)", []).append(a)
+    out: list[Completion] = []
+    for name, acts in sorted(groups.items()):
+        st = [(a, states.get(a.id, State())) for a in acts]
+        done = sum(1 for _, s in st if s.is_closed)
+        overdue = sum(1 for a, s in st if a.overdue(s, today))
+        out.append(Completion(name, len(acts), done, len(acts) - done, overdue))
+    return out

@@ -29,6 +29,7 @@ from auditbook.analysis.trends import (
     summarise,
     trend_rows,
 )
+from auditbook.analysis.urgent import Urgent
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.roles import Role
 from auditbook.text import norm
@@ -75,6 +76,8 @@ class Evidence:
     plan: list[PlanRow] = field(default_factory=list)
     returns: Sequence[ReturnRow] | None = None
     readback: ReadBack = field(default_factory=ReadBack)
+    #: Every urgent concern the folder's files record, whatever became of their return (analysis/urgent.py).
+    urgent: list[Urgent] = field(default_factory=list)
 
     def overdue(self) -> list[Action]:
         """Actions past their timescale and not closed."""

@@ -9,6 +9,7 @@ from datetime import date
 from auditbook.allocation.lists import MODERATION_KIND, Allocated
 from auditbook.analysis.collate import Collation, Merged, NotMerged
 from auditbook.dates import uk
+from auditbook.problems import Problem
 from auditbook.spec.due import due_date
 from auditbook.spec.models import Spec
 from auditbook.spec.roles import Role
@@ -17,6 +18,8 @@ from auditbook.text import norm
 ON_TIME, LATE, REJECTED = "Returned on time", "Returned late", "Returned but rejected"
 OUTSTANDING, OVERDUE, NOT_ALLOCATED = "Outstanding", "Outstanding (overdue)", "Returned, not allocated"
 REJECTED_NOT_ALLOCATED = "Rejected, not allocated"
+#: The detail of an allocated moderation not yet returned (its audit, returned or not, has a row of its own).
+MODERATION_OUTSTANDING = "moderation"
 RETURN_STATUSES = (ON_TIME, LATE, REJECTED, OUTSTANDING, OVERDUE, NOT_ALLOCATED, REJECTED_NOT_ALLOCATED)
 
 
@@ -124,6 +127,35 @@ def _rejected_row(a: Allocated, n: NotMerged, due: date | None) -> ReturnRow:
                      f"{n.reason}: {first}", n.file)
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A case or file the round's figures do not count, and why: a return rejected or not read, or an allocated
+    case not returned."""
+
+    case_ref: str
+    round: str
+    file: str
+    why: str
+    #: The first problem of a return rejected (its words may quote what the return holds), else None.
+    problem: Problem | None = None
+
+
+def not_in_figures(collation: Collation, returns: Sequence[ReturnRow] | None) -> list[Missing]:
+    """Every return rejected or not read and every allocated case not returned, each once: the cases behind the
+    figures, accounted for. A moderation is not: its audit is counted, or accounted for, on its own."""
+    out: list[Missing] = []
+    for n in collation.not_merged:
+        if n.status in ("rejected", "not read") and not n.moderation:
+            why = f"return {n.status}: {n.reason}"
+            out.append(Missing(n.case_ref or "", n.round, n.file, why, n.problems[0] if n.problems else None))
+    for r in returns or ():
+        if r.status in (OUTSTANDING, OVERDUE) and r.detail != MODERATION_OUTSTANDING:
+            due = f", due {uk(r.due)}" if r.due is not None else ""
+            out.append(Missing(r.case_ref, r.round, "", f"not returned{' (overdue)' if r.status == OVERDUE else ''}"
+                                                        f"{due}"))
+    return out
+
+
 def moderation_row(a: Allocated, collation: Collation, used: set[str]) -> ReturnRow:
     """An allocated moderation's row: its moderation paired with the audit (returned), else one not paired (rejected,
     with why), else outstanding. A moderation has no due date of its own."""
@@ -142,4 +174,4 @@ def moderation_row(a: Allocated, collation: Collation, used: set[str]) -> Return
         return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, REJECTED,
                          f"moderation {n.status}: {first}", n.file)
     return ReturnRow(a.case_ref, a.team, a.auditor, a.team_manager, a.round_key, None, OUTSTANDING,
-                     "moderation", "")
+                     MODERATION_OUTSTANDING, "")

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from auditbook.analysis.evidence import Evidence
+from auditbook.analysis.urgent import of_report
 from auditbook.cli.app import (
     Command,
     JsonOption,
@@ -81,6 +82,7 @@ def validate(
     if as_json:
         print_json({"reports": [r.as_dict() for r in reports]})
     else:
+        say_urgent([u.line() for r in reports if (u := of_report(r)) is not None])
         for r in reports:
             print_report(r)
     if feedback is not None:
@@ -196,8 +198,16 @@ def say(text: str, style: str = "") -> None:
     console.print(f"[{style}]{line}[/]" if style else line, soft_wrap=True)
 
 
+def say_urgent(lines: list[str]) -> None:
+    """The urgent concerns, first and in bold red: a child protection concern is never lost in a list of files."""
+    for line in lines:
+        say(line, "bold red")
+
+
 def print_collect(result: CollectResult) -> None:
-    """What collect did: the files not merged and why, what to look at, where it wrote, and a summary line."""
+    """What collect did: urgent concerns first, the files not merged and why, what to look at, where it wrote, and a
+    summary line."""
+    say_urgent(result.urgent_lines())
     print_files(result)
     back = result.evidence.readback if result.evidence is not None else None
     for warning in [*result.warnings, *(back.warnings if back is not None else [])]:
@@ -282,8 +292,9 @@ def report(
     = None,
     allocation: Annotated[Path | None, typer.Option("--allocation", dir_okay=False, help=(
         "The allocation list: the report lists the returns outstanding."))] = None,
-    include_text: Annotated[bool, typer.Option("--include-text", help=(
-        "Include auditors' free text about children (findings, actions' wording). Off by default."))] = False,
+    include_text: Annotated[bool, typer.Option("--include-text/--no-text", help=(
+        "Include auditors' free text about children (findings, actions' wording, what an urgent concern was), as the "
+        "SAG needs it: the report is OFFICIAL-SENSITIVE. --no-text leaves it out, for a wider audience."))] = True,
     master: Annotated[Path | None, typer.Option("--master", help=f"The master, if not FOLDER/{MASTER_NAME}.")]
     = None,
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The ledger, if collect was given one.")] = None,

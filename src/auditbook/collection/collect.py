@@ -13,7 +13,7 @@ from typing import Any
 
 from auditbook.analysis.actions import ids_of
 from auditbook.analysis.evidence import Evidence
-from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of
+from auditbook.collection.result import CollectResult, outcome_json, result_from_json, result_of, urgent_json
 from auditbook.collection.session import (
     MASTER_NAME,
     Options,
@@ -173,10 +173,11 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
     edits = log.all()
     _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master, draft)
     logger.debug("wrote the master")
-    register.wrote(MASTER, [a.id for a in evidence.actions], dict(evidence.states))
+    register.wrote(MASTER, [*(a.id for a in evidence.actions), *(u.id for u in evidence.urgent)], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)
     result.returns = rows
     result.evidence = evidence
+    result.urgent = urgent_json(evidence)
     result.warnings += log.problems
     if packs is not None:
         names = s.ledger.pack_names()

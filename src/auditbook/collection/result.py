@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from auditbook.analysis.actions import State
 from auditbook.analysis.collate import Collation, NotMerged
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.tracking import OUTSTANDING, OVERDUE, ReturnRow
@@ -43,8 +44,19 @@ class CollectResult:
     forgotten: list[str] = field(default_factory=list)
     #: What the master showed (None when it was left as it was).
     evidence: Evidence | None = None
+    #: Every urgent concern in the folder (case references only, no child's details): kept with the outcome, so a
+    #: collect that changed nothing still says them.
+    urgent: list[dict[str, Any]] = field(default_factory=list)
     #: Each moderation paired with its audit (file, audit file, case, round): kept beside the audits merged.
     moderations: list[dict[str, Any]] = field(default_factory=list)
+
+    def urgent_lines(self) -> list[str]:
+        """A line for each urgent concern still open, and one counting those closed: what collect says first."""
+        lines = [u["line"] for u in self.urgent if u["status"] != "Closed"]
+        closed = len(self.urgent) - len(lines)
+        if closed:
+            lines.append(f"{_n(closed, 'urgent concern')} closed (see the master's Urgent concerns tab)")
+        return lines
 
     @property
     def outstanding(self) -> int:
@@ -114,10 +126,17 @@ def result_of(c: Collation, master: Path, ledger: Path, scan: Scan) -> CollectRe
                          not_read=scan.not_read, moderations=moderations)
 
 
+def urgent_json(e: Evidence) -> list[dict[str, Any]]:
+    """The urgent concerns as collect says them: references, dates and statuses, never what the concern was."""
+    return [{"id": u.id, "case_ref": u.concern.case_ref, "raised": iso(u.concern.raised),
+             "with_whom": u.concern.with_whom, "round": u.round, "file": u.file, "return": u.return_words(),
+             "status": u.status(e.states.get(u.id, State())), "line": u.line()} for u in e.urgent]
+
+
 def outcome_json(result: CollectResult) -> dict[str, Any]:
     returns = None if result.returns is None else [
         {**dataclasses.asdict(r), "due": iso(r.due)} for r in result.returns]
-    return {"merged": result.merged, "moderations": result.moderations, "returns": returns,
+    return {"urgent": result.urgent, "merged": result.merged, "moderations": result.moderations, "returns": returns,
             "not_merged": [{"file": n.file, "status": n.status, "reason": n.reason,
                             "problems": [p.as_dict() for p in n.problems]} for n in result.not_merged]}
 
@@ -129,7 +148,8 @@ def result_from_json(data: dict[str, Any], master: Path, ledger: Path, scan: Sca
         ReturnRow(**{**r, "due": date.fromisoformat(r["due"]) if r["due"] else None}) for r in data["returns"]]
     return CollectResult(master=master, ledger=ledger, files=scan.files, read=scan.read, unchanged=scan.unchanged,
                          merged=data["merged"], not_merged=not_merged, returns=returns, skipped=scan.skipped,
-                         not_read=scan.not_read, moderations=data.get("moderations", []))
+                         not_read=scan.not_read, urgent=list(data.get("urgent", [])),
+                         moderations=data.get("moderations", []))
 
 
 

@@ -28,6 +28,7 @@ from auditbook.analysis.collate import Collation, merge
 from auditbook.analysis.evidence import Evidence, gather, round_summaries
 from auditbook.analysis.tracking import ReturnRow, returns_status
 from auditbook.analysis.trends import ordered
+from auditbook.analysis.urgent import urgent_concerns
 from auditbook.errors import CollectError
 from auditbook.local import RoundCalendar
 from auditbook.outputs.packs import PACK_GLOB
@@ -203,9 +204,9 @@ class Session:
         still in the collection has the same action.
         """
         o = self.opts
-        collation = merge(scan.sources(self.registry), self.registry, threshold=o.threshold, round_name=o.round_name,
-                          rounds=o.rounds, today=self.moment.date(), min_audits=o.min_audits,
-                          small_group=o.small_group)
+        sources = scan.sources(self.registry)
+        collation = merge(sources, self.registry, threshold=o.threshold, round_name=o.round_name, rounds=o.rounds,
+                          today=self.moment.date(), min_audits=o.min_audits, small_group=o.small_group)
         collation.not_merged += scan.notes
         history = History(self.ledger)
         self._check_round(collation, history)
@@ -237,6 +238,7 @@ class Session:
         evidence = gather(collation, self.registry, history=stored, states=states,
                           today=self.moment.date(), round_name=o.round_name, calendar=o.calendar,
                           plan=plan, returns=rows, readback=readback, actions=actions)
+        evidence.urgent = urgent_concerns(sources, collation, o.rounds)
         return collation, evidence, rows
 
     def _check_round(self, collation: Collation, history: History) -> None:

@@ -1,25 +1,24 @@
-"""The master collation workbook and the team managers' packs, written with xlsxwriter.
+"""The master collation workbook, written with xlsxwriter (packs.py writes the packs with its Actions tab).
 
 Every auditor's text goes in as literal text. The tidy tabs (Audits, Answers, Findings, Actions,
-Rejected, Dictionary, SAG action plan) are Excel Tables of the same names, for Power Query and Power BI.
+Rejected, Dictionary, SAG action plan) are Excel Tables of the same names, for Power Query and Power BI; the Urgent
+concerns tab, first, is the Table UrgentConcerns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from auditbook.analysis.actions import ACTION_STATUSES, Action, State
-from auditbook.analysis.collate import Collation
 from auditbook.analysis.evidence import Evidence
 from auditbook.errors import CollectError
 from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
 from auditbook.outputs.cases_tab import cases_tab
 from auditbook.outputs.edits_tab import edits_tab
 from auditbook.outputs.moderation_tab import moderation_tabs
-from auditbook.outputs.pack_guide import STATUS_PROMPT, write_guide
+from auditbook.outputs.pack_guide import STATUS_PROMPT
 from auditbook.outputs.sheets import Sheets, output_workbook
 from auditbook.outputs.sheetxml import Formula
 from auditbook.outputs.summary_tab import summary_tab
@@ -35,17 +34,25 @@ from auditbook.outputs.tidy import (
     audits_table,
     dictionary_table,
     findings_table,
+    projected,
     rejected_table,
 )
+from auditbook.outputs.urgent_tab import urgent_tab
 from auditbook.spec.layout import col_letter
 from auditbook.store.editlog import LoggedEdit
-from auditbook.store.readback import MAX_TEXT, conflict_parties
 from auditbook.text import plural
 
-_COL = {c.header: col_letter(i) for i, c in enumerate(ACTION_COLUMNS)}
-_CLOSED = ",".join(f'{_COL["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))
-OVERDUE_FORMULA = (f'=IF(AND({_COL["Timescale"]}{{r}}<>"",{_CLOSED},{_COL["Date closed"]}{{r}}="",'
-                   f'{_COL["Timescale"]}{{r}}<TODAY()),"Overdue","")')
+
+def overdue_formula(columns: Sequence[Column]) -> str:
+    """The Overdue column's formula for a row {r} of an actions tab with these columns: past its timescale, not
+    closed (the same rule as Action.overdue)."""
+    col = {c.header: col_letter(i) for i, c in enumerate(columns)}
+    closed = ",".join(f'{col["Status"]}{{r}}<>"{s}"' for s in ("Done", "Not needed"))
+    return (f'=IF(AND({col["Timescale"]}{{r}}<>"",{closed},{col["Date closed"]}{{r}}="",'
+            f'{col["Timescale"]}{{r}}<TODAY()),"Overdue","")')
+
+
+OVERDUE_FORMULA = overdue_formula(ACTION_COLUMNS)
 
 
 def check_not_open(out: Path) -> None:
@@ -57,19 +64,28 @@ def check_not_open(out: Path) -> None:
                                "run collect again.")
 
 
-def _actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, State], today: date) -> None:
+def actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, State], today: date,
+                widths: Mapping[str, float] | None = None) -> None:
+    """The Actions tab: the action register with Status offered from the list and Overdue worked out by Excel.
+
+    With `widths`, only those columns, at those widths (a pack's fewer, narrower ones, to print on one page's width).
+    """
     table = actions_table(actions, states, today)
-    overdue = [c.header for c in ACTION_COLUMNS].index("Overdue")
-    rows = [(*r[:overdue], Formula(OVERDUE_FORMULA.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
+    if widths is not None:
+        table = projected(table, widths)
+    headers = [c.header for c in table.columns]
+    overdue = headers.index("Overdue")
+    formula = overdue_formula(table.columns)
+    rows = [(*r[:overdue], Formula(formula.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
             for i, r in enumerate(table.rows, start=2)]
     ws = s.tidy(table, rows=rows)
     n = max(len(rows), 1)
-    status = [c.header for c in ACTION_COLUMNS].index("Status")
+    status = headers.index("Status")
     ws.data_validation(1, status, n, status, {"validate": "list", "source": list(ACTION_STATUSES),
                                               "input_title": "Status", "input_message": STATUS_PROMPT})
     ws.conditional_format(1, overdue, n, overdue, {"type": "cell", "criteria": "==", "value": '"Overdue"',
                                                    "format": s.flag})
-    conflict = overdue + 1
+    conflict = headers.index("Conflicting edits")
     ws.conditional_format(1, conflict, n, conflict, {"type": "no_blanks", "format": s.flag})
 
 
@@ -108,6 +124,8 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
     try:
         with output_workbook(out, kind="master", title=f"{c.title}: master collation",
                              classification=classification) as s:
+            # First, so the master opens on it: an urgent concern is never missed, whatever became of its return.
+            urgent_tab(s, e.urgent, e.states)
             summary_tab(s, e, generated_at or datetime.now())
             s.tidy(audits_table(c))
             cases_tab(s, e)
@@ -116,7 +134,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             cohorts_tab(s, e)
             trends_tab(s, e)
             themes_tab(s, e)
-            _actions_tab(s, e.actions, e.states, e.today)
+            actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
             s.grouped("Answers", ANSWER_COLUMNS, answer_groups(c, e.registry), (3, 3, 1, 1), key_columns=2)
@@ -131,23 +149,3 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
         raise CollectError(f"cannot replace {out}: it is open in another program or read-only. Close it and "
                            "run collect again.") from None
     return out
-
-
-def write_pack(manager: str, e: Evidence, cases: set[str], *, out: Path,
-               classification: str = "OFFICIAL-SENSITIVE") -> list[str]:
-    """One team manager's pack: their cases' findings and actions, with Status, Notes and Date closed to fill in.
-
-    Returns the action ids it holds (what the pack now says of them is remembered, to tell later edits apart).
-    """
-    merged = [m for m in e.collation.merged if m.file in cases]
-    sub = Collation(merged=merged, specs=e.collation.specs, grades=e.collation.grades)
-    actions = [a for a in e.actions if a.file in cases]
-    with output_workbook(out, kind="pack", title=f"Audits for {manager}", classification=classification,
-                         shared=False) as s:
-        write_guide(s, manager, len(merged), len(actions), MAX_TEXT)
-        s.tidy(findings_table(sub))
-        # A conflict's first line only: who changed what, not what the collator typed into the master.
-        states = {a.id: replace(st, conflict=conflict_parties(st.conflict)) if st.conflict else st
-                  for a in actions if (st := e.states.get(a.id)) is not None}
-        _actions_tab(s, actions, states, e.today)
-    return [a.id for a in actions]

@@ -13,9 +13,12 @@ STATUS_PROMPT = ("Pick from the list: " + ", ".join(ACTION_STATUSES) + ". Give t
                  "Not needed; add Notes to say what was done.")
 
 
-def guide_lines(manager: str, cases: int, actions: int, max_notes: int) -> list[tuple[str, str]]:
-    """(heading, text) lines of the guide."""
-    return [
+def guide_lines(manager: str, cases: int, actions: int, max_notes: int, urgent: int = 0) -> list[tuple[str, str]]:
+    """(heading, text) lines of the guide (a line on urgent concerns when the pack has any)."""
+    concerns = [("Urgent concerns", f"{urgent} urgent child protection concern(s) raised during these audits, each "
+                                    "listed whatever became of its audit (even one sent back to be corrected). "
+                                    "Check each was acted on; type Closed under Status and a note to say how.")]
+    return [*(concerns if urgent else []),
         ("What this is", f"The case file audits of {cases} case(s) for {manager}, and the {actions} action(s) the "
                          "auditors agreed. It holds information about children: keep it as OFFICIAL-SENSITIVE and "
                          "do not forward it."),
@@ -34,14 +37,14 @@ def guide_lines(manager: str, cases: int, actions: int, max_notes: int) -> list[
     ]
 
 
-def write_guide(s: Sheets, manager: str, cases: int, actions: int, max_notes: int) -> None:
+def write_guide(s: Sheets, manager: str, cases: int, actions: int, max_notes: int, *, urgent: int = 0) -> None:
     """The guide tab, first in the pack."""
     ws = s.sheet(GUIDE_TAB, [28, 100])
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 100)
     ws.write_string(0, 0, f"Audits for {manager}", s.title)
     ws.write_string(1, 0, s.classification, s.red)
-    for r, (head, text) in enumerate(guide_lines(manager, cases, actions, max_notes), start=3):
+    for r, (head, text) in enumerate(guide_lines(manager, cases, actions, max_notes, urgent), start=3):
         ws.write_string(r, 0, head, s.bold)
         ws.write_string(r, 1, text, s.wrap)
         ws.set_row(r, height_for([(text, 100)]))

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from auditbook.analysis.actions import State
+from auditbook.analysis.actions import Action, State, completion
 from auditbook.analysis.cohorts import suppressed, suppression_note
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.themes import Ranked
-from auditbook.analysis.tracking import OUTSTANDING, OVERDUE
+from auditbook.analysis.tracking import OUTSTANDING, OVERDUE, not_in_figures
 from auditbook.analysis.trends import OVERALL, Change, compare, good_share, percent, section_share
+from auditbook.analysis.urgent import open_concerns
 from auditbook.atomic import replacing
 from auditbook.outputs.reaudit_section import ReauditSection, reaudit_section
 from auditbook.outputs.svg import (
@@ -46,7 +47,7 @@ from auditbook.outputs.svg import (
 from auditbook.spec.roles import Role
 from auditbook.store.ours import temporary
 from auditbook.store.readback import conflict_parties
-from auditbook.text import plural, shown, word
+from auditbook.text import norm, plural, shown, word
 
 if TYPE_CHECKING:
     import jinja2
@@ -120,12 +121,23 @@ class ThemeTables:
 
 @dataclass(frozen=True)
 class Actions:
-    """The action register (overdue first, at most ACTIONS_SHOWN of `total`) and the SAG action plan."""
+    """The action register (oldest overdue first, at most ACTIONS_SHOWN of `total`), how far the actions have got by
+    team and by round, and the SAG action plan."""
 
     overdue: int
     total: int
     register: Table
     plan: Table
+    by_team: Table
+    by_round: Table
+
+
+@dataclass(frozen=True)
+class UrgentConcerns:
+    """Every urgent concern recorded in the folder, whatever became of its return, open ones first."""
+
+    open: int
+    table: Table
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,9 @@ class Report:
     actions: Actions
     returns: Returns | None
     findings: Findings | None
+    urgent: UrgentConcerns
+    #: Every return rejected or not read and every allocated case not returned: the cases the figures leave out.
+    missing: Table
     #: How many of the round's audits were moderated: their figures count the moderator's grades (0: none).
     moderated: int = 0
     reaudits: ReauditSection | None = None
@@ -232,7 +247,7 @@ def _headline(e: Evidence) -> list[Figure]:
     since = f" since {prev.round}" if prev else ""
     audits = cur.audits if cur else 0
     late = sum(1 for m in e.in_round if m.audit.late)
-    urgent = sum(1 for m in e.in_round if m.audit.urgent)
+    urgent = sum(1 for u in e.urgent if e.current is not None and norm(u.round) == norm(e.current.round))
     overdue = len(e.overdue())
     recurring = len(e.recurring())
     overall: list[Cell] = [f"n={graded}; ", change(e.overall_change()), f"{since} ({_pct(before)} of {graded_before})"
@@ -246,7 +261,9 @@ def _headline(e: Evidence) -> list[Figure]:
                 *(["; ", change(sections_change), f"{since} ({_pct(sections_before)} of {sections_before_n})"]
                   if prev else [])]),
         Figure(str(late), "returned late"),
-        Figure(str(urgent), f"urgent {word(urgent, 'concern')} raised"),
+        Figure(str(urgent), f"urgent {word(urgent, 'concern')} raised",
+               [f"{len(open_concerns(e.urgent, e.states))} open in all rounds, returns not merged included: see the "
+                "first section"]),
         Figure(str(overdue), f"{word(overdue, 'action')} overdue", [f"of {len(e.actions)} in the register"]),
         Figure(str(recurring), f"recurring {word(recurring, 'theme')}", [e.definition()]),
     ]
@@ -349,7 +366,54 @@ def _actions(e: Evidence, include_text: bool) -> Actions:
             for line in e.plan_lines() for p in (line.row,)]
     return Actions(len(overdue), len(e.actions), Table(headers, rows),
                    Table(["ID", "Theme", "Figures this round", "First recurred in", "Action", "Owner", "Due", "Status",
-                          "Linked themes"], plan))
+                          "Linked themes"], plan),
+                   _completion(e, "Team", lambda a: a.team), _completion(e, "Round", lambda a: a.round))
+
+
+def _of(n: int, total: int) -> str:
+    """A count with what it is out of: "3 of 10 (30%)"."""
+    return f"{n} of {total} ({percent(n / total)}%)" if total else "0"
+
+
+def _completion(e: Evidence, group: str, by: Callable[[Action], str]) -> Table:
+    """How far the actions have got, one row per team or round: done, open and overdue, each of its n."""
+    rows: list[list[Cell]] = [[_shown(c.group), str(c.total), _of(c.done, c.total), _of(c.open, c.total),
+                               Span(_of(c.overdue, c.total), "flag") if c.overdue else _of(c.overdue, c.total)]
+                              for c in completion(e.actions, e.states, e.today, by)]
+    return Table([group, "Actions (n)", "Done", "Open", "Overdue"], rows, (1, 2, 3, 4))
+
+
+def _urgent(e: Evidence, include_text: bool) -> UrgentConcerns:
+    """The urgent concerns, open ones first (then oldest raised first): what each was and what was agreed only with
+    free text; the case reference, dates, role and status always."""
+    rows: list[list[Cell]] = []
+    ordered = sorted(e.urgent, key=lambda u: u.closed(e.states.get(u.id, State())))
+    for u in ordered:
+        c, st = u.concern, e.states.get(u.id, State())
+        status = u.status(st)
+        said: list[Cell] = [_shown(c.with_name), Span(_shown(c.what), "text"), Span(_shown(c.agreed), "text")]
+        rows.append([_shown(c.case_ref), _shown(u.round), _shown(c.team), _shown(c.raised), _shown(c.with_whom),
+                     *(said if include_text else []),
+                     _shown(u.return_words() if include_text else f"return {u.outcome}"),
+                     Span(status, "flag") if status == "Open" else status,
+                     *([Span(_shown(st.notes), "text")] if include_text else [])])
+    headers = ["Case", "Round", "Team", "Raised", "Raised with",
+               *(["Name", "What the concern was", "What was agreed"] if include_text else []), "Return", "Status",
+               *(["Notes"] if include_text else [])]
+    return UrgentConcerns(len(open_concerns(e.urgent, e.states)), Table(headers, rows))
+
+
+def _missing(e: Evidence, include_text: bool) -> Table:
+    """The cases the figures leave out, by reference and reason (a rejected return's first problem in full only with
+    free text: its words may quote what the return holds)."""
+    rows: list[list[Cell]] = []
+    for m in not_in_figures(e.collation, e.returns):
+        p = m.problem
+        first = "" if p is None else p.render() if include_text else " ".join(
+            x for x in (f"{p.sheet}!{p.cell}" if p.sheet and p.cell else "", f"({p.code})") if x)
+        rows.append([_shown(m.case_ref or "(not known)"), _shown(m.round), _shown(m.file), _shown(m.why),
+                     _shown(first)])
+    return Table(["Case", "Round", "File", "Why not counted", "First problem"], rows)
 
 
 def _returns(e: Evidence) -> Returns | None:
@@ -388,8 +452,9 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         suppression=suppression_note(e.collation.small_group),
         suppressed=suppressed(e.cohorts, e.collation.small_group), cohorts=_cohorts(e), not_audited=_not_audited(e),
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
-        findings=_findings(e) if include_text else None,
-        moderated=sum(1 for m in e.in_round if m.original is not None), reaudits=reaudit_section(e))
+        findings=_findings(e) if include_text else None, urgent=_urgent(e, include_text),
+        missing=_missing(e, include_text), moderated=sum(1 for m in e.in_round if m.original is not None),
+        reaudits=reaudit_section(e))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.

@@ -15,6 +15,7 @@ from auditbook.analysis.actions import State
 from auditbook.analysis.evidence import Evidence
 from auditbook.analysis.tracking import RETURN_STATUSES
 from auditbook.analysis.trends import OVERALL, good_share
+from auditbook.analysis.urgent import open_concerns
 from auditbook.outputs.sheets import Cell, Sheets
 from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import INT, WRAP, Column
@@ -91,7 +92,9 @@ def _facts(e: Evidence) -> list[tuple[str, Cell, str]]:
         ("Files rejected", c.count("rejected"), ""),
         ("Files superseded or duplicate", c.count("superseded") + c.count("duplicate"), ""),
         ("Late returns", sum(1 for m in merged if m.audit.late), ""),
-        ("Urgent concerns raised", sum(1 for m in merged if m.audit.urgent), ""),
+        # Every return's, merged or not (the Urgent concerns tab lists them).
+        ("Urgent concerns raised", len(e.urgent), ""),
+        ("Urgent concerns open", len(open_concerns(e.urgent, e.states)), ""),
         ("Source files missing (kept from the ledger)", sum(1 for m in merged if m.source_missing), ""),
     ]
     if c.moderations:

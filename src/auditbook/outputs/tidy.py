@@ -51,6 +51,16 @@ class Table:
     graded: tuple[int, int] = (0, 0)
 
 
+def projected(table: Table, widths: Mapping[str, float]) -> Table:
+    """Some of a table's columns, by header, in the table's order, each at the width given (a pack's narrower tabs,
+    which print on one page's width)."""
+    headers = [c.header for c in table.columns]
+    at = [i for i, h in enumerate(headers) if h in widths]
+    columns = tuple(Column(table.columns[i].header, widths[headers[i]], table.columns[i].kind) for i in at)
+    return Table(table.name, columns, [tuple(r[i] for i in at) for r in table.rows],
+                 key_columns=sum(1 for i in at if i < table.key_columns))
+
+
 def _has(specs: Sequence[Spec], role: Role) -> bool:
     return any(s.roles.field(role) for s in specs)
 

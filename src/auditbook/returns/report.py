@@ -8,6 +8,7 @@ from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Problem
 from auditbook.returns.audit import Audit
 from auditbook.returns.safety import Outline
+from auditbook.returns.urgent import UrgentConcern
 
 
 @dataclass
@@ -21,6 +22,8 @@ class Report:
     #: What the file says it is (its custom properties and sheet names), when it could be read that far: how it was
     #: read, used to tell auditbook's own outputs, not part of what validating found (so not stored, not compared).
     outline: Outline | None = field(default=None, compare=False)
+    #: The urgent concern the file records, taken out before validation (whatever validation then decides).
+    urgent: UrgentConcern | None = None
     #: The bytes the report was made from, fingerprinted in the one open of the file (None when it was not opened).
     read: Fingerprint | None = field(default=None, compare=False)
 
@@ -40,11 +43,12 @@ class Report:
         return self.audit is not None and not self.errors and self.skipped is None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON form: file, valid, audit, problems."""
+        """The JSON form: file, valid, audit, problems, urgent."""
         return {
             "file": self.file,
             "valid": self.valid,
             "skipped": self.skipped,
             "audit": None if self.audit is None else self.audit.model_dump(mode="json"),
             "problems": [p.as_dict() for p in self.problems],
+            "urgent": None if self.urgent is None else self.urgent.model_dump(mode="json"),
         }

@@ -19,6 +19,7 @@ from auditbook.returns.reader import RawWorkbook, read_workbook
 from auditbook.returns.report import Report
 from auditbook.returns.rules import check_rules
 from auditbook.returns.safety import DEFAULT_LIMITS, Limits, OversizeError, skip_reason
+from auditbook.returns.urgent import urgent_concern
 from auditbook.returns.values import ReadValues, quoted, read_values
 from auditbook.spec.conditions import fields_in
 from auditbook.spec.evaluate import Evaluator, waiting_words
@@ -86,6 +87,8 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
         return report
     read = read_values(raw, layout)
     report.problems += read.problems
+    # Taken out first, apart from the checks: a return rejected, late or superseded still reports its concern.
+    report.urgent = urgent_concern(layout, read, agreed["instance_id"])
     provenance = Provenance(
         file=name_key(raw.path.name), sha256=raw.sha256, spec_id=spec.id, spec_version=spec.version,
         spec_sha256=spec.sha256, instance_id=agreed["instance_id"], generated_at=agreed.get("generated_at"),

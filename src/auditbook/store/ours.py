@@ -30,9 +30,10 @@ KINDS = {"master": "a master workbook", "pack": "a team manager's pack", "export
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".xltx", ".xltm", ".ods", ".fods", ".numbers")
 #: Sheets only auditbook's outputs have (for those written before they carried OUTPUT_PROPERTY).
 _MASTER_SHEETS = frozenset({"Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan",
-                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Edits", "Lists"})
+                            "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Edits", "Lists",
+                            "Urgent concerns"})
 _EXPORT_SHEETS = frozenset({"About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"})
-_PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack"})
+_PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack", "Urgent concerns"})
 #: auditbook's own files (a master, with its tidy tabs, is far larger than a return) get larger caps; every
 #: other safety check still runs before a part is read.
 OUTPUT_LIMITS = OWN_LIMITS

@@ -1,4 +1,5 @@
-"""Read back what was typed into the master (Actions, SAG action plan) and the team managers' packs (Actions).
+"""Read back what was typed into the master (Actions, Urgent concerns, SAG action plan) and the team managers' packs
+(Actions, Urgent concerns).
 
 Both are read as untrusted files, like a return. An edit is a value that differs from what that file held
 when auditbook last wrote or read it. Two files (or two rows of one file) that changed the same action's
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from auditbook.analysis.actions import ACTION_STATUSES, ReadBack, State
 from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES, PlanRow
+from auditbook.analysis.urgent import URGENT_STATUSES
 from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.returns.coerce import parse_text_date, serial_to_date
 from auditbook.returns.reader import RawSheet, read_workbook
@@ -25,7 +27,7 @@ from auditbook.returns.safety import DEFAULT_LIMITS, Limits, open_checked, parse
 from auditbook.store.editlog import CONFLICTING, NOT_ITS_OWN, TAKEN, EditLog, LoggedEdit
 from auditbook.store.ledger import MASTER, pack_source
 from auditbook.store.ours import OUTPUT_LIMITS
-from auditbook.store.register import ACTIONS_TAB, PLAN_TAB, Register, Seen
+from auditbook.store.register import ACTIONS_TAB, PLAN_TAB, URGENT_TAB, Register, Seen
 from auditbook.text import name_key, norm, storable, unstorable
 
 #: The master is auditbook's own file, edited by the collator, but read as untrusted like any return, with the
@@ -33,6 +35,8 @@ from auditbook.text import name_key, norm, storable, unstorable
 MASTER_LIMITS = OUTPUT_LIMITS
 #: A pack holds one team manager's cases: no larger than a return.
 PACK_LIMITS = DEFAULT_LIMITS
+#: The id column of the Urgent concerns tab (the concern's id is its row's in the action register).
+URGENT_ID = "Concern ID"
 #: The longest note or SAG plan entry kept (a long note still prints; a conflict quotes two of them).
 MAX_TEXT = 2000
 _FIELDS = ("status", "notes", "closed")
@@ -88,16 +92,21 @@ def read_back(register: Register, master: Path | None, packs: Sequence[Path], no
             continue
         if source != MASTER:
             out.packs_read.append(path.name)
+        # Both tabs are compared with what the file held when written (an urgent concern is on both).
         file = _File.of(source, path)
-        tab = sheets.get(ACTIONS_TAB)
-        if tab is not None:
-            _diff(register, file, tab, edits, out, states, log)
+        seen = register.seen(source)
+        holds: dict[str, Seen] = {}
+        for name, id_header in ((ACTIONS_TAB, "Action ID"), (URGENT_TAB, URGENT_ID)):
+            tab = sheets.get(name)
+            if tab is not None:
+                holds = _diff(file, seen, _Tab(name, id_header, tab), edits, (out, log), states) | holds
+        register.holds(source, holds)
         if source == MASTER and PLAN_TAB in sheets:
             _take_plan(register, sheets[PLAN_TAB], now, out, (log, file))
     for action_id, by_field in edits.said.items():
         register.put(action_id, _settled(states.get(action_id, State()), by_field, out), now)
-    for action_id, name, seen in edits.logged:
-        log.add(replace(seen, outcome=edits.outcome(action_id, name)))
+    for action_id, name, logged in edits.logged:
+        log.add(replace(logged, outcome=edits.outcome(action_id, name)))
     return out
 
 
@@ -131,29 +140,39 @@ def _settled(st: State, by_field: dict[str, list[tuple[str, object]]], out: Read
                  closed if isinstance(closed, date) else None, st.conflict, ", ".join(whom))
 
 
-def _diff(register: Register, file: _File, tab: RawSheet, edits: _Edits, out: ReadBack,
-          stored: dict[str, State], log: EditLog) -> None:
+@dataclass(frozen=True)
+class _Tab:
+    """A tab edits are read from (Actions, Urgent concerns), and the header of its id column."""
+
+    name: str
+    id_header: str
+    sheet: RawSheet
+
+
+def _diff(file: _File, seen: dict[str, Seen], tab: _Tab, edits: _Edits, said: tuple[ReadBack, EditLog],
+          stored: dict[str, State]) -> dict[str, Seen]:
+    """The edits a tab holds (taken into `edits`, each logged), and what it holds now of each action."""
+    out, log = said
     source = file.source
-    seen = register.seen(source)
     now_holds: dict[str, Seen] = {}
     for action_id, rows in _action_rows(tab, source, out).items():
         st = stored.get(action_id, State())
         if source != MASTER and action_id not in seen:
-            out.problems.append(f"{_who(source)}, {ACTIONS_TAB} row {rows[0][0]}: action ID {action_id[:60]} is not "
+            out.problems.append(f"{_who(source)}, {tab.name} row {rows[0][0]}: action ID {action_id[:60]} is not "
                                 "one of this pack's actions; what was typed against it is not taken. A team manager "
                                 "changes only their own actions: ask the collator to change others in the master.")
             for row, values in rows:
                 for name, old, new in _changes((st.status, st.notes, st.closed), values):
-                    log.add(_logged(file, row, action_id, name, old, new, NOT_ITS_OWN))
+                    log.add(_logged(file, row, action_id, name, old, new, NOT_ITS_OWN, tab.name))
             continue
         before = seen.get(action_id) or (st.status, st.notes, st.closed)
         now_holds[action_id] = rows[0][1]
         repeated = len({tuple(_key(v) for v in values) for _, values in rows}) > 1
         for row, values in rows:
-            who = f"{_who(source)} ({ACTIONS_TAB} row {row})" if repeated else _who(source)
+            who = f"{_who(source)} ({tab.name} row {row})" if repeated else _who(source)
             for name, old, new in _changes(before, values):
-                edits.add(action_id, name, who, new, _logged(file, row, action_id, name, old, new, ""))
-    register.holds(source, now_holds)
+                edits.add(action_id, name, who, new, _logged(file, row, action_id, name, old, new, "", tab.name))
+    return now_holds
 
 
 def _changes(before: Seen, now: Seen) -> list[tuple[str, object, object]]:
@@ -297,21 +316,23 @@ def _as_date(tab: RawSheet, r: int, col: int | None, where: str, out: ReadBack) 
     return None
 
 
-def _action_rows(tab: RawSheet, source: str, out: ReadBack) -> dict[str, list[tuple[int, Seen]]]:
+def _action_rows(tab: _Tab, source: str, out: ReadBack) -> dict[str, list[tuple[int, Seen]]]:
     """Each action id's rows (by their row number as Excel shows it) and what they hold; an id may repeat."""
-    cols = _header(tab)
-    if "Action ID" not in cols:
+    sheet = tab.sheet
+    cols = _header(sheet)
+    if tab.id_header not in cols:
         return {}
     rows: dict[str, list[tuple[int, Seen]]] = {}
-    for r in sorted({row for row, _ in tab.cells if row > 0}):
-        cell = tab.cells.get((r, cols["Action ID"]))
+    for r in sorted({row for row, _ in sheet.cells if row > 0}):
+        cell = sheet.cells.get((r, cols[tab.id_header]))
         action_id = _as_text(cell.value) if cell is not None else ""
         if not action_id:
             continue
-        where = f"{_who(source)}, {ACTIONS_TAB} row {r + 1}"
-        closed = _as_date(tab, r, cols.get("Date closed"), where, out)
-        status, notes = (_text_at(tab, r, cols, name, where, out) for name in ("Status", "Notes"))
-        rows.setdefault(action_id, []).append((r + 1, (_status(status, ACTION_STATUSES), notes, closed)))
+        where = f"{_who(source)}, {tab.name} row {r + 1}"
+        closed = _as_date(sheet, r, cols.get("Date closed"), where, out)
+        status, notes = (_text_at(sheet, r, cols, name, where, out) for name in ("Status", "Notes"))
+        rows.setdefault(action_id, []).append((r + 1, (_status(status, (*ACTION_STATUSES, *URGENT_STATUSES)), notes,
+                                                       closed)))
     return rows
 
 
@@ -346,7 +367,7 @@ def _read_tabs(path: Path, source: str, out: ReadBack) -> dict[str, RawSheet] | 
     """The tabs edits are read from; None (said in `out`) for a pack that cannot be read."""
     limits = MASTER_LIMITS if source == MASTER else PACK_LIMITS
     try:
-        raw = read_workbook(path, limits, skip=frozenset(), whole=frozenset({ACTIONS_TAB, PLAN_TAB}))
+        raw = read_workbook(path, limits, skip=frozenset(), whole=frozenset({ACTIONS_TAB, PLAN_TAB, URGENT_TAB}))
     except UnreadableFileError as err:
         if source != MASTER:
             out.problems.append(f"{name_key(path.name)}: what was typed into this pack cannot be read back ({err}); "

@@ -17,7 +17,7 @@ from auditbook.analysis.plan import PlanRow
 from auditbook.store.ledger import Ledger
 from auditbook.store.tables import ACTION_REGISTER, ACTION_SEEN, SAG_PLAN, Table
 
-ACTIONS_TAB, PLAN_TAB = "Actions", "SAG action plan"
+ACTIONS_TAB, PLAN_TAB, URGENT_TAB = "Actions", "SAG action plan", "Urgent concerns"
 
 Seen = tuple[str, str, date | None]
 

@@ -1,7 +1,8 @@
 """A validated file's report as the ledger stores it: compact JSON, read back quickly for every return at each collect.
 
 An audit is stored as its answers (each input's name, its value and, when validate set it aside, why), what
-validate decided of each judged section, and the few figures of the whole (urgent, due date, late). Everything
+validate decided of each judged section, and the few figures of the whole (urgent, due date, late); beside it, the
+urgent concern the file records whatever validation decided (from format 6). Everything
 else is the spec's and is the same for every return made from it: the answers' sections, fields and labels, and the
 facts, sections and actions the roles read from them, are restored from the spec's layout by its SHA-256 (the
 registry the ledger's rows were read with, which `registry_key` names). A report stored by format 4, before the
@@ -21,11 +22,12 @@ from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.reader import READING
 from auditbook.returns.report import Report
+from auditbook.returns.urgent import UrgentConcern
 from auditbook.spec.layout import Layout
 
 #: Bumped when what is stored changes, so older rows are read afresh rather than misread (it is part of
 #: `registry_key`, which every stored row carries).
-FORMAT = "5"
+FORMAT = "6"
 
 
 def registry_key(registry: SpecRegistry) -> str:
@@ -53,7 +55,8 @@ def report_to_json(report: Report) -> str:
     """A report as stored in the ledger."""
     return json.dumps({"file": report.file, "skipped": report.skipped,
                        "problems": [p.as_dict() for p in report.problems],
-                       "audit": None if report.audit is None else _audit_json(report.audit)},
+                       "audit": None if report.audit is None else _audit_json(report.audit),
+                       "urgent": None if report.urgent is None else report.urgent.model_dump()},
                       default=_encode, separators=(",", ":"))
 
 
@@ -71,7 +74,9 @@ def report_from_json(text: str, registry: SpecRegistry) -> Report:
     data = json.loads(text, object_hook=_decode)
     problems = [Problem.from_dict(p) for p in data["problems"]]
     audit = None if data["audit"] is None else _audit_from(data["audit"], registry)
-    return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"])
+    urgent = data.get("urgent")  # stored from format 6: the urgent concern taken out before validation
+    return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"],
+                  urgent=None if urgent is None else UrgentConcern.model_validate(urgent))
 
 
 def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
