@@ -17,8 +17,8 @@ from pathlib import Path
 
 from auditbook.allocation.lists import COLUMNS
 from auditbook.errors import AuditbookError
-from auditbook.local import LocalDetails
-from auditbook.returns.audit import APPLIES, Audit
+from auditbook.local import LocalDetails, RoundCalendar
+from auditbook.returns.audit import APPLIES, Audit, round_of
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.spec.roles import Role
@@ -30,8 +30,10 @@ _SHARE = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)\s*%\s*$")
 _COUNT = re.compile(r"^\s*(\d{1,5})\s*$")
 
 
-def to_moderate(audit: Audit, registry: SpecRegistry, round_name: str = "") -> AuditToModerate:
-    """What the moderation workbook of an audit is made from (its round: as given, else as the audit names it)."""
+def to_moderate(audit: Audit, registry: SpecRegistry, round_name: str = "",
+                rounds: RoundCalendar | None = None) -> AuditToModerate:
+    """What the moderation workbook of an audit is made from (its round: as given, else the audit's as collect works
+    it out, with the round calendar)."""
     spec = registry.by_sha.get(audit.provenance.spec_sha256)
     if spec is None:
         raise AuditbookError(f"case {audit.case_ref}: the spec its audit was made from ({audit.provenance.spec_id} "
@@ -40,7 +42,7 @@ def to_moderate(audit: Audit, registry: SpecRegistry, round_name: str = "") -> A
         raise AuditbookError(f"the spec {spec.id} {spec.version} says its audits are not moderated "
                              "(moderation: null).")
     answers = {a.name: a.value for a in audit.answers if a.applies == APPLIES}
-    named = round_name or audit.text(Role.ROUND) or audit.text(Role.AUDIT_MONTH)
+    named = round_name or round_of(audit, rounds)
     return AuditToModerate(spec, answers, audit.provenance.instance_id, audit.case_ref, named,
                            audit.text(Role.TEAM))
 
@@ -58,7 +60,7 @@ def moderation_from_return(path: Path, *, out: Path, registry: SpecRegistry | No
         first = report.errors[0].render() if report.errors else "it could not be read as an audit"
         raise AuditbookError(f"{name} is not a valid return ({plural(len(report.errors), 'error')}; first: {first}). "
                              f"Only a valid audit can be moderated: see `auditbook validate {name}`.")
-    audit = to_moderate(report.audit, registry)
+    audit = to_moderate(report.audit, registry, rounds=local.rounds if local is not None else None)
     target = out / moderation_name(audit) if out.suffix.lower() != ".xlsx" else out
     if target.exists() and not overwrite:
         raise AuditbookError(f"{target} already exists and may hold a moderator's work. Give --force to replace it, "

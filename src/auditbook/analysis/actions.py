@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from auditbook.analysis.collate import Merged, round_of
-from auditbook.returns.audit import Audit
+from auditbook.analysis.collate import Merged
+from auditbook.returns.audit import Audit, round_of
 from auditbook.spec.roles import Role
 from auditbook.text import norm
 

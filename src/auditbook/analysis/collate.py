@@ -11,7 +11,7 @@ from auditbook.analysis.pairing import Pair, ToPair, moderated, pair
 from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Code, Problem
-from auditbook.returns.audit import Audit
+from auditbook.returns.audit import Audit, round_of
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.spec.models import Spec
@@ -132,19 +132,6 @@ def _in_future(m: Merged, today: date | None, registry: SpecRegistry) -> Merged:
     warning = Problem.of(Code.COMPLETED_IN_FUTURE, case="collect", sheet=inp.sheet if inp else None,
                          cell=inp.cell if inp else None, completed=uk(m.audit.completed), today=uk(today))
     return Merged(m.audit, m.file, (*m.warnings, warning), m.source_missing, m.round)
-
-
-def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
-    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month.
-
-    The one place an audit's round is worked out (merge then spells each round one way: `spellings`).
-    """
-    named = audit.text(Role.ROUND).strip()
-    if named:
-        return named
-    month = audit.text(Role.AUDIT_MONTH)
-    derived = rounds.round_of(month) if rounds is not None and rounds.rounds and month else None
-    return derived or month
 
 
 def calendar_warning(audit: Audit, rounds: RoundCalendar | None) -> Problem | None:

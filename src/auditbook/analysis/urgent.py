@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from auditbook.analysis.actions import State, action_id
-from auditbook.analysis.collate import Collation, Source, round_of
+from auditbook.analysis.collate import Collation, Source
 from auditbook.dates import uk
 from auditbook.local import RoundCalendar
 from auditbook.problems import Problem
+from auditbook.returns.audit import round_of
 from auditbook.returns.report import Report
 from auditbook.returns.urgent import UrgentConcern
 from auditbook.text import plural

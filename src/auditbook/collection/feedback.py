@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from auditbook.analysis.collate import round_of
 from auditbook.collection.session import Options, Session
+from auditbook.returns.audit import round_of
 from auditbook.returns.feedback import write_feedback
 from auditbook.text import norm
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_serializer
 
+from auditbook.local import RoundCalendar
 from auditbook.spec.roles import Role
 
 Value = str | int | date | None
@@ -144,3 +145,17 @@ class Audit(_Model):
         """The date the audit was completed."""
         value = self.facts.get(Role.COMPLETED.value)
         return value if isinstance(value, date) else None
+
+
+def round_of(audit: Audit, rounds: RoundCalendar | None = None) -> str:
+    """An audit's round: the round it names, else the one the round calendar gives its audit month, else that month.
+
+    The one place an audit's round is worked out (merge then spells each round one way: `collate.spellings`); here,
+    below allocation and analysis, so a moderation workbook names the round its audit is merged in.
+    """
+    named = audit.text(Role.ROUND).strip()
+    if named:
+        return named
+    month = audit.text(Role.AUDIT_MONTH)
+    derived = rounds.round_of(month) if rounds is not None and rounds.rounds and month else None
+    return derived or month
