@@ -106,4 +106,4 @@ def test_a_settings_file_that_is_not_toml_points_at_the_example(tmp_path: Path) 
     result = invoke("settings", "--settings", tmp_path / "auditbook.toml")
     assert result.exit_code == 2
     assert "`auditbook settings --example`" in " ".join(result.stderr.split())
-    assert "and in an earlier round" in example_settings()
+    assert "it is persistent when it recurred in the round before too" in example_settings()

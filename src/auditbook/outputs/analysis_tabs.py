@@ -16,6 +16,7 @@ from auditbook.outputs.svg import GRADE_COLOURS, SEPARATOR
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, WRAP, Column, Table
 from auditbook.spec.layout import col_letter
 from auditbook.store.register import PLAN_TAB
+from auditbook.text import plural
 
 
 def _pct(x: float | None) -> float | None:
@@ -245,6 +246,7 @@ def plan_tab(s: Sheets, e: Evidence, theme_labels: Sequence[str]) -> None:
     blank = 15
     last = len(rows) + blank
     ws = _plan_table(s, cols, rows, last)
+    s.print_heading(ws, PLAN_TAB, plural(len(rows), "row"))
     ws.data_validation(1, 5, last, 5, {"validate": "list", "source": list(PLAN_STATUSES)})
     if theme_labels:
         ws.data_validation(1, 1, last, 1, {"validate": "list", "source": "=Lists!$A$2:$A$" + str(len(theme_labels) + 1),
@@ -262,7 +264,8 @@ def _plan_table(s: Sheets, cols: Sequence[Column], rows: Sequence[Sequence[Cell]
     for i, (c, fmt) in enumerate(zip(cols, formats, strict=True)):
         ws.set_column(i, i, c.width, fmt)
     ws.add_table(0, 0, last, len(cols) - 1, {
-        "name": "SAGPlan", "style": "Table Style Light 9",
+        "name": "SAGPlan", "style": "Table Style Light 9", "title": "SAGPlan",
+        "description": f"SAGPlan: one row each, with the columns {', '.join(c.header for c in cols)}.",
         "columns": [{"header": c.header, "header_format": s.head} for c in cols]})
     s.fast.tables += 1  # FastRows numbers the tables after it in the order added
     s.fit_row(ws, 0, [c.header for c in cols], widths, [True] * len(cols))

@@ -40,14 +40,16 @@ _MASTER_COLUMN = "a column of the master's Audits table"
 def lint(spec: Spec) -> list[KeyProblem]:
     """Every cross-field problem in the spec, or an empty list."""
     known = Known.of(spec)
-    return [*_check_lists(spec), *_check_criteria(spec), *_check_grading(spec, known.lists),
-            *_SectionLint(spec, known).run(), *lint_roles(spec), *_check_examples(spec, known), *lint_rules(known),
-            *_check_moderation(spec)]
+    found = [*_check_lists(spec), *_check_criteria(spec), *_check_grading(spec, known.lists),
+             *_SectionLint(spec, known).run(), *lint_roles(spec), *_check_examples(spec, known), *lint_rules(known)]
+    # The moderation spec is made from this one: judged only once this one is sound, or its problems come twice.
+    return found or _check_moderation(spec)
 
 
 def _check_moderation(spec: Spec) -> list[KeyProblem]:
-    """The moderation spec this spec makes must itself be a good spec: each of its problems at the moderation key."""
-    if spec.moderation is None:
+    """The moderation spec this spec makes must itself be a good spec: each of its problems at the moderation key.
+    A spec with no judged section has nothing to moderate (generate --moderate says so)."""
+    if spec.moderation is None or not judged_sections(spec):
         return []
     try:
         made = moderation_spec(spec)

@@ -15,10 +15,11 @@ PROPERTY_NAMES = {
     "spec_sha256": "AuditbookSpecSha256",
     "instance_id": "AuditbookInstanceId",
     "generated_at": "AuditbookGeneratedAt",
-    "follows_up": "AuditbookFollowsUp",
 }
-#: The same for the keys only a moderation workbook carries.
+#: The same for the keys a workbook carries only when they have a value: those of a moderation workbook, and the
+#: audit a re-audit follows up.
 MODERATION_PROPERTY_NAMES = {
+    "follows_up": "AuditbookFollowsUp",
     "kind": "AuditbookKind",
     "audit_instance_id": "AuditbookAuditInstanceId",
     "audit_case_ref": "AuditbookAuditCaseRef",

@@ -31,7 +31,7 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".xltx", ".xltm", ".ods", ".f
 #: Sheets only auditbook's outputs have (for those written before they carried OUTPUT_PROPERTY).
 _MASTER_SHEETS = frozenset({"Summary", "Audits", "Grades", "Cohorts", "Trends", "Themes", "Actions", "SAG action plan",
                             "Findings", "Answers", "Returns", "Rejected", "Dictionary", "Edits", "Lists",
-                            "Urgent concerns"})
+                            "Urgent concerns", "Cases", "Moderation", "Moderated grades"})
 _EXPORT_SHEETS = frozenset({"About", "Audits", "Answers", "Findings", "Actions", "Rejected", "Dictionary"})
 _PACK_SHEETS = frozenset({"Findings", "Actions", "How to use this pack", "Urgent concerns"})
 #: auditbook's own files (a master, with its tidy tabs, is far larger than a return) get larger caps; every
