@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditbook.allocation.lists import COLUMNS
+from auditbook.allocation.prefilled import refuse_existing
 from auditbook.errors import AuditbookError
 from auditbook.local import LocalDetails, RoundCalendar
 from auditbook.returns.audit import APPLIES, Audit, round_of
@@ -130,11 +131,7 @@ def write_moderations(audits: Sequence[AuditToModerate], *, out: Path, local: Lo
     """Write each audit's moderation workbook into `out`; on any failure none is left behind, and none is written
     over a file already there (a moderator may have started on it)."""
     targets = [out / moderation_name(a) for a in audits]
-    existing = [t.name for t in targets if t.exists()]
-    if existing:
-        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise AuditbookError(f"{out}: {shown} already {'exists' if len(existing) == 1 else 'exist'}; a moderator may "
-                             "have started on them. Choose another --out folder, or move those files away first.")
+    refuse_existing(out, targets, "a moderator")
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".auditbook-moderate-", dir=out))
     try:

@@ -47,11 +47,7 @@ def allocate(spec: Spec, rows: list[Allocated], *, out: Path,
     if len(set(targets)) != len(targets):
         raise AuditbookError("two rows of the allocation list would write the same workbook name; give each case "
                              "and round its own row.")
-    existing = [t.name for t in targets if t.exists()]
-    if existing:
-        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise AuditbookError(f"{out}: {shown} already {word(len(existing), 'exists', 'exist')}; an auditor may have "
-                             "started on them. Choose another --out folder, or move those files away first.")
+    refuse_existing(out, targets, "an auditor")
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".auditbook-allocate-", dir=out))
     layout = build_layout(spec)
@@ -116,3 +112,12 @@ def _write_one(spec: Spec, job: Job, local: LocalDetails) -> None:
     path, prefill, follows_up = job
     meta = new_metadata(spec, follows_up=follows_up) if follows_up else None
     build_workbook(spec, out=path, prefill=prefill, lock_prefill=True, local=local, meta=meta)
+
+
+def refuse_existing(out: Path, targets: Sequence[Path], who: str) -> None:
+    """Stop before writing anything when a workbook to be written is there already (`who` may have started on it)."""
+    existing = [t.name for t in targets if t.exists()]
+    if existing:
+        shown = ", ".join(existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise AuditbookError(f"{out}: {shown} already {word(len(existing), 'exists', 'exist')}; {who} may have "
+                             "started on them. Choose another --out folder, or move those files away first.")
