@@ -454,7 +454,7 @@ def report_of(e: Evidence, *, classification: str = "OFFICIAL-SENSITIVE", includ
         themes=_themes(e), actions=_actions(e, include_text), returns=_returns(e),
         findings=_findings(e) if include_text else None, urgent=_urgent(e, include_text),
         missing=_missing(e, include_text), moderated=sum(1 for m in e.in_round if m.original is not None),
-        reaudits=reaudit_section(e))
+        reaudits=reaudit_section(e, e.collation.small_group))
 
 
 #: A line break followed by indentation in a template's markup: the line goes on from the one before.
