@@ -218,6 +218,28 @@ def test_read_member_bad_crc_is_corrupt(tmp_path: Path) -> None:
     assert info.value.code == "corrupt"
 
 
+def test_read_member_reads_from_memory_exactly_as_zipfile(tmp_path: Path) -> None:
+    # read_member inflates members straight from the bytes in memory (safety._inflate); each member must come out as
+    # zipfile reads it, and a member zipfile would refuse (its local header naming another part) is refused still.
+    buf = io.BytesIO()
+    texts = {"xl/a.xml": b"<a>" + bytes(range(32, 127)) * 50 + b"</a>", "xl/empty.xml": b"", "xl/b\u00e9.xml": b"<b/>"}
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", CONTENT_TYPES % XLSX_TYPE, zipfile.ZIP_DEFLATED)
+        zf.writestr("xl/workbook.xml", b"<workbook/>", zipfile.ZIP_STORED)
+        for name, data in texts.items():
+            zf.writestr(name, data, zipfile.ZIP_DEFLATED, compresslevel=9)
+    path = tmp_path / NAME
+    path.write_bytes(buf.getvalue())
+    with open_checked(path) as zf, zipfile.ZipFile(io.BytesIO(buf.getvalue())) as plain:
+        for name in plain.namelist():
+            assert read_member(zf, name) == plain.read(name)
+    # The local header of xl/a.xml renamed xl/c.xml (the directory still says xl/a.xml): zipfile refuses it.
+    path.write_bytes(buf.getvalue().replace(b"xl/a.xml", b"xl/c.xml", 1))
+    with open_checked(path) as zf, pytest.raises(UnreadableFileError) as info:
+        read_member(zf, "xl/a.xml")
+    assert info.value.code == "corrupt"
+
+
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>

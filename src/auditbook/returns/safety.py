@@ -6,6 +6,7 @@ import io
 import os
 import re
 import stat
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -146,6 +147,8 @@ class OwnedZip(zipfile.ZipFile):
 
     def __init__(self, file: IO[bytes], path: Path, read: Fingerprint | None = None) -> None:
         self.owned = file
+        #: The whole file's bytes when it is held in memory (members are then read from them directly).
+        self.data = file.getvalue() if isinstance(file, io.BytesIO) else None
         super().__init__(file)
         self.filename = str(path)
         #: The bytes it was read from, fingerprinted in the one open of the file.
@@ -399,8 +402,12 @@ def read_member(
     zf: zipfile.ZipFile, name: str, limits: Limits = DEFAULT_LIMITS, *, file_name: str | None = None
 ) -> bytes:
     """Read one member, refusing it past max_member_bytes whatever its header claims."""
-    label = file_name or name_key(Path(str(zf.filename or "workbook")).name)
     info = zf.getinfo(name)
+    if info.file_size <= limits.max_member_bytes and isinstance(zf, OwnedZip) and zf.data is not None:
+        plain = _inflate(zf.data, info)
+        if plain is not None:
+            return plain
+    label = file_name or name_key(Path(str(zf.filename or "workbook")).name)
     bomb = _fail(label, Code.ZIP_BOMB, case="part", part=name)
     if info.file_size > limits.max_member_bytes:
         raise bomb
@@ -413,6 +420,49 @@ def read_member(
     if len(data) > limits.max_member_bytes:
         raise bomb
     return data
+
+
+_LOCAL = struct.Struct("<4s2xHH8x2I2H")  # a local file header: signature, flags, method, sizes, name and extra lengths
+_CHECKED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile refuses them, as we do
+
+
+def _inflate(buffer: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A member's bytes read straight from a zip held in memory, or None to read it through zipfile (which then
+    reads or refuses it as always).
+
+    The same bytes zipfile gives, without its file object per member (a tenth of a return's reading): only for a
+    member whose local header agrees with its directory entry (name, no encryption), stored or deflated as one
+    complete stream that inflates to exactly the size the directory gives, with the directory's CRC-32."""
+    start = info.header_offset
+    try:
+        sig, flags, method, _, _, name_len, extra_len = _LOCAL.unpack_from(buffer, start)
+    except struct.error:
+        return None
+    name_at = start + _LOCAL.size
+    if sig != b"PK\x03\x04" or flags & _CHECKED_FLAGS or info.flag_bits & _CHECKED_FLAGS:
+        return None
+    local_name = buffer[name_at : name_at + name_len].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    if local_name != info.orig_filename:
+        return None
+    data_at = name_at + name_len + extra_len
+    stored = buffer[data_at : data_at + info.compress_size]
+    if len(stored) != info.compress_size:
+        return None
+    if method == zipfile.ZIP_STORED and info.compress_type == zipfile.ZIP_STORED:
+        out = stored
+    elif method == zipfile.ZIP_DEFLATED and info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            out = inflater.decompress(stored, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+            return None
+    else:
+        return None
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
 
 
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
