@@ -8,10 +8,12 @@ row left open, with a prefix bound outside it; and a part may not forge the mark
 from __future__ import annotations
 
 import functools
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element, tostring
 
+import openpyxl
 import pytest
 
 from auditbook.errors import UnreadableFileError
@@ -137,3 +139,28 @@ def test_returns_read_the_same_with_remembered_pieces(tmp_path: Path) -> None:
     assert ROWS.known and STRINGS.known and NAMES.known
     for alone, after in zip(read[:4], read[4:], strict=True):
         assert (after.sheets, after.names, after.properties) == (alone.sheets, alone.names, alone.properties)
+
+
+def test_a_remembered_cell_takes_its_text_from_each_files_own_table(tmp_path: Path) -> None:
+    # A remembered row's cells are read once (reader._Placed.read), but a shared text's index is looked up in each
+    # file's own table: the same sheets with the table reversed read the reversed texts, as openpyxl reads them.
+    path = make_return(tmp_path / "a.xlsx", answers(seed=1))
+    kwargs = {"skip": frozenset({LISTS_SHEET}), "whole": frozenset({META_SHEET})}
+    for _ in range(3):
+        read_workbook(path, **kwargs)  # type: ignore[arg-type]
+    swapped = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(swapped, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/sharedStrings.xml":
+                end = data.rindex(b"</sst>")
+                head, *items = data[:end].split(b"<si>")
+                data = head + b"".join(b"<si>" + item for item in reversed(items)) + data[end:]
+            out.writestr(info, data)
+    raw = read_workbook(swapped, **kwargs)  # type: ignore[arg-type]
+    book = openpyxl.load_workbook(swapped)
+    shared = [(name, place, cell.value) for name, sheet in raw.sheets.items() for place, cell in sheet.cells.items()
+              if cell.kind == "s"]
+    assert len(shared) > 50
+    for name, (row, col), value in shared:
+        assert value == book[name].cell(row + 1, col + 1).value

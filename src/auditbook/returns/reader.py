@@ -229,6 +229,9 @@ class _Strings:
         return self.cache[index]
 
 
+_NO_STRINGS = _Strings([])  # for cells that show no shared text
+
+
 class _Twice(ValueError):
     """A cell given two of something (values, formulas, texts): programs differ on which they show."""
 
@@ -463,11 +466,13 @@ _OWN_ROW = -1  # a cell without a reference, placed on the row it is in
 
 class _Placed(NamedTuple):
     """A remembered row's cells, placed: the rows their references name, and each cell's place, reference and
-    element (a cell without a reference is on _OWN_ROW, the row's own); and whether the row is hidden."""
+    element (a cell without a reference is on _OWN_ROW, the row's own); whether the row is hidden; and what its
+    cells read as, once read (by element): the same bytes read the same, whichever file they are met in."""
 
     named: frozenset[int]
     cells: tuple[tuple[tuple[int, int], str, Element], ...]
     hidden: bool | None
+    read: dict[Element, RawCell | _Stored | None]
 
 
 def _place(row: Element) -> _Placed | bool:
@@ -490,7 +495,7 @@ def _place(row: Element) -> _Placed | bool:
             at = (_OWN_ROW, col_no - 1)
         named.add(at[0])
         cells.append((at, ref, c))
-    return _Placed(frozenset(named), tuple(cells), _row_hidden(row))
+    return _Placed(frozenset(named), tuple(cells), _row_hidden(row), {})
 
 
 def _row_hidden(row: Element) -> bool | None:
@@ -503,14 +508,20 @@ def _row_hidden(row: Element) -> bool | None:
     return None
 
 
-def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool | None) -> None:
-    """A wanted cell, placed: read once (a place given two cells is refused), its row noted if hidden."""
+def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool | None,
+          read: dict[Element, RawCell | _Stored | None] | None = None) -> None:
+    """A wanted cell, placed: read once (a place given two cells is refused), its row noted if hidden. With `read`
+    (a remembered row's), what the cell's element read as before is taken again (a shared text's from this file)."""
     if at in into.seen:
         raise _twice(into.member, ref, "twice (two cells at one place)")
     into.seen.add(at)
     if hidden or (hidden is None and into.zero):
         into.hidden.add(at[0])
-    cell = _cell(c, into.strings, into.member, ref)
+    if read is None:
+        cell = _cell(c, into.strings, into.member, ref)
+    else:
+        known = read[c] if c in read else read.setdefault(c, _stored(c, into.member, ref))
+        cell = _shared(known, into.strings, into.member, ref) if isinstance(known, _Stored) else known
     if cell is not None:
         into.cells[at] = cell
 
@@ -527,7 +538,7 @@ def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[in
             at = (own, at[1])
         if wanted is not None and at not in wanted:
             continue
-        _take(into, at, c, ref or f"row {row_no}", placed.hidden)
+        _take(into, at, c, ref or f"row {row_no}", placed.hidden, placed.read)
 
 
 def _read_row(row: Element, row_no: int, into: _Cells) -> None:
@@ -571,6 +582,34 @@ def _row_number(r: str) -> int:
     if r.isascii() and r.isdigit() and 1 <= int(r) <= _MAX_ROW:
         return int(r)
     return 0
+
+
+class _Stored(NamedTuple):
+    """A cell that shows a shared text, as read from its element: its value (the text's index), formula and format."""
+
+    value: str
+    formula: str | None
+    style: str | None
+
+
+def _stored(c: Element, member: str, ref: str) -> RawCell | _Stored | None:
+    """What a cell's element reads as, whatever file it is in: the cell, or for a shared text what the file's own
+    table is needed for. Refused as _cell refuses it, in the same order (_shared does the rest)."""
+    if c.get("t") != "s":
+        return _cell(c, _NO_STRINGS, member, ref)
+    f, v, _ = _parts_of(c, member, ref)
+    formula = element_text(f) if f is not None else None
+    text = element_text(v) if v is not None else ""
+    if text:
+        return _Stored(text, formula, c.get("s"))
+    s = c.get("s")
+    return None if formula is None else RawCell(None, formula, "s", 0 if s is None else _style(s, member))
+
+
+def _shared(stored: _Stored, strings: _Strings, member: str, ref: str) -> RawCell:
+    """A stored shared-text cell with its text from this file's table (refused as _cell refuses it)."""
+    value = _convert("s", stored.value, strings, member, ref)
+    return RawCell(value, stored.formula, "s", 0 if stored.style is None else _style(stored.style, member))
 
 
 def _cell(c: Element, strings: _Strings, member: str, ref: str) -> RawCell | None:
