@@ -325,22 +325,43 @@ class _Sheet(NamedTuple):
 def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles) -> RawSheet:
     """A worksheet's cells wanted and what decides how they show, from the root's children of the kinds tails.READ
     names (and no others: tails keeps those of a middle it does not parse again)."""
-    root = parts.sheet(sheet.member)
-    protection = root.find(f"{MAIN}sheetProtection")
+    kinds = _kinds(parts.sheet(sheet.member))
+    protection = _first(kinds, "sheetProtection")
     out = RawSheet(name=sheet.name, state=sheet.state,
                    protected=protection is not None and _is_true(protection.get("sheet")))
-    data = _one(root, "sheetData", sheet.member)
+    if len(kinds.get(f"{MAIN}sheetData", ())) > 1:
+        raise _given_twice(sheet.member, "<sheetData>")
+    data = _first(kinds, "sheetData")
     if data is not None:
-        zero = root.find(f"{MAIN}sheetFormatPr")
+        zero = _first(kinds, "sheetFormatPr")
         into = _Cells(out.cells, strings, sheet.member, sheet.wanted, set(), out.hidden_rows,
                       zero is not None and _is_true(zero.get("zeroHeight")))
         _read_rows(data, into)
         out.more = functools.partial(_more, data, into)
-    out.merges = tuple(_areas(" ".join(m.get("ref", "") for m in root.iterfind(f"{MAIN}mergeCells/{MAIN}mergeCell")),
+    out.merges = tuple(_areas(" ".join(m.get("ref", "") for m in _within(kinds, "mergeCells", f"{MAIN}mergeCell")),
                               sheet.member))
-    out.hidden_cols = _hidden_cols(root)
-    out.conditional = _conditional(root, styles, sheet.member)
+    out.hidden_cols = _hidden_cols(_within(kinds, "cols", f"{MAIN}col"))
+    out.conditional = _conditional(kinds, styles, sheet.member)
     return out
+
+
+def _kinds(root: Element) -> dict[str, list[Element]]:
+    """The root's children by tag, each kind in order (one walk, where a search per kind walks them all again)."""
+    kinds: dict[str, list[Element]] = {}
+    for el in root:
+        kinds.setdefault(el.tag, []).append(el)
+    return kinds
+
+
+def _first(kinds: dict[str, list[Element]], tag: str) -> Element | None:
+    """The first of the root's children of a kind (in the main namespace), as root.find gives it."""
+    found = kinds.get(f"{MAIN}{tag}")
+    return found[0] if found else None
+
+
+def _within(kinds: dict[str, list[Element]], tag: str, child: str) -> list[Element]:
+    """The children of a kind of each of the root's children of a kind, in order, as root.iterfind("a/b") gives them."""
+    return [el for parent in kinds.get(f"{MAIN}{tag}", ()) for el in parent if el.tag == child]
 
 
 def _one(root: Element, tag: str, member: str) -> Element | None:
@@ -371,10 +392,10 @@ def _areas(refs: str, member: str) -> list[Area]:
     return out
 
 
-def _hidden_cols(root: Element) -> tuple[tuple[int, int], ...]:
+def _hidden_cols(cols: list[Element]) -> tuple[tuple[int, int], ...]:
     """The spans of hidden columns (hidden, or no wider than nothing), 0-based."""
     spans = []
-    for col in root.iterfind(f"{MAIN}cols/{MAIN}col"):
+    for col in cols:
         width = col.get("width")
         if _is_true(col.get("hidden")) or (width is not None and _zero(width)):
             lo, hi = _row_number(col.get("min", "")), _row_number(col.get("max", ""))
@@ -394,17 +415,20 @@ _X14 = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}"
 #: What a data bar or icon set that hides the value (showValue="0") shows of a number: nothing; of text: the text.
 ICONS_ONLY = ";;;@"
 _XM = "{http://schemas.microsoft.com/office/excel/2006/main}"
+_CF_RULE, _X14_FORMATS, _X14_FORMAT = f"{MAIN}cfRule", f"{_X14}conditionalFormattings", f"{_X14}conditionalFormatting"
 
 
-def _conditional(root: Element, styles: Styles, member: str) -> tuple[tuple[tuple[Area, ...], str], ...]:
+def _conditional(kinds: dict[str, list[Element]], styles: Styles, member: str
+                 ) -> tuple[tuple[tuple[Area, ...], str], ...]:
     """The number formats conditional formats may give cells (Excel 2007's, and Excel 2010's in extLst)."""
     out: list[tuple[tuple[Area, ...], str]] = []
-    for cf in root.iterfind(f"{MAIN}conditionalFormatting"):
-        codes = [code for rule in cf.iterfind(f"{MAIN}cfRule") if (code := _rule_format(rule, styles))]
+    for cf in kinds.get(f"{MAIN}conditionalFormatting", ()):
+        codes = [code for rule in cf if rule.tag == _CF_RULE and (code := _rule_format(rule, styles))]
         if codes:
             areas = tuple(_areas(cf.get("sqref", ""), member))
             out += [(areas, code) for code in codes]
-    for cf in root.iterfind(f"{MAIN}extLst/{MAIN}ext/{_X14}conditionalFormattings/{_X14}conditionalFormatting"):
+    for cf in (el for ext in _within(kinds, "extLst", f"{MAIN}ext") for cfs in ext if cfs.tag == _X14_FORMATS
+               for el in cfs if el.tag == _X14_FORMAT):
         sqref = cf.find(f"{_XM}sqref")
         areas = tuple(_areas(sqref.text or "" if sqref is not None else "", member))
         out += [(areas, fmt.get("formatCode", "")) for fmt in cf.iter(f"{MAIN}numFmt")]
