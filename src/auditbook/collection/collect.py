@@ -20,10 +20,10 @@ from auditbook.collection.session import (
     Session,
     default_paths,
     options,
-    paused_gc,
     said_plainly,
 )
 from auditbook.errors import CollectError
+from auditbook.memory import paused_gc
 from auditbook.outputs.master import check_not_open, write_master
 from auditbook.outputs.packs import write_packs
 from auditbook.returns.provenance import SpecRegistry

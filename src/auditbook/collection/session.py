@@ -9,7 +9,6 @@ what was typed into the master and packs, and works out the evidence.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import json
 import os
@@ -86,21 +85,6 @@ def default_paths(folder: Path, out: Path | None, ledger: Path | None) -> tuple[
     if master.suffix.lower() != ".xlsx":
         master = master / MASTER_NAME
     return master, ledger if ledger is not None else default_ledger(folder)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Python's cycle collector held off while the stored returns are read back and the evidence and master are made:
-    hundreds of thousands of small objects, each made once and kept to the end, which its passes would look through
-    again and again (a third of the time). Reference counting still frees what is dropped; any cycle made meanwhile is
-    collected once it is back on."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from pathlib import Path
 from auditbook.dates import uk
 from auditbook.diagnostics import file_label, internal
 from auditbook.errors import UnreadableFileError
+from auditbook.memory import paused_gc
 from auditbook.problems import Code, Problem
 from auditbook.returns.assemble import assemble
 from auditbook.returns.audit import Audit, Provenance
@@ -38,6 +39,11 @@ def validate_file(path: Path, *, registry: SpecRegistry | None = None, limits: L
     return is valid whatever the day. Nothing about one file can raise out of here: an unforeseen fault is that
     file's internal-error.
     """
+    with paused_gc():
+        return _validate_file(path, registry, limits, today)
+
+
+def _validate_file(path: Path, registry: SpecRegistry | None, limits: Limits, today: date | None) -> Report:
     name = name_key(path.name)
     try:
         reason = skip_reason(path)
