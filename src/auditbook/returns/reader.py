@@ -717,7 +717,9 @@ def read_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, skip: frozense
     zf = open_checked(path, limits)
     try:
         raw = _read(_Parts(zf, limits, label), path, skip, whole)
-        raw.sha256, raw.read = _sha256(zf), zf.fingerprint
+        # open_checked hashed the very bytes it read whole (a file it does not read whole it refuses).
+        raw.read = zf.fingerprint
+        raw.sha256 = raw.read.sha256 if raw.read is not None else _sha256(zf)
         return raw
     except UnreadableFileError as err:
         message = str(err) if str(err).startswith(f"{label}: ") else f"{label}: {err}"
