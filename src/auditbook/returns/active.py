@@ -204,13 +204,13 @@ def across(needle: bytes, cut: bytes) -> bool:
 def needs_look(data: bytes) -> bool:
     """Whether a part's bytes could hold active content at all (UTF-16 parts are always looked at)."""
     global _clean_bytes
-    low = data.lower()
-    if low.count(b"<?") > 1:
+    if data.count(b"<?") > 1:
         return True
-    fresh = [piece for piece in low.split(ROW_CUT) if piece not in _clean_rows]
+    fresh = [piece for piece in data.split(ROW_CUT) if piece not in _clean_rows]
     # The fresh rows searched together, joined by the cut: no trigger lies across one, so this finds a trigger
-    # exactly when one of them holds it (one search per trigger, not one per trigger and row).
-    joined = ROW_CUT.join(fresh)
+    # exactly when one of them holds it (one search per trigger, not one per trigger and row). Only they are put in
+    # lower case (the cut is its own lower case, so the pieces are those of the part in lower case).
+    joined = ROW_CUT.join(fresh).lower()
     if any(t in joined for t in _TRIGGERS):
         return True
     if _clean_bytes > _MAX_CLEAN_BYTES:
