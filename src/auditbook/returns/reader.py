@@ -553,7 +553,7 @@ def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool 
 def _read_placed(placed: _Placed, row_no: int, into: _Cells, wanted_rows: set[int] | None) -> None:
     """A remembered row's cells that are wanted; a row with no cell on a wanted row is passed over."""
     own = row_no - 1
-    if wanted_rows is not None and not (placed.named & wanted_rows) and (
+    if wanted_rows is not None and placed.named.isdisjoint(wanted_rows) and (
             _OWN_ROW not in placed.named or own not in wanted_rows):
         return
     wanted = into.wanted
