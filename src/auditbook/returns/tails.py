@@ -16,9 +16,12 @@ the end. Why a middle needs no second parse or judgement:
   bytes were complete children of the root and ended in the same state. The key is the prolog and root
   start tag's exact bytes with the middle's, so a later part's middle is read exactly as that one was: the
   same elements, already judged.
-- The end is parsed after the same prolog and root start tag, that is in the state the middle ends in.
+- The head and the end are parsed in one, an empty marker element between them in the middle's place; the marker
+  must come back as a child of the root (its name is secret to this process: no part's bytes can hold one), so
+  the parser was in the root's content there, the state the middle starts and ends in, and the end is read in
+  the state it is read in after the middle.
 
-So the head's and the end's elements, with the middle's known ones between, are the part's elements: they
+So the head's and the end's elements, with the middle's known ones in the marker's place, are the part's elements: they
 are judged together, as a whole part is, and the reader reads them: it reads only the root's children of the
 kinds READ names, and those of the middle are kept. Any other part (no such cut, a head or end that does not
 parse, a middle not remembered) is parsed whole, as before. A middle is remembered only when
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import pyexpat
+import secrets
 from collections import OrderedDict
 from typing import NamedTuple
 from xml.etree.ElementTree import Element
@@ -50,6 +54,9 @@ _KEPT = frozenset(f"{_MAIN}{tag}" for tag in READ)
 _MAX_MIDDLE, _MAX_BYTES, _MAX_MET = 256 * 1024, 8 * 1024 * 1024, 4096
 
 Key = tuple[bytes, bytes]
+#: The marker put where a remembered middle was: its name is secret to this process, so no part's bytes can hold it.
+_MIDDLE_TAG = "m" + secrets.token_hex(16)
+_MIDDLE, _MIDDLE_MARK = _MIDDLE_TAG.encode(), f"<{_MIDDLE_TAG}/>".encode()
 _judged: OrderedDict[Key, tuple[Element, ...]] = OrderedDict()
 _judged_bytes = 0
 _met: OrderedDict[int, None] = OrderedDict()
@@ -133,22 +140,28 @@ def _cut(data: bytes) -> _Cut | None:
 
 def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...], judge: Judge) -> Element | None:
     """The head's elements, the middle's kept ones and the end's, under the root, judged; None if a piece does not
-    parse. The head's rows met before are not parsed again either (repeats.py)."""
-    end_bytes = cut.start + data[cut.end_start :]
-    if not plain_utf8(end_bytes):
+    parse. The head and the end are parsed in one, with an empty marker element where the middle was: it must come
+    back as a child of the root (its name is secret to this process, so only the one put there can), so the middle's
+    place is in the root's content, where the middle starts and ends. The head's rows met before are not parsed
+    again either (repeats.py)."""
+    if _MIDDLE in data:
         return None
-    rows = ROWS.skeleton(cut.head, member, judge)
+    both = data[: cut.head_end] + _MIDDLE_MARK + data[cut.end_start :]
+    if not plain_utf8(both):
+        return None
+    rows = ROWS.skeleton(both, member, judge)
     try:
-        head = rows.root if rows is not None else parse_plain(cut.head, member)
-        end = parse_plain(end_bytes, member)
+        root = rows.root if rows is not None else parse_plain(both, member)
     except UnreadableFileError:
         return None
-    whole = Element(head.tag, head.attrib)
-    whole.extend([*head, *(copy.copy(el) for el in kept), *end])
-    judge(whole)
+    at = [i for i, el in enumerate(root) if el.tag.rpartition("}")[2] == _MIDDLE_TAG]
+    if len(at) != 1:
+        return None
+    root[at[0] : at[0] + 1] = [copy.copy(el) for el in kept]
+    judge(root)
     if rows is not None:
         rows.splice()  # the remembered rows were judged when they were learnt
-    return whole
+    return root
 
 
 def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
