@@ -132,6 +132,19 @@ def test_a_remembered_middle_changes_nothing(data: bytes, reused: bool) -> None:
     assert fast(data) == whole(data)
 
 
+@pytest.mark.parametrize("where", ["cells", "end"])
+def test_a_part_holding_the_middles_marker_is_parsed_whole(where: str) -> None:
+    """The head and end are parsed in one with a secret marker in the middle's place: a part that holds the marker's
+    name (or its whole tag) itself is parsed whole, whatever the marker would have been taken for."""
+    learn()
+    mark = tails._MIDDLE_MARK.decode()
+    forged = (sheet("3", cells=CELLS.replace("</sheetData>", f"</sheetData>{mark}")) if where == "cells"
+              else sheet("3", end=END.replace("<headerFooter>", f"{mark}<headerFooter>")))
+    cut = tails._cut(forged)
+    assert cut is not None and tails._pieces(forged, cut, "s", (), lambda root: None) is None
+    assert fast(forged) == whole(forged)
+
+
 def test_the_root_start_tag_is_part_of_the_key() -> None:
     """The same middle under a root that binds q to SpreadsheetML is a WEBSERVICE formula: refused."""
     learn()
