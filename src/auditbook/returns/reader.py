@@ -763,12 +763,15 @@ def _defined_name(dn: Element, label: str) -> _Name:
     return _Name(name, text, place, name.casefold())
 
 
-def _defined_names(root: Element, label: str, member: str) -> dict[str, _Name]:
-    """The workbook's names, each checked as it is read; a remembered one noted once (repeats.py). A name given
-    twice (Excel's names are the same whatever their case) is refused: programs differ on which they take."""
+def _defined_names(root: Element, label: str, member: str, skip: frozenset[str]
+                   ) -> tuple[dict[str, str], dict[str, set[tuple[int, int]]]]:
+    """The workbook's names and their texts, each checked as it is read (a remembered one noted once: repeats.py),
+    and the cells they point at by sheet, but for those in the `skip` sheets. A name given twice (Excel's names are
+    the same whatever their case) is refused: programs differ on which they take."""
     notes = NAMES.notes
-    names: dict[str, _Name] = {}
+    names: dict[str, str] = {}
     keys: set[str] = set()
+    wanted: dict[str, set[tuple[int, int]]] = {}
     for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
         note = notes.get(dn)
         if not isinstance(note, _Name):
@@ -779,16 +782,10 @@ def _defined_names(root: Element, label: str, member: str) -> dict[str, _Name]:
             if note.key in keys:
                 raise _given_twice(member, f"the defined name {note.name[:40]}")
             keys.add(note.key)
-            names[note.name] = note
-    return names
-
-
-def _wanted_cells(names: dict[str, _Name], skip: frozenset[str]) -> dict[str, set[tuple[int, int]]]:
-    wanted: dict[str, set[tuple[int, int]]] = {}
-    for name in names.values():
-        if name.place is not None and name.place[0] not in skip:
-            wanted.setdefault(name.place[0], set()).add(name.place[1])
-    return wanted
+            names[note.name] = note.text
+            if note.place is not None and note.place[0] not in skip:
+                wanted.setdefault(note.place[0], set()).add(note.place[1])
+    return names, wanted
 
 
 def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]) -> RawWorkbook:
@@ -801,8 +798,7 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     pr = _one(root, "workbookPr", book)
     _one(root, "definedNames", book)
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    names = _defined_names(root, parts.label, book)
-    wanted = _wanted_cells(names, skip)
+    names, wanted = _defined_names(root, parts.label, book, skip)
     strings_part, styles_part = only(rels, SHARED_STRINGS, book), only(rels, STYLES, book)
     strings = _shared_strings(parts, strings_part)
     styles = _styles(parts, styles_part)
@@ -822,7 +818,7 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
         parts.look(other)
     custom = only(package, CUSTOM_PROPERTIES, "")
     return RawWorkbook(
-        path=path, sha256="", sheet_states=states, sheets=sheets, names={k: n.text for k, n in names.items()},
+        path=path, sha256="", sheet_states=states, sheets=sheets, names=names,
         properties=custom_properties(parts.parse(custom)) if custom is not None and custom in parts else {},
         date1904=date1904, formats=styles.formats,
     )
