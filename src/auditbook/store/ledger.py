@@ -21,6 +21,7 @@ keys, and what the last run wrote (the master's and packs' SHA-256, the packs fo
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import secrets
@@ -280,11 +281,19 @@ class Ledger:
     # -- signatures ----------------------------------------------------------------------------------
 
     def _mac(self, ledger_id: bytes | None, *parts: object) -> str:
-        data = ([ledger_id] if ledger_id is not None else []) + [
-            ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]
-        # Each part after its length, so no two sets of parts sign alike; one call (every row is checked each run).
-        message = b"".join(x for part in data for x in (len(part).to_bytes(8, "big"), part))
-        return hmac.digest(self.key, message, "sha256").hex()
+        # Each part after its length, so no two sets of parts sign alike; one update (every row is checked each run).
+        chunks = [] if ledger_id is None else [len(ledger_id).to_bytes(8, "big"), ledger_id]
+        for p in parts:
+            part = ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass")
+            chunks += (len(part).to_bytes(8, "big"), part)
+        mac = self._keyed.copy()
+        mac.update(b"".join(chunks))
+        return mac.hexdigest()
+
+    @functools.cached_property
+    def _keyed(self) -> hmac.HMAC:
+        """HMAC-SHA256 under the key, set up once and copied for each signature (a third of the time of each)."""
+        return hmac.new(self.key, digestmod=hashlib.sha256)
 
     def sign(self, *parts: object) -> str:
         """The signature of some stored values under this collator's key and this ledger's id (None signs as "")."""
