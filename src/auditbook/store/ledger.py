@@ -329,6 +329,21 @@ class Ledger:
         self.db.execute(f"INSERT OR REPLACE INTO {table.name} ({', '.join(table.names)}, mac) VALUES ({marks})",
                         (*values, self.sign(table.name, *values)))
 
+    def replace_rows(self, table: Table, where: str, params: Sequence[object],
+                     rows: Sequence[Sequence[object]]) -> None:
+        """Make the rows of a table that match `where` exactly `rows`: those already stored as they are, signed, are
+        left as they are (most of what a master holds is the same at each collect), the others written, the rest
+        deleted."""
+        keys = table.names[:table.keys]
+        stored = {tuple(r[:table.keys]): (tuple(r[:-1]), r[-1]) for r in self.db.execute(
+            f"SELECT {', '.join(table.names)}, mac FROM {table.name} WHERE {where}", tuple(params))}
+        for row in rows:
+            values = tuple(row)
+            kept = stored.pop(values[:table.keys], None)
+            if kept is None or kept[0] != values or not self._signed(kept[1], table.name, *values):
+                self.put_row(table, values)
+        self.db.executemany(f"DELETE FROM {table.name} WHERE {' AND '.join(f'{k} = ?' for k in keys)}", list(stored))
+
     # -- files and meta ------------------------------------------------------------------------------
 
     def entries(self) -> dict[str, Entry]:
