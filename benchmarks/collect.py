@@ -9,7 +9,8 @@ a second run with no changes in at most 1 s; peak memory under 400 MB. Each coll
 fresh process, timed from outside (start-up and imports included; the collect call's own time is printed beside
 it). The machine is shared, so each figure comes with its CPU time (which drifts far less with the load than wall
 time) and the load average is printed.
-The returns are made once and kept in --workdir (default output/bench-returns) for later runs.
+The returns are made once and kept in --workdir (default output/bench-returns) for later runs; the spec they were made
+from is noted beside it (bench-returns.stamp.json), and they are made again when the default spec has changed since.
 """
 
 from __future__ import annotations
@@ -80,16 +81,39 @@ def _make_one(args: tuple[int, str]) -> None:
     build_workbook(spec, out=Path(folder) / team / f"SYN-{i:05d}.xlsx", prefill=answers)
 
 
+def stamp_path(folder: Path) -> Path:
+    """Where the spec the returns in `folder` were made from is noted: beside the folder, not in it (a file in it
+    would be collected, as a skipped file, with the returns)."""
+    return folder.with_name(f"{folder.name}.stamp.json")
+
+
 def make_returns(folder: Path, n: int) -> None:
-    """Make the synthetic returns that are not there yet."""
-    missing = [i for i in range(1, n + 1) if not any(folder.glob(f"*/SYN-{i:05d}.xlsx"))]
-    if not missing:
-        return
-    print(f"making {len(missing)} synthetic returns in {folder} ...", flush=True)
-    t = time.perf_counter()
-    with ProcessPoolExecutor() as pool:
-        list(pool.map(_make_one, [(i, str(folder)) for i in missing], chunksize=16))
-    print(f"  made in {time.perf_counter() - t:.1f} s", flush=True)
+    """Make the synthetic returns that are not there yet; all of them again when those there were made from another
+    version of the default spec (or it is not known which), as then every one would be an unknown-spec return."""
+    sha = load_spec(default_spec_path()).sha256
+    stamp = stamp_path(folder)
+    try:
+        made = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        made = None
+    old = sorted(folder.glob("*/SYN-*.xlsx"))
+    if old and not (isinstance(made, dict) and made.get("spec_sha256") == sha):
+        print(f"the {len(old)} returns in {folder} were not made from this version of the default spec "
+              f"({sha[:12]}): making them again", flush=True)
+        for path in old:
+            path.unlink()
+    missing = [i for i in range(1, n + 1) if not (folder / f"team-{i % 3}" / f"SYN-{i:05d}.xlsx").exists()]
+    if missing:
+        # Noted first, so that returns made by a run cut short are known to be of this spec.
+        stamp.write_text(json.dumps({"spec_sha256": sha}), encoding="utf-8")
+        print(f"making {len(missing)} synthetic returns in {folder} ...", flush=True)
+        t = time.perf_counter()
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(_make_one, [(i, str(folder)) for i in missing], chunksize=16))
+        print(f"  made in {time.perf_counter() - t:.1f} s", flush=True)
+    now = {"spec_sha256": sha, "returns": sum(1 for _ in folder.glob("*/SYN-*.xlsx"))}
+    if made != now:
+        stamp.write_text(json.dumps(now), encoding="utf-8")
 
 
 def run_collect(folder: Path, master: Path, ledger: Path) -> dict[str, object]:

@@ -15,7 +15,7 @@ The returns are distinct, as in a real round (no two share their answers), and e
 (each round takes its own N), after one return outside the set has warmed the process up (spec registry,
 imports), as a collect worker is warmed up by its first file.
 Returns are taken from --workdir (default output/bench-returns, where benchmarks/collect.py keeps them)
-and made there when missing.
+and made there when missing, or made again when the default spec has changed since they were made.
 """
 
 from __future__ import annotations

@@ -183,3 +183,31 @@ def run_and_merged(folder: Path) -> list[Merged]:
                      registry=REGISTRY, now=NOW)
     assert result.collation is not None
     return list(result.collation.merged)
+
+
+def test_replacing_rows_leaves_those_as_they_are_and_mends_an_altered_one(tmp_path: Path) -> None:
+    path, folder = tmp_path / "ledger.sqlite3", tmp_path / "returns"
+    folder.mkdir()
+    seen = next(t for t in TABLES if t.name == "action_seen")
+    ledger = Ledger(path, folder=str(folder.resolve()))
+    ledger.replace_rows(seen, "source = ?", ("master",), [("master", "A1", "Open", "", None),
+                                                          ("master", "A2", "Done", "ok", "2026-12-01")])
+    ledger.put_row(seen, ("pack:x.xlsx", "A1", "Open", "", None))
+    ledger.commit()
+    before = dict(sql(path, "SELECT action_id, rowid FROM action_seen WHERE source = 'master'"))
+    sql(path, "UPDATE action_seen SET notes = 'typed' WHERE action_id = 'A2'")  # outside auditbook: mac now wrong
+    ledger.replace_rows(seen, "source = ?", ("master",), [("master", "A1", "Open", "", None),
+                                                          ("master", "A2", "Done", "ok", "2026-12-01"),
+                                                          ("master", "A3", "Open", "", None)])
+    ledger.commit()
+    assert dict(sql(path, "SELECT action_id, rowid FROM action_seen WHERE source = 'master'"))["A1"] == before["A1"]
+    good, bad = ledger.rows(seen)
+    assert bad == []
+    assert sorted(good, key=str) == sorted([("master", "A1", "Open", "", None), ("master", "A2", "Done", "ok",
+                                            "2026-12-01"), ("master", "A3", "Open", "", None),
+                                            ("pack:x.xlsx", "A1", "Open", "", None)], key=str)
+    ledger.replace_rows(seen, "source = ?", ("master",), [("master", "A3", "In progress", "", None)])
+    ledger.commit()
+    assert sorted(ledger.rows(seen)[0], key=str) == [("master", "A3", "In progress", "", None),
+                                                     ("pack:x.xlsx", "A1", "Open", "", None)]
+    ledger.close()

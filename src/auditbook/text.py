@@ -23,6 +23,7 @@ def csv_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same few choices, titles and teams, tens of thousands of times a collect
 def norm(text: str | None) -> str:
     """Case- and space-insensitive form used to compare choices, teams and case references: as `folded`, so text
     that looks the same compares the same."""

@@ -123,7 +123,8 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
     out.audits = len(merged)
     overall: Counter[str] = Counter()
     themes: Counter[str] = Counter()
-    questions: dict[str, dict[str, tuple[str, str]]] = {}
+    # Each spec's theme kinds, practice questions and shortfall words, worked out once: most audits share one spec.
+    of_spec: dict[str, tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, str]]] = {}
     for m in merged:
         a = m.audit
         if a.text(Role.OVERALL_GRADE):
@@ -137,11 +138,12 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
         spec = registry.by_sha.get(sha)
         if spec is None:
             continue
-        out.kinds.update({t.label: t.kind for t in spec.themes})
-        asked = questions.get(sha)
-        if asked is None:
-            asked = questions[sha] = _questions(spec, registry.layout(spec))
-        _tally(out.questions, a, asked, {norm(w): w for w in spec.grading.shortfall})
+        known = of_spec.get(sha)
+        if known is None:
+            known = of_spec[sha] = ({t.label: t.kind for t in spec.themes}, _questions(spec, registry.layout(spec)),
+                                    {norm(w): w for w in spec.grading.shortfall})
+        out.kinds.update(known[0])
+        _tally(out.questions, a, known[1], known[2])
     out.overall = dict(overall)
     out.themes = dict(themes)
     return out

@@ -236,8 +236,7 @@ class FastRows:
             return xml, need, strings
 
         second: dict[object, tuple[bytes, int, int]] = {}
-        third: dict[object, tuple[bytes, int, int]] = {}
-        fourth: dict[object, tuple[bytes, int, int]] = {}
+        ends: dict[object, tuple[bytes, int, int]] = {}
         opening: dict[int, bytes] = {}
         strings = 0
         out: list[bytes] = []
@@ -251,28 +250,28 @@ class FastRows:
                 pb = second.get(b)
                 if pb is None:
                     pb = second[b] = part_xml(1, b)
-                kc = c if type(c) is str else (type(c), c)
-                # Long text (evidence, findings) is its return's own: made, never looked up nor kept.
-                found = None if type(c) is str and len(c) >= _UNIQUE else third.get(kc)
-                if found is None:
-                    pc = part_xml(2, (c,))
-                    if type(c) is not str or len(c) < _UNIQUE:
-                        third[kc] = pc
+                # The answer and whether it applied, made once as the row's end: most answers are one of a few
+                # choices. Keyed with their types (True, 1 and 1.0 are equal in Python, not the same cell); long text
+                # (evidence, findings) is its return's own: made, never looked up nor kept.
+                if type(c) is str:
+                    key: object = None if len(c) >= _UNIQUE else (c, d) if type(d) is str else (c, type(d), d)
                 else:
-                    pc = found
-                kd = d if type(d) is str else (type(d), d)
-                pd = fourth.get(kd)
-                if pd is None:
-                    pd = fourth[kd] = part_xml(3, (d,))
+                    key = (type(c), c, type(d), d)
+                end = None if key is None else ends.get(key)
+                if end is None:
+                    pc, pd = part_xml(2, (c,)), part_xml(3, (d,))
+                    end = (pc[0] + pd[0] + _ROW_END, max(pc[1], pd[1]), pc[2] + pd[2])
+                    if key is not None:
+                        ends[key] = end
                 lines = la if la > pb[1] else pb[1]
-                if pc[1] > lines:
-                    lines = pc[1]
+                if end[1] > lines:
+                    lines = end[1]
                 head = opening.get(lines)
                 if head is None:
                     head = opening[lines] = _row_start(lines)
                 # One copy to join the row and one to number it: a row is a few hundred bytes, 180,000 of them.
-                append(b"".join((head, xa, pb[0], pc[0], pd[0], _ROW_END)).replace(_ROW, b"%d" % r))
-                strings += pb[2] + pc[2] + pd[2]
+                append(b"".join((head, xa, pb[0], end[0])).replace(_ROW, b"%d" % r))
+                strings += pb[2] + end[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 

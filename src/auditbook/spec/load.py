@@ -6,42 +6,52 @@ YAML) and, for an unknown key or name, what was probably meant.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import types
 import typing
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+import pydantic
 from pydantic import BaseModel, ValidationError
 
+from auditbook.atomic import replacing
 from auditbook.errors import SpecError
 from auditbook.problems import Code, Key, KeyProblem, ValueProblem, words
 from auditbook.spec.conditions import KINDS
 from auditbook.spec.lint import lint
 from auditbook.spec.models import Spec
 from auditbook.text import plural, suggest
+from auditbook.userdata import data_dir
+
+if TYPE_CHECKING:
+    import yaml
 
 #: The package the bundled specs install as (the repository's workbook_specs/ folder, mapped in pyproject.toml).
 BUNDLED_PACKAGE = "auditbook.workbook_specs"
 DEFAULT_SPEC = "deep_dive.yaml"
+#: The folder of the collator's data folder where specs found valid are kept (see known_specs).
+SPEC_CACHE = "spec-cache"
 
 Path_ = tuple[str | int, ...]
 Positions = dict[Path_, tuple[int, int]]
 
 
-#: LibYAML's loader where PyYAML was built with it: a tenth of the pure-Python loader's time (every collect loads the
-#: bundled specs).
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(text: str) -> tuple[Any, Positions]:
     """The data of a YAML text (as yaml.safe_load gives it) and where each of its keys and items is, from one
     parse: the node tree is composed once, then made into data and walked for positions."""
+    # Imported here: a collect takes the bundled specs as kept (known_specs), and never needs yaml's start-up.
+    import yaml
+
+    # LibYAML's loader where PyYAML was built with it: a tenth of the pure-Python loader's time.
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return _parse(text, _LOADER)
+        return _parse(text, loader)
     except yaml.YAMLError:
-        if _LOADER is yaml.SafeLoader:
+        if loader is yaml.SafeLoader:
             raise
         # Where the pure-Python loader says the mistake is (LibYAML puts some at the next line).
         return _parse(text, yaml.SafeLoader)
@@ -59,6 +69,8 @@ def _parse(text: str, kind: type[yaml.SafeLoader]) -> tuple[Any, Positions]:
 
 def positions(root: yaml.Node | None) -> Positions:
     """Line and column (1-based) of every key and list item of a YAML node tree, by its path of keys and indexes."""
+    import yaml  # as in parse_yaml
+
     out: Positions = {}
 
     def walk(node: yaml.Node, path: Path_) -> None:
@@ -170,6 +182,8 @@ def parse_spec(data: object, *, source: Path, where: Positions | None = None) ->
 
 def load_spec(path: Path) -> Spec:
     """Read and validate a YAML spec file."""
+    import yaml  # as in parse_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -199,17 +213,59 @@ def default_spec_path() -> Path:
 
 
 def known_specs(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Spec]:
-    """Every loadable spec in the bundled folder (and any extra folders), keyed by its SHA-256."""
+    """Every loadable spec in the bundled folder (and any extra folders), keyed by its SHA-256.
+
+    Every collect loads them all: a spec found valid is kept in the collator's data folder (SPEC_CACHE) and read
+    back from there while neither its file nor the code that validates it has changed.
+    """
     found: dict[str, Spec] = {}
     for place in (specs_dir(), *extra_dirs):
         paths = [place] if place.is_file() else sorted([*place.glob("*.yaml"), *place.glob("*.yml")])
         for path in paths:
             try:
-                spec = load_spec(path)
+                spec = _kept_spec(path)
             except SpecError:
                 continue
             found[spec.sha256] = spec
     return found
+
+
+@cache
+def _code_key() -> bytes:
+    """What decides what a spec file validates to: the source of the spec package and of the top-level modules, the
+    only ones it may import (tests/test_layout.py), and pydantic's version."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    for module in sorted([*root.glob("*.py"), *root.parent.glob("*.py")]):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.digest()
+
+
+def _kept_spec(path: Path) -> Spec:
+    """A spec file loaded, from what was kept of it when it was last found valid if that is there (a spec is not kept
+    when its file, auditbook's code or pydantic has changed since); else loaded, validated and kept."""
+    try:
+        data = path.read_bytes()
+        kept = data_dir() / SPEC_CACHE / f"{hashlib.sha256(_code_key() + data).hexdigest()}.json"
+    except OSError:
+        return load_spec(path)  # it says what is wrong with the file
+    try:
+        stored = json.loads(kept.read_bytes())
+        spec = Spec.model_validate(stored["spec"])
+        # Read back as it was kept, or not at all (kept by a version that dumped it otherwise, or altered).
+        if spec.sha256 == stored["sha256"]:
+            return spec
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    spec = load_spec(path)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        with replacing(kept, prefix=".spec-") as tmp:
+            tmp.write_text(json.dumps({"sha256": spec.sha256, "spec": spec.model_dump(mode="json", by_alias=True)}),
+                           encoding="utf-8")
+    except OSError:
+        pass  # a data folder that cannot be written: the spec is loaded afresh next time
+    return spec
 
 
 def json_schema() -> dict[str, object]:

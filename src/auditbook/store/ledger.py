@@ -21,6 +21,7 @@ keys, and what the last run wrote (the master's and packs' SHA-256, the packs fo
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import secrets
@@ -280,11 +281,19 @@ class Ledger:
     # -- signatures ----------------------------------------------------------------------------------
 
     def _mac(self, ledger_id: bytes | None, *parts: object) -> str:
-        data = ([ledger_id] if ledger_id is not None else []) + [
-            ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass") for p in parts]
-        # Each part after its length, so no two sets of parts sign alike; one call (every row is checked each run).
-        message = b"".join(x for part in data for x in (len(part).to_bytes(8, "big"), part))
-        return hmac.digest(self.key, message, "sha256").hex()
+        # Each part after its length, so no two sets of parts sign alike; one update (every row is checked each run).
+        chunks = [] if ledger_id is None else [len(ledger_id).to_bytes(8, "big"), ledger_id]
+        for p in parts:
+            part = ("" if p is None else str(p)).encode("utf-8", errors="surrogatepass")
+            chunks += (len(part).to_bytes(8, "big"), part)
+        mac = self._keyed.copy()
+        mac.update(b"".join(chunks))
+        return mac.hexdigest()
+
+    @functools.cached_property
+    def _keyed(self) -> hmac.HMAC:
+        """HMAC-SHA256 under the key, set up once and copied for each signature (a third of the time of each)."""
+        return hmac.new(self.key, digestmod=hashlib.sha256)
 
     def sign(self, *parts: object) -> str:
         """The signature of some stored values under this collator's key and this ledger's id (None signs as "")."""
@@ -319,6 +328,21 @@ class Ledger:
         marks = ", ".join("?" * (len(table.names) + 1))
         self.db.execute(f"INSERT OR REPLACE INTO {table.name} ({', '.join(table.names)}, mac) VALUES ({marks})",
                         (*values, self.sign(table.name, *values)))
+
+    def replace_rows(self, table: Table, where: str, params: Sequence[object],
+                     rows: Sequence[Sequence[object]]) -> None:
+        """Make the rows of a table that match `where` exactly `rows`: those already stored as they are, signed, are
+        left as they are (most of what a master holds is the same at each collect), the others written, the rest
+        deleted."""
+        keys = table.names[:table.keys]
+        stored = {tuple(r[:table.keys]): (tuple(r[:-1]), r[-1]) for r in self.db.execute(
+            f"SELECT {', '.join(table.names)}, mac FROM {table.name} WHERE {where}", tuple(params))}
+        for row in rows:
+            values = tuple(row)
+            kept = stored.pop(values[:table.keys], None)
+            if kept is None or kept[0] != values or not self._signed(kept[1], table.name, *values):
+                self.put_row(table, values)
+        self.db.executemany(f"DELETE FROM {table.name} WHERE {' AND '.join(f'{k} = ?' for k in keys)}", list(stored))
 
     # -- files and meta ------------------------------------------------------------------------------
 

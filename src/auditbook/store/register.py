@@ -85,8 +85,9 @@ class Register:
 
     def wrote(self, source: str, ids: Iterable[str], states: dict[str, State]) -> None:
         """Remember what a master or pack now holds for each action, so later edits to it can be told apart."""
-        self.db.execute("DELETE FROM action_seen WHERE source = ?", (source,))
-        self.holds(source, {i: ((st := states.get(i, State())).status, st.notes, st.closed) for i in ids})
+        held = {i: ((st := states.get(i, State())).status, st.notes, st.closed) for i in ids}
+        rows = [(source, i, status, notes, iso(closed)) for i, (status, notes, closed) in held.items()]
+        self.ledger.replace_rows(ACTION_SEEN, "source = ?", (source,), rows)
 
     def adopt(self, renamed: dict[str, str]) -> None:
         """Move what is kept under an action's earlier id to the id it has now (ids no longer carry the round)."""
