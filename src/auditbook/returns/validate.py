@@ -108,7 +108,10 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
 def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -> tuple[Audit, list[Problem]]:
     ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
     kept, set_aside, problems = _kept_answers(layout, read, ev)
-    final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
+    kept_text = {k: as_condition_text(v) for k, v in kept.items()}
+    # Nothing set aside: the answers kept differ from those read only in the tables' rows, which decide no flag but
+    # the tables' own counts and statuses.
+    final = Evaluator(layout, kept_text) if set_aside else ev.with_rows(kept_text)
     for inp in layout.inputs:
         derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
         if isinstance(derived, date):

@@ -48,6 +48,16 @@ class Evaluator:
         self._flags = layout.flags_by_name
         self._cache: dict[str, CellValue] = {}
 
+    def with_rows(self, answers: Values) -> Evaluator:
+        """An Evaluator of other answers that give every form input the same value as these, and may differ only in
+        the tables' rows (validate's answers kept, when none was set aside): every flag but the tables' counts and
+        statuses is the same, so those worked out already are carried over rather than worked out again."""
+        new = Evaluator.__new__(Evaluator)
+        new.layout, new.answers, new.by_ref, new._flags = self.layout, answers, self.by_ref, self._flags
+        by_rows = _by_rows(self.layout)
+        new._cache = {name: value for name, value in self._cache.items() if name not in by_rows}
+        return new
+
     def flag(self, name: str | None) -> bool:
         """A boolean flag's value; None (no flag) is always TRUE."""
         return True if name is None else bool(self.value(name))
@@ -106,6 +116,16 @@ class Evaluator:
         if filled >= needed:
             return "Complete"
         return f"{filled} of {needed} answered"
+
+
+def _by_rows(layout: Layout) -> frozenset[str]:
+    """The flags a table's used rows decide (its count of rows and its status), worked out once per layout."""
+    found: frozenset[str] | None = layout.caches.get("flags by rows")
+    if found is None:
+        found = frozenset(name for sl in layout.sections if sl.section.kind == "table"
+                          for name in (sl.filled_name, sl.status_name))
+        layout.caches["flags by rows"] = found
+    return found
 
 
 def waiting_status(layout: Layout, sl: SectionLayout) -> str:
