@@ -10,7 +10,7 @@ from typing import Any
 from auditbook.problems import Code, Problem
 from auditbook.returns.coerce import Bad, Coerced, as_text, coerce, quote
 from auditbook.returns.reader import RawCell, RawSheet, RawWorkbook, parse_ref, split_cell
-from auditbook.returns.shown import seen_otherwise, shown_value, want
+from auditbook.returns.shown import seen_otherwise, shown_value, shows_as_read, want
 from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.roles import Role
 from auditbook.text import look_alikes, skeleton
@@ -136,20 +136,21 @@ def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues, *
     raw_cell = sheet.cells.get(place)
     if cell != inp.cell or sheet_name != sheet_now:
         out.problems.append(_moved(raw, inp, sheet, place, raw_cell, sheet_now, out))
-    if raw_cell is not None and raw_cell.formula is not None:
+    if raw_cell is None:
+        return  # empty: no answer, and nothing shown in its place
+    if raw_cell.formula is not None:
         out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
-        out.reported.add(inp.name)
+        out.reported.add(name)
         return
     value = coerce(inp, raw_cell, date1904=raw.date1904, fold=fold)
     if isinstance(value, Bad):
         # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
         out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
-        out.reported.add(inp.name)
+        out.reported.add(name)
         return
     if value is not None:
-        out.values[inp.name] = value
-    if raw_cell is not None:
-        _seen(raw, inp, sheet, place, raw_cell, out, fold=fold)
+        out.values[name] = value
+    _seen(raw, inp, sheet, place, raw_cell, out, fold=fold)
 
 
 def _moved(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell | None,
@@ -170,7 +171,9 @@ def _moved(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int]
 def _seen(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell, out: ReadValues,
           *, fold: bool) -> None:
     """Warnings where the workbook shows a person something else than the value read."""
-    out.problems += seen_otherwise(raw, sheet, place, cell, want(inp.type), functools.partial(out.problem, inp))
+    wanted = want(inp.type)
+    if not shows_as_read(raw, sheet, place, cell, wanted):
+        out.problems += seen_otherwise(raw, sheet, place, cell, wanted, functools.partial(out.problem, inp))
     what = look_alikes(as_text(cell)) if fold and isinstance(cell.value, str) else []
     if what:
         value = out.values.get(inp.name)
