@@ -112,8 +112,8 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
     # Nothing set aside: the answers kept differ from those read only in the tables' rows, which decide no flag but
     # the tables' own counts and statuses.
     final = Evaluator(layout, kept_text) if set_aside else ev.with_rows(kept_text)
-    for inp in layout.inputs:
-        derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
+    for ref, inp in layout.by_ref.items():
+        derived = final.by_ref.get(ref) if inp.derived is not None else None
         if isinstance(derived, date):
             kept[inp.name] = derived  # worked out from the answers, as the workbook's formula does
     for sl in layout.sections:
@@ -121,7 +121,7 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
             problems += _optional_grade(layout, sl, read, kept, final)
     audit, more = assemble(layout, read, kept, provenance, final, set_aside)
     problems += more
-    rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
+    rows = {i.name: read.values.get(i.name) for sl in layout.sections if sl.section.kind == "table" for i in sl.inputs}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
 
@@ -134,11 +134,11 @@ def _kept_answers(layout: Layout, read: ReadValues, ev: Evaluator
     kept: dict[str, Coerced] = {}
     set_aside: dict[str, str] = {}
     unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
-    for inp in layout.inputs:
+    for inp in layout.by_ref.values():  # the form inputs: table rows are checked as the audit is assembled
         value = read.values.get(inp.name)
         # Whether an input applies may turn on an answer already reported as unreadable: then nothing more is said
         # about it. Derived inputs are worked out from the answers, not answered.
-        if inp.row_index is not None or (inp.derived is not None and inp.name not in unsure):
+        if inp.derived is not None and inp.name not in unsure:
             continue
         if value is None:
             if inp.name not in unsure and inp.name not in read.reported and ev.input_required(inp):

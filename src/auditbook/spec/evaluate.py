@@ -26,9 +26,8 @@ def _is_filled(value: str | None) -> bool:
 def refs_to_values(layout: Layout, by_name: Values) -> dict[str, object]:
     """Answers keyed by defined name, re-keyed by "section.field", with derived values worked out."""
     out: dict[str, object] = {}
-    for i in layout.inputs:
-        if i.row_index is None:
-            out[i.ref] = date_value(i.derived, Facts(out)) if i.derived is not None else by_name.get(i.name)
+    for ref, i in layout.by_ref.items():  # the form inputs, in sheet order: a derived value reads those before it
+        out[ref] = by_name.get(i.name) if i.derived is None else date_value(i.derived, Facts(out))
     return out
 
 
@@ -47,6 +46,7 @@ class Evaluator:
         self.by_ref = refs_to_values(layout, answers)
         self._flags = layout.flags_by_name
         self._cache: dict[str, CellValue] = {}
+        self._section_flags = _section_flags(layout)
 
     def with_rows(self, answers: Values) -> Evaluator:
         """An Evaluator of other answers that give every form input the same value as these, and may differ only in
@@ -54,6 +54,7 @@ class Evaluator:
         statuses is the same, so those worked out already are carried over rather than worked out again."""
         new = Evaluator.__new__(Evaluator)
         new.layout, new.answers, new.by_ref, new._flags = self.layout, answers, self.by_ref, self._flags
+        new._section_flags = self._section_flags
         by_rows = _by_rows(self.layout)
         new._cache = {name: value for name, value in self._cache.items() if name not in by_rows}
         return new
@@ -64,9 +65,11 @@ class Evaluator:
 
     def value(self, name: str) -> CellValue:
         """The value of the named flag cell."""
-        if name not in self._cache:
-            self._cache[name] = self._compute(self._flags[name])
-        return self._cache[name]
+        try:
+            return self._cache[name]
+        except KeyError:
+            computed = self._cache[name] = self._compute(self._flags[name])
+            return computed
 
     def input_waiting(self, inp: Input) -> bool:
         """Whether it cannot yet be said if the input applies: an answer deciding it is blank."""
@@ -74,7 +77,7 @@ class Evaluator:
 
     def input_applies(self, inp: Input) -> bool:
         """Whether the input's section and its own condition both hold."""
-        return self.flag(self.layout.section(inp.section).applies_flag) and self.flag(inp.applies_flag)
+        return self.flag(self._section_flags[inp.section]) and self.flag(inp.applies_flag)
 
     def input_required(self, inp: Input) -> bool:
         """Whether the input must be answered (section required, input applies, field required)."""
@@ -118,6 +121,14 @@ class Evaluator:
         return f"{filled} of {needed} answered"
 
 
+def _section_flags(layout: Layout) -> dict[str, str | None]:
+    """Each section's applies flag by its id (None when it always applies), worked out once per layout."""
+    found: dict[str, str | None] | None = layout.caches.get("section flags")
+    if found is None:
+        found = layout.caches["section flags"] = {sl.section.id: sl.applies_flag for sl in layout.sections}
+    return found
+
+
 def _by_rows(layout: Layout) -> frozenset[str]:
     """The flags a table's used rows decide (its count of rows and its status), worked out once per layout."""
     found: frozenset[str] | None = layout.caches.get("flags by rows")
@@ -148,14 +159,12 @@ def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) ->
     derived values, each table's used rows, and which judged sections and inputs apply."""
     values: dict[str, object] = {}
     applicable: set[str] = set()
-    for inp in layout.inputs:
-        if inp.row_index is not None:
-            continue
+    for ref, inp in layout.by_ref.items():
         if inp.derived is not None:
-            values[inp.ref] = ev.by_ref.get(inp.ref)
+            values[ref] = ev.by_ref.get(ref)
         elif ev.input_applies(inp):
-            values[inp.ref] = answers.get(inp.name)
-            applicable.add(inp.ref)
+            values[ref] = answers.get(inp.name)
+            applicable.add(ref)
     tables: dict[str, list[dict[str, object]]] = {}
     for sl in layout.sections:
         if sl.section.kind != "table":
