@@ -8,6 +8,7 @@ and its words live here; its value for an audit's answers is in `logic`, its for
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Union
@@ -40,6 +41,7 @@ OFFSET_PATTERN = (rf"^(?:[+-]\s*\d{{1,3}}\s+{_UNIT}(?:\s+[+-]\s*\d{{1,3}}\s+{_UN
 Offset = Annotated[str, StringConstraints(pattern=OFFSET_PATTERN)]
 
 
+@functools.lru_cache(maxsize=256)  # a spec names few offsets, worked out for every date they move in every return
 def parse_offset(text: str | None) -> tuple[int, int]:
     """An offset as (months, days): "-2 years" is (-24, 0), "+14 days" is (0, 14), "one week after" is (0, 7),
     "-2 years +1 day" is (-24, 1)."""

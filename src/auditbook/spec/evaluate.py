@@ -44,6 +44,8 @@ class Evaluator:
         self.layout = layout
         self.answers = answers
         self.by_ref = refs_to_values(layout, answers)
+        #: The answers as conditions read them (made once: every flag's condition reads the same).
+        self.facts = Facts(self.by_ref)
         self._flags = layout.flags_by_name
         self._cache: dict[str, CellValue] = {}
         self._section_flags = _section_flags(layout)
@@ -53,7 +55,8 @@ class Evaluator:
         the tables' rows (validate's answers kept, when none was set aside): every flag but the tables' counts and
         statuses is the same, so those worked out already are carried over rather than worked out again."""
         new = Evaluator.__new__(Evaluator)
-        new.layout, new.answers, new.by_ref, new._flags = self.layout, answers, self.by_ref, self._flags
+        new.layout, new.answers, new.by_ref, new.facts, new._flags = (self.layout, answers, self.by_ref, self.facts,
+                                                                      self._flags)
         new._section_flags = self._section_flags
         by_rows = _by_rows(self.layout)
         new._cache = {name: value for name, value in self._cache.items() if name not in by_rows}
@@ -90,10 +93,10 @@ class Evaluator:
 
     def _compute(self, flag: Flag) -> CellValue:
         if flag.formula_kind in ("applies", "required"):
-            return self.flag(flag.parent) and truth(flag.condition, Facts(self.by_ref)) is True
+            return self.flag(flag.parent) and truth(flag.condition, self.facts) is True
         if flag.formula_kind == "waiting":
             parent_waits = flag.parent_waiting is not None and bool(self.value(flag.parent_waiting))
-            return parent_waits or (self.flag(flag.parent) and truth(flag.condition, Facts(self.by_ref)) is None)
+            return parent_waits or (self.flag(flag.parent) and truth(flag.condition, self.facts) is None)
         sl = self.layout.section(flag.target)
         if flag.formula_kind == "filled":
             if sl.section.kind == "table":

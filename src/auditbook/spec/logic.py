@@ -72,14 +72,16 @@ class Facts:
 
     def get(self, ref: str) -> object:
         """The answer of a field ("this.field" resolved), None when blank."""
-        section, _, name = ref.partition(".")
+        section, dot, name = ref.partition(".")
         if section == THIS:
             if self.row is not None:
                 return self.row.get(name)
             if self.question is not None and name in (ANSWER, EVIDENCE):
                 return self.get(self.question + (EVIDENCE_SUFFIX if name == EVIDENCE else ""))
-            section = self.this or ""
-        value = self.values.get(f"{section}.{name}")
+            ref = f"{self.this or ''}.{name}"
+        elif not dot:
+            ref += "."
+        value = self.values.get(ref)
         return None if isinstance(value, str) and not value.strip() else value
 
     def applies(self, key: str) -> bool:
@@ -199,20 +201,24 @@ def _normed(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(norm(w) for w in words)
 
 
+#: The kinds of condition on one answer's choice, and comparisons (as tuples: `A | B` would make a union each call).
+_ANSWERED, _COMPARED = (Equals, In), (DateCompare, NumberCompare)
+
+
 def truth(cond: Condition | None, facts: Facts) -> Truth:
     """The condition's value: True, False, or None while an answer it needs is blank. No condition is True."""
     # The conditions on one answer, the most common, are worked out here; comparisons and conditions made of
     # others have a function each.
     if cond is None:
         return True
-    if isinstance(cond, Equals | In):
+    if isinstance(cond, _ANSWERED):
         value = facts.get(cond.field)
         return None if value is None else norm(str(value)) in normed_choices(cond)
     if isinstance(cond, Filled):
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):
         return facts.get(cond.blank) is None
-    if isinstance(cond, DateCompare | NumberCompare):
+    if isinstance(cond, _COMPARED):
         return _compared(cond, facts)
     if isinstance(cond, ShareCompare):
         return _share(cond, facts)
