@@ -69,6 +69,9 @@ class Facts:
     applicable: frozenset[str] | None = None
     #: The practice question "this" means ("section.field"), or None.
     question: str | None = None
+    #: What these facts, and the same facts with another "this" (which share it), work out once for every condition
+    #: that asks: the facts on each judged section, each table column's values as norm() compares them.
+    _known: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def get(self, ref: str) -> object:
         """The answer of a field ("this.field" resolved), None when blank."""
@@ -98,7 +101,18 @@ class Facts:
 
     def on_section(self, section_id: str) -> Facts:
         """The same facts with "this" meaning a judged section."""
-        return self._with(this=section_id, row=None, question=None)
+        found = self._known.get(section_id)
+        if not isinstance(found, Facts):
+            found = self._known[section_id] = self._with(this=section_id, row=None, question=None)
+        return found
+
+    def column(self, table: str, column: str) -> tuple[str, ...]:
+        """A column of a table's used rows, each value as norm() compares it ("" when blank)."""
+        key = (table, column)
+        found = self._known.get(key)
+        if not isinstance(found, tuple):
+            found = self._known[key] = tuple(norm(str(row.get(column) or "")) for row in self.tables.get(table, ()))
+        return found
 
     def on_question(self, section_id: str, question: str) -> Facts:
         """The same facts with "this" meaning a practice question ("section.field") of a judged section."""
@@ -157,9 +171,9 @@ def date_value(op: DateOperand, facts: Facts) -> date | None:
 
 def rows_matching(rows: Rows, facts: Facts) -> int:
     """How many used rows of the table have the given values (`this` meaning the current section's title)."""
-    wanted = {col: norm(facts.titles.get(facts.this or "", "") if v == THIS else v) for col, v in rows.where.items()}
-    return sum(1 for row in facts.tables.get(rows.rows, ())
-               if all(norm(str(row.get(col) or "")) == v for col, v in wanted.items()))
+    wanted = [(facts.column(rows.rows, col), norm(facts.titles.get(facts.this or "", "") if v == THIS else v))
+              for col, v in rows.where.items()]
+    return sum(1 for i in range(len(facts.tables.get(rows.rows, ()))) if all(column[i] == v for column, v in wanted))
 
 
 def number_value(op: NumberOperand, facts: Facts) -> int | None:
