@@ -169,12 +169,12 @@ class DateCompare(_Model):
         _exactly_one(self, DATE_OPS, "a date comparison")
         return self
 
-    @property
+    @functools.cached_property  # a condition is frozen: its comparison is worked out once, not per evaluation
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in DATE_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def right(self) -> DateOperand:
         """The date compared against."""
         value: DateOperand = getattr(self, self.op)
@@ -202,12 +202,12 @@ class NumberCompare(_Model):
         _exactly_one(self, NUMBER_OPS, "a number comparison")
         return self
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in NUMBER_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def right(self) -> NumberOperand:
         """The number compared against."""
         value: NumberOperand = getattr(self, self.op)
@@ -258,12 +258,12 @@ class ShareCompare(_Model):
         _exactly_one(self, SHARE_OPS, "a share")
         return self
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in SHARE_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def percent(self) -> int:
         """The percentage compared against."""
         value: int = getattr(self, self.op)

@@ -84,8 +84,10 @@ class Evaluator:
 
     def input_required(self, inp: Input) -> bool:
         """Whether the input must be answered (section required, input applies, field required)."""
+        if not inp.required:
+            return False
         sl = self.layout.section(inp.section)
-        return inp.required and self.flag(sl.required_flag or sl.applies_flag) and self.flag(inp.applies_flag)
+        return self.flag(sl.required_flag or sl.applies_flag) and self.flag(inp.applies_flag)
 
     def _rows_used(self, sl: SectionLayout) -> int:
         rows = {i.row_index for i in sl.inputs if _is_filled(self.answers.get(i.name))}
