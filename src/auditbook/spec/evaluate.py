@@ -103,9 +103,10 @@ class Evaluator:
         if flag.formula_kind == "filled":
             if sl.section.kind == "table":
                 return self._rows_used(sl)
-            return sum(1 for i in counted(sl) if self.flag(i.applies_flag) and _is_filled(self.answers.get(i.name)))
+            return sum(1 for applies, names in _counted_by_flag(self.layout, sl) if self.flag(applies)
+                       for name in names if _is_filled(self.answers.get(name)))
         if flag.formula_kind == "needed":
-            return sum(1 for i in counted(sl) if self.flag(i.applies_flag))
+            return sum(len(names) for applies, names in _counted_by_flag(self.layout, sl) if self.flag(applies))
         return self._status(sl)
 
     def _status(self, sl: SectionLayout) -> str:
@@ -157,6 +158,19 @@ def status_text_table(rows: int) -> str:
 def counted(sl: SectionLayout) -> list[Input]:
     """The inputs a section's "n of m answered" counts: its required ones."""
     return [i for i in sl.inputs if i.required and i.row_index is None]
+
+
+def _counted_by_flag(layout: Layout, sl: SectionLayout) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+    """The names of the inputs a section's "n of m answered" counts, by the flag that says whether each applies (a
+    flag is asked once for all its inputs): worked out once per layout."""
+    sections: dict[str, tuple[tuple[str | None, tuple[str, ...]], ...]] = layout.caches.setdefault("counted", {})
+    found = sections.get(sl.section.id)
+    if found is None:
+        by_flag: dict[str | None, list[str]] = {}
+        for i in counted(sl):
+            by_flag.setdefault(i.applies_flag, []).append(i.name)
+        found = sections[sl.section.id] = tuple((applies, tuple(names)) for applies, names in by_flag.items())
+    return found
 
 
 def audit_facts(layout: Layout, answers: Mapping[str, object], ev: Evaluator) -> Facts:
