@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 from auditbook.problems import Code, ValueProblem, words
-from auditbook.text import running
+from auditbook.text import norm, running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -77,6 +77,11 @@ class Equals(_Model):
     equals: str
     """The choice, spelled as in the field's list."""
 
+    @functools.cached_property  # a condition is frozen: worked out once, not for every answer compared
+    def normed(self) -> frozenset[str]:
+        """The choice as norm() compares answers with it."""
+        return frozenset({norm(self.equals)})
+
 
 class In(_Model):
     """True when the field's answer is one of these choices; not yet known while the field is blank."""
@@ -85,6 +90,11 @@ class In(_Model):
     """The field, as "section.field"."""
     in_: list[str] = Field(alias="in", min_length=1)
     """The choices, spelled as in the field's list."""
+
+    @functools.cached_property
+    def normed(self) -> frozenset[str]:
+        """The choices as norm() compares answers with them."""
+        return frozenset(norm(c) for c in self.in_)
 
 
 class Filled(_Model):
@@ -227,6 +237,11 @@ class AnswersOf(_Model):
     """The judged section's id, or `this` (the section a rule run on each section or question is on)."""
     in_: list[str] = Field(alias="in", min_length=1)
     """The answers counted, spelled as in the questions' list (e.g. ["No"], or [Not met, Partly met])."""
+
+    @functools.cached_property
+    def normed(self) -> frozenset[str]:
+        """The answers counted as norm() compares answers with them."""
+        return frozenset(norm(c) for c in self.in_)
 
 
 class SectionsWhere(_Model):

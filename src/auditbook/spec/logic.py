@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from auditbook.dates import add_months, month_end, month_start
 from auditbook.spec.conditions import (
@@ -207,12 +206,7 @@ def choices(cond: Equals | In) -> list[str]:
 
 def normed_choices(cond: Equals | In) -> frozenset[str]:
     """Those choices as norm() compares them."""
-    return _normed((cond.equals,) if isinstance(cond, Equals) else tuple(cond.in_))
-
-
-@lru_cache(maxsize=4096)  # a spec's conditions name few choice sets, asked for on every section and question
-def _normed(words: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(norm(w) for w in words)
+    return cond.normed
 
 
 #: The kinds of condition on one answer's choice, and comparisons (as tuples: `A | B` would make a union each call).
@@ -227,7 +221,7 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
         return True
     if isinstance(cond, _ANSWERED):
         value = facts.get(cond.field)
-        return None if value is None else norm(str(value)) in normed_choices(cond)
+        return None if value is None else norm(str(value)) in cond.normed
     if isinstance(cond, Filled):
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):
@@ -253,7 +247,7 @@ def share_counts(cond: ShareCompare, facts: Facts) -> tuple[int, int, int]:
     hits = unknown = total = 0
     if isinstance(cond.share, AnswersOf):
         section = facts.this if cond.share.answers == THIS else cond.share.answers
-        wanted = {norm(w) for w in cond.share.in_}
+        wanted = cond.share.normed
         for ref in facts.questions.get(section or "", ()):
             if not facts.applies(ref):
                 continue
