@@ -180,9 +180,9 @@ def _table_answers(layout: Layout, sl: SectionLayout, read: ReadValues, kept: di
     default_responsible = kept.get(manager.name) if manager is not None else None
     out: list[Answer] = []
     for index, inputs in _rows(layout, sl):
+        if not any(i.name in read.values for i in inputs):
+            continue  # an unused row (read_values keeps no None)
         values = {i.field: read.values.get(i.name) for i in inputs}
-        if all(v is None for v in values.values()):
-            continue
         if responsible is not None and values.get(responsible) is None and default_responsible is not None:
             # The line manager for the case is responsible for actions when no one else is named.
             values[responsible] = default_responsible
