@@ -178,6 +178,22 @@ def test_valid_synthetic_returns_keep_every_rule(layout: Layout) -> None:
             assert [r.id for r in spec().rules if firings(r, facts)] == [], (scenario, seed)
 
 
+def test_an_evaluator_carried_over_to_the_form_answers_gives_every_flag_a_fresh_one_does(layout: Layout) -> None:
+    # validate carries its first Evaluator's flags over to the answers kept when none was set aside: those answers
+    # differ only in the tables' rows, so every flag must come out as an Evaluator made afresh works it out.
+    for seed in range(6):
+        for scenario in sorted(spec().examples):
+            filled = {k: str(v) for k, v in answers(scenario, seed=seed, actions=2).items()}
+            form = {k: v for k, v in filled.items() if layout.by_name[k].row_index is None}
+            first = Evaluator(layout, filled)
+            before = {f.name: first.value(f.name) for f in layout.flags[::2]}  # some worked out before, some not
+            carried, fresh = first.with_rows(form), Evaluator(layout, form)
+            assert {f.name: carried.value(f.name) for f in layout.flags} == {
+                f.name: fresh.value(f.name) for f in layout.flags}, (scenario, seed)
+            assert [first.value(n) for n in before] == list(before.values())
+            assert any(first.value(sl.status_name) != fresh.value(sl.status_name) for sl in layout.sections)
+
+
 def test_the_summary_lists_the_failing_checks_first_and_counts_the_rest(spec: Spec, layout: Layout,
                                                                         tmp_path: Path) -> None:
     path = build_workbook(spec, out=tmp_path / "r.xlsx", prefill=contradictory())

@@ -15,7 +15,7 @@ from auditbook.returns.values import ReadValues
 from auditbook.spec.due import due_date
 from auditbook.spec.evaluate import Evaluator
 from auditbook.spec.layout import Input, Layout, SectionLayout
-from auditbook.spec.logic import Facts, truth
+from auditbook.spec.logic import truth
 from auditbook.spec.roles import ACTION_ROLES, Role
 
 #: What validate decided of a judged section: whether it applies, whether it is required, its status.
@@ -42,7 +42,7 @@ def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provena
     due, late, timing = _timeliness(layout, plan.facts(_counted(answers), None), read)
     problems += timing
     urgent_cond = layout.spec.roles.urgent
-    urgent = urgent_cond is not None and truth(urgent_cond, Facts(final.by_ref)) is True
+    urgent = urgent_cond is not None and truth(urgent_cond, final.facts) is True
     judged = [(final.flag(sl.applies_flag), final.flag(sl.required_flag or sl.applies_flag),
                str(final.value(sl.status_name))) for sl in layout.sections if sl.section.kind == "judged"]
     return audit_of(layout, provenance, answers, judged=judged, urgent=urgent, due=due, late=late), problems
@@ -174,18 +174,15 @@ def _form_answers(sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
 
 def _table_answers(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],
                    problems: list[Problem]) -> list[Answer]:
-    rows: dict[int, list[Input]] = {}
-    for inp in sl.inputs:
-        rows.setdefault(inp.row_index or 0, []).append(inp)
     is_actions = layout.actions is sl
     responsible = layout.action_column(Role.ACTION_RESPONSIBLE) if is_actions else None
     manager = layout.role_input(Role.TEAM_MANAGER)
     default_responsible = kept.get(manager.name) if manager is not None else None
     out: list[Answer] = []
-    for index, inputs in sorted(rows.items()):
+    for index, inputs in _rows(layout, sl):
+        if not any(i.name in read.values for i in inputs):
+            continue  # an unused row (read_values keeps no None)
         values = {i.field: read.values.get(i.name) for i in inputs}
-        if all(v is None for v in values.values()):
-            continue
         if responsible is not None and values.get(responsible) is None and default_responsible is not None:
             # The line manager for the case is responsible for actions when no one else is named.
             values[responsible] = default_responsible
@@ -198,6 +195,18 @@ def _table_answers(layout: Layout, sl: SectionLayout, read: ReadValues, kept: di
         out += [Answer(i.section, i.field, i.name, i.label, v, APPLIES, index) for i in inputs
                 if (v := values[i.field]) is not None]
     return out
+
+
+def _rows(layout: Layout, sl: SectionLayout) -> tuple[tuple[int, tuple[Input, ...]], ...]:
+    """A table section's rows in order, each its number and its inputs (worked out once per layout)."""
+    tables: dict[str, tuple[tuple[int, tuple[Input, ...]], ...]] = layout.caches.setdefault("table rows", {})
+    found = tables.get(sl.section.id)
+    if found is None:
+        rows: dict[int, list[Input]] = {}
+        for inp in sl.inputs:
+            rows.setdefault(inp.row_index or 0, []).append(inp)
+        found = tables[sl.section.id] = tuple((index, tuple(inputs)) for index, inputs in sorted(rows.items()))
+    return found
 
 
 def _timeliness(layout: Layout, facts: dict[str, Value], read: ReadValues) -> tuple[date | None, bool, list[Problem]]:

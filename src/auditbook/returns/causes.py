@@ -37,13 +37,16 @@ class Cause:
     section: str
 
 
-def group_by_cause(layout: Layout, read: ReadValues, problems: Sequence[Problem]) -> list[Problem]:
+def group_by_cause(layout: Layout, read: ReadValues, problems: Sequence[Problem], *,
+                   ev: Evaluator | None = None) -> list[Problem]:
     """The problems in the same order, except that those one answer causes are put together under a heading on its
-    cell, at the place of the first of them, with the problems on the deciding answer's own cell after them."""
+    cell, at the place of the first of them, with the problems on the deciding answer's own cell after them (`ev`:
+    validate's Evaluator of every answer read, made here when not given)."""
     candidates = [i for i, p in enumerate(problems) if p.code in CAUSED and p.field in layout.by_ref]
     if not candidates:
         return list(problems)
-    ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
+    if ev is None:
+        ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
     groups: dict[Cause, list[int]] = {}
     for i in candidates:
         cause = cause_of(layout, ev, problems[i])

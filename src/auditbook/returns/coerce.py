@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from auditbook.dates import MAX_DATE, MAX_YEAR, MIN_DATE, MIN_YEAR, SERIAL_EPOCH
 from auditbook.problems import Code
@@ -180,8 +180,8 @@ def _free_text(inp: Input, cell: RawCell, fold: bool) -> str | Bad | None:
 
 def as_condition_text(value: Coerced) -> str | None:
     """A value as the text conditions compare against."""
-    if value is None:
-        return None
-    if isinstance(value, date | datetime):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     return str(value)

@@ -28,17 +28,26 @@ def want(input_type: str) -> Want:
     return "number" if input_type == "integer" else "text"
 
 
+def shows_as_read(raw: RawWorkbook, sheet: RawSheet, place: tuple[int, int], cell: RawCell, wanted: Want) -> bool:
+    """Whether a cell read shows its value as it is, whatever the value (the usual case: nothing over it, and a format
+    that shows any such value as it is; TRUE, FALSE and errors show as they are whatever the format)."""
+    value = _dated(cell, raw.date1904)
+    if value is None or isinstance(value, bool) or cell.kind == "e":
+        return True
+    if sheet.conditional or (sheet.merges and sheet.merged_under(place) is not None):
+        return False
+    return plain(raw.number_format(cell), isinstance(value, str), wanted)
+
+
 def seen_otherwise(raw: RawWorkbook, sheet: RawSheet, place: tuple[int, int], cell: RawCell, wanted: Want,
                    say: Say) -> Iterator[Problem]:
     """How a cell read shows otherwise than its value, each a shown-otherwise warning: under a merge, through its
     number format, or through a conditional format's."""
     value = _dated(cell, raw.date1904)
-    if value is None or isinstance(value, bool) or cell.kind == "e":
-        return  # TRUE, FALSE and errors show as they are whatever the format
+    if value is None or isinstance(value, bool) or shows_as_read(raw, sheet, place, cell, wanted):
+        return
     code = raw.number_format(cell)
     area = sheet.merged_under(place) if sheet.merges else None
-    if area is None and not sheet.conditional and plain(code, isinstance(value, str), wanted):
-        return  # the usual case: nothing over it, and a format that shows any such value as it is
     read = shown_value(raw, cell, wanted)
     if area is not None:
         anchor = sheet.fetch(area[:2])

@@ -101,22 +101,27 @@ def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None
         follows_up=agreed.get("follows_up", "")[:64] or None,  # from an untrusted file: an id, never more
         **({} if kind == AUDIT else {"kind": kind, "audit_instance_id": agreed.get("audit_instance_id")}),
     )
-    audit, problems = _check_and_build(layout, read, provenance)
+    ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
+    audit, problems = _check_and_build(layout, read, provenance, ev)
     report.problems += problems
     if today is not None:
         report.problems += completed_in_future(layout, audit, read, today)
     # What one answer causes is said under it: the report starts from the cause.
-    report.problems = group_by_cause(layout, read, report.problems)
+    report.problems = group_by_cause(layout, read, report.problems, ev=ev)
     report.audit = audit
     return report
 
 
-def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -> tuple[Audit, list[Problem]]:
-    ev = Evaluator(layout, {k: as_condition_text(v) for k, v in read.values.items()})
+def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance, ev: Evaluator
+                     ) -> tuple[Audit, list[Problem]]:
+    """The audit of the answers that count and the problems met deciding which do (`ev`: of all answers read)."""
     kept, set_aside, problems = _kept_answers(layout, read, ev)
-    final = Evaluator(layout, {k: as_condition_text(v) for k, v in kept.items()})
-    for inp in layout.inputs:
-        derived = final.by_ref.get(inp.ref) if inp.derived is not None else None
+    kept_text = {k: as_condition_text(v) for k, v in kept.items()}
+    # Nothing set aside: the answers kept differ from those read only in the tables' rows, which decide no flag but
+    # the tables' own counts and statuses.
+    final = Evaluator(layout, kept_text) if set_aside else ev.with_rows(kept_text)
+    for ref, inp in layout.by_ref.items():
+        derived = final.by_ref.get(ref) if inp.derived is not None else None
         if isinstance(derived, date):
             kept[inp.name] = derived  # worked out from the answers, as the workbook's formula does
     for sl in layout.sections:
@@ -124,7 +129,7 @@ def _check_and_build(layout: Layout, read: ReadValues, provenance: Provenance) -
             problems += _optional_grade(layout, sl, read, kept, final)
     audit, more = assemble(layout, read, kept, provenance, final, set_aside)
     problems += more
-    rows = {i.name: read.values.get(i.name) for i in layout.inputs if i.row_index is not None}
+    rows = {i.name: read.values.get(i.name) for sl in layout.sections if sl.section.kind == "table" for i in sl.inputs}
     problems += check_rules(layout, {**rows, **kept}, final, read, [*read.problems, *problems])
     return audit, problems
 
@@ -137,11 +142,11 @@ def _kept_answers(layout: Layout, read: ReadValues, ev: Evaluator
     kept: dict[str, Coerced] = {}
     set_aside: dict[str, str] = {}
     unsure = _depends_on(layout, {layout.by_name[n].ref for n in read.reported if n in layout.by_name})
-    for inp in layout.inputs:
+    for inp in layout.by_ref.values():  # the form inputs: table rows are checked as the audit is assembled
         value = read.values.get(inp.name)
         # Whether an input applies may turn on an answer already reported as unreadable: then nothing more is said
         # about it. Derived inputs are worked out from the answers, not answered.
-        if inp.row_index is not None or (inp.derived is not None and inp.name not in unsure):
+        if inp.derived is not None and inp.name not in unsure:
             continue
         if value is None:
             if inp.name not in unsure and inp.name not in read.reported and ev.input_required(inp):
@@ -188,13 +193,19 @@ def _depends_on(layout: Layout, refs: set[str]) -> set[str]:
     """Inputs whose section or own condition looks at any of these fields."""
     if not refs:
         return set()
-    out: set[str] = set()
-    for sl in layout.sections:
-        section_refs = set(fields_in(sl.section.applies_when)) | set(fields_in(sl.section.required_when))
-        for inp in sl.inputs:
-            if (section_refs | set(fields_in(inp.condition))) & refs:
-                out.add(inp.name)
-    return out
+    return {name for name, looks_at in _looks_at(layout) if not looks_at.isdisjoint(refs)}
+
+
+def _looks_at(layout: Layout) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each input's name with the fields its section's conditions and its own look at (worked out once per layout)."""
+    found: tuple[tuple[str, frozenset[str]], ...] | None = layout.caches.get("looks at")
+    if found is None:
+        looks: list[tuple[str, frozenset[str]]] = []
+        for sl in layout.sections:
+            section_refs = {*fields_in(sl.section.applies_when), *fields_in(sl.section.required_when)}
+            looks += [(inp.name, frozenset(section_refs | set(fields_in(inp.condition)))) for inp in sl.inputs]
+        found = layout.caches["looks at"] = tuple(looks)
+    return found
 
 
 def _optional_grade(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],

@@ -10,7 +10,7 @@ from typing import Any
 from auditbook.problems import Code, Problem
 from auditbook.returns.coerce import Bad, Coerced, as_text, coerce, quote
 from auditbook.returns.reader import RawCell, RawSheet, RawWorkbook, parse_ref, split_cell
-from auditbook.returns.shown import seen_otherwise, shown_value, want
+from auditbook.returns.shown import seen_otherwise, shown_value, shows_as_read, want
 from auditbook.spec.layout import Input, Layout, SectionLayout
 from auditbook.spec.roles import Role
 from auditbook.text import look_alikes, skeleton
@@ -52,15 +52,23 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
     """Every input's coerced value, where it was read, and what stopped an input being read."""
     out = ReadValues()
     missing_sheets, renamed = _check_sheets(raw, layout, out)
-    identity = {i.name for role in IDENTITY if (i := layout.role_input(role)) is not None}
-    for inp in layout.inputs:
-        if inp.derived is not None:
-            continue  # a locked formula: validate works the value out itself
+    for inp, fold in _answered(layout):
         if inp.sheet in missing_sheets:
             out.reported.add(inp.name)
             continue
-        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out, fold=inp.name in identity)
+        _read_input(raw, inp, renamed.get(inp.sheet, inp.sheet), out, fold=fold)
     return out
+
+
+def _answered(layout: Layout) -> tuple[tuple[Input, bool], ...]:
+    """The inputs a person answers, each with whether it is read as a person reads it (IDENTITY): worked out once per
+    layout, as every return of a spec has the same. Derived inputs are locked formulas: validate works them out."""
+    found: tuple[tuple[Input, bool], ...] | None = layout.caches.get("answered")
+    if found is None:
+        identity = {i.name for role in IDENTITY if (i := layout.role_input(role)) is not None}
+        found = tuple((inp, inp.name in identity) for inp in layout.inputs if inp.derived is None)
+        layout.caches["answered"] = found
+    return found
 
 
 def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[set[str], dict[str, str]]:
@@ -113,34 +121,36 @@ def _look_alike(looks: dict[str, list[str]], name: str, out: ReadValues) -> None
 def _read_input(raw: RawWorkbook, inp: Input, sheet_now: str, out: ReadValues, *, fold: bool = False) -> None:
     """One input's value through its defined name (its sheet called `sheet_now`), or the problem that stops it;
     with `fold`, read as a person reads it (IDENTITY)."""
-    text = raw.names.get(inp.name)
+    name = inp.name
+    text = raw.names.get(name)
     ref = None if text is None else parse_ref(text)
-    if ref is None or ref[0] not in raw.sheets:
-        out.reported.add(inp.name)
-        out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN, name=inp.name))
+    if ref is None or (sheet := raw.sheets.get(ref[0])) is None:
+        out.reported.add(name)
+        out.problems.append(out.problem(inp, Code.NAME_MISSING if text is None else Code.NAME_BROKEN, name=name))
         return
-    sheet_name, cell = out.where[inp.name] = ref
-    sheet, place = raw.sheets[sheet_name], split_cell(cell)
-    if _hidden_sheet(sheet, out):
-        out.reported.add(inp.name)
+    sheet_name, cell = out.where[name] = ref
+    place = split_cell(cell)
+    if sheet.state != "visible" and _hidden_sheet(sheet, out):
+        out.reported.add(name)
         return
     raw_cell = sheet.cells.get(place)
-    if (sheet_name, cell) != (sheet_now, inp.cell):
+    if cell != inp.cell or sheet_name != sheet_now:
         out.problems.append(_moved(raw, inp, sheet, place, raw_cell, sheet_now, out))
-    if raw_cell is not None and raw_cell.formula is not None:
+    if raw_cell is None:
+        return  # empty: no answer, and nothing shown in its place
+    if raw_cell.formula is not None:
         out.problems.append(out.problem(inp, Code.FORMULA_IN_INPUT))
-        out.reported.add(inp.name)
+        out.reported.add(name)
         return
     value = coerce(inp, raw_cell, date1904=raw.date1904, fold=fold)
     if isinstance(value, Bad):
         # Named by its label: 'Child's age at audit: "twelve" is not a whole number.'
         out.problems.append(out.problem(inp, value.code, case=value.case, **value.values))
-        out.reported.add(inp.name)
+        out.reported.add(name)
         return
     if value is not None:
-        out.values[inp.name] = value
-    if raw_cell is not None:
-        _seen(raw, inp, sheet, place, raw_cell, out, fold=fold)
+        out.values[name] = value
+    _seen(raw, inp, sheet, place, raw_cell, out, fold=fold)
 
 
 def _moved(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell | None,
@@ -161,7 +171,9 @@ def _moved(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int]
 def _seen(raw: RawWorkbook, inp: Input, sheet: RawSheet, place: tuple[int, int], cell: RawCell, out: ReadValues,
           *, fold: bool) -> None:
     """Warnings where the workbook shows a person something else than the value read."""
-    out.problems += seen_otherwise(raw, sheet, place, cell, want(inp.type), functools.partial(out.problem, inp))
+    wanted = want(inp.type)
+    if not shows_as_read(raw, sheet, place, cell, wanted):
+        out.problems += seen_otherwise(raw, sheet, place, cell, wanted, functools.partial(out.problem, inp))
     what = look_alikes(as_text(cell)) if fold and isinstance(cell.value, str) else []
     if what:
         value = out.values.get(inp.name)

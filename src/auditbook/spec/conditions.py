@@ -8,6 +8,7 @@ and its words live here; its value for an audit's answers is in `logic`, its for
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Union
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 from auditbook.problems import Code, ValueProblem, words
-from auditbook.text import running
+from auditbook.text import norm, running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -40,6 +41,7 @@ OFFSET_PATTERN = (rf"^(?:[+-]\s*\d{{1,3}}\s+{_UNIT}(?:\s+[+-]\s*\d{{1,3}}\s+{_UN
 Offset = Annotated[str, StringConstraints(pattern=OFFSET_PATTERN)]
 
 
+@functools.lru_cache(maxsize=256)  # a spec names few offsets, worked out for every date they move in every return
 def parse_offset(text: str | None) -> tuple[int, int]:
     """An offset as (months, days): "-2 years" is (-24, 0), "+14 days" is (0, 14), "one week after" is (0, 7),
     "-2 years +1 day" is (-24, 1)."""
@@ -75,6 +77,11 @@ class Equals(_Model):
     equals: str
     """The choice, spelled as in the field's list."""
 
+    @functools.cached_property  # a condition is frozen: worked out once, not for every answer compared
+    def normed(self) -> frozenset[str]:
+        """The choice as norm() compares answers with it."""
+        return frozenset({norm(self.equals)})
+
 
 class In(_Model):
     """True when the field's answer is one of these choices; not yet known while the field is blank."""
@@ -83,6 +90,11 @@ class In(_Model):
     """The field, as "section.field"."""
     in_: list[str] = Field(alias="in", min_length=1)
     """The choices, spelled as in the field's list."""
+
+    @functools.cached_property
+    def normed(self) -> frozenset[str]:
+        """The choices as norm() compares answers with them."""
+        return frozenset(norm(c) for c in self.in_)
 
 
 class Filled(_Model):
@@ -167,12 +179,12 @@ class DateCompare(_Model):
         _exactly_one(self, DATE_OPS, "a date comparison")
         return self
 
-    @property
+    @functools.cached_property  # a condition is frozen: its comparison is worked out once, not per evaluation
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in DATE_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def right(self) -> DateOperand:
         """The date compared against."""
         value: DateOperand = getattr(self, self.op)
@@ -200,12 +212,12 @@ class NumberCompare(_Model):
         _exactly_one(self, NUMBER_OPS, "a number comparison")
         return self
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in NUMBER_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def right(self) -> NumberOperand:
         """The number compared against."""
         value: NumberOperand = getattr(self, self.op)
@@ -225,6 +237,11 @@ class AnswersOf(_Model):
     """The judged section's id, or `this` (the section a rule run on each section or question is on)."""
     in_: list[str] = Field(alias="in", min_length=1)
     """The answers counted, spelled as in the questions' list (e.g. ["No"], or [Not met, Partly met])."""
+
+    @functools.cached_property
+    def normed(self) -> frozenset[str]:
+        """The answers counted as norm() compares answers with them."""
+        return frozenset(norm(c) for c in self.in_)
 
 
 class SectionsWhere(_Model):
@@ -256,12 +273,12 @@ class ShareCompare(_Model):
         _exactly_one(self, SHARE_OPS, "a share")
         return self
 
-    @property
+    @functools.cached_property
     def op(self) -> str:
         """The comparison's key."""
         return next(k for k in SHARE_OPS if getattr(self, k) is not None)
 
-    @property
+    @functools.cached_property
     def percent(self) -> int:
         """The percentage compared against."""
         value: int = getattr(self, self.op)

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from auditbook.dates import add_months, month_end, month_start
 from auditbook.spec.conditions import (
@@ -69,17 +68,22 @@ class Facts:
     applicable: frozenset[str] | None = None
     #: The practice question "this" means ("section.field"), or None.
     question: str | None = None
+    #: What these facts, and the same facts with another "this" (which share it), work out once for every condition
+    #: that asks: the facts on each judged section, each table column's values as norm() compares them.
+    _known: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def get(self, ref: str) -> object:
         """The answer of a field ("this.field" resolved), None when blank."""
-        section, _, name = ref.partition(".")
+        section, dot, name = ref.partition(".")
         if section == THIS:
             if self.row is not None:
                 return self.row.get(name)
             if self.question is not None and name in (ANSWER, EVIDENCE):
                 return self.get(self.question + (EVIDENCE_SUFFIX if name == EVIDENCE else ""))
-            section = self.this or ""
-        value = self.values.get(f"{section}.{name}")
+            ref = f"{self.this or ''}.{name}"
+        elif not dot:
+            ref += "."
+        value = self.values.get(ref)
         return None if isinstance(value, str) and not value.strip() else value
 
     def applies(self, key: str) -> bool:
@@ -96,7 +100,18 @@ class Facts:
 
     def on_section(self, section_id: str) -> Facts:
         """The same facts with "this" meaning a judged section."""
-        return self._with(this=section_id, row=None, question=None)
+        found = self._known.get(section_id)
+        if not isinstance(found, Facts):
+            found = self._known[section_id] = self._with(this=section_id, row=None, question=None)
+        return found
+
+    def column(self, table: str, column: str) -> tuple[str, ...]:
+        """A column of a table's used rows, each value as norm() compares it ("" when blank)."""
+        key = (table, column)
+        found = self._known.get(key)
+        if not isinstance(found, tuple):
+            found = self._known[key] = tuple(norm(str(row.get(column) or "")) for row in self.tables.get(table, ()))
+        return found
 
     def on_question(self, section_id: str, question: str) -> Facts:
         """The same facts with "this" meaning a practice question ("section.field") of a judged section."""
@@ -155,9 +170,9 @@ def date_value(op: DateOperand, facts: Facts) -> date | None:
 
 def rows_matching(rows: Rows, facts: Facts) -> int:
     """How many used rows of the table have the given values (`this` meaning the current section's title)."""
-    wanted = {col: norm(facts.titles.get(facts.this or "", "") if v == THIS else v) for col, v in rows.where.items()}
-    return sum(1 for row in facts.tables.get(rows.rows, ())
-               if all(norm(str(row.get(col) or "")) == v for col, v in wanted.items()))
+    wanted = [(facts.column(rows.rows, col), norm(facts.titles.get(facts.this or "", "") if v == THIS else v))
+              for col, v in rows.where.items()]
+    return sum(1 for i in range(len(facts.tables.get(rows.rows, ()))) if all(column[i] == v for column, v in wanted))
 
 
 def number_value(op: NumberOperand, facts: Facts) -> int | None:
@@ -191,12 +206,11 @@ def choices(cond: Equals | In) -> list[str]:
 
 def normed_choices(cond: Equals | In) -> frozenset[str]:
     """Those choices as norm() compares them."""
-    return _normed((cond.equals,) if isinstance(cond, Equals) else tuple(cond.in_))
+    return cond.normed
 
 
-@lru_cache(maxsize=4096)  # a spec's conditions name few choice sets, asked for on every section and question
-def _normed(words: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(norm(w) for w in words)
+#: The kinds of condition on one answer's choice, and comparisons (as tuples: `A | B` would make a union each call).
+_ANSWERED, _COMPARED = (Equals, In), (DateCompare, NumberCompare)
 
 
 def truth(cond: Condition | None, facts: Facts) -> Truth:
@@ -205,14 +219,14 @@ def truth(cond: Condition | None, facts: Facts) -> Truth:
     # others have a function each.
     if cond is None:
         return True
-    if isinstance(cond, Equals | In):
+    if isinstance(cond, _ANSWERED):
         value = facts.get(cond.field)
-        return None if value is None else norm(str(value)) in normed_choices(cond)
+        return None if value is None else norm(str(value)) in cond.normed
     if isinstance(cond, Filled):
         return facts.get(cond.filled) is not None
     if isinstance(cond, Blank):
         return facts.get(cond.blank) is None
-    if isinstance(cond, DateCompare | NumberCompare):
+    if isinstance(cond, _COMPARED):
         return _compared(cond, facts)
     if isinstance(cond, ShareCompare):
         return _share(cond, facts)
@@ -233,7 +247,7 @@ def share_counts(cond: ShareCompare, facts: Facts) -> tuple[int, int, int]:
     hits = unknown = total = 0
     if isinstance(cond.share, AnswersOf):
         section = facts.this if cond.share.answers == THIS else cond.share.answers
-        wanted = {norm(w) for w in cond.share.in_}
+        wanted = cond.share.normed
         for ref in facts.questions.get(section or "", ()):
             if not facts.applies(ref):
                 continue
