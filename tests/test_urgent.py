@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
 from auditbook.outputs.report import render
+from auditbook.problems import Problem
+from auditbook.returns import validate as validate_module
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.validate import validate_file
 from auditbook.store import reports
@@ -121,6 +123,23 @@ def test_an_urgent_concern_in_a_rejected_return_is_said_first_everywhere(folder:
                                "--no-text"]).exit_code == 0
     first, text = sections(plain.read_text(encoding="utf-8"))[0]
     assert first == "Urgent concerns" and "SYN-0042" in text and WHAT not in text
+
+
+def test_an_urgent_concern_outlives_a_fault_in_the_checks(folder: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault in the checks after the concern was taken out makes the file an internal error; its concern is still
+    reported, first, by validate and collect."""
+    def boom(*_: object, **__: object) -> list[Problem]:
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(validate_module, "check_rules", boom)
+    report = validate_file(folder / "SYN-0042.xlsx", registry=REGISTRY)
+    assert [p.code for p in report.problems] == ["internal-error"]
+    assert report.urgent is not None and (report.urgent.case_ref, report.urgent.what) == ("SYN-0042", WHAT)
+    result = collect(folder, out=tmp_path / "out" / "master.xlsx", registry=REGISTRY, now=NOW)
+    # Every file's checks fault here: each is rejected, and each concern still said.
+    assert [line.split(",")[0] for line in result.urgent_lines()] == ["URGENT: SYN-0042", "URGENT: SYN-0003"]
+    assert all("return rejected" in line for line in result.urgent_lines())
 
 
 def test_validate_says_the_urgent_concern_first(folder: Path) -> None:

@@ -59,10 +59,14 @@ def _validate_file(path: Path, registry: SpecRegistry | None, limits: Limits, to
                                                            reason=err.strerror or type(err).__name__)])
     except Exception as err:
         return internal_error(path, err)
+    report = Report(file=str(path), outline=raw.outline, read=raw.read)
     try:
-        return validate_raw(raw, registry or SpecRegistry.load(), today=today)
+        return validate_raw(raw, registry or SpecRegistry.load(), today=today, into=report)
     except Exception as err:
-        return internal_error(path, err)
+        failed = internal_error(path, err)
+        # An urgent concern taken out before the fault is still reported: it is never lost with the checks.
+        failed.urgent = report.urgent
+        return failed
 
 
 def internal_error(path: Path, err: BaseException | str) -> Report:
@@ -73,9 +77,11 @@ def internal_error(path: Path, err: BaseException | str) -> Report:
     return Report(file=str(path), problems=[Problem.of(Code.INTERNAL_ERROR, file=name_key(path.name), why=why)])
 
 
-def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None) -> Report:
-    """Validate an already-read workbook (`today` as validate_file)."""
-    report = Report(file=str(raw.path), outline=raw.outline, read=raw.read)
+def validate_raw(raw: RawWorkbook, registry: SpecRegistry, *, today: date | None = None,
+                 into: Report | None = None) -> Report:
+    """Validate an already-read workbook (`today` as validate_file), filling `into` if given (validate_file keeps
+    it, so that what was found before an unforeseen fault, the urgent concern, outlives it)."""
+    report = into if into is not None else Report(file=str(raw.path), outline=raw.outline, read=raw.read)
     agreed, problems = read_provenance(raw)
     report.problems += problems
     if problems:
