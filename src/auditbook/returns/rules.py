@@ -62,16 +62,9 @@ def foreign_themes(layout: Layout, answers: Mapping[str, object], read: ReadValu
 def _theme_tags(layout: Layout) -> list[tuple[Input, frozenset[str], str]]:
     """Each judged section's theme tag inputs, with the section's own themes (normalised) and its title: worked out
     once per layout, as every return of a spec has the same."""
-    found: list[tuple[Input, frozenset[str], str]] | None = layout.caches.get("theme tags")
-    if found is None:
-        found = []
-        for sl in layout.sections:
-            for inp in layout.theme_inputs(sl):
-                own = layout.lists.get(inp.list_id or "")
-                if own is not None:
-                    found.append((inp, frozenset(norm(v) for v in own.values), sl.section.title))
-        layout.caches["theme tags"] = found
-    return found
+    return layout.cached("theme tags", lambda: [
+        (inp, frozenset(norm(v) for v in own.values), sl.section.title) for sl in layout.sections
+        for inp in layout.theme_inputs(sl) if (own := layout.lists.get(inp.list_id or "")) is not None])
 
 
 def _either(titles: list[str]) -> str:

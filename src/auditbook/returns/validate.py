@@ -204,14 +204,14 @@ def _depends_on(layout: Layout, refs: set[str]) -> set[str]:
 
 def _looks_at(layout: Layout) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each input's name with the fields its section's conditions and its own look at (worked out once per layout)."""
-    found: tuple[tuple[str, frozenset[str]], ...] | None = layout.caches.get("looks at")
-    if found is None:
+    def make() -> tuple[tuple[str, frozenset[str]], ...]:
         looks: list[tuple[str, frozenset[str]]] = []
         for sl in layout.sections:
             section_refs = {*fields_in(sl.section.applies_when), *fields_in(sl.section.required_when)}
             looks += [(inp.name, frozenset(section_refs | set(fields_in(inp.condition)))) for inp in sl.inputs]
-        found = layout.caches["looks at"] = tuple(looks)
-    return found
+        return tuple(looks)
+
+    return layout.cached("looks at", make)
 
 
 def _optional_grade(layout: Layout, sl: SectionLayout, read: ReadValues, kept: dict[str, Coerced],

@@ -63,12 +63,11 @@ def read_values(raw: RawWorkbook, layout: Layout) -> ReadValues:
 def _answered(layout: Layout) -> tuple[tuple[Input, bool], ...]:
     """The inputs a person answers, each with whether it is read as a person reads it (IDENTITY): worked out once per
     layout, as every return of a spec has the same. Derived inputs are locked formulas: validate works them out."""
-    found: tuple[tuple[Input, bool], ...] | None = layout.caches.get("answered")
-    if found is None:
+    def make() -> tuple[tuple[Input, bool], ...]:
         identity = {i.name for role in IDENTITY if (i := layout.role_input(role)) is not None}
-        found = tuple((inp, inp.name in identity) for inp in layout.inputs if inp.derived is None)
-        layout.caches["answered"] = found
-    return found
+        return tuple((inp, inp.name in identity) for inp in layout.inputs if inp.derived is None)
+
+    return layout.cached("answered", make)
 
 
 def _check_sheets(raw: RawWorkbook, layout: Layout, out: ReadValues) -> tuple[set[str], dict[str, str]]:

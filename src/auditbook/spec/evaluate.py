@@ -129,20 +129,13 @@ class Evaluator:
 
 def _section_flags(layout: Layout) -> dict[str, str | None]:
     """Each section's applies flag by its id (None when it always applies), worked out once per layout."""
-    found: dict[str, str | None] | None = layout.caches.get("section flags")
-    if found is None:
-        found = layout.caches["section flags"] = {sl.section.id: sl.applies_flag for sl in layout.sections}
-    return found
+    return layout.cached("section flags", lambda: {sl.section.id: sl.applies_flag for sl in layout.sections})
 
 
 def _by_rows(layout: Layout) -> frozenset[str]:
     """The flags a table's used rows decide (its count of rows and its status), worked out once per layout."""
-    found: frozenset[str] | None = layout.caches.get("flags by rows")
-    if found is None:
-        found = frozenset(name for sl in layout.sections if sl.section.kind == "table"
-                          for name in (sl.filled_name, sl.status_name))
-        layout.caches["flags by rows"] = found
-    return found
+    return layout.cached("flags by rows", lambda: frozenset(
+        name for sl in layout.sections if sl.section.kind == "table" for name in (sl.filled_name, sl.status_name)))
 
 
 def waiting_status(layout: Layout, sl: SectionLayout) -> str:

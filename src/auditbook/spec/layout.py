@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from auditbook.spec.conditions import EVIDENCE_SUFFIX, Condition, DateOf, combine
 from auditbook.spec.models import FieldSpec, SectionSpec, Spec, choice_list_of, input_name, theme_list_of
 from auditbook.spec.roles import Role
+
+_T = TypeVar("_T")
 
 LISTS_SHEET = "Lists"
 META_SHEET = "Metadata"
@@ -181,6 +183,13 @@ class Layout:
     na_list: ListRange | None = None
     #: What the writer works out once per layout and every workbook repeats (formulas, rules).
     caches: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, key: str, make: Callable[[], _T]) -> _T:
+        """What `make` works out from this layout alone, made once and kept in its caches under `key`."""
+        if key not in self.caches:
+            self.caches[key] = make()
+        found: _T = self.caches[key]
+        return found
 
     @cached_property
     def inputs(self) -> list[Input]:

@@ -101,10 +101,7 @@ def _question_items(layout: Layout, rule: Rule, base: Scope, row: int) -> list[C
 
 def checks_of(layout: Layout) -> tuple[Check, ...]:
     """The layout's live checks, worked out once per layout (every workbook of a spec repeats them)."""
-    found: tuple[Check, ...] | None = layout.caches.get("checks")
-    if found is None:
-        found = layout.caches["checks"] = tuple(build_checks(layout))
-    return found
+    return layout.cached("checks", lambda: tuple(build_checks(layout)))
 
 
 def item_cells(layout: Layout, check: Check, item: CheckItem) -> list[Input]:

@@ -98,11 +98,8 @@ class Shortlists:
 
 def shortlists_of(layout: Layout, checks: tuple[Check, ...]) -> Shortlists:
     """The layout's short lists, in columns after the checks' (worked out once per layout)."""
-    found: Shortlists | None = layout.caches.get("shortlists")
-    if found is None:
-        after = checks[0].col if checks else (layout.flags[-1].col if layout.flags else len(layout.lists) + 2)
-        found = layout.caches["shortlists"] = Shortlists(layout, checks, after + 2)
-    return found
+    after = checks[0].col if checks else (layout.flags[-1].col if layout.flags else len(layout.lists) + 2)
+    return layout.cached("shortlists", lambda: Shortlists(layout, checks, after + 2))
 
 
 def write(ctx: Context, ws: FastWorksheet) -> None:
