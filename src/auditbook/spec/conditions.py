@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 from auditbook.problems import Code, ValueProblem, words
+from auditbook.spec.fielddocs import describe_fields
 from auditbook.text import norm, running
 
 FieldRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
@@ -66,7 +67,7 @@ def parse_offset(text: str | None) -> tuple[int, int]:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=describe_fields)
 
 
 class Equals(_Model):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from auditbook.spec.conditions import Condition, DateOf, FieldRef
+from auditbook.spec.fielddocs import describe_fields
 from auditbook.spec.roles import Roles
 from auditbook.spec.rules import Rule
 from auditbook.text import norm
@@ -34,7 +35,7 @@ LONG_MAX_LENGTH = 4000
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=describe_fields)
 
 
 class FieldSpec(_Model):

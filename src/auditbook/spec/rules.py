@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from auditbook.spec.conditions import ANSWER, EVIDENCE, EVIDENCE_SUFFIX, THIS, Condition, FieldRef, Ident
+from auditbook.spec.fielddocs import describe_fields
 from auditbook.spec.logic import Facts, truth
 
 #: `each:` value meaning "once for every judged section".
@@ -27,7 +28,7 @@ EACH_QUESTION = "questions"
 class Rule(BaseModel):
     """One check across fields: when `when` holds, `require` must too; otherwise `message` and `fix` are shown."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=describe_fields)
 
     id: Ident
     """The rule's id, shown with every problem it reports (lower case, digits and _)."""
