@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from auditbook.spec.load import SPEC_CACHE, known_specs, load_spec, specs_dir
+from auditbook.spec.load import KEPT_DAYS, SPEC_CACHE, known_specs, load_spec, specs_dir
 from auditbook.userdata import ENV
 
 
@@ -73,3 +75,23 @@ def test_an_invalid_spec_is_never_kept(data: Path, tmp_path: Path) -> None:
     found = known_specs((extra,))
     assert all(s.id != "bad" for s in found.values())
     assert len(_kept(data)) == len(list(specs_dir().glob("*.yaml")))
+
+
+def test_kept_specs_not_written_for_a_month_go_when_a_spec_is_kept(data: Path, tmp_path: Path) -> None:
+    known_specs()
+    folder = data / SPEC_CACHE
+    # What an older auditbook or an edited spec kept: never read again, as its name says the code and the file.
+    stale, recent = folder / f"{'a' * 64}.json", folder / f"{'b' * 64}.json"
+    for path in (stale, recent):
+        path.write_text("{}", encoding="utf-8")
+    old = time.time() - (KEPT_DAYS + 1) * 86400
+    os.utime(stale, (old, old))
+    known_specs()  # reads back what it kept: writes nothing, removes nothing
+    assert stale.exists()
+    extra = tmp_path / "mine.yaml"
+    text = (specs_dir() / "supervision_audit.yaml").read_text(encoding="utf-8")
+    extra.write_text(text.replace('version: "1.1.0"', 'version: "1.2.0"'), encoding="utf-8")
+    known_specs((extra,))  # keeps one more spec
+    assert not stale.exists()
+    assert recent.exists()
+    assert len(_kept(data)) == len(list(specs_dir().glob("*.yaml"))) + 2  # the bundled, mine and the recent one

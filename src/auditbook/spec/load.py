@@ -6,8 +6,10 @@ YAML) and, for an unknown key or name, what was probably meant.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import time
 import types
 import typing
 from functools import cache
@@ -35,6 +37,8 @@ BUNDLED_PACKAGE = "auditbook.workbook_specs"
 DEFAULT_SPEC = "deep_dive.yaml"
 #: The folder of the collator's data folder where specs found valid are kept (see known_specs).
 SPEC_CACHE = "spec-cache"
+#: Kept specs older than this many days are removed whenever a spec is kept.
+KEPT_DAYS = 30
 
 Path_ = tuple[str | int, ...]
 Positions = dict[Path_, tuple[int, int]]
@@ -263,9 +267,21 @@ def _kept_spec(path: Path) -> Spec:
         with replacing(kept, prefix=".spec-") as tmp:
             tmp.write_text(json.dumps({"sha256": spec.sha256, "spec": spec.model_dump(mode="json", by_alias=True)}),
                            encoding="utf-8")
+        _forget_old(kept.parent)
     except OSError:
         pass  # a data folder that cannot be written: the spec is loaded afresh next time
     return spec
+
+
+def _forget_old(folder: Path, days: int = KEPT_DAYS) -> None:
+    """Remove the kept specs written more than `days` ago, each time one is kept: a kept spec is named by its file and
+    the code, so those of spec files and versions of auditbook no longer used would pile up. One still in use is
+    validated and kept afresh the next time it is loaded."""
+    oldest = time.time() - days * 86400
+    for old in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < oldest:
+                old.unlink()
 
 
 def json_schema() -> dict[str, object]:
