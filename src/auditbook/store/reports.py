@@ -69,17 +69,21 @@ def _audit_json(a: Audit) -> dict[str, object]:
             "urgent": a.urgent, "due_date": a.due_date, "late": a.late}
 
 
-def report_from_json(text: str, registry: SpecRegistry) -> Report:
-    """A report read back from the ledger (SpecNotKnown when the spec its audit was made from is not in `registry`)."""
+def report_from_json(text: str, registry: SpecRegistry, *, trusted: bool = False) -> Report:
+    """A report read back from the ledger (SpecNotKnown when the spec its audit was made from is not in `registry`).
+
+    `trusted`: the text is as this format stored it (its ledger row's signature checks out and it was stored under
+    `registry_key(registry)`), so the audit's values, which validate made, are not checked again (audit_of).
+    """
     data = json.loads(text, object_hook=_decode)
     problems = [Problem.from_dict(p) for p in data["problems"]]
-    audit = None if data["audit"] is None else _audit_from(data["audit"], registry)
+    audit = None if data["audit"] is None else _audit_from(data["audit"], registry, trusted=trusted)
     urgent = data.get("urgent")  # stored from format 6: the urgent concern taken out before validation
     return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"],
                   urgent=None if urgent is None else UrgentConcern.model_validate(urgent))
 
 
-def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
+def _audit_from(d: dict[str, Any], registry: SpecRegistry, *, trusted: bool) -> Audit:
     provenance = Provenance.model_validate(d["provenance"])
     spec = registry.by_sha.get(provenance.spec_sha256)
     if spec is None:
@@ -90,12 +94,13 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
         raise SpecNotKnown(provenance.spec_sha256) from None
     if "forms" in d:
         answers, judged = _earlier(layout, d)
+        trusted = False  # stored by an older format
     else:
         answers = _answers(views(layout).places, d["answers"])
         judged = [(bool(a), bool(r), str(s)) for a, r, s in d["judged"]]
     due = d["due_date"]
     return audit_of(layout, provenance, answers, judged=judged, urgent=bool(d.get("urgent", False)),
-                    due=due if isinstance(due, date) else None, late=bool(d["late"]))
+                    due=due if isinstance(due, date) else None, late=bool(d["late"]), trusted=trusted)
 
 
 def _answers(places: dict[str, tuple[str, str, str, str, int | None]], stored: list[list[Any]]) -> list[Answer]:
@@ -105,7 +110,9 @@ def _answers(places: dict[str, tuple[str, str, str, str, int | None]], stored: l
     add = out.append
     for a in stored:
         p = places[a[0]]
-        add(new(Answer, (p[0], p[1], a[0], p[3], a[1], a[2] if len(a) > 2 else APPLIES, p[4])))
+        # The layout's own name (p[2], equal to a[0]), not the one just decoded: one string shared by every return,
+        # its hash worked out once, for the lookups by name downstream (the figures, the master).
+        add(new(Answer, (p[0], p[1], p[2], p[3], a[1], a[2] if len(a) > 2 else APPLIES, p[4])))
     return out
 
 
