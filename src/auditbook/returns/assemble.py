@@ -52,16 +52,18 @@ def assemble(layout: Layout, read: ReadValues, kept: dict[str, Coerced], provena
 
 
 def audit_of(layout: Layout, provenance: Provenance, answers: list[Answer], *, judged: list[Judged], urgent: bool,
-             due: date | None, late: bool, trusted: bool = False) -> Audit:
+             due: date | None, late: bool, trusted: bool = False, counted: dict[str, Value] | None = None) -> Audit:
     """The audit of these answers: the facts, sections and actions the roles give are read from them here, once.
 
     `judged` is what validate decided of each judged section, in the spec's order; `due` is the due date the spec's
     rule gives (it stands for the due date's role). The ledger stores only the answers and these, and builds the
     audit again through here. `trusted`: the answers are as validate kept them (a ledger row whose signature checks
-    out, stored in this format), so the models are made without checking their values again (`trusted_model`).
+    out, stored in this format), so the models are made without checking their values again (`trusted_model`), and
+    `counted` may give the answers counted by name (as `_counted` makes them) when the caller has them.
     """
     plan = views(layout)
-    counted = _counted(answers)
+    if counted is None:
+        counted = _counted(answers)
     sections = [{"id": s.id, "title": s.title, "applies": applies, "required": required, "status": status,
                  "grade": _text(counted.get(s.grade)), "themes": [str(v) for n in s.themes if (v := counted.get(n))],
                  "working_well": _text(counted.get(s.working_well)), "to_improve": _text(counted.get(s.to_improve))}

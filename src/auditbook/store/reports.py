@@ -18,7 +18,7 @@ from typing import Any
 
 from auditbook.problems import Problem
 from auditbook.returns.assemble import Judged, audit_of, views
-from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance
+from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance, Value
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.reader import READING
 from auditbook.returns.report import Report
@@ -94,26 +94,34 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry, *, trusted: bool) -> 
         raise SpecNotKnown(provenance.spec_sha256) from None
     if "forms" in d:
         answers, judged = _earlier(layout, d)
+        counted = None
         trusted = False  # stored by an older format
     else:
-        answers = _answers(views(layout).places, d["answers"])
+        answers, counted = _answers(views(layout).places, d["answers"])
         judged = [(bool(a), bool(r), str(s)) for a, r, s in d["judged"]]
     due = d["due_date"]
     return audit_of(layout, provenance, answers, judged=judged, urgent=bool(d.get("urgent", False)),
-                    due=due if isinstance(due, date) else None, late=bool(d["late"]), trusted=trusted)
+                    due=due if isinstance(due, date) else None, late=bool(d["late"]), trusted=trusted,
+                    counted=counted)
 
 
-def _answers(places: dict[str, tuple[str, str, str, str, int | None]], stored: list[list[Any]]) -> list[Answer]:
-    """The answers as stored ([name, value] or [name, value, why]), placed and labelled as the layout has them."""
+def _answers(places: dict[str, tuple[str, str, str, str, int | None]],
+             stored: list[list[Any]]) -> tuple[list[Answer], dict[str, Value]]:
+    """The answers as stored ([name, value] or [name, value, why]), placed and labelled as the layout has them, and
+    those counted by name (as audit_of counts them: made here in the same pass over them)."""
     new = tuple.__new__  # an Answer made straight from its values: thousands of them are read back at each collect
     out: list[Answer] = []
     add = out.append
+    counted: dict[str, Value] = {}
     for a in stored:
         p = places[a[0]]
+        why = a[2] if len(a) > 2 else APPLIES
         # The layout's own name (p[2], equal to a[0]), not the one just decoded: one string shared by every return,
         # its hash worked out once, for the lookups by name downstream (the figures, the master).
-        add(new(Answer, (p[0], p[1], p[2], p[3], a[1], a[2] if len(a) > 2 else APPLIES, p[4])))
-    return out
+        add(new(Answer, (p[0], p[1], p[2], p[3], a[1], why, p[4])))
+        if why == APPLIES:
+            counted[p[2]] = a[1]
+    return out, counted
 
 
 def _earlier(layout: Layout, d: dict[str, Any]) -> tuple[list[Answer], list[Judged]]:
