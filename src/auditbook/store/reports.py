@@ -48,7 +48,8 @@ def _encode(value: object) -> object:
 
 
 def _decode(d: dict[str, Any]) -> object:
-    return date.fromisoformat(str(d["$date"])) if d.keys() == {"$date"} else d
+    # Called for every object of every stored report: the one key looked for without making a set of the keys.
+    return date.fromisoformat(str(d["$date"])) if len(d) == 1 and "$date" in d else d
 
 
 def report_to_json(report: Report) -> str:
