@@ -10,13 +10,15 @@ from typing import Any
 
 import openpyxl
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from auditbook.collection.collect import collect
-from auditbook.returns.audit import APPLIES, NOT_APPLICABLE
+from auditbook.returns.audit import APPLIES, NOT_APPLICABLE, ActionItem, Audit, SectionResult
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec.layout import Layout
+from auditbook.store import scan
 from auditbook.store.ledger import Ledger
 from auditbook.store.reports import SpecNotKnown, report_from_json, report_to_json
 from tests.returns import spec, valid_return
@@ -135,3 +137,60 @@ def test_a_return_gone_from_the_folder_stored_by_format_4_stays_in_the_master(tm
     kept = [(r[head.index("Field")], r[head.index("Applies")]) for r in rows if r[0] == "SYN-0002"]
     assert ("child_protection_emergency_evidenced", NOT_APPLICABLE) in kept
     assert ("profile_case_ref", APPLIES) in kept
+
+
+@pytest.mark.parametrize("model", [Audit, SectionResult, ActionItem])
+def test_models_made_without_validating_have_nothing_that_validating_would_add(model: type[BaseModel]) -> None:
+    """trusted_model sets what model_construct sets: only for models with no private attributes, extra fields or
+    post-init (a pydantic upgrade that adds any to making a model shows up here)."""
+    assert not model.__private_attributes__ and not model.__pydantic_post_init__
+    assert not model.__pydantic_root_model__ and model.model_config.get("extra") == "forbid"
+    assert set(vars(BaseModel).get("__slots__", ())) == {"__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
+                                                         "__pydantic_private__"}
+
+
+def test_a_trusted_read_back_makes_the_same_audit_as_validating(tmp_path: Path) -> None:
+    report = _report(tmp_path / "r.xlsx")
+    text = report_to_json(report)
+    checked, trusted = report_from_json(text, REGISTRY), report_from_json(text, REGISTRY, trusted=True)
+    assert checked.audit is not None and trusted.audit is not None
+    assert trusted == checked == report
+    assert repr(trusted) == repr(checked)
+    a, b = trusted.audit, checked.audit
+    assert a.model_dump(exclude_unset=True) == b.model_dump(exclude_unset=True) == b.model_dump()
+    assert a.model_dump_json() == b.model_dump_json()
+    for x, y in [(a, b), *zip(a.sections, b.sections, strict=True), *zip(a.actions, b.actions, strict=True)]:
+        assert (type(x), x.__pydantic_fields_set__, list(vars(x))) == (
+            type(y), y.__pydantic_fields_set__, list(vars(y)))
+    assert a.actions and all(isinstance(s, SectionResult) for s in a.sections)
+    with pytest.raises(ValidationError):  # frozen, as validated ones are
+        a.sections[0].grade = "x"  # type: ignore[misc]
+
+
+def test_only_rows_stored_under_the_specs_given_now_are_read_back_without_checking(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row stored under another registry key (an older format, other specs) is kept only when its return is gone
+    from the folder, and is then read back checked."""
+    folder = tmp_path / "returns"
+    for case in ("SYN-0001", "SYN-0002", "SYN-0003"):
+        valid_return(folder / f"{case}.xlsx", changes={**CHANGES, "profile_case_ref": case})
+    ledger_path, master = tmp_path / "ledger.sqlite3", tmp_path / "m.xlsx"
+    collect(folder, out=master, ledger_path=ledger_path, registry=REGISTRY)
+    ledger = Ledger(ledger_path, folder=str(folder.resolve()))
+    entry = ledger.entries()["SYN-0002.xlsx"]
+    ledger.db.execute("UPDATE files SET registry = ?, mac = ? WHERE path = ?", (
+        "older", ledger.sign("file", entry.path, entry.sha256, entry.report_json, "older"), entry.path))
+    ledger.commit()
+    ledger.close()
+    (folder / "SYN-0002.xlsx").unlink()
+    (folder / "SYN-0003.xlsx").touch()  # changed time, same bytes: still taken from the ledger
+    seen: list[tuple[str, bool]] = []
+
+    def spy(text: str, registry: SpecRegistry, *, trusted: bool = False) -> Report:
+        seen.append((json.loads(text)["file"], trusted))
+        return report_from_json(text, registry, trusted=trusted)
+
+    monkeypatch.setattr(scan, "report_from_json", spy)
+    result = collect(folder, out=master, ledger_path=ledger_path, registry=REGISTRY)
+    assert result.source_missing == ["SYN-0002.xlsx"] and result.rejected == 0
+    assert sorted(set(seen)) == [("SYN-0001.xlsx", True), ("SYN-0002.xlsx", False), ("SYN-0003.xlsx", True)]

@@ -26,7 +26,12 @@ def action_id(case_ref: str, instance_id: str, row: int | str) -> str:
     round is not part of it: a round is worked out (from the round calendar, the audit month, or how other
     returns spell it), and an action must keep its id whatever that gives.
     """
-    digest = hashlib.sha256(f"{norm(case_ref)}|{instance_id}|{row}".encode()).hexdigest()[:6]
+    return _hashed(case_ref, f"{norm(case_ref)}|{instance_id}|{row}", row)
+
+
+def _hashed(case_ref: str, text: str, row: int | str) -> str:
+    """An id: the case and row, and a short hash of `text` (the case as norm() reads it, the workbook, the row)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:6]
     return f"{case_ref or 'NOREF'}-{_tag(row)}-{digest}"
 
 
@@ -36,8 +41,7 @@ def _tag(row: int | str) -> str:
 
 def _legacy_id(case_ref: str, round_name: str, instance_id: str, row: int | str) -> str:
     # The id auditbook gave before it left the round out (a hash of case, round, workbook and row).
-    digest = hashlib.sha256(f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|{row}".encode()).hexdigest()[:6]
-    return f"{case_ref or 'NOREF'}-{_tag(row)}-{digest}"
+    return _hashed(case_ref, f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|{row}", row)
 
 
 def _rows(a: Audit) -> list[int | str]:
@@ -54,10 +58,17 @@ def legacy_ids(merged: list[Merged]) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in merged:
         a = m.audit
-        for row in _rows(a):
-            new = action_id(a.case_ref, a.provenance.instance_id, row)
-            for name in {m.round, round_of(a)}:
-                out[_legacy_id(a.case_ref, name, a.provenance.instance_id, row)] = new
+        rows = _rows(a)
+        if not rows:
+            continue
+        # What each id hashes, worked out once per audit (as action_id and _legacy_id give them).
+        ref, instance = a.case_ref, a.provenance.instance_id
+        case = norm(ref)
+        rounds = [norm(name) for name in {m.round, round_of(a)}]
+        for row in rows:
+            new = _hashed(ref, f"{case}|{instance}|{row}", row)
+            for name in rounds:
+                out[_hashed(ref, f"{case}|{name}|{instance}|{row}", row)] = new
     return out
 
 
@@ -123,11 +134,16 @@ def actions_of(merged: list[Merged]) -> list[Action]:
                 a.text(Role.TEAM_MANAGER), None, "Urgent", "", m.file, urgent=True, raised=when))
     for m in merged:
         a = m.audit
+        if not a.actions:
+            continue
+        # The audit's case, team and manager, and what its ids hash, worked out once for all its actions.
+        ref, instance = a.case_ref, a.provenance.instance_id
+        team, manager = a.text(Role.TEAM), a.text(Role.TEAM_MANAGER)
+        case = norm(ref)
         for act in a.actions:
             out.append(Action(
-                action_id(a.case_ref, a.provenance.instance_id, act.row), a.case_ref, m.round,
-                a.text(Role.TEAM), a.text(Role.TEAM_MANAGER), act.section or "", act.text or "",
-                act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
+                _hashed(ref, f"{case}|{instance}|{act.row}", act.row), ref, m.round, team, manager, act.section or "",
+                act.text or "", act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
     return out
 
 

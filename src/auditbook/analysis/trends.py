@@ -6,10 +6,12 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import and_, itemgetter
 from typing import Any
 
 from auditbook.analysis.collate import Merged
-from auditbook.returns.audit import APPLIES, Audit
+from auditbook.returns.audit import APPLIES, Audit, Value
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.layout import Layout
 from auditbook.spec.models import Spec
@@ -124,14 +126,21 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
     overall: Counter[str] = Counter()
     themes: Counter[str] = Counter()
     # Each spec's theme kinds, practice questions and shortfall words, worked out once: most audits share one spec.
-    of_spec: dict[str, tuple[dict[str, str], dict[str, tuple[str, str]], dict[str, str]]] = {}
+    of_spec: dict[str, _Asked] = {}
+    answered: Counter[tuple[tuple[str, str], Value]] = Counter()
+    sections = out.sections
+    #: The specs by their last audit: a theme both give a kind keeps the kind of the spec met last.
+    last: dict[str, _Asked] = {}
     for m in merged:
         a = m.audit
-        if a.text(Role.OVERALL_GRADE):
-            overall[a.text(Role.OVERALL_GRADE)] += 1
+        grade = a.text(Role.OVERALL_GRADE)
+        if grade:
+            overall[grade] += 1
         for s in a.sections:
             if s.applies and s.grade:
-                grades = out.sections.setdefault(s.title, {})
+                grades = sections.get(s.title)
+                if grades is None:
+                    grades = sections[s.title] = {}
                 grades[s.grade] = grades.get(s.grade, 0) + 1
         themes.update({t for s in a.sections for t in s.themes})
         sha = a.provenance.spec_sha256
@@ -140,12 +149,16 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
             continue
         known = of_spec.get(sha)
         if known is None:
-            known = of_spec[sha] = ({t.label: t.kind for t in spec.themes}, _questions(spec, registry.layout(spec)),
-                                    {norm(w): w for w in spec.grading.shortfall})
-        out.kinds.update(known[0])
-        _tally(out.questions, a, known[1], known[2])
+            known = of_spec[sha] = _Asked(sha, spec, registry.layout(spec))
+            out.kinds.update(known.kinds)  # the themes in the order they were first met
+        last.pop(sha, None)
+        last[sha] = known
+        known.count(a, answered)
+    for known in last.values():
+        out.kinds.update(known.kinds)
     out.overall = dict(overall)
     out.themes = dict(themes)
+    out.questions = _tallies(answered, of_spec)
     return out
 
 
@@ -156,20 +169,60 @@ def _questions(spec: Spec, layout: Layout) -> dict[str, tuple[str, str]]:
     return {i.name: (i.section, key) for i in layout.inputs if (key := asked.get((i.section, i.field))) is not None}
 
 
-def _tally(tallies: dict[str, dict[str, int]], a: Audit, asked: dict[str, tuple[str, str]],
-           short: dict[str, str]) -> None:
-    """Count an audit's counted answers to the practice questions of the sections that apply to it."""
-    applying = {s.id for s in a.sections if s.applies}
-    for x in a.answers:
-        found = asked.get(x.name)
-        if found is None or found[0] not in applying or x.applies != APPLIES:
-            continue
-        key = found[1]
-        tally = tallies.setdefault(key, {ANSWERED: 0})
-        tally[ANSWERED] += 1
-        word = short.get(norm(str(x.value)))
+#: An answer's input name, value and whether it applies (Answer.name, .value, .applies), read in C.
+_NAME, _VALUE, _APPLIES = itemgetter(2), itemgetter(4), itemgetter(5)
+
+
+class _Asked:
+    """One spec's theme kinds, practice questions and shortfall words, and the answers it has seen."""
+
+    def __init__(self, sha: str, spec: Spec, layout: Layout) -> None:
+        self.kinds = {t.label: t.kind for t in spec.themes}
+        #: Input name -> (section id, "section title\tquestion label").
+        self.questions = _questions(spec, layout)
+        #: Each question's input by a token naming the spec too (two specs may name an input alike).
+        self.token = {name: (sha, name) for name in self.questions}
+        self._words = {norm(w): w for w in spec.grading.shortfall}
+        # The same few answers ("Yes", "No", "Partly") come back in every audit: each is looked up once.
+        self._seen: dict[str, str | None] = {}
+        self._asked_in: dict[frozenset[str], frozenset[str]] = {}
+
+    def word(self, text: str) -> str | None:
+        """The shortfall word an answer is, or None."""
+        try:
+            return self._seen[text]
+        except KeyError:
+            word = self._seen[text] = self._words.get(norm(text))
+            return word
+
+    def count(self, a: Audit, answered: Counter[tuple[tuple[str, str], Value]]) -> None:
+        """Count an audit's counted answers to the practice questions of the sections that apply to it, by (token,
+        value): picked out and counted in C, since most of an audit's answers are not to practice questions."""
+        applying = frozenset(s.id for s in a.sections if s.applies)
+        asked = self._asked_in.get(applying)
+        if asked is None:  # the questions of the sections that apply: a few sets of sections recur in every round
+            asked = self._asked_in[applying] = frozenset(n for n, (s, _) in self.questions.items() if s in applying)
+        answers = a.answers
+        chosen = list(compress(answers, map(and_, map(asked.__contains__, map(_NAME, answers)),
+                                            map(APPLIES.__eq__, map(_APPLIES, answers)))))
+        answered.update(zip(map(self.token.__getitem__, map(_NAME, chosen)), map(_VALUE, chosen), strict=True))
+
+
+def _tallies(answered: Counter[tuple[tuple[str, str], Value]], of_spec: dict[str, _Asked]) -> dict[str, dict[str, int]]:
+    """The questions' tallies from the answers counted by (token, value), in the order the answers were first met
+    (as counting them one by one would make them)."""
+    tallies: dict[str, dict[str, int]] = {}
+    for ((sha, name), value), n in answered.items():
+        asked = of_spec[sha]
+        key = asked.questions[name][1]
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = {ANSWERED: 0}
+        tally[ANSWERED] += n
+        word = asked.word(str(value))
         if word is not None:
-            tally[word] = tally.get(word, 0) + 1
+            tally[word] = tally.get(word, 0) + n
+    return tallies
 
 
 def ordered(summaries: Sequence[RoundSummary], calendar: Sequence[str] = ()) -> list[RoundSummary]:

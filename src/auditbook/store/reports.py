@@ -18,7 +18,7 @@ from typing import Any
 
 from auditbook.problems import Problem
 from auditbook.returns.assemble import Judged, audit_of, views
-from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance
+from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance, Value
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.reader import READING
 from auditbook.returns.report import Report
@@ -48,7 +48,8 @@ def _encode(value: object) -> object:
 
 
 def _decode(d: dict[str, Any]) -> object:
-    return date.fromisoformat(str(d["$date"])) if d.keys() == {"$date"} else d
+    # Called for every object of every stored report: the one key looked for without making a set of the keys.
+    return date.fromisoformat(str(d["$date"])) if len(d) == 1 and "$date" in d else d
 
 
 def report_to_json(report: Report) -> str:
@@ -69,17 +70,21 @@ def _audit_json(a: Audit) -> dict[str, object]:
             "urgent": a.urgent, "due_date": a.due_date, "late": a.late}
 
 
-def report_from_json(text: str, registry: SpecRegistry) -> Report:
-    """A report read back from the ledger (SpecNotKnown when the spec its audit was made from is not in `registry`)."""
+def report_from_json(text: str, registry: SpecRegistry, *, trusted: bool = False) -> Report:
+    """A report read back from the ledger (SpecNotKnown when the spec its audit was made from is not in `registry`).
+
+    `trusted`: the text is as this format stored it (its ledger row's signature checks out and it was stored under
+    `registry_key(registry)`), so the audit's values, which validate made, are not checked again (audit_of).
+    """
     data = json.loads(text, object_hook=_decode)
     problems = [Problem.from_dict(p) for p in data["problems"]]
-    audit = None if data["audit"] is None else _audit_from(data["audit"], registry)
+    audit = None if data["audit"] is None else _audit_from(data["audit"], registry, trusted=trusted)
     urgent = data.get("urgent")  # stored from format 6: the urgent concern taken out before validation
     return Report(file=data["file"], problems=problems, audit=audit, skipped=data["skipped"],
                   urgent=None if urgent is None else UrgentConcern.model_validate(urgent))
 
 
-def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
+def _audit_from(d: dict[str, Any], registry: SpecRegistry, *, trusted: bool) -> Audit:
     provenance = Provenance.model_validate(d["provenance"])
     spec = registry.by_sha.get(provenance.spec_sha256)
     if spec is None:
@@ -90,23 +95,34 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry) -> Audit:
         raise SpecNotKnown(provenance.spec_sha256) from None
     if "forms" in d:
         answers, judged = _earlier(layout, d)
+        counted = None
+        trusted = False  # stored by an older format
     else:
-        answers = _answers(views(layout).places, d["answers"])
+        answers, counted = _answers(views(layout).places, d["answers"])
         judged = [(bool(a), bool(r), str(s)) for a, r, s in d["judged"]]
     due = d["due_date"]
     return audit_of(layout, provenance, answers, judged=judged, urgent=bool(d.get("urgent", False)),
-                    due=due if isinstance(due, date) else None, late=bool(d["late"]))
+                    due=due if isinstance(due, date) else None, late=bool(d["late"]), trusted=trusted,
+                    counted=counted)
 
 
-def _answers(places: dict[str, tuple[str, str, str, str, int | None]], stored: list[list[Any]]) -> list[Answer]:
-    """The answers as stored ([name, value] or [name, value, why]), placed and labelled as the layout has them."""
+def _answers(places: dict[str, tuple[str, str, str, str, int | None]],
+             stored: list[list[Any]]) -> tuple[list[Answer], dict[str, Value]]:
+    """The answers as stored ([name, value] or [name, value, why]), placed and labelled as the layout has them, and
+    those counted by name (as audit_of counts them: made here in the same pass over them)."""
     new = tuple.__new__  # an Answer made straight from its values: thousands of them are read back at each collect
     out: list[Answer] = []
     add = out.append
+    counted: dict[str, Value] = {}
     for a in stored:
         p = places[a[0]]
-        add(new(Answer, (p[0], p[1], a[0], p[3], a[1], a[2] if len(a) > 2 else APPLIES, p[4])))
-    return out
+        why = a[2] if len(a) > 2 else APPLIES
+        # The layout's own name (p[2], equal to a[0]), not the one just decoded: one string shared by every return,
+        # its hash worked out once, for the lookups by name downstream (the figures, the master).
+        add(new(Answer, (p[0], p[1], p[2], p[3], a[1], why, p[4])))
+        if why == APPLIES:
+            counted[p[2]] = a[1]
+    return out, counted
 
 
 def _earlier(layout: Layout, d: dict[str, Any]) -> tuple[list[Answer], list[Judged]]:

@@ -165,18 +165,22 @@ class Scan:
     def sources(self, registry: SpecRegistry) -> list[Source]:
         """Every file to merge: those read now and those remembered (text no workbook can hold kept out), read back
         with the specs they were read with."""
-        kept = [Source(rel, _stored(entry, rel, registry), entry.sha256, present=present)
+        key = registry_key(registry)
+        kept = [Source(rel, _stored(entry, rel, registry, trusted=entry.intact and entry.registry == key), entry.sha256,
+                       present=present)
                 for rel, entry, present in self.kept]
         return self.fresh + kept
 
 
-def _stored(entry: Entry, rel: str, registry: SpecRegistry) -> Report:
+def _stored(entry: Entry, rel: str, registry: SpecRegistry, *, trusted: bool) -> Report:
     bad = _unstorable(entry.report_json)
     if bad is not None:
         # Stored by an older auditbook, say: that return is rejected, the master is written with the others.
         return Report(file=rel, problems=[Problem.of(Code.UNSTORABLE_TEXT, case="stored", file=rel, character=bad)])
     try:
-        report = report_from_json(entry.report_json, registry)
+        # A row signed by this collator and stored under the specs given now is read back without checking again
+        # what validate checked (the rest, stored by an older auditbook, is checked as it is read).
+        report = report_from_json(entry.report_json, registry, trusted=trusted)
     except SpecNotKnown:
         return Report(file=rel, problems=[_damaged(rel, _NOT_KNOWN)])
     except Exception:  # signed by this collator yet unreadable: a fault, reported, never a crash
