@@ -44,7 +44,10 @@ STREAM_LEVEL = 1
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula cell with the value it has now (so readers that do not recalculate see it)."""
+    """A formula cell with the value it has now (so readers that do not recalculate see it).
+
+    THIS_ROW in its text stands for the number of the row it is written in: rows whose formulas differ only in
+    that make one cell's XML, made once."""
 
     formula: str
     value: str
@@ -84,6 +87,8 @@ _UNIQUE = 200
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
 _ROW = b"\x00"
+#: In a Formula's text, the number of the row it is written in (as `_ROW`, which the text keeps: escaping leaves it).
+THIS_ROW = _ROW.decode()
 
 #: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
 #: cells (section, field, question) and two single values (the answer, whether it applied).
@@ -171,11 +176,10 @@ class FastRows:
             cells: list[bytes] = [b""]  # the row's opening tag goes first, once its height is known
             for lo, hi, single, cache in spans if values else ():
                 if single:
-                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell. Long text and
-                    # formulas are one row's own: not looked up (hashing long text costs as much as its XML), nor kept.
+                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell. Long text is one
+                    # row's own: not looked up (hashing long text costs as much as its XML), nor kept.
                     v = values[lo]
-                    key: object = (v if len(v) < _UNIQUE else None) if type(v) is str else (
-                        None if type(v) is Formula else (type(v), v))
+                    key: object = (v if len(v) < _UNIQUE else None) if type(v) is str else (type(v), v)
                 else:
                     key = (*values[lo:hi], *map(type, values[lo:hi]))
                 hit = None if key is None else cache.get(key)
