@@ -8,11 +8,13 @@ import os
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from auditbook.outputs import zipraw
 from auditbook.outputs.zipraw import Deflater, copy_member, deflater, put_chunks, put_raw, stored_data, zlib_deflater
 
 #: Parts like a workbook's: small XML, a larger repetitive sheet, bytes that do not compress, an empty part.
@@ -142,3 +144,18 @@ def test_chunks_deflated_in_one_pass_read_back_whole(tmp_path: Path, make: Calla
         # Sizes and CRC in the local header (no data descriptor), as in the central directory.
         fields = struct.unpack_from("<4s2B4HL2L2H", raw, info.header_offset)
         assert (fields[3] & 0x08, fields[7], fields[8], fields[9]) == (0, info.CRC, info.compress_size, len(sheet))
+
+
+def test_without_isal_zlib_deflates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(zipraw, "_isal", lambda: None)
+    compressor, crc32 = deflater(1)
+    assert crc32 is zlib.crc32
+    data = compressor.compress(b"<a/>" * 100) + compressor.flush()
+    assert zlib.decompress(data, -15) == b"<a/>" * 100
+
+
+def test_isal_is_used_when_installed() -> None:
+    # The test extra installs it (pyproject.toml): its deflate is what the master's big sheets are made with.
+    fast = zipraw._isal()
+    assert fast is not None
+    assert deflater(1)[1] is fast.crc32

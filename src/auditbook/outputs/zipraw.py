@@ -9,6 +9,7 @@ level 1). Putting a member in uses ZipFile's own bookkeeping (`fp`, `filelist`, 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import struct
 import zlib
@@ -80,11 +81,19 @@ def zlib_deflater(level: int) -> Deflater:
     return zlib.compressobj(level, zlib.DEFLATED, -15), zlib.crc32
 
 
+@functools.cache
+def _isal() -> Any:
+    """ISA-L's zlib module, or None when it is not installed (imported when first needed, not at start-up)."""
+    try:
+        return importlib.import_module("isal.isal_zlib")
+    except ImportError:
+        return None
+
+
 def deflater(level: int) -> Deflater:
     """A raw deflate compressor at `level` and the CRC-32 to go with it: ISA-L's when installed, else zlib's."""
-    try:
-        fast = importlib.import_module("isal.isal_zlib")
-    except ImportError:
+    fast = _isal()
+    if fast is None:
         return zlib_deflater(level)
     # ISA-L has levels 0-3: 1 is its fast level, and it compresses about as well as zlib's 1.
     return fast.compressobj(min(level, fast.ISAL_BEST_COMPRESSION), fast.DEFLATED, -15), fast.crc32
