@@ -20,7 +20,7 @@ from auditbook.outputs.edits_tab import edits_tab
 from auditbook.outputs.moderation_tab import moderation_tabs
 from auditbook.outputs.pack_guide import STATUS_PROMPT
 from auditbook.outputs.sheets import Sheets, output_workbook
-from auditbook.outputs.sheetxml import Formula
+from auditbook.outputs.sheetxml import THIS_ROW, Formula
 from auditbook.outputs.summary_tab import summary_tab
 from auditbook.outputs.tidy import (
     ACTION_COLUMNS,
@@ -76,8 +76,9 @@ def actions_tab(s: Sheets, actions: Sequence[Action], states: Mapping[str, State
     headers = [c.header for c in table.columns]
     overdue = headers.index("Overdue")
     formula = overdue_formula(table.columns)
-    rows = [(*r[:overdue], Formula(formula.format(r=i), str(r[overdue] or "")), *r[overdue + 1:])
-            for i, r in enumerate(table.rows, start=2)]
+    # Written with the number of the row each is in: two formulas (overdue or not), not one a row.
+    cells = {v: Formula(formula.format(r=THIS_ROW), v) for v in ("Overdue", "")}
+    rows = [(*r[:overdue], cells[str(r[overdue] or "")], *r[overdue + 1:]) for r in table.rows]
     ws = s.tidy(table, rows=rows)
     n = max(len(rows), 1)
     status = headers.index("Status")

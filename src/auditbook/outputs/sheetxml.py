@@ -14,8 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
@@ -27,6 +26,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.dates import serial
+from auditbook.outputs.zipraw import copy_member, put_chunks
 from auditbook.spec.layout import col_letter
 from auditbook.text import shown
 from auditbook.workbook.xlsx import truncate
@@ -44,7 +44,10 @@ STREAM_LEVEL = 1
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula cell with the value it has now (so readers that do not recalculate see it)."""
+    """A formula cell with the value it has now (so readers that do not recalculate see it).
+
+    THIS_ROW in its text stands for the number of the row it is written in: rows whose formulas differ only in
+    that make one cell's XML, made once."""
 
     formula: str
     value: str
@@ -84,6 +87,8 @@ _UNIQUE = 200
 #: Where a cached run of cells has its row number: filled in as each row is written (no cell text can hold
 #: it: text is shown with control characters escaped).
 _ROW = b"\x00"
+#: In a Formula's text, the number of the row it is written in (as `_ROW`, which the text keeps: escaping leaves it).
+THIS_ROW = _ROW.decode()
 
 #: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
 #: cells (section, field, question) and two single values (the answer, whether it applied).
@@ -171,11 +176,10 @@ class FastRows:
             cells: list[bytes] = [b""]  # the row's opening tag goes first, once its height is known
             for lo, hi, single, cache in spans if values else ():
                 if single:
-                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell. Long text and
-                    # formulas are one row's own: not looked up (hashing long text costs as much as its XML), nor kept.
+                    # Keyed with its type: True, 1 and 1.0 are equal in Python, not the same cell. Long text is one
+                    # row's own: not looked up (hashing long text costs as much as its XML), nor kept.
                     v = values[lo]
-                    key: object = (v if len(v) < _UNIQUE else None) if type(v) is str else (
-                        None if type(v) is Formula else (type(v), v))
+                    key: object = (v if len(v) < _UNIQUE else None) if type(v) is str else (type(v), v)
                 else:
                     key = (*values[lo:hi], *map(type, values[lo:hi]))
                 hit = None if key is None else cache.get(key)
@@ -276,49 +280,43 @@ class FastRows:
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 
     def finish(self, written: bytes, out: Path) -> None:
-        """Write the closed workbook to `out` with the collected rows in their sheets."""
+        """Write the closed workbook to `out` with the collected rows in their sheets.
+
+        The parts left as xlsxwriter wrote them are copied as they are (not inflated and deflated again); the sheets
+        with rows are deflated at STREAM_LEVEL in one pass, the Tables' parts (their range set) at level 6.
+        """
         pending = {p.member: p for p in self._sheets}
         tables = {f"xl/tables/table{p.table}.xml": p for p in self._sheets if p.table is not None}
         with ZipFile(io.BytesIO(written)) as src, ZipFile(out, "w", ZIP_DEFLATED) as dst:
             for info in src.infolist():
-                data = src.read(info)
                 p = pending.get(info.filename)
-                if p is not None:
-                    # Streamed in: the rows are never joined into one large string.
-                    head, tail = _around_rows(data, p)
-                    size = len(head) + sum(map(len, p.chunks)) + len(tail)
-                    with dst.open(_streamed(info, size), "w") as fh:
-                        fh.write(head)
-                        for i in range(0, len(p.chunks), 20000):
-                            fh.write(b"".join(p.chunks[i:i + 20000]))
-                        fh.write(tail)
-                    continue
                 t = tables.get(info.filename)
-                if t is not None:
-                    data = _TABLE_REF.sub(f'\\1="A1:{col_letter(t.last_col)}{max(t.last_row, 1) + 1}"'.encode(), data)
-                target = ZipInfo(info.filename, date_time=info.date_time)
-                target.compress_type = ZIP_DEFLATED
-                target.external_attr = info.external_attr
-                dst.writestr(target, data, compresslevel=6)
+                if p is not None:
+                    # The rows are never joined into one large string.
+                    head, tail = _around_rows(src.read(info), p)
+                    put_chunks(dst, _member(info), _pieces(head, p.chunks, tail), STREAM_LEVEL)
+                elif t is not None:
+                    data = _TABLE_REF.sub(f'\\1="A1:{col_letter(t.last_col)}{max(t.last_row, 1) + 1}"'.encode(),
+                                          src.read(info))
+                    dst.writestr(_member(info), data, compresslevel=6)
+                else:
+                    copy_member(written, info, dst)
 
 
-def _streamed(source: ZipInfo, size: int) -> ZipInfo:
-    """The member for a sheet written in pieces: its size given before its data, deflated at level 1.
-
-    Given the size, ZipFile writes Zip64 fields only for a member that needs them (4 GiB or more); a Zip64 field in
-    the local header of a small member, as `force_zip64` writes, is legal but has been reported to make Office
-    refuse a file, and Excel never writes one.
-    """
+def _member(source: ZipInfo) -> ZipInfo:
+    """A new deflated member named, dated and with the attributes of `source`."""
     info = ZipInfo(source.filename, date_time=source.date_time)
     info.compress_type = ZIP_DEFLATED
     info.external_attr = source.external_attr
-    info.file_size = size
-    # A member opened by its ZipInfo takes the compression level from it, not from the archive.
-    if sys.version_info >= (3, 13):
-        info.compress_level = STREAM_LEVEL
-    else:
-        info._compresslevel = STREAM_LEVEL  # type: ignore[attr-defined]  # the same attribute before Python 3.13
     return info
+
+
+def _pieces(head: bytes, rows: list[bytes], tail: bytes) -> Iterator[bytes]:
+    """A sheet's XML in pieces of some megabytes: few calls to deflate, no copy of the whole."""
+    yield head
+    for i in range(0, len(rows), 20000):
+        yield b"".join(rows[i:i + 20000])
+    yield tail
 
 
 def _around_rows(xml: bytes, p: _Pending) -> tuple[bytes, bytes]:

@@ -1,0 +1,117 @@
+"""Zip members put in as deflated data: copied out of another archive as they are, or deflated here in one pass.
+
+zipfile can only write a member by deflating it itself, with zlib. The master's writing copies the parts xlsxwriter
+wrote and FastRows leaves as they are without inflating and deflating them again, and deflates its big sheets with
+ISA-L when it is installed (`pip install auditbook[fast]`: the same deflate format, about three times zlib's speed at
+level 1). Putting a member in uses ZipFile's own bookkeeping (`fp`, `filelist`, `NameToInfo`, `start_dir`) as its
+`mkdir` does; tests read every member back through zipfile, which checks each one's CRC.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import struct
+import zlib
+from collections.abc import Callable, Iterable
+from typing import Any
+from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZIP_STORED, BadZipFile, ZipFile, ZipInfo
+
+#: A local file header: signature, versions, flags, method, time, date, CRC, sizes, name and extra lengths.
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+def stored_data(archive: bytes, info: ZipInfo) -> bytes:
+    """A member's data as `archive` holds it (deflated), found through its local header."""
+    at = info.header_offset
+    fields = _LOCAL.unpack_from(archive, at) if len(archive) >= at + _LOCAL.size else None
+    if fields is None or fields[0] != _LOCAL_SIGNATURE:
+        raise BadZipFile(f"no local header for {info.filename} at {at}")
+    start = at + _LOCAL.size + fields[10] + fields[11]
+    if archive[at + _LOCAL.size:at + _LOCAL.size + fields[10]] != info.orig_filename.encode("utf-8"):
+        raise BadZipFile(f"the local header at {at} is not {info.filename}'s")
+    data = archive[start:start + info.compress_size]
+    if len(data) != info.compress_size:
+        raise BadZipFile(f"{info.filename} is cut short")
+    return data
+
+
+def put_raw(dst: ZipFile, info: ZipInfo, data: bytes) -> None:
+    """Put a member into `dst` whose `data` is given as stored (deflated, or not compressed), `info` carrying its
+    method, CRC and both sizes."""
+    if info.compress_type not in (ZIP_DEFLATED, ZIP_STORED):
+        raise ValueError(f"{info.filename}: only deflated or stored data is put in as it is")
+    if max(info.file_size, info.compress_size) >= ZIP64_LIMIT:
+        # Zip64 fields are never written (Office has been reported to refuse them in small members).
+        raise ValueError(f"{info.filename} is too large for a zip member without Zip64 fields")
+    if len(data) != info.compress_size:
+        raise ValueError(f"{info.filename}: {len(data)} bytes of data, {info.compress_size} said")
+    with dst._lock:  # type: ignore[attr-defined]  # as ZipFile.mkdir does, with the member's data after its header
+        fp = dst.fp
+        if fp is None or getattr(dst, "_writing", False):
+            raise ValueError(f"cannot put {info.filename} into a closed archive or while a member is being written")
+        if dst._seekable:  # type: ignore[attr-defined]
+            fp.seek(dst.start_dir)
+        info.header_offset = fp.tell()
+        info.flag_bits &= ~0x08  # sizes and CRC in the header: no data descriptor follows
+        dst._writecheck(info)  # type: ignore[attr-defined]
+        dst._didModify = True  # type: ignore[attr-defined]
+        fp.write(info.FileHeader(False))
+        fp.write(data)
+        dst.filelist.append(info)
+        dst.NameToInfo[info.filename] = info
+        dst.start_dir = fp.tell()
+
+
+def copy_member(archive: bytes, info: ZipInfo, dst: ZipFile) -> None:
+    """Copy the member `info` of the zip `archive` into `dst` as it is: never inflated, never deflated again."""
+    target = ZipInfo(info.filename, date_time=info.date_time)
+    target.compress_type = info.compress_type
+    target.external_attr = info.external_attr
+    target.CRC, target.file_size, target.compress_size = info.CRC, info.file_size, info.compress_size
+    put_raw(dst, target, stored_data(archive, info))
+
+
+Deflater = tuple[Any, Callable[[bytes, int], int]]
+
+
+def zlib_deflater(level: int) -> Deflater:
+    """zlib's raw deflate compressor at `level` and its CRC-32."""
+    return zlib.compressobj(level, zlib.DEFLATED, -15), zlib.crc32
+
+
+@functools.cache
+def _isal() -> Any:
+    """ISA-L's zlib module, or None when it is not installed (imported when first needed, not at start-up)."""
+    try:
+        return importlib.import_module("isal.isal_zlib")
+    except ImportError:
+        return None
+
+
+def deflater(level: int) -> Deflater:
+    """A raw deflate compressor at `level` and the CRC-32 to go with it: ISA-L's when installed, else zlib's."""
+    fast = _isal()
+    if fast is None:
+        return zlib_deflater(level)
+    # ISA-L has levels 0-3: 1 is its fast level, and it compresses about as well as zlib's 1.
+    return fast.compressobj(min(level, fast.ISAL_BEST_COMPRESSION), fast.DEFLATED, -15), fast.crc32
+
+
+def put_chunks(dst: ZipFile, info: ZipInfo, chunks: Iterable[bytes], level: int,
+               make: Callable[[int], Deflater] | None = None) -> None:
+    """Put a member made of `chunks` into `dst`, deflated at `level` in one pass (never joined into one string);
+    `make` gives the compressor (`deflater` unless given)."""
+    compressor, crc32 = (make or deflater)(level)
+    out: list[bytes] = []
+    crc = size = 0
+    for chunk in chunks:
+        crc = crc32(chunk, crc)
+        size += len(chunk)
+        out.append(compressor.compress(chunk))
+    out.append(compressor.flush())
+    data = b"".join(out)
+    info.compress_type = ZIP_DEFLATED
+    info.CRC, info.file_size, info.compress_size = crc, size, len(data)
+    put_raw(dst, info, data)
