@@ -23,7 +23,6 @@ from auditbook.outputs.sheets import Sheets, output_workbook
 from auditbook.outputs.sheetxml import THIS_ROW, Formula
 from auditbook.outputs.summary_tab import summary_tab
 from auditbook.outputs.tidy import (
-    ACTION_COLUMNS,
     ANSWER_COLUMNS,
     DATE,
     WRAP,
@@ -51,8 +50,6 @@ def overdue_formula(columns: Sequence[Column]) -> str:
     return (f'=IF(AND({col["Timescale"]}{{r}}<>"",{closed},{col["Date closed"]}{{r}}="",'
             f'{col["Timescale"]}{{r}}<TODAY()),"Overdue","")')
 
-
-OVERDUE_FORMULA = overdue_formula(ACTION_COLUMNS)
 
 
 def check_not_open(out: Path) -> None:
