@@ -51,7 +51,6 @@ def overdue_formula(columns: Sequence[Column]) -> str:
             f'{col["Timescale"]}{{r}}<TODAY()),"Overdue","")')
 
 
-
 def check_not_open(out: Path) -> None:
     """Refuse to replace a master someone has open (Excel and LibreOffice leave a lock file beside it)."""
     for lock, program in ((out.with_name("~$" + out.name), "Excel"),
