@@ -19,14 +19,15 @@ CLOSED = frozenset({"done", "not needed", "closed"})
 URGENT_SECTION = "URGENT concern raised during the audit"
 
 
-def action_id(case_ref: str, instance_id: str, row: int | str) -> str:
+def action_id(case_ref: str, instance_id: str, row: int | str, *, case: str | None = None) -> str:
     """A stable id: the case and row a person can read, and a short hash of case, source workbook and row.
 
     A return sent again (the same workbook saved again) keeps its ids, so a status typed against it stays. The
     round is not part of it: a round is worked out (from the round calendar, the audit month, or how other
-    returns spell it), and an action must keep its id whatever that gives.
+    returns spell it), and an action must keep its id whatever that gives. `case`: norm(case_ref), when the caller
+    has it (worked out once for all of an audit's actions).
     """
-    return _hashed(case_ref, f"{norm(case_ref)}|{instance_id}|{row}", row)
+    return _hashed(case_ref, f"{norm(case_ref) if case is None else case}|{instance_id}|{row}", row)
 
 
 def _hashed(case_ref: str, text: str, row: int | str) -> str:
@@ -61,14 +62,14 @@ def legacy_ids(merged: list[Merged]) -> dict[str, str]:
         rows = _rows(a)
         if not rows:
             continue
-        # What each id hashes, worked out once per audit (as action_id and _legacy_id give them).
+        # The case as its ids hash it and the rounds, worked out once per audit.
         ref, instance = a.case_ref, a.provenance.instance_id
         case = norm(ref)
-        rounds = [norm(name) for name in {m.round, round_of(a)}]
+        rounds = {m.round, round_of(a)}
         for row in rows:
-            new = _hashed(ref, f"{case}|{instance}|{row}", row)
+            new = action_id(ref, instance, row, case=case)
             for name in rounds:
-                out[_hashed(ref, f"{case}|{name}|{instance}|{row}", row)] = new
+                out[_legacy_id(ref, name, instance, row)] = new
     return out
 
 
@@ -142,7 +143,7 @@ def actions_of(merged: list[Merged]) -> list[Action]:
         case = norm(ref)
         for act in a.actions:
             out.append(Action(
-                _hashed(ref, f"{case}|{instance}|{act.row}", act.row), ref, m.round, team, manager, act.section or "",
+                action_id(ref, instance, act.row, case=case), ref, m.round, team, manager, act.section or "",
                 act.text or "", act.responsible or "", act.timescale, act.priority or "", act.agreed or "", m.file))
     return out
 

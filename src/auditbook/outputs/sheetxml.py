@@ -20,13 +20,13 @@ from datetime import date, datetime
 from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
 from pathlib import Path
 from typing import Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.dates import serial
-from auditbook.outputs.zipraw import copy_member, put_chunks
+from auditbook.outputs.zipraw import copy_member, member_like, put_chunks
 from auditbook.spec.layout import col_letter
 from auditbook.text import shown
 from auditbook.workbook.xlsx import truncate
@@ -294,21 +294,13 @@ class FastRows:
                 if p is not None:
                     # The rows are never joined into one large string.
                     head, tail = _around_rows(src.read(info), p)
-                    put_chunks(dst, _member(info), _pieces(head, p.chunks, tail), STREAM_LEVEL)
+                    put_chunks(dst, member_like(info), _pieces(head, p.chunks, tail), STREAM_LEVEL)
                 elif t is not None:
                     data = _TABLE_REF.sub(f'\\1="A1:{col_letter(t.last_col)}{max(t.last_row, 1) + 1}"'.encode(),
                                           src.read(info))
-                    dst.writestr(_member(info), data, compresslevel=6)
+                    dst.writestr(member_like(info), data, compresslevel=6)
                 else:
                     copy_member(written, info, dst)
-
-
-def _member(source: ZipInfo) -> ZipInfo:
-    """A new deflated member named, dated and with the attributes of `source`."""
-    info = ZipInfo(source.filename, date_time=source.date_time)
-    info.compress_type = ZIP_DEFLATED
-    info.external_attr = source.external_attr
-    return info
 
 
 def _pieces(head: bytes, rows: list[bytes], tail: bytes) -> Iterator[bytes]:

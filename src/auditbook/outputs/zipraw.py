@@ -64,11 +64,17 @@ def put_raw(dst: ZipFile, info: ZipInfo, data: bytes) -> None:
         dst.start_dir = fp.tell()
 
 
+def member_like(source: ZipInfo, compress_type: int = ZIP_DEFLATED) -> ZipInfo:
+    """A new member named, dated and with the attributes of `source`, its data stored by `compress_type`."""
+    info = ZipInfo(source.filename, date_time=source.date_time)
+    info.compress_type = compress_type
+    info.external_attr = source.external_attr
+    return info
+
+
 def copy_member(archive: bytes, info: ZipInfo, dst: ZipFile) -> None:
     """Copy the member `info` of the zip `archive` into `dst` as it is: never inflated, never deflated again."""
-    target = ZipInfo(info.filename, date_time=info.date_time)
-    target.compress_type = info.compress_type
-    target.external_attr = info.external_attr
+    target = member_like(info, info.compress_type)
     target.CRC, target.file_size, target.compress_size = info.CRC, info.file_size, info.compress_size
     put_raw(dst, target, stored_data(archive, info))
 
