@@ -11,30 +11,21 @@ from __future__ import annotations
 
 import functools
 import importlib
-import struct
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZIP_STORED, BadZipFile, ZipFile, ZipInfo
 
-#: A local file header: signature, versions, flags, method, time, date, CRC, sizes, name and extra lengths.
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_LOCAL_SIGNATURE = b"PK\x03\x04"
+from auditbook import ziplocal
 
 
 def stored_data(archive: bytes, info: ZipInfo) -> bytes:
-    """A member's data as `archive` holds it (deflated), found through its local header."""
-    at = info.header_offset
-    fields = _LOCAL.unpack_from(archive, at) if len(archive) >= at + _LOCAL.size else None
-    if fields is None or fields[0] != _LOCAL_SIGNATURE:
-        raise BadZipFile(f"no local header for {info.filename} at {at}")
-    start = at + _LOCAL.size + fields[10] + fields[11]
-    if archive[at + _LOCAL.size:at + _LOCAL.size + fields[10]] != info.orig_filename.encode("utf-8"):
-        raise BadZipFile(f"the local header at {at} is not {info.filename}'s")
-    data = archive[start:start + info.compress_size]
-    if len(data) != info.compress_size:
-        raise BadZipFile(f"{info.filename} is cut short")
-    return data
+    """A member's data as `archive` holds it (deflated), found through its local header (BadZipFile when it cannot
+    be: see ziplocal.stored)."""
+    found = ziplocal.stored(archive, info)
+    if isinstance(found, str):
+        raise BadZipFile(found)
+    return found.data
 
 
 def put_raw(dst: ZipFile, info: ZipInfo, data: bytes) -> None:

@@ -6,7 +6,6 @@ import io
 import os
 import re
 import stat
-import struct
 import unicodedata
 import zipfile
 import zlib
@@ -19,6 +18,7 @@ from xml.etree.ElementTree import Element, ParseError, fromstring
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from auditbook import ziplocal
 from auditbook.errors import UnreadableFileError
 from auditbook.fingerprint import Fingerprint
 from auditbook.problems import Code
@@ -422,10 +422,6 @@ def read_member(
     return data
 
 
-_LOCAL = struct.Struct("<4s2xHH8x2I2H")  # a local file header: signature, flags, method, sizes, name and extra lengths
-_CHECKED_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile refuses them, as we do
-
-
 def _inflate(buffer: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """A member's bytes read straight from a zip held in memory, or None to read it through zipfile (which then
     reads or refuses it as always).
@@ -433,21 +429,10 @@ def _inflate(buffer: bytes, info: zipfile.ZipInfo) -> bytes | None:
     The same bytes zipfile gives, without its file object per member (a tenth of a return's reading): only for a
     member whose local header agrees with its directory entry (name, no encryption), stored or deflated as one
     complete stream that inflates to exactly the size the directory gives, with the directory's CRC-32."""
-    start = info.header_offset
-    try:
-        sig, flags, method, _, _, name_len, extra_len = _LOCAL.unpack_from(buffer, start)
-    except struct.error:
+    found = ziplocal.stored(buffer, info)
+    if isinstance(found, str):
         return None
-    name_at = start + _LOCAL.size
-    if sig != b"PK\x03\x04" or flags & _CHECKED_FLAGS or info.flag_bits & _CHECKED_FLAGS:
-        return None
-    local_name = buffer[name_at : name_at + name_len].decode("utf-8" if flags & 0x800 else "cp437", "replace")
-    if local_name != info.orig_filename:
-        return None
-    data_at = name_at + name_len + extra_len
-    stored = buffer[data_at : data_at + info.compress_size]
-    if len(stored) != info.compress_size:
-        return None
+    method, stored = found
     if method == zipfile.ZIP_STORED and info.compress_type == zipfile.ZIP_STORED:
         out = stored
     elif method == zipfile.ZIP_DEFLATED and info.compress_type == zipfile.ZIP_DEFLATED:
