@@ -23,9 +23,9 @@ def case_histories(e: Evidence) -> list[CaseHistory]:
                      states=e.states)
 
 
-def _row(h: CaseHistory, i: int, a: CaseAudit, sections: Sequence[str], keys: dict[str, str]) -> tuple[Value, ...]:
+def _row(h: CaseHistory, i: int, a: CaseAudit, sections: Sequence[str]) -> tuple[Value, ...]:
     latest = i == len(h.audits) - 1
-    grades = {keys.get(t) or keys.setdefault(t, norm(t)): g for t, g in a.sections.items()}
+    grades = {norm(t): g for t, g in a.sections.items()}
     open_ = "; ".join(f"{x.id} ({x.round}): {x.text}" for x in h.outstanding) if latest else ""
     due = ("Yes: " + ", ".join(h.due_for)) if latest and h.due else ("No" if latest else "")
     return (h.case_ref, a.round, i + 1, a.completed, a.team, a.overall or "",
@@ -43,9 +43,8 @@ def cases_table(e: Evidence) -> Table:
     # Headed as on the Audits tab: a section titled like another column ("Team") gets "Team (grade)".
     sections = section_columns(e.collation.merged, [c.header for c in (*fixed, *after)])
     cols = (*fixed, *[Column(header, 14, WRAP) for _, header in sections], *after)
-    keys: dict[str, str] = {}  # each section title's column key, worked out once
     columns = [key for key, _ in sections]
-    rows = [_row(h, i, a, columns, keys) for h in case_histories(e) for i, a in enumerate(h.audits)]
+    rows = [_row(h, i, a, columns) for h in case_histories(e) for i, a in enumerate(h.audits)]
     return Table(CASES_TAB, cols, rows)
 
 

@@ -74,12 +74,8 @@ def section_columns(merged: Sequence[Merged], taken: Sequence[str]) -> list[tupl
     """
     used = {norm(h) for h in taken}
     out: dict[str, str] = {}
-    titles: set[str] = set()  # titles met already: the same few on every audit
     for m in merged:
         for s in m.audit.sections:
-            if s.title in titles:
-                continue
-            titles.add(s.title)
             key = norm(s.title)
             if key in out:
                 continue
