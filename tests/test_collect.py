@@ -204,10 +204,9 @@ THEMED: dict[int, Answers] = {
 NEXT_ROUND = "2027 round 1"
 
 
-def _themed(index: int, round_name: str = ROUND) -> tuple[Answers, None]:
-    """A child protection return graded Good throughout, no theme tags and no No or Partly answers, then
-    THEMED[index] (in another round when asked)."""
-    a = answers("child_protection", seed=100 + index, index=index, actions=0)
+def good_throughout(index: int, seed: int) -> Answers:
+    """A child protection return graded Good throughout, with no theme tags and every practice question Yes."""
+    a = answers("child_protection", seed=seed, index=index, actions=0)
     for name in list(a):
         inp = layout().by_name[name]
         if inp.field.startswith("theme_"):
@@ -216,7 +215,12 @@ def _themed(index: int, round_name: str = ROUND) -> tuple[Answers, None]:
             a[name] = "Good"
         elif (inp.section, inp.field) in QUESTIONS and a[name] in ("No", "Partly"):
             a[name] = "Yes"
-    return _settle({**a, **THEMED[index], "profile_round": round_name}), None
+    return a
+
+
+def _themed(index: int, round_name: str = ROUND) -> tuple[Answers, None]:
+    """A return good throughout (`good_throughout`), then THEMED[index] (in another round when asked)."""
+    return _settle({**good_throughout(index, seed=100 + index), **THEMED[index], "profile_round": round_name}), None
 
 
 # -- the main folder -------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from auditbook.collection.collect import CollectResult, collect
 from auditbook.outputs.report import write_report
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.workbook.writer import build_workbook
-from tests.returns import answers, layout, spec
-from tests.test_collect import INADEQUATE_ASSESSMENT, NOW, QUESTIONS, _settle
+from tests.returns import spec
+from tests.test_collect import INADEQUATE_ASSESSMENT, NOW, _settle, good_throughout
 
 REGISTRY = SpecRegistry.of(spec())
 FIRST, SECOND = "2026 round 1", "2026 round 2"
@@ -34,18 +34,9 @@ ASSESSMENT = spec().section("assessment").title
 
 
 def _answers(index: int, round_name: str, **changes: Any) -> dict[str, Any]:
-    """A child protection return graded Good throughout with no theme tags and every practice question Yes, in one
-    team of two and of one ethnicity, then `changes`."""
-    a = answers("child_protection", seed=300 + index, index=index, actions=0)
-    for name in list(a):
-        inp = layout().by_name[name]
-        if inp.field.startswith("theme_"):
-            del a[name]
-        elif inp.field == "grade":
-            a[name] = "Good"
-        elif (inp.section, inp.field) in QUESTIONS and a[name] in ("No", "Partly"):
-            a[name] = "Yes"
-    return _settle({**a, "profile_round": round_name, "profile_team": "Team Alpha" if index % 2 else "Team Beta",
+    """A return good throughout (`good_throughout`), in one team of two and of one ethnicity, then `changes`."""
+    return _settle({**good_throughout(index, seed=300 + index), "profile_round": round_name,
+                    "profile_team": "Team Alpha" if index % 2 else "Team Beta",
                     "profile_ethnicity": "White: British", "profile_gender": "Female", **changes})
 
 

@@ -16,8 +16,10 @@ from auditbook.analysis.moderation import agreement, quadratic_weights, weighted
 from auditbook.cli import app
 from auditbook.collection.collect import collect, gather_folder
 from auditbook.outputs.report import render
+from auditbook.returns.audit import Audit
 from auditbook.returns.feedback import feedback_notes
 from auditbook.returns.provenance import SpecRegistry
+from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
 from auditbook.spec import Spec, load_spec, specs_dir
 from auditbook.spec.layout import build_layout
@@ -235,13 +237,19 @@ def test_a_moderation_without_its_audit_waits_unpaired(tmp_path: Path) -> None:
                                           "1 moderation waiting for its audit")
 
 
-def test_disagreeing_without_a_reason_is_an_error_on_the_reason(tmp_path: Path) -> None:
+def _unreasoned(tmp_path: Path) -> tuple[Audit, Report]:
+    """A valid audit, and the report on its moderation whose moderator disagrees with the overall grade and gives
+    no reason."""
     path = returns.valid_return(tmp_path / "audit.xlsx")
     audit = validate_file(path, registry=REGISTRY).audit
     assert audit is not None
     answers = moderator_answers(returns.spec(), audit, INAD if audit.text(Role.OVERALL_GRADE) != INAD else G)
     answers.pop("moderation_moderation_reason")
-    report = validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
+    return audit, validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
+
+
+def test_disagreeing_without_a_reason_is_an_error_on_the_reason(tmp_path: Path) -> None:
+    _, report = _unreasoned(tmp_path)
     layout = REGISTRY.layout_of(returns.spec(), MODERATION)
     reason = layout.by_name["moderation_moderation_reason"]
     assert [(p.cell, p.rule) for p in report.errors] == [(reason.cell, "moderation_reason_overall")]
@@ -314,12 +322,7 @@ def test_a_spec_whose_audits_are_not_moderated_says_so() -> None:
 
 
 def test_a_moderations_feedback_goes_to_the_moderator(tmp_path: Path) -> None:
-    path = returns.valid_return(tmp_path / "audit.xlsx")
-    audit = validate_file(path, registry=REGISTRY).audit
-    assert audit is not None
-    answers = moderator_answers(returns.spec(), audit, INAD if audit.text(Role.OVERALL_GRADE) != INAD else G)
-    answers.pop("moderation_moderation_reason")
-    report = validate_file(moderation_return(tmp_path / "m.xlsx", audit, answers), registry=REGISTRY)
+    audit, report = _unreasoned(tmp_path)
     [note] = feedback_notes([report], registry=REGISTRY, checked=NOW.date())
     assert MODERATOR in note.text and audit.text(Role.AUDITOR) not in note.text
 
