@@ -92,14 +92,16 @@ class Repeats:
         known.splice()
         return known.root
 
-    def skeleton(self, data: bytes, member: str, judge: Judge = _unjudged, *, meet: bool = True) -> Known | None:
+    def skeleton(self, data: bytes, member: str, judge: Judge = _unjudged, *, meet: bool = True,
+                 plain: bool = False) -> Known | None:
         """The part parsed with a marker for each run of remembered pieces, or None: then parse it whole.
 
         Unjudged: judge the root, then splice (the remembered pieces were judged when they were learnt). Without
-        `meet`, its pieces not remembered are not counted as met (bytes of a part met already, read again)."""
+        `meet`, its pieces not remembered are not counted as met (bytes of a part met already, read again); with
+        `plain`, the caller has found the bytes plain_utf8 already."""
         first = data.find(self.cut)
         stop = data.find(self.end, first)
-        if first < 0 or stop < 0 or not plain_utf8(data):
+        if first < 0 or stop < 0 or not (plain or plain_utf8(data)):
             return None
         out, found = self._marked(data, first, stop, judge, meet)
         if not found or self.secret in data:

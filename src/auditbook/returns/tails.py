@@ -149,7 +149,7 @@ def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...], judg
     both = data[: cut.head_end] + _MIDDLE_MARK + data[cut.end_start :]
     if not plain_utf8(both):
         return None
-    rows = ROWS.skeleton(both, member, judge)
+    rows = ROWS.skeleton(both, member, judge, plain=True)
     try:
         root = rows.root if rows is not None else parse_plain(both, member)
     except UnreadableFileError:
