@@ -187,7 +187,8 @@ def formula_parts(names: Iterable[str], read: Iterable[str], targets: Mapping[st
 #: needs_look cuts a part's bytes before each row: most rows of a return are its template's, met before in a
 #: part without a trigger, and are not searched again. No trigger can lie across a cut (tests/test_needs_look.py).
 ROW_CUT = b"<row "
-_clean_rows: set[bytes] = set()
+#: Each row met in a part without a trigger, with how many "<?" it holds (a part may hold one: its declaration).
+_clean_rows: dict[bytes, int] = {}
 _MAX_CLEAN_BYTES = 4 * 1024 * 1024
 _clean_bytes = 0
 
@@ -204,19 +205,24 @@ def across(needle: bytes, cut: bytes) -> bool:
 def needs_look(data: bytes) -> bool:
     """Whether a part's bytes could hold active content at all (UTF-16 parts are always looked at)."""
     global _clean_bytes
-    if data.count(b"<?") > 1:
-        return True
-    fresh = [piece for piece in data.split(ROW_CUT) if piece not in _clean_rows]
+    fresh: list[bytes] = []
+    marks = 0  # the "<?" of the rows met before: neither it nor a trigger lies across a cut, so the part's are theirs
+    for piece in data.split(ROW_CUT):
+        known = _clean_rows.get(piece)
+        if known is None:
+            fresh.append(piece)
+        else:
+            marks += known
     # The fresh rows searched together, joined by the cut: no trigger lies across one, so this finds a trigger
     # exactly when one of them holds it (one search per trigger, not one per trigger and row). Only they are put in
     # lower case (the cut is its own lower case, so the pieces are those of the part in lower case).
     joined = ROW_CUT.join(fresh).lower()
-    if any(t in joined for t in _TRIGGERS):
+    if marks + joined.count(b"<?") > 1 or any(t in joined for t in _TRIGGERS):
         return True
     if _clean_bytes > _MAX_CLEAN_BYTES:
         _clean_rows.clear()
         _clean_bytes = 0
-    _clean_rows.update(fresh)
+    _clean_rows.update((piece, piece.count(b"<?")) for piece in fresh)
     _clean_bytes += sum(map(len, fresh))
     return False
 

@@ -338,8 +338,8 @@ def _read_sheet(parts: _Parts, sheet: _Sheet, strings: _Strings, styles: Styles)
                       zero is not None and _is_true(zero.get("zeroHeight")))
         _read_rows(data, into)
         out.more = functools.partial(_more, data, into)
-    out.merges = tuple(_areas(" ".join(m.get("ref", "") for m in _within(kinds, "mergeCells", f"{MAIN}mergeCell")),
-                              sheet.member))
+    out.merges = _areas(" ".join(m.get("ref", "") for m in _within(kinds, "mergeCells", f"{MAIN}mergeCell")),
+                        sheet.member)
     out.hidden_cols = _hidden_cols(_within(kinds, "cols", f"{MAIN}col"))
     out.conditional = _conditional(kinds, styles, sheet.member)
     return out
@@ -379,8 +379,15 @@ def _more(data: Element, into: _Cells, place: tuple[int, int]) -> RawCell | None
     return cells.get(place)
 
 
-def _areas(refs: str, member: str) -> list[Area]:
-    """The areas of a list of references such as "A1:D1 C9" (merged cells, a conditional format's cells)."""
+def _areas(refs: str, member: str) -> tuple[Area, ...]:
+    """The areas of a list of references such as "A1:D1 C9" (merged cells, a conditional format's cells).
+
+    Remembered when short: every return of a template has the same merges and conditional formats on each sheet
+    (a long list, which no template has, is not kept)."""
+    return _known_areas(refs, member) if len(refs) <= 4096 else _read_areas(refs, member)
+
+
+def _read_areas(refs: str, member: str) -> tuple[Area, ...]:
     out = []
     for ref in refs.split():
         first, _, last = ref.partition(":")
@@ -389,7 +396,10 @@ def _areas(refs: str, member: str) -> list[Area]:
         except ValueError:
             raise _bad("cell range", ref, member) from None
         out.append((min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)))
-    return out
+    return tuple(out)
+
+
+_known_areas = functools.lru_cache(maxsize=1024)(_read_areas)
 
 
 def _hidden_cols(cols: list[Element]) -> tuple[tuple[int, int], ...]:
@@ -425,12 +435,12 @@ def _conditional(kinds: dict[str, list[Element]], styles: Styles, member: str
     for cf in kinds.get(f"{MAIN}conditionalFormatting", ()):
         codes = [code for rule in cf if rule.tag == _CF_RULE and (code := _rule_format(rule, styles))]
         if codes:
-            areas = tuple(_areas(cf.get("sqref", ""), member))
+            areas = _areas(cf.get("sqref", ""), member)
             out += [(areas, code) for code in codes]
     for cf in (el for ext in _within(kinds, "extLst", f"{MAIN}ext") for cfs in ext if cfs.tag == _X14_FORMATS
                for el in cfs if el.tag == _X14_FORMAT):
         sqref = cf.find(f"{_XM}sqref")
-        areas = tuple(_areas(sqref.text or "" if sqref is not None else "", member))
+        areas = _areas(sqref.text or "" if sqref is not None else "", member)
         out += [(areas, fmt.get("formatCode", "")) for fmt in cf.iter(f"{MAIN}numFmt")]
     return tuple(out)
 

@@ -92,15 +92,18 @@ class Repeats:
         known.splice()
         return known.root
 
-    def skeleton(self, data: bytes, member: str, judge: Judge = _unjudged) -> Known | None:
+    def skeleton(self, data: bytes, member: str, judge: Judge = _unjudged, *, meet: bool = True,
+                 plain: bool = False) -> Known | None:
         """The part parsed with a marker for each run of remembered pieces, or None: then parse it whole.
 
-        Unjudged: judge the root, then splice (the remembered pieces were judged when they were learnt)."""
+        Unjudged: judge the root, then splice (the remembered pieces were judged when they were learnt). Without
+        `meet`, its pieces not remembered are not counted as met (bytes of a part met already, read again); with
+        `plain`, the caller has found the bytes plain_utf8 already."""
         first = data.find(self.cut)
         stop = data.find(self.end, first)
-        if first < 0 or stop < 0 or not plain_utf8(data):
+        if first < 0 or stop < 0 or not (plain or plain_utf8(data)):
             return None
-        out, found = self._marked(data, first, stop, judge)
+        out, found = self._marked(data, first, stop, judge, meet)
         if not found or self.secret in data:
             return None
         try:
@@ -113,14 +116,19 @@ class Repeats:
             return None
         return Known(root, functools.partial(parent.__setitem__, slice(None), children))
 
-    def _marked(self, data: bytes, first: int, stop: int, judge: Judge) -> tuple[list[bytes], list[list[Element]]]:
-        """The part's bytes with one marker for each run of remembered pieces, and each run's elements."""
+    def _marked(self, data: bytes, first: int, stop: int, judge: Judge, meet_them: bool
+                ) -> tuple[list[bytes], list[list[Element]]]:
+        """The part's bytes with one marker for each run of remembered pieces, and each run's elements (the pieces not
+        remembered met first, with `meet_them`: those met a second time are learnt, and so not parsed twice here)."""
+        pieces = data[first:stop].split(self.cut)[1:]
+        if meet_them:
+            known, met = self.known, self.met.get
+            self._meet([p for p in pieces if p not in known and met(hash(p)) is not False], judge)
         found: list[list[Element]] = []
         out = [data[:first]]
-        meet: list[bytes] = []
-        get, met, cut, mark, add = self.known.get, self.met.get, self.cut, self.mark, out.append
+        get, cut, mark, add = self.known.get, self.cut, self.mark, out.append
         run: list[Element] | None = None
-        for piece in data[first:stop].split(cut)[1:]:
+        for piece in pieces:
             elements = get(piece)
             if elements is not None:
                 if run is None:
@@ -132,9 +140,6 @@ class Repeats:
             run = None
             add(cut)
             add(piece)
-            if met(hash(piece)) is not False:
-                meet.append(piece)
-        self._meet(meet, judge)
         out.append(data[stop:])
         return out, found
 

@@ -149,7 +149,7 @@ def _pieces(data: bytes, cut: _Cut, member: str, kept: tuple[Element, ...], judg
     both = data[: cut.head_end] + _MIDDLE_MARK + data[cut.end_start :]
     if not plain_utf8(both):
         return None
-    rows = ROWS.skeleton(both, member, judge)
+    rows = ROWS.skeleton(both, member, judge, plain=True)
     try:
         root = rows.root if rows is not None else parse_plain(both, member)
     except UnreadableFileError:
@@ -173,9 +173,11 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
         if len(_met) > _MAX_MET:
             _met.popitem(last=False)
         return
+    # Both parsed with the rows remembered in their place (repeats.py: the root's children are those of the bytes
+    # parsed whole, and the rows are not met again): only whether they parse and the root's children are wanted.
     try:
-        head = parse_plain(cut.head, member)
-        through = parse_part(data[: cut.end_start] + _CLOSE, member)
+        head = _root_of(cut.head, member)
+        through = _root_of(data[: cut.end_start] + _CLOSE, member)
     except UnreadableFileError:
         return
     middle = list(through)[len(head) :]
@@ -184,6 +186,12 @@ def _learn(data: bytes, cut: _Cut, member: str, key: Key) -> None:
     while _judged_bytes > _MAX_BYTES:  # the oldest go first
         old, _ = _judged.popitem(last=False)
         _judged_bytes -= len(old[0]) + len(old[1])
+
+
+def _root_of(data: bytes, member: str) -> Element:
+    """A part's root with its children as parse_part gives them (its remembered rows left out of its <sheetData>)."""
+    rows = ROWS.skeleton(data, member, meet=False)
+    return rows.root if rows is not None else parse_part(data, member)
 
 
 def forget() -> None:
