@@ -226,39 +226,56 @@ class FastRows:
         180,000-row Answers tab take a fraction of a second.
         """
         assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
-        parts = _Parts(self, sizes, formats, date_format, widths, wrapped)
-        # Each whole (run, answer, applied) met before is not made again: most rows repeat one of another return.
-        tails: dict[object, tuple[bytes, int, int]] = {}
+        styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
+        date_style = f' s="{date_format._get_xf_index()}"'
+        starts = [sum(sizes[:k]) for k in range(len(sizes))]
+        letters = [col_letter(c) for c in range(len(formats))]
+
+        def part_xml(k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
+            cols = range(starts[k], starts[k] + len(values))
+            xml = self._fragment(cols, values, letters, styles, date_style)
+            strings = xml.count(b' t="s"')
+            need = max((lines_needed(v, widths[c]) for c, v in zip(cols, values, strict=True)
+                        if wrapped[c] and isinstance(v, str)), default=1)
+            return xml, need, strings
+
+        second: dict[object, tuple[bytes, int, int]] = {}
+        ends: dict[object, tuple[bytes, int, int]] = {}
         opening: dict[int, bytes] = {}
         strings = 0
         out: list[bytes] = []
         append = out.append
         r = 1
         for who, items in groups:
-            xa, la, sa = parts.xml(0, who)
+            xa, la, sa = part_xml(0, who)
             strings += sa * len(items)
-            for item in items:
+            for b, c, d in items:
                 r += 1
-                b, c, d = item
-                # Keyed with their types (True, 1 and 1.0 are equal in Python, not the same cell); long text
-                # (evidence, findings) is its return's own: made, never looked up nor kept. Text answers (most)
-                # are keyed by the row's parts as they come.
+                pb = second.get(b)
+                if pb is None:
+                    pb = second[b] = part_xml(1, b)
+                # The answer and whether it applied, made once as the row's end: most answers are one of a few
+                # choices. Keyed with their types (True, 1 and 1.0 are equal in Python, not the same cell); long text
+                # (evidence, findings) is its return's own: made, never looked up nor kept.
                 if type(c) is str:
-                    key: object = None if len(c) >= _UNIQUE else item if type(d) is str else (b, c, type(d), d)
+                    key: object = None if len(c) >= _UNIQUE else (c, d) if type(d) is str else (c, type(d), d)
                 else:
-                    key = (b, type(c), c, type(d), d)
-                whole = None if key is None else tails.get(key)
-                if whole is None:
-                    whole = parts.tail(b, c, d, keep=key is not None)
+                    key = (type(c), c, type(d), d)
+                end = None if key is None else ends.get(key)
+                if end is None:
+                    pc, pd = part_xml(2, (c,)), part_xml(3, (d,))
+                    end = (pc[0] + pd[0] + _ROW_END, max(pc[1], pd[1]), pc[2] + pd[2])
                     if key is not None:
-                        tails[key] = whole
-                lines = la if la > whole[1] else whole[1]
+                        ends[key] = end
+                lines = la if la > pb[1] else pb[1]
+                if end[1] > lines:
+                    lines = end[1]
                 head = opening.get(lines)
                 if head is None:
                     head = opening[lines] = _row_start(lines)
                 # One copy to join the row and one to number it: a row is a few hundred bytes, 180,000 of them.
-                append((head + xa + whole[0]).replace(_ROW, b"%d" % r))
-                strings += whole[2]
+                append(b"".join((head, xa, pb[0], end[0])).replace(_ROW, b"%d" % r))
+                strings += pb[2] + end[2]
         self._count_strings(strings)
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
 
@@ -284,44 +301,6 @@ class FastRows:
                     dst.writestr(member_like(info), data, compresslevel=6)
                 else:
                     copy_member(written, info, dst)
-
-
-class _Parts:
-    """The XML of FastRows.add_grouped's parts, each made once: (XML, lines of text it needs, shared strings in it)."""
-
-    def __init__(self, fast: FastRows, sizes: Sequence[int], formats: Sequence[Any], date_format: Any,
-                 widths: Sequence[float], wrapped: Sequence[bool]) -> None:
-        self.fragment = fast._fragment
-        self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
-        self.date_style = f' s="{date_format._get_xf_index()}"'
-        self.starts = [sum(sizes[:k]) for k in range(len(sizes))]
-        self.letters = [col_letter(c) for c in range(len(formats))]
-        self.widths, self.wrapped = widths, wrapped
-        self.second: dict[object, tuple[bytes, int, int]] = {}
-        self.ends: dict[object, tuple[bytes, int, int]] = {}
-
-    def xml(self, k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
-        """Part k of a row (its values)."""
-        cols = range(self.starts[k], self.starts[k] + len(values))
-        xml = self.fragment(cols, values, self.letters, self.styles, self.date_style)
-        need = max((lines_needed(v, self.widths[c]) for c, v in zip(cols, values, strict=True)
-                    if self.wrapped[c] and isinstance(v, str)), default=1)
-        return xml, need, xml.count(b' t="s"')
-
-    def tail(self, b: tuple[object, ...], c: object, d: object, *, keep: bool) -> tuple[bytes, int, int]:
-        """A row's cells after its return's own: the run (section, field, question), made once for each, then the
-        answer and whether it applied, made once for each pair (kept unless `keep` is false: long text)."""
-        pb = self.second.get(b)
-        if pb is None:
-            pb = self.second[b] = self.xml(1, b)
-        key = (type(c), c, type(d), d)
-        end = self.ends.get(key) if keep else None
-        if end is None:
-            pc, pd = self.xml(2, (c,)), self.xml(3, (d,))
-            end = (pc[0] + pd[0] + _ROW_END, max(pc[1], pd[1]), pc[2] + pd[2])
-            if keep:
-                self.ends[key] = end
-        return pb[0] + end[0], max(pb[1], end[1]), pb[2] + end[2]
 
 
 def _pieces(head: bytes, rows: list[bytes], tail: bytes) -> Iterator[bytes]:

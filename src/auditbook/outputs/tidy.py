@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.cohorts import age_band
@@ -151,6 +152,7 @@ ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Tea
                   Column("Applies", 8))
 #: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
 AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
+_NAME, _VALUE, _APPLIES = itemgetter(2), itemgetter(4), itemgetter(5)
 
 
 def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
@@ -173,9 +175,17 @@ def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]
                 continue
             title = titles[sha] = {s.id: s.title for s in spec.sections}
         about = abouts.setdefault((sha, a.provenance.kind), {})
-        # By index (section, field, name, label, value, applies), not attribute: a named tuple's attributes cost more.
-        yield (a.case_ref, m.round, a.text(Role.TEAM)), [
-            (about.get(x[2]) or about.setdefault(x[2], (title[x[0]], x[2], x[3])), x[4], x[5]) for x in a.answers]
+        answers = a.answers
+        # Without a step of Python per answer, but for an input not met before (by index: section, field, name,
+        # label, value, applies).
+        try:
+            found = list(map(about.__getitem__, map(_NAME, answers)))
+        except KeyError:
+            for x in answers:
+                about.setdefault(x[2], (title[x[0]], x[2], x[3]))
+            found = list(map(about.__getitem__, map(_NAME, answers)))
+        yield (a.case_ref, m.round, a.text(Role.TEAM)), list(zip(found, map(_VALUE, answers), map(_APPLIES, answers),
+                                                                 strict=True))
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:
