@@ -23,7 +23,7 @@ from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
 from auditbook.errors import CollectError
 from auditbook.returns.provenance import SpecRegistry
-from auditbook.store.ledger import Ledger
+from auditbook.store.ledger import Ledger, _rows_sha
 from auditbook.store.tables import TABLES
 from tests.returns import make_return, spec
 from tests.test_register import _returns, actions_tab, type_into
@@ -210,4 +210,33 @@ def test_replacing_rows_leaves_those_as_they_are_and_mends_an_altered_one(tmp_pa
     ledger.commit()
     assert sorted(ledger.rows(seen)[0], key=str) == [("master", "A3", "In progress", "", None),
                                                      ("pack:x.xlsx", "A1", "Open", "", None)]
+    ledger.close()
+
+
+def test_rows_left_as_a_replacement_wrote_them_are_vouched_for_whole_and_checked_one_by_one_once_altered(
+        tmp_path: Path) -> None:
+    path, folder = tmp_path / "ledger.sqlite3", tmp_path / "returns"
+    folder.mkdir()
+    seen = next(t for t in TABLES if t.name == "action_seen")
+    rows: list[tuple[object, ...]] = [("master", "A1", "Open", "", None), ("master", "A2", "Done", "ok", "2026-12-01")]
+    ledger = Ledger(path, folder=str(folder.resolve()))
+    for _ in range(2):  # the second time, the rows are vouched for as the first left them
+        ledger.replace_rows(seen, "source = ?", ("master",), rows)
+        ledger.commit()
+    assert ledger.rows(seen) == (rows, [])
+    # Only a signature changed outside auditbook: the row is signed again, not left altered.
+    sql(path, "UPDATE action_seen SET mac = '00' WHERE action_id = 'A2'")
+    ledger.replace_rows(seen, "source = ?", ("master",), rows)
+    ledger.commit()
+    assert ledger.rows(seen) == (rows, [])
+    # A row altered and the rows' SHA-256 in meta set to match it, without the key: not vouched for, so the row is
+    # checked on its own and signed again as auditbook has it now.
+    sql(path, "UPDATE action_seen SET status = 'In progress' WHERE action_id = 'A2'")
+    found = sql(path, "SELECT source, action_id, status, notes, closed, mac FROM action_seen ORDER BY action_id")
+    assert sql(path, "UPDATE meta SET value = ? WHERE key LIKE 'rows_sha256:%'", _rows_sha(found)) == []
+    assert ledger.rows(seen)[1] != []  # caught as it is read
+    altered = [rows[0], ("master", "A2", "In progress", "ok", "2026-12-01")]
+    ledger.replace_rows(seen, "source = ?", ("master",), altered)
+    ledger.commit()
+    assert ledger.rows(seen) == (altered, [])
     ledger.close()

@@ -13,11 +13,19 @@ def paused_gc() -> Iterator[None]:
     return with the reader's remembered pieces about, reading back stored returns and making the master): its passes
     would look through every object kept again and again (a tenth to a third of the time). Reference counting still
     frees what is dropped; any cycle made meanwhile is collected once it is back on. Nested uses leave it to the
-    outermost."""
+    outermost.
+
+    What the burst made and still holds is then moved to the oldest generation unexamined (freeze then unfreeze: two
+    list splices): the first young pass after it would look through all of it once more (the evidence and its
+    1,000 audits, a tenth of adding one return to a collect). A cycle made meanwhile is collected by the next full
+    pass. Objects someone else froze are left frozen: then the young pass is left to do its work."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

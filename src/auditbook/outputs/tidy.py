@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.cohorts import age_band
@@ -151,6 +152,7 @@ ANSWER_COLUMNS = (Column("Case reference", 16), Column("Round", 14), Column("Tea
                   Column("Applies", 8))
 #: One return's Answers rows: (case, round, team), then per answer (section, field, question), answer, applies.
 AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value, str]]]
+_NAME, _VALUE, _APPLIES = itemgetter(2), itemgetter(4), itemgetter(5)
 
 
 def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
@@ -160,6 +162,9 @@ def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]
     apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
     """
     titles: dict[str, dict[str, str]] = {}
+    # Each input's (section title, name, question), made once per spec and kind of audit (in which an input's name
+    # gives its section and question) and shared by every return's row of it: ~190 rows a return.
+    abouts: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {}
     for m in c.merged:
         a = m.audit
         sha = a.provenance.spec_sha256
@@ -169,8 +174,18 @@ def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]
             if spec is None:
                 continue
             title = titles[sha] = {s.id: s.title for s in spec.sections}
-        yield (a.case_ref, m.round, a.text(Role.TEAM)), [((title[x.section], x.name, x.label), x.value, x.applies)
-                                                         for x in a.answers]
+        about = abouts.setdefault((sha, a.provenance.kind), {})
+        answers = a.answers
+        # Without a step of Python per answer, but for an input not met before (by index: section, field, name,
+        # label, value, applies).
+        try:
+            found = list(map(about.__getitem__, map(_NAME, answers)))
+        except KeyError:
+            for x in answers:
+                about.setdefault(x[2], (title[x[0]], x[2], x[3]))
+            found = list(map(about.__getitem__, map(_NAME, answers)))
+        yield (a.case_ref, m.round, a.text(Role.TEAM)), list(zip(found, map(_VALUE, answers), map(_APPLIES, answers),
+                                                                 strict=True))
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:

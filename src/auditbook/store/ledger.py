@@ -24,6 +24,7 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
@@ -62,6 +63,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac 
 _TOMBSTONE = "forgotten:"
 _PACK_NAME = "pack_name:"
 _PACK_SHA = "pack_sha256:"
+#: The SHA-256 of the rows a replacement of some rows of a table (Ledger.replace_rows) left, by the table and rows.
+_ROWS_SHA = "rows_sha256:"
 
 
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
@@ -77,6 +80,11 @@ def pack_source(pack: Path) -> str:
 def _written_key(source: str) -> str:
     # The keys ledgers already hold: a master's or pack's SHA-256 when auditbook last wrote or read it.
     return "master_sha256" if source == MASTER else f"{_PACK_SHA}{source.removeprefix('pack:')}"
+
+
+def _rows_sha(rows: Sequence[Sequence[object]]) -> str:
+    """The SHA-256 of some rows as read from the ledger, their signatures included (repr tells 1 from '1' and None)."""
+    return hashlib.sha256(repr(rows).encode("utf-8", errors="backslashreplace")).hexdigest()
 
 
 def _stat_of(path: Path) -> str:
@@ -333,16 +341,25 @@ class Ledger:
                      rows: Sequence[Sequence[object]]) -> None:
         """Make the rows of a table that match `where` exactly `rows`: those already stored as they are, signed, are
         left as they are (most of what a master holds is the same at each collect), the others written, the rest
-        deleted."""
+        deleted.
+
+        The rows left by the last replacement are vouched for as a whole (their SHA-256, kept signed in meta): while
+        they are still exactly those, each need not be checked on its own (thousands of signatures a collect); once
+        any is changed, added or removed outside this, each row is checked as before."""
         keys = table.names[:table.keys]
-        stored = {tuple(r[:table.keys]): (tuple(r[:-1]), r[-1]) for r in self.db.execute(
-            f"SELECT {', '.join(table.names)}, mac FROM {table.name} WHERE {where}", tuple(params))}
+        select = (f"SELECT {', '.join(table.names)}, mac FROM {table.name} WHERE {where} "
+                  f"ORDER BY {', '.join(keys)}")
+        found = self.db.execute(select, tuple(params)).fetchall()
+        whole = _ROWS_SHA + json.dumps([table.name, where, *map(str, params)])
+        vouched = bool(found) and self._get_meta(whole) == _rows_sha(found)
+        stored = {tuple(r[:table.keys]): (tuple(r[:-1]), r[-1]) for r in found}
         for row in rows:
             values = tuple(row)
             kept = stored.pop(values[:table.keys], None)
-            if kept is None or kept[0] != values or not self._signed(kept[1], table.name, *values):
+            if kept is None or kept[0] != values or not (vouched or self._signed(kept[1], table.name, *values)):
                 self.put_row(table, values)
         self.db.executemany(f"DELETE FROM {table.name} WHERE {' AND '.join(f'{k} = ?' for k in keys)}", list(stored))
+        self._set_meta(whole, _rows_sha(self.db.execute(select, tuple(params)).fetchall()))
 
     # -- files and meta ------------------------------------------------------------------------------
 
