@@ -17,10 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from auditbook import __version__
+import auditbook
 from auditbook.allocation.lists import Allocated, AllocationError, bad_rows_message, read_allocation
 from auditbook.diagnostics import configure, debug_wanted
 from auditbook.errors import AuditbookError
@@ -137,7 +136,7 @@ ThresholdOption = Annotated[float | None, typer.Option("--threshold", parser=_sh
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"auditbook {__version__}", markup=False)
+        console.print(f"auditbook {auditbook.__version__}", markup=False)
         raise typer.Exit()
 
 
@@ -158,8 +157,9 @@ def main_options(
     ctx.meta[DEBUG] = debugging
     configure(debug=debugging)
     console.quiet = quiet
-    log.debug("auditbook %s, Python %s on %s: %s", __version__, platform.python_version(), sys.platform,
-              ctx.invoked_subcommand)
+    if log.isEnabledFor(logging.DEBUG):  # the version is looked up only when it is said (auditbook/__init__.py)
+        log.debug("auditbook %s, Python %s on %s: %s", auditbook.__version__, platform.python_version(), sys.platform,
+                  ctx.invoked_subcommand)
 
 
 def fail(err: AuditbookError, code: int = 1) -> typer.Exit:
@@ -200,6 +200,10 @@ def progress_bar(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None
     if not enabled or console.quiet or not err_console.is_terminal:
         yield None
         return
+    # Imported here: rich's progress display (and its live rendering) is a tenth of typer and rich's start-up, and
+    # only a collect on a terminal draws it.
+    from rich.progress import Progress
+
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("Reading returns", total=None)
 
