@@ -19,13 +19,26 @@ def paused_gc() -> Iterator[None]:
     list splices): the first young pass after it would look through all of it once more (the evidence and its
     1,000 audits, a tenth of adding one return to a collect). A cycle made meanwhile is collected by the next full
     pass. Objects someone else froze are left frozen: then the young pass is left to do its work."""
-    was = gc.isenabled()
-    gc.disable()
+    was = held()
     try:
         yield
     finally:
-        if was:
-            if not gc.get_freeze_count():
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+        released(was)
+
+
+def held() -> bool:
+    """The cycle collector held off, as paused_gc does, where a `with` cannot be used; whether it was on, for
+    released()."""
+    was = gc.isenabled()
+    gc.disable()
+    return was
+
+
+def released(was: bool) -> None:
+    """The cycle collector back as it was before held() (`was`), what was made meanwhile moved to the oldest generation
+    unexamined (see paused_gc)."""
+    if was:
+        if not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
