@@ -5,7 +5,7 @@ no request anywhere. It prints to PDF from a browser (A4, each section starting 
 the classification on every page). No child's free text (findings, impact, actions' wording) unless
 `include_text` is set; case references, grades, themes and counts are always there.
 
-This module works out what the report says as plain data (`Report`: strings, numbers, small dataclasses); the
+This module works out what the report says as plain data (`Report`: strings, numbers, small NamedTuples); the
 Jinja2 templates in templates/ lay it out, with autoescape on, so every text from a return, the master or the
 spec is escaped where it is written and none of this code writes markup.
 """
@@ -16,11 +16,10 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from markupsafe import Markup
 
@@ -57,8 +56,7 @@ TOP = 10
 ACTIONS_SHOWN = 200
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """Text in a styled span: a change for the better or worse (style "better", "worse": the words say which, the
     colour only adds to them), a flag ("flag": "Recurring", "Overdue"), or free text kept with its line breaks
     ("text")."""
@@ -71,8 +69,7 @@ class Span:
 Cell = str | Span
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A table: its headers, its rows (a row "(none)" when there are none) and the columns, by index, of figures."""
 
     headers: Sequence[str]
@@ -80,8 +77,7 @@ class Table:
     numeric: Collection[int] = ()
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """A headline figure: its value, what it counts, and the line under it."""
 
     value: str
@@ -89,24 +85,21 @@ class Figure:
     note: Sequence[Cell] = ()
 
 
-@dataclass(frozen=True)
-class GradeCharts:
+class GradeCharts(NamedTuple):
     """The round's grades by section: % good or better against the previous round, and each grade's share."""
 
     shares: ShareBars
     grades: StackedGrades
 
 
-@dataclass(frozen=True)
-class Trend:
+class Trend(NamedTuple):
     """% good or better overall across the rounds, as a chart and a table."""
 
     chart: TrendLines
     table: Table
 
 
-@dataclass(frozen=True)
-class ThemeTables:
+class ThemeTables(NamedTuple):
     """The ranked concerns, strengths, sections needing action and practice questions answered short."""
 
     threshold: str
@@ -119,8 +112,7 @@ class ThemeTables:
     questions: Table
 
 
-@dataclass(frozen=True)
-class Actions:
+class Actions(NamedTuple):
     """The action register (oldest overdue first, at most ACTIONS_SHOWN of `total`), how far the actions have got by
     team and by round, and the SAG action plan."""
 
@@ -132,32 +124,28 @@ class Actions:
     by_round: Table
 
 
-@dataclass(frozen=True)
-class UrgentConcerns:
+class UrgentConcerns(NamedTuple):
     """Every urgent concern recorded in the folder, whatever became of its return, open ones first."""
 
     open: int
     table: Table
 
 
-@dataclass(frozen=True)
-class Returns:
+class Returns(NamedTuple):
     """The allocation's returns: how many of each status, and those still outstanding."""
 
     summary: str
     outstanding: Table
 
 
-@dataclass(frozen=True)
-class Findings:
+class Findings(NamedTuple):
     """The auditors' free text: each section's findings, and the impact of the intervention (None when none)."""
 
     sections: Table
     impact: Table | None
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """Everything the round report shows, as plain data: templates/report.html.j2 lays it out and escapes it."""
 
     classification: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import NamedTuple
 
 from auditbook.analysis.trends import percent
 
@@ -56,8 +56,10 @@ def text_colour(colour: str) -> str:
     return colour if contrast(colour, WHITE) >= 4.5 else INK
 
 
-@dataclass(frozen=True)
-class Figures:
+# The charts' records are NamedTuples: immutable, compared and shown as frozen dataclasses are, and a quarter of the
+# cost to define at every command's start-up (one eval, where a dataclass compiles each method it writes). Segment,
+# whose `count` would hide tuple.count, stays a dataclass.
+class Figures(NamedTuple):
     """A chart's figures as a table, under every chart: what a screen reader (or anyone) reads instead of the
     drawing. Every column after the first holds figures."""
 
@@ -70,8 +72,7 @@ class Figures:
         return range(1, len(self.headers))
 
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(NamedTuple):
     """One bar: its label, its share (0..1 or None when there is nothing to show), and the text beside it."""
 
     label: str
@@ -85,8 +86,7 @@ class Bar:
     shown: str = ""
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A line of text in a chart, placed at (x, y)."""
 
     x: float
@@ -98,8 +98,7 @@ class Text:
     weight: str = "normal"
 
 
-@dataclass(frozen=True)
-class ShareRow:
+class ShareRow(NamedTuple):
     """One bar of a share chart, centred on `mid`: its wrapped label, its fill's width and the previous round's
     tick (None when there is none), and its figure."""
 
@@ -112,8 +111,7 @@ class ShareRow:
     figure: Text
 
 
-@dataclass(frozen=True)
-class ShareBars:
+class ShareBars(NamedTuple):
     """Horizontal bars of shares: each bar starts at x `left` and is `plot` wide at 100%."""
 
     title: str
@@ -123,8 +121,11 @@ class ShareBars:
     plot: int
     rows: list[ShareRow]
     figures: Figures
-    #: Drawn under the previous round's tick, so it shows on a dark bar as on the light track.
-    separator: ClassVar[str] = SEPARATOR
+
+    @property
+    def separator(self) -> str:
+        """Drawn under the previous round's tick, so it shows on a dark bar as on the light track."""
+        return SEPARATOR
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,7 @@ class Segment:
     label: Text | None
 
 
-@dataclass(frozen=True)
-class StackedRow:
+class StackedRow(NamedTuple):
     """One stacked bar, centred on `mid`, with its wrapped label and its total."""
 
     label: str
@@ -150,8 +150,7 @@ class StackedRow:
     total: Text
 
 
-@dataclass(frozen=True)
-class LegendKey:
+class LegendKey(NamedTuple):
     """A grade's colour swatch at x, and its name."""
 
     x: int
@@ -159,8 +158,7 @@ class LegendKey:
     name: Text
 
 
-@dataclass(frozen=True)
-class StackedGrades:
+class StackedGrades(NamedTuple):
     """One bar per row split into its grades' shares, with a legend."""
 
     title: str
@@ -169,12 +167,14 @@ class StackedGrades:
     legend: list[LegendKey]
     rows: list[StackedRow]
     figures: Figures
-    #: The line between a bar's parts (see GRADE_COLOURS).
-    separator: ClassVar[str] = SEPARATOR
+
+    @property
+    def separator(self) -> str:
+        """The line between a bar's parts (see GRADE_COLOURS)."""
+        return SEPARATOR
 
 
-@dataclass(frozen=True)
-class Series:
+class Series(NamedTuple):
     """One line of a trend chart: its points, the first (heavy) series or not, and its last figure."""
 
     colour: str
@@ -183,8 +183,7 @@ class Series:
     last: Text | None
 
 
-@dataclass(frozen=True)
-class TrendLines:
+class TrendLines(NamedTuple):
     """Lines of shares across rounds: grid lines (at y, from x `left` to `right`) with their %, round names, series."""
 
     title: str
