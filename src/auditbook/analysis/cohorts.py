@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditbook.returns.audit import Audit
 from auditbook.spec.models import Spec
@@ -34,8 +34,7 @@ def age_band(age: object) -> str:
     return next((band for band, low, high in AGE_BANDS if low <= age <= high), "")
 
 
-@dataclass(frozen=True)
-class Dimension:
+class Dimension(NamedTuple):
     """A way of grouping children: its name, the role it reads, and how it reads it."""
 
     name: str
@@ -52,8 +51,7 @@ DIMENSIONS = (Dimension("Legal status", Role.LEGAL_STATUS), Dimension("Age band"
               Dimension("Gender", Role.GENDER), Dimension("Ethnicity", Role.ETHNICITY), Dimension("Team", Role.TEAM))
 
 
-@dataclass(frozen=True)
-class CohortRow:
+class CohortRow(NamedTuple):
     """One group: how many audits, their overall grades, and the share good or better."""
 
     dimension: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditbook.analysis.pairing import OVERALL, Pair
 from auditbook.text import norm
@@ -19,8 +19,7 @@ from auditbook.text import norm
 Z95 = 1.959963984540054
 
 
-@dataclass(frozen=True)
-class Kappa:
+class Kappa(NamedTuple):
     """A weighted kappa, its large-sample standard error and its 95% confidence interval."""
 
     value: float
@@ -74,8 +73,7 @@ def weighted_kappa(table: Sequence[Sequence[int]], weights: Sequence[Sequence[fl
     return Kappa(kappa, se, kappa - Z95 * se, kappa + Z95 * se)
 
 
-@dataclass(frozen=True)
-class Agreement:
+class Agreement(NamedTuple):
     """One scope's agreement: pairs, exact, within one grade, kappa, and which way grades moved."""
 
     scope: str

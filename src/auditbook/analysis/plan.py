@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.text import norm
 
@@ -27,8 +28,7 @@ class PlanRow:
     notes: str = ""
 
 
-@dataclass(frozen=True)
-class PlanLine:
+class PlanLine(NamedTuple):
     """A row of the SAG action plan as shown: what the SAG typed (`row`), and for a recurring theme the figures behind
     it this round and the round it first recurred in (worked out afresh on every collect, never typed)."""
 
@@ -47,8 +47,7 @@ def plan_lines(kept: Sequence[PlanRow], recurring: Sequence[Recurring]) -> list[
     return lines
 
 
-@dataclass(frozen=True)
-class Recurring:
+class Recurring(NamedTuple):
     """A recurring theme as the plan names it, the figures behind it this round, and the round it first recurred."""
 
     theme: str

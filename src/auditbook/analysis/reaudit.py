@@ -9,8 +9,8 @@ audit of a case whose audit before it was due.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.analysis.actions import CLOSED, Action, State
 from auditbook.analysis.collate import Merged
@@ -21,8 +21,7 @@ from auditbook.text import norm
 BETTER, SAME, WORSE, NOT_COMPARED = "better", "same", "worse", "not compared"
 
 
-@dataclass(frozen=True)
-class CaseAudit:
+class CaseAudit(NamedTuple):
     """One audit in a case's history: its round and grades, overall and by section title."""
 
     case_ref: str
@@ -51,8 +50,7 @@ class CaseAudit:
         return out + [title for title, grade in self.sections.items() if grade == worst]
 
 
-@dataclass(frozen=True)
-class CaseHistory:
+class CaseHistory(NamedTuple):
     """A case's audits, oldest first, and what follows from them."""
 
     case_ref: str
@@ -73,8 +71,7 @@ class CaseHistory:
         return self.audits[-1]
 
 
-@dataclass(frozen=True)
-class Reaudited:
+class Reaudited(NamedTuple):
     """A re-audit in a round: the audit it follows and which way the overall grade moved."""
 
     before: CaseAudit

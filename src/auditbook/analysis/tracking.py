@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.allocation.lists import MODERATION_KIND, Allocated
 from auditbook.analysis.collate import Collation, Merged, NotMerged
@@ -127,8 +128,7 @@ def _rejected_row(a: Allocated, n: NotMerged, due: date | None) -> ReturnRow:
                      f"{n.reason}: {first}", n.file)
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     """A case or file the round's figures do not count, and why: a return rejected or not read, or an allocated
     case not returned."""
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from operator import and_, itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditbook.analysis.collate import Merged
 from auditbook.returns.audit import APPLIES, Audit, Value
@@ -41,8 +41,7 @@ def points(now: float | None, before: float | None) -> int | None:
 TOO_FEW = "too few to compare"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A change between two rounds' shares, knowing whether up is better or worse for what it measures.
 
     `points` is None when there is nothing to compare, with `why` saying so ("too few to compare").
@@ -231,8 +230,7 @@ def ordered(summaries: Sequence[RoundSummary], calendar: Sequence[str] = ()) -> 
     return sorted(summaries, key=lambda s: (place.get(norm(s.round), len(place)), s.sort_key, s.round))
 
 
-@dataclass(frozen=True)
-class TrendRow:
+class TrendRow(NamedTuple):
     """One scope (overall or a section) in one round."""
 
     round: str

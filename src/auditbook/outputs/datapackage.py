@@ -13,9 +13,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditbook.analysis.evidence import Evidence
 from auditbook.outputs.tidy import (
@@ -47,8 +46,7 @@ TRUE, FALSE = "true", "false"
 _TYPES = {DATE: "date", INT: "integer", PCT: "number"}
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A field of a Table Schema: its name, Frictionless type, what it holds and, for a choice, its values."""
 
     name: str
@@ -57,8 +55,7 @@ class Field:
     enum: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ForeignKey:
+class ForeignKey(NamedTuple):
     """Fields of a table that name a row of another (by its primary key)."""
 
     fields: tuple[str, ...]
@@ -66,8 +63,7 @@ class ForeignKey:
     reference: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class DataTable:
+class DataTable(NamedTuple):
     """A table of the package: its name, fields, rows (values as written) and keys."""
 
     name: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditbook.analysis.cohorts import SMALL
 from auditbook.analysis.evidence import Evidence
@@ -16,8 +16,7 @@ from auditbook.analysis.reaudit import BETTER, NOT_COMPARED, SAME, WORSE, grade_
 from auditbook.outputs.cases_tab import case_histories
 
 
-@dataclass(frozen=True)
-class ReauditSection:
+class ReauditSection(NamedTuple):
     """What the report says of the round's re-audits: a sentence, the counts by change, and the cases now due."""
 
     lowest: str
