@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.collection.collect import collect
 from auditbook.collection.result import CollectResult
@@ -24,8 +24,7 @@ from auditbook.workbook.synthetic import synthetic_answers
 from auditbook.workbook.writer import build_workbook
 
 
-@dataclass(frozen=True)
-class DemoResult:
+class DemoResult(NamedTuple):
     """Where the demo put things and what collect made of them."""
 
     blank: Path

@@ -7,14 +7,14 @@ workbook writer, allocate and collect take them and know nothing of files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from auditbook.dates import MONTH_NAMES, parse_month
 from auditbook.errors import AuditbookError
 from auditbook.text import norm
 
 
-@dataclass(frozen=True)
-class Round:
+class Round(NamedTuple):
     """One audit round: its name and the months (1-12) it covers, in order (it may run over a year end)."""
 
     name: str

@@ -18,7 +18,7 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from auditbook.text import shown
 
@@ -177,8 +177,7 @@ TOLD_AT_COLLECT = frozenset({Code.SHOWN_OTHERWISE, Code.LOOK_ALIKE, Code.NAME_MO
 RESERVED_NAMES = frozenset({"case", "severity", "rule", "file"})
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(NamedTuple):
     """A message (what is wrong) and its fix (how to put it right), each a template with {named} values."""
 
     message: str
@@ -815,8 +814,7 @@ class Problem:
 KeyPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """Where in a spec (YAML) or the settings (TOML) a problem is: the path of keys and indexes, and its words.
 
     Key("sections").item(1, "cp").key("applies_when") reads "sections[1] (cp).applies_when".

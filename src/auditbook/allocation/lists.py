@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.dates import (
     MAX_DATE,
@@ -103,8 +104,7 @@ class Allocated:
         return self.round or self.month
 
 
-@dataclass(frozen=True)
-class RowProblem:
+class RowProblem(NamedTuple):
     """A bad row of the allocation list."""
 
     row: int

@@ -11,9 +11,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.allocation.lists import COLUMNS
 from auditbook.allocation.prefilled import refuse_existing
@@ -80,8 +80,7 @@ def sample_size(text: str, total: int) -> int:
     raise AuditbookError(f'--moderate "{text[:20]}" is not a share or a number of audits: give, say, 10% or 12.')
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A merged audit the sample may take: its audit, its round, and the strata it is in."""
 
     audit: Audit

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.analysis.pairing import Pair, ToPair, moderated, pair
 from auditbook.dates import uk
@@ -19,8 +20,7 @@ from auditbook.spec.roles import Role
 from auditbook.text import norm, plural, word
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One file of the returns folder (or remembered by the ledger) and what validating it gave."""
 
     path: str
@@ -47,8 +47,7 @@ class Merged:
             object.__setattr__(self, "round", round_of(self.audit))
 
 
-@dataclass(frozen=True)
-class NotMerged:
+class NotMerged(NamedTuple):
     """A file that is not in the master, and why."""
 
     file: str

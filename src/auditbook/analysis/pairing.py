@@ -9,8 +9,8 @@ audit. Of two moderations of one audit, the later counts (as a later return of a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.problems import Code, Problem
 from auditbook.returns.audit import Audit
@@ -24,8 +24,7 @@ from auditbook.text import norm
 OVERALL = "overall"
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     """One grade judged twice: the auditor's and the moderator's, whether the moderator agreed, and why."""
 
     scope: str
@@ -36,8 +35,7 @@ class Judgement:
     reason: str | None
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
     """A moderation and the audit it is of (the audit as returned, its grades the auditor's)."""
 
     file: str
@@ -57,8 +55,7 @@ class Pair:
         return next((j for j in self.judgements if j.scope == OVERALL), None)
 
 
-@dataclass(frozen=True)
-class Unpaired:
+class Unpaired(NamedTuple):
     """A moderation that is not paired: its audit is not collected, or it does not match it; or a later one counts."""
 
     file: str
@@ -69,8 +66,7 @@ class Unpaired:
     round: str
 
 
-@dataclass(frozen=True)
-class ToPair:
+class ToPair(NamedTuple):
     """A valid moderation as collate found it: its file, its audit, its round (as merged) and whether it is still in
     the folder."""
 

@@ -10,8 +10,8 @@ concern is never overdue.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from auditbook.analysis.actions import State, action_id
 from auditbook.analysis.collate import Collation, Source
@@ -30,8 +30,7 @@ MERGED = "merged"
 URGENT_ROW = "URGENT"
 
 
-@dataclass(frozen=True)
-class Urgent:
+class Urgent(NamedTuple):
     """One urgent concern, where it was recorded and what became of that return."""
 
     id: str

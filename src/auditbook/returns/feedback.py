@@ -9,9 +9,9 @@ apart): nothing a return says about a child is in a note but what the auditor wr
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePath
+from typing import NamedTuple
 
 from auditbook.atomic import replacing
 from auditbook.dates import uk
@@ -33,8 +33,7 @@ ALL_WELL = "Thank you: there is nothing to fix."
 FOR_THE_COLLATOR = "Find who sent each file, and send them what it says about it."
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """One auditor's note: who it is for, the file it is written to, and its text."""
 
     auditor: str

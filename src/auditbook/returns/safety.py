@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import defusedxml.ElementTree as DET
@@ -41,8 +41,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _TEXT_BYTES = bytes({7, 8, 9, 10, 12, 13, 27} | set(range(0x20, 0x100)) - {0x7F})
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Caps that stop a hostile or broken file from exhausting memory or time."""
 
     max_file_bytes: int = 20 * MIB
@@ -63,8 +62,7 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
 
-@dataclass(frozen=True)
-class Outline:
+class Outline(NamedTuple):
     """What a workbook says it is, from the one open that reads it: its custom document properties, its sheets."""
 
     properties: Mapping[str, str]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from auditbook.problems import Code, Key, KeyProblem
 from auditbook.spec.conditions import (
@@ -40,8 +40,7 @@ from auditbook.text import norm, suggest
 MAX_COMBINATIONS = 50_000
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """What a condition may refer to in one spec."""
 
     spec: Spec
@@ -82,8 +81,7 @@ class Known:
         return list(dict.fromkeys(choice_list_of(f) or "" for f in questions))
 
 
-@dataclass(frozen=True)
-class _Where:
+class _Where(NamedTuple):
     key: Key
     this: str | None = None
     #: For applies_when: the position of the input it decides; it may only look at fields before it.

@@ -10,8 +10,7 @@ Validate reports each firing on its cells; the workbook shows the rules as live 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -61,8 +60,7 @@ def resolve_this(ref: str, section: str | None, question: str | None = None) -> 
     return f"{section}.{name}"
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
     """A rule that fired, and for which judged section, practice question or table row (None for a rule run once).
 
     A question's firing has its section, the question ("section.field") and, as `row`, its place among the

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.errors import CollectError, UnreadableFileError
 from auditbook.problems import Code
@@ -55,8 +55,7 @@ def _key(path: str | Path) -> str:
     return os.path.normcase(str(Path(path).resolve()))
 
 
-@dataclass(frozen=True)
-class Own:
+class Own(NamedTuple):
     """auditbook's own files where a collect looks (the master, the ledger with SQLite's journals beside it, the packs
     folders): never read as returns."""
 

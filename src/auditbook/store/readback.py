@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.analysis.actions import ACTION_STATUSES, ReadBack, State
 from auditbook.analysis.plan import PLAN_COLUMNS, PLAN_STATUSES, PlanRow
@@ -59,8 +60,7 @@ class _Edits:
         return TAKEN if len({_key(v) for _, v in self.said[action_id][name]}) == 1 else CONFLICTING
 
 
-@dataclass(frozen=True)
-class _File:
+class _File(NamedTuple):
     """A file read back: its ledger name, who it says last saved it (untrusted text, shown as it is), and when it was
     last saved (the file system's time)."""
 
@@ -140,8 +140,7 @@ def _settled(st: State, by_field: dict[str, list[tuple[str, object]]], out: Read
                  closed if isinstance(closed, date) else None, st.conflict, ", ".join(whom))
 
 
-@dataclass(frozen=True)
-class _Tab:
+class _Tab(NamedTuple):
     """A tab edits are read from (Actions, Urgent concerns), and the header of its id column."""
 
     name: str

@@ -14,6 +14,7 @@ import sqlite3
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.analysis.collate import NotMerged, Source
 from auditbook.problems import Code, Problem, words
@@ -30,8 +31,7 @@ NOT_READ = "not read"
 SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """A regular file in the folder: where to open it, and its name as recorded and shown."""
 
     path: Path

@@ -4,11 +4,10 @@ and editlog.py read and write them through it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A signed table: its columns (the key first), every one covered by the row's `mac`."""
 
     name: str

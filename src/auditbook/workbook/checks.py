@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from auditbook.spec.conditions import THIS
 from auditbook.spec.layout import LISTS_SHEET, Input, Layout, sheet_ref
@@ -17,8 +18,7 @@ from auditbook.workbook.kleene import Scope, kleene
 MAX_FORMULA = 8000
 
 
-@dataclass(frozen=True)
-class CheckItem:
+class CheckItem(NamedTuple):
     """One section, practice question, row or the whole audit a rule is checked for, and its cell on the Lists
     sheet. A question's item has its section, its place among the section's questions as `table_row` (as a
     firing's `row`), and the question itself."""

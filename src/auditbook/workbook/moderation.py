@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from auditbook.local import LocalDetails
 from auditbook.spec.layout import build_layout
@@ -24,8 +25,7 @@ from auditbook.workbook.context import Answer
 from auditbook.workbook.writer import build_workbook
 
 
-@dataclasses.dataclass(frozen=True)
-class AuditToModerate:
+class AuditToModerate(NamedTuple):
     """What a moderation workbook is made from: the audit's answers counted (by input name) and which audit it is."""
 
     spec: Spec

@@ -13,7 +13,7 @@ their rows, and the program then breaks the pages between the manual breaks as i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The height rows can fill on a printed page, in points at 100 %: A4 landscape less the margins, page
 #: header and footer the workbook sets (0.55 inch top and bottom, the header and footer 0.25 inch from the edge;
@@ -34,8 +34,7 @@ def scale(widths: Iterable[float]) -> float:
     return min(1.0, PAGE_WIDTH_MM / total) if total else 1.0
 
 
-@dataclass(frozen=True)
-class Sheet:
+class Sheet(NamedTuple):
     """What pagination needs of a sheet: its rows' heights, the rows repeated at the top of every page after the
     first, the blocks to keep on one page (first and last row), and breaks the sheet asks for itself."""
 
