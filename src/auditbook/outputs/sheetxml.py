@@ -281,18 +281,20 @@ def _around_rows(xml: bytes, p: _Pending) -> tuple[bytes, bytes]:
     return xml[:at] + b"<sheetData>", b"</sheetData>" + xml[at + len(b"<sheetData/>"):]
 
 
-#: In a cell's text, what Excel would read as an escape (ST_Xstring's _xHHHH_), and the characters it writes as one.
+#: In a cell's text, what Excel would read as an escape (ST_Xstring's _xHHHH_), and the characters XML cannot carry
+#: (cell_text has shown them escaped already: kept here so no text can make the XML unreadable).
 _XSTRING = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def inline_text(text: str) -> str:
-    """A cell's text (as cell_text gives it) as the inline string of its cell (t="inlineStr"), escaped as Excel
-    escapes shared strings: a literal "_xHHHH_" kept literal (its "_" as _x005F_), controls as _xHHHH_, markup
-    escaped, spaces at either end kept."""
+    """A cell's text (as cell_text gives it) as the inline string of its cell (t="inlineStr"): a literal "_xHHHH_" kept
+    literal for Excel (its "_" as _x005F_, as Excel escapes shared strings), markup escaped, a carriage return as a
+    character reference (which XML readers keep, where they turn a typed one into a line feed), spaces at either end
+    kept."""
     text = _CONTROLS.sub(lambda m: f"_x{ord(m.group()):04X}_", _XSTRING.sub(r"_x005F\1", text))
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f'<is><t{space}>{escape(text, quote=False)}</t></is>'
+    return f'<is><t{space}>{escape(text, quote=False).replace(chr(13), "&#13;")}</t></is>'
 
 
 class KeptRows:
@@ -323,7 +325,8 @@ class KeptRows:
         self._ends: dict[object, tuple[bytes, int, int]] = {}
         self._opening: dict[int, bytes] = {}
 
-    def _cell(self, c: int, v: object) -> str:
+    def _cell(self, c: int, v: object) -> tuple[str, int]:
+        """A cell's XML, and 1 when it is a shared string (else 0)."""
         ref, style = f' r="{self._letters[c]}\x00"', self._styles[c]
         if isinstance(v, bool):
             v = "Yes" if v else "No"
@@ -331,23 +334,23 @@ class KeptRows:
             text = cell_text(v)
             index = self._shared.get(text)
             if index is not None:
-                return f'<c{ref}{style} t="s"><v>{index}</v></c>'
-            return f'<c{ref}{style} t="inlineStr">{inline_text(text)}</c>'
+                return f'<c{ref}{style} t="s"><v>{index}</v></c>', 1
+            return f'<c{ref}{style} t="inlineStr">{inline_text(text)}</c>', 0
         if isinstance(v, datetime | date):
-            return f"<c{ref}{self._date}><v>{serial(v.date() if isinstance(v, datetime) else v)}</v></c>"
+            return f"<c{ref}{self._date}><v>{serial(v.date() if isinstance(v, datetime) else v)}</v></c>", 0
         if isinstance(v, int | float):
-            return f"<c{ref}{style}><v>{v!r}</v></c>"
+            return f"<c{ref}{style}><v>{v!r}</v></c>", 0
         raise TypeError(f"cannot write a {type(v).__name__} into a cell")
 
     def _part(self, k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
         """A run of cells' XML (their row left as a placeholder), the lines of text the tallest of them needs, and how
         many of them are shared strings."""
         cols = range(self._starts[k], self._starts[k] + len(values))
-        xml = "".join(self._cell(c, v) for c, v in zip(cols, values, strict=True)
-                      if v is not None and v != "").encode("utf-8")
+        cells = [self._cell(c, v) for c, v in zip(cols, values, strict=True) if v is not None and v != ""]
         need = max((lines_needed(v, self._widths[c]) for c, v in zip(cols, values, strict=True)
                     if self._wrapped[c] and isinstance(v, str)), default=1)
-        return xml, need, xml.count(b' t="s"')
+        # Counted as made (text written in its cell may itself hold ' t="s"').
+        return "".join(x for x, _ in cells).encode("utf-8"), need, sum(n for _, n in cells)
 
     def piece(self, who: Sequence[object], items: Sequence[tuple[Sequence[object], object, object]],
               first: int) -> Segment:
