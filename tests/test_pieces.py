@@ -154,3 +154,13 @@ def _assert_in_order(master: Path) -> None:
 def test_inline_text_is_escaped_as_excel_escapes_its_shared_strings(text: str, xml: str) -> None:
     assert inline_text(text) == xml
 
+
+
+def test_pieces_kept_in_another_shape_are_dropped_and_made_again(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with sqlite3.connect(out / "ledger.sqlite3") as db:  # as a later version might keep them
+        db.execute("CREATE TABLE pieces (key TEXT PRIMARY KEY, blob BLOB, mac TEXT)")
+    result = run(folder, out)
+    assert {r[0] for r in _answers(result.master)} == set(CASES[:2])
+    assert _pieces(out / "ledger.sqlite3") == 2

@@ -252,6 +252,9 @@ class Ledger:
 
     def _create(self) -> None:
         """Every table, and the signature column of each (added unsigned to version 3's, or one removed by hand)."""
+        if self._columns("pieces") - {"key", "data", "mac", *_PIECE_NUMBERS.split(", ")}:
+            # Pieces kept in another shape (by another version): only ever made again, so dropped.
+            self.db.execute("DROP TABLE pieces")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
