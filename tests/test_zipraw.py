@@ -159,3 +159,24 @@ def test_isal_is_used_when_installed() -> None:
     fast = zipraw._isal()
     assert fast is not None
     assert deflater(1)[1] is fast.crc32
+
+
+@pytest.mark.parametrize("isal", [True, False], ids=["isal", "zlib"])
+def test_segments_deflated_apart_join_into_one_member_whose_crc_checks(tmp_path: Path, isal: bool,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if not isal:  # the CRCs joined by zlib alone, as where ISA-L is not installed
+        monkeypatch.setattr(zipraw, "_isal", lambda: None)
+    # Sizes across the zeros' buffer (65,536 bytes) and an empty segment: each joined CRC is worked out by its length.
+    pieces = [PARTS["xl/worksheets/sheet1.xml"][:n] for n in (70_000, 0, 1, 65_536, 150_000)] + [os.urandom(3000)]
+    segments = [zipraw.segment((p[:10], p[10:]), rows=i, level=1) for i, p in enumerate(pieces)]
+    assert all(zlib.decompressobj(-15).decompress(s.data) == p for s, p in zip(segments, pieces, strict=True))
+    path = tmp_path / "joined.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zipraw.put_segments(zf, zipfile.ZipInfo("xl/worksheets/sheet1.xml"), b"<head>", segments, b"</tail>", 1)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None  # every member's CRC checked
+        assert zf.read("xl/worksheets/sheet1.xml") == b"<head>" + b"".join(pieces) + b"</tail>"
+    crc = 0
+    for s in segments:
+        crc = zipraw.crc_combine(crc, s.crc, s.size)
+    assert crc == zlib.crc32(b"".join(pieces))

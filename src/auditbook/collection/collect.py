@@ -31,6 +31,7 @@ from auditbook.store.editlog import EditLog
 from auditbook.store.ledger import MASTER, Entry, pack_source
 from auditbook.store.location import network_fs
 from auditbook.store.ours import refuse_to_replace, stale_temporaries, temporary
+from auditbook.store.pieces import Pieces
 from auditbook.store.register import Register
 from auditbook.store.reports import report_from_json
 from auditbook.store.scan import Scan
@@ -171,7 +172,11 @@ def _rebuild(s: Session, scan: Scan, master: Path, packs: Path | None, *, draft:
     register = Register(s.ledger)
     log = EditLog(s.ledger, s.moment)
     edits = log.all()
-    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits), master, draft)
+    # Each return's Answers rows kept from the last master, by its file's content as scanned now.
+    pieces = Pieces(s.ledger, s.registry, {path: sha for path, sha, _ in scan.state})
+    _write(lambda: write_master(evidence, out=draft, generated_at=s.opts.now, edits=edits, pieces=pieces), master,
+           draft)
+    pieces.save()
     logger.debug("wrote the master")
     register.wrote(MASTER, [*(a.id for a in evidence.actions), *(u.id for u in evidence.urgent)], dict(evidence.states))
     result = result_of(collation, master, s.ledger_file, scan)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from auditbook.analysis.actions import ACTION_STATUSES, Action, State
+from auditbook.analysis.collate import Collation
 from auditbook.analysis.evidence import Evidence
 from auditbook.errors import CollectError
 from auditbook.outputs.analysis_tabs import cohorts_tab, grades_tab, lists_tab, plan_tab, themes_tab, trends_tab
@@ -20,16 +21,16 @@ from auditbook.outputs.edits_tab import edits_tab
 from auditbook.outputs.moderation_tab import moderation_tabs
 from auditbook.outputs.pack_guide import STATUS_PROMPT
 from auditbook.outputs.sheets import Sheets, output_workbook
-from auditbook.outputs.sheetxml import THIS_ROW, Formula
+from auditbook.outputs.sheetxml import THIS_ROW, Formula, cell_text
 from auditbook.outputs.summary_tab import summary_tab
 from auditbook.outputs.tidy import (
     ANSWER_COLUMNS,
     DATE,
     WRAP,
+    AnswerRows,
     Column,
     Table,
     actions_table,
-    answer_groups,
     audits_table,
     dictionary_table,
     findings_table,
@@ -37,8 +38,12 @@ from auditbook.outputs.tidy import (
     rejected_table,
 )
 from auditbook.outputs.urgent_tab import urgent_tab
+from auditbook.outputs.zipraw import Segment
+from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.layout import col_letter
 from auditbook.store.editlog import LoggedEdit
+from auditbook.store.ledger import Piece
+from auditbook.store.pieces import Pieces
 from auditbook.text import plural
 
 
@@ -100,6 +105,44 @@ def _returns_tab(s: Sheets, e: Evidence) -> None:
                                                        "format": s.flag})
 
 
+def answers_tab(s: Sheets, c: Collation, registry: SpecRegistry, pieces: Pieces | None,
+                shared: Mapping[str, int]) -> None:
+    """The Answers tab: a row per return and answer, made by KeptRows with the `shared` strings seeded for it.
+
+    With `pieces`, a return's rows kept from the last master are put in as they were kept while they would start at
+    the same row: returns whose rows were kept stay in the order they were, the others' rows are made after them (and
+    kept for the next master). A return removed or replaced moves the rows after it: those are made again."""
+    ws, maker, table = s.kept_rows("Answers", ANSWER_COLUMNS, (3, 3, 1, 1), shared, key_columns=2)
+    made = AnswerRows(registry)
+    whos = [made.who(m) for m in c.merged]
+    keys = [None if pieces is None else pieces.key(m.file, *who, maker.signature)
+            for m, who in zip(c.merged, whos, strict=True)]
+    kept = [None if pieces is None or k is None else pieces.get(k) for k in keys]
+    order = sorted(range(len(keys)), key=lambda i: (0, first, i) if (first := _first(kept[i])) else (1, 0, i))
+    segments: list[Segment] = []
+    row = 2  # under the header
+    for i in order:
+        key, piece = keys[i], kept[i]
+        if pieces is not None and key is not None and piece is not None and _first(piece) == row:
+            pieces.use(key)
+            segment = Segment(*piece)
+        else:
+            items = made.items(c.merged[i])
+            if items is None:  # its spec is not known: its answers cannot be labelled
+                continue
+            segment = maker.piece(whos[i], items, row)
+            if pieces is not None and key is not None:
+                pieces.put(key, segment)
+        segments.append(segment)
+        row += segment.rows
+    s.fast.add_segments(ws, segments, len(ANSWER_COLUMNS) - 1, table)
+
+
+def _first(piece: Piece | None) -> int:
+    """The row a kept piece's rows start at (0 when there is none)."""
+    return 0 if piece is None else Segment(*piece).first
+
+
 def _print_headings(s: Sheets, e: Evidence) -> None:
     """The tabs of figures print their round and n at the top of every page (the tidy tabs print their rows)."""
     current = e.current.round if e.current else "(no round)"
@@ -113,14 +156,20 @@ def _print_headings(s: Sheets, e: Evidence) -> None:
 
 
 def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENSITIVE",
-                 generated_at: datetime | None = None, edits: Sequence[LoggedEdit] = ()) -> Path:
-    """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one."""
+                 generated_at: datetime | None = None, edits: Sequence[LoggedEdit] = (),
+                 pieces: Pieces | None = None) -> Path:
+    """Write the master workbook to a temporary file, then move it into place: a crash leaves the old one.
+
+    With `pieces`, each return's Answers rows kept from the last master are put in again, not made again (see
+    answers_tab)."""
     check_not_open(out)
     c = e.collation
     themes = list(dict.fromkeys(t.label for spec in c.specs for t in spec.themes))
     try:
         with output_workbook(out, kind="master", title=f"{c.title}: master collation",
                              classification=classification) as s:
+            # Before any tab adds a text: the Answers tab's questions keep their numbers from master to master.
+            shared = s.fast.seed(map(cell_text, AnswerRows(e.registry).labels(c.merged)))
             # First, so the master opens on it: an urgent concern is never missed, whatever became of its return.
             urgent_tab(s, e.urgent, e.states)
             summary_tab(s, e, generated_at or datetime.now())
@@ -134,7 +183,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
-            s.grouped("Answers", ANSWER_COLUMNS, answer_groups(c, e.registry), (3, 3, 1, 1), key_columns=2)
+            answers_tab(s, c, e.registry, pieces, shared)
             if e.returns is not None:
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))

@@ -9,7 +9,7 @@ prints over the next row.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditbook.atomic import replacing
 from auditbook.dates import EXCEL_DATE_FORMAT
-from auditbook.outputs.sheetxml import FastRows, Group, cell_text, row_height
+from auditbook.outputs.sheetxml import FastRows, KeptRows, cell_text, row_height
 from auditbook.outputs.tidy import CHANGE, DATE, INT, PCT, TEXT, WRAP, Column, Table
 from auditbook.spec.layout import cell_ref
 from auditbook.store.ours import OUTPUT_PROPERTY, temporary
@@ -137,13 +137,14 @@ class Sheets:
         else:
             ws.write_string(row, col, cell_text(value), fmt)
 
-    def grouped(self, name: str, columns: Sequence[Column], groups: Iterable[Group],
-                sizes: Sequence[int], key_columns: int = 1) -> Worksheet:
-        """A tidy table whose rows come grouped in parts (see FastRows.add_grouped), as an Excel Table `name`."""
+    def kept_rows(self, name: str, columns: Sequence[Column], sizes: Sequence[int], shared: Mapping[str, int],
+                  key_columns: int = 1) -> tuple[Worksheet, KeptRows, int]:
+        """A tidy table whose rows KeptRows makes (rows kept from one master to the next), as an Excel Table `name`:
+        its tab, the rows' maker, and the Table's number to give FastRows.add_segments with the rows."""
         ws, formats = self._table_sheet(Table(name, tuple(columns), [], key_columns=key_columns), None)
-        self.fast.add_grouped(ws, groups, sizes, formats, self.date, widths=[c.width for c in columns],
-                              wrapped=[c.kind == WRAP for c in columns], table=self.fast.tables)
-        return ws
+        rows = KeptRows(formats, self.date, [c.width for c in columns], [c.kind == WRAP for c in columns], sizes,
+                        shared)
+        return ws, rows, self.fast.tables
 
     def _table_sheet(self, table: Table, sheet: str | None) -> tuple[Worksheet, list[Any]]:
         cols = table.columns

@@ -11,10 +11,11 @@ LibreOffice.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
@@ -26,7 +27,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditbook.dates import serial
-from auditbook.outputs.zipraw import copy_member, member_like, put_chunks
+from auditbook.outputs.zipraw import Segment, copy_member, member_like, put_chunks, put_segments, segment
 from auditbook.spec.layout import col_letter
 from auditbook.text import shown
 from auditbook.workbook.xlsx import truncate
@@ -90,10 +91,6 @@ _ROW = b"\x00"
 #: In a Formula's text, the number of the row it is written in (as `_ROW`, which the text keeps: escaping leaves it).
 THIS_ROW = _ROW.decode()
 
-#: One return's rows in parts: a run of cells shared by all its rows (case, round, team), then per row a run of
-#: cells (section, field, question) and two single values (the answer, whether it applied).
-Group = tuple[tuple[object, ...], Sequence[tuple[tuple[object, ...], object, object]]]
-
 
 def _row_start(lines: int) -> bytes:
     """A row's opening tag, its number left as a placeholder, with the height text of this many lines needs."""
@@ -113,6 +110,8 @@ class _Pending:
     table: int | None
     #: The rows' XML, made as UTF-8 bytes (never a str to encode again: the Answers tab is tens of megabytes).
     chunks: list[bytes] = field(default_factory=list)
+    #: Or the rows already deflated, a segment each (see KeptRows), joined as they are.
+    segments: list[Segment] | None = None
 
 
 class FastRows:
@@ -216,68 +215,23 @@ class FastRows:
         self.wb.str_table.count += cells - (len(self._strings) - self._counted)
         self._counted = len(self._strings)
 
-    def add_grouped(self, ws: Worksheet, groups: Iterable[Group], sizes: Sequence[int],
-                    formats: Sequence[Any], date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool],
-                    table: int | None = None) -> None:
-        """Like `add`, for rows that come grouped by return (see `Group`); `sizes` are the parts' widths.
+    def seed(self, texts: Iterable[str]) -> dict[str, int]:
+        """Make `texts` the first of the workbook's shared strings, before any other is added, and give their numbers
+        (texts kept rows hold by number: see KeptRows)."""
+        table = self.wb.str_table
+        if table.unique_count:
+            raise ValueError("shared strings are seeded before any other is added")
+        numbers = {t: table._get_shared_string_index(t) for t in dict.fromkeys(texts)}
+        table.count -= len(numbers)  # none of them is a cell yet
+        return numbers
 
-        A part that repeats (the same question, the same answer, "Yes") is made into XML once, and a return's own
-        cells once for all its rows; a row is then one string made from its parts, which is what makes a
-        180,000-row Answers tab take a fraction of a second.
-        """
-        assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
-        styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
-        date_style = f' s="{date_format._get_xf_index()}"'
-        starts = [sum(sizes[:k]) for k in range(len(sizes))]
-        letters = [col_letter(c) for c in range(len(formats))]
-
-        def part_xml(k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
-            cols = range(starts[k], starts[k] + len(values))
-            xml = self._fragment(cols, values, letters, styles, date_style)
-            strings = xml.count(b' t="s"')
-            need = max((lines_needed(v, widths[c]) for c, v in zip(cols, values, strict=True)
-                        if wrapped[c] and isinstance(v, str)), default=1)
-            return xml, need, strings
-
-        second: dict[object, tuple[bytes, int, int]] = {}
-        ends: dict[object, tuple[bytes, int, int]] = {}
-        opening: dict[int, bytes] = {}
-        strings = 0
-        out: list[bytes] = []
-        append = out.append
-        r = 1
-        for who, items in groups:
-            xa, la, sa = part_xml(0, who)
-            strings += sa * len(items)
-            for b, c, d in items:
-                r += 1
-                pb = second.get(b)
-                if pb is None:
-                    pb = second[b] = part_xml(1, b)
-                # The answer and whether it applied, made once as the row's end: most answers are one of a few
-                # choices. Keyed with their types (True, 1 and 1.0 are equal in Python, not the same cell); long text
-                # (evidence, findings) is its return's own: made, never looked up nor kept.
-                if type(c) is str:
-                    key: object = None if len(c) >= _UNIQUE else (c, d) if type(d) is str else (c, type(d), d)
-                else:
-                    key = (type(c), c, type(d), d)
-                end = None if key is None else ends.get(key)
-                if end is None:
-                    pc, pd = part_xml(2, (c,)), part_xml(3, (d,))
-                    end = (pc[0] + pd[0] + _ROW_END, max(pc[1], pd[1]), pc[2] + pd[2])
-                    if key is not None:
-                        ends[key] = end
-                lines = la if la > pb[1] else pb[1]
-                if end[1] > lines:
-                    lines = end[1]
-                head = opening.get(lines)
-                if head is None:
-                    head = opening[lines] = _row_start(lines)
-                # One copy to join the row and one to number it: a row is a few hundred bytes, 180,000 of them.
-                append(b"".join((head, xa, pb[0], end[0])).replace(_ROW, b"%d" % r))
-                strings += pb[2] + end[2]
-        self._count_strings(strings)
-        self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", r - 1, len(formats) - 1, table, out))
+    def add_segments(self, ws: Worksheet, segments: list[Segment], last_col: int, table: int | None = None) -> None:
+        """Rows for `ws` under its header, already deflated, in order, one row after the other (see KeptRows);
+        `last_col` is the last column's index, `table` the number of the Excel Table (in the order added) whose range
+        is set to the rows' extent."""
+        self.wb.str_table.count += sum(s.strings for s in segments)
+        self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", sum(s.rows for s in segments),
+                                     last_col, table, segments=segments))
 
     def finish(self, written: bytes, out: Path) -> None:
         """Write the closed workbook to `out` with the collected rows in their sheets.
@@ -294,7 +248,10 @@ class FastRows:
                 if p is not None:
                     # The rows are never joined into one large string.
                     head, tail = _around_rows(src.read(info), p)
-                    put_chunks(dst, member_like(info), _pieces(head, p.chunks, tail), STREAM_LEVEL)
+                    if p.segments is not None:
+                        put_segments(dst, member_like(info), head, p.segments, tail, STREAM_LEVEL)
+                    else:
+                        put_chunks(dst, member_like(info), _pieces(head, p.chunks, tail), STREAM_LEVEL)
                 elif t is not None:
                     data = _TABLE_REF.sub(f'\\1="A1:{col_letter(t.last_col)}{max(t.last_row, 1) + 1}"'.encode(),
                                           src.read(info))
@@ -322,3 +279,110 @@ def _around_rows(xml: bytes, p: _Pending) -> tuple[bytes, bytes]:
         return xml[:at], xml[at:]
     at = xml.index(b"<sheetData/>")
     return xml[:at] + b"<sheetData>", b"</sheetData>" + xml[at + len(b"<sheetData/>"):]
+
+
+#: In a cell's text, what Excel would read as an escape (ST_Xstring's _xHHHH_), and the characters XML cannot carry
+#: (cell_text has shown them escaped already: kept here so no text can make the XML unreadable).
+_XSTRING = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def inline_text(text: str) -> str:
+    """A cell's text (as cell_text gives it) as the inline string of its cell (t="inlineStr"): a literal "_xHHHH_" kept
+    literal for Excel (its "_" as _x005F_, as Excel escapes shared strings), markup escaped, a carriage return as a
+    character reference (which XML readers keep, where they turn a typed one into a line feed), spaces at either end
+    kept."""
+    text = _CONTROLS.sub(lambda m: f"_x{ord(m.group()):04X}_", _XSTRING.sub(r"_x005F\1", text))
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<is><t{space}>{escape(text, quote=False).replace(chr(13), "&#13;")}</t></is>'
+
+
+class KeptRows:
+    """A table's rows as pieces that can be kept from one master to the next (see store/pieces.py).
+
+    A piece holds a return's rows, numbered from the row it starts at, deflated on its own (zipraw.Segment), so a
+    later master can put it in as it is while its rows stay where they are. Nothing in it depends on the other tabs:
+    text is written in its cell (t="inlineStr") unless it is one of the `shared` strings, which are the first in the
+    workbook's shared strings (see FastRows.seed) and keep their numbers while they are the same.
+
+    Rows come in parts as the Answers tab's do: the return's own cells (case, round, team), then per row a run of
+    cells (section, field, question), the answer and whether it applied.
+    """
+
+    def __init__(self, formats: Sequence[Any], date_format: Any, widths: Sequence[float],
+                 wrapped: Sequence[bool], sizes: Sequence[int], shared: Mapping[str, int]) -> None:
+        assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
+        self._styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
+        self._date = f' s="{date_format._get_xf_index()}"'
+        self._letters = [col_letter(c) for c in range(len(formats))]
+        self._widths, self._wrapped = list(widths), list(wrapped)
+        self._starts = [sum(sizes[:k]) for k in range(len(sizes))]
+        self._shared = shared
+        #: What the rows made here depend on besides their values: pieces kept under another are made again.
+        self.signature = hashlib.sha256(repr((self._styles, self._date, self._widths, self._wrapped, sizes, LINE_POINTS,
+                                              sorted(shared.items(), key=lambda kv: kv[1]))).encode()).hexdigest()
+        self._seconds: dict[object, tuple[bytes, int, int]] = {}
+        self._ends: dict[object, tuple[bytes, int, int]] = {}
+        self._opening: dict[int, bytes] = {}
+
+    def _cell(self, c: int, v: object) -> tuple[str, int]:
+        """A cell's XML, and 1 when it is a shared string (else 0)."""
+        ref, style = f' r="{self._letters[c]}\x00"', self._styles[c]
+        if isinstance(v, bool):
+            v = "Yes" if v else "No"
+        if isinstance(v, str):
+            text = cell_text(v)
+            index = self._shared.get(text)
+            if index is not None:
+                return f'<c{ref}{style} t="s"><v>{index}</v></c>', 1
+            return f'<c{ref}{style} t="inlineStr">{inline_text(text)}</c>', 0
+        if isinstance(v, datetime | date):
+            return f"<c{ref}{self._date}><v>{serial(v.date() if isinstance(v, datetime) else v)}</v></c>", 0
+        if isinstance(v, int | float):
+            return f"<c{ref}{style}><v>{v!r}</v></c>", 0
+        raise TypeError(f"cannot write a {type(v).__name__} into a cell")
+
+    def _part(self, k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
+        """A run of cells' XML (their row left as a placeholder), the lines of text the tallest of them needs, and how
+        many of them are shared strings."""
+        cols = range(self._starts[k], self._starts[k] + len(values))
+        cells = [self._cell(c, v) for c, v in zip(cols, values, strict=True) if v is not None and v != ""]
+        need = max((lines_needed(v, self._widths[c]) for c, v in zip(cols, values, strict=True)
+                    if self._wrapped[c] and isinstance(v, str)), default=1)
+        # Counted as made (text written in its cell may itself hold ' t="s"').
+        return "".join(x for x, _ in cells).encode("utf-8"), need, sum(n for _, n in cells)
+
+    def piece(self, who: Sequence[object], items: Sequence[tuple[Sequence[object], object, object]],
+              first: int) -> Segment:
+        """One return's rows from row `first` (1-based), deflated: `who` its own cells, `items` per row (the run of
+        cells, the answer, whether it applied); the Segment's `strings` counts its shared-string cells.
+
+        A part met before (the same question, the same answer, "Yes") is not made again; long text (evidence,
+        findings) is one row's own: made, never kept."""
+        xa, la, sa = self._part(0, who)
+        rows: list[bytes] = []
+        strings = sa * len(items)
+        r = first
+        for b, c, d in items:
+            pb = self._seconds.get(b)
+            if pb is None:
+                pb = self._seconds[b] = self._part(1, b)
+            if type(c) is str:
+                key: object = None if len(c) >= _UNIQUE else (c, d) if type(d) is str else (c, type(d), d)
+            else:  # keyed with their types: True, 1 and 1.0 are equal in Python, not the same cell
+                key = (type(c), c, type(d), d)
+            end = None if key is None else self._ends.get(key)
+            if end is None:
+                pc, pd = self._part(2, (c,)), self._part(3, (d,))
+                end = (pc[0] + pd[0] + _ROW_END, max(pc[1], pd[1]), pc[2] + pd[2])
+                if key is not None:
+                    self._ends[key] = end
+            lines = max(la, pb[1], end[1])
+            head = self._opening.get(lines)
+            if head is None:
+                head = self._opening[lines] = _row_start(lines)
+            # One copy to join the row and one to number it: a row is a few hundred bytes.
+            rows.append(b"".join((head, xa, pb[0], end[0])).replace(_ROW, b"%d" % r))
+            strings += pb[2] + end[2]
+            r += 1
+        return segment(rows, rows=len(rows), strings=strings, first=first, level=STREAM_LEVEL)

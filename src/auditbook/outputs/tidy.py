@@ -15,6 +15,7 @@ from operator import itemgetter
 from auditbook.analysis.actions import Action, State
 from auditbook.analysis.cohorts import age_band
 from auditbook.analysis.collate import Collation, Merged
+from auditbook.returns.audit import APPLIES, NOT_APPLICABLE, NOT_YET_KNOWN
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.conditions import combine, describe
 from auditbook.spec.models import Spec
@@ -155,26 +156,54 @@ AnswerGroup = tuple[tuple[str, str, str], list[tuple[tuple[str, str, str], Value
 _NAME, _VALUE, _APPLIES = itemgetter(2), itemgetter(4), itemgetter(5)
 
 
-def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
-    """The Answers rows grouped by return: each audit's answers, its sections named by their titles in its spec.
+class AnswerRows:
+    """Each merged audit's Answers rows: its own cells, and per answer its section (named by its title in the spec),
+    name and question, the answer and whether it applied.
 
     "Applies" is what validate decided: every answer it counted applies; one it set aside (the question did not
     apply, or an answer deciding it was blank) is listed with "No" or "Not yet known".
     """
-    titles: dict[str, dict[str, str]] = {}
-    # Each input's (section title, name, question), made once per spec and kind of audit (in which an input's name
-    # gives its section and question) and shared by every return's row of it: ~190 rows a return.
-    abouts: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {}
-    for m in c.merged:
+
+    def __init__(self, registry: SpecRegistry) -> None:
+        self._registry = registry
+        self._titles: dict[str, dict[str, str]] = {}
+        # Each input's (section title, name, question), made once per spec and kind of audit (in which an input's name
+        # gives its section and question) and shared by every return's row of it: ~190 rows a return.
+        self._abouts: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {}
+
+    def labels(self, merged: Sequence[Merged]) -> list[str]:
+        """Whether an answer applied, and the section titles, names, questions and choices of every input of the
+        specs (of the kinds) these audits were made from, in an order that depends on those alone."""
+        out: list[str] = [APPLIES, NOT_APPLICABLE, NOT_YET_KNOWN]
+        for sha, kind in sorted({(m.audit.provenance.spec_sha256, m.audit.provenance.kind) for m in merged}):
+            spec = self._registry.by_sha.get(sha)
+            try:
+                layout = None if spec is None else self._registry.layout_of(spec, kind)
+            except ValueError:
+                layout = None
+            if spec is None or layout is None:
+                continue
+            title = {s.id: s.title for s in spec.sections}
+            for i in layout.inputs:
+                out += (title.get(i.section, ""), i.name, i.label, *i.choices)
+        return out
+
+    @staticmethod
+    def who(m: Merged) -> tuple[str, str, str]:
+        """The return's own cells of each of its rows: case, round, team."""
+        return m.audit.case_ref, m.round, m.audit.text(Role.TEAM)
+
+    def items(self, m: Merged) -> list[tuple[tuple[str, str, str], Value, str]] | None:
+        """Per answer: (section, field, question), the answer, whether it applied (None: its spec is not known)."""
         a = m.audit
         sha = a.provenance.spec_sha256
-        title = titles.get(sha)
+        title = self._titles.get(sha)
         if title is None:
-            spec = registry.by_sha.get(sha)
+            spec = self._registry.by_sha.get(sha)
             if spec is None:
-                continue
-            title = titles[sha] = {s.id: s.title for s in spec.sections}
-        about = abouts.setdefault((sha, a.provenance.kind), {})
+                return None
+            title = self._titles[sha] = {s.id: s.title for s in spec.sections}
+        about = self._abouts.setdefault((sha, a.provenance.kind), {})
         answers = a.answers
         # Without a step of Python per answer, but for an input not met before (by index: section, field, name,
         # label, value, applies).
@@ -184,8 +213,16 @@ def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]
             for x in answers:
                 about.setdefault(x[2], (title[x[0]], x[2], x[3]))
             found = list(map(about.__getitem__, map(_NAME, answers)))
-        yield (a.case_ref, m.round, a.text(Role.TEAM)), list(zip(found, map(_VALUE, answers), map(_APPLIES, answers),
-                                                                 strict=True))
+        return list(zip(found, map(_VALUE, answers), map(_APPLIES, answers), strict=True))
+
+
+def answer_groups(c: Collation, registry: SpecRegistry) -> Iterator[AnswerGroup]:
+    """The Answers rows grouped by return (see AnswerRows); an audit whose spec is not known has none."""
+    made = AnswerRows(registry)
+    for m in c.merged:
+        items = made.items(m)
+        if items is not None:
+            yield made.who(m), items
 
 
 def answers_table(c: Collation, registry: SpecRegistry) -> Table:

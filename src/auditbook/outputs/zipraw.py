@@ -13,7 +13,7 @@ import functools
 import importlib
 import zlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 from zipfile import ZIP64_LIMIT, ZIP_DEFLATED, ZIP_STORED, BadZipFile, ZipFile, ZipInfo
 
 from auditbook import ziplocal
@@ -112,3 +112,72 @@ def put_chunks(dst: ZipFile, info: ZipInfo, chunks: Iterable[bytes], level: int,
     info.compress_type = ZIP_DEFLATED
     info.CRC, info.file_size, info.compress_size = crc, size, len(data)
     put_raw(dst, info, data)
+
+
+class Segment(NamedTuple):
+    """Some of a member's data deflated on its own (raw deflate ended by a sync flush, never a final block), so that
+    segments made apart, even in other runs, join into one stream; with the CRC-32 and length of what it holds."""
+
+    data: bytes
+    crc: int
+    size: int
+    #: When it holds rows of a sheet: how many, how many of their cells are shared strings, and the first row's number.
+    rows: int = 0
+    strings: int = 0
+    first: int = 0
+
+
+def segment(chunks: Iterable[bytes], *, rows: int = 0, strings: int = 0, first: int = 0, level: int = 1) -> Segment:
+    """`chunks` deflated at `level` as one Segment (that holds these rows)."""
+    compressor, crc32 = deflater(level)
+    out: list[bytes] = []
+    crc = size = 0
+    for chunk in chunks:
+        crc = crc32(chunk, crc)
+        size += len(chunk)
+        out.append(compressor.compress(chunk))
+    out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    return Segment(b"".join(out), crc, size, rows, strings, first)
+
+
+#: Zero bytes, to work out a joined CRC-32 with zlib when ISA-L (which joins them itself) is not installed.
+_ZEROS = bytes(1 << 16)
+
+
+def _crc_of_zeros(n: int, crc: int) -> int:
+    """The CRC-32 of the data `crc` is of, followed by `n` zero bytes."""
+    view = memoryview(_ZEROS)
+    while n > 0:
+        step = min(n, len(_ZEROS))
+        crc = zlib.crc32(view[:step], crc)
+        n -= step
+    return crc
+
+
+def crc_combine(crc1: int, crc2: int, size2: int) -> int:
+    """The CRC-32 of some data whose CRC-32 is `crc1` followed by `size2` bytes whose CRC-32 is `crc2`."""
+    fast = _isal()
+    if fast is not None:
+        return int(fast.crc32_combine(crc1, crc2, size2))
+    # CRC-32 is affine in its data: of A then B, it is that of A then as many zeros as B has bytes, with B's own
+    # CRC added and that of the zeros alone taken away (both by XOR).
+    return _crc_of_zeros(size2, crc1) ^ crc2 ^ _crc_of_zeros(size2, 0)
+
+
+def put_segments(dst: ZipFile, info: ZipInfo, head: bytes, segments: Iterable[Segment], tail: bytes,
+                 level: int) -> None:
+    """Put a member into `dst` made of `head`, the data the `segments` hold (joined as they are, never deflated
+    again) and `tail`; head and tail are deflated here at `level`."""
+    first = segment((head,), level=level)
+    compressor, crc32 = deflater(level)
+    last = compressor.compress(tail) + compressor.flush()
+    data, crc, size = [first.data], first.crc, first.size
+    for s in segments:
+        data.append(s.data)
+        crc, size = crc_combine(crc, s.crc, s.size), size + s.size
+    data.append(last)
+    info.compress_type = ZIP_DEFLATED
+    info.CRC, info.file_size = crc_combine(crc, crc32(tail, 0), len(tail)), size + len(tail)
+    joined = b"".join(data)
+    info.compress_size = len(joined)
+    put_raw(dst, info, joined)

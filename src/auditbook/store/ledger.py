@@ -27,7 +27,7 @@ import hmac
 import json
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -59,6 +59,16 @@ CREATE TABLE IF NOT EXISTS files (
     stat_mac TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS pieces (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    crc INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    strings INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    mac TEXT NOT NULL
+);
 """
 _TOMBSTONE = "forgotten:"
 _PACK_NAME = "pack_name:"
@@ -66,6 +76,11 @@ _PACK_SHA = "pack_sha256:"
 #: The SHA-256 of the rows a replacement of some rows of a table (Ledger.replace_rows) left, by the table and rows.
 _ROWS_SHA = "rows_sha256:"
 
+
+#: A piece of the master kept for the next (pieces.py): deflated data, its CRC-32 and length, and of the rows it
+#: holds how many, how many shared-string cells, the first's number (outputs/zipraw.Segment).
+Piece = tuple[bytes, int, int, int, int, int]
+_PIECE_NUMBERS = "crc, size, rows, strings, first"
 
 _FILE_COLUMNS = "path, size, mtime_ns, sha256, report, registry, present, mac, stat_mac"
 #: The outputs whose edits are read back, as the ledger names them: the master, and each pack by its file name.
@@ -237,6 +252,9 @@ class Ledger:
 
     def _create(self) -> None:
         """Every table, and the signature column of each (added unsigned to version 3's, or one removed by hand)."""
+        if self._columns("pieces") - {"key", "data", "mac", *_PIECE_NUMBERS.split(", ")}:
+            # Pieces kept in another shape (by another version): only ever made again, so dropped.
+            self.db.execute("DROP TABLE pieces")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
@@ -360,6 +378,27 @@ class Ledger:
                 self.put_row(table, values)
         self.db.executemany(f"DELETE FROM {table.name} WHERE {' AND '.join(f'{k} = ?' for k in keys)}", list(stored))
         self._set_meta(whole, _rows_sha(self.db.execute(select, tuple(params)).fetchall()))
+
+    # -- pieces of the master kept to be put in again (pieces.py) -----------------------------------------
+
+    def pieces(self) -> dict[str, Piece]:
+        """The kept pieces of the master that check out, by key (one altered outside auditbook is left out: it is
+        made again)."""
+        kept: dict[str, Piece] = {}
+        for key, data, *numbers, mac in self.db.execute(f"SELECT key, data, {_PIECE_NUMBERS}, mac FROM pieces"):
+            if (isinstance(data, bytes) and all(type(n) is int for n in numbers)
+                    and self._signed(mac, "pieces", key, *numbers, hashlib.sha256(data).hexdigest())):
+                kept[str(key)] = (data, *numbers)
+        return kept
+
+    def keep_pieces(self, used: Collection[str], new: Mapping[str, Piece]) -> None:
+        """Keep the pieces `used` (as they are) and `new` (written, signed); every other stored piece goes."""
+        stored = {str(k) for (k,) in self.db.execute("SELECT key FROM pieces")}
+        self.db.executemany("DELETE FROM pieces WHERE key = ?", [(k,) for k in stored - set(used) - set(new)])
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO pieces (key, data, {_PIECE_NUMBERS}, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(k, data, *numbers, self.sign("pieces", k, *numbers, hashlib.sha256(data).hexdigest()))
+             for k, (data, *numbers) in new.items()])
 
     # -- files and meta ------------------------------------------------------------------------------
 
