@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from auditbook.collection.collect import collect
-from auditbook.returns.audit import APPLIES, NOT_APPLICABLE, ActionItem, Audit, SectionResult
+from auditbook.returns.audit import APPLIES, NOT_APPLICABLE, ActionItem, Audit, Provenance, SectionResult
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.report import Report
 from auditbook.returns.validate import validate_file
@@ -139,7 +139,7 @@ def test_a_return_gone_from_the_folder_stored_by_format_4_stays_in_the_master(tm
     assert ("profile_case_ref", APPLIES) in kept
 
 
-@pytest.mark.parametrize("model", [Audit, SectionResult, ActionItem])
+@pytest.mark.parametrize("model", [Audit, SectionResult, ActionItem, Provenance])
 def test_models_made_without_validating_have_nothing_that_validating_would_add(model: type[BaseModel]) -> None:
     """trusted_model sets what model_construct sets: only for models with no private attributes, extra fields or
     post-init (a pydantic upgrade that adds any to making a model shows up here)."""
@@ -159,12 +159,24 @@ def test_a_trusted_read_back_makes_the_same_audit_as_validating(tmp_path: Path) 
     a, b = trusted.audit, checked.audit
     assert a.model_dump(exclude_unset=True) == b.model_dump(exclude_unset=True) == b.model_dump()
     assert a.model_dump_json() == b.model_dump_json()
-    for x, y in [(a, b), *zip(a.sections, b.sections, strict=True), *zip(a.actions, b.actions, strict=True)]:
+    for x, y in [(a, b), (a.provenance, b.provenance), *zip(a.sections, b.sections, strict=True),
+                 *zip(a.actions, b.actions, strict=True)]:
         assert (type(x), x.__pydantic_fields_set__, list(vars(x))) == (
             type(y), y.__pydantic_fields_set__, list(vars(y)))
     assert a.actions and all(isinstance(s, SectionResult) for s in a.sections)
     with pytest.raises(ValidationError):  # frozen, as validated ones are
         a.sections[0].grade = "x"  # type: ignore[misc]
+
+
+def test_a_stored_provenance_without_every_field_is_checked_as_it_is_read(tmp_path: Path) -> None:
+    """Only a provenance stored with every field, in order, is made without validating: one missing a field (stored
+    before the field was added) gets its default, as validating gives it."""
+    report = _report(tmp_path / "r.xlsx")
+    data = json.loads(report_to_json(report))
+    del data["audit"]["provenance"]["follows_up"]
+    trusted = report_from_json(json.dumps(data), REGISTRY, trusted=True)
+    assert trusted.audit is not None and trusted.audit.provenance.follows_up is None
+    assert trusted == report and trusted.audit.provenance.model_fields_set == set(data["audit"]["provenance"])
 
 
 def test_only_rows_stored_under_the_specs_given_now_are_read_back_without_checking(

@@ -4,6 +4,7 @@ of them (facts, sections' grades, themes and findings, actions), built by `audit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -64,11 +65,7 @@ def audit_of(layout: Layout, provenance: Provenance, answers: list[Answer], *, j
     plan = views(layout)
     if counted is None:
         counted = _counted(answers)
-    sections = [{"id": s.id, "title": s.title, "applies": applies, "required": required, "status": status,
-                 "grade": _text(counted.get(s.grade)), "themes": [str(v) for n in s.themes if (v := counted.get(n))],
-                 "working_well": _text(counted.get(s.working_well)), "to_improve": _text(counted.get(s.to_improve))}
-                for s, (applies, required, status) in zip(plan.judged, judged, strict=True)]
-    actions = plan.actions(counted)
+    sections, actions = plan.sections(counted, judged), plan.actions(counted)
     if not trusted:
         # Sections and actions are made into their models by the Audit's own validation (faster than one by one).
         return Audit.model_validate({
@@ -76,8 +73,8 @@ def audit_of(layout: Layout, provenance: Provenance, answers: list[Answer], *, j
             "sections": sections, "actions": actions, "due_date": due, "late": late})
     return trusted_model(Audit, {
         "provenance": provenance, "answers": answers, "facts": plan.facts(counted, due), "urgent": urgent,
-        "sections": [trusted_model(SectionResult, s) for s in sections],
-        "actions": [trusted_model(ActionItem, a) for a in actions], "due_date": due, "late": late})
+        "sections": trusted_models(SectionResult, sections), "actions": trusted_models(ActionItem, actions),
+        "due_date": due, "late": late})
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -91,12 +88,21 @@ def trusted_model(model: type[_M], values: dict[str, Any]) -> _M:
     ~20,000 sections and actions of 1,000 stored returns read back at each collect. Only for models with no private
     attributes, extra fields or post-init (tests/test_stored_reports.py checks ours against validating).
     """
-    m = model.__new__(model)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", set(values))
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
-    return m
+    return trusted_models(model, (values,))[0]
+
+
+def trusted_models(model: type[_M], rows: Iterable[dict[str, Any]]) -> list[_M]:
+    """`trusted_model` of each of `rows`, made in one loop (a call for each costs as much as making one)."""
+    made: list[_M] = []
+    add, new = made.append, model.__new__
+    for values in rows:
+        m = new(model)
+        _set(m, "__dict__", values)
+        _set(m, "__pydantic_fields_set__", set(values))
+        _set(m, "__pydantic_extra__", None)
+        _set(m, "__pydantic_private__", None)
+        add(m)
+    return made
 
 
 _set = object.__setattr__
@@ -107,10 +113,6 @@ def _counted(answers: list[Answer]) -> dict[str, Value]:
     # By index (name, value, applies), not attribute: a named tuple's attributes cost more, for every answer of every
     # stored return at each collect.
     return {a[2]: a[4] for a in answers if a[5] == APPLIES}
-
-
-def _text(value: Value) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -133,17 +135,31 @@ class Views:
     roles: tuple[tuple[str, str], ...]
     has_due: bool
     judged: tuple[_Section, ...]
-    #: Each row of the actions table: its number, its inputs' names, and the input each action role reads.
+    #: Each row of the actions table: its number, its inputs' names, and the input each action role reads (every
+    #: role, in ACTION_ROLES' order; "" when the table has no column for it).
     action_rows: tuple[tuple[int, tuple[str, ...], dict[Role, str]], ...]
     #: Every input by name, as an answer of it is placed: (section, field, name, label, row).
     places: dict[str, tuple[str, str, str, str, int | None]]
 
     def facts(self, counted: dict[str, Value], due: date | None) -> dict[str, Value]:
         """The value of every field role (None when blank), the due date the rule gives standing for its role's."""
-        facts = {role: counted.get(name) for role, name in self.roles}
+        get = counted.get
+        facts = {role: get(name) for role, name in self.roles}
         if due is not None and self.has_due:
-            facts[Role.DUE_DATE.value] = due
+            facts[_DUE_DATE] = due
         return facts
+
+    def sections(self, counted: dict[str, Value], judged: list[Judged]) -> list[dict[str, Any]]:
+        """Each judged section as validate decided it (`judged`, in the spec's order) and as its roles read it (a
+        SectionResult's fields)."""
+        get = counted.get
+        return [{"id": s.id, "title": s.title, "applies": applies, "required": required, "status": status,
+                 "grade": None if (grade := get(s.grade)) is None else str(grade),
+                 # Every theme answered (a blank one is not counted), as text.
+                 "themes": list(map(str, filter(None, map(get, s.themes)))),
+                 "working_well": None if (well := get(s.working_well)) is None else str(well),
+                 "to_improve": None if (better := get(s.to_improve)) is None else str(better)}
+                for s, (applies, required, status) in zip(self.judged, judged, strict=True)]
 
     def actions(self, counted: dict[str, Value]) -> list[dict[str, Value]]:
         """Each used row of the actions table, read through the action column roles (an ActionItem's fields)."""
@@ -152,18 +168,23 @@ class Views:
         for row, names, by_role in self.action_rows:
             if answered.isdisjoint(names):
                 continue  # an unused row
-            values = {role: get(name) for role, name in by_role.items()}
-            timescale, agreed_on = values.get(Role.ACTION_TIMESCALE), values.get(Role.ACTION_AGREED_ON)
+            # by_role names an input for every action role, in ACTION_ROLES' order ("" for none: never answered).
+            text, section, responsible, timescale, agreed, agreed_with, agreed_on, priority = map(
+                get, by_role.values())
             items.append({
-                "row": row, "text": _text(values.get(Role.ACTION_TEXT)),
-                "section": _text(values.get(Role.ACTION_SECTION)),
-                "responsible": _text(values.get(Role.ACTION_RESPONSIBLE)),
+                "row": row, "text": None if text is None else str(text),
+                "section": None if section is None else str(section),
+                "responsible": None if responsible is None else str(responsible),
                 "timescale": timescale if isinstance(timescale, date) else None,
-                "agreed": _text(values.get(Role.ACTION_AGREED)),
-                "agreed_with": _text(values.get(Role.ACTION_AGREED_WITH)),
+                "agreed": None if agreed is None else str(agreed),
+                "agreed_with": None if agreed_with is None else str(agreed_with),
                 "agreed_on": agreed_on if isinstance(agreed_on, date) else None,
-                "priority": _text(values.get(Role.ACTION_PRIORITY))})
+                "priority": None if priority is None else str(priority)})
         return items
+
+
+#: The due date's role, as the facts are keyed (looked up once: an enum member's value costs a lookup each time).
+_DUE_DATE = Role.DUE_DATE.value
 
 
 def views(layout: Layout) -> Views:
@@ -185,9 +206,10 @@ def views(layout: Layout) -> Views:
     rows: dict[int, list[Input]] = {}
     for i in layout.actions.inputs if layout.actions is not None else ():
         rows.setdefault(i.row_index or 0, []).append(i)
-    columns = {role: column for role in ACTION_ROLES if (column := layout.action_column(role)) is not None}
+    columns = {role: layout.action_column(role) for role in ACTION_ROLES}
     action_rows = tuple((row, tuple(i.name for i in inputs),
-                         {role: i.name for role, column in columns.items() for i in inputs if i.field == column})
+                         {role: next((i.name for i in inputs if column is not None and i.field == column), "")
+                          for role, column in columns.items()})
                         for row, inputs in sorted(rows.items()))
     made = Views(roles, layout.role_input(Role.DUE_DATE) is not None, judged, action_rows,
                  {i.name: (i.section, i.field, i.name, i.label, i.row_index) for i in layout.inputs})

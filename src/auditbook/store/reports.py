@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from auditbook.problems import Problem
-from auditbook.returns.assemble import Judged, audit_of, views
+from auditbook.returns.assemble import Judged, audit_of, trusted_model, views
 from auditbook.returns.audit import APPLIES, Answer, Audit, Provenance, Value
 from auditbook.returns.provenance import SpecRegistry
 from auditbook.returns.reader import READING
@@ -52,6 +52,10 @@ def _decode(d: dict[str, Any]) -> object:
     return date.fromisoformat(str(d["$date"])) if len(d) == 1 and "$date" in d else d
 
 
+#: One decoder for every stored report (json.loads with an object_hook makes a new one at each call).
+_DECODER = json.JSONDecoder(object_hook=_decode)
+
+
 def report_to_json(report: Report) -> str:
     """A report as stored in the ledger."""
     return json.dumps({"file": report.file, "skipped": report.skipped,
@@ -76,7 +80,7 @@ def report_from_json(text: str, registry: SpecRegistry, *, trusted: bool = False
     `trusted`: the text is as this format stored it (its ledger row's signature checks out and it was stored under
     `registry_key(registry)`), so the audit's values, which validate made, are not checked again (audit_of).
     """
-    data = json.loads(text, object_hook=_decode)
+    data = _DECODER.decode(text)
     problems = [Problem.from_dict(p) for p in data["problems"]]
     audit = None if data["audit"] is None else _audit_from(data["audit"], registry, trusted=trusted)
     urgent = data.get("urgent")  # stored from format 6: the urgent concern taken out before validation
@@ -84,8 +88,15 @@ def report_from_json(text: str, registry: SpecRegistry, *, trusted: bool = False
                   urgent=None if urgent is None else UrgentConcern.model_validate(urgent))
 
 
+#: A provenance's fields in order, as `_audit_json` stores them (model_dump gives every field).
+_PROVENANCE = tuple(Provenance.model_fields)
+
+
 def _audit_from(d: dict[str, Any], registry: SpecRegistry, *, trusted: bool) -> Audit:
-    provenance = Provenance.model_validate(d["provenance"])
+    trusted = trusted and "forms" not in d  # a row stored by format 4 or before is checked as it is read
+    stored = d["provenance"]
+    provenance = trusted_model(Provenance, stored) if trusted and tuple(stored) == _PROVENANCE else \
+        Provenance.model_validate(stored)
     spec = registry.by_sha.get(provenance.spec_sha256)
     if spec is None:
         raise SpecNotKnown(provenance.spec_sha256)
@@ -96,7 +107,6 @@ def _audit_from(d: dict[str, Any], registry: SpecRegistry, *, trusted: bool) -> 
     if "forms" in d:
         answers, judged = _earlier(layout, d)
         counted = None
-        trusted = False  # stored by an older format
     else:
         answers, counted = _answers(views(layout).places, d["answers"])
         judged = [(bool(a), bool(r), str(s)) for a, r, s in d["judged"]]
