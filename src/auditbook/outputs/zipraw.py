@@ -100,18 +100,24 @@ def put_chunks(dst: ZipFile, info: ZipInfo, chunks: Iterable[bytes], level: int,
                make: Callable[[int], Deflater] | None = None) -> None:
     """Put a member made of `chunks` into `dst`, deflated at `level` in one pass (never joined into one string);
     `make` gives the compressor (`deflater` unless given)."""
-    compressor, crc32 = (make or deflater)(level)
+    data, crc, size = _deflated(chunks, (make or deflater)(level), zlib.Z_FINISH)
+    info.compress_type = ZIP_DEFLATED
+    info.CRC, info.file_size, info.compress_size = crc, size, len(data)
+    put_raw(dst, info, data)
+
+
+def _deflated(chunks: Iterable[bytes], deflate: Deflater, flush: int) -> tuple[bytes, int, int]:
+    """`chunks` deflated in one pass and ended by `flush` (the stream's end, or a sync flush), with the CRC-32 and
+    length of what they hold."""
+    compressor, crc32 = deflate
     out: list[bytes] = []
     crc = size = 0
     for chunk in chunks:
         crc = crc32(chunk, crc)
         size += len(chunk)
         out.append(compressor.compress(chunk))
-    out.append(compressor.flush())
-    data = b"".join(out)
-    info.compress_type = ZIP_DEFLATED
-    info.CRC, info.file_size, info.compress_size = crc, size, len(data)
-    put_raw(dst, info, data)
+    out.append(compressor.flush(flush))
+    return b"".join(out), crc, size
 
 
 class Segment(NamedTuple):
@@ -129,15 +135,7 @@ class Segment(NamedTuple):
 
 def segment(chunks: Iterable[bytes], *, rows: int = 0, strings: int = 0, first: int = 0, level: int = 1) -> Segment:
     """`chunks` deflated at `level` as one Segment (that holds these rows)."""
-    compressor, crc32 = deflater(level)
-    out: list[bytes] = []
-    crc = size = 0
-    for chunk in chunks:
-        crc = crc32(chunk, crc)
-        size += len(chunk)
-        out.append(compressor.compress(chunk))
-    out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
-    return Segment(b"".join(out), crc, size, rows, strings, first)
+    return Segment(*_deflated(chunks, deflater(level), zlib.Z_SYNC_FLUSH), rows, strings, first)
 
 
 #: Zero bytes, to work out a joined CRC-32 with zlib when ISA-L (which joins them itself) is not installed.
@@ -169,15 +167,13 @@ def put_segments(dst: ZipFile, info: ZipInfo, head: bytes, segments: Iterable[Se
     """Put a member into `dst` made of `head`, the data the `segments` hold (joined as they are, never deflated
     again) and `tail`; head and tail are deflated here at `level`."""
     first = segment((head,), level=level)
-    compressor, crc32 = deflater(level)
-    last = compressor.compress(tail) + compressor.flush()
-    data, crc, size = [first.data], first.crc, first.size
-    for s in segments:
+    last = Segment(*_deflated((tail,), deflater(level), zlib.Z_FINISH))
+    data, crc, size = [], 0, 0
+    for s in (first, *segments, last):
         data.append(s.data)
         crc, size = crc_combine(crc, s.crc, s.size), size + s.size
-    data.append(last)
     info.compress_type = ZIP_DEFLATED
-    info.CRC, info.file_size = crc_combine(crc, crc32(tail, 0), len(tail)), size + len(tail)
+    info.CRC, info.file_size = crc, size
     joined = b"".join(data)
     info.compress_size = len(joined)
     put_raw(dst, info, joined)
