@@ -1,12 +1,14 @@
 """Pieces of the master kept from one collect to the next: each return's rows of the Answers tab, deflated.
 
 Adding one return to a thousand collected should not make the other thousand returns' 200,000 rows again. A return's
-rows are kept in the ledger as the deflated piece they were written as (outputs/zipraw.Segment) and put into the
-next master as they are. A piece is kept under the SHA-256 of everything its rows are made from: the return's file
-(its content's SHA-256), the specs and reading it was read with (`registry_key`), the parts the caller names (the
-return's case, round and team; how the rows are written) and this module's FORMAT. So a piece is only ever put in
-where it would be made the same; pieces no return used are dropped when the master has been written. Each piece is
-signed as the ledger's rows are: one altered outside auditbook does not check out and is made again.
+rows are kept in the ledger as the deflated piece they were written as (outputs/zipraw.Segment), numbered where they
+were written, and put into the next master as they are while they would start at the same row (the master keeps returns
+in the order their rows were first written: see outputs/master.answers_tab). A piece is kept under the SHA-256 of
+everything its rows are made from: the return's file (its content's SHA-256), the specs and reading it was read with
+(`registry_key`), the parts the caller names (the return's case, round and team; how the rows are written) and this
+module's FORMAT. So a piece is only ever put in where it would be made the same; pieces no return used are dropped when
+the master has been written. Each piece is signed as the ledger's rows are: one altered outside auditbook does not check
+out and is made again.
 """
 
 from __future__ import annotations
