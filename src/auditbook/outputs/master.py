@@ -39,7 +39,6 @@ from auditbook.outputs.tidy import (
 )
 from auditbook.outputs.urgent_tab import urgent_tab
 from auditbook.outputs.zipraw import Segment
-from auditbook.returns.provenance import SpecRegistry
 from auditbook.spec.layout import col_letter
 from auditbook.store.editlog import LoggedEdit
 from auditbook.store.ledger import Piece
@@ -105,15 +104,14 @@ def _returns_tab(s: Sheets, e: Evidence) -> None:
                                                        "format": s.flag})
 
 
-def answers_tab(s: Sheets, c: Collation, registry: SpecRegistry, pieces: Pieces | None,
-                shared: Mapping[str, int]) -> None:
-    """The Answers tab: a row per return and answer, made by KeptRows with the `shared` strings seeded for it.
+def answers_tab(s: Sheets, c: Collation, made: AnswerRows, pieces: Pieces | None, shared: Mapping[str, int]) -> None:
+    """The Answers tab: a row per return and answer, made by `made` and KeptRows with the `shared` strings seeded for
+    it (from `made.labels`).
 
     With `pieces`, a return's rows kept from the last master are put in as they were kept while they would start at
     the same row: returns whose rows were kept stay in the order they were, the others' rows are made after them (and
     kept for the next master). A return removed or replaced moves the rows after it: those are made again."""
     ws, maker, table = s.kept_rows("Answers", ANSWER_COLUMNS, (3, 3, 1, 1), shared, key_columns=2)
-    made = AnswerRows(registry)
     whos = [made.who(m) for m in c.merged]
     keys = [None if pieces is None else pieces.key(m.file, *who, maker.signature)
             for m, who in zip(c.merged, whos, strict=True)]
@@ -169,7 +167,8 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
         with output_workbook(out, kind="master", title=f"{c.title}: master collation",
                              classification=classification) as s:
             # Before any tab adds a text: the Answers tab's questions keep their numbers from master to master.
-            shared = s.fast.seed(map(cell_text, AnswerRows(e.registry).labels(c.merged)))
+            answers = AnswerRows(e.registry)
+            shared = s.fast.seed(map(cell_text, answers.labels(c.merged)))
             # First, so the master opens on it: an urgent concern is never missed, whatever became of its return.
             urgent_tab(s, e.urgent, e.states)
             summary_tab(s, e, generated_at or datetime.now())
@@ -183,7 +182,7 @@ def write_master(e: Evidence, *, out: Path, classification: str = "OFFICIAL-SENS
             actions_tab(s, e.actions, e.states, e.today)
             plan_tab(s, e, themes)
             s.tidy(findings_table(c))
-            answers_tab(s, c, e.registry, pieces, shared)
+            answers_tab(s, c, answers, pieces, shared)
             if e.returns is not None:
                 _returns_tab(s, e)
             s.tidy(rejected_table(c))

@@ -15,7 +15,7 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
@@ -99,6 +99,30 @@ def _row_start(lines: int) -> bytes:
     return b'<row r="' + _ROW + b'"' + height + b">"
 
 
+
+#: A shared-string cell's type and the start of its value: it cannot occur in text written in a cell, whose ">" is
+#: escaped, so counting it counts shared-string cells.
+_SHARED = ' t="s"><v>'
+
+
+def cell_xml(ref: str, style: str, date_style: str, v: object, text: Callable[[str], str]) -> str:
+    """A cell's XML: `ref` and `style` its attributes (dates take `date_style`); `text` gives a text cell's type and
+    what follows it up to its closing tag (a shared string's number, or the text itself)."""
+    if isinstance(v, bool):
+        v = "Yes" if v else "No"
+    if isinstance(v, str):
+        # Control characters and bidirectional overrides are shown escaped, never acted on.
+        return f"<c{ref}{style}{text(cell_text(v))}</c>"
+    if isinstance(v, datetime | date):
+        return f"<c{ref}{date_style}><v>{serial(v.date() if isinstance(v, datetime) else v)}</v></c>"
+    if isinstance(v, int | float):
+        return f"<c{ref}{style}><v>{v!r}</v></c>"
+    if isinstance(v, Formula):
+        return (f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="), quote=False)}</f>'
+                f"<v>{escape(v.value, quote=False)}</v></c>")
+    raise TypeError(f"cannot write a {type(v).__name__} into a cell")
+
+
 _ROW_END = b"</row>"
 
 
@@ -132,21 +156,9 @@ class FastRows:
             self._strings[text] = ref
         return ref
 
-    def _cell(self, ref: str, style: str, date_style: str, v: object) -> str:
-        if isinstance(v, str):
-            # Control characters and bidirectional overrides are shown escaped, never acted on.
-            return f'<c{ref}{style} t="s"><v>{self._string(cell_text(v))}</v></c>'
-        if isinstance(v, bool):
-            return f'<c{ref}{style} t="s"><v>{self._string("Yes" if v else "No")}</v></c>'
-        if isinstance(v, datetime | date):
-            day = v.date() if isinstance(v, datetime) else v
-            return f"<c{ref}{date_style}><v>{serial(day)}</v></c>"
-        if isinstance(v, int | float):
-            return f"<c{ref}{style}><v>{v!r}</v></c>"
-        if isinstance(v, Formula):
-            return (f'<c{ref}{style} t="str"><f>{escape(v.formula.lstrip("="), quote=False)}</f>'
-                    f'<v>{escape(v.value, quote=False)}</v></c>')
-        raise TypeError(f"cannot write a {type(v).__name__} into a cell")
+    def _shared_text(self, text: str) -> str:
+        """A text cell's type and value: its number among the shared strings."""
+        return f' t="s"><v>{self._string(text)}</v>'
 
     def add(self, ws: Worksheet, first_row: int, rows: Sequence[Sequence[object]], formats: Sequence[Any],
             date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool], table: int | None = None,
@@ -200,14 +212,15 @@ class FastRows:
             cells[0] = head
             cells.append(_ROW_END)
             append(b"".join(cells).replace(_ROW, b"%d" % r))
-        self._count_strings(sum(row.count(b' t="s"') for row in out))
+        shared = _SHARED.encode()
+        self._count_strings(sum(row.count(shared) for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
 
     def _fragment(self, cols: Iterable[int], values: Sequence[object], letters: Sequence[str],
                   styles: Sequence[str], date_style: str) -> bytes:
         """The XML of a run of cells, their row left as a placeholder."""
-        return "".join(self._cell(f' r="{letters[c]}\x00"', styles[c], date_style, v)
+        return "".join(cell_xml(f' r="{letters[c]}\x00"', styles[c], date_style, v, self._shared_text)
                        for c, v in zip(cols, values, strict=True) if v is not None and v != "").encode("utf-8")
 
     def _count_strings(self, cells: int) -> None:
@@ -325,32 +338,20 @@ class KeptRows:
         self._ends: dict[object, tuple[bytes, int, int]] = {}
         self._opening: dict[int, bytes] = {}
 
-    def _cell(self, c: int, v: object) -> tuple[str, int]:
-        """A cell's XML, and 1 when it is a shared string (else 0)."""
-        ref, style = f' r="{self._letters[c]}\x00"', self._styles[c]
-        if isinstance(v, bool):
-            v = "Yes" if v else "No"
-        if isinstance(v, str):
-            text = cell_text(v)
-            index = self._shared.get(text)
-            if index is not None:
-                return f'<c{ref}{style} t="s"><v>{index}</v></c>', 1
-            return f'<c{ref}{style} t="inlineStr">{inline_text(text)}</c>', 0
-        if isinstance(v, datetime | date):
-            return f"<c{ref}{self._date}><v>{serial(v.date() if isinstance(v, datetime) else v)}</v></c>", 0
-        if isinstance(v, int | float):
-            return f"<c{ref}{style}><v>{v!r}</v></c>", 0
-        raise TypeError(f"cannot write a {type(v).__name__} into a cell")
+    def _text(self, text: str) -> str:
+        """A text cell's type and value: its number when it is one of the seeded shared strings, else the text."""
+        index = self._shared.get(text)
+        return f' t="inlineStr">{inline_text(text)}' if index is None else f"{_SHARED}{index}</v>"
 
     def _part(self, k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
         """A run of cells' XML (their row left as a placeholder), the lines of text the tallest of them needs, and how
         many of them are shared strings."""
         cols = range(self._starts[k], self._starts[k] + len(values))
-        cells = [self._cell(c, v) for c, v in zip(cols, values, strict=True) if v is not None and v != ""]
+        cells = "".join(cell_xml(f' r="{self._letters[c]}\x00"', self._styles[c], self._date, v, self._text)
+                        for c, v in zip(cols, values, strict=True) if v is not None and v != "")
         need = max((lines_needed(v, self._widths[c]) for c, v in zip(cols, values, strict=True)
                     if self._wrapped[c] and isinstance(v, str)), default=1)
-        # Counted as made (text written in its cell may itself hold ' t="s"').
-        return "".join(x for x, _ in cells).encode("utf-8"), need, sum(n for _, n in cells)
+        return cells.encode("utf-8"), need, cells.count(_SHARED)
 
     def piece(self, who: Sequence[object], items: Sequence[tuple[Sequence[object], object, object]],
               first: int) -> Segment:
