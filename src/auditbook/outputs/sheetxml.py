@@ -386,4 +386,5 @@ class KeptRows:
             rows.append(b"".join((head, xa, pb[0], end[0])).replace(_ROW, b"%d" % r))
             strings += pb[2] + end[2]
             r += 1
-        return segment(rows, rows=len(rows), strings=strings, first=first, level=STREAM_LEVEL)
+        # Joined first: one call to deflate (and to the CRC) a piece of some tens of kilobytes, not one a row.
+        return segment((b"".join(rows),), rows=len(rows), strings=strings, first=first, level=STREAM_LEVEL)
