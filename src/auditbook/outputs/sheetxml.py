@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import escape  # as xml.sax.saxutils.escape with quote=False, without its import of urllib, http and ssl
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from xlsxwriter.workbook import Workbook
@@ -138,6 +138,18 @@ class _Pending:
     segments: list[Segment] | None = None
 
 
+class _Columns(NamedTuple):
+    """What FastRows.add writes each column's cells with, worked out once a table: the cell reference (its row left as
+    a placeholder), style, whether its text wraps, its width and the characters a line of it holds; dates' style."""
+
+    refs: list[str]
+    styles: list[str]
+    date_style: str
+    wraps: list[bool]
+    widths: list[float]
+    chars: list[int]
+
+
 class FastRows:
     """Collects data rows for some sheets of one xlsxwriter workbook and puts them in after it is closed."""
 
@@ -169,10 +181,10 @@ class FastRows:
         the Excel Table (in the order added) whose range is set to the rows' extent; `groups` lists runs of
         columns [lo, hi) whose values repeat together (e.g. a return's case and round).
         """
-        styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
-        date_style = f' s="{date_format._get_xf_index()}"'
-        letters = [col_letter(c) for c in range(len(formats))]
-        wraps, chars = list(wrapped), [line_chars(w) for w in widths]
+        cols = _Columns([f' r="{col_letter(c)}{THIS_ROW}"' for c in range(len(formats))],
+                        [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats],
+                        f' s="{date_format._get_xf_index()}"', list(wrapped), list(widths),
+                        [line_chars(w) for w in widths])
         # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
         # Each run of columns with its cache of the XML made for the values met in it.
         spans: list[tuple[int, int, bool, dict[object, tuple[bytes, int]]]] = [
@@ -195,12 +207,7 @@ class FastRows:
                     key = (*values[lo:hi], *map(type, values[lo:hi]))
                 hit = None if key is None else cache.get(key)
                 if hit is None:
-                    run = values[lo:hi]
-                    need = 1
-                    for c, x in zip(range(lo, hi), run, strict=True):
-                        if wraps[c] and type(x) is str and (len(x) > chars[c] or "\n" in x):
-                            need = max(need, lines_needed(x, widths[c]))
-                    hit = (self._fragment(range(lo, hi), run, letters, styles, date_style), need)
+                    hit = self._fragment(cols, lo, values[lo:hi])
                     if key is not None:
                         cache[key] = hit
                 cells.append(hit[0])
@@ -217,11 +224,18 @@ class FastRows:
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
 
-    def _fragment(self, cols: Iterable[int], values: Sequence[object], letters: Sequence[str],
-                  styles: Sequence[str], date_style: str) -> bytes:
-        """The XML of a run of cells, their row left as a placeholder."""
-        return "".join(cell_xml(f' r="{letters[c]}\x00"', styles[c], date_style, v, self._shared_text)
-                       for c, v in zip(cols, values, strict=True) if v is not None and v != "").encode("utf-8")
+    def _fragment(self, cols: _Columns, lo: int, run: Sequence[object]) -> tuple[bytes, int]:
+        """The XML of a run of cells from column `lo`, their row left as a placeholder, and the lines of text the
+        tallest of them needs."""
+        parts: list[str] = []
+        need = 1
+        for c, v in enumerate(run, lo):
+            if v is None or v == "":
+                continue
+            parts.append(cell_xml(cols.refs[c], cols.styles[c], cols.date_style, v, self._shared_text))
+            if cols.wraps[c] and type(v) is str and (len(v) > cols.chars[c] or "\n" in v):
+                need = max(need, lines_needed(v, cols.widths[c]))
+        return "".join(parts).encode("utf-8"), need
 
     def _count_strings(self, cells: int) -> None:
         """Bring xlsxwriter's count of shared-string cells up to date with the `cells` just made here."""
