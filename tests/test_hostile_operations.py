@@ -164,6 +164,48 @@ def test_two_interrupts_end_collect_within_15_seconds_leaving_no_worker(tmp_path
         proc.communicate(timeout=30)
 
 
+# A worker stops half way through sending its report back, as one killed by an interrupt at that moment does: it
+# has sent the report's length and a little of it, then interrupts collect and waits to be killed.
+_HALF_SENT = """
+import os, signal, struct, sys, time
+from pathlib import Path
+from auditbook.returns import workers
+made = []
+def recording(*args):
+    made.append(real(*args))
+    return made[-1]
+real, workers._pool = workers._pool, recording
+def half_sent(path):
+    os.write(made[-1]._result_queue._writer.fileno(), struct.pack("!i", 100_000) + b"x" * 1000)
+    os.kill(os.getppid(), signal.SIGINT)
+    time.sleep(600)
+workers._validate_in_worker = half_sent
+workers._in_pool([Path(sys.argv[1])], [0], None, 1, lambda i, report: None)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a worker interrupts collect with a POSIX signal")
+def test_an_interrupt_while_a_worker_is_half_way_through_sending_a_report_ends_collect(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", _HALF_SENT, str(tmp_path / "SYN-0001.xlsx")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("collect did not end within 15 seconds of the interrupt")
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), "the worker was left behind"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+    # Ended by the interrupt (Python ends itself with SIGINT when KeyboardInterrupt reaches the top).
+    assert proc.returncode == -signal.SIGINT, err.decode()
+    assert err.decode().rstrip().splitlines()[-1] == "KeyboardInterrupt"
+
+
 # -- collect's own files never overwrite or swallow a return -------------------------------------------------------
 
 

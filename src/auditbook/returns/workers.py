@@ -141,9 +141,18 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if held else None
     try:
         processes = list(getattr(pool, "_processes", None) or {})
+        results = getattr(pool, "_result_queue", None)  # shutdown() forgets it
         for pid in processes:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL if sys.platform != "win32" else signal.SIGTERM)
+        # A worker killed half way through sending a report back leaves the pool's manager thread waiting for the rest
+        # of it for ever: this process holds the pipe's sending end too, so no end of file comes, and Python's exit
+        # waits for that thread (collect then ignored Ctrl+C, now and then). This process never sends on that pipe:
+        # with its end closed, the read fails once the killed workers' ends are gone, and the pool stops.
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
         pool.shutdown(wait=False, cancel_futures=True)
     finally:
         if held:
