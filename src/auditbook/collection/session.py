@@ -196,7 +196,7 @@ class Session:
         self._check_round(collation, history)
         register = Register(self.ledger)
         actions = actions_of(collation.merged)
-        register.adopt(legacy_ids(collation.merged))
+        register.adopt(legacy_ids(collation.merged, actions))
         if forgotten:
             register.drop(set(forgotten) - {a.id for a in actions})
         readback = read_back(register, master, packs, self.moment)
