@@ -42,7 +42,12 @@ def _tag(row: int | str) -> str:
 
 def _legacy_id(case_ref: str, round_name: str, instance_id: str, row: int | str) -> str:
     # The id auditbook gave before it left the round out (a hash of case, round, workbook and row).
-    return _hashed(case_ref, f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|{row}", row)
+    return _hashed(case_ref, f"{_legacy_head(case_ref, round_name, instance_id)}{row}", row)
+
+
+def _legacy_head(case_ref: str, round_name: str, instance_id: str) -> str:
+    # What an earlier id hashes before its row: the same for every action of an audit.
+    return f"{norm(case_ref)}|{norm(round_name)}|{instance_id}|"
 
 
 def _rows(a: Audit) -> list[int | str]:
@@ -54,22 +59,26 @@ def ids_of(a: Audit) -> list[str]:
     return [action_id(a.case_ref, a.provenance.instance_id, row) for row in _rows(a)]
 
 
-def legacy_ids(merged: list[Merged]) -> dict[str, str]:
-    """Earlier ids of these audits' actions (with the round in them), each with the id it has now."""
+def legacy_ids(merged: list[Merged], actions: Sequence[Action]) -> dict[str, str]:
+    """Earlier ids of these audits' actions (with the round in them), each with the id it has now.
+
+    `actions`: `actions_of(merged)`, whose ids are taken as they are rather than worked out again.
+    """
+    ids = iter([a.id for a in actions])
+    # actions_of gives every urgent concern first, in the audits' order, then each audit's action rows.
+    urgent = [next(ids) if m.audit.urgent else None for m in merged]
     out: dict[str, str] = {}
-    for m in merged:
+    for m, first in zip(merged, urgent, strict=True):
         a = m.audit
-        rows = _rows(a)
-        if not rows:
+        if first is None and not a.actions:
             continue
-        # The case as its ids hash it and the rounds, worked out once per audit.
+        now = [*([] if first is None else [first]), *(next(ids) for _ in a.actions)]
+        # The case, workbook and rounds as the earlier ids hash them, worked out once per audit.
         ref, instance = a.case_ref, a.provenance.instance_id
-        case = norm(ref)
-        rounds = {m.round, round_of(a)}
-        for row in rows:
-            new = action_id(ref, instance, row, case=case)
-            for name in rounds:
-                out[_legacy_id(ref, name, instance, row)] = new
+        heads = [_legacy_head(ref, name, instance) for name in {m.round, round_of(a)}]
+        for row, new in zip(_rows(a), now, strict=True):
+            for head in heads:
+                out[_hashed(ref, f"{head}{row}", row)] = new
     return out
 
 

@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import and_, itemgetter
 from typing import Any, NamedTuple
 
@@ -126,7 +126,7 @@ def summarise(round_name: str, merged: Sequence[Merged], registry: SpecRegistry)
     themes: Counter[str] = Counter()
     # Each spec's theme kinds, practice questions and shortfall words, worked out once: most audits share one spec.
     of_spec: dict[str, _Asked] = {}
-    answered: Counter[tuple[tuple[str, str], Value]] = Counter()
+    answered: Counter[tuple[str, str, Value]] = Counter()
     sections = out.sections
     #: The specs by their last audit: a theme both give a kind keeps the kind of the spec met last.
     last: dict[str, _Asked] = {}
@@ -179,8 +179,8 @@ class _Asked:
         self.kinds = {t.label: t.kind for t in spec.themes}
         #: Input name -> (section id, "section title\tquestion label").
         self.questions = _questions(spec, layout)
-        #: Each question's input by a token naming the spec too (two specs may name an input alike).
-        self.token = {name: (sha, name) for name in self.questions}
+        #: Counted answers are keyed by the spec's SHA-256 too (two specs may name an input alike).
+        self.sha = sha
         self._words = {norm(w): w for w in spec.grading.shortfall}
         # The same few answers ("Yes", "No", "Partly") come back in every audit: each is looked up once.
         self._seen: dict[str, str | None] = {}
@@ -194,9 +194,10 @@ class _Asked:
             word = self._seen[text] = self._words.get(norm(text))
             return word
 
-    def count(self, a: Audit, answered: Counter[tuple[tuple[str, str], Value]]) -> None:
-        """Count an audit's counted answers to the practice questions of the sections that apply to it, by (token,
-        value): picked out and counted in C, since most of an audit's answers are not to practice questions."""
+    def count(self, a: Audit, answered: Counter[tuple[str, str, Value]]) -> None:
+        """Count an audit's counted answers to the practice questions of the sections that apply to it, by (spec's
+        SHA-256, input name, value): picked out and counted in C, since most of an audit's answers are not to practice
+        questions (a flat key: a nested tuple's hash is worked out again at every lookup)."""
         applying = frozenset(s.id for s in a.sections if s.applies)
         asked = self._asked_in.get(applying)
         if asked is None:  # the questions of the sections that apply: a few sets of sections recur in every round
@@ -204,14 +205,14 @@ class _Asked:
         answers = a.answers
         chosen = list(compress(answers, map(and_, map(asked.__contains__, map(_NAME, answers)),
                                             map(APPLIES.__eq__, map(_APPLIES, answers)))))
-        answered.update(zip(map(self.token.__getitem__, map(_NAME, chosen)), map(_VALUE, chosen), strict=True))
+        answered.update(zip(repeat(self.sha), map(_NAME, chosen), map(_VALUE, chosen)))
 
 
-def _tallies(answered: Counter[tuple[tuple[str, str], Value]], of_spec: dict[str, _Asked]) -> dict[str, dict[str, int]]:
-    """The questions' tallies from the answers counted by (token, value), in the order the answers were first met
-    (as counting them one by one would make them)."""
+def _tallies(answered: Counter[tuple[str, str, Value]], of_spec: dict[str, _Asked]) -> dict[str, dict[str, int]]:
+    """The questions' tallies from the answers counted by (spec, name, value), in the order the answers were first
+    met (as counting them one by one would make them)."""
     tallies: dict[str, dict[str, int]] = {}
-    for ((sha, name), value), n in answered.items():
+    for (sha, name, value), n in answered.items():
         asked = of_spec[sha]
         key = asked.questions[name][1]
         tally = tallies.get(key)

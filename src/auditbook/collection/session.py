@@ -196,9 +196,10 @@ class Session:
         self._check_round(collation, history)
         register = Register(self.ledger)
         actions = actions_of(collation.merged)
-        register.adopt(legacy_ids(collation.merged))
+        ids = {a.id for a in actions}
+        register.adopt(ids, lambda: legacy_ids(collation.merged, actions))
         if forgotten:
-            register.drop(set(forgotten) - {a.id for a in actions})
+            register.drop(set(forgotten) - ids)
         readback = read_back(register, master, packs, self.moment)
         for path in packs:  # what it says now has been taken: only a later change is a new edit
             if path.name in readback.packs_read:

@@ -9,7 +9,8 @@ never a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 
 from auditbook.analysis.actions import State
@@ -89,12 +90,16 @@ class Register:
         rows = [(source, i, status, notes, iso(closed)) for i, (status, notes, closed) in held.items()]
         self.ledger.replace_rows(ACTION_SEEN, "source = ?", (source,), rows)
 
-    def adopt(self, renamed: dict[str, str]) -> None:
-        """Move what is kept under an action's earlier id to the id it has now (ids no longer carry the round)."""
-        old = {o: n for o, n in renamed.items() if o != n}
-        if not old:
-            return
+    def adopt(self, ids: AbstractSet[str], renamed: Callable[[], dict[str, str]]) -> None:
+        """Move what is kept under an action's earlier id to the id it has now (ids no longer carry the round).
+
+        `ids`: the id of every action now. `renamed` gives each earlier id with the id it has now: worked out (a hash
+        of every action) only when something is kept under an id that is not one of `ids`.
+        """
         kept = {str(r[0]): r for r in self._rows(ACTION_REGISTER)}
+        if kept.keys() <= ids:
+            return
+        old = {o: n for o, n in renamed().items() if o != n}
         for before, now in old.items():
             if before in kept and now not in kept:
                 self.ledger.put_row(ACTION_REGISTER, (now, *kept[before][1:]))
