@@ -64,6 +64,7 @@ _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]+)")  # ASCII digits only: int() also 
 _REF = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?[0-9]+)")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ROW, _C, _V, _F, _IS, _T, _R = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is", "t", "r"))
+_DEFINED_NAME = f"{MAIN}definedName"
 _KINDS = frozenset({"n", "s", "str", "inlineStr", "b", "e", "d"})
 #: A number as XML Schema writes a double (whitespace around it collapsed), which is what Excel and LibreOffice
 #: read: float() would also take "1_6" (16, where they show 1), "inf", "nan" and digits of other scripts.
@@ -773,16 +774,20 @@ def _defined_name(dn: Element, label: str) -> _Name:
     return _Name(name, text, place, name.casefold())
 
 
-def _defined_names(root: Element, label: str, member: str, skip: frozenset[str]
+def _defined_names(parent: Element | None, label: str, member: str, skip: frozenset[str]
                    ) -> tuple[dict[str, str], dict[str, set[tuple[int, int]]]]:
-    """The workbook's names and their texts, each checked as it is read (a remembered one noted once: repeats.py),
-    and the cells they point at by sheet, but for those in the `skip` sheets. A name given twice (Excel's names are
-    the same whatever their case) is refused: programs differ on which they take."""
+    """The workbook's names (the children of its one <definedNames>, `parent`) and their texts, each checked as it is
+    read (a remembered one noted once: repeats.py), and the cells they point at by sheet, but for those in the `skip`
+    sheets. A name given twice (Excel's names are the same whatever their case) is refused: programs differ on which
+    they take."""
     notes = NAMES.notes
     names: dict[str, str] = {}
     keys: set[str] = set()
     wanted: dict[str, set[tuple[int, int]]] = {}
-    for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
+    # The children walked directly (a path search runs two generators per name); _read refuses a second parent.
+    for dn in () if parent is None else parent:
+        if dn.tag != _DEFINED_NAME:
+            continue
         note = notes.get(dn)
         if not isinstance(note, _Name):
             note = _defined_name(dn, label)
@@ -806,9 +811,9 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     rels = parts.rels(book, required=True)
     root = parts.parse(book, NAMES, root="workbook")
     pr = _one(root, "workbookPr", book)
-    _one(root, "definedNames", book)
+    defined = _one(root, "definedNames", book)
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    names, wanted = _defined_names(root, parts.label, book, skip)
+    names, wanted = _defined_names(defined, parts.label, book, skip)
     strings_part, styles_part = only(rels, SHARED_STRINGS, book), only(rels, STYLES, book)
     strings = _shared_strings(parts, strings_part)
     styles = _styles(parts, styles_part)
