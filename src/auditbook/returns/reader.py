@@ -220,14 +220,16 @@ class _Strings:
         self.cache: dict[int, str] = {}
 
     def __getitem__(self, index: int) -> str:
-        if index not in self.cache:
-            if not 0 <= index < len(self.items):
-                raise IndexError(index)
-            text = _text(self.items[index])
-            if text is None:
-                raise _Twice(f"shared text {index}, which holds two texts")
-            self.cache[index] = text
-        return self.cache[index]
+        found = self.cache.get(index)
+        if found is not None:
+            return found
+        if not 0 <= index < len(self.items):
+            raise IndexError(index)
+        text = _text(self.items[index])
+        if text is None:
+            raise _Twice(f"shared text {index}, which holds two texts")
+        self.cache[index] = text
+        return text
 
 
 _NO_STRINGS = _Strings([])  # for cells that show no shared text
@@ -555,7 +557,9 @@ def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool 
     if read is None:
         cell = _cell(c, into.strings, into.member, ref)
     else:
-        known = read[c] if c in read else read.setdefault(c, _stored(c, into.member, ref))
+        known = read.get(c, _UNREAD)
+        if known is _UNREAD:
+            known = read[c] = _stored(c, into.member, ref)
         cell = _shared(known, into.strings, into.member, ref) if isinstance(known, _Stored) else known
     if cell is not None:
         into.cells[at] = cell
@@ -620,11 +624,18 @@ def _row_number(r: str) -> int:
 
 
 class _Stored(NamedTuple):
-    """A cell that shows a shared text, as read from its element: its value (the text's index), formula and format."""
+    """A cell that shows a shared text, as read from its element: its value (the text's index), formula and format,
+    with the index and format as numbers when they are ones the reader takes (-1 when not: _shared refuses them)."""
 
     value: str
     formula: str | None
     style: str | None
+    text_no: int
+    style_no: int
+
+
+#: What a remembered cell read as, not yet read (None is a cell that reads as empty): told apart by identity.
+_UNREAD = RawCell(None, "unread")
 
 
 def _stored(c: Element, member: str, ref: str) -> RawCell | _Stored | None:
@@ -635,14 +646,21 @@ def _stored(c: Element, member: str, ref: str) -> RawCell | _Stored | None:
     f, v, _ = _parts_of(c, member, ref)
     formula = element_text(f) if f is not None else None
     text = element_text(v) if v is not None else ""
-    if text:
-        return _Stored(text, formula, c.get("s"))
     s = c.get("s")
+    if text:
+        # Short digits only (int() refuses more than 4,300 digits): anything else takes _shared's slower way.
+        fmt = 0 if s is None else int(s) if len(s) <= 18 and s.isascii() and s.isdigit() else -1
+        return _Stored(text, formula, s, int(text) if len(text) <= 18 and _INDEX.fullmatch(text) else -1, fmt)
     return None if formula is None else RawCell(None, formula, "s", 0 if s is None else _style(s, member))
 
 
 def _shared(stored: _Stored, strings: _Strings, member: str, ref: str) -> RawCell:
     """A stored shared-text cell with its text from this file's table (refused as _cell refuses it)."""
+    if stored.text_no >= 0 and stored.style_no >= 0:
+        try:
+            return RawCell(strings[stored.text_no], stored.formula, "s", stored.style_no)
+        except (_Twice, IndexError):
+            pass  # refused below, as _convert refuses it
     value = _convert("s", stored.value, strings, member, ref)
     return RawCell(value, stored.formula, "s", 0 if stored.style is None else _style(stored.style, member))
 
