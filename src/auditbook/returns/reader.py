@@ -225,9 +225,15 @@ class _Strings:
             return found
         if not 0 <= index < len(self.items):
             raise IndexError(index)
-        text = _text(self.items[index])
-        if text is None:
-            raise _Twice(f"shared text {index}, which holds two texts")
+        el = self.items[index]
+        # A remembered text's element (repeats.py) reads the same in every file: its text is noted with it.
+        text = STRINGS.notes.get(el)
+        if not isinstance(text, str):
+            text = _text(el)
+            if text is None:
+                raise _Twice(f"shared text {index}, which holds two texts")
+            if el in STRINGS.notes:
+                STRINGS.notes[el] = text
         self.cache[index] = text
         return text
 
