@@ -64,6 +64,7 @@ _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]+)")  # ASCII digits only: int() also 
 _REF = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Z]{1,3}\$?[0-9]+)")
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384
 _ROW, _C, _V, _F, _IS, _T, _R = (f"{MAIN}{t}" for t in ("row", "c", "v", "f", "is", "t", "r"))
+_DEFINED_NAME = f"{MAIN}definedName"
 _KINDS = frozenset({"n", "s", "str", "inlineStr", "b", "e", "d"})
 #: A number as XML Schema writes a double (whitespace around it collapsed), which is what Excel and LibreOffice
 #: read: float() would also take "1_6" (16, where they show 1), "inf", "nan" and digits of other scripts.
@@ -219,14 +220,22 @@ class _Strings:
         self.cache: dict[int, str] = {}
 
     def __getitem__(self, index: int) -> str:
-        if index not in self.cache:
-            if not 0 <= index < len(self.items):
-                raise IndexError(index)
-            text = _text(self.items[index])
+        found = self.cache.get(index)
+        if found is not None:
+            return found
+        if not 0 <= index < len(self.items):
+            raise IndexError(index)
+        el = self.items[index]
+        # A remembered text's element (repeats.py) reads the same in every file: its text is noted with it.
+        text = STRINGS.notes.get(el)
+        if not isinstance(text, str):
+            text = _text(el)
             if text is None:
                 raise _Twice(f"shared text {index}, which holds two texts")
-            self.cache[index] = text
-        return self.cache[index]
+            if el in STRINGS.notes:
+                STRINGS.notes[el] = text
+        self.cache[index] = text
+        return text
 
 
 _NO_STRINGS = _Strings([])  # for cells that show no shared text
@@ -554,7 +563,9 @@ def _take(into: _Cells, at: tuple[int, int], c: Element, ref: str, hidden: bool 
     if read is None:
         cell = _cell(c, into.strings, into.member, ref)
     else:
-        known = read[c] if c in read else read.setdefault(c, _stored(c, into.member, ref))
+        known = read.get(c, _UNREAD)
+        if known is _UNREAD:
+            known = read[c] = _stored(c, into.member, ref)
         cell = _shared(known, into.strings, into.member, ref) if isinstance(known, _Stored) else known
     if cell is not None:
         into.cells[at] = cell
@@ -619,11 +630,18 @@ def _row_number(r: str) -> int:
 
 
 class _Stored(NamedTuple):
-    """A cell that shows a shared text, as read from its element: its value (the text's index), formula and format."""
+    """A cell that shows a shared text, as read from its element: its value (the text's index), formula and format,
+    with the index and format as numbers when they are ones the reader takes (-1 when not: _shared refuses them)."""
 
     value: str
     formula: str | None
     style: str | None
+    text_no: int
+    style_no: int
+
+
+#: What a remembered cell read as, not yet read (None is a cell that reads as empty): told apart by identity.
+_UNREAD = RawCell(None, "unread")
 
 
 def _stored(c: Element, member: str, ref: str) -> RawCell | _Stored | None:
@@ -634,14 +652,21 @@ def _stored(c: Element, member: str, ref: str) -> RawCell | _Stored | None:
     f, v, _ = _parts_of(c, member, ref)
     formula = element_text(f) if f is not None else None
     text = element_text(v) if v is not None else ""
-    if text:
-        return _Stored(text, formula, c.get("s"))
     s = c.get("s")
+    if text:
+        # Short digits only (int() refuses more than 4,300 digits): anything else takes _shared's slower way.
+        fmt = 0 if s is None else int(s) if len(s) <= 18 and s.isascii() and s.isdigit() else -1
+        return _Stored(text, formula, s, int(text) if len(text) <= 18 and _INDEX.fullmatch(text) else -1, fmt)
     return None if formula is None else RawCell(None, formula, "s", 0 if s is None else _style(s, member))
 
 
 def _shared(stored: _Stored, strings: _Strings, member: str, ref: str) -> RawCell:
     """A stored shared-text cell with its text from this file's table (refused as _cell refuses it)."""
+    if stored.text_no >= 0 and stored.style_no >= 0:
+        try:
+            return RawCell(strings[stored.text_no], stored.formula, "s", stored.style_no)
+        except (_Twice, IndexError):
+            pass  # refused below, as _convert refuses it
     value = _convert("s", stored.value, strings, member, ref)
     return RawCell(value, stored.formula, "s", 0 if stored.style is None else _style(stored.style, member))
 
@@ -773,16 +798,20 @@ def _defined_name(dn: Element, label: str) -> _Name:
     return _Name(name, text, place, name.casefold())
 
 
-def _defined_names(root: Element, label: str, member: str, skip: frozenset[str]
+def _defined_names(parent: Element | None, label: str, member: str, skip: frozenset[str]
                    ) -> tuple[dict[str, str], dict[str, set[tuple[int, int]]]]:
-    """The workbook's names and their texts, each checked as it is read (a remembered one noted once: repeats.py),
-    and the cells they point at by sheet, but for those in the `skip` sheets. A name given twice (Excel's names are
-    the same whatever their case) is refused: programs differ on which they take."""
+    """The workbook's names (the children of its one <definedNames>, `parent`) and their texts, each checked as it is
+    read (a remembered one noted once: repeats.py), and the cells they point at by sheet, but for those in the `skip`
+    sheets. A name given twice (Excel's names are the same whatever their case) is refused: programs differ on which
+    they take."""
     notes = NAMES.notes
     names: dict[str, str] = {}
     keys: set[str] = set()
     wanted: dict[str, set[tuple[int, int]]] = {}
-    for dn in root.iterfind(f"{MAIN}definedNames/{MAIN}definedName"):
+    # The children walked directly (a path search runs two generators per name); _read refuses a second parent.
+    for dn in () if parent is None else parent:
+        if dn.tag != _DEFINED_NAME:
+            continue
         note = notes.get(dn)
         if not isinstance(note, _Name):
             note = _defined_name(dn, label)
@@ -806,9 +835,9 @@ def _read(parts: _Parts, path: Path, skip: frozenset[str], whole: frozenset[str]
     rels = parts.rels(book, required=True)
     root = parts.parse(book, NAMES, root="workbook")
     pr = _one(root, "workbookPr", book)
-    _one(root, "definedNames", book)
+    defined = _one(root, "definedNames", book)
     date1904 = pr is not None and _is_true(pr.get("date1904"))
-    names, wanted = _defined_names(root, parts.label, book, skip)
+    names, wanted = _defined_names(defined, parts.label, book, skip)
     strings_part, styles_part = only(rels, SHARED_STRINGS, book), only(rels, STYLES, book)
     strings = _shared_strings(parts, strings_part)
     styles = _styles(parts, styles_part)

@@ -215,7 +215,7 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
             raise OversizeError(str(refusal), code=Code.FILE_TOO_LARGE, outline=outline)
         # Read once, into memory: what is checked, read and hashed are the same bytes, whatever happens to the file
         # meanwhile (a sync client replacing it, someone saving over it).
-        data = f.read(limits.max_file_bytes + 1)
+        data = _read_whole(f, st.st_size, limits.max_file_bytes + 1)
         f.close()
         read = Fingerprint.of(data, st)
         if not data:
@@ -226,6 +226,16 @@ def open_checked(path: Path, limits: Limits = DEFAULT_LIMITS) -> OwnedZip:
         raise
     finally:
         f.close()
+
+
+def _read_whole(f: IO[bytes], size: int, most: int) -> bytes:
+    """The file's bytes, at most `most`, as one f.read(most) gives them: asked for as many as its size (and one more, to
+    see whether it grew since), not `most` (a read of 20 MB makes a buffer of 20 MB and shrinks it: a third of the time
+    to read a return)."""
+    data = f.read(min(size + 1, most))
+    if len(data) > size and len(data) < most:
+        data += f.read(most - len(data))  # it grew: read on, as one read would
+    return data
 
 
 def _too_large(f: IO[bytes], name: str, size: int, limits: Limits) -> UnreadableFileError:
