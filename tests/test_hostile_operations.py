@@ -131,7 +131,7 @@ def test_two_interrupts_end_collect_within_15_seconds_leaving_no_worker(tmp_path
     folder, out = tmp_path / "returns", tmp_path / "out"
     base = tmp_path / "base.xlsx"
     base.write_bytes(two[0])
-    clones(base, folder, 60)  # enough to be read by a pool of worker processes, for a few seconds
+    clones(base, folder, 150)  # read by a pool of worker processes for some seconds, even on a loaded machine
     proc = subprocess.Popen([sys.executable, "-c", _COLLECT, str(folder), str(out / "master.xlsx"),
                              str(out / "ledger.sqlite3")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
