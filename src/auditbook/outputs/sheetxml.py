@@ -99,7 +99,6 @@ def _row_start(lines: int) -> bytes:
     return b'<row r="' + _ROW + b'"' + height + b">"
 
 
-
 #: A shared-string cell's type and the start of its value: it cannot occur in text written in a cell, whose ">" is
 #: escaped, so counting it counts shared-string cells.
 _SHARED = ' t="s"><v>'
@@ -149,6 +148,27 @@ class _Columns(NamedTuple):
     widths: list[float]
     chars: list[int]
 
+    @classmethod
+    def of(cls, formats: Sequence[Any], date_format: Any, widths: Sequence[float], wrapped: Sequence[bool]) -> _Columns:
+        """The columns of a table whose column i takes formats[i] (dates take `date_format`)."""
+        return cls([f' r="{col_letter(c)}{THIS_ROW}"' for c in range(len(formats))],
+                   [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats],
+                   f' s="{date_format._get_xf_index()}"', list(wrapped), list(widths), [line_chars(w) for w in widths])
+
+
+def _fragment(cols: _Columns, lo: int, run: Sequence[object], text: Callable[[str], str]) -> tuple[str, int]:
+    """The XML of a run of cells from column `lo` (their row left as a placeholder; `text` writes a text cell's value,
+    as cell_xml's), and the lines of text the tallest of them needs."""
+    parts: list[str] = []
+    need = 1
+    for c, v in enumerate(run, lo):
+        if v is None or v == "":
+            continue
+        parts.append(cell_xml(cols.refs[c], cols.styles[c], cols.date_style, v, text))
+        if cols.wraps[c] and type(v) is str and (len(v) > cols.chars[c] or "\n" in v):
+            need = max(need, lines_needed(v, cols.widths[c]))
+    return "".join(parts), need
+
 
 class FastRows:
     """Collects data rows for some sheets of one xlsxwriter workbook and puts them in after it is closed."""
@@ -170,7 +190,7 @@ class FastRows:
 
     def _shared_text(self, text: str) -> str:
         """A text cell's type and value: its number among the shared strings."""
-        return f' t="s"><v>{self._string(text)}</v>'
+        return f"{_SHARED}{self._string(text)}</v>"
 
     def add(self, ws: Worksheet, first_row: int, rows: Sequence[Sequence[object]], formats: Sequence[Any],
             date_format: Any, *, widths: Sequence[float], wrapped: Sequence[bool], table: int | None = None,
@@ -181,10 +201,7 @@ class FastRows:
         the Excel Table (in the order added) whose range is set to the rows' extent; `groups` lists runs of
         columns [lo, hi) whose values repeat together (e.g. a return's case and round).
         """
-        cols = _Columns([f' r="{col_letter(c)}{THIS_ROW}"' for c in range(len(formats))],
-                        [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats],
-                        f' s="{date_format._get_xf_index()}"', list(wrapped), list(widths),
-                        [line_chars(w) for w in widths])
+        cols = _Columns.of(formats, date_format, widths, wrapped)
         # Cells (or runs of cells) seen before are not made again, nor their lines counted: most of a table repeats.
         # Each run of columns with its cache of the XML made for the values met in it.
         spans: list[tuple[int, int, bool, dict[object, tuple[bytes, int]]]] = [
@@ -207,7 +224,8 @@ class FastRows:
                     key = (*values[lo:hi], *map(type, values[lo:hi]))
                 hit = None if key is None else cache.get(key)
                 if hit is None:
-                    hit = self._fragment(cols, lo, values[lo:hi])
+                    xml, need = _fragment(cols, lo, values[lo:hi], self._shared_text)
+                    hit = (xml.encode("utf-8"), need)
                     if key is not None:
                         cache[key] = hit
                 cells.append(hit[0])
@@ -223,19 +241,6 @@ class FastRows:
         self._count_strings(sum(row.count(shared) for row in out))
         self._sheets.append(_Pending(f"xl/worksheets/sheet{ws.index + 1}.xml", first_row + len(rows),
                                      len(formats) - 1, table, out))
-
-    def _fragment(self, cols: _Columns, lo: int, run: Sequence[object]) -> tuple[bytes, int]:
-        """The XML of a run of cells from column `lo`, their row left as a placeholder, and the lines of text the
-        tallest of them needs."""
-        parts: list[str] = []
-        need = 1
-        for c, v in enumerate(run, lo):
-            if v is None or v == "":
-                continue
-            parts.append(cell_xml(cols.refs[c], cols.styles[c], cols.date_style, v, self._shared_text))
-            if cols.wraps[c] and type(v) is str and (len(v) > cols.chars[c] or "\n" in v):
-                need = max(need, lines_needed(v, cols.widths[c]))
-        return "".join(parts).encode("utf-8"), need
 
     def _count_strings(self, cells: int) -> None:
         """Bring xlsxwriter's count of shared-string cells up to date with the `cells` just made here."""
@@ -339,14 +344,11 @@ class KeptRows:
     def __init__(self, formats: Sequence[Any], date_format: Any, widths: Sequence[float],
                  wrapped: Sequence[bool], sizes: Sequence[int], shared: Mapping[str, int]) -> None:
         assert len(sizes) == 4 and sizes[2] == sizes[3] == 1, sizes
-        self._styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
-        self._date = f' s="{date_format._get_xf_index()}"'
-        self._letters = [col_letter(c) for c in range(len(formats))]
-        self._widths, self._wrapped = list(widths), list(wrapped)
+        self._cols = c = _Columns.of(formats, date_format, widths, wrapped)
         self._starts = [sum(sizes[:k]) for k in range(len(sizes))]
         self._shared = shared
         #: What the rows made here depend on besides their values: pieces kept under another are made again.
-        self.signature = hashlib.sha256(repr((self._styles, self._date, self._widths, self._wrapped, sizes, LINE_POINTS,
+        self.signature = hashlib.sha256(repr((c.styles, c.date_style, c.widths, c.wraps, sizes, LINE_POINTS,
                                               sorted(shared.items(), key=lambda kv: kv[1]))).encode()).hexdigest()
         self._seconds: dict[object, tuple[bytes, int, int]] = {}
         self._ends: dict[object, tuple[bytes, int, int]] = {}
@@ -360,11 +362,7 @@ class KeptRows:
     def _part(self, k: int, values: Sequence[object]) -> tuple[bytes, int, int]:
         """A run of cells' XML (their row left as a placeholder), the lines of text the tallest of them needs, and how
         many of them are shared strings."""
-        cols = range(self._starts[k], self._starts[k] + len(values))
-        cells = "".join(cell_xml(f' r="{self._letters[c]}\x00"', self._styles[c], self._date, v, self._text)
-                        for c, v in zip(cols, values, strict=True) if v is not None and v != "")
-        need = max((lines_needed(v, self._widths[c]) for c, v in zip(cols, values, strict=True)
-                    if self._wrapped[c] and isinstance(v, str)), default=1)
+        cells, need = _fragment(self._cols, self._starts[k], values, self._text)
         return cells.encode("utf-8"), need, cells.count(_SHARED)
 
     def piece(self, who: Sequence[object], items: Sequence[tuple[Sequence[object], object, object]],
